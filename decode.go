@@ -1,0 +1,255 @@
+package eldergate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Size limits for untrusted payloads.
+const (
+	MaxBatchBytes    = 1 << 20 // an up batch
+	MaxBatchEvents   = 1000
+	MaxEventBytes    = 16 << 10 // one envelope
+	MaxSmallPayload  = 256 << 10
+	maxTextFieldSize = 256
+)
+
+// ValidationError says what is wrong with a payload or one of its fields.
+type ValidationError struct {
+	Field   string // JSON path of the offending field, "" for the payload
+	Problem string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Problem
+	}
+	return e.Field + ": " + e.Problem
+}
+
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// DecodeBatch reads an up batch received on the up topic of gateway gw.
+// An error means the whole payload is unusable (too large, not JSON, wrong
+// version, wrong gateway, no events). Otherwise the valid events are
+// returned and each invalid one is listed in the rejections with its id
+// when it has one. Unknown fields are ignored.
+func DecodeBatch(payload []byte, gw string) (Batch, []Rejection, error) {
+	if len(payload) > MaxBatchBytes {
+		return Batch{}, nil, invalid("", "payload of %d bytes exceeds the limit of %d bytes", len(payload), MaxBatchBytes)
+	}
+	var raw struct {
+		V      *int              `json:"v"`
+		GW     string            `json:"gw"`
+		Boot   uint64            `json:"boot"`
+		Events []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		return Batch{}, nil, invalid("", "payload is not a valid JSON batch: %v", err)
+	}
+	if raw.V == nil {
+		return Batch{}, nil, invalid("v", "missing")
+	}
+	if *raw.V != ProtocolVersion {
+		return Batch{}, nil, invalid("v", "unsupported version %d, want %d", *raw.V, ProtocolVersion)
+	}
+	if raw.GW != gw {
+		return Batch{}, nil, invalid("gw", "%q does not match the topic's gateway %q", clip(raw.GW), gw)
+	}
+	if len(raw.Events) == 0 {
+		return Batch{}, nil, invalid("events", "missing or empty")
+	}
+	if len(raw.Events) > MaxBatchEvents {
+		return Batch{}, nil, invalid("events", "%d events exceed the limit of %d", len(raw.Events), MaxBatchEvents)
+	}
+	b := Batch{V: *raw.V, GW: raw.GW, Boot: raw.Boot, Events: make([]Envelope, 0, len(raw.Events))}
+	var rejected []Rejection
+	for i, re := range raw.Events {
+		e, err := DecodeEnvelope(re)
+		if err == nil && e.GW != gw {
+			err = invalid("gw", "%q does not match the topic's gateway %q", clip(e.GW), gw)
+		}
+		if err != nil {
+			rejected = append(rejected, Rejection{ID: e.ID, Reason: fmt.Sprintf("events[%d]: %v", i, err)})
+			continue
+		}
+		b.Events = append(b.Events, e)
+	}
+	return b, rejected, nil
+}
+
+// DecodeEnvelope reads and validates one event. On a validation error the
+// returned envelope still carries the id when one could be read, so that
+// the rejection can name it.
+func DecodeEnvelope(raw []byte) (Envelope, error) {
+	var e Envelope
+	if len(raw) > MaxEventBytes {
+		// Try to recover the id for the rejection, nothing else.
+		var idOnly struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(raw, &idOnly)
+		if _, err := uuid.Parse(idOnly.ID); err == nil {
+			e.ID = idOnly.ID
+		}
+		return e, invalid("", "event of %d bytes exceeds the limit of %d bytes", len(raw), MaxEventBytes)
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		var idOnly struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(raw, &idOnly)
+		e = Envelope{}
+		if _, perr := uuid.Parse(idOnly.ID); perr == nil {
+			e.ID = idOnly.ID
+		}
+		return e, invalid("", "not a valid event: %v", err)
+	}
+	if err := e.Validate(); err != nil {
+		if _, perr := uuid.Parse(e.ID); perr != nil {
+			e.ID = ""
+		}
+		return e, err
+	}
+	return e, nil
+}
+
+// Validate checks the required fields of an envelope and, for the kinds the
+// cloud acts on, of its data.
+func (e *Envelope) Validate() error {
+	if e.ID == "" {
+		return invalid("id", "missing")
+	}
+	u, err := uuid.Parse(e.ID)
+	if err != nil || len(e.ID) != 36 {
+		return invalid("id", "%q is not a UUID", clip(e.ID))
+	}
+	if u.Version() != 7 {
+		return invalid("id", "%q is not a version 7 UUID", e.ID)
+	}
+	if !e.Kind.Valid() {
+		return invalid("kind", "unknown kind %q", clip(string(e.Kind)))
+	}
+	if err := ValidateGatewayID(e.GW); err != nil {
+		return invalid("gw", "%v", err)
+	}
+	if e.Site == "" || len(e.Site) > maxTextFieldSize {
+		return invalid("site", "missing or too long")
+	}
+	if e.Seq == 0 {
+		return invalid("seq", "missing")
+	}
+	if e.At.IsZero() {
+		return invalid("at", "missing")
+	}
+	if _, off := e.At.Zone(); off != 0 {
+		return invalid("at", "not UTC")
+	}
+	if e.Clock != ClockSynced && e.Clock != ClockUnsynced {
+		return invalid("clock", "must be %q or %q", ClockSynced, ClockUnsynced)
+	}
+	data := bytes.TrimSpace(e.Data)
+	if len(data) == 0 || data[0] != '{' {
+		return invalid("data", "missing or not an object")
+	}
+	switch e.Kind {
+	case KindMeal:
+		_, err := DecodeMealData(e.Data)
+		return err
+	case KindAlert:
+		_, err := DecodeAlertData(e.Data)
+		return err
+	}
+	return nil
+}
+
+// DecodeMealData reads and validates the data of a meal event.
+func DecodeMealData(raw []byte) (MealData, error) {
+	var m MealData
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, invalid("data", "not a valid meal: %v", err)
+	}
+	switch {
+	case m.ElderID == "" || len(m.ElderID) > maxTextFieldSize:
+		return m, invalid("data.elder_id", "missing or too long")
+	case m.Window == "" || len(m.Window) > maxTextFieldSize:
+		return m, invalid("data.window", "missing or too long")
+	case m.Decision != DecisionApproved && m.Decision != DecisionFullPay && m.Decision != DecisionRefused:
+		return m, invalid("data.decision", "unknown decision %q", clip(m.Decision))
+	case m.PriceFen < 0 || m.SubsidyFen < 0 || m.PayFen < 0:
+		return m, invalid("data", "negative amount")
+	case m.SubsidyFen > m.PriceFen:
+		return m, invalid("data.subsidy_fen", "%d is above the price %d", m.SubsidyFen, m.PriceFen)
+	}
+	if _, err := time.Parse(time.DateOnly, m.Day); err != nil {
+		return m, invalid("data.day", "%q is not a date YYYY-MM-DD", clip(m.Day))
+	}
+	return m, nil
+}
+
+// DecodeAlertData reads and validates the data of an alert event.
+func DecodeAlertData(raw []byte) (AlertData, error) {
+	var a AlertData
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return a, invalid("data", "not a valid alert: %v", err)
+	}
+	switch {
+	case a.AlertID == "" || len(a.AlertID) > maxTextFieldSize:
+		return a, invalid("data.alert_id", "missing or too long")
+	case a.Action != AlertRaised && a.Action != AlertCancelled:
+		return a, invalid("data.action", "unknown action %q", clip(a.Action))
+	case len(a.Button) > maxTextFieldSize || len(a.Place) > maxTextFieldSize || len(a.Type) > maxTextFieldSize:
+		return a, invalid("data", "text field too long")
+	}
+	return a, nil
+}
+
+// DecodeAck reads an application ack.
+func DecodeAck(payload []byte) (Ack, error) {
+	var a Ack
+	if len(payload) > MaxSmallPayload {
+		return a, invalid("", "payload of %d bytes exceeds the limit of %d bytes", len(payload), MaxSmallPayload)
+	}
+	if err := json.Unmarshal(payload, &a); err != nil {
+		return Ack{}, invalid("", "payload is not a valid ack: %v", err)
+	}
+	if a.IDs == nil && a.Rejected == nil {
+		return Ack{}, invalid("ids", "missing")
+	}
+	return a, nil
+}
+
+// DecodeState reads a birth or will message.
+func DecodeState(payload []byte) (State, error) {
+	var s State
+	if len(payload) > MaxSmallPayload {
+		return s, invalid("", "payload of %d bytes exceeds the limit of %d bytes", len(payload), MaxSmallPayload)
+	}
+	var raw struct {
+		Online *bool  `json:"online"`
+		Boot   uint64 `json:"boot"`
+		Ver    string `json:"version"`
+	}
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		return s, invalid("", "payload is not a valid state: %v", err)
+	}
+	if raw.Online == nil {
+		return s, invalid("online", "missing")
+	}
+	return State{Online: *raw.Online, Boot: raw.Boot, Version: clip(raw.Ver)}, nil
+}
+
+// clip shortens untrusted text quoted in an error message.
+func clip(s string) string {
+	const n = 64
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,147 @@
+package eldergate
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ProtocolVersion is the value of "v" in an up batch.
+const ProtocolVersion = 1
+
+// Kind says what an event is about.
+type Kind string
+
+// The event kinds.
+const (
+	KindMeal      Kind = "meal"
+	KindAlert     Kind = "alert"
+	KindHeartbeat Kind = "heartbeat"
+	KindDevice    Kind = "device"
+	KindCmdRes    Kind = "cmdres"
+	KindAudit     Kind = "audit"
+)
+
+// Valid reports whether k is one of the known kinds.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindMeal, KindAlert, KindHeartbeat, KindDevice, KindCmdRes, KindAudit:
+		return true
+	}
+	return false
+}
+
+// Priority orders the outbox: higher goes first. An alarm never waits
+// behind a meal backlog.
+func (k Kind) Priority() int {
+	switch k {
+	case KindAlert:
+		return 100
+	case KindCmdRes, KindDevice:
+		return 50
+	case KindMeal, KindAudit:
+		return 10
+	}
+	return 0
+}
+
+// Clock states of the gateway's clock when it stamped an event.
+const (
+	ClockSynced   = "synced"
+	ClockUnsynced = "unsynced"
+)
+
+// Envelope is one event as it travels from gateway to cloud.
+type Envelope struct {
+	ID    string          `json:"id"` // UUIDv7
+	Kind  Kind            `json:"kind"`
+	GW    string          `json:"gw"`
+	Site  string          `json:"site"`
+	Seq   uint64          `json:"seq"`  // per-gateway counter
+	Boot  uint64          `json:"boot"` // gateway boot counter
+	At    time.Time       `json:"at"`   // RFC 3339, UTC
+	Clock string          `json:"clock"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// Batch is the payload of eg/v1/gw/{gw}/up.
+type Batch struct {
+	V      int        `json:"v"`
+	GW     string     `json:"gw"`
+	Boot   uint64     `json:"boot"`
+	Events []Envelope `json:"events"`
+}
+
+// Rejection names an event the cloud refused and why. ID is empty when the
+// whole payload could not be read.
+type Rejection struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// Ack is the payload of eg/v1/gw/{gw}/ack: the ids the cloud has committed
+// (or had already committed) and the ones it rejected.
+type Ack struct {
+	IDs      []string    `json:"ids"`
+	Rejected []Rejection `json:"rejected,omitempty"`
+}
+
+// State is the retained payload of eg/v1/gw/{gw}/state: the birth message
+// (Online true) and the will (Online false).
+type State struct {
+	Online  bool   `json:"online"`
+	Boot    uint64 `json:"boot"`
+	Version string `json:"version,omitempty"`
+}
+
+// Command is the payload of eg/v1/gw/{gw}/cmd.
+type Command struct {
+	ID      string          `json:"id"`
+	Type    string          `json:"type"`
+	Expires time.Time       `json:"expires"`
+	Body    json.RawMessage `json:"body,omitempty"`
+}
+
+// CommandResult is the payload of eg/v1/gw/{gw}/cmdres.
+type CommandResult struct {
+	ID    string          `json:"id"`
+	OK    bool            `json:"ok"`
+	Error string          `json:"error,omitempty"`
+	Body  json.RawMessage `json:"body,omitempty"`
+}
+
+// Decision outcomes.
+const (
+	DecisionApproved = "approved" // subsidised meal
+	DecisionFullPay  = "full_pay" // meal recorded, elder pays the full price
+	DecisionRefused  = "refused"  // no meal recorded
+)
+
+// MealData is the data of a meal event.
+type MealData struct {
+	ElderID    string `json:"elder_id"`
+	Credential string `json:"credential,omitempty"` // masked card number
+	Window     string `json:"window"`
+	Day        string `json:"day"` // local date YYYY-MM-DD of the meal window
+	Decision   string `json:"decision"`
+	Reason     string `json:"reason,omitempty"`
+	PriceFen   Fen    `json:"price_fen"`
+	SubsidyFen Fen    `json:"subsidy_fen"`
+	PayFen     Fen    `json:"pay_fen"`
+	WeightG    int64  `json:"weight_g,omitempty"`
+	PolicyVer  string `json:"policy_version,omitempty"`
+}
+
+// Alert actions.
+const (
+	AlertRaised    = "raised"
+	AlertCancelled = "cancelled"
+)
+
+// AlertData is the data of an alert event.
+type AlertData struct {
+	AlertID string `json:"alert_id"`
+	Action  string `json:"action"` // raised | cancelled
+	Type    string `json:"type"`   // emergency | supervision
+	Button  string `json:"button,omitempty"`
+	Place   string `json:"place,omitempty"`
+}
