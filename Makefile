@@ -1,0 +1,54 @@
+# eldergate — see README.md.
+GO      ?= go
+BIN     := bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+# Packages with fuzz tests; `make fuzz` runs each fuzzer for FUZZTIME.
+FUZZPKGS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
+
+.PHONY: all build demo test test-go test-browser deps vet fmt-check fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/eldergate-cloud ./cloud/cmd/eldergate-cloud
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/eldergate-gateway ./firmware-gateway/cmd/eldergate-gateway
+
+# Cloud (embedded broker, SQLite) and one simulated gateway, two processes
+# talking MQTT over TCP. Ctrl-C stops both.
+demo: build
+	$(GO) run ./deploy/demo
+
+# Installs what the tests need if missing, then runs every test.
+test: deps fmt-check vet test-go test-browser
+
+deps:
+	deploy/scripts/install-test-deps.sh
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+test-browser: build
+	$(GO) run ./deploy/demo -fresh -data $$(mktemp -d) -http 18480 -mqtt 18483 -kiosk 18481 -run "node deploy/e2e/browser/demo.test.mjs"
+
+fuzz:
+	@for pkg in $(FUZZPKGS); do \
+		for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "== $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -rf $(BIN) demo-data

@@ -1,0 +1,187 @@
+// Command demo runs the eldergate demo: the cloud (embedded MQTT broker,
+// SQLite) and one simulated gateway as two processes talking MQTT over TCP
+// on loopback, then prints the URLs to open. Ctrl-C stops both.
+//
+//	go run ./deploy/demo                      (what `make demo` does)
+//	go run ./deploy/demo -run 'node test.mjs' run a command against the demo, then stop
+//
+// With -run the command gets EG_CONSOLE_URL, EG_KIOSK_URL and EG_TOKEN in
+// its environment and the demo's exit status is the command's.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	root, _ := os.Getwd()
+	bin := flag.String("bin", filepath.Join(root, "bin"), "folder with eldergate-cloud and eldergate-gateway")
+	data := flag.String("data", filepath.Join(root, "demo-data"), "data folder (kept between runs)")
+	httpPort := flag.Int("http", 8080, "console and API port")
+	mqttPort := flag.Int("mqtt", 1883, "embedded MQTT broker port")
+	kioskPort := flag.Int("kiosk", 8081, "kiosk port of the simulated gateway")
+	token := flag.String("token", "demo-admin-token", "console login and API token")
+	fresh := flag.Bool("fresh", false, "start from an empty data folder")
+	runCmd := flag.String("run", "", "run this shell command against the demo, then stop")
+	flag.Parse()
+
+	if *fresh {
+		if err := os.RemoveAll(*data); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{filepath.Join(*data, "cloud"), filepath.Join(*data, "gateway")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	const secret = "demo-gateway-secret"
+	subst := strings.NewReplacer("@SECRET@", secret, "@MQTT_PORT@", fmt.Sprint(*mqttPort),
+		"@KIOSK_PORT@", fmt.Sprint(*kioskPort), "@DATA@", filepath.Join(*data, "gateway"))
+	for _, name := range []string{"cloud.yaml", "gateway.yaml"} {
+		tmpl, err := os.ReadFile(filepath.Join(root, "deploy", "demo", name))
+		if err != nil {
+			return fmt.Errorf("run from the repository root: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(*data, name), []byte(subst.Replace(string(tmpl))), 0o600); err != nil {
+			return err
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	consoleURL := fmt.Sprintf("http://127.0.0.1:%d", *httpPort)
+	kioskURL := fmt.Sprintf("http://127.0.0.1:%d", *kioskPort)
+	cloud, err := startProc(filepath.Join(*data, "cloud.log"), filepath.Join(*bin, "eldergate-cloud"), "serve",
+		"--config", filepath.Join(*data, "cloud.yaml"), "--data", filepath.Join(*data, "cloud"),
+		"--http", fmt.Sprintf("127.0.0.1:%d", *httpPort), "--mqtt", fmt.Sprintf("127.0.0.1:%d", *mqttPort),
+		"--token", *token)
+	if err != nil {
+		return err
+	}
+	defer cloud.stop()
+	if err := waitHTTP(ctx, consoleURL+"/healthz", 20*time.Second, cloud); err != nil {
+		return err
+	}
+	gw, err := startProc(filepath.Join(*data, "gateway.log"), filepath.Join(*bin, "eldergate-gateway"), "run",
+		"--config", filepath.Join(*data, "gateway.yaml"))
+	if err != nil {
+		return err
+	}
+	defer gw.stop()
+	if err := waitHTTP(ctx, kioskURL+"/api/status", 20*time.Second, gw); err != nil {
+		return err
+	}
+
+	fmt.Printf(`
+  eldergate demo is running (logs in %[1]s/*.log)
+
+  Kiosk (simulated gateway gw-demo-1):  %[2]s/
+  Cloud console:                        %[3]s/
+      login token:                      %[4]s
+  Cloud API:                            curl -H 'Authorization: Bearer %[4]s' %[3]s/api/v1/meals
+  MQTT broker (embedded):               tcp://127.0.0.1:%[5]d
+
+  In the kiosk, tap a card in the simulation panel: the decision shows at
+  once and the meal appears in the console. Press the emergency button and
+  acknowledge the alert in the console.
+
+`, *data, kioskURL, consoleURL, *token, *mqttPort)
+
+	if *runCmd != "" {
+		c := exec.CommandContext(ctx, "sh", "-c", *runCmd)
+		c.Stdout, c.Stderr = os.Stdout, os.Stderr
+		c.Env = append(os.Environ(), "EG_CONSOLE_URL="+consoleURL, "EG_KIOSK_URL="+kioskURL, "EG_TOKEN="+*token)
+		return c.Run()
+	}
+	fmt.Println("  Ctrl-C stops both.")
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-cloud.done:
+		return fmt.Errorf("cloud exited: %v (see %s)", err, cloud.log)
+	case err := <-gw.done:
+		return fmt.Errorf("gateway exited: %v (see %s)", err, gw.log)
+	}
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan error
+}
+
+func startProc(logPath, bin string, args ...string) (*proc, error) {
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	c := exec.Command(bin, args...)
+	c.Stdout, c.Stderr = f, f
+	if err := c.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start %s (run `make build` first): %w", bin, err)
+	}
+	p := &proc{cmd: c, log: logPath, done: make(chan error, 1)}
+	go func() { p.done <- c.Wait(); f.Close() }()
+	return p, nil
+}
+
+func (p *proc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func waitHTTP(ctx context.Context, url string, d time.Duration, p *proc) error {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-p.done:
+			log, _ := os.ReadFile(p.log)
+			return fmt.Errorf("%s exited before answering: %v\n%s", p.cmd.Path, err, tail(string(log)))
+		case <-ctx.Done():
+			return errors.New("interrupted")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s did not answer within %v (see %s)", url, d, p.log)
+}
+
+func tail(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n")
+}

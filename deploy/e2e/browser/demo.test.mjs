@@ -1,0 +1,66 @@
+// Browser test of the demo (acceptance 1 of the walking skeleton): in the
+// kiosk a simulated tap shows the decision, and the console shows that meal
+// within 2 seconds; the emergency button raises an alert that is
+// acknowledged in the console. Runs under `go run ./deploy/demo -run`, which
+// sets EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN.
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const kioskURL = process.env.EG_KIOSK_URL;
+const consoleURL = process.env.EG_CONSOLE_URL;
+const token = process.env.EG_TOKEN;
+if (!kioskURL || !consoleURL || !token) throw new Error('EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN must be set');
+const shots = mkdtempSync(join(tmpdir(), 'eldergate-shots-'));
+
+function check(cond, msg) {
+  if (!cond) throw new Error('assertion failed: ' + msg);
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const consolePage = await ctx.newPage();
+  await consolePage.goto(consoleURL + '/');
+  await consolePage.getByTestId('token-input').fill(token);
+  await consolePage.getByTestId('login-button').click();
+  await consolePage.getByTestId('gateway-row').first().waitFor({ timeout: 10000 });
+  const mealsBefore = await consolePage.getByTestId('meal-row').count();
+
+  const kiosk = await ctx.newPage();
+  await kiosk.goto(kioskURL + '/');
+  const tapButton = kiosk.getByTestId('sim-tap').first();
+  await tapButton.waitFor({ timeout: 10000 });
+  const t0 = Date.now();
+  await tapButton.click();
+  const result = kiosk.getByTestId('tap-result');
+  await result.waitFor({ state: 'visible', timeout: 5000 });
+  const decision = await result.getAttribute('data-decision');
+  const tShown = Date.now() - t0;
+  check(decision === 'approved', `first tap decision is ${decision}, want approved`);
+  await kiosk.screenshot({ path: join(shots, 'kiosk-tap.png') });
+
+  await consolePage.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="meal-row"]').length > n, mealsBefore, { timeout: 2000, polling: 50 });
+  const tConsole = Date.now() - t0;
+  check(tConsole <= 2000, `meal reached the console after ${tConsole} ms`);
+  await consolePage.screenshot({ path: join(shots, 'console-meal.png') });
+
+  await kiosk.getByTestId('sim-button').first().click();
+  await kiosk.getByTestId('alert-banner').waitFor({ state: 'visible', timeout: 3000 });
+  const alertRow = consolePage.getByTestId('alert-row').first();
+  await alertRow.waitFor({ timeout: 3000 });
+  await alertRow.getByTestId('ack-button').click();
+  await consolePage.waitForFunction(
+    () => { const r = document.querySelector('[data-testid="alert-row"]'); return r && r.getAttribute('data-state') === 'acknowledged'; },
+    null, { timeout: 3000, polling: 50 });
+  await consolePage.screenshot({ path: join(shots, 'console-alert-acked.png') });
+  console.log(`browser: decision shown in ${tShown} ms, meal in console after ${tConsole} ms, alert acknowledged; screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,257 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/eldergate/eldergate"
+)
+
+// maxConfigBytes bounds a configuration or roster file.
+const maxConfigBytes = 8 << 20
+
+// Config is the gateway configuration (YAML).
+type Config struct {
+	GatewayID  string            `yaml:"gateway_id"`
+	Site       string            `yaml:"site"`
+	DataDir    string            `yaml:"data_dir"`
+	HTTPAddr   string            `yaml:"http_addr"` // default 127.0.0.1:8081
+	MQTT       MQTTConfig        `yaml:"mqtt"`
+	Devices    DevicesConfig     `yaml:"devices"`
+	TapDedupe  time.Duration     `yaml:"tap_dedupe"` // default 3s
+	Simulation bool              `yaml:"simulation"` // serve the demo panel endpoints
+	Policy     eldergate.Policy  `yaml:"policy"`
+	Roster     []eldergate.Elder `yaml:"roster"`
+	RosterFile string            `yaml:"roster_file"` // YAML list of elders, relative to the config file
+}
+
+// MQTTConfig configures the uplink.
+type MQTTConfig struct {
+	URL        string        `yaml:"url"`      // default tcp://127.0.0.1:1883
+	Username   string        `yaml:"username"` // default gateway_id
+	Password   string        `yaml:"password"`
+	BatchSize  int           `yaml:"batch_size"`  // default 100
+	BatchWait  time.Duration `yaml:"batch_wait"`  // default 200ms
+	AckTimeout time.Duration `yaml:"ack_timeout"` // default 5s
+	KeepAlive  time.Duration `yaml:"keepalive"`   // default 30s
+}
+
+// DevicesConfig chooses a driver per device family.
+type DevicesConfig struct {
+	Card   DeviceConfig `yaml:"card"`
+	Scale  DeviceConfig `yaml:"scale"`
+	Button DeviceConfig `yaml:"button"`
+}
+
+// DeviceConfig chooses one driver. Known drivers: "sim" (default) and
+// "none" (no such device).
+type DeviceConfig struct {
+	Driver string `yaml:"driver"`
+	Name   string `yaml:"name"` // device name in events and status, default the family
+}
+
+// Driver names.
+const (
+	DriverSim  = "sim"
+	DriverNone = "none"
+)
+
+// LoadConfig reads, completes with defaults and validates a configuration
+// file. A relative roster_file is taken relative to the file's directory.
+func LoadConfig(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("gateway: config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("gateway: config %s: %w", path, err)
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("%w (in %s)", err, path)
+	}
+	if cfg.RosterFile != "" && !filepath.IsAbs(cfg.RosterFile) {
+		cfg.RosterFile = filepath.Join(filepath.Dir(path), cfg.RosterFile)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes a YAML configuration, applies the defaults and
+// validates it. Unknown keys are errors. It does not read roster_file.
+func ParseConfig(data []byte) (Config, error) {
+	var cfg Config
+	if len(data) > maxConfigBytes {
+		return cfg, fmt.Errorf("gateway: config: larger than %d bytes", maxConfigBytes)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("gateway: config: empty")
+		}
+		return cfg, fmt.Errorf("gateway: config: %w", err)
+	}
+	cfg.applyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8081"
+	}
+	if c.MQTT.URL == "" {
+		c.MQTT.URL = "tcp://127.0.0.1:1883"
+	}
+	if c.MQTT.Username == "" {
+		c.MQTT.Username = c.GatewayID
+	}
+	if c.MQTT.BatchSize == 0 {
+		c.MQTT.BatchSize = 100
+	}
+	if c.MQTT.BatchWait == 0 {
+		c.MQTT.BatchWait = 200 * time.Millisecond
+	}
+	if c.MQTT.AckTimeout == 0 {
+		c.MQTT.AckTimeout = 5 * time.Second
+	}
+	if c.MQTT.KeepAlive == 0 {
+		c.MQTT.KeepAlive = 30 * time.Second
+	}
+	if c.TapDedupe == 0 {
+		c.TapDedupe = 3 * time.Second
+	}
+	for _, d := range []*DeviceConfig{&c.Devices.Card, &c.Devices.Scale, &c.Devices.Button} {
+		if d.Driver == "" {
+			d.Driver = DriverSim
+		}
+	}
+	if c.Devices.Card.Name == "" {
+		c.Devices.Card.Name = "card"
+	}
+	if c.Devices.Scale.Name == "" {
+		c.Devices.Scale.Name = "scale"
+	}
+	if c.Devices.Button.Name == "" {
+		c.Devices.Button.Name = "button"
+	}
+}
+
+// Validate reports the first problem of a configuration with defaults
+// applied.
+func (c *Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("gateway: config: "+format, args...)
+	}
+	if c.GatewayID == "" {
+		return bad("gateway_id is missing")
+	}
+	if err := eldergate.ValidateGatewayID(c.GatewayID); err != nil {
+		return bad("gateway_id: %w", err)
+	}
+	if c.Site == "" {
+		return bad("site is missing")
+	}
+	if c.DataDir == "" {
+		return bad("data_dir is missing")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return bad("http_addr %q: %w", c.HTTPAddr, err)
+	}
+	u, err := url.Parse(c.MQTT.URL)
+	if err != nil {
+		return bad("mqtt.url: %w", err)
+	}
+	switch u.Scheme {
+	case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":
+	default:
+		return bad("mqtt.url %q: scheme must be tcp, mqtt, ssl, tls, mqtts, ws or wss", c.MQTT.URL)
+	}
+	if u.Host == "" {
+		return bad("mqtt.url %q: host is missing", c.MQTT.URL)
+	}
+	if c.MQTT.BatchSize < 1 || c.MQTT.BatchSize > eldergate.MaxBatchEvents {
+		return bad("mqtt.batch_size %d: must be between 1 and %d", c.MQTT.BatchSize, eldergate.MaxBatchEvents)
+	}
+	for name, d := range map[string]time.Duration{"mqtt.batch_wait": c.MQTT.BatchWait, "mqtt.ack_timeout": c.MQTT.AckTimeout, "mqtt.keepalive": c.MQTT.KeepAlive, "tap_dedupe": c.TapDedupe} {
+		if d < 0 {
+			return bad("%s %v: must not be negative", name, d)
+		}
+	}
+	if c.MQTT.KeepAlive < time.Second {
+		return bad("mqtt.keepalive %v: must be at least 1s", c.MQTT.KeepAlive)
+	}
+	for _, d := range []struct {
+		key string
+		cfg DeviceConfig
+	}{{"devices.card", c.Devices.Card}, {"devices.scale", c.Devices.Scale}, {"devices.button", c.Devices.Button}} {
+		switch d.cfg.Driver {
+		case DriverSim, DriverNone:
+		default:
+			return bad("%s.driver: unknown driver %q (known: %s, %s)", d.key, d.cfg.Driver, DriverSim, DriverNone)
+		}
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return bad("policy: %w", err)
+	}
+	if err := validateRoster(c.Roster); err != nil {
+		return bad("roster: %w", err)
+	}
+	return nil
+}
+
+func validateRoster(elders []eldergate.Elder) error {
+	ids, cards := map[string]bool{}, map[string]bool{}
+	for i, e := range elders {
+		switch {
+		case e.ID == "":
+			return fmt.Errorf("[%d]: id is missing", i)
+		case e.Name == "":
+			return fmt.Errorf("[%d] (%s): name is missing", i, e.ID)
+		case e.Card == "":
+			return fmt.Errorf("[%d] (%s): card is missing", i, e.ID)
+		case ids[e.ID]:
+			return fmt.Errorf("[%d]: duplicate id %q", i, e.ID)
+		case cards[e.Card]:
+			return fmt.Errorf("[%d] (%s): card already held by another elder", i, e.ID)
+		}
+		ids[e.ID], cards[e.Card] = true, true
+	}
+	return nil
+}
+
+// loadRoster reads a roster file: a YAML (or JSON) list of elders.
+func loadRoster(path string) ([]eldergate.Elder, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: roster_file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("gateway: roster_file %s: %w", path, err)
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("gateway: roster_file %s: larger than %d bytes", path, maxConfigBytes)
+	}
+	var elders []eldergate.Elder
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&elders); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("gateway: roster_file %s: %w", path, err)
+	}
+	return elders, nil
+}

@@ -1,0 +1,296 @@
+// Package gateway is the daemon that runs on a site's gateway: it composes
+// the device drivers, the SQLite store, the offline subsidy decision, the
+// MQTT uplink and the local HTTP/SSE API that serves the kiosk.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/drivers"
+	"github.com/eldergate/eldergate/drivers/button"
+	"github.com/eldergate/eldergate/drivers/button/buttonsim"
+	"github.com/eldergate/eldergate/drivers/card"
+	"github.com/eldergate/eldergate/drivers/card/cardsim"
+	"github.com/eldergate/eldergate/drivers/scale"
+	"github.com/eldergate/eldergate/drivers/scale/scalesim"
+	"github.com/eldergate/eldergate/firmware-gateway/httpapi"
+	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
+	"github.com/eldergate/eldergate/firmware-gateway/uplink"
+	"github.com/eldergate/eldergate/kiosk"
+)
+
+// DefaultVersion is reported when no version is set with WithVersion.
+const DefaultVersion = "0.1.0-dev"
+
+// OutboxEntry is one event in the outbox, for tests and diagnostics.
+type OutboxEntry struct {
+	ID        string
+	Kind      eldergate.Kind
+	Delivered bool
+	Attempts  int
+	Rejected  bool // dead-lettered: the cloud refused it
+}
+
+// Option configures a Gateway.
+type Option func(*Gateway)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(g *Gateway) { g.log = l } }
+
+// WithClock sets the clock that stamps and decides events (default time.Now).
+func WithClock(now func() time.Time) Option { return func(g *Gateway) { g.now = now } }
+
+// WithVersion sets the version reported in the birth message and status.
+func WithVersion(v string) Option { return func(g *Gateway) { g.version = v } }
+
+// Gateway is one running gateway.
+type Gateway struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	version string
+
+	store *sqlite.Store
+	up    *uplink.Uplink
+	http  *httpapi.Server
+
+	cardDev   card.Reader
+	scaleDev  scale.Scale
+	buttonDev button.Source
+	cardSim   *cardsim.Reader
+	scaleSim  *scalesim.Scale
+	buttonSim *buttonsim.Source
+
+	runCtx context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu         sync.Mutex // guards the fields below
+	lastSeen   map[string]time.Time
+	weight     scale.Weight
+	openAlerts map[string]string // button -> alert id of its last raised alert
+	started    bool
+	closed     bool
+}
+
+// New checks the configuration and prepares a gateway; Start runs it.
+func New(cfg Config, opts ...Option) (*Gateway, error) {
+	cfg.applyDefaults()
+	if cfg.RosterFile != "" {
+		elders, err := loadRoster(cfg.RosterFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Roster = append(cfg.Roster, elders...)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		cfg:        cfg,
+		log:        slog.New(slog.DiscardHandler),
+		now:        time.Now,
+		version:    DefaultVersion,
+		lastSeen:   map[string]time.Time{},
+		openAlerts: map[string]string{},
+	}
+	for _, o := range opts {
+		o(g)
+	}
+	g.log = g.log.With("gw", cfg.GatewayID)
+	return g, nil
+}
+
+// Start opens the store, starts the drivers, the uplink and the HTTP
+// server, and returns once the server is listening. The uplink connects in
+// the background: the gateway works without a broker. Cancelling ctx
+// stops the gateway's work; Close must still be called.
+func (g *Gateway) Start(ctx context.Context) (err error) {
+	g.mu.Lock()
+	if g.started {
+		g.mu.Unlock()
+		return errors.New("gateway: already started")
+	}
+	g.started = true
+	g.mu.Unlock()
+
+	if err := os.MkdirAll(g.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("gateway: data_dir: %w", err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(g.cfg.DataDir, "gateway.db"))
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	g.store = st
+	defer func() {
+		if err != nil {
+			g.closeDevices()
+			g.store.Close()
+			g.store = nil
+		}
+	}()
+	if err := st.UpsertElders(ctx, g.cfg.Roster); err != nil {
+		return fmt.Errorf("gateway: seed roster: %w", err)
+	}
+	g.log = g.log.With("boot", st.Boot())
+
+	g.openDevices()
+
+	g.up, err = uplink.New(uplink.Config{
+		URL:        g.cfg.MQTT.URL,
+		ClientID:   g.cfg.GatewayID,
+		Username:   g.cfg.MQTT.Username,
+		Password:   g.cfg.MQTT.Password,
+		GW:         g.cfg.GatewayID,
+		Boot:       st.Boot(),
+		Version:    g.version,
+		BatchSize:  g.cfg.MQTT.BatchSize,
+		BatchWait:  g.cfg.MQTT.BatchWait,
+		AckTimeout: g.cfg.MQTT.AckTimeout,
+		KeepAlive:  g.cfg.MQTT.KeepAlive,
+	}, st, g.log) // resend timing uses the real clock, not the injected one
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+
+	g.http = httpapi.New(httpapi.Config{Addr: g.cfg.HTTPAddr, Simulation: g.cfg.Simulation}, g, kiosk.FS(), g.log)
+	if err := g.http.Listen(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+
+	g.runCtx, g.cancel = context.WithCancel(ctx)
+	g.goRun("http", func(ctx context.Context) error { return g.http.Serve() })
+	g.goRun("http-stop", func(ctx context.Context) error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return g.http.Shutdown(sctx)
+	})
+	g.goRun("uplink", g.up.Run)
+	if g.cardDev != nil {
+		g.goDevice("card", func(ctx context.Context) error { return g.cardDev.Run(ctx, g.onRead) })
+	}
+	if g.scaleDev != nil {
+		g.goDevice("scale", func(ctx context.Context) error { return g.scaleDev.Run(ctx, g.onWeight) })
+	}
+	if g.buttonDev != nil {
+		g.goDevice("button", func(ctx context.Context) error { return g.buttonDev.Run(ctx, g.onPress) })
+	}
+	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.URL, "simulation", g.cfg.Simulation)
+	return nil
+}
+
+func (g *Gateway) openDevices() {
+	if g.cfg.Devices.Card.Driver == DriverSim {
+		g.cardSim = cardsim.New(cardsim.WithName(g.cfg.Devices.Card.Name), cardsim.WithClock(g.now))
+		g.cardDev = g.cardSim
+	}
+	if g.cfg.Devices.Scale.Driver == DriverSim {
+		g.scaleSim = scalesim.New(scalesim.WithName(g.cfg.Devices.Scale.Name), scalesim.WithClock(g.now))
+		g.scaleDev = g.scaleSim
+	}
+	if g.cfg.Devices.Button.Driver == DriverSim {
+		g.buttonSim = buttonsim.New(buttonsim.WithName(g.cfg.Devices.Button.Name), buttonsim.WithClock(g.now))
+		g.buttonDev = g.buttonSim
+	}
+}
+
+func (g *Gateway) closeDevices() {
+	for _, c := range []interface{ Close() error }{g.cardDev, g.scaleDev, g.buttonDev} {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// goRun runs fn in a goroutine owned by the gateway.
+func (g *Gateway) goRun(name string, fn func(context.Context) error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := fn(g.runCtx); err != nil {
+			g.log.Error("gateway: "+name+" stopped", "err", err)
+		}
+	}()
+}
+
+// goDevice runs a device loop, restarting it after an unexpected error.
+func (g *Gateway) goDevice(name string, run func(context.Context) error) {
+	g.goRun(name, func(ctx context.Context) error {
+		for {
+			err := run(ctx)
+			if ctx.Err() != nil || errors.Is(err, drivers.ErrClosed) {
+				return nil
+			}
+			g.log.Error("gateway: device failed, restarting", "device", name, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(2 * time.Second):
+			}
+		}
+	})
+}
+
+// HTTPURL is the base URL of the local HTTP server, e.g. http://127.0.0.1:8081.
+func (g *Gateway) HTTPURL() string {
+	if g.http == nil {
+		return ""
+	}
+	return g.http.URL()
+}
+
+// Close stops every goroutine, waits for them and closes the store.
+func (g *Gateway) Close() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	g.closed = true
+	g.mu.Unlock()
+	if g.cancel != nil {
+		g.cancel()
+	}
+	g.wg.Wait()
+	g.closeDevices()
+	if g.store != nil {
+		if err := g.store.Close(); err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+	}
+	g.log.Info("gateway: stopped")
+	return nil
+}
+
+// Outbox lists every event of the outbox in seq order.
+func (g *Gateway) Outbox(ctx context.Context) ([]OutboxEntry, error) {
+	if g.store == nil {
+		return nil, errors.New("gateway: not started")
+	}
+	rows, err := g.store.Outbox(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	out := make([]OutboxEntry, len(rows))
+	for i, r := range rows {
+		out[i] = OutboxEntry{ID: r.ID, Kind: r.Kind, Delivered: r.Delivered, Attempts: r.Attempts, Rejected: r.Rejected}
+	}
+	return out, nil
+}
+
+// Boot is the boot counter of this start.
+func (g *Gateway) Boot() uint64 {
+	if g.store == nil {
+		return 0
+	}
+	return g.store.Boot()
+}

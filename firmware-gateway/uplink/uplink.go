@@ -1,0 +1,407 @@
+// Package uplink sends the gateway's outbox to the cloud over MQTT 3.1.1
+// (paho, QoS 1) and marks events delivered only when the cloud's
+// application ack names them. A broker PUBACK proves nothing.
+//
+// Rows are picked highest priority first, then in seq order; several
+// batches may be in flight, and an alert never waits for a free slot, so
+// an alarm raised behind a meal backlog goes out in the next batch.
+package uplink
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
+)
+
+// Outbox is what the uplink needs from the store.
+type Outbox interface {
+	Pending(ctx context.Context, now time.Time, minPriority, limit int) ([]sqlite.OutboxRow, error)
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	MarkSent(ctx context.Context, ids []string, retryAt time.Time) error
+	MarkDelivered(ctx context.Context, ids []string, at time.Time) (int64, error)
+	MarkRejected(ctx context.Context, rej []eldergate.Rejection, at time.Time) (int64, error)
+	ResetDue(ctx context.Context) error
+}
+
+// Config configures the uplink.
+type Config struct {
+	URL         string // e.g. tcp://127.0.0.1:1883
+	ClientID    string // defaults to GW
+	Username    string
+	Password    string
+	GW          string
+	Boot        uint64
+	Version     string
+	BatchSize   int           // events per batch, default 100, at most eldergate.MaxBatchEvents
+	BatchWait   time.Duration // how long a partial batch waits for more, default 200ms
+	AckTimeout  time.Duration // default 5s
+	KeepAlive   time.Duration // default 30s
+	MaxInFlight int           // batches awaiting an ack, default 4
+	MaxBackoff  time.Duration // cap of the resend delay, default 30s
+}
+
+// maxPayload keeps a batch well under eldergate.MaxBatchBytes.
+const maxPayload = eldergate.MaxBatchBytes * 9 / 10
+
+// Uplink is the MQTT uplink. Run owns its loop; paho owns its own
+// goroutines, which Run stops with a disconnect before returning.
+type Uplink struct {
+	cfg    Config
+	ob     Outbox
+	log    *slog.Logger
+	now    func() time.Time
+	client mqtt.Client
+
+	wake    chan struct{}
+	acks    chan eldergate.Ack
+	stop    chan struct{}
+	stopped sync.Once
+	connGen atomic.Uint64 // incremented on every connect
+}
+
+// Option configures an Uplink.
+type Option func(*Uplink)
+
+// WithClock sets the clock used to schedule resends (default time.Now).
+func WithClock(now func() time.Time) Option { return func(u *Uplink) { u.now = now } }
+
+// New returns an uplink; it does not connect until Run.
+func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, error) {
+	if err := eldergate.ValidateGatewayID(cfg.GW); err != nil {
+		return nil, fmt.Errorf("uplink: %w", err)
+	}
+	if cfg.URL == "" {
+		return nil, fmt.Errorf("uplink: broker url is empty")
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = cfg.GW
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 100
+	}
+	cfg.BatchSize = min(cfg.BatchSize, eldergate.MaxBatchEvents)
+	if cfg.BatchWait <= 0 {
+		cfg.BatchWait = 200 * time.Millisecond
+	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 5 * time.Second
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = 30 * time.Second
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 4
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	u := &Uplink{
+		cfg:  cfg,
+		ob:   ob,
+		log:  log.With("component", "uplink"),
+		now:  time.Now,
+		wake: make(chan struct{}, 1),
+		acks: make(chan eldergate.Ack, 64),
+		stop: make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(u)
+	}
+	will, _ := json.Marshal(eldergate.State{Online: false, Boot: cfg.Boot})
+	o := mqtt.NewClientOptions().
+		AddBroker(cfg.URL).
+		SetClientID(cfg.ClientID).
+		SetUsername(cfg.Username).
+		SetPassword(cfg.Password).
+		SetProtocolVersion(4).
+		SetCleanSession(true).
+		SetOrderMatters(false).
+		SetKeepAlive(cfg.KeepAlive).
+		SetPingTimeout(10*time.Second).
+		SetConnectTimeout(10*time.Second).
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(2*time.Second).
+		SetMaxReconnectInterval(30*time.Second).
+		SetBinaryWill(eldergate.Topic(cfg.GW, eldergate.ChannelState), will, 1, true).
+		SetOnConnectHandler(u.onConnect).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			u.log.Warn("uplink: connection lost", "err", err)
+		})
+	u.client = mqtt.NewClient(o)
+	return u, nil
+}
+
+// Notify wakes the uplink: a row was added to the outbox.
+func (u *Uplink) Notify() {
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Connected reports whether the MQTT connection is up.
+func (u *Uplink) Connected() bool { return u.client.IsConnectionOpen() }
+
+func (u *Uplink) onConnect(c mqtt.Client) {
+	u.log.Info("uplink: connected", "broker", u.cfg.URL, "boot", u.cfg.Boot)
+	birth, _ := json.Marshal(eldergate.State{Online: true, Boot: u.cfg.Boot, Version: u.cfg.Version})
+	t := c.Publish(eldergate.Topic(u.cfg.GW, eldergate.ChannelState), 1, true, birth)
+	if t.WaitTimeout(10*time.Second) && t.Error() != nil {
+		u.log.Warn("uplink: birth message", "err", t.Error())
+	}
+	st := c.SubscribeMultiple(map[string]byte{
+		eldergate.Topic(u.cfg.GW, eldergate.ChannelAck): 1,
+		eldergate.Topic(u.cfg.GW, eldergate.ChannelCmd): 1,
+	}, u.onMessage)
+	if st.WaitTimeout(10*time.Second) && st.Error() != nil {
+		u.log.Error("uplink: subscribe", "err", st.Error())
+	}
+	u.connGen.Add(1)
+	u.Notify()
+}
+
+func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
+	_, ch, err := eldergate.ParseTopic(m.Topic())
+	if err != nil {
+		u.log.Warn("uplink: message on unexpected topic", "topic", m.Topic())
+		return
+	}
+	switch ch {
+	case eldergate.ChannelAck:
+		a, err := eldergate.DecodeAck(m.Payload())
+		if err != nil {
+			u.log.Warn("uplink: bad ack", "err", err)
+			return
+		}
+		select {
+		case u.acks <- a:
+		case <-u.stop:
+		}
+	case eldergate.ChannelCmd:
+		// Commands are not implemented yet; log without the body.
+		var c eldergate.Command
+		_ = json.Unmarshal(m.Payload(), &c)
+		u.log.Info("uplink: command received, not handled yet", "id", c.ID, "type", c.Type, "bytes", len(m.Payload()))
+	}
+}
+
+type batch struct {
+	ids      map[string]bool
+	deadline time.Time
+}
+
+// Run connects and sends the outbox until ctx is done. Before returning
+// it publishes the offline state and disconnects.
+func (u *Uplink) Run(ctx context.Context) error {
+	defer u.shutdown()
+	u.client.Connect() // retries in the background until connected
+
+	var (
+		inflight     = map[int]*batch{}
+		nextBatch    int
+		partialSince time.Time
+		lastGen      uint64
+		timer        = time.NewTimer(time.Hour)
+	)
+	defer timer.Stop()
+	for {
+		now := u.now()
+		var wait time.Duration = time.Hour
+		soon := func(d time.Duration) { wait = max(min(wait, d), 0) }
+
+		if gen := u.connGen.Load(); gen != lastGen {
+			// New session: acks of the old one may be lost, resend now.
+			lastGen = gen
+			clear(inflight)
+			if err := u.ob.ResetDue(ctx); err != nil && ctx.Err() == nil {
+				u.log.Error("uplink: reset due", "err", err)
+			}
+		}
+		for k, b := range inflight {
+			if !now.Before(b.deadline) {
+				u.log.Warn("uplink: no ack in time, will resend", "events", len(b.ids), "ack_timeout", u.cfg.AckTimeout)
+				delete(inflight, k)
+			}
+		}
+		// Send only once OnConnect has subscribed to the acks.
+		if u.Connected() && lastGen != 0 {
+			for ctx.Err() == nil {
+				minPrio := 0
+				if len(inflight) >= u.cfg.MaxInFlight {
+					minPrio = eldergate.KindAlert.Priority() // alerts never wait for a slot
+				}
+				rows, err := u.ob.Pending(ctx, now, minPrio, u.cfg.BatchSize)
+				if err != nil {
+					if ctx.Err() == nil {
+						u.log.Error("uplink: read outbox", "err", err)
+					}
+					soon(time.Second)
+					break
+				}
+				if len(rows) == 0 {
+					partialSince = time.Time{}
+					break
+				}
+				if len(rows) < u.cfg.BatchSize && rows[0].Priority < eldergate.KindAlert.Priority() {
+					if partialSince.IsZero() {
+						partialSince = now
+					}
+					if d := u.cfg.BatchWait - now.Sub(partialSince); d > 0 {
+						soon(d)
+						break
+					}
+				}
+				partialSince = time.Time{}
+				b, err := u.send(ctx, rows, now)
+				if err != nil {
+					if ctx.Err() == nil {
+						u.log.Warn("uplink: publish", "err", err)
+					}
+					soon(time.Second)
+					break
+				}
+				inflight[nextBatch] = b
+				nextBatch++
+			}
+			if due, ok, err := u.ob.NextDue(ctx); err == nil && ok {
+				soon(due.Sub(now))
+			}
+			for _, b := range inflight {
+				soon(b.deadline.Sub(now))
+			}
+		} else {
+			soon(time.Second) // paho reconnects; poll in case OnConnect raced
+		}
+
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-u.wake:
+		case <-timer.C:
+		case a := <-u.acks:
+			u.handleAck(ctx, a, inflight)
+		drain:
+			for {
+				select {
+				case a := <-u.acks:
+					u.handleAck(ctx, a, inflight)
+				default:
+					break drain
+				}
+			}
+		}
+	}
+}
+
+// send publishes rows as one batch and records the attempt.
+func (u *Uplink) send(ctx context.Context, rows []sqlite.OutboxRow, now time.Time) (*batch, error) {
+	events := make([]json.RawMessage, 0, len(rows))
+	ids := make([]string, 0, len(rows))
+	size, attempts := 0, 0
+	for _, r := range rows {
+		if size+len(r.Payload) > maxPayload && len(events) > 0 {
+			break
+		}
+		size += len(r.Payload) + 1
+		events = append(events, r.Payload)
+		ids = append(ids, r.ID)
+		attempts = max(attempts, r.Attempts)
+	}
+	payload, err := json.Marshal(struct {
+		V      int               `json:"v"`
+		GW     string            `json:"gw"`
+		Boot   uint64            `json:"boot"`
+		Events []json.RawMessage `json:"events"`
+	}{eldergate.ProtocolVersion, u.cfg.GW, u.cfg.Boot, events})
+	if err != nil {
+		return nil, fmt.Errorf("uplink: encode batch: %w", err)
+	}
+	tok := u.client.Publish(eldergate.Topic(u.cfg.GW, eldergate.ChannelUp), 1, false, payload)
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return nil, fmt.Errorf("uplink: publish: %w", err)
+		}
+	default: // PUBACK pending; it proves nothing anyway
+	}
+	if err := u.ob.MarkSent(ctx, ids, now.Add(u.backoff(attempts))); err != nil {
+		return nil, fmt.Errorf("uplink: %w", err)
+	}
+	u.log.Debug("uplink: batch sent", "events", len(ids), "first_kind", rows[0].Kind, "attempt", attempts+1)
+	b := &batch{ids: make(map[string]bool, len(ids)), deadline: now.Add(u.cfg.AckTimeout)}
+	for _, id := range ids {
+		b.ids[id] = true
+	}
+	return b, nil
+}
+
+// backoff is the delay before a row sent now may be sent again: the ack
+// timeout, doubled for every earlier attempt, capped, plus up to 20% jitter.
+func (u *Uplink) backoff(attempts int) time.Duration {
+	d := u.cfg.AckTimeout
+	for i := 0; i < attempts && d < u.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = max(min(d, u.cfg.MaxBackoff), u.cfg.AckTimeout)
+	return d + rand.N(d/5+1)
+}
+
+func (u *Uplink) handleAck(ctx context.Context, a eldergate.Ack, inflight map[int]*batch) {
+	at := u.now().UTC()
+	if n, err := u.ob.MarkDelivered(ctx, a.IDs, at); err != nil {
+		u.log.Error("uplink: mark delivered", "err", err)
+		return // rows stay pending and are resent; the cloud dedupes
+	} else {
+		u.log.Debug("uplink: ack", "ids", len(a.IDs), "newly_delivered", n)
+	}
+	for _, r := range a.Rejected {
+		u.log.Warn("uplink: event rejected by the cloud, dead-lettered", "id", r.ID, "reason", r.Reason)
+	}
+	if len(a.Rejected) > 0 {
+		if _, err := u.ob.MarkRejected(ctx, a.Rejected, at); err != nil {
+			u.log.Error("uplink: mark rejected", "err", err)
+		}
+	}
+	done := func(id string) {
+		for k, b := range inflight {
+			if b.ids[id] {
+				delete(b.ids, id)
+				if len(b.ids) == 0 {
+					delete(inflight, k)
+				}
+				return
+			}
+		}
+	}
+	for _, id := range a.IDs {
+		done(id)
+	}
+	for _, r := range a.Rejected {
+		done(r.ID)
+	}
+}
+
+func (u *Uplink) shutdown() {
+	u.stopped.Do(func() { close(u.stop) })
+	if u.client.IsConnectionOpen() {
+		off, _ := json.Marshal(eldergate.State{Online: false, Boot: u.cfg.Boot})
+		t := u.client.Publish(eldergate.Topic(u.cfg.GW, eldergate.ChannelState), 1, true, off)
+		t.WaitTimeout(time.Second)
+	}
+	u.client.Disconnect(250)
+}
