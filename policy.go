@@ -16,7 +16,8 @@ type Elder struct {
 }
 
 // MealWindow is one meal service of the day with its price and subsidy.
-// Start and End are local times "HH:MM"; End is exclusive.
+// Start and End are local times "HH:MM"; End is exclusive and may be
+// "24:00" for a window that runs to midnight.
 type MealWindow struct {
 	Name       string `json:"name" yaml:"name"`
 	Start      string `json:"start" yaml:"start"`
@@ -62,6 +63,9 @@ type Usage struct {
 }
 
 func parseClock(s string) (int, error) {
+	if s == "24:00" { // end of day, for a window that runs to midnight
+		return 24 * 60, nil
+	}
 	t, err := time.Parse("15:04", s)
 	if err != nil {
 		return 0, fmt.Errorf("%q is not HH:MM", s)

@@ -1,0 +1,315 @@
+// Package cloud wires the eldergate cloud together: store, embedded (or
+// external) MQTT broker, ingester and HTTP API/console.
+//
+// The domain types and the Store interface are defined in cloud/domain so
+// that the implementation packages can use them without an import cycle;
+// they are re-exported here as aliases.
+package cloud
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/broker"
+	"github.com/eldergate/eldergate/cloud/domain"
+	cloudhttp "github.com/eldergate/eldergate/cloud/http"
+	"github.com/eldergate/eldergate/cloud/ingest"
+	"github.com/eldergate/eldergate/cloud/sqlite"
+)
+
+// Domain types, re-exported.
+type (
+	Meal              = domain.Meal
+	Alert             = domain.Alert
+	AlertState        = domain.AlertState
+	Gateway           = domain.Gateway
+	Rejection         = domain.Rejection
+	GatewayCredential = domain.GatewayCredential
+	Store             = domain.Store
+)
+
+// Alert states, re-exported.
+const (
+	AlertOpen         = domain.AlertOpen
+	AlertAcknowledged = domain.AlertAcknowledged
+	AlertFalseAlarm   = domain.AlertFalseAlarm
+	AlertResolved     = domain.AlertResolved
+)
+
+// Errors of the store, re-exported.
+var (
+	ErrNotFound = domain.ErrNotFound
+	ErrConflict = domain.ErrConflict
+)
+
+// GatewaySeed is a gateway from the configuration, upserted at start.
+type GatewaySeed struct {
+	ID     string `yaml:"id" json:"id"`
+	Site   string `yaml:"site" json:"site"`
+	Secret string `yaml:"secret" json:"secret"`
+}
+
+// Config configures the cloud.
+type Config struct {
+	DataDir        string        // SQLite file lives here (cloud.db)
+	HTTPAddr       string        // e.g. "127.0.0.1:8080"; "127.0.0.1:0" allowed
+	BrokerAddr     string        // embedded broker listener, e.g. "127.0.0.1:1883"; "127.0.0.1:0" allowed
+	BrokerURL      string        // external broker "tcp://host:port"; when set, no embedded broker
+	BrokerUser     string        // the cloud's own user on the external broker
+	BrokerPassword string        // the cloud's own password on the external broker
+	AdminToken     string        // bearer token for /api/v1 and the console login
+	Gateways       []GatewaySeed // upserted into the device table at start (secret stored bcrypt-hashed)
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Cloud is the running cloud: it owns every subsystem and stops them in
+// Close.
+type Cloud struct {
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	store    *sqlite.Store
+	broker   *broker.Broker
+	ingester *ingest.Ingester
+	http     *cloudhttp.Server
+	started  bool
+	closed   bool
+}
+
+// New validates cfg and returns a cloud; Start runs it.
+func New(cfg Config) (*Cloud, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("cloud: no data directory")
+	}
+	if cfg.AdminToken == "" {
+		return nil, errors.New("cloud: no admin token")
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = "127.0.0.1:8080"
+	}
+	if cfg.BrokerURL == "" && cfg.BrokerAddr == "" {
+		cfg.BrokerAddr = "127.0.0.1:1883"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	seen := map[string]bool{}
+	for i, g := range cfg.Gateways {
+		if err := eldergate.ValidateGatewayID(g.ID); err != nil {
+			return nil, fmt.Errorf("cloud: gateways[%d]: %w", i, err)
+		}
+		if seen[g.ID] {
+			return nil, fmt.Errorf("cloud: gateways[%d]: duplicate id %q", i, g.ID)
+		}
+		seen[g.ID] = true
+		if g.Secret == "" || len(g.Secret) > 72 {
+			return nil, fmt.Errorf("cloud: gateways[%d] (%s): secret must be 1-72 bytes", i, g.ID)
+		}
+	}
+	return &Cloud{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Start opens the store, seeds the gateways, starts the broker (when
+// embedded), the ingester and the HTTP server. It returns when all are
+// listening and the ingester is subscribed. ctx bounds the start only.
+// On error everything started so far is stopped.
+func (c *Cloud) Start(ctx context.Context) (err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started || c.closed {
+		return errors.New("cloud: Start called twice or after Close")
+	}
+	c.started = true
+	defer func() {
+		if err != nil {
+			c.closeLocked()
+		}
+	}()
+	if err := os.MkdirAll(c.cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("cloud: data dir: %w", err)
+	}
+	c.store, err = sqlite.Open(ctx, c.cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
+	if err := c.seed(ctx); err != nil {
+		return err
+	}
+	brokerURL, user, password := c.cfg.BrokerURL, c.cfg.BrokerUser, c.cfg.BrokerPassword
+	if brokerURL == "" {
+		c.broker, err = broker.Start(broker.Config{
+			Addr:     c.cfg.BrokerAddr,
+			Gateways: newAuthenticator(c.store),
+			Logger:   c.log.With("component", "broker"),
+		})
+		if err != nil {
+			return fmt.Errorf("cloud: %w", err)
+		}
+		brokerURL = c.broker.URL()
+		user, password = c.broker.ServiceCredentials()
+	}
+	c.ingester, err = ingest.New(ingest.Config{
+		BrokerURL: brokerURL, Username: user, Password: password,
+		Store: c.store, Logger: c.log, Now: c.cfg.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
+	if err := c.ingester.Start(ctx); err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
+	c.http, err = cloudhttp.New(cloudhttp.Config{
+		Addr: c.cfg.HTTPAddr, Token: c.cfg.AdminToken, Store: c.store, Logger: c.log, Now: c.cfg.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
+	if err := c.http.Start(); err != nil {
+		c.http = nil
+		return fmt.Errorf("cloud: %w", err)
+	}
+	c.log.Info("cloud: started", "http", c.http.URL(), "broker", c.brokerURLLocked(), "data", c.cfg.DataDir,
+		"embedded_broker", c.broker != nil)
+	return nil
+}
+
+// seed upserts the configured gateways. A secret that still matches the
+// stored hash keeps it (bcrypt is slow on purpose).
+func (c *Cloud) seed(ctx context.Context) error {
+	for _, g := range c.cfg.Gateways {
+		cur, err := c.store.GatewayCredential(ctx, g.ID)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return fmt.Errorf("cloud: seed %s: %w", g.ID, err)
+		}
+		hash := cur.SecretHash
+		if !domain.VerifySecret(hash, g.Secret) {
+			if hash, err = domain.HashSecret(g.Secret); err != nil {
+				return fmt.Errorf("cloud: seed %s: %w", g.ID, err)
+			}
+		}
+		if err := c.store.UpsertGateway(ctx, domain.GatewayCredential{ID: g.ID, Site: g.Site, SecretHash: hash}); err != nil {
+			return fmt.Errorf("cloud: seed %s: %w", g.ID, err)
+		}
+	}
+	return nil
+}
+
+// authenticator checks gateway broker credentials against the store. A
+// successful bcrypt check is remembered (keyed by a SHA-256 of the stored
+// hash and the secret) so that reconnects stay cheap; failures always pay
+// the full bcrypt cost.
+type authenticator struct {
+	store domain.Store
+	mu    sync.Mutex
+	ok    map[string][32]byte // gateway id -> sha256(hash, secret) last verified
+}
+
+func newAuthenticator(s domain.Store) *authenticator {
+	return &authenticator{store: s, ok: map[string][32]byte{}}
+}
+
+func (a *authenticator) AuthenticateGateway(ctx context.Context, id, secret string) bool {
+	cred, err := a.store.GatewayCredential(ctx, id)
+	if err != nil || cred.SecretHash == "" {
+		return false
+	}
+	key := sha256.Sum256([]byte(cred.SecretHash + "\x00" + secret))
+	a.mu.Lock()
+	cached, hit := a.ok[id]
+	a.mu.Unlock()
+	if hit && subtle.ConstantTimeCompare(cached[:], key[:]) == 1 {
+		return true
+	}
+	if !domain.VerifySecret(cred.SecretHash, secret) {
+		return false
+	}
+	a.mu.Lock()
+	a.ok[id] = key
+	a.mu.Unlock()
+	return true
+}
+
+// HTTPURL is the actual base URL of the API and console, e.g.
+// "http://127.0.0.1:8080".
+func (c *Cloud) HTTPURL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.http == nil {
+		return ""
+	}
+	return c.http.URL()
+}
+
+// BrokerURL is the actual broker URL (embedded or external), e.g.
+// "tcp://127.0.0.1:1883".
+func (c *Cloud) BrokerURL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.brokerURLLocked()
+}
+
+func (c *Cloud) brokerURLLocked() string {
+	if c.broker != nil {
+		return c.broker.URL()
+	}
+	return c.cfg.BrokerURL
+}
+
+// Store is the cloud's store (nil before Start).
+func (c *Cloud) Store() Store {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.store == nil {
+		return nil
+	}
+	return c.store
+}
+
+// Close stops everything in reverse order, waits for the goroutines and
+// closes the database. After Close, New+Start with the same DataDir and
+// addresses works again.
+func (c *Cloud) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeLocked()
+}
+
+func (c *Cloud) closeLocked() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	var errs []error
+	if c.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, c.http.Close(ctx))
+		cancel()
+	}
+	if c.ingester != nil {
+		errs = append(errs, c.ingester.Close())
+	}
+	if c.broker != nil {
+		errs = append(errs, c.broker.Close())
+	}
+	if c.store != nil {
+		errs = append(errs, c.store.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cloud: close: %w", err)
+	}
+	c.log.Info("cloud: stopped")
+	return nil
+}

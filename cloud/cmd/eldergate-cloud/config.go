@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/eldergate/eldergate/cloud"
+	"gopkg.in/yaml.v3"
+)
+
+// maxConfigBytes bounds the configuration file.
+const maxConfigBytes = 1 << 20
+
+// fileConfig is the YAML configuration file; it mirrors cloud.Config.
+type fileConfig struct {
+	DataDir        string              `yaml:"data_dir"`
+	HTTPAddr       string              `yaml:"http_addr"`
+	MQTTAddr       string              `yaml:"mqtt_addr"`
+	BrokerURL      string              `yaml:"broker_url"`
+	BrokerUser     string              `yaml:"broker_user"`
+	BrokerPassword string              `yaml:"broker_password"`
+	AdminToken     string              `yaml:"admin_token"`
+	Gateways       []cloud.GatewaySeed `yaml:"gateways"`
+}
+
+// parseConfig reads a YAML configuration. Unknown keys are an error so
+// that a typo does not silently fall back to a default.
+func parseConfig(data []byte) (fileConfig, error) {
+	var fc fileConfig
+	if len(data) > maxConfigBytes {
+		return fc, fmt.Errorf("config: %d bytes exceeds the limit of %d", len(data), maxConfigBytes)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return fileConfig{}, fmt.Errorf("config: %w", err)
+	}
+	return fc, nil
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"testing"
+)
+
+func TestParseConfig(t *testing.T) {
+	fc, err := parseConfig([]byte(`
+data_dir: /var/lib/eldergate-cloud
+http_addr: 127.0.0.1:8080
+mqtt_addr: 127.0.0.1:1883
+admin_token: secret-token
+gateways:
+  - id: gw-a
+    site: 幸福社区长者饭堂
+    secret: s3cret-a
+  - id: gw-b
+    site: site-b
+    secret: s3cret-b
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.DataDir != "/var/lib/eldergate-cloud" || fc.AdminToken != "secret-token" || fc.MQTTAddr != "127.0.0.1:1883" {
+		t.Errorf("config = %+v", fc)
+	}
+	if len(fc.Gateways) != 2 || fc.Gateways[0].ID != "gw-a" || fc.Gateways[0].Site != "幸福社区长者饭堂" || fc.Gateways[1].Secret != "s3cret-b" {
+		t.Errorf("gateways = %+v", fc.Gateways)
+	}
+	if _, err := parseConfig([]byte("admin_tokn: x\n")); err == nil {
+		t.Error("unknown key accepted")
+	}
+	if _, err := parseConfig([]byte("gateways: 3\n")); err == nil {
+		t.Error("bad type accepted")
+	}
+	if fc, err := parseConfig(nil); err != nil || fc.DataDir != "" {
+		t.Errorf("empty file: %+v, %v", fc, err)
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("data_dir: d\ngateways:\n  - id: gw-a\n    secret: x\n"))
+	f.Add([]byte("admin_token: [1, 2"))
+	f.Add([]byte("&a [*a]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fc, err := parseConfig(data)
+		if err != nil && (fc.DataDir != "" || fc.Gateways != nil) {
+			t.Fatalf("error with non-zero config: %+v", fc)
+		}
+	})
+}

@@ -1,0 +1,143 @@
+// Command eldergate-cloud runs the eldergate cloud: embedded MQTT broker
+// (or an external one), ingester, store, API and web console.
+//
+//	eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
+//	                      [--broker URL --broker-user U --broker-password P] [--token T]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/eldergate/eldergate/cloud"
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "eldergate-cloud:", err)
+		os.Exit(1)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, `usage: eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
+                            [--broker URL --broker-user U --broker-password P] [--token T]
+
+Environment: EG_ADMIN_TOKEN and EG_BROKER_PASSWORD are used when the token or
+the broker password is given neither by flag nor by the configuration file.`)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return errors.New("missing command")
+		}
+		return nil
+	}
+	if args[0] != "serve" {
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	return serve(ctx, args[1:], stdout, stderr)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFile := fs.String("config", "", "YAML configuration file")
+	dataDir := fs.String("data", "./data", "data directory (SQLite database)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address (API and console)")
+	mqttAddr := fs.String("mqtt", "127.0.0.1:1883", "embedded MQTT broker listen address")
+	brokerURL := fs.String("broker", "", "external broker URL (tcp://host:port); disables the embedded broker")
+	brokerUser := fs.String("broker-user", "", "the cloud's user on the external broker")
+	brokerPassword := fs.String("broker-password", "", "the cloud's password on the external broker")
+	token := fs.String("token", "", "admin bearer token for the API and the console")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	var fc fileConfig
+	if *configFile != "" {
+		data, err := os.ReadFile(*configFile)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		if fc, err = parseConfig(data); err != nil {
+			return fmt.Errorf("serve: %s: %w", *configFile, err)
+		}
+	}
+	pick := func(name, flagVal, fileVal string) string {
+		if set[name] || fileVal == "" {
+			return flagVal
+		}
+		return fileVal
+	}
+	cfg := cloud.Config{
+		DataDir:        pick("data", *dataDir, fc.DataDir),
+		HTTPAddr:       pick("http", *httpAddr, fc.HTTPAddr),
+		BrokerAddr:     pick("mqtt", *mqttAddr, fc.MQTTAddr),
+		BrokerURL:      pick("broker", *brokerURL, fc.BrokerURL),
+		BrokerUser:     pick("broker-user", *brokerUser, fc.BrokerUser),
+		BrokerPassword: pick("broker-password", *brokerPassword, fc.BrokerPassword),
+		AdminToken:     pick("token", *token, fc.AdminToken),
+		Gateways:       fc.Gateways,
+		Logger:         log,
+		Now:            time.Now,
+	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = os.Getenv("EG_ADMIN_TOKEN")
+	}
+	if cfg.BrokerPassword == "" {
+		cfg.BrokerPassword = os.Getenv("EG_BROKER_PASSWORD")
+	}
+	if cfg.AdminToken == "" {
+		t, err := domain.RandomToken(24)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		cfg.AdminToken = t
+		fmt.Fprintf(stdout, "eldergate-cloud: no admin token configured; generated one for this run: %s\n", t)
+	}
+	if cfg.BrokerURL == "" && len(cfg.Gateways) == 0 {
+		log.Warn("serve: no gateways configured; no gateway can log in to the embedded broker")
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	c, err := cloud.New(cfg)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	err = c.Start(startCtx)
+	cancel()
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintf(stdout, "eldergate-cloud: console at %s/ (broker %s, data %s)\n", c.HTTPURL(), c.BrokerURL(), cfg.DataDir)
+	<-ctx.Done()
+	log.Info("serve: shutting down")
+	if err := c.Close(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

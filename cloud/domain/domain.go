@@ -1,0 +1,146 @@
+// Package domain holds the cloud's domain types and the Store interface.
+//
+// They live in their own package so that the implementation packages
+// (sqlite/, broker/, ingest/, http/) can import them while package cloud,
+// which wires those implementations together, re-exports them as aliases
+// (cloud.Meal, cloud.Store, ...).
+package domain
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/eldergate/eldergate"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a state change is not allowed from the
+// current state (e.g. acknowledging an alert that is already closed).
+var ErrConflict = errors.New("conflict")
+
+// Meal is one meal event as the cloud stored it.
+type Meal struct {
+	EventID    string        `json:"event_id"`
+	GW         string        `json:"gw"`
+	Site       string        `json:"site"`
+	ElderID    string        `json:"elder_id"`
+	Window     string        `json:"window"`
+	Day        string        `json:"day"`
+	Decision   string        `json:"decision"`
+	Reason     string        `json:"reason"`
+	PriceFen   eldergate.Fen `json:"price_fen"`
+	SubsidyFen eldergate.Fen `json:"subsidy_fen"`
+	PayFen     eldergate.Fen `json:"pay_fen"`
+	WeightG    int64         `json:"weight_g,omitempty"`
+	PolicyVer  string        `json:"policy_version,omitempty"`
+	At         time.Time     `json:"at"`          // when the gateway decided, UTC
+	ReceivedAt time.Time     `json:"received_at"` // when the cloud committed it, UTC
+}
+
+// AlertState is the workflow state of an alert.
+type AlertState string
+
+// The alert states.
+const (
+	AlertOpen         AlertState = "open"
+	AlertAcknowledged AlertState = "acknowledged"
+	AlertFalseAlarm   AlertState = "false_alarm"
+	AlertResolved     AlertState = "resolved"
+)
+
+// Alert is one alert in the cloud's workflow. Presses of the same button
+// while the alert is open or acknowledged merge into it.
+type Alert struct {
+	ID         string     `json:"id"`
+	GW         string     `json:"gw"`
+	Site       string     `json:"site"`
+	Button     string     `json:"button"`
+	Type       string     `json:"type"`
+	Place      string     `json:"place,omitempty"`
+	State      AlertState `json:"state"`
+	Presses    int        `json:"presses"`
+	OpenedAt   time.Time  `json:"opened_at"`
+	LastAt     time.Time  `json:"last_at"`
+	AckedAt    *time.Time `json:"acked_at"`
+	AckedBy    string     `json:"acked_by"`
+	ClosedAt   *time.Time `json:"closed_at"`
+	GWAlertID  string     `json:"gw_alert_id"` // the gateway's id of the first press
+	FirstEvent string     `json:"first_event"` // event id that opened it
+}
+
+// Gateway is one device as the console shows it.
+type Gateway struct {
+	ID          string     `json:"id"`
+	Site        string     `json:"site"`
+	Online      bool       `json:"online"`
+	Boot        uint64     `json:"boot"`
+	Version     string     `json:"version,omitempty"`
+	StateAt     *time.Time `json:"state_at"`      // last birth or will applied
+	LastEventAt *time.Time `json:"last_event_at"` // last batch committed
+	LastSeen    *time.Time `json:"last_seen"`     // the later of the two
+}
+
+// Rejection is one dead-letter row: a payload or event the ingester
+// refused, with the reason it told the gateway.
+type Rejection struct {
+	ID            int64     `json:"id"`
+	GW            string    `json:"gw"`
+	EventID       string    `json:"event_id"` // empty when the whole payload was refused
+	Reason        string    `json:"reason"`
+	PayloadPrefix string    `json:"payload_prefix"` // first bytes, for diagnosis
+	At            time.Time `json:"at"`
+}
+
+// GatewayCredential is what the store keeps to authenticate a gateway on
+// the broker. SecretHash is produced by HashSecret.
+type GatewayCredential struct {
+	ID         string
+	Site       string
+	SecretHash string
+}
+
+// Store is the cloud's persistence. Every implementation (SQLite now,
+// PostgreSQL later) must pass storetest.Run. Times passed in are stored in
+// UTC; times returned are UTC.
+type Store interface {
+	// UpsertGateway creates the gateway or updates its site and secret hash.
+	UpsertGateway(ctx context.Context, c GatewayCredential) error
+	// GatewayCredential returns the stored credential of gateway id, or
+	// ErrNotFound.
+	GatewayCredential(ctx context.Context, id string) (GatewayCredential, error)
+
+	// IngestBatch stores valid events of gateway gw in one transaction,
+	// insert-if-absent on the event id. It returns the ids of all events
+	// that are now stored, including those stored before (so the gateway
+	// stops resending them). Meal events create a meal row; alert events
+	// open, merge into or cancel alerts.
+	IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) (committedIDs []string, err error)
+	// RecordRejection adds a row to the dead-letter table.
+	RecordRejection(ctx context.Context, gw, reason, eventID string, payloadPrefix []byte, at time.Time) error
+	// ApplyGatewayState applies a birth or will. A state whose boot is
+	// lower than the stored boot is ignored (applied reports false).
+	ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (applied bool, err error)
+
+	// ListGateways returns all gateways ordered by id.
+	ListGateways(ctx context.Context) ([]Gateway, error)
+	// ListMeals returns the latest ListLimit meals, newest first.
+	ListMeals(ctx context.Context) ([]Meal, error)
+	// ListAlerts returns the latest ListLimit alerts, newest first.
+	ListAlerts(ctx context.Context) ([]Alert, error)
+	// AckAlert moves an open alert to acknowledged. ErrNotFound when there
+	// is no such alert, ErrConflict when it is not open.
+	AckAlert(ctx context.Context, alertID, by string, at time.Time) error
+	// ResolveAlert closes an open or acknowledged alert as resolved.
+	ResolveAlert(ctx context.Context, alertID, by string, at time.Time) error
+	// ListRejections returns the latest ListLimit dead-letter rows, newest first.
+	ListRejections(ctx context.Context) ([]Rejection, error)
+
+	// Close releases the store.
+	Close() error
+}
+
+// ListLimit bounds the rows the List methods return.
+const ListLimit = 500

@@ -1,0 +1,315 @@
+// Package cloudhttp is the cloud's HTTP side: the JSON API under /api/v1/
+// behind a bearer token, and the embedded web console.
+package cloudhttp
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+//go:embed console
+var consoleFS embed.FS
+
+// MaxBodyBytes bounds request bodies.
+const MaxBodyBytes = 16 << 10
+
+// Config configures the server.
+type Config struct {
+	Addr   string // "127.0.0.1:8080", "127.0.0.1:0" allowed
+	Token  string // bearer token for /api/v1
+	Store  domain.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server serves the API and the console.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	token [32]byte
+	ln    net.Listener
+	srv   *http.Server
+	wg    sync.WaitGroup
+}
+
+// New returns a server; Start makes it listen.
+func New(cfg Config) (*Server, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("cloudhttp: empty admin token")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("cloudhttp: no store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "http"), token: sha256.Sum256([]byte(cfg.Token))}
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Start listens on cfg.Addr and serves in a goroutine owned by s.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cloudhttp: listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("cloudhttp: serve", "err", err)
+		}
+	}()
+	s.log.Info("http: listening", "url", s.URL())
+	return nil
+}
+
+// URL is the base URL, e.g. "http://127.0.0.1:8080".
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// Close shuts the server down gracefully (bounded by ctx) and waits for
+// the serving goroutine.
+func (s *Server) Close(ctx context.Context) error {
+	if s.ln == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("cloudhttp: shutdown: %w", err)
+	}
+	return nil
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /api/v1/gateways", s.auth(s.listGateways))
+	mux.Handle("GET /api/v1/meals", s.auth(s.listMeals))
+	mux.Handle("GET /api/v1/alerts", s.auth(s.listAlerts))
+	mux.Handle("POST /api/v1/alerts/{id}/ack", s.auth(s.ackAlert))
+	mux.Handle("POST /api/v1/alerts/{id}/resolve", s.auth(s.resolveAlert))
+	mux.Handle("GET /api/v1/rejections", s.auth(s.listRejections))
+	mux.Handle("/api/", s.auth(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such API route")
+	}))
+	sub, err := fs.Sub(consoleFS, "console")
+	if err != nil {
+		panic(err) // embedded at build time: cannot fail
+	}
+	files := http.FileServerFS(sub)
+	mux.Handle("/", consoleHeaders(files))
+	return limitBody(mux)
+}
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func consoleHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-cache")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// auth requires "Authorization: Bearer <token>", compared in constant time.
+func (s *Server) auth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		given, ok := bearer(r.Header.Get("Authorization"))
+		sum := sha256.Sum256([]byte(given))
+		if !ok || subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="eldergate"`)
+			writeError(w, http.StatusUnauthorized, "missing or invalid bearer token")
+			return
+		}
+		next(w, r)
+	})
+}
+
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}
+
+// ErrorBody is the JSON of every API error.
+type ErrorBody struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, ErrorBody{Error: msg})
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("http: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error")
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) listGateways(w http.ResponseWriter, r *http.Request) {
+	v, err := s.cfg.Store.ListGateways(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) listMeals(w http.ResponseWriter, r *http.Request) {
+	v, err := s.cfg.Store.ListMeals(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
+	v, err := s.cfg.Store.ListAlerts(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) listRejections(w http.ResponseWriter, r *http.Request) {
+	v, err := s.cfg.Store.ListRejections(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// ActorBody is the optional body of ack and resolve.
+type ActorBody struct {
+	By string `json:"by"`
+}
+
+// ParseActor reads the optional {"by": "..."} body; empty means "console".
+func ParseActor(body []byte) (string, error) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return "console", nil
+	}
+	var a ActorBody
+	if err := json.Unmarshal(body, &a); err != nil {
+		return "", fmt.Errorf("body is not valid JSON: %v", err)
+	}
+	by := strings.TrimSpace(a.By)
+	if by == "" {
+		by = "console"
+	}
+	if len([]rune(by)) > 64 {
+		return "", errors.New("by: longer than 64 characters")
+	}
+	return by, nil
+}
+
+func (s *Server) transition(w http.ResponseWriter, r *http.Request, state domain.AlertState,
+	do func(ctx context.Context, id, by string, at time.Time) error) {
+	id := r.PathValue("id")
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "body too large")
+		return
+	}
+	by, err := ParseActor(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	at := s.cfg.Now().UTC()
+	err = do(r.Context(), id, by, at)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no such alert")
+	case errors.Is(err, domain.ErrConflict):
+		writeError(w, http.StatusConflict, "alert is not in a state that allows this")
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		s.log.Info("http: alert "+string(state), "alert", id, "by", by)
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "state": state, "by": by, "at": at})
+	}
+}
+
+func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) {
+	s.transition(w, r, domain.AlertAcknowledged, s.cfg.Store.AckAlert)
+}
+
+func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request) {
+	s.transition(w, r, domain.AlertResolved, s.cfg.Store.ResolveAlert)
+}
