@@ -264,6 +264,7 @@ func (g *Gateway) Status(ctx context.Context) (httpapi.Status, error) {
 	return httpapi.Status{
 		GatewayID: g.cfg.GatewayID, Site: g.cfg.Site, Version: g.version, Boot: g.store.Boot(),
 		UplinkConnected: g.up.Connected(), OutboxPending: n, Simulation: g.cfg.Simulation,
+		TimeZone: g.cfg.Policy.TimeZone,
 	}, nil
 }
 

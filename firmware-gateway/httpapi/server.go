@@ -26,6 +26,7 @@ type Status struct {
 	UplinkConnected bool   `json:"uplink_connected"`
 	OutboxPending   int    `json:"outbox_pending"`
 	Simulation      bool   `json:"simulation"`
+	TimeZone        string `json:"time_zone"` // IANA zone of the site, for the kiosk's clock
 }
 
 // SimCard is one roster entry offered to the demo panel.

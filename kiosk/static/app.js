@@ -69,7 +69,16 @@ function applyLang() {
 
 function tick() {
   const d = new Date();
-  $("clock").textContent = d.toLocaleString(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit", month: "short", day: "numeric", weekday: "short" });
+  // The site's time zone, not the browser's: the kiosk's clock must match
+  // the meal windows the gateway decides with.
+  const opts = { hour: "2-digit", minute: "2-digit", second: "2-digit", month: "short", day: "numeric", weekday: "short" };
+  if (status && status.time_zone) opts.timeZone = status.time_zone;
+  try {
+    $("clock").textContent = d.toLocaleString(lang, opts);
+  } catch (e) {
+    delete opts.timeZone;
+    $("clock").textContent = d.toLocaleString(lang, opts);
+  }
 }
 
 function speak(text) {

@@ -43,6 +43,8 @@ try {
   const decision = await result.getAttribute('data-decision');
   const tShown = Date.now() - t0;
   check(decision === 'approved', `first tap decision is ${decision}, want approved`);
+  const shownName = await kiosk.getByTestId('tap-name').textContent();
+  check(/^\S\*+\S?$/u.test(shownName.trim()), `kiosk shows the name ${shownName}, want it masked like 张*明`);
   await kiosk.screenshot({ path: join(shots, 'kiosk-tap.png') });
 
   await consolePage.waitForFunction(
