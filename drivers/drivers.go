@@ -15,6 +15,7 @@ package drivers
 
 import (
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -29,4 +30,53 @@ type Status struct {
 	Connected bool      `json:"connected"` // the device answers
 	Err       string    `json:"error,omitempty"`
 	Since     time.Time `json:"since"` // when Connected last changed
+}
+
+// Tracker keeps a driver's Status and tells an observer about every
+// change. Real drivers embed one; the zero value is not usable, use
+// NewTracker.
+type Tracker struct {
+	mu       sync.Mutex
+	st       Status
+	now      func() time.Time
+	onChange func(Status)
+}
+
+// NewTracker returns a tracker for device name served by driver. onChange,
+// if not nil, is called (outside the tracker's lock) after every change.
+func NewTracker(name, driver string, now func() time.Time, onChange func(Status)) *Tracker {
+	if now == nil {
+		now = time.Now
+	}
+	return &Tracker{st: Status{Name: name, Driver: driver, Since: now().UTC()}, now: now, onChange: onChange}
+}
+
+// Status returns the current status.
+func (t *Tracker) Status() Status {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.st
+}
+
+// Set records connected and err (nil for no error). Nothing is reported
+// when neither changed.
+func (t *Tracker) Set(connected bool, err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	t.mu.Lock()
+	if t.st.Connected == connected && t.st.Err == msg {
+		t.mu.Unlock()
+		return
+	}
+	if t.st.Connected != connected {
+		t.st.Since = t.now().UTC()
+	}
+	t.st.Connected, t.st.Err = connected, msg
+	st, fn := t.st, t.onChange
+	t.mu.Unlock()
+	if fn != nil {
+		fn(st)
+	}
 }
