@@ -49,9 +49,13 @@ type Entry struct {
 // All returns every driver, ordered by family and name.
 func All() []Entry {
 	var all []Entry
-	all = append(all, cardEntries()...)
-	all = append(all, scaleEntries()...)
-	all = append(all, buttonEntries()...)
+	for _, list := range [][]Entry{
+		cardEntries(), cardSerialEntries(), cardGPIOEntries(),
+		scaleEntries(), scaleHWEntries(),
+		buttonEntries(), buttonGPIOEntries(), buttonRF433Entries(),
+	} {
+		all = append(all, list...)
+	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].Family != all[j].Family {
 			return all[i].Family < all[j].Family

@@ -1,0 +1,6 @@
+package registry
+
+// buttonGPIOEntries lists the GPIO emergency buttons.
+func buttonGPIOEntries() []Entry {
+	return nil
+}

@@ -1,0 +1,6 @@
+package registry
+
+// buttonRF433Entries lists the 433 MHz serial receivers.
+func buttonRF433Entries() []Entry {
+	return nil
+}
