@@ -110,6 +110,9 @@ func (p Params) Check(docs []ParamDoc) error {
 		return nil
 	}
 	sort.Strings(unknown)
+	if len(docs) == 0 {
+		return fmt.Errorf("drivers: unknown setting(s) %s (this driver takes none)", strings.Join(unknown, ", "))
+	}
 	keys := make([]string, 0, len(docs))
 	for _, d := range docs {
 		keys = append(keys, d.Key)

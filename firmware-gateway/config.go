@@ -9,11 +9,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/drivers"
+	"github.com/eldergate/eldergate/drivers/registry"
 )
 
 // maxConfigBytes bounds a configuration or roster file.
@@ -52,11 +55,15 @@ type DevicesConfig struct {
 	Button DeviceConfig `yaml:"button"`
 }
 
-// DeviceConfig chooses one driver. Known drivers: "sim" (default) and
-// "none" (no such device).
+// DeviceConfig chooses one driver by name: "sim" (default), "none" (no
+// such device) or any driver of the family in drivers/registry (see
+// `eldergate-gateway probe --list`).
 type DeviceConfig struct {
-	Driver string `yaml:"driver"`
-	Name   string `yaml:"name"` // device name in events and status, default the family
+	Driver   string            `yaml:"driver"`
+	Name     string            `yaml:"name"`     // device name in events and status, default the family
+	Port     string            `yaml:"port"`     // serial device, SPI port or evdev path
+	Baud     int               `yaml:"baud"`     // serial speed, default the driver's
+	Settings map[string]string `yaml:"settings"` // driver settings, as for probe --set
 }
 
 // Driver names.
@@ -195,13 +202,25 @@ func (c *Config) Validate() error {
 		return bad("mqtt.keepalive %v: must be at least 1s", c.MQTT.KeepAlive)
 	}
 	for _, d := range []struct {
-		key string
-		cfg DeviceConfig
-	}{{"devices.card", c.Devices.Card}, {"devices.scale", c.Devices.Scale}, {"devices.button", c.Devices.Button}} {
-		switch d.cfg.Driver {
-		case DriverSim, DriverNone:
-		default:
-			return bad("%s.driver: unknown driver %q (known: %s, %s)", d.key, d.cfg.Driver, DriverSim, DriverNone)
+		key    string
+		family registry.Family
+		cfg    DeviceConfig
+	}{{"devices.card", registry.Card, c.Devices.Card}, {"devices.scale", registry.Scale, c.Devices.Scale}, {"devices.button", registry.Button, c.Devices.Button}} {
+		if d.cfg.Driver == DriverNone {
+			continue
+		}
+		e, err := registry.Lookup(d.family, d.cfg.Driver)
+		if err != nil {
+			return bad("%s.driver: unknown driver %q (known: %s, %s)", d.key, d.cfg.Driver, strings.Join(registry.Names(d.family), ", "), DriverNone)
+		}
+		if err := drivers.Params(d.cfg.Settings).Check(e.Params); err != nil {
+			return bad("%s.settings: %w", d.key, err)
+		}
+		if e.Transport == "serial" && d.cfg.Port == "" {
+			return bad("%s.port: driver %s needs a serial port such as /dev/ttyUSB0", d.key, e.Name)
+		}
+		if d.cfg.Baud < 0 {
+			return bad("%s.baud %d: must not be negative", d.key, d.cfg.Baud)
 		}
 	}
 	if err := c.Policy.Validate(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/drivers"
 	"github.com/eldergate/eldergate/drivers/button"
 	"github.com/eldergate/eldergate/drivers/card"
 	"github.com/eldergate/eldergate/drivers/scale"
@@ -265,6 +266,7 @@ func (g *Gateway) Status(ctx context.Context) (httpapi.Status, error) {
 		GatewayID: g.cfg.GatewayID, Site: g.cfg.Site, Version: g.version, Boot: g.store.Boot(),
 		UplinkConnected: g.up.Connected(), OutboxPending: n, Simulation: g.cfg.Simulation,
 		TimeZone: g.cfg.Policy.TimeZone,
+		Devices:  g.deviceStatuses(),
 	}, nil
 }
 
@@ -305,4 +307,15 @@ func (g *Gateway) SimButton(id string) error {
 		return fmt.Errorf("button: %w", errNotSim)
 	}
 	return g.buttonSim.Press(id)
+}
+
+// deviceStatuses reports the status of every configured device.
+func (g *Gateway) deviceStatuses() []drivers.Status {
+	out := []drivers.Status{}
+	for _, d := range []interface{ Status() drivers.Status }{g.cardDev, g.scaleDev, g.buttonDev} {
+		if d != nil {
+			out = append(out, d.Status())
+		}
+	}
+	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/eldergate/eldergate/drivers/button/buttonsim"
 	"github.com/eldergate/eldergate/drivers/card"
 	"github.com/eldergate/eldergate/drivers/card/cardsim"
+	"github.com/eldergate/eldergate/drivers/registry"
 	"github.com/eldergate/eldergate/drivers/scale"
 	"github.com/eldergate/eldergate/drivers/scale/scalesim"
 	"github.com/eldergate/eldergate/firmware-gateway/httpapi"
@@ -142,7 +143,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	}
 	g.log = g.log.With("boot", st.Boot())
 
-	g.openDevices()
+	if err := g.openDevices(); err != nil {
+		return err
+	}
 
 	g.up, err = uplink.New(uplink.Config{
 		URL:        g.cfg.MQTT.URL,
@@ -188,18 +191,60 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	return nil
 }
 
-func (g *Gateway) openDevices() {
-	if g.cfg.Devices.Card.Driver == DriverSim {
-		g.cardSim = cardsim.New(cardsim.WithName(g.cfg.Devices.Card.Name), cardsim.WithClock(g.now))
+func (g *Gateway) openDevices() error {
+	d := g.cfg.Devices
+	if d.Card.Driver == DriverSim {
+		g.cardSim = cardsim.New(cardsim.WithName(d.Card.Name), cardsim.WithClock(g.now))
 		g.cardDev = g.cardSim
+	} else if d.Card.Driver != DriverNone {
+		e, err := registry.Lookup(registry.Card, d.Card.Driver)
+		if err == nil {
+			g.cardDev, err = e.OpenCard(g.driverOptions(d.Card))
+		}
+		if err != nil {
+			return fmt.Errorf("gateway: card reader: %w", err)
+		}
 	}
-	if g.cfg.Devices.Scale.Driver == DriverSim {
-		g.scaleSim = scalesim.New(scalesim.WithName(g.cfg.Devices.Scale.Name), scalesim.WithClock(g.now))
+	if d.Scale.Driver == DriverSim {
+		g.scaleSim = scalesim.New(scalesim.WithName(d.Scale.Name), scalesim.WithClock(g.now))
 		g.scaleDev = g.scaleSim
+	} else if d.Scale.Driver != DriverNone {
+		e, err := registry.Lookup(registry.Scale, d.Scale.Driver)
+		if err == nil {
+			g.scaleDev, err = e.OpenScale(g.driverOptions(d.Scale))
+		}
+		if err != nil {
+			return fmt.Errorf("gateway: scale: %w", err)
+		}
 	}
-	if g.cfg.Devices.Button.Driver == DriverSim {
-		g.buttonSim = buttonsim.New(buttonsim.WithName(g.cfg.Devices.Button.Name), buttonsim.WithClock(g.now))
+	if d.Button.Driver == DriverSim {
+		g.buttonSim = buttonsim.New(buttonsim.WithName(d.Button.Name), buttonsim.WithClock(g.now))
 		g.buttonDev = g.buttonSim
+	} else if d.Button.Driver != DriverNone {
+		e, err := registry.Lookup(registry.Button, d.Button.Driver)
+		if err == nil {
+			g.buttonDev, err = e.OpenButton(g.driverOptions(d.Button))
+		}
+		if err != nil {
+			return fmt.Errorf("gateway: button: %w", err)
+		}
+	}
+	return nil
+}
+
+// driverOptions turns a device's configuration into driver options; every
+// status change of the device is logged.
+func (g *Gateway) driverOptions(d DeviceConfig) drivers.Options {
+	log := g.log.With("device", d.Name, "driver", d.Driver)
+	return drivers.Options{
+		Name: d.Name, Port: d.Port, Baud: d.Baud, Params: drivers.Params(d.Settings), Now: g.now, Log: log,
+		OnStatus: func(s drivers.Status) {
+			if s.Connected {
+				log.Info("gateway: device connected", "port", d.Port)
+			} else {
+				log.Warn("gateway: device disconnected", "port", d.Port, "err", s.Err)
+			}
+		},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/eldergate/eldergate/drivers"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -19,14 +20,15 @@ import (
 
 // Status is the body of GET /api/status.
 type Status struct {
-	GatewayID       string `json:"gateway_id"`
-	Site            string `json:"site"`
-	Version         string `json:"version"`
-	Boot            uint64 `json:"boot"`
-	UplinkConnected bool   `json:"uplink_connected"`
-	OutboxPending   int    `json:"outbox_pending"`
-	Simulation      bool   `json:"simulation"`
-	TimeZone        string `json:"time_zone"` // IANA zone of the site, for the kiosk's clock
+	GatewayID       string           `json:"gateway_id"`
+	Site            string           `json:"site"`
+	Version         string           `json:"version"`
+	Boot            uint64           `json:"boot"`
+	UplinkConnected bool             `json:"uplink_connected"`
+	OutboxPending   int              `json:"outbox_pending"`
+	Simulation      bool             `json:"simulation"`
+	TimeZone        string           `json:"time_zone"` // IANA zone of the site, for the kiosk's clock
+	Devices         []drivers.Status `json:"devices"`   // card reader, scale, button
 }
 
 // SimCard is one roster entry offered to the demo panel.

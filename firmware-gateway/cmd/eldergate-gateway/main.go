@@ -1,6 +1,8 @@
 // Command eldergate-gateway runs the site gateway.
 //
 //	eldergate-gateway run --config /etc/eldergate/gateway.yaml
+//	eldergate-gateway probe --list
+//	eldergate-gateway probe rdm6300 --port /dev/ttyUSB0
 package main
 
 import (
@@ -27,7 +29,12 @@ func main() {
 	}
 }
 
-const usage = "usage: eldergate-gateway run --config FILE"
+const usage = `usage:
+  eldergate-gateway run --config FILE        run the gateway
+  eldergate-gateway probe --list             list the device drivers
+  eldergate-gateway probe DRIVER --port PATH [--baud N] [--set key=value ...]
+                                             open one device and print what it reports
+  eldergate-gateway version`
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -67,6 +74,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("listening", "url", g.HTTPURL())
 		<-ctx.Done()
 		return g.Close()
+	case "probe":
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runProbe(ctx, args[1:], os.Stdout, stderr)
 	case "version":
 		fmt.Println(version)
 		return nil
