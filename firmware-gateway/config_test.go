@@ -36,7 +36,9 @@ func TestParseConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"missing gateway_id", strings.Replace(minimal, "gateway_id: gw-1", "", 1), "gateway_id is missing"},
 		{"bad gateway_id", strings.Replace(minimal, "gw-1", "gw/1", 1), "gateway_id"},
-		{"unknown driver", minimal + "devices:\n  card: {driver: mfrc522}\n", `devices.card.driver: unknown driver "mfrc522"`},
+		{"unknown driver", minimal + "devices:\n  card: {driver: nfc9000}\n", `devices.card.driver: unknown driver "nfc9000" (known: `},
+		{"unknown scale driver", minimal + "devices:\n  scale: {driver: mfrc522}\n", `devices.scale.driver: unknown driver "mfrc522"`},
+		{"unknown setting", minimal + "devices:\n  card: {driver: sim, settings: {speed: fast}}\n", "devices.card.settings: drivers: unknown setting(s) speed"},
 		{"unknown key", minimal + "gatway: x\n", "field gatway not found"},
 		{"bad duration", minimal + "tap_dedupe: soon\n", "into time.Duration"},
 		{"bad policy", strings.Replace(minimal, "Asia/Shanghai", "Mars/Base", 1), "policy"},
