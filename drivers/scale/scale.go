@@ -34,6 +34,9 @@ func (s State) Valid() bool {
 type Weight struct {
 	Grams int64
 	State State
+	// Net is true when the scale reports a net weight (tare subtracted),
+	// false for gross weight or when the protocol does not say.
+	Net   bool
 	Scale string // scale name from the configuration
 	At    time.Time
 }

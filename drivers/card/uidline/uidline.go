@@ -1,0 +1,133 @@
+package uidline
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/eldergate/eldergate/drivers"
+	"github.com/eldergate/eldergate/drivers/card"
+	"github.com/eldergate/eldergate/drivers/serialport"
+)
+
+// DefaultBaud is the usual factory speed of such readers.
+const DefaultBaud = 9600
+
+// Config configures a Reader.
+type Config struct {
+	Name   string            // reader name for reads and status; default "uidline"
+	Port   serialport.Config // Path is required; Baud defaults to 9600
+	Parser Parser            // format, order, prefix, suffix
+
+	Now      func() time.Time     // default time.Now
+	Log      *slog.Logger         // default discards
+	OnStatus func(drivers.Status) // may be nil
+}
+
+// Stats counts what the reader saw since it was made.
+type Stats struct {
+	Lines     int // non-empty lines, over-long ones included
+	Delivered int // reads delivered
+	Rejected  int // lines that did not parse
+}
+
+// Reader is a line-printing serial card reader. It implements card.Reader.
+type Reader struct {
+	cfg     Config
+	tracker *drivers.Tracker
+	keeper  *serialport.Keeper
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+var _ card.Reader = (*Reader)(nil)
+
+// New returns a reader for the device at cfg.Port.Path.
+func New(cfg Config) (*Reader, error) {
+	if cfg.Port.Path == "" {
+		return nil, errors.New("uidline: no serial device path")
+	}
+	if cfg.Name == "" {
+		cfg.Name = "uidline"
+	}
+	if cfg.Port.Baud == 0 {
+		cfg.Port.Baud = DefaultBaud
+	}
+	f, err := card.ParseFormat(string(cfg.Parser.Format.Input), string(cfg.Parser.Format.Order))
+	if err != nil {
+		return nil, fmt.Errorf("uidline: %w", err)
+	}
+	f.WiegandBits = cfg.Parser.Format.WiegandBits
+	if f.WiegandBits != 0 && f.WiegandBits != 26 && f.WiegandBits != 34 {
+		return nil, errors.New("uidline: wiegand bits must be 26 or 34")
+	}
+	cfg.Parser.Format = f
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	tr := drivers.NewTracker(cfg.Name, "uidline", cfg.Now, cfg.OnStatus)
+	return &Reader{cfg: cfg, tracker: tr, keeper: serialport.NewKeeper(cfg.Port, tr)}, nil
+}
+
+// Run implements card.Reader: it reads lines until ctx ends or the
+// reader is closed, reopening the device after it vanished.
+func (r *Reader) Run(ctx context.Context, fn func(card.Read)) error {
+	return r.keeper.Run(ctx, func(ctx context.Context, port io.ReadWriter) error {
+		return r.session(port, fn)
+	})
+}
+
+func (r *Reader) session(port io.Reader, fn func(card.Read)) error {
+	br := bufio.NewReader(port)
+	var sc LineScanner
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return err
+		}
+		line, ok, err := sc.Feed(c)
+		if err == nil && !ok {
+			continue
+		}
+		r.count(func(s *Stats) { s.Lines++ })
+		var cred string
+		if err == nil {
+			cred, err = r.cfg.Parser.Parse(line)
+		}
+		if err != nil {
+			r.count(func(s *Stats) { s.Rejected++ })
+			r.cfg.Log.Warn("uidline: line rejected", "reader", r.cfg.Name, "err", err)
+			continue
+		}
+		r.count(func(s *Stats) { s.Delivered++ })
+		fn(card.Read{Credential: cred, Reader: r.cfg.Name, At: r.cfg.Now()})
+	}
+}
+
+func (r *Reader) count(fn func(*Stats)) {
+	r.mu.Lock()
+	fn(&r.stats)
+	r.mu.Unlock()
+}
+
+// Stats returns the counters.
+func (r *Reader) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
+}
+
+// Status implements card.Reader.
+func (r *Reader) Status() drivers.Status { return r.tracker.Status() }
+
+// Close implements card.Reader. It stops Run and waits for it.
+func (r *Reader) Close() error { return r.keeper.Close() }
