@@ -103,3 +103,17 @@ func waitStatus(t *testing.T, tr *drivers.Tracker, connected bool) {
 	}
 	t.Fatalf("status never became connected=%v: %+v", connected, tr.Status())
 }
+
+// TestReadUntilTimesOut: the test device's read timeout works, so a driver
+// that never writes fails the test instead of hanging it.
+func TestReadUntilTimesOut(t *testing.T) {
+	dev := serialtest.New(t)
+	start := time.Now()
+	_, err := dev.ReadUntil([]byte("\n"), 100*time.Millisecond)
+	if !errors.Is(err, serialtest.ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("ReadUntil returned after %v", d)
+	}
+}

@@ -14,11 +14,15 @@ import (
 	"github.com/eldergate/eldergate/drivers/card"
 )
 
-// Clock is the reader's time source. clockwork.Clock satisfies it, so
-// tests inject a fake clock; SystemClock adapts a plain now function.
+// Clock is the reader's time source. Timers are set for an instant, not
+// a duration, so that a fake clock in tests can never be advanced between
+// reading the time and setting a timer. SystemClock adapts a plain now
+// function.
 type Clock interface {
 	Now() time.Time
-	After(d time.Duration) <-chan time.Time
+	// At returns a channel that receives once the clock has reached t
+	// (at once if it already has).
+	At(t time.Time) <-chan time.Time
 }
 
 // SystemClock returns a Clock that tells the time with now (time.Now if
@@ -32,8 +36,8 @@ func SystemClock(now func() time.Time) Clock {
 
 type systemClock struct{ now func() time.Time }
 
-func (c systemClock) Now() time.Time                         { return c.now() }
-func (c systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (c systemClock) Now() time.Time                  { return c.now() }
+func (c systemClock) At(t time.Time) <-chan time.Time { return time.After(t.Sub(c.now())) }
 
 // Defaults of Config.
 const (
@@ -238,12 +242,7 @@ func (r *Reader) loop(ctx context.Context, pulses <-chan pulse, fn func(card.Rea
 	for {
 		var timer <-chan time.Time
 		if count > 0 {
-			d := last.Add(r.cfg.Gap).Sub(r.clock.Now())
-			if d <= 0 {
-				flush()
-				continue
-			}
-			timer = r.clock.After(d)
+			timer = r.clock.At(last.Add(r.cfg.Gap))
 		}
 		select {
 		case <-ctx.Done():

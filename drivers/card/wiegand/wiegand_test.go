@@ -23,7 +23,7 @@ var t0 = time.Date(2025, 3, 4, 11, 30, 0, 0, time.UTC)
 type rig struct {
 	t      *testing.T
 	d0, d1 *gpiotest.Pin
-	fc     *clockwork.FakeClock
+	fc     *fakeClock
 	r      *Reader
 	reads  chan card.Read
 	bad    chan error
@@ -37,7 +37,7 @@ func newRig(t *testing.T, cfg Config) *rig {
 		t:     t,
 		d0:    &gpiotest.Pin{N: "GPIO5", Num: 5, EdgesChan: make(chan gpio.Level), Clock: clockwork.NewRealClock()},
 		d1:    &gpiotest.Pin{N: "GPIO6", Num: 6, EdgesChan: make(chan gpio.Level), Clock: clockwork.NewRealClock()},
-		fc:    clockwork.NewFakeClockAt(t0),
+		fc:    newFakeClock(t0),
 		reads: make(chan card.Read, 16),
 		bad:   make(chan error, 16),
 		done:  make(chan error, 1),

@@ -49,7 +49,9 @@ func TestChecksum(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	w := func(g int64, st scale.State, net bool) scale.Weight { return scale.Weight{Grams: g, State: st, Net: net} }
+	w := func(g int64, st scale.State, net bool) scale.Weight {
+		return scale.Weight{Grams: g, State: st, Net: net}
+	}
 	tests := []struct {
 		name     string
 		b        []byte

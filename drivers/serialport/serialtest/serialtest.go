@@ -64,6 +64,19 @@ func (d *Device) Plug() {
 	if err := unix.IoctlSetTermios(int(s.Fd()), unix.TCSETS, tio); err != nil {
 		d.t.Fatalf("serialtest: set termios: %v", err)
 	}
+	// creack/pty put the master in blocking mode (File.Fd does), which
+	// disables read deadlines; use a non-blocking duplicate so that
+	// ReadUntil's timeout works.
+	nfd, err := unix.Dup(int(m.Fd()))
+	if err != nil {
+		d.t.Fatalf("serialtest: dup master: %v", err)
+	}
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		d.t.Fatalf("serialtest: nonblock: %v", err)
+	}
+	name := m.Name()
+	m.Close()
+	m = os.NewFile(uintptr(nfd), name)
 	_ = os.Remove(d.path)
 	if err := os.Symlink(s.Name(), d.path); err != nil {
 		d.t.Fatalf("serialtest: symlink: %v", err)
