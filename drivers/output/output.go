@@ -12,11 +12,15 @@ import (
 	"github.com/eldergate/eldergate/drivers"
 )
 
-// Clock is the player's time source. clockwork.Clock satisfies it, so
-// tests inject a fake clock; SystemClock adapts a plain now function.
+// Clock is the player's time source. Timers are set for an instant, not
+// a duration, so that a fake clock in tests can never be advanced between
+// reading the time and setting a timer. SystemClock adapts a plain now
+// function.
 type Clock interface {
 	Now() time.Time
-	After(d time.Duration) <-chan time.Time
+	// At returns a channel that receives once the clock has reached t
+	// (at once if it already has).
+	At(t time.Time) <-chan time.Time
 }
 
 // SystemClock returns a Clock that tells the time with now (time.Now if
@@ -30,8 +34,8 @@ func SystemClock(now func() time.Time) Clock {
 
 type systemClock struct{ now func() time.Time }
 
-func (c systemClock) Now() time.Time                         { return c.now() }
-func (c systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (c systemClock) Now() time.Time                  { return c.now() }
+func (c systemClock) At(t time.Time) <-chan time.Time { return time.After(t.Sub(c.now())) }
 
 // Config configures a Player or a Relay. The zero value is usable.
 type Config struct {
@@ -200,12 +204,7 @@ func (p *Player) loop() {
 	for {
 		var timer <-chan time.Time
 		if pat != nil && pat.Steps[idx].For > 0 {
-			d := deadline.Sub(p.clock.Now())
-			if d <= 0 {
-				pat, idx, deadline = p.next(pat, idx, deadline)
-				continue
-			}
-			timer = p.clock.After(d)
+			timer = p.clock.At(deadline)
 		}
 		select {
 		case <-p.quit:

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 )
@@ -21,7 +20,7 @@ const ms = time.Millisecond
 // fake clock's time.
 type recPin struct {
 	*gpiotest.Pin
-	fc   *clockwork.FakeClock
+	fc   *fakeClock
 	mu   sync.Mutex
 	log  []string
 	fail error
@@ -44,7 +43,7 @@ func (r *recPin) entries() []string {
 }
 
 func newRec() *recPin {
-	fc := clockwork.NewFakeClockAt(t0)
+	fc := newFakeClock(t0)
 	return &recPin{Pin: &gpiotest.Pin{N: "GPIO18"}, fc: fc}
 }
 

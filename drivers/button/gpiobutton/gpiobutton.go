@@ -15,11 +15,15 @@ import (
 	"github.com/eldergate/eldergate/drivers/button"
 )
 
-// Clock is the source's time source. clockwork.Clock satisfies it, so
-// tests inject a fake clock; SystemClock adapts a plain now function.
+// Clock is the source's time source. Timers are set for an instant, not
+// a duration, so that a fake clock in tests can never be advanced between
+// reading the time and setting a timer. SystemClock adapts a plain now
+// function.
 type Clock interface {
 	Now() time.Time
-	After(d time.Duration) <-chan time.Time
+	// At returns a channel that receives once the clock has reached t
+	// (at once if it already has).
+	At(t time.Time) <-chan time.Time
 }
 
 // SystemClock returns a Clock that tells the time with now (time.Now if
@@ -33,8 +37,8 @@ func SystemClock(now func() time.Time) Clock {
 
 type systemClock struct{ now func() time.Time }
 
-func (c systemClock) Now() time.Time                         { return c.now() }
-func (c systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (c systemClock) Now() time.Time                  { return c.now() }
+func (c systemClock) At(t time.Time) <-chan time.Time { return time.After(t.Sub(c.now())) }
 
 // Defaults of Config.
 const (
@@ -227,6 +231,8 @@ func (s *Source) Run(ctx context.Context, fn func(button.Press)) error {
 			b.Pressed, b.Since, b.Stuck, b.longSent = true, now, true, true
 			b.resample = false
 			s.log.Warn("gpiobutton: button pressed at start", "button", b.ID)
+		} else if b.Pressed { // released while a previous Run was not watching
+			b.Pressed, b.Since, b.Stuck, b.resample = false, now, false, false
 		}
 	}
 	s.mu.Unlock()
@@ -273,7 +279,7 @@ func (s *Source) loop(ctx context.Context, edges <-chan edge, fn func(button.Pre
 		s.advance(now, fn)
 		var timer <-chan time.Time
 		if next, ok := s.nextDeadline(); ok {
-			timer = s.clock.After(next.Sub(now))
+			timer = s.clock.At(next)
 		}
 		select {
 		case <-ctx.Done():

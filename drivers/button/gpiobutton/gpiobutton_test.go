@@ -25,7 +25,7 @@ type rig struct {
 	t       *testing.T
 	pins    map[string]*gpiotest.Pin
 	idx     map[string]int
-	fc      *clockwork.FakeClock
+	fc      *fakeClock
 	s       *Source
 	presses chan button.Press
 	done    chan error
@@ -39,7 +39,7 @@ func newPin(name string) *gpiotest.Pin {
 // after New and before Run (to set initial pin levels).
 func newRig(t *testing.T, cfg Config, ids []string, before func(g *rig)) *rig {
 	t.Helper()
-	g := &rig{t: t, pins: map[string]*gpiotest.Pin{}, idx: map[string]int{}, fc: clockwork.NewFakeClockAt(t0),
+	g := &rig{t: t, pins: map[string]*gpiotest.Pin{}, idx: map[string]int{}, fc: newFakeClock(t0),
 		presses: make(chan button.Press, 64), done: make(chan error, 1)}
 	var btns []Button
 	for i, id := range ids {
@@ -366,4 +366,31 @@ func TestParsePins(t *testing.T) {
 			t.Errorf("ParsePins(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
 	}
+}
+
+// FuzzParsePins checks that ParsePins never panics and returns only
+// non-empty, unique ids and pins without separators.
+func FuzzParsePins(f *testing.F) {
+	for _, s := range []string{"GPIO17", "hall:GPIO17,toilet:GPIO27", "a:,b", ":", ",,", "a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		got, err := ParsePins(spec)
+		if err != nil {
+			if got != nil {
+				t.Fatalf("result with error: %v", got)
+			}
+			return
+		}
+		ids, pins := map[string]bool{}, map[string]bool{}
+		for _, p := range got {
+			if p.ID == "" || p.Pin == "" || strings.Contains(p.Pin, ",") || strings.Contains(p.ID, ",") || strings.Contains(p.ID, ":") {
+				t.Fatalf("bad spec %+v from %q", p, spec)
+			}
+			if ids[p.ID] || pins[p.Pin] {
+				t.Fatalf("duplicate in %v from %q", got, spec)
+			}
+			ids[p.ID], pins[p.Pin] = true, true
+		}
+	})
 }
