@@ -133,7 +133,10 @@ func New(cfg Config) (*Receiver, error) {
 
 // Run implements button.Source: it keeps the device open (reopening it
 // after an unplug) and calls fn for every press of a known code (and, with
-// Learn, of unknown codes). It returns ctx.Err() or drivers.ErrClosed.
+// Learn, of unknown codes). A press still in progress when the device goes
+// away or Run ends is delivered as a short press before the session
+// ends: a pendant tap is never dropped. It returns ctx.Err() or
+// drivers.ErrClosed.
 func (r *Receiver) Run(ctx context.Context, fn func(button.Press)) error {
 	return r.keeper.Run(ctx, func(ctx context.Context, port io.ReadWriter) error {
 		return r.session(ctx, port, fn)

@@ -215,6 +215,9 @@ func (p *Printer) Close() error {
 // disconnected; other errors (ctx ended) change nothing.
 func report(t *drivers.Tracker, log *slog.Logger, st Status, ok bool, err error) {
 	switch {
+	case errors.Is(err, printer.ErrNotConnected):
+		log.Warn("escpos: printer not answering", "err", err)
+		t.Set(false, err)
 	case ok:
 		if note := st.Note(); note != "" {
 			log.Warn("escpos: printer status", "status", note)
@@ -222,9 +225,6 @@ func report(t *drivers.Tracker, log *slog.Logger, st Status, ok bool, err error)
 		} else {
 			t.Set(true, nil)
 		}
-	case errors.Is(err, printer.ErrNotConnected):
-		log.Warn("escpos: printer not answering", "err", err)
-		t.Set(false, err)
 	case err == nil:
 		t.Set(true, nil) // printed without a status check
 	}

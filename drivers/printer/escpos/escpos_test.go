@@ -172,7 +172,7 @@ func TestPrinterOverReadWriter(t *testing.T) {
 	if err := p.Print(ctx, ticket); !errors.Is(err, printer.ErrNotConnected) {
 		t.Fatalf("Print to a mute printer = %v", err)
 	}
-	if el := time.Since(start); el < 150*time.Millisecond || el > time.Second {
+	if el := time.Since(start); el < 150*time.Millisecond || el > 3*time.Second {
 		t.Fatalf("no-reply took %v, want about the 200 ms timeout", el)
 	}
 	if st := p.Status(); st.Connected {
@@ -212,10 +212,11 @@ func TestPrinterOverReadWriter(t *testing.T) {
 // eofPort behaves like tarm/serial with a read timeout: Read returns
 // io.EOF when nothing came, and it has no deadlines.
 type eofPort struct {
-	mu      sync.Mutex
-	in      []byte // from the printer
-	out     bytes.Buffer
-	replies map[byte]byte
+	mu        sync.Mutex
+	failWrite bool   // writes other than status requests fail
+	in        []byte // from the printer
+	out       bytes.Buffer
+	replies   map[byte]byte
 }
 
 func (e *eofPort) Read(b []byte) (int, error) {
@@ -237,6 +238,9 @@ func (e *eofPort) Write(b []byte) (int, error) {
 			e.in = append(e.in, r)
 		}
 		return 3, nil
+	}
+	if e.failWrite {
+		return 0, errors.New("write: input/output error")
 	}
 	return e.out.Write(b)
 }
@@ -260,7 +264,7 @@ func TestPrinterWithoutDeadlines(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	p.opts.Timeout, p.proto.timeout = time.Hour, time.Hour
-	if err := p.Print(ctx, ticket); err == nil || time.Since(start) > time.Second {
+	if err := p.Print(ctx, ticket); err == nil || time.Since(start) > 3*time.Second {
 		t.Fatalf("Print with a short ctx = %v after %v", err, time.Since(start))
 	}
 }
@@ -276,5 +280,19 @@ func TestPrinterNoStatus(t *testing.T) {
 	}
 	if !p.Status().Connected {
 		t.Fatal("not connected after a print without status")
+	}
+}
+
+// TestPrinterWriteFails: the status was fine but the ticket could not be
+// written (unplugged in between): an error, and the device disconnected.
+func TestPrinterWriteFails(t *testing.T) {
+	port := &eofPort{replies: map[byte]byte{1: 0x12, 4: 0x12}, failWrite: true}
+	p := New(port, Options{Timeout: 100 * time.Millisecond})
+	err := p.Print(context.Background(), []byte("ticket\n"))
+	if !errors.Is(err, printer.ErrNotConnected) {
+		t.Fatalf("Print = %v", err)
+	}
+	if st := p.Status(); st.Connected || st.Err == "" {
+		t.Fatalf("status = %+v, want disconnected with the error", st)
 	}
 }

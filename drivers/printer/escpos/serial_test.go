@@ -116,9 +116,10 @@ func TestSerialEndToEnd(t *testing.T) {
 	if err := result(t, ch); !errors.Is(err, printer.ErrPaperOut) {
 		t.Fatalf("Print with paper out = %v", err)
 	}
-	if got, err := dev.ReadUntil(cut, 200*time.Millisecond); len(got) != 0 || !errors.Is(err, serialtest.ErrTimeout) {
-		t.Fatalf("bytes sent despite paper out: % X", got)
-	}
+	// (No ticket bytes were sent: the next play checks that the first
+	// bytes the printer gets after this are exactly DLE EOT 1. The pty
+	// master cannot time out a read that gets nothing, so there is no
+	// "read nothing for 200 ms" check here.)
 	if st := s.Status(); !st.Connected || !strings.Contains(st.Err, "paper out") {
 		t.Fatalf("status = %+v, want connected with paper out", st)
 	}

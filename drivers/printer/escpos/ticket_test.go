@@ -14,6 +14,7 @@ import (
 	"github.com/eldergate/eldergate"
 )
 
+// update rewrites the golden tickets: go test ./drivers/printer/escpos -run Golden -update
 var update = flag.Bool("update", false, "rewrite testdata/*.bin golden files")
 
 func sampleTicket(t testing.TB) MealTicket {
@@ -105,11 +106,11 @@ func TestTicketDecodesToChinese(t *testing.T) {
 		t.Errorf("masked name not in GB18030: % X", b)
 	}
 	for _, cmd := range [][]byte{
-		{ESC, '@', FS, '&'},         // init, then Chinese mode
-		{ESC, 'a', 1},               // centre
-		{ESC, 'E', 1, GS, '!', 0x11}, // bold, double size
-		{GS, '!', 0x01},             // double height for the amount to pay
-		{ESC, 'M', 1},               // font B for the long id
+		{ESC, '@', FS, '&'},           // init, then Chinese mode
+		{ESC, 'a', 1},                 // centre
+		{ESC, 'E', 1, GS, '!', 0x11},  // bold, double size
+		{GS, '!', 0x01},               // double height for the amount to pay
+		{ESC, 'M', 1},                 // font B for the long id
 		{ESC, 'd', 3, GS, 'V', 66, 0}, // feed, cut
 	} {
 		if !bytes.Contains(b, cmd) {
