@@ -1,33 +1,38 @@
-package output
+// Package fakeclock is a drivers.Clock whose time moves only when a test
+// advances it.
+package fakeclock
 
 import (
 	"sync"
 	"time"
 )
 
-// fakeClock is a Clock whose time moves only when the test advances it.
+// Clock is a drivers.Clock whose time moves only when the test advances it.
 // Timers are set for an instant (Clock.At), so advancing the clock can
 // never race with a timer being set.
-type fakeClock struct {
+type Clock struct {
 	mu      sync.Mutex
 	now     time.Time
-	waiters []fakeWaiter
+	waiters []waiter
 }
 
-type fakeWaiter struct {
+type waiter struct {
 	at time.Time
 	ch chan time.Time
 }
 
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
+// New returns a clock set to t.
+func New(t time.Time) *Clock { return &Clock{now: t} }
 
-func (c *fakeClock) Now() time.Time {
+// Now returns the current fake time.
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
-func (c *fakeClock) At(t time.Time) <-chan time.Time {
+// At implements drivers.Clock.
+func (c *Clock) At(t time.Time) <-chan time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
@@ -35,12 +40,12 @@ func (c *fakeClock) At(t time.Time) <-chan time.Time {
 		ch <- c.now
 		return ch
 	}
-	c.waiters = append(c.waiters, fakeWaiter{at: t, ch: ch})
+	c.waiters = append(c.waiters, waiter{at: t, ch: ch})
 	return ch
 }
 
 // Advance moves the clock by d and fires the timers that are due.
-func (c *fakeClock) Advance(d time.Duration) {
+func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
@@ -56,7 +61,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 // Waiters returns the number of timers not yet fired.
-func (c *fakeClock) Waiters() int {
+func (c *Clock) Waiters() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.waiters)

@@ -1,0 +1,11 @@
+package output
+
+import (
+	"time"
+
+	"github.com/eldergate/eldergate/drivers/internal/fakeclock"
+)
+
+type fakeClock = fakeclock.Clock
+
+func newFakeClock(t time.Time) *fakeClock { return fakeclock.New(t) }
