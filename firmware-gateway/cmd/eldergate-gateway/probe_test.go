@@ -64,6 +64,19 @@ func stream(garbage string, frame []byte) device {
 	}
 }
 
+// burst writes garbage and frame n times 30 ms apart, once: a remote's
+// button pressed and let go.
+func burst(garbage string, frame []byte, n int) device {
+	return func(ctx context.Context, dev *serialtest.Device) {
+		time.Sleep(200 * time.Millisecond) // let probe open the port
+		for i := 0; i < n && ctx.Err() == nil; i++ {
+			dev.Write(append([]byte(garbage), frame...))
+			time.Sleep(30 * time.Millisecond)
+		}
+		<-ctx.Done()
+	}
+}
+
 // respond answers each request that ends with suffix with answer(request).
 func respond(suffix []byte, answer func(req []byte) []byte) device {
 	return func(ctx context.Context, dev *serialtest.Device) {
@@ -132,6 +145,7 @@ func TestProbeSerialProtocols(t *testing.T) {
 		{"and", nil, stream("garbage line\r\n", []byte("US,+000251.0  g\r\n")), probeLine{Type: "weight", Grams: ptr(int64(251)), State: "unstable"}},
 		{"indicator", nil, stream("garbage line\r\n", []byte("ST,GS,+  1.234kg\r\n")), probeLine{Type: "weight", Grams: ptr(int64(1234)), State: "stable"}},
 		{"indicator", nil, stream("garbage line\r\n", []byte("OL,GS,+ 99.999kg\r\n")), probeLine{Type: "weight", State: "overload"}},
+		{"rf433", []string{"codes=A1B2C3=hall-1", "lockout=100ms"}, burst("\x13\x00", []byte{0xFD, 0xA1, 0xB2, 0xC3, 0xDF}, 3), probeLine{Type: "press", Button: "hall-1", Kind: "press"}},
 		{"cas", nil, stream("garbage line\r\n", []byte("ST,GS,1\xe4,   0.456 kg\r\n")), probeLine{Type: "weight", Grams: ptr(int64(456)), State: "stable"}},
 	}
 	for _, tc := range tests {
@@ -166,7 +180,7 @@ func TestProbeSerialProtocols(t *testing.T) {
 			if got == nil {
 				t.Fatalf("no %s line:\n%s", tc.want.Type, out.String())
 			}
-			if got.Credential != tc.want.Credential || got.State != tc.want.State ||
+			if got.Credential != tc.want.Credential || got.State != tc.want.State || got.Button != tc.want.Button || got.Kind != tc.want.Kind ||
 				(tc.want.Grams != nil && (got.Grams == nil || *got.Grams != *tc.want.Grams)) || got.At.IsZero() {
 				t.Fatalf("line = %+v, want %+v", *got, tc.want)
 			}
@@ -181,7 +195,7 @@ func TestProbeList(t *testing.T) {
 	if err := runProbe(context.Background(), []string{"--list"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"rdm6300", "uidline", "idcard", "evdev", "mtsics", "toledo", "and", "indicator", "cas", "hx711"} {
+	for _, name := range []string{"rdm6300", "uidline", "idcard", "evdev", "mtsics", "toledo", "and", "indicator", "cas", "hx711", "wiegand", "mfrc522", "gpio", "rf433"} {
 		if !strings.Contains(out.String(), " "+name+" ") {
 			t.Errorf("--list does not show %s:\n%s", name, out.String())
 		}
