@@ -94,6 +94,7 @@ func New(cfg Config) (*Ingester, error) {
 		SetPassword(cfg.Password).
 		SetProtocolVersion(4). // MQTT 3.1.1
 		SetCleanSession(true). // gateways resend until acked
+		SetStore(newCopyStore()). // see store.go
 		SetOrderMatters(false).
 		SetAutoAckDisabled(true). // PUBACK after the commit
 		SetAutoReconnect(true).

@@ -136,6 +136,7 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 		SetConnectRetry(true).
 		SetConnectRetryInterval(2*time.Second).
 		SetMaxReconnectInterval(30*time.Second).
+		SetStore(newCopyStore()).
 		SetBinaryWill(eldergate.Topic(cfg.GW, eldergate.ChannelState), will, 1, true).
 		SetOnConnectHandler(u.onConnect).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
