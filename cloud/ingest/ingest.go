@@ -92,8 +92,8 @@ func New(cfg Config) (*Ingester, error) {
 		SetClientID(cfg.ClientID).
 		SetUsername(cfg.Username).
 		SetPassword(cfg.Password).
-		SetProtocolVersion(4). // MQTT 3.1.1
-		SetCleanSession(true). // gateways resend until acked
+		SetProtocolVersion(4).    // MQTT 3.1.1
+		SetCleanSession(true).    // gateways resend until acked
 		SetStore(newCopyStore()). // see store.go
 		SetOrderMatters(false).
 		SetAutoAckDisabled(true). // PUBACK after the commit
