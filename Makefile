@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 # Packages with fuzz tests; `make fuzz` runs each fuzzer for FUZZTIME.
 FUZZPKGS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
 
-.PHONY: all build demo test test-go test-browser deps vet fmt-check fuzz bench clean
+.PHONY: all build demo test test-go test-browser deps vet fmt-check fuzz bench bench-all clean
 
 all: build
 
@@ -47,7 +47,12 @@ fuzz:
 		done; \
 	done
 
+# The benchmarks of docs/PERFORMANCE.md, with their benchmark times, and a
+# table of the results; bench-all runs every benchmark once over.
 bench:
+	deploy/scripts/bench.sh $(GO)
+
+bench-all:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 clean:

@@ -186,6 +186,26 @@ func DecodeMealData(raw []byte) (MealData, error) {
 		return m, invalid("data", "negative amount")
 	case m.SubsidyFen > m.PriceFen:
 		return m, invalid("data.subsidy_fen", "%d is above the price %d", m.SubsidyFen, m.PriceFen)
+	case m.DiscountFen < 0 || m.OperatingFen < 0:
+		return m, invalid("data", "negative amount")
+	case m.DiscountFen > m.PriceFen-m.SubsidyFen:
+		return m, invalid("data.discount_fen", "%d is above what remains after the subsidy", m.DiscountFen)
+	case len(m.Rule) > maxTextFieldSize || len(m.DiscountBy) > maxTextFieldSize || len(m.OperatingBy) > maxTextFieldSize:
+		return m, invalid("data", "text field too long")
+	case len(m.Funding) > MaxFundingShares:
+		return m, invalid("data.funding", "%d shares exceed the limit of %d", len(m.Funding), MaxFundingShares)
+	}
+	if len(m.Funding) > 0 {
+		var sum Fen
+		for i, s := range m.Funding {
+			if s.Fen < 0 || s.Fen > m.SubsidyFen || s.Layer == "" || len(s.Layer) > maxTextFieldSize || len(s.Code) > maxTextFieldSize {
+				return m, invalid(fmt.Sprintf("data.funding[%d]", i), "bad share")
+			}
+			sum += s.Fen
+		}
+		if sum != m.SubsidyFen {
+			return m, invalid("data.funding", "shares sum to %d, not the subsidy %d", sum, m.SubsidyFen)
+		}
 	}
 	if _, err := time.Parse(time.DateOnly, m.Day); err != nil {
 		return m, invalid("data.day", "%q is not a date YYYY-MM-DD", clip(m.Day))

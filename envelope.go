@@ -129,7 +129,31 @@ type MealData struct {
 	PayFen     Fen    `json:"pay_fen"`
 	WeightG    int64  `json:"weight_g,omitempty"`
 	PolicyVer  string `json:"policy_version,omitempty"`
+
+	// Added with the policy engine (issue 4); absent in older events.
+	Rule         string         `json:"rule,omitempty"`                  // id of the policy rule applied
+	DiscountFen  Fen            `json:"discount_fen,omitempty"`          // taken off after the subsidy
+	DiscountBy   string         `json:"discount_funded_by,omitempty"`    // who bears the discount, e.g. "hall"
+	Funding      []FundingShare `json:"funding,omitempty"`               // who pays the subsidy; sums to SubsidyFen
+	OperatingFen Fen            `json:"operating_subsidy_fen,omitempty"` // paid to the hall per subsidised meal
+	OperatingBy  string         `json:"operating_funded_by,omitempty"`
+
+	// Added with the staff actions (issue 4); absent in card taps.
+	Manual bool   `json:"manual,omitempty"` // recorded by staff by hand, not by a card read
+	Staff  string `json:"staff,omitempty"`  // id of the staff member who recorded it
 }
+
+// FundingShare is the part of a meal's subsidy paid by one funding layer
+// (city, district, street/town, charity ...). Code is the administrative
+// division code of the paying jurisdiction when the layer has one.
+type FundingShare struct {
+	Layer string `json:"layer"`
+	Code  string `json:"code,omitempty"`
+	Fen   Fen    `json:"fen"`
+}
+
+// MaxFundingShares bounds the funding split of one meal.
+const MaxFundingShares = 16
 
 // Alert actions.
 const (

@@ -17,6 +17,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/drivers"
 	"github.com/eldergate/eldergate/drivers/registry"
+	"github.com/eldergate/eldergate/policy"
 )
 
 // maxConfigBytes bounds a configuration or roster file.
@@ -32,9 +33,22 @@ type Config struct {
 	Devices    DevicesConfig     `yaml:"devices"`
 	TapDedupe  time.Duration     `yaml:"tap_dedupe"` // default 3s
 	Simulation bool              `yaml:"simulation"` // serve the demo panel endpoints
-	Policy     eldergate.Policy  `yaml:"policy"`
+	Policy     policy.Policy     `yaml:"policy"`     // subsidy policy (package policy, docs/policies)
+	Area       policy.Place      `yaml:"area"`       // the site's jurisdiction codes (city, district, street) for funding layers
 	Roster     []eldergate.Elder `yaml:"roster"`
 	RosterFile string            `yaml:"roster_file"` // YAML list of elders, relative to the config file
+	// RosterKey is the hex HMAC-SHA256 key (at least 32 bytes) under which
+	// resident ID numbers are hashed; empty: a key generated in data_dir
+	// (roster.go).
+	RosterKey string `yaml:"roster_key"`
+
+	// Operations (ops.go, staff.go).
+	HTTPPublic   bool          `yaml:"http_public"`   // allow a non-loopback http_addr
+	Heartbeat    time.Duration `yaml:"heartbeat"`     // default 60s
+	Staff        []StaffConfig `yaml:"staff"`         // staff who may record and void meals
+	StaffSession time.Duration `yaml:"staff_session"` // staff session lifetime, default 10m
+	VoidWindow   time.Duration `yaml:"void_window"`   // how long after a meal staff may void it, default 15m
+	Store        StoreConfig   `yaml:"store"`
 }
 
 // MQTTConfig configures the uplink.
@@ -46,6 +60,10 @@ type MQTTConfig struct {
 	BatchWait  time.Duration `yaml:"batch_wait"`  // default 200ms
 	AckTimeout time.Duration `yaml:"ack_timeout"` // default 5s
 	KeepAlive  time.Duration `yaml:"keepalive"`   // default 30s
+
+	// TLS, for ssl://, tls:// or mqtts:// URLs (commands_config.go).
+	CAFile        string `yaml:"ca_file"`         // PEM CA bundle of the broker's certificate; empty: system roots
+	TLSServerName string `yaml:"tls_server_name"` // name checked in the broker's certificate; empty: the URL's host
 }
 
 // DevicesConfig chooses a driver per device family.
@@ -141,6 +159,7 @@ func (c *Config) applyDefaults() {
 	if c.TapDedupe == 0 {
 		c.TapDedupe = 3 * time.Second
 	}
+	c.applyOpsDefaults()
 	for _, d := range []*DeviceConfig{&c.Devices.Card, &c.Devices.Scale, &c.Devices.Button} {
 		if d.Driver == "" {
 			d.Driver = DriverSim
@@ -223,11 +242,17 @@ func (c *Config) Validate() error {
 			return bad("%s.baud %d: must not be negative", d.key, d.cfg.Baud)
 		}
 	}
-	if err := c.Policy.Validate(); err != nil {
-		return bad("policy: %w", err)
+	if err := c.Policy.Validate(); err != nil { // "policy: <field>: <problem>"
+		return fmt.Errorf("gateway: config: %w", err)
 	}
 	if err := validateRoster(c.Roster); err != nil {
 		return bad("roster: %w", err)
+	}
+	if err := c.validateRemote(); err != nil { // roster_key, TLS (commands_config.go)
+		return err
+	}
+	if err := c.validateOps(); err != nil {
+		return err
 	}
 	return nil
 }

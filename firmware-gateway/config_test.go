@@ -17,7 +17,11 @@ data_dir: /tmp/x
 policy:
   version: v1
   time_zone: Asia/Shanghai
-  windows: [{name: lunch, start: "10:00", end: "14:00", price_fen: 1500, subsidy_fen: 1000}]
+  match: first_match
+  windows: [{name: lunch, start: "10:00", end: "14:00", price: {fixed_fen: 1500}}]
+  rules: [{id: all, subsidy: {fixed_fen: 1000}}]
+  funding: [{layer: district, scope: district, rest: true, outside: home}]
+  limits: [{period: window, count: 1, action: refuse}]
 `
 
 func TestParseConfigDefaults(t *testing.T) {
@@ -41,7 +45,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown setting", minimal + "devices:\n  card: {driver: sim, settings: {speed: fast}}\n", "devices.card.settings: drivers: unknown setting(s) speed"},
 		{"unknown key", minimal + "gatway: x\n", "field gatway not found"},
 		{"bad duration", minimal + "tap_dedupe: soon\n", "into time.Duration"},
-		{"bad policy", strings.Replace(minimal, "Asia/Shanghai", "Mars/Base", 1), "policy"},
+		{"bad policy", strings.Replace(minimal, "Asia/Shanghai", "Mars/Base", 1), "gateway: config: policy: time_zone: \"Mars/Base\" is not a known IANA zone"},
+		{"policy unknown key", strings.Replace(minimal, "match: first_match", "match: first_match\n  bogus: 1", 1), "field bogus not found"},
+		{"policy rule field named", strings.Replace(minimal, "subsidy: {fixed_fen: 1000}", "subsidy: {fixed_fen: 1000, percent: 10}", 1), "policy: rules[0].subsidy: fixed_fen and percent are exclusive"},
+		{"policy stale usage", minimal + "  stale_usage: {after: soon, action: full_pay}\n", "duration"},
 		{"duplicate card", minimal + "roster:\n- {id: a, name: A, card: C}\n- {id: b, name: B, card: C}\n", "card already held"},
 		{"bad url", minimal + "mqtt: {url: 'http://x'}\n", "mqtt.url"},
 		{"batch size", minimal + "mqtt: {batch_size: 5000}\n", "mqtt.batch_size"},

@@ -34,10 +34,12 @@ type TapEvent struct {
 	PriceFen   eldergate.Fen `json:"price_fen"`
 	SubsidyFen eldergate.Fen `json:"subsidy_fen"`
 	PayFen     eldergate.Fen `json:"pay_fen"`
-	WeightG    int64         `json:"weight_g,omitempty"`
-	ElderName  string        `json:"elder_name,omitempty"` // eldergate.MaskName
-	Card       string        `json:"card"`                 // eldergate.MaskID
-	At         time.Time     `json:"at"`
+	// DiscountFen is taken off after the subsidy: pay = price - subsidy - discount.
+	DiscountFen eldergate.Fen `json:"discount_fen,omitempty"`
+	WeightG     int64         `json:"weight_g,omitempty"`
+	ElderName   string        `json:"elder_name,omitempty"` // eldergate.MaskName
+	Card        string        `json:"card"`                 // eldergate.MaskID
+	At          time.Time     `json:"at"`
 }
 
 // AlertEvent is the data of the SSE "alert" event.
@@ -84,7 +86,7 @@ func (g *Gateway) envelope(kind eldergate.Kind, at time.Time, data any) (elderga
 		Site:  g.cfg.Site,
 		Boot:  g.store.Boot(),
 		At:    at.UTC(),
-		Clock: eldergate.ClockSynced,
+		Clock: g.clockState(), // of the stamp that gave at (clock.go)
 		Data:  raw,
 	}, nil
 }
@@ -119,24 +121,31 @@ func (g *Gateway) onRead(rd card.Read) {
 		g.log.Debug("gateway: duplicate read ignored", "card", masked)
 		return
 	}
-	ev, err := g.tap(g.runCtx, rd, at)
-	if err != nil {
-		g.log.Error("gateway: tap not recorded", "card", masked, "err", err)
-		ev = TapEvent{Decision: eldergate.DecisionRefused, Reason: ReasonSystemError, Card: masked, At: at}
+	at, _ = g.stamp(at) // never below the highest time seen (clock.go)
+
+	if g.staffCardTap(rd) { // a staff card opens the staff panel (staff.go)
+		return
 	}
+	// tap, serialised with manual meals, refused while the disk is full,
+	// timed and counted (disk.go); errors become system_error/disk_full.
+	ev := g.guardedTap(g.runCtx, rd, at)
 	g.http.Publish(EventTap, ev)
 }
 
 func (g *Gateway) tap(ctx context.Context, rd card.Read, at time.Time) (TapEvent, error) {
 	masked := eldergate.MaskID(rd.Credential)
 	ev := TapEvent{Card: masked, At: at}
-	elder, ok, err := g.store.ElderByCard(ctx, rd.Credential)
+	// refusal: unknown_card, or card_lost / card_cancelled for a known credential (roster.go).
+	elder, ok, refusal, err := g.lookupCredential(ctx, rd.Credential)
+	if me, manual := manualElder(ctx); manual { // a meal recorded by staff: the elder chosen by id (staff.go)
+		elder, ok, err = me, true, nil
+	}
 	if err != nil {
 		return ev, fmt.Errorf("gateway: tap: %w", err)
 	}
 	if !ok {
 		env, err := g.envelope(eldergate.KindAudit, at, UnknownCardData{
-			Type: "tap_refused", Decision: eldergate.DecisionRefused, Reason: eldergate.ReasonUnknownCard,
+			Type: "tap_refused", Decision: eldergate.DecisionRefused, Reason: refusal,
 			Credential: masked, Reader: rd.Reader,
 		})
 		if err != nil {
@@ -146,26 +155,16 @@ func (g *Gateway) tap(ctx context.Context, rd card.Read, at time.Time) (TapEvent
 			return ev, fmt.Errorf("gateway: tap: %w", err)
 		}
 		g.up.Notify()
-		g.log.Info("gateway: tap refused", "reason", eldergate.ReasonUnknownCard, "card", masked, "event_id", env.ID)
-		ev.EventID, ev.Decision, ev.Reason = env.ID, eldergate.DecisionRefused, eldergate.ReasonUnknownCard
+		g.log.Info("gateway: tap refused", "reason", refusal, "card", masked, "event_id", env.ID)
+		ev.EventID, ev.Decision, ev.Reason = env.ID, eldergate.DecisionRefused, refusal
 		return ev, nil
 	}
 
-	var usage eldergate.Usage
-	if w, day, in := g.cfg.Policy.WindowAt(at); in {
-		n, err := g.store.MealsInWindow(ctx, elder.ID, day, w.Name)
-		if err != nil {
-			return ev, fmt.Errorf("gateway: tap: %w", err)
-		}
-		usage.MealsInWindow = n
+	// Price, usage, decision by the policy engine (policy.go).
+	d, weight, err := g.decide(ctx, elder, at)
+	if err != nil {
+		return ev, fmt.Errorf("gateway: tap: %w", err)
 	}
-	d := eldergate.Decide(&g.cfg.Policy, elder, at, usage)
-	var weight int64
-	g.mu.Lock()
-	if g.weight.State == scale.Stable {
-		weight = g.weight.Grams
-	}
-	g.mu.Unlock()
 
 	window := d.Window
 	if window == "" {
@@ -177,6 +176,8 @@ func (g *Gateway) tap(ctx context.Context, rd card.Read, at time.Time) (TapEvent
 		PriceFen: d.PriceFen, SubsidyFen: d.SubsidyFen, PayFen: d.PayFen,
 		WeightG: weight, PolicyVer: d.PolicyVersion,
 	}
+	setMealPolicy(&data, d) // rule, discount, funding, operating subsidy (policy.go)
+	markManual(ctx, &data)  // a meal recorded by staff by hand (staff.go)
 	env, err := g.envelope(eldergate.KindMeal, at, data)
 	if err != nil {
 		return ev, err
@@ -184,7 +185,7 @@ func (g *Gateway) tap(ctx context.Context, rd card.Read, at time.Time) (TapEvent
 	meal := &sqlite.Meal{
 		ElderID: elder.ID, Day: d.Day, Window: window, Decision: d.Decision, Reason: d.Reason,
 		PriceFen: d.PriceFen, SubsidyFen: d.SubsidyFen, PayFen: d.PayFen, WeightG: weight,
-		At: at, PolicyVersion: d.PolicyVersion,
+		At: at, PolicyVersion: d.PolicyVersion, Policy: storedPolicy(d),
 	}
 	// Committed (synchronous=FULL) before the kiosk is told anything.
 	if _, err := g.store.Commit(ctx, env, meal); err != nil {
@@ -196,6 +197,7 @@ func (g *Gateway) tap(ctx context.Context, rd card.Read, at time.Time) (TapEvent
 	ev.EventID = env.ID
 	ev.Decision, ev.Reason, ev.Window = d.Decision, d.Reason, d.Window
 	ev.PriceFen, ev.SubsidyFen, ev.PayFen = d.PriceFen, d.SubsidyFen, d.PayFen
+	ev.DiscountFen = d.DiscountFen
 	ev.WeightG = weight
 	ev.ElderName = eldergate.MaskName(elder.Name)
 	return ev, nil
@@ -217,7 +219,7 @@ func (g *Gateway) onPress(p button.Press) {
 	if at.IsZero() {
 		at = g.now()
 	}
-	at = at.UTC()
+	at, _ = g.stamp(at) // clock.go
 	action := eldergate.AlertRaised
 	g.mu.Lock()
 	alertID, open := g.openAlerts[p.Button]
@@ -244,7 +246,7 @@ func (g *Gateway) onPress(p button.Press) {
 		AlertID: alertID, Action: action, Type: "emergency", Button: p.Button,
 	})
 	if err == nil {
-		_, err = g.store.Commit(g.runCtx, env, nil)
+		_, err = g.commitCritical(g.runCtx, env) // even on a full disk (disk.go)
 	}
 	if err != nil {
 		g.log.Error("gateway: alert not recorded", "alert_id", alertID, "button", p.Button, "err", err)
@@ -262,7 +264,12 @@ func (g *Gateway) Status(ctx context.Context) (httpapi.Status, error) {
 	if err != nil {
 		return httpapi.Status{}, fmt.Errorf("gateway: status: %w", err)
 	}
+	dead, ri, err := g.rosterStatus(ctx) // roster.go
+	if err != nil {
+		return httpapi.Status{}, fmt.Errorf("gateway: status: %w", err)
+	}
 	return httpapi.Status{
+		DeadLetters: dead, RosterVersion: ri.Version, RosterElders: ri.Elders,
 		GatewayID: g.cfg.GatewayID, Site: g.cfg.Site, Version: g.version, Boot: g.store.Boot(),
 		UplinkConnected: g.up.Connected(), OutboxPending: n, Simulation: g.cfg.Simulation,
 		TimeZone: g.cfg.Policy.TimeZone,
@@ -287,31 +294,42 @@ func (g *Gateway) SimRoster(ctx context.Context) ([]httpapi.SimCard, error) {
 
 // SimTap implements httpapi.Backend through the simulated reader.
 func (g *Gateway) SimTap(cardID string) error {
-	if g.cardSim == nil {
+	g.cmd.devMu.RLock() // a config command may be changing the devices
+	sim := g.cardSim
+	g.cmd.devMu.RUnlock()
+	if sim == nil {
 		return fmt.Errorf("card: %w", errNotSim)
 	}
-	return g.cardSim.Tap(cardID)
+	return sim.Tap(cardID)
 }
 
 // SimWeight implements httpapi.Backend through the simulated scale.
 func (g *Gateway) SimWeight(grams int64, stable bool) error {
-	if g.scaleSim == nil {
+	g.cmd.devMu.RLock()
+	sim := g.scaleSim
+	g.cmd.devMu.RUnlock()
+	if sim == nil {
 		return fmt.Errorf("scale: %w", errNotSim)
 	}
-	return g.scaleSim.Set(grams, stable)
+	return sim.Set(grams, stable)
 }
 
 // SimButton implements httpapi.Backend through the simulated button.
 func (g *Gateway) SimButton(id string) error {
-	if g.buttonSim == nil {
+	g.cmd.devMu.RLock()
+	sim := g.buttonSim
+	g.cmd.devMu.RUnlock()
+	if sim == nil {
 		return fmt.Errorf("button: %w", errNotSim)
 	}
-	return g.buttonSim.Press(id)
+	return sim.Press(id)
 }
 
 // deviceStatuses reports the status of every configured device.
 func (g *Gateway) deviceStatuses() []drivers.Status {
 	out := []drivers.Status{}
+	g.cmd.devMu.RLock()
+	defer g.cmd.devMu.RUnlock()
 	for _, d := range []interface{ Status() drivers.Status }{g.cardDev, g.scaleDev, g.buttonDev} {
 		if d != nil {
 			out = append(out, d.Status())

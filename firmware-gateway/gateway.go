@@ -74,6 +74,9 @@ type Gateway struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	ops opsState // clock, heartbeat, metrics, staff, disk guard (ops.go)
+	cmd cmdState // commands from the cloud, live device changes (commands.go)
+
 	mu         sync.Mutex // guards the fields below
 	lastSeen   map[string]time.Time
 	weight     scale.Weight
@@ -103,10 +106,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		lastSeen:   map[string]time.Time{},
 		openAlerts: map[string]string{},
 	}
+	g.cmd.queue = make(chan []byte, commandQueue)
 	for _, o := range opts {
 		o(g)
 	}
 	g.log = g.log.With("gw", cfg.GatewayID)
+	g.useAppliedConfig() // the last config pushed by the cloud (commands_config.go)
 	return g, nil
 }
 
@@ -126,7 +131,11 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err := os.MkdirAll(g.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("gateway: data_dir: %w", err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(g.cfg.DataDir, "gateway.db"))
+	dbPath := filepath.Join(g.cfg.DataDir, "gateway.db")
+	if err := sqlite.CheckIntegrity(ctx, dbPath); err != nil {
+		return fmt.Errorf("gateway: refusing to start: %w", err)
+	}
+	st, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -138,10 +147,13 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 			g.store = nil
 		}
 	}()
-	if err := st.UpsertElders(ctx, g.cfg.Roster); err != nil {
-		return fmt.Errorf("gateway: seed roster: %w", err)
+	if err := g.setupRoster(ctx); err != nil { // roster key, seed (roster.go)
+		return err
 	}
 	g.log = g.log.With("boot", st.Boot())
+	if err := g.initOps(ctx); err != nil {
+		return err
+	}
 
 	if err := g.openDevices(); err != nil {
 		return err
@@ -159,6 +171,10 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		BatchWait:  g.cfg.MQTT.BatchWait,
 		AckTimeout: g.cfg.MQTT.AckTimeout,
 		KeepAlive:  g.cfg.MQTT.KeepAlive,
+
+		CAFile:        g.cfg.MQTT.CAFile,
+		TLSServerName: g.cfg.MQTT.TLSServerName,
+		OnCommand:     g.enqueueCommand, // commands.go
 	}, st, g.log) // resend timing uses the real clock, not the injected one
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -178,15 +194,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return g.http.Shutdown(sctx)
 	})
 	g.goRun("uplink", g.up.Run)
-	if g.cardDev != nil {
-		g.goDevice("card", func(ctx context.Context) error { return g.cardDev.Run(ctx, g.onRead) })
-	}
-	if g.scaleDev != nil {
-		g.goDevice("scale", func(ctx context.Context) error { return g.scaleDev.Run(ctx, g.onWeight) })
-	}
-	if g.buttonDev != nil {
-		g.goDevice("button", func(ctx context.Context) error { return g.buttonDev.Run(ctx, g.onPress) })
-	}
+	g.startOpsLoops()
+	g.startDeviceLoops() // restartable by a config command (commands_config.go)
+	g.goRun("commands", g.runCommands)
 	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.URL, "simulation", g.cfg.Simulation)
 	return nil
 }
@@ -306,6 +316,7 @@ func (g *Gateway) Close() error {
 		g.cancel()
 	}
 	g.wg.Wait()
+	g.closeOps()
 	g.closeDevices()
 	if g.store != nil {
 		if err := g.store.Close(); err != nil {

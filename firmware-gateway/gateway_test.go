@@ -25,6 +25,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/policy"
 )
 
 // clock is a settable test clock.
@@ -43,10 +44,10 @@ func (c *clock) add(d time.Duration) {
 // lunch is 12:00 in Shanghai.
 var lunch = time.Date(2025, 3, 3, 4, 0, 0, 0, time.UTC)
 
-func testPolicy() eldergate.Policy {
-	return eldergate.Policy{Version: "p1", TimeZone: "Asia/Shanghai", Windows: []eldergate.MealWindow{
+func testPolicy() policy.Policy {
+	return policy.MustFlat("p1", "Asia/Shanghai", []policy.FlatWindow{
 		{Name: "lunch", Start: "10:00", End: "14:00", PriceFen: 1500, SubsidyFen: 1000},
-	}}
+	}...)
 }
 
 // deadBroker returns a broker URL on which nothing listens.

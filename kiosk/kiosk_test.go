@@ -18,6 +18,16 @@ func TestFilesAndTestHooks(t *testing.T) {
 	}
 	html, js := read("index.html"), read("app.js")
 	read("style.css")
+	for _, hook := range []string{`data-testid="staff-panel"`, `data-testid="staff-pin"`, `data-testid="staff-q"`} {
+		if !strings.Contains(html, hook) {
+			t.Errorf("index.html lacks %s", hook)
+		}
+	}
+	for _, hook := range []string{`"/api/staff/login"`, `"/api/staff/meal"`, `"/api/staff/void"`, `addEventListener("staff"`, "disk_full:", "Authorization"} {
+		if !strings.Contains(js, hook) {
+			t.Errorf("app.js lacks %s", hook)
+		}
+	}
 	for _, hook := range []string{`data-testid="tap-result"`, `data-decision=""`, `data-testid="sim-button"`, `data-testid="alert-banner"`, `src="app.js"`} {
 		if !strings.Contains(html, hook) {
 			t.Errorf("index.html lacks %s", hook)

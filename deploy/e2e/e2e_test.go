@@ -18,6 +18,7 @@ import (
 	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/deploy/testenv"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/policy"
 )
 
 const (
@@ -46,11 +47,11 @@ func roster(n int) []eldergate.Elder {
 
 // allDay is a policy whose windows cover the whole day, so the test does not
 // depend on the hour it runs at.
-func allDay() eldergate.Policy {
-	return eldergate.Policy{Version: "e2e-1", TimeZone: "Asia/Shanghai", Windows: []eldergate.MealWindow{
+func allDay() policy.Policy {
+	return policy.MustFlat("e2e-1", "Asia/Shanghai", []policy.FlatWindow{
 		{Name: "am", Start: "00:00", End: "12:00", PriceFen: 1500, SubsidyFen: 1000},
 		{Name: "pm", Start: "12:00", End: "24:00", PriceFen: 1500, SubsidyFen: 1000},
-	}}
+	}...)
 }
 
 type cloudEnv struct {

@@ -37,6 +37,11 @@ func ACLFile() string {
 // no anonymous access. It is stopped when the test ends.
 func StartMosquitto(t testing.TB, users map[string]string, acl string) *Mosquitto {
 	t.Helper()
+	return startMosquitto(t, users, acl, nil)
+}
+
+func startMosquitto(t testing.TB, users map[string]string, acl string, tlsFiles *TLSFiles) *Mosquitto {
+	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
 		if _, err2 := os.Stat("/usr/sbin/mosquitto"); err2 == nil {
@@ -74,12 +79,19 @@ func StartMosquitto(t testing.TB, users map[string]string, acl string) *Mosquitt
 		if acl != "" {
 			fmt.Fprintf(&b, "acl_file %s\n", acl)
 		}
-		fmt.Fprintf(&b, "listener %d 127.0.0.1\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages 100\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n", port)
+		fmt.Fprintf(&b, "listener %d 127.0.0.1\n", port)
+		if tlsFiles != nil { // options of the listener above (tls.go)
+			fmt.Fprintf(&b, "cafile %s\ncertfile %s\nkeyfile %s\n", tlsFiles.CAFile, tlsFiles.CertFile, tlsFiles.KeyFile)
+		}
+		fmt.Fprintf(&b, "persistence false\nmax_queued_messages 100000\nmax_inflight_messages 100\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n")
 		if err := os.WriteFile(conf, []byte(b.String()), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		m := &Mosquitto{Addr: fmt.Sprintf("127.0.0.1:%d", port), Dir: dir, log: &bytes.Buffer{}}
 		m.URL = "tcp://" + m.Addr
+		if tlsFiles != nil {
+			m.URL = "ssl://" + m.Addr
+		}
 		m.cmd = exec.Command(bin, "-c", conf)
 		m.cmd.Stdout = m.log
 		m.cmd.Stderr = m.log

@@ -27,8 +27,11 @@ type Status struct {
 	UplinkConnected bool             `json:"uplink_connected"`
 	OutboxPending   int              `json:"outbox_pending"`
 	Simulation      bool             `json:"simulation"`
-	TimeZone        string           `json:"time_zone"` // IANA zone of the site, for the kiosk's clock
-	Devices         []drivers.Status `json:"devices"`   // card reader, scale, button
+	TimeZone        string           `json:"time_zone"`      // IANA zone of the site, for the kiosk's clock
+	Devices         []drivers.Status `json:"devices"`        // card reader, scale, button
+	DeadLetters     int              `json:"dead_letters"`   // events the cloud rejected, kept and never resent
+	RosterVersion   uint64           `json:"roster_version"` // 0: never synced from the cloud
+	RosterElders    int              `json:"roster_elders"`
 }
 
 // SimCard is one roster entry offered to the demo panel.
@@ -100,6 +103,12 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/sim/tap", s.simTap)
 		mux.HandleFunc("POST /api/sim/weight", s.simWeight)
 		mux.HandleFunc("POST /api/sim/button", s.simButton)
+	}
+	if m, ok := s.b.(MetricsBackend); ok {
+		mux.HandleFunc("GET /metrics", s.metrics(m))
+	}
+	if sb, ok := s.b.(StaffBackend); ok {
+		s.staffRoutes(mux, sb)
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, errors.New("no such endpoint"))

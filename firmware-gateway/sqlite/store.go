@@ -30,6 +30,8 @@ type Store struct {
 	w    *sql.DB // the one writer
 	r    *sql.DB // readers
 	boot uint64
+
+	rosterKey []byte // HMAC key of resident ID numbers, set once by SetRosterKey (roster.go)
 }
 
 // Open opens (creating if needed) the database at path, applies the
@@ -135,29 +137,15 @@ func (s *Store) migrate(ctx context.Context) error {
 // UpsertElders inserts or updates the given elders. Elders not listed are
 // kept (meals refer to them).
 func (s *Store) UpsertElders(ctx context.Context, elders []eldergate.Elder) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: upsert elders: %w", err)
-	}
-	defer tx.Rollback()
-	for _, e := range elders {
-		_, err := tx.ExecContext(ctx, `INSERT INTO elders (id, name, card, birth, category, active) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name, card = excluded.card, birth = excluded.birth,
-			category = excluded.category, active = excluded.active`,
-			e.ID, e.Name, e.Card, e.Birth, e.Category, e.Active)
-		if err != nil {
-			return fmt.Errorf("sqlite: upsert elder %s: %w", e.ID, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: upsert elders: commit: %w", err)
-	}
-	return nil
+	return s.SeedElders(ctx, elders) // roster.go: elders and their credentials
 }
 
 // Roster returns all elders ordered by id.
 func (s *Store) Roster(ctx context.Context) ([]eldergate.Elder, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, card, birth, category, active FROM elders ORDER BY id`)
+	// card: the elder's first active card credential (roster.go), never a hashed one.
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, COALESCE((SELECT c.key FROM credentials c WHERE c.elder_id = elders.id
+		AND c.state = 'active' AND c.key NOT LIKE 'h:%' ORDER BY c.key LIMIT 1), ''), birth, category, active
+		FROM elders WHERE on_roster = 1 ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: roster: %w", err)
 	}
@@ -177,24 +165,21 @@ func (s *Store) Roster(ctx context.Context) ([]eldergate.Elder, error) {
 }
 
 // ElderByCard looks up the elder holding credential card.
+// Only an active credential matches; LookupCredential (roster.go) also
+// returns lost and cancelled ones.
 func (s *Store) ElderByCard(ctx context.Context, card string) (eldergate.Elder, bool, error) {
-	var e eldergate.Elder
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, card, birth, category, active FROM elders WHERE card = ?`, card).
-		Scan(&e.ID, &e.Name, &e.Card, &e.Birth, &e.Category, &e.Active)
-	if errors.Is(err, sql.ErrNoRows) {
-		return eldergate.Elder{}, false, nil
+	m, ok, err := s.LookupCredential(ctx, card)
+	if err != nil || !ok || m.State != eldergate.CredActive {
+		return eldergate.Elder{}, false, err
 	}
-	if err != nil {
-		return eldergate.Elder{}, false, fmt.Errorf("sqlite: elder by card: %w", err)
-	}
-	return e, true, nil
+	return m.Elder, true, nil
 }
 
 // MealsInWindow counts the meals served (approved or paid in full, not
-// refused) to elder in window on the local day.
+// refused, not voided by staff) to elder in window on the local day.
 func (s *Store) MealsInWindow(ctx context.Context, elderID, day, window string) (int, error) {
 	var n int
-	err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM meals WHERE elder_id = ? AND day = ? AND meal_window = ? AND decision != ?`,
+	err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM meals WHERE elder_id = ? AND day = ? AND meal_window = ? AND decision != ? AND voided_by IS NULL`,
 		elderID, day, window, eldergate.DecisionRefused).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: meals in window: %w", err)
@@ -215,6 +200,7 @@ type Meal struct {
 	WeightG       int64
 	At            time.Time
 	PolicyVersion string
+	Policy        *MealPolicy // usage.go: rule, discount, funding, usage counters
 }
 
 // Commit records an event in the outbox and, when meal is not nil, the
@@ -245,6 +231,9 @@ func (s *Store) Commit(ctx context.Context, env eldergate.Envelope, meal *Meal) 
 			int64(meal.PayFen), meal.WeightG, meal.At.UTC().Format(time.RFC3339Nano), meal.PolicyVersion)
 		if err != nil {
 			return env, fmt.Errorf("sqlite: commit event: meal: %w", err)
+		}
+		if err := recordMealPolicy(ctx, tx, env.ID, meal); err != nil { // usage.go
+			return env, fmt.Errorf("sqlite: commit event: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

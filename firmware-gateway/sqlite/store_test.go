@@ -43,7 +43,8 @@ func TestBootCounterAndMigrations(t *testing.T) {
 	var mode string
 	db.QueryRow(`SELECT COUNT(*) FROM schema_version`).Scan(&versions)
 	db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
-	if versions != 1 || mode != "wal" {
+	files, _ := filepath.Glob("migrations/*.sql")
+	if versions != len(files) || len(files) == 0 || mode != "wal" {
 		t.Fatalf("schema_version rows = %d, journal_mode = %s", versions, mode)
 	}
 }

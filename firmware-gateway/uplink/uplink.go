@@ -48,6 +48,14 @@ type Config struct {
 	KeepAlive   time.Duration // default 30s
 	MaxInFlight int           // batches awaiting an ack, default 4
 	MaxBackoff  time.Duration // cap of the resend delay, default 30s
+
+	// TLS for ssl://, tls://, mqtts:// and wss:// URLs (tls.go).
+	CAFile        string // PEM CA bundle the broker's certificate must chain to; empty: system roots
+	TLSServerName string // name checked in the broker's certificate; empty: the URL's host
+
+	// OnCommand receives every payload published on the cmd topic. It runs
+	// on paho's goroutine and must not block (commands.go).
+	OnCommand func(payload []byte)
 }
 
 // maxPayload keeps a batch well under eldergate.MaxBatchBytes.
@@ -67,6 +75,9 @@ type Uplink struct {
 	stop    chan struct{}
 	stopped sync.Once
 	connGen atomic.Uint64 // incremented on every connect
+
+	batchSize atomic.Int64 // cfg.BatchSize, changed live by SetBatch
+	batchWait atomic.Int64 // cfg.BatchWait in ns, changed live by SetBatch
 }
 
 // Option configures an Uplink.
@@ -120,6 +131,8 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 	for _, o := range opts {
 		o(u)
 	}
+	u.batchSize.Store(int64(cfg.BatchSize))
+	u.batchWait.Store(int64(cfg.BatchWait))
 	will, _ := json.Marshal(eldergate.State{Online: false, Boot: cfg.Boot})
 	o := mqtt.NewClientOptions().
 		AddBroker(cfg.URL).
@@ -142,6 +155,13 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			u.log.Warn("uplink: connection lost", "err", err)
 		})
+	if TLSScheme(cfg.URL) {
+		tc, err := TLSConfig(cfg.CAFile, cfg.TLSServerName)
+		if err != nil {
+			return nil, err
+		}
+		o.SetTLSConfig(tc)
+	}
 	u.client = mqtt.NewClient(o)
 	return u, nil
 }
@@ -193,10 +213,7 @@ func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
 		case <-u.stop:
 		}
 	case eldergate.ChannelCmd:
-		// Commands are not implemented yet; log without the body.
-		var c eldergate.Command
-		_ = json.Unmarshal(m.Payload(), &c)
-		u.log.Info("uplink: command received, not handled yet", "id", c.ID, "type", c.Type, "bytes", len(m.Payload()))
+		u.onCommand(m.Payload())
 	}
 }
 
@@ -245,7 +262,8 @@ func (u *Uplink) Run(ctx context.Context) error {
 				if len(inflight) >= u.cfg.MaxInFlight {
 					minPrio = eldergate.KindAlert.Priority() // alerts never wait for a slot
 				}
-				rows, err := u.ob.Pending(ctx, now, minPrio, u.cfg.BatchSize)
+				batchSize := u.batchSizeNow()
+				rows, err := u.ob.Pending(ctx, now, minPrio, batchSize)
 				if err != nil {
 					if ctx.Err() == nil {
 						u.log.Error("uplink: read outbox", "err", err)
@@ -257,11 +275,11 @@ func (u *Uplink) Run(ctx context.Context) error {
 					partialSince = time.Time{}
 					break
 				}
-				if len(rows) < u.cfg.BatchSize && rows[0].Priority < eldergate.KindAlert.Priority() {
+				if len(rows) < batchSize && rows[0].Priority < eldergate.KindAlert.Priority() {
 					if partialSince.IsZero() {
 						partialSince = now
 					}
-					if d := u.cfg.BatchWait - now.Sub(partialSince); d > 0 {
+					if d := u.batchWaitNow() - now.Sub(partialSince); d > 0 {
 						soon(d)
 						break
 					}
@@ -371,6 +389,8 @@ func (u *Uplink) handleAck(ctx context.Context, a eldergate.Ack, inflight map[in
 		u.log.Debug("uplink: ack", "ids", len(a.IDs), "newly_delivered", n)
 	}
 	for _, r := range a.Rejected {
+		// Dead letter: kept in the outbox with its reason, never resent,
+		// counted in /api/status (sqlite.Store.DeadLetterCount).
 		u.log.Warn("uplink: event rejected by the cloud, dead-lettered", "id", r.ID, "reason", r.Reason)
 	}
 	if len(a.Rejected) > 0 {

@@ -10,8 +10,14 @@ const T = {
     alert_raised: "紧急呼叫！工作人员马上就到", alert_cancelled: "呼叫已取消",
     sim_title: "模拟面板", weight_g: "重量(克)", stable: "稳定", set_weight: "称重", emergency: "紧急按钮",
     online: "已连接云端", offline: "离线（数据已保存）", yuan: "元",
-    reasons: { ok: "", unknown_card: "卡片未登记", card_inactive: "卡片已停用", outside_meal_window: "不在用餐时间",
-      already_served: "本餐已用过", subsidy_limit_reached: "补贴额度已用完", system_error: "系统故障，请联系工作人员" },
+    reasons: { ok: "", unknown_card: "卡片未登记", card_inactive: "卡片已停用", card_lost: "此卡已挂失，请联系工作人员", card_cancelled: "此卡已注销", outside_meal_window: "不在用餐时间",
+      already_served: "本餐已用过", subsidy_limit_reached: "补贴额度已用完", not_eligible: "不在补贴范围，按原价付款", below_minimum_spend: "未达最低消费，无补贴", outside_jurisdiction: "非户籍所在地，无补贴", no_subsidy: "本餐无补贴", usage_stale: "用餐记录未同步，暂按原价", price_unknown: "请先称重", invalid_input: "数据有误，请联系工作人员", system_error: "系统故障，请联系工作人员",
+      disk_full: "存储空间已满，暂停记餐，请联系工作人员" },
+    staff: "工作人员", staff_title: "工作人员操作", staff_pin: "工作人员密码", staff_login: "登录", staff_logout: "退出",
+    staff_card_hint: "或刷工作人员卡", staff_search: "长者编号或姓名", search: "查找", staff_recent: "最近用餐（可撤销）",
+    record_meal: "手工记餐", void_meal: "撤销", close: "关闭", manual: "手工",
+    staff_err: { 401: "密码错误或登录已过期", 429: "错误次数过多，请5分钟后再试", 404: "未找到", 409: "无法撤销：只能撤销该长者最近一餐，且须在规定时间内", 503: "存储空间已满" },
+    staff_done_meal: "已记餐", staff_done_void: "已撤销",
     say_approved: (r) => `${r.name}，刷卡成功，应付${r.pay}元`, say_refused: (r) => `刷卡未通过，${r.reason}`,
   },
   "zh-HK": {
@@ -21,8 +27,14 @@ const T = {
     alert_raised: "緊急呼叫！職員即將到達", alert_cancelled: "呼叫已取消",
     sim_title: "模擬面板", weight_g: "重量(克)", stable: "穩定", set_weight: "秤重", emergency: "緊急按鈕",
     online: "已連接雲端", offline: "離線（資料已儲存）", yuan: "元",
-    reasons: { ok: "", unknown_card: "卡未登記", card_inactive: "卡已停用", outside_meal_window: "不在用膳時間",
-      already_served: "此餐已用", subsidy_limit_reached: "資助額已用完", system_error: "系統故障，請聯絡職員" },
+    reasons: { ok: "", unknown_card: "卡未登記", card_inactive: "卡已停用", card_lost: "此卡已報失，請聯絡職員", card_cancelled: "此卡已註銷", outside_meal_window: "不在用膳時間",
+      already_served: "此餐已用", subsidy_limit_reached: "資助額已用完", not_eligible: "不在資助範圍，按原價付款", below_minimum_spend: "未達最低消費，無資助", outside_jurisdiction: "非戶籍所在地，無資助", no_subsidy: "此餐無資助", usage_stale: "用膳記錄未同步，暫按原價", price_unknown: "請先秤重", invalid_input: "資料有誤，請聯絡職員", system_error: "系統故障，請聯絡職員",
+      disk_full: "儲存空間已滿，暫停記錄膳食，請聯絡職員" },
+    staff: "職員", staff_title: "職員操作", staff_pin: "職員密碼", staff_login: "登入", staff_logout: "登出",
+    staff_card_hint: "或拍職員卡", staff_search: "長者編號或姓名", search: "搜尋", staff_recent: "最近膳食（可撤銷）",
+    record_meal: "人手記錄膳食", void_meal: "撤銷", close: "關閉", manual: "人手",
+    staff_err: { 401: "密碼錯誤或登入已過期", 429: "錯誤次數過多，請5分鐘後再試", 404: "找不到", 409: "無法撤銷：只可撤銷該長者最近一餐，並須在限定時間內", 503: "儲存空間已滿" },
+    staff_done_meal: "已記錄", staff_done_void: "已撤銷",
     say_approved: (r) => `${r.name}，拍卡成功，應付${r.pay}元`, say_refused: (r) => `拍卡未能通過，${r.reason}`,
   },
   en: {
@@ -32,8 +44,14 @@ const T = {
     alert_raised: "Emergency call! Staff are on their way", alert_cancelled: "Call cancelled",
     sim_title: "Simulation", weight_g: "Weight (g)", stable: "stable", set_weight: "Weigh", emergency: "Emergency button",
     online: "Cloud connected", offline: "Offline (data saved)", yuan: "yuan",
-    reasons: { ok: "", unknown_card: "Card not registered", card_inactive: "Card inactive", outside_meal_window: "Not a meal time",
-      already_served: "Already served this meal", subsidy_limit_reached: "Subsidy limit reached", system_error: "System error, please ask staff" },
+    reasons: { ok: "", unknown_card: "Card not registered", card_inactive: "Card inactive", card_lost: "Card reported lost, please see staff", card_cancelled: "Card cancelled", outside_meal_window: "Not a meal time",
+      already_served: "Already served this meal", subsidy_limit_reached: "Subsidy limit reached", not_eligible: "Not eligible, full price", below_minimum_spend: "Below the minimum spend, no subsidy", outside_jurisdiction: "Outside your home area, no subsidy", no_subsidy: "No subsidy for this meal", usage_stale: "Usage not synced, full price for now", price_unknown: "Please weigh the meal first", invalid_input: "Invalid data, please ask staff", system_error: "System error, please ask staff",
+      disk_full: "Storage full: meals paused, please ask staff" },
+    staff: "Staff", staff_title: "Staff actions", staff_pin: "Staff PIN", staff_login: "Log in", staff_logout: "Log out",
+    staff_card_hint: "or tap a staff card", staff_search: "Elder id or name", search: "Search", staff_recent: "Recent meals (can be voided)",
+    record_meal: "Record meal by hand", void_meal: "Void", close: "Close", manual: "manual",
+    staff_err: { 401: "Wrong PIN or session expired", 429: "Too many wrong attempts, try again in 5 minutes", 404: "Not found", 409: "Cannot void: only the elder's last meal, within the allowed time", 503: "Storage full" },
+    staff_done_meal: "Meal recorded", staff_done_void: "Meal voided",
     say_approved: (r) => `${r.name}, approved, please pay ${r.pay} yuan`, say_refused: (r) => `Refused: ${r.reason}`,
   },
 };
@@ -141,6 +159,7 @@ function connect() {
   es.addEventListener("tap", parse(onTap));
   es.addEventListener("alert", parse(onAlert));
   es.addEventListener("weight", parse(onWeight));
+  es.addEventListener("staff", parse(onStaffSession));
   es.onopen = () => { document.body.dataset.sse = "open"; };
   es.onerror = () => { document.body.dataset.sse = "error"; }; // EventSource reconnects itself
 }
@@ -190,6 +209,105 @@ async function setupSim() {
   $("sim").hidden = false;
   document.body.dataset.sim = "ready";
 }
+
+// Staff panel: PIN or staff card login, manual meal, void of the last
+// meal. The session token lives in memory only.
+let staff = null; // { token, name, expires }
+let staffTimer = null;
+
+function staffMsg(text) { $("staff-msg").textContent = text || ""; }
+
+async function staffCall(method, path, body) {
+  const headers = {};
+  if (staff) headers.Authorization = `Bearer ${staff.token}`;
+  if (body) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    if (res.status === 401) staffLogout(false);
+    throw new Error((T[lang].staff_err || {})[res.status] || data.error || String(res.status));
+  }
+  return data;
+}
+
+function onStaffSession(s) {
+  staff = s;
+  $("staff").hidden = false;
+  $("staff-login").hidden = true;
+  $("staff-actions").hidden = false;
+  $("staff-who").textContent = s.name || s.staff_id || "";
+  document.body.dataset.staff = "in";
+  clearTimeout(staffTimer);
+  const ms = Math.max(0, new Date(s.expires).getTime() - Date.now());
+  staffTimer = setTimeout(() => staffLogout(false), Math.min(ms, 30 * 60 * 1000));
+  staffMsg("");
+  loadStaffMeals();
+}
+
+function staffLogout(callServer) {
+  if (callServer && staff) staffCall("POST", "/api/staff/logout").catch(() => {});
+  staff = null;
+  clearTimeout(staffTimer);
+  $("staff-login").hidden = false;
+  $("staff-actions").hidden = true;
+  $("staff-who").textContent = "";
+  $("staff-elders").replaceChildren();
+  $("staff-meals").replaceChildren();
+  document.body.dataset.staff = "out";
+}
+
+function staffItem(text, buttonKey, testid, onClick) {
+  const item = document.createElement("li");
+  item.append(document.createTextNode(text + " "));
+  const b = document.createElement("button");
+  b.type = "button";
+  b.setAttribute("data-testid", testid);
+  b.dataset.i18n = buttonKey;
+  b.textContent = t(buttonKey);
+  b.addEventListener("click", onClick);
+  item.append(b);
+  return item;
+}
+
+async function loadStaffMeals() {
+  try {
+    const meals = await staffCall("GET", "/api/staff/meals");
+    $("staff-meals").replaceChildren(...meals.map((m) => {
+      const opts = status && status.time_zone ? { timeZone: status.time_zone } : {};
+      const text = `${new Date(m.at).toLocaleTimeString(lang, opts)} ${m.name} (${m.elder_id}) ${yuan(m.pay_fen)} ${t("yuan")}${m.manual ? " · " + t("manual") : ""}`;
+      return staffItem(text, "void_meal", "staff-void", async () => {
+        try {
+          await staffCall("POST", "/api/staff/void", { event_id: m.event_id });
+          staffMsg(t("staff_done_void"));
+          loadStaffMeals();
+        } catch (e) { staffMsg(e.message); }
+      });
+    }));
+  } catch (e) { staffMsg(e.message); }
+}
+
+$("staff-open").addEventListener("click", () => { $("staff").hidden = false; $("staff-pin").focus(); });
+$("staff-close").addEventListener("click", () => { $("staff").hidden = true; staffMsg(""); });
+$("staff-logout").addEventListener("click", () => staffLogout(true));
+$("staff-login").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const pin = $("staff-pin").value;
+  $("staff-pin").value = "";
+  try { onStaffSession(await staffCall("POST", "/api/staff/login", { pin })); } catch (err) { staffMsg(err.message); }
+});
+$("staff-search").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const elders = await staffCall("GET", `/api/staff/elders?q=${encodeURIComponent($("staff-q").value.trim())}`);
+    $("staff-elders").replaceChildren(...elders.map((el) => staffItem(`${el.id} ${el.name} ${el.card}`, "record_meal", "staff-meal", async () => {
+      try {
+        await staffCall("POST", "/api/staff/meal", { elder_id: el.id });
+        staffMsg(t("staff_done_meal"));
+        loadStaffMeals();
+      } catch (err) { staffMsg(err.message); }
+    })));
+  } catch (err) { staffMsg(err.message); }
+});
 
 document.querySelectorAll("#lang button").forEach((b) => b.addEventListener("click", () => {
   lang = b.dataset.lang;

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
+	"sync"
 	"syscall"
 
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
@@ -34,6 +37,10 @@ const usage = `usage:
   eldergate-gateway probe --list             list the device drivers
   eldergate-gateway probe DRIVER --port PATH [--baud N] [--set key=value ...]
                                              open one device and print what it reports
+  eldergate-gateway staff-pin < PIN          print the bcrypt hash of a staff PIN (staff[].pin_hash)
+  eldergate-gateway policy eval --policy FILE --elder FILE --at TIME (--price-fen N | --weight-g N)
+                             [--usage FILE] [--usage-age DURATION] [--site FILE | --site CITY/DISTRICT/STREET]
+                                             decide one meal and print the decision as JSON
   eldergate-gateway version`
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
@@ -61,23 +68,53 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		g, err := gateway.New(cfg, gateway.WithLogger(log), gateway.WithVersion(version))
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		// A reboot command stops the daemon cleanly; systemd (Restart=always) starts it again.
+		ctx, restart := context.WithCancel(ctx)
+		defer restart()
+		g, err := gateway.New(cfg, gateway.WithLogger(log), gateway.WithVersion(version), gateway.WithRestart(restart))
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-		defer stop()
+		sd, err := gateway.NewNotifier(os.Getenv, os.Getpid())
+		if err != nil {
+			log.Warn("systemd watchdog off", "err", err)
+		}
 		if err := g.Start(ctx); err != nil {
 			g.Close()
 			return err
 		}
 		log.Info("listening", "url", g.HTTPURL())
+		if err := sd.Notify("READY=1\nSTATUS=serving " + g.HTTPURL()); err != nil {
+			log.Warn("systemd notify", "err", err)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { sd.Watchdog(ctx, g.Healthy, log) })
 		<-ctx.Done()
+		if err := sd.Notify("STOPPING=1"); err != nil {
+			log.Warn("systemd notify", "err", err)
+		}
+		wg.Wait()
 		return g.Close()
+	case "policy":
+		return runPolicy(args[1:], os.Stdout, stderr) // policy.go
 	case "probe":
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return runProbe(ctx, args[1:], os.Stdout, stderr)
+	case "staff-pin":
+		// Reads a PIN on stdin and prints its bcrypt hash for staff[].pin_hash.
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("staff-pin: read the PIN on stdin: %w", err)
+		}
+		h, err := gateway.HashPIN(strings.TrimSpace(line))
+		if err != nil {
+			return err
+		}
+		fmt.Println(h)
+		return nil
 	case "version":
 		fmt.Println(version)
 		return nil

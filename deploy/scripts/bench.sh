@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the performance benchmarks of docs/PERFORMANCE.md with their
+# benchmark times and prints one table. Raw output: $BENCH_OUT
+# (default bench.out). Usage: deploy/scripts/bench.sh [go]
+set -euo pipefail
+GO=${1:-go}
+OUT=${BENCH_OUT:-bench.out}
+: >"$OUT"
+run() { # package, benchmark regexp, benchtime
+	echo "== $1 $2 ($3)" >&2
+	"$GO" test -run='^$' -bench="$2" -benchtime="$3" -benchmem -timeout 20m "$1" | tee -a "$OUT"
+}
+run ./firmware-gateway '^BenchmarkTapToSSE$' 3000x
+run ./firmware-gateway/sqlite '^Benchmark(RosterLoad100k|Lookup|LookupP99)$' 1x
+run ./firmware-gateway/sqlite '^BenchmarkLookup$' 20000x
+run ./firmware-gateway/uplink '^BenchmarkDrainToMosquitto$' 3x
+run ./deploy/e2e '^BenchmarkDrainToCloud$' 3x
+run ./deploy/e2e '^BenchmarkIdleRSS$' 1x
+echo
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $("$GO" version)"
+awk '
+/^Benchmark/ {
+	name = $1; sub(/-[0-9]+$/, "", name)
+	line = sprintf("%-48s %8s", name, $2)
+	for (i = 3; i + 1 <= NF; i += 2) line = line sprintf("  %12s %s", $i, $(i + 1))
+	print line
+}' "$OUT"

@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
+)
+
+// rosterKeyFile holds the generated roster key when roster_key is not set.
+const rosterKeyFile = "roster.key"
+
+// rosterKey returns the key of the resident ID hash: roster_key from the
+// configuration or, when it is empty, a random key generated once and
+// kept in data_dir. Hashes made with a generated key are valid on this
+// gateway only, which is all the gateway needs: the cloud sends plain
+// numbers over TLS and the gateway hashes them before storing.
+func (g *Gateway) rosterKey() ([]byte, error) {
+	if g.cfg.RosterKey != "" {
+		return hex.DecodeString(g.cfg.RosterKey) // checked by Validate
+	}
+	path := filepath.Join(g.cfg.DataDir, rosterKeyFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) < sqlite.MinRosterKeyBytes {
+			return nil, fmt.Errorf("gateway: %s is not a hex key of at least %d bytes", path, sqlite.MinRosterKeyBytes)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("gateway: roster key: %w", err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("gateway: roster key: %w", err)
+	}
+	if err := writeFileAtomic(path, []byte(hex.EncodeToString(k)+"\n")); err != nil {
+		return nil, fmt.Errorf("gateway: roster key: %w", err)
+	}
+	g.log.Warn("gateway: roster_key is not set: generated a key in data_dir; resident ID hashes are valid on this gateway only", "file", path)
+	return k, nil
+}
+
+// setupRoster sets the store's roster key and seeds the roster from the
+// configuration while the roster has never been synced from the cloud.
+// Once the cloud has sent a roster, the configuration's roster is ignored:
+// it would bring back cards the cloud removed.
+func (g *Gateway) setupRoster(ctx context.Context) error {
+	key, err := g.rosterKey()
+	if err != nil {
+		return err
+	}
+	if err := g.store.SetRosterKey(ctx, key); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	info, err := g.store.RosterInfo(ctx)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if info.Version != 0 {
+		if len(g.cfg.Roster) > 0 {
+			g.log.Info("gateway: roster from the configuration ignored: the cloud's roster is loaded", "roster_version", info.Version, "elders", info.Elders)
+		}
+		return nil
+	}
+	if err := g.store.SeedElders(ctx, g.cfg.Roster); err != nil {
+		return fmt.Errorf("gateway: seed roster: %w", err)
+	}
+	return nil
+}
+
+// lookupCredential finds the elder of a credential presented at a reader.
+// When ok is false, refusal says why: unknown_card, card_lost or
+// card_cancelled.
+func (g *Gateway) lookupCredential(ctx context.Context, cred string) (e eldergate.Elder, ok bool, refusal string, err error) {
+	m, found, err := g.store.LookupCredential(ctx, cred)
+	if err != nil || !found {
+		return e, false, eldergate.ReasonUnknownCard, err
+	}
+	switch m.State {
+	case eldergate.CredActive:
+		return m.Elder, true, "", nil
+	case eldergate.CredLost:
+		return e, false, eldergate.ReasonCardLost, nil
+	default:
+		return e, false, eldergate.ReasonCardCancelled, nil
+	}
+}
+
+// applyRoster applies the body of a roster command. A delta on another
+// version than the gateway's is refused with a body naming the version the
+// gateway has, so that the cloud sends a full roster.
+func (g *Gateway) applyRoster(ctx context.Context, body json.RawMessage) (any, error) {
+	u, err := eldergate.DecodeRosterUpdate(body)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: roster: %w", err)
+	}
+	res, err := g.store.ApplyRoster(ctx, u, g.now())
+	var ve *sqlite.RosterVersionError
+	if errors.As(err, &ve) {
+		return map[string]any{"version": ve.Have, "full_roster_needed": true}, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gateway: roster: %w", err)
+	}
+	g.log.Info("gateway: roster applied", "mode", u.Mode, "version", res.Version, "elders", res.Elders,
+		"upserted", res.Upserted, "removed", res.Removed, "states_changed", res.StatesChanged, "already_applied", res.AlreadyApplied)
+	return res, nil
+}
+
+// writeFileAtomic writes data to path through a synced temporary file and
+// a rename, so that a power cut leaves the old file or the new one.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// rosterStatus returns the dead letter count and the roster's version for
+// /api/status.
+func (g *Gateway) rosterStatus(ctx context.Context) (int, sqlite.RosterInfo, error) {
+	dead, err := g.store.DeadLetterCount(ctx)
+	if err != nil {
+		return 0, sqlite.RosterInfo{}, err
+	}
+	ri, err := g.store.RosterInfo(ctx)
+	return dead, ri, err
+}

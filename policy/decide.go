@@ -1,0 +1,520 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/eldergate/eldergate"
+)
+
+// Reason codes of a decision; the kiosk translates them.
+const (
+	ReasonOK                  = eldergate.ReasonOK
+	ReasonOutsideWindow       = eldergate.ReasonOutsideWindow
+	ReasonAlreadyServed       = eldergate.ReasonAlreadyServed  // a window count limit with action refuse
+	ReasonLimitReached        = eldergate.ReasonNoSubsidyLimit // any other limit; Decision.Limit says which
+	ReasonNotEligible         = "not_eligible"
+	ReasonBelowMinSpend       = "below_minimum_spend"
+	ReasonOutsideJurisdiction = "outside_jurisdiction" // every share lost: eaten outside the home jurisdiction
+	ReasonNoSubsidy           = "no_subsidy"           // the rule grants nothing for this meal (e.g. price 0)
+	ReasonUsageStale          = "usage_stale"          // usage not synced for longer than stale_usage.after
+	ReasonPriceUnknown        = "price_unknown"        // no price given, and the window has no fixed price or no weight was given
+	ReasonInvalidInput        = "invalid_input"        // negative or absurd price or weight
+)
+
+// Place is a jurisdiction as administrative division codes.
+type Place struct {
+	City     string `json:"city,omitempty" yaml:"city"`
+	District string `json:"district,omitempty" yaml:"district"`
+	Street   string `json:"street,omitempty" yaml:"street"` // street (街道) or town (镇)
+}
+
+// Elder is what a decision needs to know about the elder.
+type Elder struct {
+	ID         string   `json:"id" yaml:"id"`
+	Birth      string   `json:"birth,omitempty" yaml:"birth"` // YYYY-MM-DD; unknown age matches no age band
+	Categories []string `json:"categories,omitempty" yaml:"categories"`
+	HukouLocal bool     `json:"hukou_local,omitempty" yaml:"hukou_local"`
+	Home       Place    `json:"home" yaml:"home"` // home (hukou) jurisdiction
+}
+
+// FromRoster converts a roster entry; its Category counts as a category.
+func FromRoster(e eldergate.Elder) Elder {
+	cats := slices.Clone(e.Categories)
+	if e.Category != "" && !slices.Contains(cats, e.Category) {
+		cats = append(cats, e.Category)
+	}
+	return Elder{ID: e.ID, Birth: e.Birth, Categories: cats, HukouLocal: e.HukouLocal,
+		Home: Place{City: e.HomeCity, District: e.HomeDistrict, Street: e.HomeStreet}}
+}
+
+// Site is where the meal is eaten.
+type Site struct {
+	ID    string `json:"id" yaml:"id"`
+	Place `yaml:",inline"`
+}
+
+// Counter is an elder's usage in one period: subsidised meals and the
+// subsidy they received, across all sites.
+type Counter struct {
+	Count      int           `json:"count" yaml:"count"`
+	SubsidyFen eldergate.Fen `json:"subsidy_fen" yaml:"subsidy_fen"`
+}
+
+// Usage holds the counters of the periods of the meal (see Periods).
+type Usage struct {
+	Window Counter `json:"window" yaml:"window"`
+	Day    Counter `json:"day" yaml:"day"`
+	Week   Counter `json:"week" yaml:"week"`
+	Month  Counter `json:"month" yaml:"month"`
+}
+
+func (u Usage) of(period string) Counter {
+	switch period {
+	case PeriodWindow:
+		return u.Window
+	case PeriodDay:
+		return u.Day
+	case PeriodWeek:
+		return u.Week
+	}
+	return u.Month
+}
+
+// Input is one meal to decide.
+type Input struct {
+	Elder Elder
+	Site  Site
+	At    time.Time
+	// PriceFen is the actual price rung up; when 0 the window's price is
+	// used (fixed, or by WeightG).
+	PriceFen eldergate.Fen
+	WeightG  int64
+	Usage    Usage
+	// UsageAge is the time since usage was last synced from the cloud; a
+	// negative value means never. Only used with stale_usage.
+	UsageAge time.Duration
+}
+
+// Periods are the keys of the usage counters a meal at a given time
+// counts in. Window is empty outside any meal window.
+type Periods struct {
+	Window string `json:"window,omitempty"` // "window:2025-03-03/lunch"
+	Day    string `json:"day"`              // "day:2025-03-03"
+	Week   string `json:"week"`             // "week:2025-W10" (ISO 8601)
+	Month  string `json:"month"`            // "month:2025-03"
+}
+
+// Keys lists the non-empty keys.
+func (ps Periods) Keys() []string {
+	out := make([]string, 0, 4)
+	for _, k := range []string{ps.Window, ps.Day, ps.Week, ps.Month} {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Decision is the outcome of one meal. PayFen = PriceFen - SubsidyFen -
+// DiscountFen, and the Funding shares sum to SubsidyFen.
+type Decision struct {
+	Decision      string                   `json:"decision"` // approved | full_pay | refused
+	Reason        string                   `json:"reason"`
+	Limit         string                   `json:"limit,omitempty"` // the limit reached, e.g. "week.count"
+	Rule          string                   `json:"rule,omitempty"`
+	PolicyVersion string                   `json:"policy_version"`
+	Window        string                   `json:"window,omitempty"`
+	Day           string                   `json:"day"` // local date of the meal
+	Periods       Periods                  `json:"periods"`
+	PriceFen      eldergate.Fen            `json:"price_fen"`
+	WeightG       int64                    `json:"weight_g,omitempty"`
+	SubsidyFen    eldergate.Fen            `json:"subsidy_fen"`
+	DiscountFen   eldergate.Fen            `json:"discount_fen"`
+	DiscountBy    string                   `json:"discount_funded_by,omitempty"`
+	PayFen        eldergate.Fen            `json:"pay_fen"`
+	Funding       []eldergate.FundingShare `json:"funding"`
+	OperatingFen  eldergate.Fen            `json:"operating_subsidy_fen"`
+	OperatingBy   string                   `json:"operating_funded_by,omitempty"`
+}
+
+// Counts reports whether the decision counts in the usage counters: only
+// subsidised meals do (count 1, SubsidyFen).
+func (d Decision) Counts() bool { return d.Decision == eldergate.DecisionApproved }
+
+// halfUp returns round(a*num/den) with halves rounded up, for a, num >= 0.
+func halfUp(a eldergate.Fen, num, den int64) eldergate.Fen {
+	return eldergate.Fen((int64(a)*num*2 + den) / (2 * den))
+}
+
+func (p *Policy) prepared() (*compiled, error) {
+	if p.c != nil {
+		return p.c, nil
+	}
+	return p.compile() // not validated: compile for this call, without caching (no data race)
+}
+
+// windowAt finds the window containing local time lt.
+func (c *compiled) windowAt(lt time.Time) int {
+	m := lt.Hour()*60 + lt.Minute()
+	for i, w := range c.windows {
+		if m >= w.start && m < w.end {
+			return i
+		}
+	}
+	return -1
+}
+
+// Periods returns the usage keys of a meal at time at (and the window
+// name, empty outside any window), so that the caller can read the
+// counters before deciding.
+func (p *Policy) Periods(at time.Time) (Periods, string) {
+	c, err := p.prepared()
+	if err != nil {
+		return Periods{}, ""
+	}
+	ps, w := p.periods(c, at)
+	return ps, w
+}
+
+func (p *Policy) periods(c *compiled, at time.Time) (Periods, string) {
+	lt := at.In(c.loc)
+	day := lt.Format(time.DateOnly)
+	y, wk := lt.ISOWeek()
+	ps := Periods{Day: "day:" + day, Week: fmt.Sprintf("week:%04d-W%02d", y, wk), Month: "month:" + lt.Format("2006-01")}
+	name := ""
+	if i := c.windowAt(lt); i >= 0 {
+		name = p.Windows[i].Name
+		ps.Window = "window:" + day + "/" + name
+	}
+	return ps, name
+}
+
+// Refused returns a refusal at time at for a reason decided outside the
+// policy (unknown or inactive card, ...), with the day and periods filled.
+func (p *Policy) Refused(at time.Time, reason string) Decision {
+	d := Decision{Decision: eldergate.DecisionRefused, Reason: reason, PolicyVersion: p.Version, Funding: []eldergate.FundingShare{}}
+	if c, err := p.prepared(); err == nil {
+		d.Periods, d.Window = p.periods(c, at)
+		d.Day = at.In(c.loc).Format(time.DateOnly)
+	}
+	return d
+}
+
+// AgeAt returns the age in completed years on the local date day of
+// someone born on birth (both YYYY-MM-DD). Someone born on 29 February
+// has their birthday on 1 March in common years.
+func AgeAt(birth string, day time.Time) (int, bool) {
+	b, err := time.Parse(time.DateOnly, birth)
+	if err != nil {
+		return 0, false
+	}
+	age := day.Year() - b.Year()
+	if day.Month() < b.Month() || (day.Month() == b.Month() && day.Day() < b.Day()) {
+		age--
+	}
+	if age < 0 {
+		return 0, false
+	}
+	return age, true
+}
+
+// outcome is what one rule grants for one meal.
+type outcome struct {
+	rule    int
+	subsidy eldergate.Fen
+	shares  []eldergate.FundingShare // fen > 0 only, sum == subsidy
+	reason  string                   // when subsidy is 0
+}
+
+// Decide decides one meal. It never fails: problems with the input are
+// refusals with a reason. The subsidy is never above the price, the
+// funding shares sum to the subsidy, the pay is never negative and no
+// limit is exceeded given the usage passed in.
+func (p *Policy) Decide(in Input) Decision {
+	c, err := p.prepared()
+	if err != nil {
+		return Decision{Decision: eldergate.DecisionRefused, Reason: ReasonInvalidInput, PolicyVersion: p.Version, Funding: []eldergate.FundingShare{}}
+	}
+	lt := in.At.In(c.loc)
+	d := Decision{Decision: eldergate.DecisionRefused, PolicyVersion: p.Version, Funding: []eldergate.FundingShare{}}
+	d.Periods, d.Window = p.periods(c, in.At)
+	d.Day = lt.Format(time.DateOnly)
+	wi := c.windowAt(lt)
+	if wi < 0 {
+		d.Reason = ReasonOutsideWindow
+		return d
+	}
+	w := p.Windows[wi]
+
+	// The price: as rung up, else fixed, else by weight.
+	if in.PriceFen < 0 || in.PriceFen > MaxFen || in.WeightG < 0 || in.WeightG > MaxWeightG {
+		d.Reason = ReasonInvalidInput
+		return d
+	}
+	price := in.PriceFen
+	if in.WeightG > 0 {
+		d.WeightG = in.WeightG
+	}
+	if price == 0 {
+		switch {
+		case w.Price.Per100gFen > 0 && in.WeightG > 0:
+			price = halfUp(w.Price.Per100gFen, in.WeightG, 100)
+			if price < w.Price.MinFen {
+				price = w.Price.MinFen
+			}
+			if w.Price.MaxFen > 0 && price > w.Price.MaxFen {
+				price = w.Price.MaxFen
+			}
+		case w.Price.FixedFen > 0:
+			price = w.Price.FixedFen
+		default: // by weight without a weight, or a price rung up at the till without one
+			d.Reason = ReasonPriceUnknown
+			return d
+		}
+	}
+	fullPay := func(reason string) Decision {
+		d.Decision, d.Reason = eldergate.DecisionFullPay, reason
+		d.PriceFen, d.PayFen = price, price
+		return d
+	}
+	refuse := func(reason string) Decision {
+		d.Decision, d.Reason = eldergate.DecisionRefused, reason
+		return d
+	}
+
+	// Eligibility: the matching rules, in order.
+	age, ageOK := AgeAt(in.Elder.Birth, lt)
+	var best *outcome
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if !r.matches(w.Name, age, ageOK, in.Elder) {
+			continue
+		}
+		o := p.grant(i, price, in)
+		if best == nil || o.subsidy > best.subsidy {
+			best = &o
+		}
+		if p.Match == FirstMatch {
+			break
+		}
+	}
+	if best == nil {
+		if p.NotEligible == ActionRefuse {
+			return refuse(ReasonNotEligible)
+		}
+		return fullPay(ReasonNotEligible)
+	}
+	rule := &p.Rules[best.rule]
+	d.Rule = rule.ID
+
+	// Stale usage: cross-site limits cannot be trusted.
+	if s := p.StaleUsage; s != nil && (in.UsageAge < 0 || in.UsageAge > time.Duration(s.After)) {
+		switch s.Action {
+		case ActionFullPay:
+			return fullPay(ReasonUsageStale)
+		case ActionRefuse:
+			return refuse(ReasonUsageStale)
+		}
+	}
+	if best.subsidy == 0 {
+		return fullPay(best.reason)
+	}
+
+	// Limits: count limits block, fen limits cap the subsidy.
+	subsidy := best.subsidy
+	reached, action := "", ""
+	for _, l := range p.Limits {
+		u := in.Usage.of(l.Period)
+		hit := ""
+		if l.Count > 0 && u.Count >= l.Count {
+			hit = l.Period + ".count"
+		} else if l.Fen > 0 {
+			if left := l.Fen - u.SubsidyFen; left <= 0 {
+				hit = l.Period + ".fen"
+			} else {
+				subsidy = min(subsidy, left)
+			}
+		}
+		if hit == "" {
+			continue
+		}
+		act := l.Action
+		if act == "" {
+			act = ActionFullPay
+		}
+		if reached == "" || (act == ActionRefuse && action != ActionRefuse) {
+			reached, action = hit, act
+		}
+	}
+	if reached != "" {
+		d.Limit = reached
+		reason := ReasonLimitReached
+		if reached == PeriodWindow+".count" && action == ActionRefuse {
+			reason = ReasonAlreadyServed
+		}
+		if action == ActionRefuse {
+			return refuse(reason)
+		}
+		return fullPay(reason)
+	}
+
+	d.Decision, d.Reason = eldergate.DecisionApproved, ReasonOK
+	d.PriceFen = price
+	d.SubsidyFen = subsidy
+	d.Funding = trim(best.shares, subsidy)
+	remaining := price - subsidy
+	if dc := rule.Discount; dc != nil {
+		d.DiscountFen = halfUp(remaining, int64(dc.Percent), 100)
+		d.DiscountBy = dc.FundedBy
+	}
+	d.PayFen = remaining - d.DiscountFen
+	op := rule.OperatingSubsidy
+	if op == nil {
+		op = p.OperatingSubsidy
+	}
+	if op != nil && op.Fen > 0 {
+		d.OperatingFen, d.OperatingBy = op.Fen, op.FundedBy
+	}
+	return d
+}
+
+func (r *Rule) matches(window string, age int, ageOK bool, e Elder) bool {
+	if len(r.Windows) > 0 && !slices.Contains(r.Windows, window) {
+		return false
+	}
+	if r.Age != nil {
+		if !ageOK || age < r.Age.Min || (r.Age.Max > 0 && age > r.Age.Max) {
+			return false
+		}
+	}
+	if len(r.Categories) > 0 && !slices.ContainsFunc(e.Categories, func(c string) bool { return slices.Contains(r.Categories, c) }) {
+		return false
+	}
+	switch r.Hukou {
+	case HukouLocal:
+		return e.HukouLocal
+	case HukouNonLocal:
+		return !e.HukouLocal
+	}
+	return true
+}
+
+// grant computes what rule i grants for a meal at price: the nominal
+// subsidy split over the funding layers in order, the shares lost outside
+// their jurisdiction dropped, then capped at the price (taken off the last
+// layers first).
+func (p *Policy) grant(i int, price eldergate.Fen, in Input) outcome {
+	r := &p.Rules[i]
+	o := outcome{rule: i}
+	if price < r.MinSpendFen {
+		o.reason = ReasonBelowMinSpend
+		return o
+	}
+	nominal := r.Subsidy.FixedFen
+	if r.Subsidy.Percent > 0 {
+		nominal = halfUp(price, int64(r.Subsidy.Percent), 100)
+	}
+	layers := r.Funding
+	if layers == nil {
+		layers = p.Funding
+	}
+	fens := make([]eldergate.Fen, len(layers))
+	left, restAt := nominal, -1
+	for j, l := range layers {
+		if l.Rest {
+			restAt = j
+			continue
+		}
+		fens[j] = min(l.Fen, left)
+		left -= fens[j]
+	}
+	if restAt >= 0 {
+		fens[restAt] = left
+	}
+	lost := false
+	for j, l := range layers {
+		if fens[j] == 0 {
+			continue
+		}
+		code, inside := jurisdiction(l.Scope, in.Elder.Home, in.Site.Place)
+		out := l.Outside
+		if out == "" {
+			out = OutsideLose
+		}
+		if !inside {
+			switch out {
+			case OutsideLose:
+				fens[j], lost = 0, true
+				continue
+			case OutsideSite:
+				code = siteCode(l.Scope, in.Site.Place)
+			}
+		}
+		o.shares = append(o.shares, eldergate.FundingShare{Layer: l.Layer, Code: code, Fen: fens[j]})
+		o.subsidy += fens[j]
+	}
+	if o.subsidy > price {
+		o.shares = trim(o.shares, price)
+		o.subsidy = price
+	}
+	if o.subsidy == 0 {
+		o.shares = nil
+		o.reason = ReasonNoSubsidy
+		if lost {
+			o.reason = ReasonOutsideJurisdiction
+		}
+	}
+	return o
+}
+
+// trim reduces shares to total, taking from the last share first, and
+// drops the shares left at zero. It returns a new slice.
+func trim(shares []eldergate.FundingShare, total eldergate.Fen) []eldergate.FundingShare {
+	out := slices.Clone(shares)
+	var sum eldergate.Fen
+	for _, s := range out {
+		sum += s.Fen
+	}
+	for j := len(out) - 1; j >= 0 && sum > total; j-- {
+		cut := min(out[j].Fen, sum-total)
+		out[j].Fen -= cut
+		sum -= cut
+	}
+	out = slices.DeleteFunc(out, func(s eldergate.FundingShare) bool { return s.Fen == 0 })
+	if out == nil {
+		out = []eldergate.FundingShare{}
+	}
+	return out
+}
+
+// jurisdiction reports the elder's home code at scope and whether the site
+// lies in it. An elder without a home code at that scope (no local hukou)
+// is outside everywhere.
+func jurisdiction(scope string, home, site Place) (string, bool) {
+	var h, s string
+	switch scope {
+	case ScopeCity:
+		h, s = home.City, site.City
+	case ScopeDistrict:
+		h, s = home.District, site.District
+	case ScopeStreet:
+		h, s = home.Street, site.Street
+	default:
+		return "", true
+	}
+	return h, h != "" && h == s
+}
+
+func siteCode(scope string, site Place) string {
+	switch scope {
+	case ScopeCity:
+		return site.City
+	case ScopeDistrict:
+		return site.District
+	case ScopeStreet:
+		return site.Street
+	}
+	return ""
+}

@@ -1,0 +1,59 @@
+package policy
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/eldergate/eldergate"
+)
+
+// FuzzParse feeds arbitrary bytes to Parse (YAML and JSON). It must never
+// panic; a policy it accepts must decide meals that obey the money rules,
+// and must survive a JSON round trip.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(policiesDir, "*.yaml"))
+	for _, file := range files {
+		if b, err := os.ReadFile(file); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(base))
+	f.Add([]byte(`{"version":"j","time_zone":"UTC","match":"best_match","windows":[{"name":"a","start":"00:00","end":"24:00","price":{"per_100g_fen":5}}],"rules":[{"id":"r","subsidy":{"percent":50}}],"funding":[{"layer":"x","scope":"none","rest":true}],"limits":[{"period":"week","fen":10}],"stale_usage":{"after":"1h","action":"allow"}}`))
+	f.Add([]byte("version: [\n"))
+	f.Add([]byte(`{"version": 1}`))
+	at := time.Date(2025, 3, 3, 4, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse(data)
+		if err != nil {
+			if p != nil {
+				t.Fatal("Parse returned a policy with an error")
+			}
+			return
+		}
+		for i, in := range []Input{
+			{Elder: local, Site: homeSite, At: at},
+			{Elder: local, Site: homeSite, At: at.Add(6 * time.Hour), WeightG: 777},
+			{Elder: Elder{ID: "x", Categories: []string{"低保"}}, At: at.Add(-3 * time.Hour), PriceFen: 1999, UsageAge: -1},
+			{Elder: local, Site: homeSite, At: at, PriceFen: MaxFen, Usage: Usage{Window: Counter{1, 1}, Month: Counter{50, 100000}}},
+		} {
+			d := p.Decide(in)
+			checkInvariants(t, "fuzz", d)
+			if d.Decision == "" || d.Reason == "" || d.PolicyVersion != p.Version {
+				t.Fatalf("decision %d incomplete: %+v", i, d)
+			}
+			if d.Decision == eldergate.DecisionApproved && d.SubsidyFen > MaxFen {
+				t.Fatalf("subsidy beyond MaxFen: %+v", d)
+			}
+		}
+		js, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q, err := Parse(js); err != nil || q.Version != p.Version {
+			t.Fatalf("JSON round trip: %v\n%s", err, js)
+		}
+	})
+}
