@@ -11,13 +11,14 @@ import (
 	"github.com/eldergate/eldergate/policy"
 )
 
-// currentPolicy returns the policy decisions use now. A policy or config
-// command replaces g.cfg.Policy under g.mu with an already validated
-// policy; the copy returned shares its immutable compiled form.
-func (g *Gateway) currentPolicy() policy.Policy {
+// currentPolicy returns the policy decisions use now and the site. A
+// policy or config command replaces g.cfg.Policy under g.mu with an
+// already validated policy; the copy returned shares its immutable
+// compiled form.
+func (g *Gateway) currentPolicy() (policy.Policy, policy.Site) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.cfg.Policy
+	return g.cfg.Policy, policy.Site{ID: g.cfg.Site, Place: g.cfg.Area}
 }
 
 // SetPolicy validates p and makes it the policy of the next decisions,
@@ -39,10 +40,11 @@ func (g *Gateway) SetPolicy(p policy.Policy) error {
 // Rows of this gateway's own site are ignored: its meals are already in
 // its own counters.
 func (g *Gateway) ApplyRemoteUsage(ctx context.Context, rows []sqlite.RemoteUsage) (int, error) {
+	_, site := g.currentPolicy()
 	own := 0
 	keep := rows[:0:0]
 	for _, r := range rows {
-		if r.Site == g.cfg.Site {
+		if r.Site == site.ID {
 			own++
 			continue
 		}
@@ -61,7 +63,7 @@ func (g *Gateway) ApplyRemoteUsage(ctx context.Context, rows []sqlite.RemoteUsag
 // the meal's periods (local counters plus other sites'), the age of the
 // last usage sync, then the policy engine.
 func (g *Gateway) decide(ctx context.Context, elder eldergate.Elder, at time.Time) (policy.Decision, int64, error) {
-	p := g.currentPolicy()
+	p, site := g.currentPolicy()
 	var weight int64
 	g.mu.Lock()
 	if g.weight.State == scale.Stable && g.weight.Grams > 0 {
@@ -73,7 +75,7 @@ func (g *Gateway) decide(ctx context.Context, elder eldergate.Elder, at time.Tim
 		return d, weight, nil
 	}
 	ps, _ := p.Periods(at)
-	usage, err := g.store.Usage(ctx, elder.ID, ps, g.cfg.Site)
+	usage, err := g.store.Usage(ctx, elder.ID, ps, site.ID)
 	if err != nil {
 		return policy.Decision{}, 0, err
 	}
@@ -89,7 +91,7 @@ func (g *Gateway) decide(ctx context.Context, elder eldergate.Elder, at time.Tim
 	}
 	d := p.Decide(policy.Input{
 		Elder:    policy.FromRoster(elder),
-		Site:     policy.Site{ID: g.cfg.Site, Place: g.cfg.Area},
+		Site:     site,
 		At:       at,
 		WeightG:  weight,
 		Usage:    usage,

@@ -11,8 +11,8 @@ run() { # package, benchmark regexp, benchtime
 	"$GO" test -run='^$' -bench="$2" -benchtime="$3" -benchmem -timeout 20m "$1" | tee -a "$OUT"
 }
 run ./firmware-gateway '^BenchmarkTapToSSE$' 3000x
-run ./firmware-gateway/sqlite '^Benchmark(RosterLoad100k|Lookup|LookupP99)$' 1x
-run ./firmware-gateway/sqlite '^BenchmarkLookup$' 20000x
+run ./firmware-gateway/sqlite '^BenchmarkRosterLoad100k$' 3x
+run ./firmware-gateway/sqlite '^Benchmark(Lookup|LookupP99)$' 20000x
 run ./firmware-gateway/uplink '^BenchmarkDrainToMosquitto$' 3x
 run ./deploy/e2e '^BenchmarkDrainToCloud$' 3x
 run ./deploy/e2e '^BenchmarkIdleRSS$' 1x
