@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -380,5 +381,26 @@ func TestFlatAndUnvalidated(t *testing.T) {
 	bad.TimeZone = "Nowhere/Nothing"
 	if d := bad.Decide(Input{At: noon}); d.Decision != eldergate.DecisionRefused || d.Reason != ReasonInvalidInput {
 		t.Fatalf("invalid policy decides: %+v", d)
+	}
+}
+
+// BenchmarkDecide: one decision with the Zengcheng policy (3 rules, 3
+// funding layers, a limit).
+func BenchmarkDecide(b *testing.B) {
+	data, err := os.ReadFile("../docs/policies/guangzhou-zengcheng-2020.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := Input{Elder: Elder{ID: "e", Birth: "1950-01-01", HukouLocal: true, Home: Place{City: "440100", District: "440118", Street: "440118001"}},
+		Site: Site{Place: Place{City: "440100", District: "440118", Street: "440118102"}}, At: noon}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := p.Decide(in); d.SubsidyFen != 600 {
+			b.Fatalf("%+v", d)
+		}
 	}
 }

@@ -263,12 +263,24 @@ func (u *Uplink) Run(ctx context.Context) error {
 					minPrio = eldergate.KindAlert.Priority() // alerts never wait for a slot
 				}
 				batchSize := u.batchSizeNow()
+				// While a partial batch waits for more rows, only an alert
+				// makes it go early: reading the whole partial batch again
+				// on every tap's Notify took the writer from the taps'
+				// commits (docs/PERFORMANCE.md).
+				waiting := !partialSince.IsZero() && now.Sub(partialSince) < u.batchWaitNow()
+				if waiting {
+					minPrio = eldergate.KindAlert.Priority()
+				}
 				rows, err := u.ob.Pending(ctx, now, minPrio, batchSize)
 				if err != nil {
 					if ctx.Err() == nil {
 						u.log.Error("uplink: read outbox", "err", err)
 					}
 					soon(time.Second)
+					break
+				}
+				if len(rows) == 0 && waiting {
+					soon(u.batchWaitNow() - now.Sub(partialSince))
 					break
 				}
 				if len(rows) == 0 {
