@@ -195,7 +195,8 @@ func (g *Gateway) commitCritical(ctx context.Context, env eldergate.Envelope) (e
 // usageHorizon is the first local day whose meals the limits may still
 // need: the first day of the previous month.
 func (g *Gateway) usageHorizon(now time.Time) string {
-	loc, err := time.LoadLocation(g.cfg.Policy.TimeZone)
+	pol, _ := g.currentPolicy()
+	loc, err := time.LoadLocation(pol.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -268,11 +268,12 @@ func (g *Gateway) Status(ctx context.Context) (httpapi.Status, error) {
 	if err != nil {
 		return httpapi.Status{}, fmt.Errorf("gateway: status: %w", err)
 	}
+	pol, _ := g.currentPolicy()
 	return httpapi.Status{
 		DeadLetters: dead, RosterVersion: ri.Version, RosterElders: ri.Elders,
 		GatewayID: g.cfg.GatewayID, Site: g.cfg.Site, Version: g.version, Boot: g.store.Boot(),
 		UplinkConnected: g.up.Connected(), OutboxPending: n, Simulation: g.cfg.Simulation,
-		TimeZone: g.cfg.Policy.TimeZone,
+		TimeZone: pol.TimeZone,
 		Devices:  g.deviceStatuses(),
 	}, nil
 }
