@@ -182,6 +182,7 @@ async function loadStatus() {
     const first = status === null;
     status = await res.json();
     renderStatus();
+    tick(); // the clock follows the site's time zone from now on
     if (first && status.simulation) await setupSim();
   } catch (e) { /* retried */ }
 }

@@ -45,6 +45,11 @@ try {
   check(decision === 'approved', `first tap decision is ${decision}, want approved`);
   const shownName = await kiosk.getByTestId('tap-name').textContent();
   check(/^\S\*+\S?$/u.test(shownName.trim()), `kiosk shows the name ${shownName}, want it masked like 张*明`);
+  // The kiosk's clock shows the site's time (Asia/Shanghai in the demo), not
+  // the browser's.
+  const siteHour = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone: 'Asia/Shanghai' }).format(new Date());
+  const clockText = await kiosk.getByTestId('clock').textContent();
+  check(clockText.includes(siteHour + ':'), `kiosk clock "${clockText}" does not show the site's hour ${siteHour}`);
   await kiosk.screenshot({ path: join(shots, 'kiosk-tap.png') });
 
   await consolePage.waitForFunction(
