@@ -56,7 +56,7 @@ type MQTTConfig struct {
 	URL        string        `yaml:"url"`      // default tcp://127.0.0.1:1883
 	Username   string        `yaml:"username"` // default gateway_id
 	Password   string        `yaml:"password"`
-	BatchSize  int           `yaml:"batch_size"`  // default 100
+	BatchSize  int           `yaml:"batch_size"`  // default 500
 	BatchWait  time.Duration `yaml:"batch_wait"`  // default 200ms
 	AckTimeout time.Duration `yaml:"ack_timeout"` // default 5s
 	KeepAlive  time.Duration `yaml:"keepalive"`   // default 30s
@@ -145,7 +145,7 @@ func (c *Config) applyDefaults() {
 		c.MQTT.Username = c.GatewayID
 	}
 	if c.MQTT.BatchSize == 0 {
-		c.MQTT.BatchSize = 100
+		c.MQTT.BatchSize = 500
 	}
 	if c.MQTT.BatchWait == 0 {
 		c.MQTT.BatchWait = 200 * time.Millisecond

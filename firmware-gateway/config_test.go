@@ -30,7 +30,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.HTTPAddr != "127.0.0.1:8081" || cfg.MQTT.URL != "tcp://127.0.0.1:1883" || cfg.MQTT.Username != "gw-1" ||
-		cfg.MQTT.BatchSize != 100 || cfg.MQTT.BatchWait != 200*time.Millisecond || cfg.MQTT.AckTimeout != 5*time.Second ||
+		cfg.MQTT.BatchSize != 500 || cfg.MQTT.BatchWait != 200*time.Millisecond || cfg.MQTT.AckTimeout != 5*time.Second ||
 		cfg.MQTT.KeepAlive != 30*time.Second || cfg.TapDedupe != 3*time.Second || cfg.Devices.Card.Driver != "sim" {
 		t.Fatalf("defaults = %+v", cfg)
 	}

@@ -42,7 +42,7 @@ type Config struct {
 	GW          string
 	Boot        uint64
 	Version     string
-	BatchSize   int           // events per batch, default 100, at most eldergate.MaxBatchEvents
+	BatchSize   int           // events per batch, default 500, at most eldergate.MaxBatchEvents
 	BatchWait   time.Duration // how long a partial batch waits for more, default 200ms
 	AckTimeout  time.Duration // default 5s
 	KeepAlive   time.Duration // default 30s
@@ -98,7 +98,7 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 		cfg.ClientID = cfg.GW
 	}
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 100
+		cfg.BatchSize = 500
 	}
 	cfg.BatchSize = min(cfg.BatchSize, eldergate.MaxBatchEvents)
 	if cfg.BatchWait <= 0 {
