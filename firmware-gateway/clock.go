@@ -13,7 +13,7 @@ import (
 //
 // A Raspberry Pi boots with the time it saved at shutdown (fake-hwclock)
 // or 1970, and only NTP makes it right. Events are stamped and decided
-// with these rules (docs/adr/0004-gateway-clock-without-rtc.md):
+// with these rules (docs/adr/0003-gateway-clock-without-rtc.md):
 //
 //   - The clock is "unsynced" when the sync source says so (on Linux the
 //     kernel's view, as `timedatectl` shows it), when the time is before

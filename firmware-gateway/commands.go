@@ -22,7 +22,7 @@ import (
 // while offline), and the result is also published at once on
 // eg/v1/gw/{gw}/cmdres when the broker is up (the fast path). A command
 // delivered again is answered with the stored result and not applied
-// again. See docs/adr/0005-commands.md.
+// again. See docs/adr/0004-commands-and-roster.md.
 
 // commandQueue bounds the commands waiting; more are dropped with a log
 // line (the cloud sends a command again when no result comes).
