@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 	cloudhttp "github.com/eldergate/eldergate/cloud/http"
 	"github.com/eldergate/eldergate/cloud/ingest"
-	"github.com/eldergate/eldergate/cloud/sqlite"
+	"github.com/eldergate/eldergate/cloud/postgres"
 )
 
 // Domain types, re-exported.
@@ -59,7 +58,8 @@ type GatewaySeed struct {
 
 // Config configures the cloud.
 type Config struct {
-	DataDir        string        // SQLite file lives here (cloud.db)
+	DataDir        string        // SQLite file lives here (cloud.db); unused with StoreDSN
+	StoreDSN       string        // postgres://... selects the PostgreSQL store; empty: SQLite in DataDir
 	HTTPAddr       string        // e.g. "127.0.0.1:8080"; "127.0.0.1:0" allowed
 	BrokerAddr     string        // embedded broker listener, e.g. "127.0.0.1:1883"; "127.0.0.1:0" allowed
 	BrokerURL      string        // external broker "tcp://host:port"; when set, no embedded broker
@@ -78,7 +78,7 @@ type Cloud struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
-	store    *sqlite.Store
+	store    domain.Store
 	broker   *broker.Broker
 	ingester *ingest.Ingester
 	http     *cloudhttp.Server
@@ -88,7 +88,10 @@ type Cloud struct {
 
 // New validates cfg and returns a cloud; Start runs it.
 func New(cfg Config) (*Cloud, error) {
-	if cfg.DataDir == "" {
+	if cfg.StoreDSN != "" && !postgres.IsDSN(cfg.StoreDSN) {
+		return nil, errors.New("cloud: store DSN must be a postgres:// or postgresql:// URL")
+	}
+	if cfg.DataDir == "" && cfg.StoreDSN == "" {
 		return nil, errors.New("cloud: no data directory")
 	}
 	if cfg.AdminToken == "" {
@@ -138,12 +141,8 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 			c.closeLocked()
 		}
 	}()
-	if err := os.MkdirAll(c.cfg.DataDir, 0o750); err != nil {
-		return fmt.Errorf("cloud: data dir: %w", err)
-	}
-	c.store, err = sqlite.Open(ctx, c.cfg.DataDir)
-	if err != nil {
-		return fmt.Errorf("cloud: %w", err)
+	if c.store, err = c.openStore(ctx); err != nil {
+		return err
 	}
 	if err := c.seed(ctx); err != nil {
 		return err

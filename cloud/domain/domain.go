@@ -81,6 +81,24 @@ type Gateway struct {
 	StateAt     *time.Time `json:"state_at"`      // last birth or will applied
 	LastEventAt *time.Time `json:"last_event_at"` // last batch committed
 	LastSeen    *time.Time `json:"last_seen"`     // the later of the two
+
+	// Sequence tracking. seq is a per-gateway counter persisted across
+	// boots, so gaps are counted per gateway: SeqGaps is how many seqs
+	// between the lowest and the highest committed are missing.
+	SeqMax  uint64 `json:"seq_max"`
+	SeqGaps int64  `json:"seq_gaps"`
+	// ClockSkewMs is receipt minus the envelope's at, in ms, of the
+	// freshest event of the last batch (the smallest difference, so
+	// backlog is not counted as skew); nil before the first batch.
+	// Positive: the gateway's clock is behind (or transport latency).
+	ClockSkewMs *int64 `json:"clock_skew_ms"`
+}
+
+// SeqStats is the sequence tracking of one gateway.
+type SeqStats struct {
+	Min, Max uint64
+	Count    int64 // distinct committed events
+	Gaps     int64 // Max-Min+1-Count
 }
 
 // Rejection is one dead-letter row: a payload or event the ingester
@@ -137,6 +155,12 @@ type Store interface {
 	ResolveAlert(ctx context.Context, alertID, by string, at time.Time) error
 	// ListRejections returns the latest ListLimit dead-letter rows, newest first.
 	ListRejections(ctx context.Context) ([]Rejection, error)
+
+	// CountEvents returns the number of events stored.
+	CountEvents(ctx context.Context) (int64, error)
+	// GatewaySeq returns the sequence tracking of gateway gw (zero when it
+	// has no events).
+	GatewaySeq(ctx context.Context, gw string) (SeqStats, error)
 
 	// Close releases the store.
 	Close() error

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -43,6 +44,10 @@ type Ingester struct {
 	now    func() time.Time
 	client paho.Client
 	queue  chan paho.Message
+
+	gaps      map[string]int64 // seq gaps last logged per gateway; worker only
+	committed atomic.Int64     // events acknowledged as committed
+	batches   atomic.Int64     // up batches handled
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -83,6 +88,7 @@ func New(cfg Config) (*Ingester, error) {
 		log:    cfg.Logger.With("component", "ingest"),
 		now:    cfg.Now,
 		queue:  make(chan paho.Message, cfg.QueueSize),
+		gaps:   map[string]int64{},
 		ready:  make(chan struct{}),
 		ctx:    ctx,
 		cancel: cancel,
@@ -248,6 +254,11 @@ func (in *Ingester) handleUp(gw string, payload []byte) bool {
 	if len(rejected) > 0 {
 		in.log.Warn("ingest: events refused", "gw", gw, "count", len(rejected), "first", rejected[0].Reason)
 	}
+	if len(committed) > 0 {
+		in.trackSeq(gw)
+	}
+	in.committed.Add(int64(len(committed)))
+	in.batches.Add(1)
 	in.log.Debug("ingest: batch committed", "gw", gw, "committed", len(committed), "rejected", len(rejected))
 	in.publishAck(gw, eldergate.Ack{IDs: committed, Rejected: rejected})
 	return true
@@ -301,3 +312,30 @@ func (in *Ingester) Close() error {
 	})
 	return nil
 }
+
+// trackSeq logs a change of gateway gw's sequence gaps. The count comes
+// from the store, so it is right with several ingesters sharing the
+// gateways' batches; each ingester logs the changes it sees.
+func (in *Ingester) trackSeq(gw string) {
+	st, err := in.cfg.Store.GatewaySeq(in.ctx, gw)
+	if err != nil {
+		in.log.Error("ingest: sequence tracking", "gw", gw, "err", err)
+		return
+	}
+	if prev, seen := in.gaps[gw]; st.Gaps == prev && (seen || st.Gaps == 0) {
+		return
+	}
+	in.gaps[gw] = st.Gaps
+	if st.Gaps > 0 {
+		in.log.Warn("ingest: sequence gap", "gw", gw, "missing", st.Gaps, "seq_min", st.Min, "seq_max", st.Max)
+	} else {
+		in.log.Info("ingest: sequence gaps filled", "gw", gw, "seq_max", st.Max)
+	}
+}
+
+// Committed is the number of events this ingester acknowledged as
+// committed (resends of stored events included).
+func (in *Ingester) Committed() int64 { return in.committed.Load() }
+
+// Batches is the number of up batches this ingester handled.
+func (in *Ingester) Batches() int64 { return in.batches.Load() }

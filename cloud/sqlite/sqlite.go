@@ -198,11 +198,16 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 	rat := ts(receivedAt)
 	committed := make([]string, 0, len(events))
 	var site string
+	var skew int64 // receipt minus at, smallest of the batch (see domain.Gateway)
+	var haveSkew bool
 	for _, e := range events {
 		if e.GW != gw {
 			continue // not this gateway's event: never committed for it
 		}
 		site = e.Site
+		if d := receivedAt.Sub(e.At).Milliseconds(); !haveSkew || d < skew {
+			skew, haveSkew = d, true
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot), ts(e.At), e.Clock, string(e.Data), rat)
@@ -236,10 +241,12 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 		committed = append(committed, e.ID)
 	}
 	if site != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at) VALUES (?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms)
+			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
+				clock_skew_ms = excluded.clock_skew_ms,
 				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END`,
-			gw, site, rat, rat); err != nil {
+			gw, site, rat, rat, skew); err != nil {
 			return nil, fmt.Errorf("sqlite: ingest: gateway %s: %w", gw, err)
 		}
 	}
@@ -366,8 +373,11 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 
 // ListGateways implements domain.Store.
 func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, site, online, boot, version, state_at, last_event_at
-		FROM gateways ORDER BY id LIMIT ?`, domain.ListLimit)
+	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.site, g.online, g.boot, g.version, g.state_at, g.last_event_at,
+			g.clock_skew_ms, COALESCE(q.lo, 0), COALESCE(q.hi, 0), COALESCE(q.n, 0)
+		FROM gateways g LEFT JOIN (SELECT gw, min(seq) AS lo, max(seq) AS hi, count(DISTINCT seq) AS n FROM events GROUP BY gw) q
+			ON q.gw = g.id
+		ORDER BY g.id LIMIT ?`, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list gateways: %w", err)
 	}
@@ -377,9 +387,16 @@ func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
 		var g domain.Gateway
 		var boot int64
 		var stateAt, lastEv sql.NullString
-		if err := rows.Scan(&g.ID, &g.Site, &g.Online, &boot, &g.Version, &stateAt, &lastEv); err != nil {
+		var skew sql.NullInt64
+		var lo, hi, n int64
+		if err := rows.Scan(&g.ID, &g.Site, &g.Online, &boot, &g.Version, &stateAt, &lastEv,
+			&skew, &lo, &hi, &n); err != nil {
 			return nil, fmt.Errorf("sqlite: list gateways: %w", err)
 		}
+		if skew.Valid {
+			g.ClockSkewMs = &skew.Int64
+		}
+		g.SeqMax, g.SeqGaps = uint64(hi), seqGaps(lo, hi, n)
 		g.Boot = uint64(boot)
 		if g.StateAt, err = parseNullTS(stateAt); err != nil {
 			return nil, err
@@ -543,4 +560,30 @@ func (s *Store) ListRejections(ctx context.Context) ([]domain.Rejection, error) 
 		return nil, fmt.Errorf("sqlite: list rejections: %w", err)
 	}
 	return out, nil
+}
+
+func seqGaps(lo, hi, n int64) int64 {
+	if n == 0 {
+		return 0
+	}
+	return hi - lo + 1 - n
+}
+
+// CountEvents implements domain.Store.
+func (s *Store) CountEvents(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count events: %w", err)
+	}
+	return n, nil
+}
+
+// GatewaySeq implements domain.Store.
+func (s *Store) GatewaySeq(ctx context.Context, gw string) (domain.SeqStats, error) {
+	var lo, hi, n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(min(seq), 0), COALESCE(max(seq), 0), count(DISTINCT seq)
+		FROM events WHERE gw = ?`, gw).Scan(&lo, &hi, &n); err != nil {
+		return domain.SeqStats{}, fmt.Errorf("sqlite: gateway seq %s: %w", gw, err)
+	}
+	return domain.SeqStats{Min: uint64(lo), Max: uint64(hi), Count: n, Gaps: seqGaps(lo, hi, n)}, nil
 }

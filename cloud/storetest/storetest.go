@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Rejection", testRejection},
 		{"GatewayCredentialAndState", testGatewayState},
 		{"EventIDOfOtherGateway", testOtherGatewayID},
+		{"SeqGapsAndClockSkew", testSeqAndSkew},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -399,5 +400,54 @@ func testOtherGatewayID(t *testing.T, s domain.Store) {
 	}
 	if meals, _ := s.ListMeals(ctx); len(meals) != 1 {
 		t.Fatalf("got %d meals, want 1", len(meals))
+	}
+}
+
+// testSeqAndSkew: seq is a per-gateway counter across boots; missing seqs
+// between the lowest and highest committed are gaps, filled when the
+// missing events arrive late; the clock skew is receipt minus at of the
+// freshest event of the last batch.
+func testSeqAndSkew(t *testing.T, s domain.Store) {
+	ctx := context.Background()
+	check := func(wantMax uint64, wantGaps, wantCount int64, wantSkew int64) {
+		t.Helper()
+		st, err := s.GatewaySeq(ctx, "gw-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Max != wantMax || st.Gaps != wantGaps || st.Count != wantCount {
+			t.Errorf("GatewaySeq = %+v, want max %d gaps %d count %d", st, wantMax, wantGaps, wantCount)
+		}
+		gws, err := s.ListGateways(ctx)
+		if err != nil || len(gws) != 1 {
+			t.Fatalf("ListGateways = %+v, %v", gws, err)
+		}
+		g := gws[0]
+		if g.SeqMax != wantMax || g.SeqGaps != wantGaps || g.ClockSkewMs == nil || *g.ClockSkewMs != wantSkew {
+			t.Errorf("gateway = %+v (skew %v), want seq_max %d seq_gaps %d skew %d", g, g.ClockSkewMs, wantMax, wantGaps, wantSkew)
+		}
+	}
+	if st, err := s.GatewaySeq(ctx, "gw-a"); err != nil || st != (domain.SeqStats{}) {
+		t.Fatalf("no events: %+v, %v", st, err)
+	}
+	e := func(seq uint64, at time.Time) eldergate.Envelope { return Meal(t, "gw-a", seq, "E1", at) }
+	// seqs 1,2,3 then 6,7 (4 and 5 missing); received 1.5 s after the newest at.
+	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{e(1, base), e(2, base), e(3, base)}, base.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	check(3, 0, 3, 1000)
+	late := e(4, base.Add(-time.Hour)) // from the outbox backlog: not skew
+	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{e(6, base.Add(10*time.Second)), e(7, base.Add(10*time.Second))},
+		base.Add(11500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	check(7, 2, 5, 1500)
+	// The gateway's clock is 2 s ahead: negative skew; seq 4 fills one gap.
+	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{late, e(8, base.Add(22*time.Second))}, base.Add(20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	check(8, 1, 7, -2000)
+	if n, err := s.CountEvents(ctx); err != nil || n != 7 {
+		t.Errorf("CountEvents = %d, %v, want 7", n, err)
 	}
 }

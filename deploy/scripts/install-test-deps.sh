@@ -13,6 +13,7 @@ command -v mosquitto_sub >/dev/null 2>&1 || need="$need mosquitto-clients"
 command -v node >/dev/null 2>&1 || need="$need nodejs"
 command -v npm >/dev/null 2>&1 || need="$need npm"
 command -v gcc >/dev/null 2>&1 || need="$need gcc"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql" # PostgreSQL store tests
 # A CJK font, so that screenshots of the kiosk and console show Chinese.
 [ -d /usr/share/fonts/truetype/wqy ] || need="$need fonts-wqy-zenhei"
 if [ -n "$need" ]; then

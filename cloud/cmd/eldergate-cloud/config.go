@@ -16,6 +16,7 @@ const maxConfigBytes = 1 << 20
 // fileConfig is the YAML configuration file; it mirrors cloud.Config.
 type fileConfig struct {
 	DataDir        string              `yaml:"data_dir"`
+	StoreDSN       string              `yaml:"store_dsn"`
 	HTTPAddr       string              `yaml:"http_addr"`
 	MQTTAddr       string              `yaml:"mqtt_addr"`
 	BrokerURL      string              `yaml:"broker_url"`

@@ -56,6 +56,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	configFile := fs.String("config", "", "YAML configuration file")
 	dataDir := fs.String("data", "./data", "data directory (SQLite database)")
+	storeDSN := fs.String("store", "", "PostgreSQL store URL postgres://user:pass@host/db (default: SQLite in -data; env EG_STORE_DSN)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address (API and console)")
 	mqttAddr := fs.String("mqtt", "127.0.0.1:1883", "embedded MQTT broker listen address")
 	brokerURL := fs.String("broker", "", "external broker URL (tcp://host:port); disables the embedded broker")
@@ -91,6 +92,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := cloud.Config{
 		DataDir:        pick("data", *dataDir, fc.DataDir),
+		StoreDSN:       pick("store", *storeDSN, fc.StoreDSN),
 		HTTPAddr:       pick("http", *httpAddr, fc.HTTPAddr),
 		BrokerAddr:     pick("mqtt", *mqttAddr, fc.MQTTAddr),
 		BrokerURL:      pick("broker", *brokerURL, fc.BrokerURL),
@@ -106,6 +108,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.BrokerPassword == "" {
 		cfg.BrokerPassword = os.Getenv("EG_BROKER_PASSWORD")
+	}
+	if cfg.StoreDSN == "" {
+		cfg.StoreDSN = os.Getenv("EG_STORE_DSN") // keeps the database password off the command line
 	}
 	if cfg.AdminToken == "" {
 		t, err := domain.RandomToken(24)

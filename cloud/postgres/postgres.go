@@ -1,0 +1,591 @@
+// Package postgres is the PostgreSQL implementation of the cloud store
+// (pgx v5). It has the same semantics as cloud/sqlite and passes the same
+// suite (cloud/storetest).
+//
+// Times are stored as timestamptz and always written in UTC; PostgreSQL
+// keeps microseconds, so nanoseconds are truncated. Money is bigint fen.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// maxPrefix bounds the payload prefix kept in the dead-letter table.
+const maxPrefix = 512
+
+// migrateLockKey is the advisory lock that serialises migrations of
+// several cloud processes starting at once on one database.
+const migrateLockKey = 0x656c6465 // "elde"
+
+// stageTable is the per-connection temporary table batches are copied into
+// before the insert-if-absent into events.
+const stageTable = "events_stage"
+
+// IsDSN reports whether s names a PostgreSQL database (a postgres:// or
+// postgresql:// URL) rather than a SQLite directory.
+func IsDSN(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Store is the PostgreSQL store. It implements domain.Store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ domain.Store = (*Store)(nil)
+
+// Open connects to the database named by dsn (a postgres:// URL or a
+// key=value connection string) and migrates it.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if cfg.MaxConns < 4 {
+		cfg.MaxConns = 4
+	}
+	cfg.MaxConnIdleTime = time.Minute
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		// Rows vanish at commit, so a connection's stage is empty between batches.
+		_, err := c.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+stageTable+` (
+			ord integer NOT NULL, id text NOT NULL, gw text NOT NULL, kind text NOT NULL, site text NOT NULL,
+			seq bigint NOT NULL, boot bigint NOT NULL, at timestamptz NOT NULL, clock text NOT NULL,
+			data text NOT NULL) ON COMMIT DELETE ROWS`)
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	sort.Strings(names)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLockKey)); err != nil {
+		return fmt.Errorf("postgres: migrate: lock: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for _, name := range names {
+		base := filepath.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return fmt.Errorf("postgres: migrate: bad migration name %q", base)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_version WHERE version = $1`, v).Scan(&n); err != nil {
+			return fmt.Errorf("postgres: migrate %s: %w", base, err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("postgres: migrate %s: %w", base, err)
+		}
+		if _, err := tx.Exec(ctx, string(body)); err != nil {
+			return fmt.Errorf("postgres: migrate %s: %w", base, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)`,
+			v, base, time.Now().UTC()); err != nil {
+			return fmt.Errorf("postgres: migrate %s: %w", base, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: migrate: commit: %w", err)
+	}
+	return nil
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// clean makes s storable in a text column: valid UTF-8 without NUL bytes.
+func clean(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// UpsertGateway implements domain.Store.
+func (s *Store) UpsertGateway(ctx context.Context, c domain.GatewayCredential) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO gateways (id, site, secret_hash, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET site = excluded.site, secret_hash = excluded.secret_hash`,
+		c.ID, c.Site, c.SecretHash, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("postgres: upsert gateway %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// GatewayCredential implements domain.Store.
+func (s *Store) GatewayCredential(ctx context.Context, id string) (domain.GatewayCredential, error) {
+	c := domain.GatewayCredential{ID: id}
+	err := s.pool.QueryRow(ctx, `SELECT site, secret_hash FROM gateways WHERE id = $1`, id).Scan(&c.Site, &c.SecretHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("postgres: gateway %s: %w", id, domain.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("postgres: gateway %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// IngestBatch implements domain.Store. In one transaction the gateway's
+// events are copied (COPY) into a per-connection staging table, inserted
+// into events with ON CONFLICT (id) DO NOTHING in one statement (the first
+// occurrence of an id repeated within the batch wins), the meal rows of the
+// new events are copied into meals, and the new alert events are applied
+// in batch order. Ids already stored are returned when they belong to gw.
+func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) ([]string, error) {
+	if len(events) == 0 {
+		return []string{}, nil
+	}
+	mine := make([]eldergate.Envelope, 0, len(events))
+	var skew int64 // receipt minus at, smallest of the batch (see domain.Gateway)
+	for _, e := range events {
+		if e.GW != gw {
+			continue // not this gateway's event: never committed for it
+		}
+		if d := receivedAt.Sub(e.At).Milliseconds(); len(mine) == 0 || d < skew {
+			skew = d
+		}
+		mine = append(mine, e)
+	}
+	if len(mine) == 0 {
+		return []string{}, nil
+	}
+	rat := receivedAt.UTC()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ingest: %w", err)
+	}
+	defer tx.Rollback(ctx)
+
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{stageTable},
+		[]string{"ord", "id", "gw", "kind", "site", "seq", "boot", "at", "clock", "data"},
+		pgx.CopyFromSlice(len(mine), func(i int) ([]any, error) {
+			e := mine[i]
+			return []any{int32(i), e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot),
+				e.At.UTC(), e.Clock, string(e.Data)}, nil
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ingest: copy to stage: %w", err)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
+		SELECT DISTINCT ON (id) id, gw, kind, site, seq, boot, at, clock, data, $1::timestamptz
+		FROM `+stageTable+` ORDER BY id, ord
+		ON CONFLICT (id) DO NOTHING RETURNING id`, rat)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
+	}
+	fresh := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		fresh[id] = true
+	}
+	// Ids stored before: acknowledge them again, but only to their owner.
+	owned := map[string]bool{}
+	if len(inserted) < len(mine) {
+		var old []string
+		for _, e := range mine {
+			if !fresh[e.ID] {
+				old = append(old, e.ID)
+			}
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM events WHERE id = ANY($1) AND gw = $2`, old, gw)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: ingest: old events: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, fmt.Errorf("postgres: ingest: old events: %w", err)
+		}
+		for _, id := range ids {
+			owned[id] = true
+		}
+	}
+
+	committed := make([]string, 0, len(mine))
+	var meals [][]any
+	done := make(map[string]bool, len(inserted))
+	for _, e := range mine {
+		if !fresh[e.ID] || done[e.ID] {
+			if owned[e.ID] || done[e.ID] {
+				committed = append(committed, e.ID)
+			}
+			continue
+		}
+		done[e.ID] = true
+		switch e.Kind {
+		case eldergate.KindMeal:
+			m, err := eldergate.DecodeMealData(e.Data)
+			if err != nil {
+				return nil, fmt.Errorf("postgres: ingest meal %s: %w", e.ID, err)
+			}
+			meals = append(meals, []any{e.ID, e.GW, e.Site, m.ElderID, m.Window, m.Day, m.Decision, m.Reason,
+				int64(m.PriceFen), int64(m.SubsidyFen), int64(m.PayFen), m.WeightG, m.PolicyVer, e.At.UTC(), rat})
+		case eldergate.KindAlert:
+			if err := applyAlert(ctx, tx, e); err != nil {
+				return nil, err
+			}
+		}
+		committed = append(committed, e.ID)
+	}
+	if len(meals) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"meals"},
+			[]string{"event_id", "gw", "site", "elder_id", "window", "day", "decision", "reason",
+				"price_fen", "subsidy_fen", "pay_fen", "weight_g", "policy_version", "at", "received_at"},
+			pgx.CopyFromRows(meals)); err != nil {
+			return nil, fmt.Errorf("postgres: ingest: copy meals: %w", err)
+		}
+	}
+	site := mine[len(mine)-1].Site
+	if site != "" {
+		if _, err := tx.Exec(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms)
+			VALUES ($1, $2, $3, $3, $4)
+			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
+				clock_skew_ms = excluded.clock_skew_ms,
+				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END`,
+			gw, site, rat, skew); err != nil {
+			return nil, fmt.Errorf("postgres: ingest: gateway %s: %w", gw, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("postgres: ingest: commit: %w", err)
+	}
+	return committed, nil
+}
+
+// findLiveAlert returns the id of the open or acknowledged alert that an
+// alert event of gateway gw belongs to: the one its gateway alert id maps
+// to, else the live one of the same button.
+func findLiveAlert(ctx context.Context, tx pgx.Tx, gw string, a eldergate.AlertData) (string, error) {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT a.id FROM alert_refs r JOIN alerts a ON a.id = r.alert_id
+		WHERE r.gw = $1 AND r.gw_alert_id = $2 AND a.state IN ('open', 'acknowledged')`, gw, a.AlertID).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", err
+	}
+	err = tx.QueryRow(ctx, `SELECT id FROM alerts WHERE gw = $1 AND button = $2 AND state IN ('open', 'acknowledged')
+		ORDER BY opened_at DESC LIMIT 1`, gw, a.Button).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+func applyAlert(ctx context.Context, tx pgx.Tx, e eldergate.Envelope) error {
+	a, err := eldergate.DecodeAlertData(e.Data)
+	if err != nil {
+		return fmt.Errorf("postgres: ingest alert %s: %w", e.ID, err)
+	}
+	live, err := findLiveAlert(ctx, tx, e.GW, a)
+	if err != nil {
+		return fmt.Errorf("postgres: ingest alert %s: %w", e.ID, err)
+	}
+	at := e.At.UTC()
+	switch a.Action {
+	case eldergate.AlertRaised:
+		if live == "" {
+			typ := a.Type
+			if typ == "" {
+				typ = "emergency"
+			}
+			live = e.ID
+			if _, err := tx.Exec(ctx, `INSERT INTO alerts (id, gw, site, button, type, place, state, presses,
+				opened_at, last_at, gw_alert_id) VALUES ($1, $2, $3, $4, $5, $6, 'open', 1, $7, $7, $8)`,
+				live, e.GW, e.Site, a.Button, typ, a.Place, at, a.AlertID); err != nil {
+				return fmt.Errorf("postgres: ingest alert %s: open: %w", e.ID, err)
+			}
+		} else {
+			if _, err := tx.Exec(ctx, `UPDATE alerts SET presses = presses + 1, last_at = GREATEST(last_at, $1)
+				WHERE id = $2`, at, live); err != nil {
+				return fmt.Errorf("postgres: ingest alert %s: merge: %w", e.ID, err)
+			}
+		}
+	case eldergate.AlertCancelled:
+		if live == "" {
+			return nil // nothing live to cancel; the event itself is kept
+		}
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET state = 'false_alarm', closed_at = $1, closed_by = 'gateway'
+			WHERE id = $2`, at, live); err != nil {
+			return fmt.Errorf("postgres: ingest alert %s: cancel: %w", e.ID, err)
+		}
+	default:
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO alert_refs (gw, gw_alert_id, alert_id) VALUES ($1, $2, $3)
+		ON CONFLICT (gw, gw_alert_id) DO UPDATE SET alert_id = excluded.alert_id`, e.GW, a.AlertID, live); err != nil {
+		return fmt.Errorf("postgres: ingest alert %s: ref: %w", e.ID, err)
+	}
+	return nil
+}
+
+// RecordRejection implements domain.Store.
+func (s *Store) RecordRejection(ctx context.Context, gw, reason, eventID string, payloadPrefix []byte, at time.Time) error {
+	if len(payloadPrefix) > maxPrefix {
+		payloadPrefix = payloadPrefix[:maxPrefix]
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO rejections (gw, event_id, reason, payload_prefix, at) VALUES ($1, $2, $3, $4, $5)`,
+		clean(gw), clean(eventID), clean(reason), payloadPrefix, at.UTC())
+	if err != nil {
+		return fmt.Errorf("postgres: record rejection: %w", err)
+	}
+	return nil
+}
+
+// ApplyGatewayState implements domain.Store. A state whose boot is lower
+// than the stored boot is ignored.
+func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO gateways (id, online, boot, version, state_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $5)
+		ON CONFLICT (id) DO UPDATE SET online = excluded.online, boot = excluded.boot, state_at = excluded.state_at,
+			version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END
+		WHERE gateways.boot <= excluded.boot`,
+		gw, st.Online, int64(st.Boot), st.Version, at.UTC())
+	if err != nil {
+		return false, fmt.Errorf("postgres: gateway state %s: %w", gw, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// ListGateways implements domain.Store.
+func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
+	rows, err := s.pool.Query(ctx, `SELECT g.id, g.site, g.online, g.boot, g.version, g.state_at, g.last_event_at,
+			g.clock_skew_ms, COALESCE(q.lo, 0), COALESCE(q.hi, 0), COALESCE(q.n, 0)
+		FROM gateways g LEFT JOIN (SELECT gw, min(seq) AS lo, max(seq) AS hi, count(DISTINCT seq) AS n FROM events GROUP BY gw) q
+			ON q.gw = g.id
+		ORDER BY g.id LIMIT $1`, domain.ListLimit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list gateways: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Gateway{}
+	for rows.Next() {
+		var g domain.Gateway
+		var boot int64
+		var lo, hi, n int64
+		if err := rows.Scan(&g.ID, &g.Site, &g.Online, &boot, &g.Version, &g.StateAt, &g.LastEventAt,
+			&g.ClockSkewMs, &lo, &hi, &n); err != nil {
+			return nil, fmt.Errorf("postgres: list gateways: %w", err)
+		}
+		g.SeqMax, g.SeqGaps = uint64(hi), seqGaps(lo, hi, n)
+		g.Boot = uint64(boot)
+		g.StateAt, g.LastEventAt = utcPtr(g.StateAt), utcPtr(g.LastEventAt)
+		g.LastSeen = later(g.StateAt, g.LastEventAt)
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list gateways: %w", err)
+	}
+	return out, nil
+}
+
+func later(a, b *time.Time) *time.Time {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case b.After(*a):
+		return b
+	}
+	return a
+}
+
+// ListMeals implements domain.Store.
+func (s *Store) ListMeals(ctx context.Context) ([]domain.Meal, error) {
+	rows, err := s.pool.Query(ctx, `SELECT event_id, gw, site, elder_id, "window", day, decision, reason,
+		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at
+		FROM meals ORDER BY at DESC, event_id DESC LIMIT $1`, domain.ListLimit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list meals: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Meal{}
+	for rows.Next() {
+		var m domain.Meal
+		var price, subsidy, pay int64
+		if err := rows.Scan(&m.EventID, &m.GW, &m.Site, &m.ElderID, &m.Window, &m.Day, &m.Decision, &m.Reason,
+			&price, &subsidy, &pay, &m.WeightG, &m.PolicyVer, &m.At, &m.ReceivedAt); err != nil {
+			return nil, fmt.Errorf("postgres: list meals: %w", err)
+		}
+		m.PriceFen, m.SubsidyFen, m.PayFen = eldergate.Fen(price), eldergate.Fen(subsidy), eldergate.Fen(pay)
+		m.At, m.ReceivedAt = utc(m.At), utc(m.ReceivedAt)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list meals: %w", err)
+	}
+	return out, nil
+}
+
+// ListAlerts implements domain.Store.
+func (s *Store) ListAlerts(ctx context.Context) ([]domain.Alert, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, gw, site, button, type, place, state, presses,
+		opened_at, last_at, acked_at, acked_by, closed_at, gw_alert_id
+		FROM alerts ORDER BY opened_at DESC, id DESC LIMIT $1`, domain.ListLimit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list alerts: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Alert{}
+	for rows.Next() {
+		var a domain.Alert
+		var state string
+		if err := rows.Scan(&a.ID, &a.GW, &a.Site, &a.Button, &a.Type, &a.Place, &state, &a.Presses,
+			&a.OpenedAt, &a.LastAt, &a.AckedAt, &a.AckedBy, &a.ClosedAt, &a.GWAlertID); err != nil {
+			return nil, fmt.Errorf("postgres: list alerts: %w", err)
+		}
+		a.State = domain.AlertState(state)
+		a.FirstEvent = a.ID
+		a.OpenedAt, a.LastAt = utc(a.OpenedAt), utc(a.LastAt)
+		a.AckedAt, a.ClosedAt = utcPtr(a.AckedAt), utcPtr(a.ClosedAt)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// AckAlert implements domain.Store.
+func (s *Store) AckAlert(ctx context.Context, alertID, by string, at time.Time) error {
+	return s.transition(ctx, "ack", alertID, `UPDATE alerts SET state = 'acknowledged', acked_at = $1, acked_by = $2
+		WHERE id = $3 AND state = 'open'`, at.UTC(), by, alertID)
+}
+
+// ResolveAlert implements domain.Store.
+func (s *Store) ResolveAlert(ctx context.Context, alertID, by string, at time.Time) error {
+	return s.transition(ctx, "resolve", alertID, `UPDATE alerts SET state = 'resolved', closed_at = $1, closed_by = $2,
+		acked_at = COALESCE(acked_at, $1), acked_by = CASE WHEN acked_by = '' THEN $2 ELSE acked_by END
+		WHERE id = $3 AND state IN ('open', 'acknowledged')`, at.UTC(), by, alertID)
+}
+
+func (s *Store) transition(ctx context.Context, op, alertID, query string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("postgres: %s alert %s: %w", op, alertID, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	var state string
+	err = s.pool.QueryRow(ctx, `SELECT state FROM alerts WHERE id = $1`, alertID).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: %s alert %s: %w", op, alertID, domain.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %s alert %s: %w", op, alertID, err)
+	}
+	return fmt.Errorf("postgres: %s alert %s: state is %s: %w", op, alertID, state, domain.ErrConflict)
+}
+
+// ListRejections implements domain.Store.
+func (s *Store) ListRejections(ctx context.Context) ([]domain.Rejection, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, gw, event_id, reason, payload_prefix, at
+		FROM rejections ORDER BY id DESC LIMIT $1`, domain.ListLimit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list rejections: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Rejection{}
+	for rows.Next() {
+		var r domain.Rejection
+		var prefix []byte
+		if err := rows.Scan(&r.ID, &r.GW, &r.EventID, &r.Reason, &prefix, &r.At); err != nil {
+			return nil, fmt.Errorf("postgres: list rejections: %w", err)
+		}
+		r.PayloadPrefix = strings.ToValidUTF8(string(prefix), "\uFFFD")
+		r.At = utc(r.At)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list rejections: %w", err)
+	}
+	return out, nil
+}
+
+func seqGaps(lo, hi, n int64) int64 {
+	if n == 0 {
+		return 0
+	}
+	return hi - lo + 1 - n
+}
+
+// CountEvents implements domain.Store.
+func (s *Store) CountEvents(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count events: %w", err)
+	}
+	return n, nil
+}
+
+// GatewaySeq implements domain.Store.
+func (s *Store) GatewaySeq(ctx context.Context, gw string) (domain.SeqStats, error) {
+	var lo, hi, n int64
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(min(seq), 0), COALESCE(max(seq), 0), count(DISTINCT seq)
+		FROM events WHERE gw = $1`, gw).Scan(&lo, &hi, &n); err != nil {
+		return domain.SeqStats{}, fmt.Errorf("postgres: gateway seq %s: %w", gw, err)
+	}
+	return domain.SeqStats{Min: uint64(lo), Max: uint64(hi), Count: n, Gaps: seqGaps(lo, hi, n)}, nil
+}
