@@ -69,6 +69,18 @@ type Config struct {
 	Gateways       []GatewaySeed // upserted into the device table at start (secret stored bcrypt-hashed)
 	Logger         *slog.Logger
 	Now            func() time.Time
+
+	// OfflineAfter is how long a gateway may stay silent (no state, no
+	// batch) before it is shown offline; default DefaultOfflineAfter.
+	OfflineAfter time.Duration
+	// FleetCheckEvery is how often silence is checked (real time);
+	// default DefaultFleetCheckEvery.
+	FleetCheckEvery time.Duration
+
+	// BrokerTLSCert and BrokerTLSKey (PEM files) put the embedded broker's
+	// listener on TLS; the ingester then uses a plain 127.0.0.1 listener
+	// of the same broker (see broker.Config).
+	BrokerTLSCert, BrokerTLSKey string
 }
 
 // Cloud is the running cloud: it owns every subsystem and stops them in
@@ -81,6 +93,7 @@ type Cloud struct {
 	store    domain.Store
 	broker   *broker.Broker
 	ingester *ingest.Ingester
+	fleet    *fleetMonitor
 	http     *cloudhttp.Server
 	started  bool
 	closed   bool
@@ -108,6 +121,18 @@ func New(cfg Config) (*Cloud, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if (cfg.BrokerTLSCert == "") != (cfg.BrokerTLSKey == "") {
+		return nil, errors.New("cloud: broker TLS needs both a certificate and a key")
+	}
+	if cfg.BrokerTLSCert != "" && cfg.BrokerURL != "" {
+		return nil, errors.New("cloud: broker TLS applies to the embedded broker only, not with an external broker URL")
+	}
+	if cfg.OfflineAfter <= 0 {
+		cfg.OfflineAfter = DefaultOfflineAfter
+	}
+	if cfg.FleetCheckEvery <= 0 {
+		cfg.FleetCheckEvery = DefaultFleetCheckEvery
 	}
 	seen := map[string]bool{}
 	for i, g := range cfg.Gateways {
@@ -148,16 +173,19 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		return err
 	}
 	brokerURL, user, password := c.cfg.BrokerURL, c.cfg.BrokerUser, c.cfg.BrokerPassword
+	auth := newAuthenticator(c.store)
 	if brokerURL == "" {
 		c.broker, err = broker.Start(broker.Config{
 			Addr:     c.cfg.BrokerAddr,
-			Gateways: newAuthenticator(c.store),
+			Gateways: auth,
 			Logger:   c.log.With("component", "broker"),
+			TLSCert:  c.cfg.BrokerTLSCert,
+			TLSKey:   c.cfg.BrokerTLSKey,
 		})
 		if err != nil {
 			return fmt.Errorf("cloud: %w", err)
 		}
-		brokerURL = c.broker.URL()
+		brokerURL = c.broker.InternalURL()
 		user, password = c.broker.ServiceCredentials()
 	}
 	c.ingester, err = ingest.New(ingest.Config{
@@ -170,8 +198,10 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 	if err := c.ingester.Start(ctx); err != nil {
 		return fmt.Errorf("cloud: %w", err)
 	}
+	c.fleet = startFleetMonitor(c.store, c.cfg.OfflineAfter, c.cfg.FleetCheckEvery, c.cfg.Now, c.log)
 	c.http, err = cloudhttp.New(cloudhttp.Config{
 		Addr: c.cfg.HTTPAddr, Token: c.cfg.AdminToken, Store: c.store, Logger: c.log, Now: c.cfg.Now,
+		Provisioning: c.provisioning(auth, brokerURL),
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
@@ -222,7 +252,7 @@ func newAuthenticator(s domain.Store) *authenticator {
 
 func (a *authenticator) AuthenticateGateway(ctx context.Context, id, secret string) bool {
 	cred, err := a.store.GatewayCredential(ctx, id)
-	if err != nil || cred.SecretHash == "" {
+	if err != nil || cred.SecretHash == "" || cred.RevokedAt != nil {
 		return false
 	}
 	key := sha256.Sum256([]byte(cred.SecretHash + "\x00" + secret))
@@ -296,6 +326,9 @@ func (c *Cloud) closeLocked() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, c.http.Close(ctx))
 		cancel()
+	}
+	if c.fleet != nil {
+		c.fleet.stop()
 	}
 	if c.ingester != nil {
 		errs = append(errs, c.ingester.Close())

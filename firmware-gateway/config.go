@@ -64,6 +64,11 @@ type MQTTConfig struct {
 	// TLS, for ssl://, tls:// or mqtts:// URLs (commands_config.go).
 	CAFile        string `yaml:"ca_file"`         // PEM CA bundle of the broker's certificate; empty: system roots
 	TLSServerName string `yaml:"tls_server_name"` // name checked in the broker's certificate; empty: the URL's host
+
+	// CredentialsFile is the file `eldergate-gateway enroll` wrote
+	// (credentials.go): username, password, CA and, when url is not set,
+	// the broker URL come from it. Relative to the config file.
+	CredentialsFile string `yaml:"credentials_file"`
 }
 
 // DevicesConfig chooses a driver per device family.
@@ -109,6 +114,9 @@ func LoadConfig(path string) (Config, error) {
 	if cfg.RosterFile != "" && !filepath.IsAbs(cfg.RosterFile) {
 		cfg.RosterFile = filepath.Join(filepath.Dir(path), cfg.RosterFile)
 	}
+	if cfg.MQTT.CredentialsFile != "" && !filepath.IsAbs(cfg.MQTT.CredentialsFile) {
+		cfg.MQTT.CredentialsFile = filepath.Join(filepath.Dir(path), cfg.MQTT.CredentialsFile)
+	}
 	return cfg, nil
 }
 
@@ -138,7 +146,7 @@ func (c *Config) applyDefaults() {
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = "127.0.0.1:8081"
 	}
-	if c.MQTT.URL == "" {
+	if c.MQTT.URL == "" && c.MQTT.CredentialsFile == "" { // else the credentials' broker URL (New)
 		c.MQTT.URL = "tcp://127.0.0.1:1883"
 	}
 	if c.MQTT.Username == "" {
@@ -197,17 +205,21 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return bad("http_addr %q: %w", c.HTTPAddr, err)
 	}
-	u, err := url.Parse(c.MQTT.URL)
-	if err != nil {
-		return bad("mqtt.url: %w", err)
-	}
-	switch u.Scheme {
-	case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":
-	default:
-		return bad("mqtt.url %q: scheme must be tcp, mqtt, ssl, tls, mqtts, ws or wss", c.MQTT.URL)
-	}
-	if u.Host == "" {
-		return bad("mqtt.url %q: host is missing", c.MQTT.URL)
+	// With a credentials file and no mqtt.url the URL comes from the file;
+	// New validates again once it is read.
+	if c.MQTT.URL != "" || c.MQTT.CredentialsFile == "" {
+		u, err := url.Parse(c.MQTT.URL)
+		if err != nil {
+			return bad("mqtt.url: %w", err)
+		}
+		switch u.Scheme {
+		case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":
+		default:
+			return bad("mqtt.url %q: scheme must be tcp, mqtt, ssl, tls, mqtts, ws or wss", c.MQTT.URL)
+		}
+		if u.Host == "" {
+			return bad("mqtt.url %q: host is missing", c.MQTT.URL)
+		}
 	}
 	if c.MQTT.BatchSize < 1 || c.MQTT.BatchSize > eldergate.MaxBatchEvents {
 		return bad("mqtt.batch_size %d: must be between 1 and %d", c.MQTT.BatchSize, eldergate.MaxBatchEvents)

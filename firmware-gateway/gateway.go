@@ -87,6 +87,9 @@ type Gateway struct {
 
 // New checks the configuration and prepares a gateway; Start runs it.
 func New(cfg Config, opts ...Option) (*Gateway, error) {
+	if err := cfg.applyCredentials(); err != nil { // credentials.go
+		return nil, err
+	}
 	cfg.applyDefaults()
 	if cfg.RosterFile != "" {
 		elders, err := loadRoster(cfg.RosterFile)

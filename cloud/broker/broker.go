@@ -3,6 +3,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,12 +22,21 @@ type Config struct {
 	Addr     string // TCP listen address, e.g. "127.0.0.1:1883" or "127.0.0.1:0"
 	Gateways Authenticator
 	Logger   *slog.Logger
+	// TLSCert and TLSKey are PEM files; when both are set the listener on
+	// Addr speaks TLS only (clients use ssl://), and a second, plain
+	// listener on an ephemeral 127.0.0.1 port serves the cloud's own
+	// in-process clients (InternalURL). That listener never leaves the
+	// host, goes through the same authentication and ACL hooks, and spares
+	// the ingester from trusting the CA and matching the certificate's
+	// name (which names the public host, not 127.0.0.1).
+	TLSCert, TLSKey string
 }
 
 // Broker is a running embedded broker.
 type Broker struct {
 	srv      *mqtt.Server
 	tcp      *listeners.TCP
+	internal *listeners.TCP // plain loopback listener when tcp is TLS; else nil
 	password string
 	log      *slog.Logger
 }
@@ -55,15 +65,34 @@ func Start(cfg Config) (*Broker, error) {
 	if err := srv.AddHook(&ACLHook{}, nil); err != nil {
 		return nil, fmt.Errorf("broker: acl hook: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Addr})
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, fmt.Errorf("broker: TLS needs both a certificate and a key")
+	}
+	var tlsCfg *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("broker: TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Addr, TLSConfig: tlsCfg})
 	if err := srv.AddListener(tcp); err != nil { // AddListener calls Init, which binds
 		return nil, fmt.Errorf("broker: listen %s: %w", cfg.Addr, err)
+	}
+	var internal *listeners.TCP
+	if tlsCfg != nil {
+		internal = listeners.NewTCP(listeners.Config{ID: "internal", Address: "127.0.0.1:0"})
+		if err := srv.AddListener(internal); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("broker: internal listener: %w", err)
+		}
 	}
 	if err := srv.Serve(); err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
-	b := &Broker{srv: srv, tcp: tcp, password: password, log: log}
+	b := &Broker{srv: srv, tcp: tcp, internal: internal, password: password, log: log}
 	log.Info("broker: listening", "addr", b.Addr())
 	return b, nil
 }
@@ -71,16 +100,34 @@ func Start(cfg Config) (*Broker, error) {
 // Addr is the actual listen address.
 func (b *Broker) Addr() string { return b.tcp.Address() }
 
-// URL is the broker URL for clients, e.g. "tcp://127.0.0.1:1883".
+// URL is the broker URL for clients, e.g. "tcp://127.0.0.1:1883", or
+// "ssl://127.0.0.1:8883" with TLS.
 func (b *Broker) URL() string {
-	host, port, err := net.SplitHostPort(b.Addr())
+	scheme := "tcp://"
+	if b.internal != nil {
+		scheme = "ssl://"
+	}
+	return clientURL(scheme, b.Addr())
+}
+
+// InternalURL is the URL the cloud's own clients (the ingester) use: the
+// plain loopback listener with TLS, else URL.
+func (b *Broker) InternalURL() string {
+	if b.internal == nil {
+		return b.URL()
+	}
+	return clientURL("tcp://", b.internal.Address())
+}
+
+func clientURL(scheme, addr string) string {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "tcp://" + b.Addr()
+		return scheme + addr
 	}
 	if host == "" || host == "::" || host == "0.0.0.0" {
 		host = "127.0.0.1"
 	}
-	return "tcp://" + net.JoinHostPort(host, port)
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // ServiceCredentials returns the user name and password of the cloud's

@@ -118,6 +118,7 @@ type GatewayCredential struct {
 	ID         string
 	Site       string
 	SecretHash string
+	RevokedAt  *time.Time // set once the gateway is revoked; it may never connect again
 }
 
 // Store is the cloud's persistence. Every implementation (SQLite now,
@@ -130,6 +131,19 @@ type Store interface {
 	// ErrNotFound.
 	GatewayCredential(ctx context.Context, id string) (GatewayCredential, error)
 
+	// CreateEnrollment creates gateway c (ErrConflict when the id exists)
+	// with an enrollment token, stored by its HashToken, that expires at
+	// expiresAt.
+	CreateEnrollment(ctx context.Context, c GatewayCredential, tokenHash string, createdAt, expiresAt time.Time) error
+	// ConsumeEnrollment uses the token once: it sets the gateway's secret
+	// hash and returns the gateway. ErrNotFound for an unknown token,
+	// ErrTokenUsed, ErrTokenExpired (expiresAt <= now), ErrRevoked.
+	ConsumeEnrollment(ctx context.Context, tokenHash, secretHash string, now time.Time) (GatewayCredential, error)
+	// RevokeGateway marks the gateway revoked and clears its secret hash
+	// (ErrNotFound when there is no such gateway). Revoking twice keeps
+	// the first time.
+	RevokeGateway(ctx context.Context, id string, at time.Time) error
+
 	// IngestBatch stores valid events of gateway gw in one transaction,
 	// insert-if-absent on the event id. It returns the ids of all events
 	// that are now stored, including those stored before (so the gateway
@@ -138,9 +152,20 @@ type Store interface {
 	IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) (committedIDs []string, err error)
 	// RecordRejection adds a row to the dead-letter table.
 	RecordRejection(ctx context.Context, gw, reason, eventID string, payloadPrefix []byte, at time.Time) error
-	// ApplyGatewayState applies a birth or will. A state whose boot is
-	// lower than the stored boot is ignored (applied reports false).
+	// ApplyGatewayState applies a birth or will received at at. Ordering
+	// rule: a state whose boot is lower than the stored boot is ignored;
+	// a state of the same boot is applied only if at is not before the
+	// stored state time (the ingester stamps at on receipt, before its
+	// concurrent processing, so a birth and a will of one boot processed
+	// out of order end in the state received last). applied reports false
+	// when ignored.
 	ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (applied bool, err error)
+	// MarkSilentOffline marks offline every online gateway last seen (the
+	// later of its state time and last batch) before seenBefore, or never
+	// seen, and returns their ids ordered. A gateway so marked comes online
+	// again with its next birth or with a batch received after its last
+	// state (IngestBatch sets online then).
+	MarkSilentOffline(ctx context.Context, seenBefore time.Time) (ids []string, err error)
 
 	// ListGateways returns all gateways ordered by id.
 	ListGateways(ctx context.Context) ([]Gateway, error)

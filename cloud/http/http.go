@@ -35,6 +35,8 @@ type Config struct {
 	Store  domain.Store
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	Provisioning Provisioning // enrollment and revocation (enroll.go)
 }
 
 // Server serves the API and the console.
@@ -45,6 +47,8 @@ type Server struct {
 	ln    net.Listener
 	srv   *http.Server
 	wg    sync.WaitGroup
+
+	enrollLimit windowLimiter
 }
 
 // New returns a server; Start makes it listen.
@@ -123,15 +127,22 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 // Handler returns the routes.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+func (s *Server) Handler() http.Handler { return limitBody(s.routes().ServeMux) }
+
+// routes registers every route on a recording mux (see routes.go).
+func (s *Server) routes() *routeMux {
+	mux := newRouteMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /api/v1/openapi.yaml", serveOpenAPI) // no auth
 	mux.Handle("GET /api/v1/gateways", s.auth(s.listGateways))
 	mux.Handle("GET /api/v1/meals", s.auth(s.listMeals))
 	mux.Handle("GET /api/v1/alerts", s.auth(s.listAlerts))
 	mux.Handle("POST /api/v1/alerts/{id}/ack", s.auth(s.ackAlert))
 	mux.Handle("POST /api/v1/alerts/{id}/resolve", s.auth(s.resolveAlert))
 	mux.Handle("GET /api/v1/rejections", s.auth(s.listRejections))
+	mux.Handle("POST /api/v1/gateways", s.auth(s.createGateway))
+	mux.Handle("POST /api/v1/gateways/{id}/revoke", s.auth(s.revokeGateway))
+	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
 	mux.Handle("/api/", s.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))
@@ -141,7 +152,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	files := http.FileServerFS(sub)
 	mux.Handle("/", consoleHeaders(files))
-	return limitBody(mux)
+	return mux
 }
 
 func limitBody(next http.Handler) http.Handler {

@@ -165,9 +165,25 @@ func (in *Ingester) onConnect(c paho.Client) {
 // worker, so paho's router never waits for a database commit.
 func (in *Ingester) enqueue(_ paho.Client, m paho.Message) {
 	select {
-	case in.queue <- m:
+	case in.queue <- received{Message: m, at: in.now().UTC()}:
 	case <-in.ctx.Done():
 	}
+}
+
+// received is a message stamped with its receipt time before it waits in
+// the queue: gateway states are ordered by it (see
+// domain.Store.ApplyGatewayState), so processing order does not matter.
+type received struct {
+	paho.Message
+	at time.Time
+}
+
+// receivedAt is m's receipt time, or now for an unstamped message.
+func (in *Ingester) receivedAt(m paho.Message) time.Time {
+	if r, ok := m.(received); ok {
+		return r.at
+	}
+	return in.now().UTC()
 }
 
 func (in *Ingester) work() {
@@ -201,7 +217,7 @@ func (in *Ingester) handle(m paho.Message) (ack bool) {
 	case eldergate.ChannelUp:
 		return in.handleUp(gw, m.Payload())
 	case eldergate.ChannelState:
-		return in.handleState(gw, m.Payload())
+		return in.handleState(gw, m.Payload(), in.receivedAt(m))
 	}
 	return true
 }
@@ -282,8 +298,7 @@ func (in *Ingester) publishAck(gw string, a eldergate.Ack) {
 	}
 }
 
-func (in *Ingester) handleState(gw string, payload []byte) bool {
-	now := in.now().UTC()
+func (in *Ingester) handleState(gw string, payload []byte, now time.Time) bool {
 	st, err := eldergate.DecodeState(payload)
 	if err != nil {
 		reason := "state: " + err.Error()

@@ -172,13 +172,14 @@ func (s *Store) UpsertGateway(ctx context.Context, c domain.GatewayCredential) e
 // GatewayCredential implements domain.Store.
 func (s *Store) GatewayCredential(ctx context.Context, id string) (domain.GatewayCredential, error) {
 	c := domain.GatewayCredential{ID: id}
-	err := s.pool.QueryRow(ctx, `SELECT site, secret_hash FROM gateways WHERE id = $1`, id).Scan(&c.Site, &c.SecretHash)
+	err := s.pool.QueryRow(ctx, `SELECT site, secret_hash, revoked_at FROM gateways WHERE id = $1`, id).Scan(&c.Site, &c.SecretHash, &c.RevokedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, fmt.Errorf("postgres: gateway %s: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {
 		return c, fmt.Errorf("postgres: gateway %s: %w", id, err)
 	}
+	c.RevokedAt = utcPtr(c.RevokedAt)
 	return c, nil
 }
 
@@ -300,6 +301,8 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 			VALUES ($1, $2, $3, $3, $4)
 			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
 				clock_skew_ms = excluded.clock_skew_ms,
+				online = CASE WHEN gateways.state_at IS NULL OR gateways.state_at < excluded.last_event_at
+					THEN true ELSE gateways.online END,
 				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END`,
 			gw, site, rat, skew); err != nil {
 			return nil, fmt.Errorf("postgres: ingest: gateway %s: %w", gw, err)
@@ -399,7 +402,8 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (id) DO UPDATE SET online = excluded.online, boot = excluded.boot, state_at = excluded.state_at,
 			version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END
-		WHERE gateways.boot <= excluded.boot`,
+		WHERE gateways.boot < excluded.boot
+			OR (gateways.boot = excluded.boot AND (gateways.state_at IS NULL OR gateways.state_at <= excluded.state_at))`,
 		gw, st.Online, int64(st.Boot), st.Version, at.UTC())
 	if err != nil {
 		return false, fmt.Errorf("postgres: gateway state %s: %w", gw, err)

@@ -175,11 +175,15 @@ func (s *Store) UpsertGateway(ctx context.Context, c domain.GatewayCredential) e
 // GatewayCredential implements domain.Store.
 func (s *Store) GatewayCredential(ctx context.Context, id string) (domain.GatewayCredential, error) {
 	c := domain.GatewayCredential{ID: id}
-	err := s.db.QueryRowContext(ctx, `SELECT site, secret_hash FROM gateways WHERE id = ?`, id).Scan(&c.Site, &c.SecretHash)
+	var revoked sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT site, secret_hash, revoked_at FROM gateways WHERE id = ?`, id).Scan(&c.Site, &c.SecretHash, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("sqlite: gateway %s: %w", id, domain.ErrNotFound)
 	}
 	if err != nil {
+		return c, fmt.Errorf("sqlite: gateway %s: %w", id, err)
+	}
+	if c.RevokedAt, err = parseNullTS(revoked); err != nil {
 		return c, fmt.Errorf("sqlite: gateway %s: %w", id, err)
 	}
 	return c, nil
@@ -245,6 +249,8 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
 				clock_skew_ms = excluded.clock_skew_ms,
+				online = CASE WHEN gateways.state_at IS NULL OR gateways.state_at < excluded.last_event_at
+					THEN true ELSE gateways.online END,
 				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END`,
 			gw, site, rat, rat, skew); err != nil {
 			return nil, fmt.Errorf("sqlite: ingest: gateway %s: %w", gw, err)
@@ -359,7 +365,8 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET online = excluded.online, boot = excluded.boot, state_at = excluded.state_at,
 			version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END
-		WHERE gateways.boot <= excluded.boot`,
+		WHERE gateways.boot < excluded.boot
+			OR (gateways.boot = excluded.boot AND (gateways.state_at IS NULL OR gateways.state_at <= excluded.state_at))`,
 		gw, st.Online, int64(st.Boot), st.Version, ts(at), ts(at))
 	if err != nil {
 		return false, fmt.Errorf("sqlite: gateway state %s: %w", gw, err)

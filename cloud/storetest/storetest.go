@@ -32,6 +32,9 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"GatewayCredentialAndState", testGatewayState},
 		{"EventIDOfOtherGateway", testOtherGatewayID},
 		{"SeqGapsAndClockSkew", testSeqAndSkew},
+		{"SameBootStateOrder", testSameBootOrder},
+		{"MarkSilentOffline", testMarkSilentOffline},
+		{"Enrollment", testEnrollment},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,6 +63,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	brokerUser := fs.String("broker-user", "", "the cloud's user on the external broker")
 	brokerPassword := fs.String("broker-password", "", "the cloud's password on the external broker")
 	token := fs.String("token", "", "admin bearer token for the API and the console")
+	mqttTLSCert := fs.String("mqtt-tls-cert", "", "PEM certificate for the embedded broker's listener (enables TLS, ssl://)")
+	mqttTLSKey := fs.String("mqtt-tls-key", "", "PEM private key for -mqtt-tls-cert")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +101,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BrokerUser:     pick("broker-user", *brokerUser, fc.BrokerUser),
 		BrokerPassword: pick("broker-password", *brokerPassword, fc.BrokerPassword),
 		AdminToken:     pick("token", *token, fc.AdminToken),
+		BrokerTLSCert:  *mqttTLSCert,
+		BrokerTLSKey:   *mqttTLSKey,
 		Gateways:       fc.Gateways,
 		Logger:         log,
 		Now:            time.Now,

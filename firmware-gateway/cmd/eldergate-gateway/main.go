@@ -41,6 +41,8 @@ const usage = `usage:
   eldergate-gateway policy eval --policy FILE --elder FILE --at TIME (--price-fen N | --weight-g N)
                              [--usage FILE] [--usage-age DURATION] [--site FILE | --site CITY/DISTRICT/STREET]
                                              decide one meal and print the decision as JSON
+  eldergate-gateway enroll --cloud URL --token T [--data DIR] [--config FILE]
+                                             obtain this gateway's broker credentials (written 0600 into the data dir)
   eldergate-gateway version`
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
@@ -115,6 +117,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		fmt.Println(h)
 		return nil
+	case "enroll":
+		return enroll(ctx, args[1:], os.Stdout, stderr) // enroll.go
 	case "version":
 		fmt.Println(version)
 		return nil

@@ -1,0 +1,24 @@
+package domain
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+)
+
+// Errors of enrollment.
+var (
+	// ErrTokenUsed: the enrollment token was already consumed.
+	ErrTokenUsed = errors.New("enrollment token already used")
+	// ErrTokenExpired: the enrollment token is past its expiry.
+	ErrTokenExpired = errors.New("enrollment token expired")
+	// ErrRevoked: the gateway has been revoked.
+	ErrRevoked = errors.New("gateway revoked")
+)
+
+// HashToken is how an enrollment token is stored: the hex SHA-256 of the
+// token. Tokens are 256-bit random, so a fast hash is enough.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

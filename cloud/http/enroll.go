@@ -1,0 +1,238 @@
+package cloudhttp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+// Provisioning configures gateway enrollment and revocation.
+type Provisioning struct {
+	// BrokerURL is handed to enrolling gateways; empty: /api/v1/enroll
+	// answers 503 (the broker cannot take per-device credentials).
+	BrokerURL string
+	// CAPEM is the broker's CA certificate handed to enrolling gateways;
+	// empty when the broker has no TLS.
+	CAPEM string
+	// PublicURL is the cloud's base URL as gateways reach it, used in the
+	// enrollment link; empty: the server's own URL.
+	PublicURL string
+	// TokenTTL is how long an enrollment token lives; default 24h.
+	TokenTTL time.Duration
+	// OnRevoke is called after a gateway was revoked in the store, to
+	// disconnect it from the broker and drop cached logins. May be nil.
+	OnRevoke func(gatewayID string)
+	// EnrollPerMinute bounds /api/v1/enroll attempts (all clients
+	// together); default 30.
+	EnrollPerMinute int
+}
+
+// CreateGatewayRequest is the body of POST /api/v1/gateways.
+type CreateGatewayRequest struct {
+	ID   string `json:"id"`
+	Site string `json:"site"`
+}
+
+// CreateGatewayResponse carries the one-time enrollment token.
+type CreateGatewayResponse struct {
+	ID        string    `json:"id"`
+	Site      string    `json:"site"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// EnrollURL is the token as a QR-friendly link:
+	// eldergate://enroll?cloud=<base URL>&token=<token>.
+	EnrollURL string `json:"enroll_url"`
+}
+
+// EnrollRequest is the body of POST /api/v1/enroll.
+type EnrollRequest struct {
+	Token string `json:"token"`
+}
+
+// EnrollResponse is what a gateway gets for its token: its broker
+// credentials (the password exists only in this answer).
+type EnrollResponse struct {
+	GatewayID string `json:"gateway_id"`
+	Site      string `json:"site"`
+	BrokerURL string `json:"broker_url"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	CAPEM     string `json:"ca_pem"`
+}
+
+// EnrollURL builds the QR-friendly enrollment link.
+func EnrollURL(cloudURL, token string) string {
+	q := url.Values{"cloud": {cloudURL}, "token": {token}}
+	return "eldergate://enroll?" + q.Encode()
+}
+
+func (s *Server) provisioning() Provisioning {
+	p := s.cfg.Provisioning
+	if p.TokenTTL <= 0 {
+		p.TokenTTL = 24 * time.Hour
+	}
+	if p.EnrollPerMinute <= 0 {
+		p.EnrollPerMinute = 30
+	}
+	if p.PublicURL == "" {
+		p.PublicURL = s.URL()
+	}
+	return p
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body too large")
+		} else {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("body is not valid JSON: %v", err))
+		}
+		return false
+	}
+	return true
+}
+
+func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) {
+	var req CreateGatewayRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if err := eldergate.ValidateGatewayID(req.ID); err != nil {
+		writeError(w, http.StatusBadRequest, "id: "+err.Error())
+		return
+	}
+	req.Site = strings.TrimSpace(req.Site)
+	if req.Site == "" || utf8.RuneCountInString(req.Site) > 64 {
+		writeError(w, http.StatusBadRequest, "site: must be 1-64 characters")
+		return
+	}
+	p := s.provisioning()
+	token, err := domain.RandomToken(32)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.cfg.Now().UTC()
+	exp := now.Add(p.TokenTTL)
+	err = s.cfg.Store.CreateEnrollment(r.Context(), domain.GatewayCredential{ID: req.ID, Site: req.Site}, domain.HashToken(token), now, exp)
+	switch {
+	case errors.Is(err, domain.ErrConflict):
+		writeError(w, http.StatusConflict, "gateway "+req.ID+" already exists")
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("http: gateway created", "gw", req.ID, "site", req.Site, "token_expires", exp)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, CreateGatewayResponse{ID: req.ID, Site: req.Site, Token: token, ExpiresAt: exp,
+		EnrollURL: EnrollURL(p.PublicURL, token)})
+}
+
+func (s *Server) revokeGateway(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	at := s.cfg.Now().UTC()
+	err := s.cfg.Store.RevokeGateway(r.Context(), id, at)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no such gateway")
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	if f := s.cfg.Provisioning.OnRevoke; f != nil {
+		f(id)
+	}
+	s.log.Info("http: gateway revoked", "gw", id)
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true, "at": at})
+}
+
+// enroll is unauthenticated: the token is the credential. Attempts are
+// rate-limited (each success costs a bcrypt hash), and the token is only
+// ever compared by its SHA-256 in an indexed lookup.
+func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	p := s.provisioning()
+	if p.BrokerURL == "" {
+		writeError(w, http.StatusServiceUnavailable, "enrollment is not available with this broker")
+		return
+	}
+	if !s.enrollLimit.allow(s.cfg.Now(), p.EnrollPerMinute) {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusTooManyRequests, "too many enrollment attempts; retry later")
+		return
+	}
+	var req EnrollRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Token == "" || len(req.Token) > 256 {
+		writeError(w, http.StatusBadRequest, "token: required")
+		return
+	}
+	password, err := domain.RandomToken(24)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	hash, err := domain.HashSecret(password)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	c, err := s.cfg.Store.ConsumeEnrollment(r.Context(), domain.HashToken(req.Token), hash, s.cfg.Now().UTC())
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusNotFound, "unknown enrollment token")
+		return
+	case errors.Is(err, domain.ErrTokenUsed):
+		writeError(w, http.StatusConflict, "enrollment token already used")
+		return
+	case errors.Is(err, domain.ErrTokenExpired):
+		writeError(w, http.StatusGone, "enrollment token expired")
+		return
+	case errors.Is(err, domain.ErrRevoked):
+		writeError(w, http.StatusForbidden, "gateway revoked")
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("http: gateway enrolled", "gw", c.ID, "site", c.Site, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusOK, EnrollResponse{GatewayID: c.ID, Site: c.Site, BrokerURL: p.BrokerURL,
+		Username: c.ID, Password: password, CAPEM: p.CAPEM})
+}
+
+// windowLimiter allows at most n events per fixed minute.
+type windowLimiter struct {
+	mu    sync.Mutex
+	start time.Time
+	count int
+}
+
+func (l *windowLimiter) allow(now time.Time, n int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.start) >= time.Minute || now.Before(l.start) {
+		l.start, l.count = now, 0
+	}
+	if l.count >= n {
+		return false
+	}
+	l.count++
+	return true
+}

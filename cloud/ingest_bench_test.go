@@ -1,0 +1,303 @@
+package cloud_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/ingest"
+	"github.com/eldergate/eldergate/cloud/postgres"
+	"github.com/eldergate/eldergate/cloud/sqlite"
+	"github.com/eldergate/eldergate/cloud/storetest"
+	"github.com/eldergate/eldergate/deploy/testenv"
+)
+
+const (
+	benchGateways  = 100
+	benchBatches   = 2   // per gateway
+	benchBatchSize = 500 // events per batch: 100 × 2 × 500 = 100,000 events
+)
+
+// BenchmarkIngest is acceptance 5 of issue 5. One real Mosquitto (the
+// production ACL), 100 simulated gateways (one MQTT client each, already
+// connected) and 100,000 meal events in 200 QoS 1 batches of 500. Each
+// iteration runs two phases on the same broker with the same payloads:
+//
+//   - phase A: mosquitto_sub (QoS 1, as the cloud's user, on
+//     eg/v1/gw/+/up) receives every batch; the clock runs from the first
+//     publish until mosquitto_sub printed the last one (sub-events/s);
+//   - phase B: ONE ingester (shared subscription, a fresh database) takes
+//     every batch; the clock runs from the first publish until every
+//     gateway holds the application ack of every one of its events, i.e.
+//     every event is committed and acknowledged (ingest-events/s).
+//
+// ratio = ingest-events/s ÷ sub-events/s (target ≥ 0.8). After phase B
+// the store must hold exactly the events sent.
+func BenchmarkIngest(b *testing.B) {
+	users := map[string]string{"eldergate-cloud": "cloud-pw"}
+	gws := make([]string, benchGateways)
+	for i := range gws {
+		gws[i] = fmt.Sprintf("gw-%03d", i)
+		users[gws[i]] = "pw-" + gws[i]
+	}
+	m := testenv.StartMosquitto(b, users, testenv.ACLFile())
+	pg := testenv.StartPostgres(b)
+
+	at := time.Now().UTC().Add(-time.Minute)
+	pubs := make([]*benchGateway, len(gws))
+	for g, gw := range gws {
+		pubs[g] = newBenchGateway(b, m.URL, gw, users[gw], at)
+	}
+	total := benchGateways * benchBatches * benchBatchSize
+
+	stores := []struct {
+		name string
+		open func(ctx context.Context, b *testing.B) domain.Store
+	}{
+		{"postgres", func(ctx context.Context, b *testing.B) domain.Store {
+			st, err := postgres.Open(ctx, pg.Database(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+		{"sqlite", func(ctx context.Context, b *testing.B) domain.Store {
+			st, err := sqlite.OpenFile(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+	}
+	for _, sc := range stores {
+		b.Run("store="+sc.name, func(b *testing.B) {
+			var subDur, inDur time.Duration
+			for i := 0; i < b.N; i++ {
+				subDur += benchPhaseSub(b, m, pubs)
+				inDur += benchPhaseIngest(b, m, pubs, sc.open)
+			}
+			sub := float64(total*b.N) / subDur.Seconds()
+			in := float64(total*b.N) / inDur.Seconds()
+			b.ReportMetric(sub, "sub-events/s")
+			b.ReportMetric(in, "ingest-events/s")
+			b.ReportMetric(in/sub, "ratio")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// benchPhaseSub runs phase A and returns its duration.
+func benchPhaseSub(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway) time.Duration {
+	b.Helper()
+	msgs := benchGateways * benchBatches
+	_, port, _ := strings.Cut(m.Addr, ":")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// -d prints the SUBACK (so we know the subscription is in place);
+	// -F %l prints each message's length instead of its 150 kB payload.
+	cmd := exec.CommandContext(ctx, "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", "eldergate-cloud",
+		"-P", "cloud-pw", "-i", "bench-sub", "-t", eldergate.TopicPrefix+"+/up", "-q", "1",
+		"-C", strconv.Itoa(msgs), "-d", "-F", "%l")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("mosquitto_sub: %v", err)
+	}
+	subscribed := make(chan struct{})
+	last := make(chan time.Time, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		n := 0
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, "SUBACK") {
+				close(subscribed)
+				continue
+			}
+			if _, err := strconv.Atoi(line); err == nil {
+				if n++; n == msgs {
+					last <- time.Now()
+				}
+			}
+		}
+	}()
+	select {
+	case <-subscribed:
+	case <-ctx.Done():
+		b.Fatal("mosquitto_sub never subscribed")
+	}
+	start := time.Now()
+	publishAll(b, pubs)
+	var end time.Time
+	select {
+	case end = <-last:
+	case <-ctx.Done():
+		b.Fatalf("mosquitto_sub did not receive %d messages", msgs)
+	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("mosquitto_sub: %v", err)
+	}
+	return end.Sub(start)
+}
+
+// benchPhaseIngest runs phase B with a fresh store and returns its duration.
+func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway,
+	open func(context.Context, *testing.B) domain.Store) time.Duration {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	st := open(ctx, b)
+	defer st.Close()
+	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "cloud-pw",
+		ClientID: "bench-ingest", Store: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := in.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	for _, p := range pubs {
+		p.reset()
+	}
+	start := time.Now()
+	publishAll(b, pubs)
+	for _, p := range pubs {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			b.Fatalf("%s: %d events never acknowledged", p.gw, p.left.Load())
+		}
+	}
+	d := time.Since(start)
+	n, err := st.CountEvents(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if want := int64(benchGateways * benchBatches * benchBatchSize); n != want {
+		b.Fatalf("store holds %d events, sent %d", n, want)
+	}
+	return d
+}
+
+// publishAll publishes every gateway's batches at QoS 1, all gateways at
+// once, and waits for every PUBACK.
+func publishAll(b *testing.B, pubs []*benchGateway) {
+	b.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(pubs))
+	for _, p := range pubs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			up := eldergate.Topic(p.gw, eldergate.ChannelUp)
+			toks := make([]paho.Token, 0, len(p.batches))
+			for _, body := range p.batches {
+				toks = append(toks, p.c.Publish(up, 1, false, body))
+			}
+			for _, tok := range toks {
+				if !tok.WaitTimeout(time.Minute) || tok.Error() != nil {
+					errs <- fmt.Errorf("%s: publish: %v", p.gw, tok.Error())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
+// benchGateway is one simulated gateway: its connected client, its
+// prepared batches and the acks it still waits for.
+type benchGateway struct {
+	gw      string
+	c       paho.Client
+	batches [][]byte
+	ids     []string
+
+	mu      sync.Mutex
+	pending map[string]bool
+	left    atomic.Int64
+	done    chan struct{}
+}
+
+func newBenchGateway(b *testing.B, url, gw, password string, at time.Time) *benchGateway {
+	b.Helper()
+	p := &benchGateway{gw: gw, done: make(chan struct{})}
+	for k := 0; k < benchBatches; k++ {
+		evs := make([]eldergate.Envelope, benchBatchSize)
+		for j := range evs {
+			seq := uint64(k*benchBatchSize + j + 1)
+			evs[j] = storetest.Meal(b, gw, seq, fmt.Sprintf("E%d", seq%50), at)
+			p.ids = append(p.ids, evs[j].ID)
+		}
+		body, err := json.Marshal(eldergate.Batch{V: 1, GW: gw, Boot: 1, Events: evs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.batches = append(p.batches, body)
+	}
+	opts := paho.NewClientOptions().AddBroker(url).SetClientID(gw).SetUsername(gw).SetPassword(password).
+		SetProtocolVersion(4).SetCleanSession(true).SetOrderMatters(false).SetConnectTimeout(10 * time.Second)
+	p.c = paho.NewClient(opts)
+	if tok := p.c.Connect(); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		b.Fatalf("%s: connect: %v", gw, tok.Error())
+	}
+	b.Cleanup(func() { p.c.Disconnect(50) })
+	tok := p.c.Subscribe(eldergate.Topic(gw, eldergate.ChannelAck), 1, p.onAck)
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		b.Fatalf("%s: subscribe: %v", gw, tok.Error())
+	}
+	return p
+}
+
+// reset makes every event of the gateway pending again.
+func (p *benchGateway) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pending = make(map[string]bool, len(p.ids))
+	for _, id := range p.ids {
+		p.pending[id] = true
+	}
+	p.left.Store(int64(len(p.ids)))
+	p.done = make(chan struct{})
+}
+
+func (p *benchGateway) onAck(_ paho.Client, msg paho.Message) {
+	var a eldergate.Ack
+	if err := json.Unmarshal(msg.Payload(), &a); err != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pending == nil || len(p.pending) == 0 {
+		return
+	}
+	for _, id := range a.IDs {
+		if p.pending[id] {
+			delete(p.pending, id)
+		}
+	}
+	p.left.Store(int64(len(p.pending)))
+	if len(p.pending) == 0 {
+		close(p.done)
+	}
+}
