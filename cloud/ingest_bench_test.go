@@ -63,18 +63,21 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	total := benchGateways * benchBatches * benchBatchSize
 
+	openPG := func(ctx context.Context, b *testing.B) domain.Store {
+		st, err := postgres.Open(ctx, pg.Database(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}
 	stores := []struct {
-		name string
-		open func(ctx context.Context, b *testing.B) domain.Store
+		name    string
+		workers int
+		open    func(ctx context.Context, b *testing.B) domain.Store
 	}{
-		{"postgres", func(ctx context.Context, b *testing.B) domain.Store {
-			st, err := postgres.Open(ctx, pg.Database(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
-		}},
-		{"sqlite", func(ctx context.Context, b *testing.B) domain.Store {
+		{"postgres", 1, openPG},
+		{"postgres", ingest.DefaultWorkers, openPG},
+		{"sqlite", ingest.DefaultWorkers, func(ctx context.Context, b *testing.B) domain.Store {
 			st, err := sqlite.OpenFile(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
 			if err != nil {
 				b.Fatal(err)
@@ -83,11 +86,11 @@ func BenchmarkIngest(b *testing.B) {
 		}},
 	}
 	for _, sc := range stores {
-		b.Run("store="+sc.name, func(b *testing.B) {
+		b.Run(fmt.Sprintf("store=%s/workers=%d", sc.name, sc.workers), func(b *testing.B) {
 			var subDur, inDur time.Duration
 			for i := 0; i < b.N; i++ {
 				subDur += benchPhaseSub(b, m, pubs)
-				inDur += benchPhaseIngest(b, m, pubs, sc.open)
+				inDur += benchPhaseIngest(b, m, pubs, sc.workers, sc.open)
 			}
 			sub := float64(total*b.N) / subDur.Seconds()
 			in := float64(total*b.N) / inDur.Seconds()
@@ -108,7 +111,8 @@ func benchPhaseSub(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway) tim
 	defer cancel()
 	// -d prints the SUBACK (so we know the subscription is in place);
 	// -F %l prints each message's length instead of its 150 kB payload.
-	cmd := exec.CommandContext(ctx, "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", "eldergate-cloud",
+	// stdbuf -oL: line-buffered stdout, or both stay in stdio's buffer.
+	cmd := exec.CommandContext(ctx, "stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", "eldergate-cloud",
 		"-P", "cloud-pw", "-i", "bench-sub", "-t", eldergate.TopicPrefix+"+/up", "-q", "1",
 		"-C", strconv.Itoa(msgs), "-d", "-F", "%l")
 	out, err := cmd.StdoutPipe()
@@ -138,7 +142,7 @@ func benchPhaseSub(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway) tim
 	}()
 	select {
 	case <-subscribed:
-	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
 		b.Fatal("mosquitto_sub never subscribed")
 	}
 	start := time.Now()
@@ -156,7 +160,7 @@ func benchPhaseSub(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway) tim
 }
 
 // benchPhaseIngest runs phase B with a fresh store and returns its duration.
-func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway,
+func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway, workers int,
 	open func(context.Context, *testing.B) domain.Store) time.Duration {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -164,7 +168,7 @@ func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway,
 	st := open(ctx, b)
 	defer st.Close()
 	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "cloud-pw",
-		ClientID: "bench-ingest", Store: st})
+		ClientID: "bench-ingest", Store: st, Workers: workers})
 	if err != nil {
 		b.Fatal(err)
 	}

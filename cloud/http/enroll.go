@@ -156,8 +156,14 @@ func (s *Server) revokeGateway(w http.ResponseWriter, r *http.Request) {
 	if f := s.cfg.Provisioning.OnRevoke; f != nil {
 		f(id)
 	}
-	s.log.Info("http: gateway revoked", "gw", id)
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true, "at": at})
+	// Only a broker whose credentials the cloud issues (the embedded one)
+	// disconnects and refuses the gateway; say so otherwise.
+	broker := "disconnected and refused"
+	if s.cfg.Provisioning.BrokerURL == "" {
+		broker = "not managed by the cloud: revoke the gateway's credentials on the external broker"
+	}
+	s.log.Info("http: gateway revoked", "gw", id, "broker", broker)
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true, "at": at, "broker": broker})
 }
 
 // enroll is unauthenticated: the token is the credential. Attempts are

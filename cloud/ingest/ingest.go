@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -34,18 +35,27 @@ type Config struct {
 	Store     domain.Store
 	Logger    *slog.Logger
 	Now       func() time.Time
-	QueueSize int // messages waiting for the worker; default 64
+	QueueSize int // messages waiting for each worker; default 64
+	// Workers is how many batches are committed at once; default
+	// DefaultWorkers. A gateway's messages always go to the same worker,
+	// so one ingester handles each gateway's batches in order.
+	Workers int
 }
 
-// Ingester owns one MQTT client and one worker goroutine.
+// DefaultWorkers is the default Config.Workers: commits overlap the
+// decoding of the next batches and the store's round trips (docs/PERFORMANCE.md).
+const DefaultWorkers = 4
+
+// Ingester owns one MQTT client and Config.Workers worker goroutines.
 type Ingester struct {
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
 	client paho.Client
-	queue  chan paho.Message
+	queues []chan paho.Message // one per worker; a gateway's always the same
 
-	gaps      map[string]int64 // seq gaps last logged per gateway; worker only
+	gapsMu    sync.Mutex
+	gaps      map[string]int64 // seq gaps last logged per gateway
 	committed atomic.Int64     // events acknowledged as committed
 	batches   atomic.Int64     // up batches handled
 
@@ -75,6 +85,9 @@ func New(cfg Config) (*Ingester, error) {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 64
 	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
 	if cfg.ClientID == "" {
 		tok, err := domain.RandomToken(6)
 		if err != nil {
@@ -87,7 +100,7 @@ func New(cfg Config) (*Ingester, error) {
 		cfg:    cfg,
 		log:    cfg.Logger.With("component", "ingest"),
 		now:    cfg.Now,
-		queue:  make(chan paho.Message, cfg.QueueSize),
+		queues: make([]chan paho.Message, cfg.Workers),
 		gaps:   map[string]int64{},
 		ready:  make(chan struct{}),
 		ctx:    ctx,
@@ -113,6 +126,9 @@ func New(cfg Config) (*Ingester, error) {
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			in.log.Warn("ingest: connection lost", "err", err)
 		})
+	for i := range in.queues {
+		in.queues[i] = make(chan paho.Message, cfg.QueueSize)
+	}
 	in.client = paho.NewClient(opts)
 	return in, nil
 }
@@ -120,8 +136,10 @@ func New(cfg Config) (*Ingester, error) {
 // Start connects to the broker, starts the worker and returns once the
 // subscriptions are in place. ctx bounds the start only; Close stops.
 func (in *Ingester) Start(ctx context.Context) error {
-	in.wg.Add(1)
-	go in.work()
+	for _, q := range in.queues {
+		in.wg.Add(1)
+		go in.work(q)
+	}
 	tok := in.client.Connect()
 	select {
 	case <-tok.Done():
@@ -162,10 +180,14 @@ func (in *Ingester) onConnect(c paho.Client) {
 }
 
 // enqueue is paho's message callback: it only hands the message to the
-// worker, so paho's router never waits for a database commit.
+// worker of its gateway (a hash of the topic, which names the gateway), so
+// paho's router never waits for a database commit.
 func (in *Ingester) enqueue(_ paho.Client, m paho.Message) {
+	h := fnv.New32a()
+	h.Write([]byte(m.Topic()))
+	q := in.queues[h.Sum32()%uint32(len(in.queues))]
 	select {
-	case in.queue <- received{Message: m, at: in.now().UTC()}:
+	case q <- received{Message: m, at: in.now().UTC()}:
 	case <-in.ctx.Done():
 	}
 }
@@ -186,13 +208,13 @@ func (in *Ingester) receivedAt(m paho.Message) time.Time {
 	return in.now().UTC()
 }
 
-func (in *Ingester) work() {
+func (in *Ingester) work(queue <-chan paho.Message) {
 	defer in.wg.Done()
 	for {
 		select {
 		case <-in.ctx.Done():
 			return
-		case m := <-in.queue:
+		case m := <-queue:
 			if in.handle(m) {
 				m.Ack()
 			}
@@ -337,10 +359,13 @@ func (in *Ingester) trackSeq(gw string) {
 		in.log.Error("ingest: sequence tracking", "gw", gw, "err", err)
 		return
 	}
-	if prev, seen := in.gaps[gw]; st.Gaps == prev && (seen || st.Gaps == 0) {
+	in.gapsMu.Lock()
+	prev, seen := in.gaps[gw]
+	in.gaps[gw] = st.Gaps
+	in.gapsMu.Unlock()
+	if st.Gaps == prev && (seen || st.Gaps == 0) {
 		return
 	}
-	in.gaps[gw] = st.Gaps
 	if st.Gaps > 0 {
 		in.log.Warn("ingest: sequence gap", "gw", gw, "missing", st.Gaps, "seq_min", st.Min, "seq_max", st.Max)
 	} else {

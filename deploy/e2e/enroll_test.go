@@ -166,9 +166,10 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 	var rev struct {
 		ID      string `json:"id"`
 		Revoked bool   `json:"revoked"`
+		Broker  string `json:"broker"`
 	}
 	revokedAt := time.Now()
-	if st := adminPost(t, base+"/api/v1/gateways/"+id+"/revoke", true, nil, &rev); st != http.StatusOK || !rev.Revoked || rev.ID != id {
+	if st := adminPost(t, base+"/api/v1/gateways/"+id+"/revoke", true, nil, &rev); st != http.StatusOK || !rev.Revoked || rev.ID != id || rev.Broker != "disconnected and refused" {
 		t.Fatalf("revoke: status %d, %+v", st, rev)
 	}
 	eventually(t, 3*time.Second, "the revoked gateway's uplink to drop", func() bool { return !connected() })

@@ -16,6 +16,7 @@ run ./firmware-gateway/sqlite '^Benchmark(Lookup|LookupP99)$' 20000x
 run ./firmware-gateway/uplink '^BenchmarkDrainToMosquitto$' 3x
 run ./deploy/e2e '^BenchmarkDrainToCloud$' 3x
 run ./deploy/e2e '^BenchmarkIdleRSS$' 1x
+run ./cloud '^BenchmarkIngest$' 3x
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $("$GO" version)"
 awk '
