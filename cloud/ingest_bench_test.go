@@ -97,6 +97,7 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(sub, "sub-events/s")
 			b.ReportMetric(in, "ingest-events/s")
 			b.ReportMetric(in/sub, "ratio")
+			b.ReportMetric(float64(len(pubs[0].batches[0]))/1000, "kB/msg")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
