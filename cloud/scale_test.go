@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +11,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/eldergate/eldergate"
-	"github.com/eldergate/eldergate/cloud/ingest"
-	"github.com/eldergate/eldergate/cloud/sqlite"
+	"github.com/eldergate/eldergate/cloud/postgres"
 	"github.com/eldergate/eldergate/cloud/storetest"
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
@@ -26,15 +24,18 @@ const (
 )
 
 // TestTwoIngestersOneSharedSubscription is acceptance 2 of issue 5: two
-// ingesters (each with its own store handle on one SQLite file, as two
-// processes would have) share $share/ingest behind a real Mosquitto with
-// the production ACL; 100 simulated gateways send 100,000 events in QoS 1
+// ingester PROCESSES (`eldergate-cloud ingest`, built for the test) on one
+// PostgreSQL database share $share/ingest behind a real Mosquitto with the
+// production ACL; 100 simulated gateways send 100,000 events in QoS 1
 // batches, resending every batch not fully acknowledged after a timeout.
 // Every event is committed exactly once, the store holds exactly the
-// events sent, no gateway shows a sequence gap, and both ingesters did
-// part of the work.
+// events sent, no gateway shows a sequence gap, and both processes report
+// (in their final log line after SIGTERM) that they committed part of the
+// work.
 func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 	start := time.Now()
+	bin := buildCloud(t)
+	t.Logf("eldergate-cloud built in %v", time.Since(start))
 	users := map[string]string{"eldergate-cloud": "cloud-pw"}
 	gws := make([]string, scaleGateways)
 	for i := range gws {
@@ -42,29 +43,28 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 		users[gws[i]] = "pw-" + gws[i]
 	}
 	m := testenv.StartMosquitto(t, users, testenv.ACLFile())
-	t.Logf("mosquitto with %d users up in %v", len(users), time.Since(start))
+	pg := testenv.StartPostgres(t)
+	dsn := pg.Database(t)
+	t.Logf("mosquitto with %d users and postgres up in %v", len(users), time.Since(start))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	dbPath := filepath.Join(t.TempDir(), sqlite.FileName)
-	var ins [2]*ingest.Ingester
-	for i := range ins {
-		st, err := sqlite.OpenFile(ctx, dbPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "cloud-pw",
-			ClientID: fmt.Sprintf("eg-cloud-ingest-%d", i), Store: st, QueueSize: 16})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := in.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { in.Close() })
-		ins[i] = in
+	var procs [2]*ingestProc
+	for i := range procs {
+		procs[i] = startIngestProc(t, bin, "--broker", m.URL, "--broker-user", "eldergate-cloud",
+			"--broker-password", "cloud-pw", "--store", dsn, "--workers", "4",
+			"--client-id", fmt.Sprintf("eg-cloud-ingest-%d", i), "--stats", "5s")
 	}
+	for i, p := range procs {
+		select {
+		case <-p.ready:
+		case <-p.exited:
+			t.Fatalf("ingester %d exited before it was ready: %v\n%s", i, p.err, p.log())
+		case <-time.After(60 * time.Second):
+			t.Fatalf("ingester %d not ready after 60s\n%s", i, p.log())
+		}
+	}
+	t.Logf("two ingester processes ready after %v", time.Since(start))
 
 	// Build every gateway's events up front (seq 1..1000 per gateway).
 	at := time.Now().UTC().Add(-time.Minute)
@@ -82,7 +82,6 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	t.Logf("%d events built in %v", scaleGateways*scaleEventsPerGW, time.Since(start))
 
 	sendStart := time.Now()
 	var wg sync.WaitGroup
@@ -111,8 +110,18 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 	}
 	elapsed := time.Since(sendStart)
 
-	// Count in the store directly, through a third handle on the file.
-	st, err := sqlite.OpenFile(ctx, dbPath)
+	// Stop both processes with SIGTERM; each logs its final counts.
+	var committed, handled [2]int64
+	for i, p := range procs {
+		c, b, err := p.stop(20 * time.Second)
+		if err != nil {
+			t.Errorf("ingester %d: %v\n%s", i, err, p.log())
+		}
+		committed[i], handled[i] = c, b
+	}
+
+	// Count in the store directly, through a third connection pool.
+	st, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,15 +146,21 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 			t.Errorf("gateway %s: seq_max %d seq_gaps %d skew %v", g.ID, g.SeqMax, g.SeqGaps, g.ClockSkewMs)
 		}
 	}
-	c0, c1 := ins[0].Committed(), ins[1].Committed()
-	if c0 == 0 || c1 == 0 {
-		t.Errorf("ingester commits %d and %d: both must take part", c0, c1)
+	rej, err := st.ListRejections(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if c0+c1 < want {
-		t.Errorf("ingesters acknowledged %d events, want at least %d", c0+c1, want)
+	if len(rej) != 0 {
+		t.Errorf("%d rejections, want none; first: %+v", len(rej), rej[0])
 	}
-	t.Logf("%d events from %d gateways committed in %v (%.0f events/s); ingester 0: %d events in %d batches, ingester 1: %d in %d; %d batches resent; total %v",
-		n, scaleGateways, elapsed, float64(n)/elapsed.Seconds(), c0, ins[0].Batches(), c1, ins[1].Batches(), totalResends, time.Since(start))
+	if committed[0] == 0 || committed[1] == 0 {
+		t.Errorf("ingester processes committed %d and %d events: both must take part", committed[0], committed[1])
+	}
+	if committed[0]+committed[1] < want {
+		t.Errorf("ingester processes acknowledged %d events, want at least %d", committed[0]+committed[1], want)
+	}
+	t.Logf("%d events from %d gateways committed in %v (%.0f events/s); process 0: %d events in %d batches, process 1: %d in %d; %d batches resent; total %v",
+		n, scaleGateways, elapsed, float64(n)/elapsed.Seconds(), committed[0], handled[0], committed[1], handled[1], totalResends, time.Since(start))
 }
 
 // simulateGateway acts as one gateway's uplink: it publishes all its

@@ -3,6 +3,8 @@
 //
 //	eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
 //	                      [--broker URL --broker-user U --broker-password P] [--token T]
+//	eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
+//	                       [--store DSN | --data DIR] [--workers N]
 package main
 
 import (
@@ -31,6 +33,8 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
                             [--broker URL --broker-user U --broker-password P] [--token T]
+       eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
+                            [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
 
 Environment: EG_ADMIN_TOKEN and EG_BROKER_PASSWORD are used when the token or
 the broker password is given neither by flag nor by the configuration file.`)
@@ -44,11 +48,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
-	if args[0] != "serve" {
-		usage(stderr)
-		return fmt.Errorf("unknown command %q", args[0])
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "ingest":
+		return ingestCmd(ctx, args[1:], stderr)
 	}
-	return serve(ctx, args[1:], stdout, stderr)
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
