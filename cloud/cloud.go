@@ -19,6 +19,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/broker"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/dynsec"
 	cloudhttp "github.com/eldergate/eldergate/cloud/http"
 	"github.com/eldergate/eldergate/cloud/ingest"
 	"github.com/eldergate/eldergate/cloud/postgres"
@@ -81,6 +82,12 @@ type Config struct {
 	// listener on TLS; the ingester then uses a plain 127.0.0.1 listener
 	// of the same broker (see broker.Config).
 	BrokerTLSCert, BrokerTLSKey string
+
+	// BrokerDynsec: the external broker is Mosquitto with the
+	// dynamic-security plugin and BrokerUser may use its control topic;
+	// the cloud then creates each enrolled gateway's client and role there
+	// and disables it on revocation (cloud/dynsec.go).
+	BrokerDynsec bool
 }
 
 // Cloud is the running cloud: it owns every subsystem and stops them in
@@ -92,6 +99,7 @@ type Cloud struct {
 	mu       sync.Mutex
 	store    domain.Store
 	broker   *broker.Broker
+	dynsec   *dynsec.Client
 	ingester *ingest.Ingester
 	fleet    *fleetMonitor
 	http     *cloudhttp.Server
@@ -127,6 +135,9 @@ func New(cfg Config) (*Cloud, error) {
 	}
 	if cfg.BrokerTLSCert != "" && cfg.BrokerURL != "" {
 		return nil, errors.New("cloud: broker TLS applies to the embedded broker only, not with an external broker URL")
+	}
+	if cfg.BrokerDynsec && (cfg.BrokerURL == "" || cfg.BrokerUser == "") {
+		return nil, errors.New("cloud: broker dynamic security needs an external broker URL and user")
 	}
 	if cfg.OfflineAfter <= 0 {
 		cfg.OfflineAfter = DefaultOfflineAfter
@@ -187,6 +198,11 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		}
 		brokerURL = c.broker.InternalURL()
 		user, password = c.broker.ServiceCredentials()
+	}
+	if c.cfg.BrokerDynsec {
+		if user, password, err = c.startDynsec(ctx); err != nil {
+			return err
+		}
 	}
 	c.ingester, err = ingest.New(ingest.Config{
 		BrokerURL: brokerURL, Username: user, Password: password,
@@ -332,6 +348,9 @@ func (c *Cloud) closeLocked() error {
 	}
 	if c.ingester != nil {
 		errs = append(errs, c.ingester.Close())
+	}
+	if c.dynsec != nil {
+		c.dynsec.Close()
 	}
 	if c.broker != nil {
 		errs = append(errs, c.broker.Close())

@@ -14,9 +14,10 @@ func (a *authenticator) forget(id string) {
 
 // provisioning is the HTTP server's enrollment configuration. With the
 // embedded broker the cloud issues per-device credentials that the auth
-// hook checks; with an external broker enrollment is not offered (it
-// needs Mosquitto's dynamic security, not done yet), only revocation in
-// the store.
+// hook checks; with an external Mosquitto with dynamic security
+// (Config.BrokerDynsec) it creates the gateway's client and role there and
+// disables it on revocation; with another external broker enrollment is
+// not offered, only revocation in the store.
 func (c *Cloud) provisioning(auth *authenticator, brokerURL string) cloudhttp.Provisioning {
 	b := c.broker
 	p := cloudhttp.Provisioning{
@@ -30,6 +31,14 @@ func (c *Cloud) provisioning(auth *authenticator, brokerURL string) cloudhttp.Pr
 	}
 	if b != nil {
 		p.BrokerURL = brokerURL
+	}
+	if c.dynsec != nil {
+		p.BrokerURL = brokerURL
+		p.OnEnroll = c.dynsecEnroll
+		p.OnRevoke = func(id string) {
+			auth.forget(id)
+			c.dynsecRevoke(id)
+		}
 	}
 	return p
 }

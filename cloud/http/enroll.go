@@ -1,6 +1,7 @@
 package cloudhttp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,11 @@ type Provisioning struct {
 	PublicURL string
 	// TokenTTL is how long an enrollment token lives; default 24h.
 	TokenTTL time.Duration
+	// OnEnroll, when set, is called after a token was consumed, to create
+	// the gateway's credentials on the broker (Mosquitto dynamic
+	// security); an error answers 502 and the gateway must be created
+	// again with a new token.
+	OnEnroll func(ctx context.Context, gatewayID, password string) error
 	// OnRevoke is called after a gateway was revoked in the store, to
 	// disconnect it from the broker and drop cached logins. May be nil.
 	OnRevoke func(gatewayID string)
@@ -217,6 +223,13 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.internal(w, r, err)
 		return
+	}
+	if p.OnEnroll != nil {
+		if err := p.OnEnroll(r.Context(), c.ID, password); err != nil {
+			s.log.Error("http: enrollment: broker credentials", "gw", c.ID, "err", err)
+			writeError(w, http.StatusBadGateway, "the broker did not take the gateway's credentials; create the gateway again")
+			return
+		}
 	}
 	s.log.Info("http: gateway enrolled", "gw", c.ID, "site", c.Site, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, EnrollResponse{GatewayID: c.ID, Site: c.Site, BrokerURL: p.BrokerURL,

@@ -22,6 +22,7 @@ type fileConfig struct {
 	BrokerURL      string              `yaml:"broker_url"`
 	BrokerUser     string              `yaml:"broker_user"`
 	BrokerPassword string              `yaml:"broker_password"`
+	BrokerDynsec   bool                `yaml:"broker_dynsec"`
 	AdminToken     string              `yaml:"admin_token"`
 	Gateways       []cloud.GatewaySeed `yaml:"gateways"`
 }

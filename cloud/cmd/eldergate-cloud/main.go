@@ -69,6 +69,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	brokerURL := fs.String("broker", "", "external broker URL (tcp://host:port); disables the embedded broker")
 	brokerUser := fs.String("broker-user", "", "the cloud's user on the external broker")
 	brokerPassword := fs.String("broker-password", "", "the cloud's password on the external broker")
+	brokerDynsec := fs.Bool("broker-dynsec", false, "manage gateway accounts on the external Mosquitto through its dynamic-security plugin (--broker-user is the dynsec admin)")
 	token := fs.String("token", "", "admin bearer token for the API and the console")
 	mqttTLSCert := fs.String("mqtt-tls-cert", "", "PEM certificate for the embedded broker's listener (enables TLS, ssl://)")
 	mqttTLSKey := fs.String("mqtt-tls-key", "", "PEM private key for -mqtt-tls-cert")
@@ -108,6 +109,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BrokerUser:     pick("broker-user", *brokerUser, fc.BrokerUser),
 		BrokerPassword: pick("broker-password", *brokerPassword, fc.BrokerPassword),
 		AdminToken:     pick("token", *token, fc.AdminToken),
+		BrokerDynsec:   *brokerDynsec || fc.BrokerDynsec,
 		BrokerTLSCert:  *mqttTLSCert,
 		BrokerTLSKey:   *mqttTLSKey,
 		Gateways:       fc.Gateways,
