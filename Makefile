@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 # Packages with fuzz tests; `make fuzz` runs each fuzzer for FUZZTIME.
 FUZZPKGS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
 
-.PHONY: all build demo test test-go test-browser deps vet fmt-check fuzz bench bench-all clean
+.PHONY: cross all build demo test test-go test-browser deps vet fmt-check fuzz bench bench-all clean
 
 all: build
 
@@ -38,6 +38,10 @@ test-go:
 
 test-browser: build
 	$(GO) run ./deploy/demo -fresh -data $$(mktemp -d) -http 18480 -mqtt 18483 -kiosk 18481 -run "node deploy/e2e/browser/demo.test.mjs"
+
+# The gateway for the Raspberry Pi (linux/arm64, cgo), smoke-tested under qemu.
+cross:
+	deploy/scripts/cross-build.sh
 
 fuzz:
 	@for pkg in $(FUZZPKGS); do \
