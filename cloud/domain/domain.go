@@ -187,6 +187,20 @@ type Store interface {
 	// has no events).
 	GatewaySeq(ctx context.Context, gw string) (SeqStats, error)
 
+	// QueueCommand stores a new command (ErrConflict when its id exists).
+	QueueCommand(ctx context.Context, c Command) error
+	// PendingCommands returns the commands of gw that have no result and
+	// expire after now, oldest first.
+	PendingCommands(ctx context.Context, gw string, now time.Time) ([]Command, error)
+	// MarkCommandSent records that the command was published at at.
+	MarkCommandSent(ctx context.Context, id string, at time.Time) error
+	// RecordCommandResult stores the result of command id of gw. The first
+	// result wins; a repeated one is ignored (nil). ErrNotFound when gw
+	// has no such command.
+	RecordCommandResult(ctx context.Context, gw, id string, ok bool, errText string, body []byte, at time.Time) error
+	// ListCommands returns the latest ListLimit commands of gw, newest first.
+	ListCommands(ctx context.Context, gw string) ([]Command, error)
+
 	// Close releases the store.
 	Close() error
 }

@@ -40,6 +40,10 @@ type Config struct {
 	// DefaultWorkers. A gateway's messages always go to the same worker,
 	// so one ingester handles each gateway's batches in order.
 	Workers int
+	// OnBirth, when set, runs after a birth (online state) of gw was
+	// applied, on the gateway's worker (cloud: re-publish its pending
+	// commands).
+	OnBirth func(ctx context.Context, gw string)
 }
 
 // DefaultWorkers is the default Config.Workers: commits overlap the
@@ -294,6 +298,7 @@ func (in *Ingester) handleUp(gw string, payload []byte) bool {
 	}
 	if len(committed) > 0 {
 		in.trackSeq(gw)
+		in.recordCommandResults(ctx, gw, batch.Events, done, now)
 	}
 	in.committed.Add(int64(len(committed)))
 	in.batches.Add(1)
@@ -337,6 +342,9 @@ func (in *Ingester) handleState(gw string, payload []byte, now time.Time) bool {
 		return false
 	}
 	in.log.Info("ingest: gateway state", "gw", gw, "online", st.Online, "boot", st.Boot, "applied", applied)
+	if applied && st.Online && in.cfg.OnBirth != nil {
+		in.cfg.OnBirth(in.ctx, gw)
+	}
 	return true
 }
 

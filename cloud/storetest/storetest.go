@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"SameBootStateOrder", testSameBootOrder},
 		{"MarkSilentOffline", testMarkSilentOffline},
 		{"Enrollment", testEnrollment},
+		{"Commands", testCommands},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
