@@ -204,13 +204,16 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	cmds := &commandSender{store: c.store, now: c.cfg.Now, log: c.log}
 	c.ingester, err = ingest.New(ingest.Config{
 		BrokerURL: brokerURL, Username: user, Password: password,
 		Store: c.store, Logger: c.log, Now: c.cfg.Now,
+		OnBirth: cmds.onBirth,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
 	}
+	cmds.in = c.ingester
 	if err := c.ingester.Start(ctx); err != nil {
 		return fmt.Errorf("cloud: %w", err)
 	}
@@ -218,6 +221,7 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 	c.http, err = cloudhttp.New(cloudhttp.Config{
 		Addr: c.cfg.HTTPAddr, Token: c.cfg.AdminToken, Store: c.store, Logger: c.log, Now: c.cfg.Now,
 		Provisioning: c.provisioning(auth, brokerURL),
+		Commands:     cmds,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)

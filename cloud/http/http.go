@@ -36,7 +36,8 @@ type Config struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 
-	Provisioning Provisioning // enrollment and revocation (enroll.go)
+	Provisioning Provisioning  // enrollment and revocation (enroll.go)
+	Commands     CommandSender // publishes queued commands at once; nil: at the next birth only
 }
 
 // Server serves the API and the console.
@@ -143,6 +144,8 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("POST /api/v1/gateways", s.auth(s.createGateway))
 	mux.Handle("POST /api/v1/gateways/{id}/revoke", s.auth(s.revokeGateway))
 	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
+	mux.Handle("POST /api/v1/gateways/{id}/commands", s.auth(s.queueCommand))
+	mux.Handle("GET /api/v1/gateways/{id}/commands", s.auth(s.listCommands))
 	mux.Handle("/api/", s.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))

@@ -1,0 +1,132 @@
+package cloudhttp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+// CommandSender publishes a queued command to its gateway at once when the
+// cloud is connected to the broker. A failure is not an error of the
+// request: the command stays pending and is sent again at the gateway's
+// next birth.
+type CommandSender interface {
+	SendCommand(ctx context.Context, c domain.Command)
+}
+
+// Command TTL bounds of POST /api/v1/gateways/{id}/commands.
+const (
+	DefaultCommandTTL = 10 * time.Minute
+	MaxCommandTTL     = 7 * 24 * time.Hour
+)
+
+// QueueCommandRequest is the body of POST /api/v1/gateways/{id}/commands.
+type QueueCommandRequest struct {
+	Type       string          `json:"type"`
+	Body       json.RawMessage `json:"body,omitempty"`
+	TTLSeconds int64           `json:"ttl_seconds,omitempty"`
+}
+
+// CommandView is a command as the API lists it, with its derived state:
+// queued, sent, succeeded, failed or expired.
+type CommandView struct {
+	domain.Command
+	State string `json:"state"`
+}
+
+func commandState(c domain.Command, now time.Time) string {
+	switch {
+	case c.OK != nil && *c.OK:
+		return "succeeded"
+	case c.OK != nil:
+		return "failed"
+	case !now.Before(c.ExpiresAt):
+		return "expired"
+	case c.SentAt != nil:
+		return "sent"
+	}
+	return "queued"
+}
+
+// gatewayExists answers 404 and false when there is no gateway id.
+func (s *Server) gatewayExists(w http.ResponseWriter, r *http.Request, id string) bool {
+	_, err := s.cfg.Store.GatewayCredential(r.Context(), id)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no gateway "+id)
+		return false
+	case err != nil:
+		s.internal(w, r, err)
+		return false
+	}
+	return true
+}
+
+func (s *Server) queueCommand(w http.ResponseWriter, r *http.Request) {
+	gw := r.PathValue("id")
+	var req QueueCommandRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if !eldergate.KnownCommand(req.Type) || req.Type == eldergate.CmdOTA {
+		writeError(w, http.StatusBadRequest, "type: must be one of config, policy, roster, usage, ping, reboot")
+		return
+	}
+	if len(req.Body) > 0 && req.Body[0] != '{' && req.Body[0] != '"' && string(req.Body) != "null" {
+		writeError(w, http.StatusBadRequest, "body: must be a JSON object or string")
+		return
+	}
+	if string(req.Body) == "null" {
+		req.Body = nil
+	}
+	ttl := time.Duration(req.TTLSeconds) * time.Second
+	switch {
+	case req.TTLSeconds == 0:
+		ttl = DefaultCommandTTL
+	case req.TTLSeconds < 0 || ttl > MaxCommandTTL:
+		writeError(w, http.StatusBadRequest, "ttl_seconds: must be 1-604800")
+		return
+	}
+	if !s.gatewayExists(w, r, gw) {
+		return
+	}
+	id, err := domain.RandomToken(12)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.cfg.Now().UTC()
+	c := domain.Command{ID: "cmd-" + id, GW: gw, Type: req.Type, Body: req.Body, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := s.cfg.Store.QueueCommand(r.Context(), c); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("http: command queued", "gw", gw, "command", c.ID, "type", c.Type, "expires", c.ExpiresAt)
+	if s.cfg.Commands != nil {
+		s.cfg.Commands.SendCommand(r.Context(), c)
+	}
+	writeJSON(w, http.StatusAccepted, CommandView{Command: c, State: commandState(c, now)})
+}
+
+func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) {
+	gw := r.PathValue("id")
+	if !s.gatewayExists(w, r, gw) {
+		return
+	}
+	cs, err := s.cfg.Store.ListCommands(r.Context(), gw)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.cfg.Now().UTC()
+	out := make([]CommandView, len(cs))
+	for i, c := range cs {
+		out[i] = CommandView{Command: c, State: commandState(c, now)}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
