@@ -101,6 +101,16 @@ type SeqStats struct {
 	Gaps     int64 // Max-Min+1-Count
 }
 
+// NewSeqStats builds the statistics of a gateway whose committed events
+// have sequence numbers from lo to hi, n of them distinct.
+func NewSeqStats(lo, hi, n int64) SeqStats {
+	st := SeqStats{Min: uint64(lo), Max: uint64(hi), Count: n}
+	if n > 0 {
+		st.Gaps = hi - lo + 1 - n
+	}
+	return st
+}
+
 // Rejection is one dead-letter row: a payload or event the ingester
 // refused, with the reason it told the gateway.
 type Rejection struct {

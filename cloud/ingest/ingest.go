@@ -59,9 +59,10 @@ type Ingester struct {
 	queues []chan paho.Message // one per worker; a gateway's always the same
 
 	gapsMu    sync.Mutex
-	gaps      map[string]int64 // seq gaps last logged per gateway
-	committed atomic.Int64     // events acknowledged as committed
-	batches   atomic.Int64     // up batches handled
+	gaps      map[string]int64     // seq gaps last logged per gateway
+	gapsAt    map[string]time.Time // when they were last counted
+	committed atomic.Int64         // events acknowledged as committed
+	batches   atomic.Int64         // up batches handled
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -106,6 +107,7 @@ func New(cfg Config) (*Ingester, error) {
 		now:    cfg.Now,
 		queues: make([]chan paho.Message, cfg.Workers),
 		gaps:   map[string]int64{},
+		gapsAt: map[string]time.Time{},
 		ready:  make(chan struct{}),
 		ctx:    ctx,
 		cancel: cancel,
@@ -358,10 +360,25 @@ func (in *Ingester) Close() error {
 	return nil
 }
 
+// SeqCheckEvery bounds how often one ingester counts a gateway's sequence
+// gaps: the count reads the gateway's whole history, so it is not done for
+// every batch.
+const SeqCheckEvery = 10 * time.Second
+
 // trackSeq logs a change of gateway gw's sequence gaps. The count comes
 // from the store, so it is right with several ingesters sharing the
-// gateways' batches; each ingester logs the changes it sees.
+// gateways' batches; each ingester logs the changes it sees, at most once
+// every SeqCheckEvery per gateway.
 func (in *Ingester) trackSeq(gw string) {
+	now := in.now()
+	in.gapsMu.Lock()
+	last, checked := in.gapsAt[gw]
+	if checked && now.Sub(last) < SeqCheckEvery {
+		in.gapsMu.Unlock()
+		return
+	}
+	in.gapsAt[gw] = now
+	in.gapsMu.Unlock()
 	st, err := in.cfg.Store.GatewaySeq(in.ctx, gw)
 	if err != nil {
 		in.log.Error("ingest: sequence tracking", "gw", gw, "err", err)

@@ -403,7 +403,8 @@ func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
 		if skew.Valid {
 			g.ClockSkewMs = &skew.Int64
 		}
-		g.SeqMax, g.SeqGaps = uint64(hi), seqGaps(lo, hi, n)
+		st := domain.NewSeqStats(lo, hi, n)
+		g.SeqMax, g.SeqGaps = st.Max, st.Gaps
 		g.Boot = uint64(boot)
 		if g.StateAt, err = parseNullTS(stateAt); err != nil {
 			return nil, err
@@ -569,13 +570,6 @@ func (s *Store) ListRejections(ctx context.Context) ([]domain.Rejection, error) 
 	return out, nil
 }
 
-func seqGaps(lo, hi, n int64) int64 {
-	if n == 0 {
-		return 0
-	}
-	return hi - lo + 1 - n
-}
-
 // CountEvents implements domain.Store.
 func (s *Store) CountEvents(ctx context.Context) (int64, error) {
 	var n int64
@@ -592,5 +586,5 @@ func (s *Store) GatewaySeq(ctx context.Context, gw string) (domain.SeqStats, err
 		FROM events WHERE gw = ?`, gw).Scan(&lo, &hi, &n); err != nil {
 		return domain.SeqStats{}, fmt.Errorf("sqlite: gateway seq %s: %w", gw, err)
 	}
-	return domain.SeqStats{Min: uint64(lo), Max: uint64(hi), Count: n, Gaps: seqGaps(lo, hi, n)}, nil
+	return domain.NewSeqStats(lo, hi, n), nil
 }
