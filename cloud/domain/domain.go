@@ -213,6 +213,10 @@ type Store interface {
 
 	// Close releases the store.
 	Close() error
+
+	OrgStore    // organisation tree and API tokens (org.go)
+	RosterStore // elders, roster versions, policies (roster.go)
+	ConfigStore // desired and reported configuration (desired.go)
 }
 
 // ListLimit bounds the rows the List methods return.

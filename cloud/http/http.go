@@ -146,6 +146,9 @@ func (s *Server) routes() *routeMux {
 	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
 	mux.Handle("POST /api/v1/gateways/{id}/commands", s.auth(s.queueCommand))
 	mux.Handle("GET /api/v1/gateways/{id}/commands", s.auth(s.listCommands))
+	s.orgRoutes(mux)    // org.go
+	s.rosterRoutes(mux) // roster.go
+	s.configRoutes(mux) // desired.go
 	mux.Handle("/api/", s.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))

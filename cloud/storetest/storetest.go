@@ -36,6 +36,9 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"MarkSilentOffline", testMarkSilentOffline},
 		{"Enrollment", testEnrollment},
 		{"Commands", testCommands},
+		{"Org", testOrg},
+		{"Roster", testRoster},
+		{"Desired", testDesired},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

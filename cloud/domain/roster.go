@@ -1,0 +1,6 @@
+package domain
+
+// RosterStore keeps the elders, their credentials and roster versions, and
+// the versioned subsidy policies pushed to gateways.
+type RosterStore interface {
+}
