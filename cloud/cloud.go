@@ -101,6 +101,7 @@ type Cloud struct {
 	broker   *broker.Broker
 	dynsec   *dynsec.Client
 	ingester *ingest.Ingester
+	cmds     *commandSender // publishes commands (commands.go)
 	fleet    *fleetMonitor
 	http     *cloudhttp.Server
 	started  bool
@@ -208,12 +209,13 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 	c.ingester, err = ingest.New(ingest.Config{
 		BrokerURL: brokerURL, Username: user, Password: password,
 		Store: c.store, Logger: c.log, Now: c.cfg.Now,
-		OnBirth: cmds.onBirth,
+		OnBirth: cmds.onBirth, OnCommandResult: c.onCommandResult,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
 	}
 	cmds.in = c.ingester
+	c.cmds = cmds
 	if err := c.ingester.Start(ctx); err != nil {
 		return fmt.Errorf("cloud: %w", err)
 	}

@@ -33,6 +33,9 @@ func (in *Ingester) recordCommandResults(ctx context.Context, gw string, events 
 			in.log.Error("ingest: command result", "gw", gw, "command", r.ID, "err", err)
 		default:
 			in.log.Info("ingest: command result", "gw", gw, "command", r.ID, "ok", r.OK)
+			if in.cfg.OnCommandResult != nil {
+				in.cfg.OnCommandResult(ctx, gw, r)
+			}
 		}
 	}
 }

@@ -44,6 +44,10 @@ type Config struct {
 	// applied, on the gateway's worker (cloud: re-publish its pending
 	// commands).
 	OnBirth func(ctx context.Context, gw string)
+	// OnCommandResult, when set, runs after the result of a command of gw
+	// was stored, on the gateway's worker. A result may arrive twice (fast
+	// path and outbox): it must be idempotent.
+	OnCommandResult func(ctx context.Context, gw string, r eldergate.CommandResult)
 }
 
 // DefaultWorkers is the default Config.Workers: commits overlap the
