@@ -61,6 +61,18 @@ type Envelope struct {
 	At    time.Time       `json:"at"`   // RFC 3339, UTC
 	Clock string          `json:"clock"`
 	Data  json.RawMessage `json:"data"`
+
+	meal *MealData // the validated Data of a meal, kept by Validate for Meal
+}
+
+// Meal returns the data of a meal event: the one Validate (and so
+// DecodeEnvelope and DecodeBatch) already decoded and checked, or Data
+// decoded and checked now.
+func (e *Envelope) Meal() (MealData, error) {
+	if e.meal != nil {
+		return *e.meal, nil
+	}
+	return DecodeMealData(e.Data)
 }
 
 // Batch is the payload of eg/v1/gw/{gw}/up.
@@ -91,6 +103,15 @@ type State struct {
 	Online  bool   `json:"online"`
 	Boot    uint64 `json:"boot"`
 	Version string `json:"version,omitempty"`
+
+	// What the gateway runs, in a birth (absent from a will and from
+	// gateways older than issue 5; a reader ignores fields it does not
+	// know). ConfigSHA256 is the SHA-256 (hex) of the configuration body
+	// last applied from a config command, "" when the gateway runs only
+	// its local file; RosterVersion is 0 before the first cloud roster.
+	ConfigSHA256  string `json:"config_sha256,omitempty"`
+	PolicyVersion string `json:"policy_version,omitempty"`
+	RosterVersion uint64 `json:"roster_version,omitempty"`
 }
 
 // Command is the payload of eg/v1/gw/{gw}/cmd.

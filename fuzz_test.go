@@ -2,6 +2,8 @@ package eldergate
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -80,4 +82,56 @@ func FuzzDecodeAck(f *testing.F) {
 		}
 		_, _ = DecodeState(payload)
 	})
+}
+
+// FuzzDecodeBatchPaths: the one-pass decoder and the event-by-event one
+// give the same result for every payload (DecodeBatch uses the first when
+// it can).
+func FuzzDecodeBatchPaths(f *testing.F) {
+	ev := validEvent(f, KindMeal, meal())
+	al := validEvent(f, KindAlert, AlertData{AlertID: "a1", Action: AlertRaised, Button: "b1"})
+	other := ev
+	other.GW = "gw-2"
+	big := ev
+	big.Data = json.RawMessage(`{"elder_id":"E1","pad":"` + strings.Repeat("x", MaxEventBytes) + `"}`)
+	for _, evs := range [][]Envelope{{ev}, {ev, al}, {ev, other}, {big}, {al, big, ev}} {
+		b, _ := json.Marshal(Batch{V: 1, GW: "gw-1", Boot: 1, Events: evs})
+		f.Add(b)
+	}
+	f.Add([]byte(`{"v":1,"gw":"gw-1","events":[{"id":"x"}]}`))
+	f.Add([]byte(`{"v":1,"gw":"gw-1","events":[null]}`))
+	f.Add([]byte(`{"v":1,"gw":"gw-1","events":[{"seq":"1"}],"unknown":"` + strings.Repeat("y", 20000) + `"}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		if len(payload) > MaxBatchBytes {
+			return
+		}
+		b1, rej1, err1 := DecodeBatch(payload, "gw-1")
+		b2, rej2, err2 := decodeBatchCareful(payload, "gw-1")
+		if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
+			t.Fatalf("errors differ: %v / %v", err1, err2)
+		}
+		if !reflect.DeepEqual(b1, b2) || !reflect.DeepEqual(rej1, rej2) {
+			t.Fatalf("results differ:\n%+v %+v\n%+v %+v", b1, rej1, b2, rej2)
+		}
+	})
+}
+
+// TestDecodeBatchFastPath: a valid batch takes the one-pass path, an
+// invalid event sends it to the careful one.
+func TestDecodeBatchFastPath(t *testing.T) {
+	ev := validEvent(t, KindMeal, meal())
+	good, _ := json.Marshal(Batch{V: 1, GW: "gw-1", Boot: 1, Events: []Envelope{ev, validEvent(t, KindMeal, meal())}})
+	if b, ok := decodeBatchFast(good, "gw-1"); !ok || len(b.Events) != 2 || b.Events[0].meal == nil {
+		t.Fatalf("valid batch: fast path ok=%v, %d events", ok, len(b.Events))
+	}
+	bad := ev
+	bad.Seq = 0
+	payload, _ := json.Marshal(Batch{V: 1, GW: "gw-1", Boot: 1, Events: []Envelope{ev, bad}})
+	if _, ok := decodeBatchFast(payload, "gw-1"); ok {
+		t.Fatal("a batch with an invalid event took the fast path")
+	}
+	b, rej, err := DecodeBatch(payload, "gw-1")
+	if err != nil || len(b.Events) != 1 || len(rej) != 1 || rej[0].Reason != "events[1]: seq: missing" {
+		t.Fatalf("DecodeBatch = %d events, %+v, %v", len(b.Events), rej, err)
+	}
 }
