@@ -25,16 +25,27 @@ import (
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
 
-const (
-	benchGateways  = 100
-	benchBatches   = 2   // per gateway
-	benchBatchSize = 500 // events per batch: 100 × 2 × 500 = 100,000 events
-)
+const benchGateways = 100
+
+// benchShape is how the events travel: the same number of events from
+// the same gateways, in a few large batches (an outbox drained after an
+// outage) or one event per message (taps as they happen).
+type benchShape struct {
+	name    string
+	batches int // per gateway
+	size    int // events per batch
+}
+
+var benchShapes = []benchShape{
+	{"drain", 2, 500}, // 100 × 2 × 500 = 100,000 events in 200 messages of 169 kB
+	{"live", 500, 1},  // 100 × 500 × 1 = 50,000 events in 50,000 messages of 0.4 kB
+}
 
 // BenchmarkIngest is acceptance 5 of issue 5. One real Mosquitto (the
 // production ACL), 100 simulated gateways (one MQTT client each, already
-// connected) and 100,000 meal events in 200 QoS 1 batches of 500. Each
-// iteration runs two phases on the same broker with the same payloads:
+// connected) and their meal events in QoS 1 batches, in two shapes (see
+// benchShape). Each iteration runs two phases on the same broker with the
+// same payloads:
 //
 //   - phase A: mosquitto_sub (QoS 1, as the cloud's user, on
 //     eg/v1/gw/+/up) receives every batch; the clock runs from the first
@@ -59,9 +70,8 @@ func BenchmarkIngest(b *testing.B) {
 	at := time.Now().UTC().Add(-time.Minute)
 	pubs := make([]*benchGateway, len(gws))
 	for g, gw := range gws {
-		pubs[g] = newBenchGateway(b, m.URL, gw, users[gw], at)
+		pubs[g] = newBenchGateway(b, m.URL, gw, users[gw])
 	}
-	total := benchGateways * benchBatches * benchBatchSize
 
 	openPG := func(ctx context.Context, b *testing.B) domain.Store {
 		st, err := postgres.Open(ctx, pg.Database(b))
@@ -71,13 +81,11 @@ func BenchmarkIngest(b *testing.B) {
 		return st
 	}
 	stores := []struct {
-		name    string
-		workers int
-		open    func(ctx context.Context, b *testing.B) domain.Store
+		name string
+		open func(ctx context.Context, b *testing.B) domain.Store
 	}{
-		{"postgres", 1, openPG},
-		{"postgres", ingest.DefaultWorkers, openPG},
-		{"sqlite", ingest.DefaultWorkers, func(ctx context.Context, b *testing.B) domain.Store {
+		{"postgres", openPG},
+		{"sqlite", func(ctx context.Context, b *testing.B) domain.Store {
 			st, err := sqlite.OpenFile(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
 			if err != nil {
 				b.Fatal(err)
@@ -85,28 +93,34 @@ func BenchmarkIngest(b *testing.B) {
 			return st
 		}},
 	}
-	for _, sc := range stores {
-		b.Run(fmt.Sprintf("store=%s/workers=%d", sc.name, sc.workers), func(b *testing.B) {
-			var subDur, inDur time.Duration
-			for i := 0; i < b.N; i++ {
-				subDur += benchPhaseSub(b, m, pubs)
-				inDur += benchPhaseIngest(b, m, pubs, sc.workers, sc.open)
-			}
-			sub := float64(total*b.N) / subDur.Seconds()
-			in := float64(total*b.N) / inDur.Seconds()
-			b.ReportMetric(sub, "sub-events/s")
-			b.ReportMetric(in, "ingest-events/s")
-			b.ReportMetric(in/sub, "ratio")
-			b.ReportMetric(float64(len(pubs[0].batches[0]))/1000, "kB/msg")
-			b.ReportMetric(0, "ns/op")
-		})
+	for _, shape := range benchShapes {
+		for _, p := range pubs {
+			p.build(b, shape, at)
+		}
+		total := benchGateways * shape.batches * shape.size
+		for _, sc := range stores {
+			b.Run(fmt.Sprintf("shape=%s/store=%s", shape.name, sc.name), func(b *testing.B) {
+				var subDur, inDur time.Duration
+				for i := 0; i < b.N; i++ {
+					subDur += benchPhaseSub(b, m, pubs)
+					inDur += benchPhaseIngest(b, m, pubs, int64(total), sc.open)
+				}
+				sub := float64(total*b.N) / subDur.Seconds()
+				in := float64(total*b.N) / inDur.Seconds()
+				b.ReportMetric(sub, "sub-events/s")
+				b.ReportMetric(in, "ingest-events/s")
+				b.ReportMetric(in/sub, "ratio")
+				b.ReportMetric(float64(len(pubs[0].batches[0]))/1000, "kB/msg")
+				b.ReportMetric(0, "ns/op")
+			})
+		}
 	}
 }
 
 // benchPhaseSub runs phase A and returns its duration.
 func benchPhaseSub(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway) time.Duration {
 	b.Helper()
-	msgs := benchGateways * benchBatches
+	msgs := benchGateways * len(pubs[0].batches)
 	_, port, _ := strings.Cut(m.Addr, ":")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -161,7 +175,7 @@ func benchPhaseSub(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway) tim
 }
 
 // benchPhaseIngest runs phase B with a fresh store and returns its duration.
-func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway, workers int,
+func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway, want int64,
 	open func(context.Context, *testing.B) domain.Store) time.Duration {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -169,7 +183,7 @@ func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway, 
 	st := open(ctx, b)
 	defer st.Close()
 	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "cloud-pw",
-		ClientID: "bench-ingest", Store: st, Workers: workers})
+		ClientID: "bench-ingest", Store: st})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -194,7 +208,7 @@ func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway, 
 	if err != nil {
 		b.Fatal(err)
 	}
-	if want := int64(benchGateways * benchBatches * benchBatchSize); n != want {
+	if n != want {
 		b.Fatalf("store holds %d events, sent %d", n, want)
 	}
 	return d
@@ -244,22 +258,9 @@ type benchGateway struct {
 	done    chan struct{}
 }
 
-func newBenchGateway(b *testing.B, url, gw, password string, at time.Time) *benchGateway {
+func newBenchGateway(b *testing.B, url, gw, password string) *benchGateway {
 	b.Helper()
 	p := &benchGateway{gw: gw, done: make(chan struct{})}
-	for k := 0; k < benchBatches; k++ {
-		evs := make([]eldergate.Envelope, benchBatchSize)
-		for j := range evs {
-			seq := uint64(k*benchBatchSize + j + 1)
-			evs[j] = storetest.Meal(b, gw, seq, fmt.Sprintf("E%d", seq%50), at)
-			p.ids = append(p.ids, evs[j].ID)
-		}
-		body, err := json.Marshal(eldergate.Batch{V: 1, GW: gw, Boot: 1, Events: evs})
-		if err != nil {
-			b.Fatal(err)
-		}
-		p.batches = append(p.batches, body)
-	}
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID(gw).SetUsername(gw).SetPassword(password).
 		SetProtocolVersion(4).SetCleanSession(true).SetOrderMatters(false).SetConnectTimeout(10 * time.Second)
 	p.c = paho.NewClient(opts)
@@ -272,6 +273,25 @@ func newBenchGateway(b *testing.B, url, gw, password string, at time.Time) *benc
 		b.Fatalf("%s: subscribe: %v", gw, tok.Error())
 	}
 	return p
+}
+
+// build prepares the gateway's batches in the given shape.
+func (p *benchGateway) build(b *testing.B, shape benchShape, at time.Time) {
+	b.Helper()
+	p.batches, p.ids = nil, nil
+	for k := 0; k < shape.batches; k++ {
+		evs := make([]eldergate.Envelope, shape.size)
+		for j := range evs {
+			seq := uint64(k*shape.size + j + 1)
+			evs[j] = storetest.Meal(b, p.gw, seq, fmt.Sprintf("E%d", seq%50), at)
+			p.ids = append(p.ids, evs[j].ID)
+		}
+		body, err := json.Marshal(eldergate.Batch{V: 1, GW: p.gw, Boot: 1, Events: evs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.batches = append(p.batches, body)
+	}
 }
 
 // reset makes every event of the gateway pending again.

@@ -65,7 +65,7 @@ func TestPostgresStoreEndToEnd(t *testing.T) {
 	if !hasMeal(t, c, events[0].ID) || !hasMeal(t, c, events[1].ID) {
 		t.Fatal("meals not listed")
 	}
-	alerts, err := c.Store().ListAlerts(ctx)
+	alerts, err := c.Store().ListAlerts(ctx, "")
 	if err != nil || len(alerts) != 1 || alerts[0].ID != events[2].ID || alerts[0].Presses != 1 {
 		t.Fatalf("alerts = %+v, %v", alerts, err)
 	}

@@ -134,7 +134,7 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 	if n != want {
 		t.Errorf("store holds %d events, sent %d", n, want)
 	}
-	list, err := st.ListGateways(ctx)
+	list, err := st.ListGateways(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 			t.Errorf("gateway %s: seq_max %d seq_gaps %d skew %v", g.ID, g.SeqMax, g.SeqGaps, g.ClockSkewMs)
 		}
 	}
-	rej, err := st.ListRejections(ctx)
+	rej, err := st.ListRejections(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,6 +89,10 @@ func (g *Gateway) HandleCommand(ctx context.Context, payload []byte) eldergate.C
 		return stored.Result
 	}
 	var body any
+	var before eldergate.State
+	if reportsConfig(c.Type) {
+		before = g.reported() // reported.go
+	}
 	switch {
 	case err != nil:
 	case !now.Before(c.Expires):
@@ -113,6 +117,9 @@ func (g *Gateway) HandleCommand(ctx context.Context, payload []byte) eldergate.C
 		g.log.Error("gateway: command result not recorded", "id", c.ID, "err", err)
 	}
 	g.publishResult(res)
+	if reportsConfig(c.Type) && res.OK {
+		g.rebirthIfChanged(before)
+	}
 	if c.Type == eldergate.CmdReboot && res.OK {
 		g.log.Warn("gateway: restarting on the cloud's command", "id", c.ID)
 		g.cmd.restart()

@@ -181,6 +181,15 @@ func (g *Gateway) applyConfigCommand(ctx context.Context, body []byte) (any, err
 	if old.MQTT.BatchSize != nc.MQTT.BatchSize || old.MQTT.BatchWait != nc.MQTT.BatchWait {
 		applied = append(applied, "mqtt.batch")
 	}
+	oldSHA := g.currentConfigSHA()
+	if err := g.setConfigSHA(configSHA(text)); err != nil { // reported.go
+		return nil, rollback(err)
+	}
+	undo = append(undo, func() {
+		if err := g.setConfigSHA(oldSHA); err != nil {
+			g.log.Error("gateway: previous config checksum not restored", "err", err)
+		}
+	})
 	if err := g.persistConfig(nc); err != nil {
 		return nil, rollback(err)
 	}
@@ -261,7 +270,8 @@ func (g *Gateway) useAppliedConfig() {
 		return
 	}
 	g.cfg = nc
-	g.log.Info("gateway: using the configuration last applied by the cloud", "file", path)
+	g.configSHA = g.loadConfigSHA() // reported.go
+	g.log.Info("gateway: using the configuration last applied by the cloud", "file", path, "config_sha256", g.configSHA)
 }
 
 // deviceRun is the set of device loops of the current devices.

@@ -81,6 +81,7 @@ type Gateway struct {
 	lastSeen   map[string]time.Time
 	weight     scale.Weight
 	openAlerts map[string]string // button -> alert id of its last raised alert
+	configSHA  string            // reported in the birth (reported.go)
 	started    bool
 	closed     bool
 }
@@ -178,6 +179,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		CAFile:        g.cfg.MQTT.CAFile,
 		TLSServerName: g.cfg.MQTT.TLSServerName,
 		OnCommand:     g.enqueueCommand, // commands.go
+		Reported:      g.reported,       // reported.go
 	}, st, g.log) // resend timing uses the real clock, not the injected one
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)

@@ -92,12 +92,22 @@ type Gateway struct {
 	// backlog is not counted as skew); nil before the first batch.
 	// Positive: the gateway's clock is behind (or transport latency).
 	ClockSkewMs *int64 `json:"clock_skew_ms"`
+
+	// ConfigStatus is set by the API from ConfigStore.ConfigStatuses
+	// (in_sync, pending, failed, unknown); the List methods leave it empty.
+	ConfigStatus string `json:"config_status,omitempty"`
+}
+
+// GatewayBatch is the valid events of one up batch of gateway GW.
+type GatewayBatch struct {
+	GW     string
+	Events []eldergate.Envelope
 }
 
 // SeqStats is the sequence tracking of one gateway.
 type SeqStats struct {
 	Min, Max uint64
-	Count    int64 // distinct committed events
+	Count    int64 // committed events (seq is unique per gateway)
 	Gaps     int64 // Max-Min+1-Count
 }
 
@@ -160,6 +170,13 @@ type Store interface {
 	// stops resending them). Meal events create a meal row; alert events
 	// open, merge into or cancel alerts.
 	IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) (committedIDs []string, err error)
+	// IngestBatches stores several batches, of one or several gateways, in
+	// ONE transaction, each exactly as IngestBatch would (an event of
+	// another gateway than its batch's is never committed for it);
+	// committed[i] is what IngestBatch would have returned for batches[i].
+	// It also maintains each gateway's sequence counters (SeqStats) in the
+	// same transaction. Either all batches are stored or none.
+	IngestBatches(ctx context.Context, batches []GatewayBatch, receivedAt time.Time) (committed [][]string, err error)
 	// RecordRejection adds a row to the dead-letter table.
 	RecordRejection(ctx context.Context, gw, reason, eventID string, payloadPrefix []byte, at time.Time) error
 	// ApplyGatewayState applies a birth or will received at at. Ordering
@@ -177,19 +194,22 @@ type Store interface {
 	// state (IngestBatch sets online then).
 	MarkSilentOffline(ctx context.Context, seenBefore time.Time) (ids []string, err error)
 
-	// ListGateways returns all gateways ordered by id.
-	ListGateways(ctx context.Context) ([]Gateway, error)
-	// ListMeals returns the latest ListLimit meals, newest first.
-	ListMeals(ctx context.Context) ([]Meal, error)
-	// ListAlerts returns the latest ListLimit alerts, newest first.
-	ListAlerts(ctx context.Context) ([]Alert, error)
+	// ListGateways returns the gateways in scope ordered by id. scope is
+	// an org unit id whose subtree the rows' sites must lie in, "" for
+	// everything (see OrgStore).
+	ListGateways(ctx context.Context, scope string) ([]Gateway, error)
+	// ListMeals returns the latest ListLimit meals in scope, newest first.
+	ListMeals(ctx context.Context, scope string) ([]Meal, error)
+	// ListAlerts returns the latest ListLimit alerts in scope, newest first.
+	ListAlerts(ctx context.Context, scope string) ([]Alert, error)
 	// AckAlert moves an open alert to acknowledged. ErrNotFound when there
 	// is no such alert, ErrConflict when it is not open.
 	AckAlert(ctx context.Context, alertID, by string, at time.Time) error
 	// ResolveAlert closes an open or acknowledged alert as resolved.
 	ResolveAlert(ctx context.Context, alertID, by string, at time.Time) error
-	// ListRejections returns the latest ListLimit dead-letter rows, newest first.
-	ListRejections(ctx context.Context) ([]Rejection, error)
+	// ListRejections returns the latest ListLimit dead-letter rows of the
+	// gateways in scope ("" = all, including unknown gateways), newest first.
+	ListRejections(ctx context.Context, scope string) ([]Rejection, error)
 
 	// CountEvents returns the number of events stored.
 	CountEvents(ctx context.Context) (int64, error)

@@ -53,11 +53,12 @@ func commandState(c domain.Command, now time.Time) string {
 	return "queued"
 }
 
-// gatewayExists answers 404 and false when there is no gateway id.
+// gatewayExists answers 404 and false when there is no gateway id, or
+// when it is at a site outside the caller's scope.
 func (s *Server) gatewayExists(w http.ResponseWriter, r *http.Request, id string) bool {
-	_, err := s.cfg.Store.GatewayCredential(r.Context(), id)
+	c, err := s.cfg.Store.GatewayCredential(r.Context(), id)
 	switch {
-	case errors.Is(err, domain.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound) || err == nil && !s.siteVisible(r, c.Site):
 		writeError(w, http.StatusNotFound, "no gateway "+id)
 		return false
 	case err != nil:

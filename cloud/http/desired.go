@@ -1,4 +1,256 @@
 package cloudhttp
 
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+// Desired versus reported configuration per gateway.
+//
+// PUT /api/v1/gateways/{id}/config stores the body (YAML text or a JSON
+// object) as the gateway's next desired version and queues a config
+// command carrying it as a JSON string, so the gateway hashes exactly the
+// text stored here (its birth reports config_sha256 of that text). The
+// cloud only checks the body is a well-formed mapping: the gateway
+// validates it fully and answers with its error.
+
+// ConfigCommandTTL is the expiry of the command carrying a desired config.
+const ConfigCommandTTL = 7 * 24 * time.Hour
+
+// MaxConfigBytes bounds a desired configuration (the request body limit).
+const MaxConfigBytes = MaxBodyBytes
+
+// ConfigView is the answer of GET and PUT /api/v1/gateways/{id}/config.
+type ConfigView struct {
+	Desired    *DesiredView  `json:"desired"`     // null: no desired configuration
+	Reported   *ReportedView `json:"reported"`    // null: the gateway never reported
+	LastResult *ResultView   `json:"last_result"` // the desired version's command; null without one
+	Status     string        `json:"status"`      // in_sync, pending, failed, unknown
+	Error      string        `json:"error,omitempty"`
+}
+
+// DesiredView is the latest desired version.
+type DesiredView struct {
+	Version int64     `json:"version"`
+	SHA256  string    `json:"sha256"`
+	SetBy   string    `json:"set_by"`
+	SetAt   time.Time `json:"set_at"`
+	Body    string    `json:"body"`
+}
+
+// ReportedView is what the gateway last reported it runs.
+type ReportedView struct {
+	ConfigSHA256  string    `json:"config_sha256"`
+	PolicyVersion string    `json:"policy_version"`
+	RosterVersion uint64    `json:"roster_version"`
+	Boot          uint64    `json:"boot"`
+	At            time.Time `json:"at"`
+	Source        string    `json:"source"` // birth, or result (confirmed by the command's result)
+}
+
+// ResultView is the state of the desired version's config command.
+type ResultView struct {
+	CommandID string     `json:"command_id"`
+	OK        *bool      `json:"ok"` // null until the gateway answered
+	Error     string     `json:"error,omitempty"`
+	At        *time.Time `json:"at"`
+}
+
 // configRoutes registers the desired/reported configuration routes.
-func (s *Server) configRoutes(mux *routeMux) {}
+func (s *Server) configRoutes(mux *routeMux) {
+	mux.Handle("PUT /api/v1/gateways/{id}/config", s.require(domain.RoleOperator, s.putConfig))
+	mux.Handle("GET /api/v1/gateways/{id}/config", s.require(domain.RoleViewer, s.getConfig))
+}
+
+// CheckConfigBody checks a desired configuration as far as the cloud can
+// without the gateway's code: UTF-8 text of at most MaxConfigBytes without
+// NUL, holding a non-empty YAML mapping or a JSON object.
+func CheckConfigBody(b []byte) error {
+	switch {
+	case len(bytes.TrimSpace(b)) == 0:
+		return errors.New("config: body is empty (send YAML text or a JSON object)")
+	case len(b) > MaxConfigBytes:
+		return fmt.Errorf("config: larger than %d bytes", MaxConfigBytes)
+	case !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0:
+		return errors.New("config: not UTF-8 text")
+	}
+	if t := bytes.TrimSpace(b); t[0] == '{' {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(t, &m); err != nil {
+			return fmt.Errorf("config: not a JSON object: %v", err)
+		}
+		if len(m) == 0 {
+			return errors.New("config: the JSON object is empty")
+		}
+		return nil
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("config: not valid YAML: %v", err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return errors.New("config: YAML must be a mapping of settings (key: value)")
+	}
+	if len(doc.Content[0].Content) == 0 {
+		return errors.New("config: the YAML mapping is empty")
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return errors.New("config: one YAML document expected")
+	}
+	return nil
+}
+
+// visibleGateway answers 404 (and false) when gateway id does not exist
+// or its site is not visible to the caller.
+func (s *Server) visibleGateway(w http.ResponseWriter, r *http.Request, id string) (domain.GatewayCredential, bool) {
+	c, err := s.cfg.Store.GatewayCredential(r.Context(), id)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no gateway "+id)
+		return c, false
+	case err != nil:
+		s.internal(w, r, err)
+		return c, false
+	case !s.siteVisible(r, c.Site):
+		writeError(w, http.StatusNotFound, "no gateway "+id)
+		return c, false
+	}
+	return c, true
+}
+
+func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
+	gw := r.PathValue("id")
+	body, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("config: larger than %d bytes", mbe.Limit))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "config: body not read: "+err.Error())
+		return
+	}
+	if err := CheckConfigBody(body); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	by := strings.TrimSpace(r.URL.Query().Get("by"))
+	if by == "" {
+		by = "api"
+	}
+	if utf8.RuneCountInString(by) > 64 {
+		writeError(w, http.StatusBadRequest, "by: at most 64 characters")
+		return
+	}
+	cred, ok := s.visibleGateway(w, r, gw)
+	if !ok {
+		return
+	}
+	if cred.RevokedAt != nil {
+		writeError(w, http.StatusConflict, "gateway "+gw+" is revoked")
+		return
+	}
+	id, err := domain.RandomToken(12)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	cmdBody, err := json.Marshal(string(body)) // a JSON string: the gateway hashes exactly this text
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	sum := sha256.Sum256(body)
+	now := s.cfg.Now().UTC()
+	cmd := domain.Command{ID: "cmd-" + id, GW: gw, Type: eldergate.CmdConfig, Body: cmdBody, CreatedAt: now, ExpiresAt: now.Add(ConfigCommandTTL)}
+	d, err := s.cfg.Store.SetDesiredConfig(r.Context(), domain.DesiredConfig{
+		GW: gw, SHA256: hex.EncodeToString(sum[:]), Body: string(body), SetBy: by, SetAt: now}, cmd)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("http: desired config set", "gw", gw, "version", d.Version, "sha256", d.SHA256, "by", by, "command", cmd.ID)
+	if s.cfg.Commands != nil {
+		s.cfg.Commands.SendCommand(r.Context(), cmd)
+	}
+	v, err := s.configView(r, gw)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, v)
+}
+
+func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
+	gw := r.PathValue("id")
+	if _, ok := s.visibleGateway(w, r, gw); !ok {
+		return
+	}
+	v, err := s.configView(r, gw)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// configView reads the desired and reported configuration of gw.
+func (s *Server) configView(r *http.Request, gw string) (ConfigView, error) {
+	var v ConfigView
+	var dp *domain.DesiredConfig
+	d, err := s.cfg.Store.DesiredConfig(r.Context(), gw)
+	switch {
+	case err == nil:
+		dp = &d
+		v.Desired = &DesiredView{Version: d.Version, SHA256: d.SHA256, SetBy: d.SetBy, SetAt: d.SetAt, Body: d.Body}
+		v.LastResult = &ResultView{CommandID: d.CommandID, OK: d.ResultOK, Error: d.ResultError, At: d.ResultAt}
+	case !errors.Is(err, domain.ErrNotFound):
+		return v, err
+	}
+	var rp *domain.ReportedConfig
+	rep, err := s.cfg.Store.ReportedConfig(r.Context(), gw)
+	switch {
+	case err == nil:
+		rp = &rep
+		v.Reported = &ReportedView{ConfigSHA256: rep.ConfigSHA256, PolicyVersion: rep.PolicyVersion,
+			RosterVersion: rep.RosterVersion, Boot: rep.Boot, At: rep.At, Source: rep.Source}
+	case !errors.Is(err, domain.ErrNotFound):
+		return v, err
+	}
+	v.Status = domain.ConfigStatus(dp, rp)
+	if v.Status == domain.ConfigFailed {
+		v.Error = d.ResultError
+	}
+	return v, nil
+}
+
+// setConfigStatus sets the ConfigStatus of each gateway of gs.
+func (s *Server) setConfigStatus(ctx context.Context, gs []domain.Gateway) error {
+	m, err := s.cfg.Store.ConfigStatuses(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range gs {
+		if gs[i].ConfigStatus = m[gs[i].ID]; gs[i].ConfigStatus == "" {
+			gs[i].ConfigStatus = domain.ConfigUnknown
+		}
+	}
+	return nil
+}

@@ -124,6 +124,10 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "site: must be 1-64 characters")
 		return
 	}
+	if !s.siteVisible(r, req.Site) {
+		writeError(w, http.StatusForbidden, "site: "+req.Site+" is not a site in the token's scope")
+		return
+	}
 	p := s.provisioning()
 	token, err := domain.RandomToken(32)
 	if err != nil {
@@ -149,6 +153,9 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) revokeGateway(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !s.gatewayExists(w, r, id) {
+		return
+	}
 	at := s.cfg.Now().UTC()
 	err := s.cfg.Store.RevokeGateway(r.Context(), id, at)
 	switch {

@@ -5,7 +5,6 @@ package cloudhttp
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/rosterimport"
 )
 
 //go:embed console
@@ -135,21 +135,21 @@ func (s *Server) routes() *routeMux {
 	mux := newRouteMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/openapi.yaml", serveOpenAPI) // no auth
-	mux.Handle("GET /api/v1/gateways", s.auth(s.listGateways))
-	mux.Handle("GET /api/v1/meals", s.auth(s.listMeals))
-	mux.Handle("GET /api/v1/alerts", s.auth(s.listAlerts))
-	mux.Handle("POST /api/v1/alerts/{id}/ack", s.auth(s.ackAlert))
-	mux.Handle("POST /api/v1/alerts/{id}/resolve", s.auth(s.resolveAlert))
-	mux.Handle("GET /api/v1/rejections", s.auth(s.listRejections))
-	mux.Handle("POST /api/v1/gateways", s.auth(s.createGateway))
-	mux.Handle("POST /api/v1/gateways/{id}/revoke", s.auth(s.revokeGateway))
+	mux.Handle("GET /api/v1/gateways", s.require(domain.RoleViewer, s.listGateways))
+	mux.Handle("GET /api/v1/meals", s.require(domain.RoleViewer, s.listMeals))
+	mux.Handle("GET /api/v1/alerts", s.require(domain.RoleViewer, s.listAlerts))
+	mux.Handle("POST /api/v1/alerts/{id}/ack", s.require(domain.RoleStaff, s.ackAlert))
+	mux.Handle("POST /api/v1/alerts/{id}/resolve", s.require(domain.RoleStaff, s.resolveAlert))
+	mux.Handle("GET /api/v1/rejections", s.require(domain.RoleViewer, s.listRejections))
+	mux.Handle("POST /api/v1/gateways", s.require(domain.RoleOperator, s.createGateway))
+	mux.Handle("POST /api/v1/gateways/{id}/revoke", s.require(domain.RoleOperator, s.revokeGateway))
 	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
-	mux.Handle("POST /api/v1/gateways/{id}/commands", s.auth(s.queueCommand))
-	mux.Handle("GET /api/v1/gateways/{id}/commands", s.auth(s.listCommands))
+	mux.Handle("POST /api/v1/gateways/{id}/commands", s.require(domain.RoleOperator, s.queueCommand))
+	mux.Handle("GET /api/v1/gateways/{id}/commands", s.require(domain.RoleViewer, s.listCommands))
 	s.orgRoutes(mux)    // org.go
 	s.rosterRoutes(mux) // roster.go
 	s.configRoutes(mux) // desired.go
-	mux.Handle("/api/", s.auth(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))
 	sub, err := fs.Sub(consoleFS, "console")
@@ -163,7 +163,11 @@ func (s *Server) routes() *routeMux {
 
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		limit := int64(MaxBodyBytes)
+		if isRosterImport(r) { // roster.go: a roster file
+			limit = rosterimport.MaxFileBytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -185,20 +189,10 @@ func consoleHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// auth requires "Authorization: Bearer <token>", compared in constant time.
+// auth requires an admin token; routes use s.require with the role they
+// need (org.go).
 func (s *Server) auth(next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		given, ok := bearer(r.Header.Get("Authorization"))
-		sum := sha256.Sum256([]byte(given))
-		if !ok || subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="eldergate"`)
-			writeError(w, http.StatusUnauthorized, "missing or invalid bearer token")
-			return
-		}
-		next(w, r)
-	})
+	return s.require(domain.RoleAdmin, next)
 }
 
 func bearer(h string) (string, bool) {
@@ -236,8 +230,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listGateways(w http.ResponseWriter, r *http.Request) {
-	v, err := s.cfg.Store.ListGateways(r.Context())
+	scope, ok := s.listScope(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.cfg.Store.ListGateways(r.Context(), scope)
 	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if err := s.setConfigStatus(r.Context(), v); err != nil { // desired.go
 		s.internal(w, r, err)
 		return
 	}
@@ -245,7 +247,11 @@ func (s *Server) listGateways(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listMeals(w http.ResponseWriter, r *http.Request) {
-	v, err := s.cfg.Store.ListMeals(r.Context())
+	scope, ok := s.listScope(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.cfg.Store.ListMeals(r.Context(), scope)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -254,7 +260,11 @@ func (s *Server) listMeals(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
-	v, err := s.cfg.Store.ListAlerts(r.Context())
+	scope, ok := s.listScope(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.cfg.Store.ListAlerts(r.Context(), scope)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -263,7 +273,11 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listRejections(w http.ResponseWriter, r *http.Request) {
-	v, err := s.cfg.Store.ListRejections(r.Context())
+	scope, ok := s.listScope(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.cfg.Store.ListRejections(r.Context(), scope)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -307,6 +321,18 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request, state domain
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	if c := CallerOf(r.Context()); c.Scope != "" {
+		// An alert at a site outside the caller's scope does not exist for it.
+		site, err := s.cfg.Store.AlertSite(r.Context(), id)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			s.internal(w, r, err)
+			return
+		}
+		if err != nil || !s.siteVisible(r, site) {
+			writeError(w, http.StatusNotFound, "no such alert")
+			return
+		}
 	}
 	at := s.cfg.Now().UTC()
 	err = do(r.Context(), id, by, at)

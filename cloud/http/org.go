@@ -1,24 +1,370 @@
 package cloudhttp
 
 import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
 // orgRoutes registers the organisation tree and API token routes.
-func (s *Server) orgRoutes(mux *routeMux) {}
+func (s *Server) orgRoutes(mux *routeMux) {
+	mux.Handle("GET /api/v1/org", s.require(domain.RoleViewer, s.listOrg))
+	mux.Handle("POST /api/v1/org", s.require(domain.RoleAdmin, s.createOrgUnit))
+	mux.Handle("POST /api/v1/tokens", s.require(domain.RoleAdmin, s.createToken))
+	mux.Handle("GET /api/v1/tokens", s.require(domain.RoleAdmin, s.listTokens))
+	mux.Handle("POST /api/v1/tokens/{id}/revoke", s.require(domain.RoleAdmin, s.revokeToken))
+}
 
-// require is s.auth for a route that needs at least role.
+// Caller is who made an authenticated request: the role and the org unit
+// subtree of its token ("" = everything). The configured admin token is
+// the bootstrap admin with TokenID "admin".
+type Caller struct {
+	TokenID string
+	Role    domain.Role
+	Scope   string
+}
+
+type callerKey struct{}
+
+// CallerOf returns the caller require put into the request's context (the
+// zero Caller outside require).
+func CallerOf(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey{}).(Caller)
+	return c
+}
+
+// require authenticates the bearer token (the configured admin token,
+// compared in constant time, or an API token looked up by its SHA-256)
+// and lets the request through when the token's role includes role: 401
+// for a missing, unknown, revoked or expired token, 403 for a role too
+// low. The handler finds the caller with CallerOf(r.Context()).
 func (s *Server) require(role domain.Role, next http.HandlerFunc) http.Handler {
-	_ = role
-	return s.auth(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		c, msg, err := s.authenticate(r)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		if msg != "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="eldergate"`)
+			writeError(w, http.StatusUnauthorized, msg)
+			return
+		}
+		if !c.Role.AtLeast(role) {
+			writeError(w, http.StatusForbidden, fmt.Sprintf("this needs the %s role; the token has %s", role, c.Role))
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+// authenticate returns the caller of r, or a non-empty message for a 401.
+func (s *Server) authenticate(r *http.Request) (Caller, string, error) {
+	const invalid = "missing or invalid bearer token"
+	given, ok := bearer(r.Header.Get("Authorization"))
+	if !ok || len(given) > 512 {
+		return Caller{}, invalid, nil
+	}
+	sum := sha256.Sum256([]byte(given))
+	if subtle.ConstantTimeCompare(sum[:], s.token[:]) == 1 {
+		return Caller{TokenID: "admin", Role: domain.RoleAdmin}, "", nil
+	}
+	if s.cfg.Store == nil {
+		return Caller{}, invalid, nil
+	}
+	// The lookup is by the SHA-256 of a 256-bit secret in an index: no
+	// secret is compared in memory.
+	t, err := s.cfg.Store.AuthenticateAPIToken(r.Context(), domain.HashToken(given), s.cfg.Now().UTC())
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return Caller{}, invalid, nil
+	case errors.Is(err, domain.ErrRevoked):
+		return Caller{}, "token revoked", nil
+	case errors.Is(err, domain.ErrTokenExpired):
+		return Caller{}, "token expired", nil
+	case err != nil:
+		return Caller{}, "", err
+	case !t.Role.Valid():
+		return Caller{}, invalid, nil
+	}
+	return Caller{TokenID: t.ID, Role: t.Role, Scope: t.Scope}, "", nil
 }
 
 // siteVisible reports whether the caller of r may see and act on site
-// (and the gateways of that site). Per-site and per-gateway routes call it
-// and answer 404 when it is false.
+// (and the gateways of that site): always for an unscoped caller, else
+// only when site is a site unit in the caller's subtree. Per-site and
+// per-gateway routes call it and answer 404 when it is false.
 func (s *Server) siteVisible(r *http.Request, site string) bool {
-	_, _ = r, site
-	return true
+	c := CallerOf(r.Context())
+	if c.Scope == "" {
+		return true
+	}
+	ok, err := s.cfg.Store.SiteInScope(r.Context(), c.Scope, site)
+	if err != nil {
+		s.log.Error("http: site visibility", "site", site, "scope", c.Scope, "err", err)
+		return false
+	}
+	return ok
+}
+
+// unitWithin reports whether org unit id lies in the subtree of scope
+// ("" = everything). An unknown id is ErrNotFound.
+func (s *Server) unitWithin(ctx context.Context, scope, id string) (bool, error) {
+	u, err := s.cfg.Store.OrgUnit(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if scope == "" {
+		return true, nil
+	}
+	root, err := s.cfg.Store.OrgUnit(ctx, scope)
+	if err != nil {
+		return false, err
+	}
+	return strings.HasPrefix(u.Path, root.Path), nil
+}
+
+// listScope is the scope of a list route: ?scope=ID when given (it must
+// lie in the caller's own scope: 400 for a malformed or unknown unit,
+// 403 outside), else the caller's scope. ok is false when it answered.
+func (s *Server) listScope(w http.ResponseWriter, r *http.Request) (scope string, ok bool) {
+	c := CallerOf(r.Context())
+	q := r.URL.Query().Get("scope")
+	if q == "" {
+		return c.Scope, true
+	}
+	if err := domain.ValidateSlug(q); err != nil {
+		writeError(w, http.StatusBadRequest, "scope: "+err.Error())
+		return "", false
+	}
+	in, err := s.unitWithin(r.Context(), c.Scope, q)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusBadRequest, "scope: no org unit "+q)
+		return "", false
+	case err != nil:
+		s.internal(w, r, err)
+		return "", false
+	case !in:
+		writeError(w, http.StatusForbidden, "scope: "+q+" is outside the token's scope")
+		return "", false
+	}
+	return q, true
+}
+
+// CreateOrgUnitRequest is the body of POST /api/v1/org.
+type CreateOrgUnitRequest struct {
+	ID     string `json:"id"`
+	Parent string `json:"parent"`
+	Level  string `json:"level"`
+	Name   string `json:"name"`
+}
+
+func (s *Server) listOrg(w http.ResponseWriter, r *http.Request) {
+	units, err := s.cfg.Store.ListOrgUnits(r.Context(), CallerOf(r.Context()).Scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, units)
+}
+
+func (s *Server) createOrgUnit(w http.ResponseWriter, r *http.Request) {
+	var req CreateOrgUnitRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	u := domain.OrgUnit{ID: req.ID, ParentID: req.Parent, Level: req.Level, Name: strings.TrimSpace(req.Name)}
+	if err := domain.ValidateOrgUnit(u); err != nil {
+		writeError(w, http.StatusBadRequest, strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalidOrg.Error()))
+		return
+	}
+	if c := CallerOf(r.Context()); c.Scope != "" {
+		// A scoped admin grows its own subtree only.
+		in := false
+		if u.ParentID != "" {
+			var err error
+			in, err = s.unitWithin(r.Context(), c.Scope, u.ParentID)
+			if err != nil && !errors.Is(err, domain.ErrNotFound) {
+				s.internal(w, r, err)
+				return
+			}
+		}
+		if !in {
+			writeError(w, http.StatusForbidden, "parent: outside the token's scope")
+			return
+		}
+	}
+	u, err := s.cfg.Store.CreateOrgUnit(r.Context(), u, s.cfg.Now())
+	switch {
+	case errors.Is(err, domain.ErrInvalidOrg):
+		msg := err.Error()
+		if i := strings.Index(msg, "parent: "); i >= 0 {
+			msg = msg[i:]
+		}
+		writeError(w, http.StatusBadRequest, strings.TrimSuffix(msg, ": "+domain.ErrInvalidOrg.Error()))
+		return
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusBadRequest, "parent: no org unit "+req.Parent)
+		return
+	case errors.Is(err, domain.ErrConflict):
+		writeError(w, http.StatusConflict, "org unit "+req.ID+" already exists")
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("http: org unit created", "id", u.ID, "level", u.Level, "parent", u.ParentID)
+	writeJSON(w, http.StatusCreated, u)
+}
+
+// MaxTokenTTLDays bounds ttl_days of POST /api/v1/tokens.
+const MaxTokenTTLDays = 3650
+
+// CreateTokenRequest is the body of POST /api/v1/tokens.
+type CreateTokenRequest struct {
+	Name    string      `json:"name"`
+	Role    domain.Role `json:"role"`
+	Scope   string      `json:"scope"`
+	TTLDays int         `json:"ttl_days,omitempty"` // 0: no expiry
+}
+
+// CreateTokenResponse is the new token with its secret, which exists
+// only in this answer.
+type CreateTokenResponse struct {
+	domain.APIToken
+	Secret string `json:"secret"`
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
+	var req CreateTokenRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	c := CallerOf(r.Context())
+	req.Name = strings.TrimSpace(req.Name)
+	switch {
+	case req.Name == "" || utf8.RuneCountInString(req.Name) > 64:
+		writeError(w, http.StatusBadRequest, "name: must be 1-64 characters")
+		return
+	case !req.Role.Valid():
+		writeError(w, http.StatusBadRequest, "role: must be one of viewer, staff, operator, admin")
+		return
+	case req.TTLDays < 0 || req.TTLDays > MaxTokenTTLDays:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("ttl_days: must be 0 (no expiry) to %d", MaxTokenTTLDays))
+		return
+	}
+	if req.Scope == "" {
+		req.Scope = c.Scope // a scoped admin hands out tokens of its subtree
+	} else {
+		in, err := s.unitWithin(r.Context(), c.Scope, req.Scope)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			writeError(w, http.StatusBadRequest, "scope: no org unit "+req.Scope)
+			return
+		case err != nil:
+			s.internal(w, r, err)
+			return
+		case !in:
+			writeError(w, http.StatusForbidden, "scope: "+req.Scope+" is outside the token's scope")
+			return
+		}
+	}
+	id, err := domain.RandomToken(9)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	secret, err := domain.RandomToken(32)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	secret = "egt_" + secret
+	now := s.cfg.Now().UTC()
+	t := domain.APIToken{ID: "tok-" + id, Name: req.Name, Role: req.Role, Scope: req.Scope, CreatedAt: now}
+	if req.TTLDays > 0 {
+		exp := now.Add(time.Duration(req.TTLDays) * 24 * time.Hour)
+		t.ExpiresAt = &exp
+	}
+	if err := s.cfg.Store.CreateAPIToken(r.Context(), t, domain.HashToken(secret)); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("http: api token created", "token", t.ID, "role", t.Role, "scope", t.Scope, "by", c.TokenID)
+	writeJSON(w, http.StatusCreated, CreateTokenResponse{APIToken: t, Secret: secret})
+}
+
+// visibleTokens returns the tokens an admin scoped to scope may see: those
+// whose scope lies in its subtree (all for an unscoped admin).
+func (s *Server) visibleTokens(ctx context.Context, scope string) ([]domain.APIToken, error) {
+	ts, err := s.cfg.Store.ListAPITokens(ctx)
+	if err != nil || scope == "" {
+		return ts, err
+	}
+	out := []domain.APIToken{}
+	for _, t := range ts {
+		if t.Scope == "" {
+			continue
+		}
+		in, err := s.unitWithin(ctx, scope, t.Scope)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, err
+		}
+		if in {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.visibleTokens(r.Context(), CallerOf(r.Context()).Scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ts)
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	c := CallerOf(r.Context())
+	if c.Scope != "" {
+		ts, err := s.visibleTokens(r.Context(), c.Scope)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		found := false
+		for _, t := range ts {
+			found = found || t.ID == id
+		}
+		if !found {
+			writeError(w, http.StatusNotFound, "no such token")
+			return
+		}
+	}
+	at := s.cfg.Now().UTC()
+	err := s.cfg.Store.RevokeAPIToken(r.Context(), id, at)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no such token")
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("http: api token revoked", "token", id, "by", c.TokenID)
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true, "at": at})
 }

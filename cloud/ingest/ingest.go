@@ -218,16 +218,53 @@ func (in *Ingester) receivedAt(m paho.Message) time.Time {
 	return in.now().UTC()
 }
 
+// Bounds of a group: what one worker takes from its queue and commits in
+// one transaction when messages wait (docs/PERFORMANCE.md).
+const (
+	MaxGroupMessages = 64
+	MaxGroupEvents   = 4000
+)
+
+// work handles the messages of its queue. Up batches that are waiting
+// together are decoded and committed as one group (one transaction, one
+// ack per gateway); any other message is handled on its own, after the
+// group taken before it, so a gateway's messages keep their order.
 func (in *Ingester) work(queue <-chan paho.Message) {
 	defer in.wg.Done()
+	group := make([]*upMsg, 0, MaxGroupMessages)
 	for {
+		var m paho.Message
 		select {
 		case <-in.ctx.Done():
 			return
-		case m := <-queue:
-			if in.handle(m) {
-				m.Ack()
+		case m = <-queue:
+		}
+		group = group[:0]
+		events := 0
+		var other paho.Message
+	gather:
+		for {
+			if up := in.decodeUp(m); up != nil {
+				group = append(group, up)
+				events += len(up.batch.Events)
+			} else {
+				other = m
+				break
 			}
+			if len(group) >= MaxGroupMessages || events >= MaxGroupEvents {
+				break
+			}
+			select {
+			case m = <-queue:
+			default:
+				break gather
+			}
+		}
+		if len(group) > 0 {
+			in.handleGroup(group)
+		}
+		if other != nil && in.handle(other) {
+			other.Ack()
 		}
 	}
 }
@@ -247,7 +284,9 @@ func (in *Ingester) handle(m paho.Message) (ack bool) {
 	}
 	switch ch {
 	case eldergate.ChannelUp:
-		return in.handleUp(gw, m.Payload())
+		u := in.decodeUp(m)
+		in.commitGroup([]*upMsg{u})
+		return u.ok
 	case eldergate.ChannelState:
 		return in.handleState(gw, m.Payload(), in.receivedAt(m))
 	}
@@ -261,41 +300,142 @@ func prefix(b []byte) []byte {
 	return b
 }
 
-// handleUp processes one up payload of gw.
-func (in *Ingester) handleUp(gw string, payload []byte) bool {
+// upMsg is one up message of a group: decoded, then handled.
+type upMsg struct {
+	m        paho.Message
+	gw       string
+	payload  []byte
+	batch    eldergate.Batch
+	rejected []eldergate.Rejection
+	err      error // the whole payload is refused
+	ok       bool  // handled: it may be PUBACKed
+}
+
+// decodeUp decodes m when it is an up message; nil for any other topic.
+func (in *Ingester) decodeUp(m paho.Message) *upMsg {
+	gw, ch, err := eldergate.ParseTopic(m.Topic())
+	if err != nil || ch != eldergate.ChannelUp {
+		return nil
+	}
+	u := &upMsg{m: m, gw: gw, payload: m.Payload()}
+	u.batch, u.rejected, u.err = eldergate.DecodeBatch(u.payload, gw)
+	return u
+}
+
+// handleGroup commits a group of up messages in one transaction and PUBACKs
+// the ones that were handled. When the group's transaction fails, each
+// message is tried on its own, so one bad batch never holds up the others.
+func (in *Ingester) handleGroup(group []*upMsg) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.log.Error("ingest: panic on a group of messages", "messages", len(group), "panic", r, "stack", string(debug.Stack()))
+			for _, u := range group {
+				if u.ok || in.handle(u.m) { // handle recovers per message
+					u.m.Ack()
+				}
+			}
+		}
+	}()
+	in.commitGroup(group)
+	for _, u := range group {
+		if u.ok {
+			u.m.Ack()
+		}
+	}
+}
+
+// commitGroup stores and acknowledges a group; u.ok tells which messages
+// were handled.
+func (in *Ingester) commitGroup(group []*upMsg) {
 	ctx := in.ctx
 	now := in.now().UTC()
-	batch, rejected, err := eldergate.DecodeBatch(payload, gw)
+	acks := newAckSet()
+	var batches []domain.GatewayBatch
+	var owners []*upMsg
+	for _, u := range group {
+		if u.err != nil {
+			reason := u.err.Error()
+			in.log.Warn("ingest: batch refused", "gw", u.gw, "bytes", len(u.payload), "reason", reason)
+			if err := in.cfg.Store.RecordRejection(ctx, u.gw, reason, "", prefix(u.payload), now); err != nil {
+				in.log.Error("ingest: dead letter", "gw", u.gw, "err", err)
+				continue
+			}
+			acks.add(u.gw, nil, []eldergate.Rejection{{Reason: reason}})
+			u.ok = true
+			continue
+		}
+		batches = append(batches, domain.GatewayBatch{GW: u.gw, Events: u.batch.Events})
+		owners = append(owners, u)
+	}
+	committed, err := in.ingest(ctx, batches, now)
+	if err != nil && len(batches) > 1 {
+		in.log.Warn("ingest: group commit failed, committing its batches one by one", "batches", len(batches), "err", err)
+		committed = make([][]string, len(batches))
+		for i := range batches {
+			c, err := in.ingest(ctx, batches[i:i+1], now)
+			if err != nil {
+				// No ack: the gateway keeps the events and sends them again.
+				in.log.Error("ingest: commit", "gw", batches[i].GW, "events", len(batches[i].Events), "err", err)
+				continue
+			}
+			committed[i] = c[0]
+		}
+	} else if err != nil {
+		in.log.Error("ingest: commit", "gw", batches[0].GW, "events", len(batches[0].Events), "err", err)
+		committed = make([][]string, len(batches))
+	}
+	for i, u := range owners {
+		if committed[i] == nil {
+			continue // not committed: neither acked nor PUBACKed
+		}
+		in.finishUp(ctx, u, committed[i], now, acks)
+		u.ok = true
+	}
+	in.publishAcks(acks)
+}
+
+// ingest commits batches (those with events) and returns each one's
+// committed ids; a batch without valid events commits nothing.
+func (in *Ingester) ingest(ctx context.Context, batches []domain.GatewayBatch, now time.Time) ([][]string, error) {
+	out := make([][]string, len(batches))
+	var idx []int
+	var some []domain.GatewayBatch
+	for i, b := range batches {
+		out[i] = []string{}
+		if len(b.Events) > 0 {
+			idx = append(idx, i)
+			some = append(some, b)
+		}
+	}
+	if len(some) == 0 {
+		return out, nil
+	}
+	c, err := in.cfg.Store.IngestBatches(ctx, some, now)
 	if err != nil {
-		reason := err.Error()
-		in.log.Warn("ingest: batch refused", "gw", gw, "bytes", len(payload), "reason", reason)
-		if err := in.cfg.Store.RecordRejection(ctx, gw, reason, "", prefix(payload), now); err != nil {
-			in.log.Error("ingest: dead letter", "gw", gw, "err", err)
-			return false
-		}
-		in.publishAck(gw, eldergate.Ack{IDs: []string{}, Rejected: []eldergate.Rejection{{Reason: reason}}})
-		return true
+		return nil, err
 	}
-	committed := []string{}
-	if len(batch.Events) > 0 {
-		committed, err = in.cfg.Store.IngestBatch(ctx, gw, batch.Events, now)
-		if err != nil {
-			// No ack: the gateway keeps the events and sends them again.
-			in.log.Error("ingest: commit", "gw", gw, "events", len(batch.Events), "err", err)
-			return false
-		}
+	for k, i := range idx {
+		out[i] = c[k]
 	}
+	return out, nil
+}
+
+// finishUp records what the commit of u's batch refused, follows up on
+// what it stored, and adds u's ack to acks.
+func (in *Ingester) finishUp(ctx context.Context, u *upMsg, committed []string, now time.Time, acks *ackSet) {
+	gw := u.gw
+	rejected := u.rejected
 	done := make(map[string]bool, len(committed))
 	for _, id := range committed {
 		done[id] = true
 	}
-	for _, e := range batch.Events {
+	for _, e := range u.batch.Events {
 		if !done[e.ID] {
 			rejected = append(rejected, eldergate.Rejection{ID: e.ID, Reason: "id: already used by another gateway's event"})
 		}
 	}
 	for _, r := range rejected {
-		if err := in.cfg.Store.RecordRejection(ctx, gw, r.Reason, r.ID, prefix(payload), now); err != nil {
+		if err := in.cfg.Store.RecordRejection(ctx, gw, r.Reason, r.ID, prefix(u.payload), now); err != nil {
 			in.log.Error("ingest: dead letter", "gw", gw, "err", err)
 		}
 	}
@@ -304,30 +444,65 @@ func (in *Ingester) handleUp(gw string, payload []byte) bool {
 	}
 	if len(committed) > 0 {
 		in.trackSeq(gw)
-		in.recordCommandResults(ctx, gw, batch.Events, done, now)
+		in.recordCommandResults(ctx, gw, u.batch.Events, done, now)
 	}
 	in.committed.Add(int64(len(committed)))
 	in.batches.Add(1)
 	in.log.Debug("ingest: batch committed", "gw", gw, "committed", len(committed), "rejected", len(rejected))
-	in.publishAck(gw, eldergate.Ack{IDs: committed, Rejected: rejected})
-	return true
+	acks.add(gw, committed, rejected)
 }
 
-func (in *Ingester) publishAck(gw string, a eldergate.Ack) {
-	body, err := json.Marshal(a)
-	if err != nil {
-		in.log.Error("ingest: encode ack", "gw", gw, "err", err)
-		return
+// ackSet merges the acks of one group per gateway: one ack message per
+// gateway, whatever number of its batches the group held.
+type ackSet struct {
+	order []string
+	by    map[string]*eldergate.Ack
+}
+
+func newAckSet() *ackSet { return &ackSet{by: map[string]*eldergate.Ack{}} }
+
+func (s *ackSet) add(gw string, ids []string, rejected []eldergate.Rejection) {
+	a := s.by[gw]
+	if a == nil {
+		a = &eldergate.Ack{IDs: []string{}}
+		s.by[gw] = a
+		s.order = append(s.order, gw)
 	}
-	tok := in.client.Publish(eldergate.Topic(gw, eldergate.ChannelAck), 1, false, body)
-	select {
-	case <-tok.Done():
-		if err := tok.Error(); err != nil {
-			in.log.Error("ingest: publish ack", "gw", gw, "err", err)
+	a.IDs = append(a.IDs, ids...)
+	a.Rejected = append(a.Rejected, rejected...)
+}
+
+// publishAcks publishes every gateway's ack and waits for the broker's
+// PUBACKs (bounded), so that the batches are PUBACKed after their acks are
+// on their way.
+func (in *Ingester) publishAcks(s *ackSet) {
+	toks := make([]paho.Token, 0, len(s.order))
+	for _, gw := range s.order {
+		body, err := json.Marshal(s.by[gw])
+		if err != nil {
+			in.log.Error("ingest: encode ack", "gw", gw, "err", err)
+			toks = append(toks, nil)
+			continue
 		}
-	case <-time.After(10 * time.Second):
-		in.log.Error("ingest: publish ack timed out", "gw", gw)
-	case <-in.ctx.Done():
+		toks = append(toks, in.client.Publish(eldergate.Topic(gw, eldergate.ChannelAck), 1, false, body))
+	}
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for i, tok := range toks {
+		if tok == nil {
+			continue
+		}
+		select {
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				in.log.Error("ingest: publish ack", "gw", s.order[i], "err", err)
+			}
+		case <-timeout.C:
+			in.log.Error("ingest: publish ack timed out", "gw", s.order[i])
+			return
+		case <-in.ctx.Done():
+			return
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,29 +184,50 @@ func (s *Store) GatewayCredential(ctx context.Context, id string) (domain.Gatewa
 	return c, nil
 }
 
-// IngestBatch implements domain.Store. In one transaction the gateway's
-// events are copied (COPY) into a per-connection staging table, inserted
-// into events with ON CONFLICT (id) DO NOTHING in one statement (the first
-// occurrence of an id repeated within the batch wins), the meal rows of the
-// new events are copied into meals, and the new alert events are applied
-// in batch order. Ids already stored are returned when they belong to gw.
+// IngestBatch implements domain.Store.
 func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) ([]string, error) {
-	if len(events) == 0 {
-		return []string{}, nil
+	c, err := s.IngestBatches(ctx, []domain.GatewayBatch{{GW: gw, Events: events}}, receivedAt)
+	if err != nil {
+		return nil, err
 	}
-	mine := make([]eldergate.Envelope, 0, len(events))
-	var skew int64 // receipt minus at, smallest of the batch (see domain.Gateway)
-	for _, e := range events {
-		if e.GW != gw {
-			continue // not this gateway's event: never committed for it
+	return c[0], nil
+}
+
+// ingestRow is one event of IngestBatches with the batch it came in.
+type ingestRow struct {
+	batch int
+	e     *eldergate.Envelope
+}
+
+// gwTally is what one transaction of IngestBatches adds to a gateway row.
+type gwTally struct {
+	site     string
+	skew     int64 // receipt minus at, smallest (see domain.Gateway)
+	lo, hi   int64 // seqs of the events stored fresh
+	n        int64
+	haveSkew bool
+}
+
+// IngestBatches implements domain.Store: every event of every batch is
+// copied into the connection's staging table, inserted into events with
+// one INSERT ... SELECT DISTINCT ON (id) ... ON CONFLICT DO NOTHING (in id
+// order, so concurrent transactions never deadlock on each other's ids),
+// the meals of the fresh events are copied, alerts applied in order, and
+// each gateway's row (last batch, skew, sequence counters) updated in
+// gateway order.
+func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch, receivedAt time.Time) ([][]string, error) {
+	out := make([][]string, len(batches))
+	var rows []ingestRow
+	for i := range batches {
+		out[i] = []string{}
+		for j := range batches[i].Events {
+			if e := &batches[i].Events[j]; e.GW == batches[i].GW { // another gateway's event is never committed for it
+				rows = append(rows, ingestRow{batch: i, e: e})
+			}
 		}
-		if d := receivedAt.Sub(e.At).Milliseconds(); len(mine) == 0 || d < skew {
-			skew = d
-		}
-		mine = append(mine, e)
 	}
-	if len(mine) == 0 {
-		return []string{}, nil
+	if len(rows) == 0 {
+		return out, nil
 	}
 	rat := receivedAt.UTC()
 	tx, err := s.pool.Begin(ctx)
@@ -216,22 +238,22 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{stageTable},
 		[]string{"ord", "id", "gw", "kind", "site", "seq", "boot", "at", "clock", "data"},
-		pgx.CopyFromSlice(len(mine), func(i int) ([]any, error) {
-			e := mine[i]
+		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+			e := rows[i].e
 			return []any{int32(i), e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot),
 				e.At.UTC(), e.Clock, string(e.Data)}, nil
 		}))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: copy to stage: %w", err)
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
+	q, err := tx.Query(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
 		SELECT DISTINCT ON (id) id, gw, kind, site, seq, boot, at, clock, data, $1::timestamptz
 		FROM `+stageTable+` ORDER BY id, ord
 		ON CONFLICT (id) DO NOTHING RETURNING id`, rat)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
 	}
-	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	inserted, err := pgx.CollectRows(q, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
 	}
@@ -239,53 +261,70 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 	for _, id := range inserted {
 		fresh[id] = true
 	}
-	// Ids stored before: acknowledge them again, but only to their owner.
-	owned := map[string]bool{}
-	if len(inserted) < len(mine) {
+	// Ids stored before: acknowledged again, but only to their owner.
+	owner := map[string]string{}
+	if len(inserted) < len(rows) {
 		var old []string
-		for _, e := range mine {
-			if !fresh[e.ID] {
-				old = append(old, e.ID)
+		for _, r := range rows {
+			if !fresh[r.e.ID] {
+				old = append(old, r.e.ID)
 			}
 		}
-		rows, err := tx.Query(ctx, `SELECT id FROM events WHERE id = ANY($1) AND gw = $2`, old, gw)
+		q, err := tx.Query(ctx, `SELECT id, gw FROM events WHERE id = ANY($1)`, old)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: ingest: old events: %w", err)
 		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
+		var id, gw string
+		if _, err := pgx.ForEachRow(q, []any{&id, &gw}, func() error { owner[id] = gw; return nil }); err != nil {
 			return nil, fmt.Errorf("postgres: ingest: old events: %w", err)
-		}
-		for _, id := range ids {
-			owned[id] = true
 		}
 	}
 
-	committed := make([]string, 0, len(mine))
 	var meals [][]any
-	done := make(map[string]bool, len(inserted))
-	for _, e := range mine {
-		if !fresh[e.ID] || done[e.ID] {
-			if owned[e.ID] || done[e.ID] {
-				committed = append(committed, e.ID)
+	tally := map[string]*gwTally{}
+	for _, r := range rows {
+		e := r.e
+		t := tally[e.GW]
+		if t == nil {
+			t = &gwTally{}
+			tally[e.GW] = t
+		}
+		t.site = e.Site
+		if d := rat.Sub(e.At).Milliseconds(); !t.haveSkew || d < t.skew {
+			t.skew, t.haveSkew = d, true
+		}
+		if !fresh[e.ID] {
+			// Stored before, or earlier in this transaction (the first
+			// occurrence is the one DISTINCT ON kept): committed for its owner.
+			if owner[e.ID] == e.GW {
+				out[r.batch] = append(out[r.batch], e.ID)
 			}
 			continue
 		}
-		done[e.ID] = true
+		fresh[e.ID] = false
+		owner[e.ID] = e.GW
 		switch e.Kind {
 		case eldergate.KindMeal:
-			m, err := eldergate.DecodeMealData(e.Data)
+			m, err := e.Meal()
 			if err != nil {
 				return nil, fmt.Errorf("postgres: ingest meal %s: %w", e.ID, err)
 			}
 			meals = append(meals, []any{e.ID, e.GW, e.Site, m.ElderID, m.Window, m.Day, m.Decision, m.Reason,
 				int64(m.PriceFen), int64(m.SubsidyFen), int64(m.PayFen), m.WeightG, m.PolicyVer, e.At.UTC(), rat})
 		case eldergate.KindAlert:
-			if err := applyAlert(ctx, tx, e); err != nil {
+			if err := applyAlert(ctx, tx, *e); err != nil {
 				return nil, err
 			}
 		}
-		committed = append(committed, e.ID)
+		seq := int64(e.Seq)
+		if t.n == 0 || seq < t.lo {
+			t.lo = seq
+		}
+		if t.n == 0 || seq > t.hi {
+			t.hi = seq
+		}
+		t.n++
+		out[r.batch] = append(out[r.batch], e.ID)
 	}
 	if len(meals) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"meals"},
@@ -295,23 +334,39 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 			return nil, fmt.Errorf("postgres: ingest: copy meals: %w", err)
 		}
 	}
-	site := mine[len(mine)-1].Site
-	if site != "" {
-		if _, err := tx.Exec(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms)
-			VALUES ($1, $2, $3, $3, $4)
+	// Gateway rows in id order: two transactions never wait on each
+	// other's gateway rows in opposite orders.
+	gws := make([]string, 0, len(tally))
+	for gw := range tally {
+		gws = append(gws, gw)
+	}
+	slices.Sort(gws)
+	var b pgx.Batch
+	for _, gw := range gws {
+		t := tally[gw]
+		var lo, hi *int64 // NULL when nothing new: LEAST/GREATEST ignore it
+		if t.n > 0 {
+			lo, hi = &t.lo, &t.hi
+		}
+		b.Queue(`INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
+			VALUES ($1, $2, $3, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
 				clock_skew_ms = excluded.clock_skew_ms,
 				online = CASE WHEN gateways.state_at IS NULL OR gateways.state_at < excluded.last_event_at
 					THEN true ELSE gateways.online END,
-				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END`,
-			gw, site, rat, skew); err != nil {
-			return nil, fmt.Errorf("postgres: ingest: gateway %s: %w", gw, err)
-		}
+				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END,
+				seq_min = LEAST(gateways.seq_min, excluded.seq_min),
+				seq_max = GREATEST(gateways.seq_max, excluded.seq_max),
+				seq_count = gateways.seq_count + excluded.seq_count`,
+			gw, t.site, rat, t.skew, lo, hi, t.n)
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, fmt.Errorf("postgres: ingest: gateways: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("postgres: ingest: commit: %w", err)
 	}
-	return committed, nil
+	return out, nil
 }
 
 // findLiveAlert returns the id of the open or acknowledged alert that an
@@ -408,16 +463,20 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 	if err != nil {
 		return false, fmt.Errorf("postgres: gateway state %s: %w", gw, err)
 	}
+	if tag.RowsAffected() > 0 && st.Online { // a birth: what the gateway runs (desired.go)
+		if err := s.applyReported(ctx, gw, st, at); err != nil {
+			return true, err
+		}
+	}
 	return tag.RowsAffected() > 0, nil
 }
 
 // ListGateways implements domain.Store.
-func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
+func (s *Store) ListGateways(ctx context.Context, scope string) ([]domain.Gateway, error) {
 	rows, err := s.pool.Query(ctx, `SELECT g.id, g.site, g.online, g.boot, g.version, g.state_at, g.last_event_at,
-			g.clock_skew_ms, COALESCE(q.lo, 0), COALESCE(q.hi, 0), COALESCE(q.n, 0)
-		FROM gateways g LEFT JOIN (SELECT gw, min(seq) AS lo, max(seq) AS hi, count(DISTINCT seq) AS n FROM events GROUP BY gw) q
-			ON q.gw = g.id
-		ORDER BY g.id LIMIT $1`, domain.ListLimit)
+			g.clock_skew_ms, COALESCE(g.seq_min, 0), COALESCE(g.seq_max, 0), g.seq_count
+		FROM gateways g
+		WHERE `+inScope("g.site")+` ORDER BY g.id LIMIT $2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list gateways: %w", err)
 	}
@@ -457,10 +516,10 @@ func later(a, b *time.Time) *time.Time {
 }
 
 // ListMeals implements domain.Store.
-func (s *Store) ListMeals(ctx context.Context) ([]domain.Meal, error) {
+func (s *Store) ListMeals(ctx context.Context, scope string) ([]domain.Meal, error) {
 	rows, err := s.pool.Query(ctx, `SELECT event_id, gw, site, elder_id, "window", day, decision, reason,
 		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at
-		FROM meals ORDER BY at DESC, event_id DESC LIMIT $1`, domain.ListLimit)
+		FROM meals WHERE `+inScope("site")+` ORDER BY at DESC, event_id DESC LIMIT $2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list meals: %w", err)
 	}
@@ -484,10 +543,10 @@ func (s *Store) ListMeals(ctx context.Context) ([]domain.Meal, error) {
 }
 
 // ListAlerts implements domain.Store.
-func (s *Store) ListAlerts(ctx context.Context) ([]domain.Alert, error) {
+func (s *Store) ListAlerts(ctx context.Context, scope string) ([]domain.Alert, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, gw, site, button, type, place, state, presses,
 		opened_at, last_at, acked_at, acked_by, closed_at, gw_alert_id
-		FROM alerts ORDER BY opened_at DESC, id DESC LIMIT $1`, domain.ListLimit)
+		FROM alerts WHERE `+inScope("site")+` ORDER BY opened_at DESC, id DESC LIMIT $2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list alerts: %w", err)
 	}
@@ -545,9 +604,10 @@ func (s *Store) transition(ctx context.Context, op, alertID, query string, args 
 }
 
 // ListRejections implements domain.Store.
-func (s *Store) ListRejections(ctx context.Context) ([]domain.Rejection, error) {
+func (s *Store) ListRejections(ctx context.Context, scope string) ([]domain.Rejection, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, gw, event_id, reason, payload_prefix, at
-		FROM rejections ORDER BY id DESC LIMIT $1`, domain.ListLimit)
+		FROM rejections
+		WHERE ($1 = '' OR gw IN (SELECT g.id FROM gateways g WHERE `+inScope("g.site")+`)) ORDER BY id DESC LIMIT $2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list rejections: %w", err)
 	}
@@ -581,8 +641,8 @@ func (s *Store) CountEvents(ctx context.Context) (int64, error) {
 // GatewaySeq implements domain.Store.
 func (s *Store) GatewaySeq(ctx context.Context, gw string) (domain.SeqStats, error) {
 	var lo, hi, n int64
-	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(min(seq), 0), COALESCE(max(seq), 0), count(DISTINCT seq)
-		FROM events WHERE gw = $1`, gw).Scan(&lo, &hi, &n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(seq_min, 0), COALESCE(seq_max, 0), seq_count
+		FROM gateways WHERE id = $1`, gw).Scan(&lo, &hi, &n); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return domain.SeqStats{}, fmt.Errorf("postgres: gateway seq %s: %w", gw, err)
 	}
 	return domain.NewSeqStats(lo, hi, n), nil

@@ -78,7 +78,7 @@ func TestMigrate(t *testing.T) {
 	s.Close()
 	s = open(t, dsn)
 	defer s.Close()
-	rs, err := s.ListRejections(ctx)
+	rs, err := s.ListRejections(ctx, "")
 	if err != nil || len(rs) != 1 || rs[0].Reason != "r\uFFFDeason" || !rs[0].At.Equal(base) || rs[0].At.Location() != time.UTC {
 		t.Fatalf("after reopen: %+v, %v", rs, err)
 	}

@@ -191,8 +191,29 @@ func (s *Store) GatewayCredential(ctx context.Context, id string) (domain.Gatewa
 
 // IngestBatch implements domain.Store.
 func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) ([]string, error) {
-	if len(events) == 0 {
-		return []string{}, nil
+	c, err := s.IngestBatches(ctx, []domain.GatewayBatch{{GW: gw, Events: events}}, receivedAt)
+	if err != nil {
+		return nil, err
+	}
+	return c[0], nil
+}
+
+// gwTally is what one transaction of IngestBatches adds to a gateway row.
+type gwTally struct {
+	site     string
+	skew     int64 // receipt minus at, smallest (see domain.Gateway)
+	lo, hi   int64 // seqs of the events stored fresh
+	n        int64
+	haveSkew bool
+}
+
+// IngestBatches implements domain.Store: one transaction, an insert-if-
+// absent per event, then each gateway's row (last batch, skew, sequence
+// counters) updated once.
+func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch, receivedAt time.Time) ([][]string, error) {
+	out := make([][]string, len(batches))
+	for i := range out {
+		out[i] = []string{}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -200,70 +221,95 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 	}
 	defer tx.Rollback()
 	rat := ts(receivedAt)
-	committed := make([]string, 0, len(events))
-	var site string
-	var skew int64 // receipt minus at, smallest of the batch (see domain.Gateway)
-	var haveSkew bool
-	for _, e := range events {
-		if e.GW != gw {
-			continue // not this gateway's event: never committed for it
-		}
-		site = e.Site
-		if d := receivedAt.Sub(e.At).Milliseconds(); !haveSkew || d < skew {
-			skew, haveSkew = d, true
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot), ts(e.At), e.Clock, string(e.Data), rat)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: ingest event %s: %w", e.ID, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: ingest event %s: %w", e.ID, err)
-		}
-		if n == 0 {
-			// Already stored: acknowledge it again, but only to its owner.
-			var owner string
-			if err := tx.QueryRowContext(ctx, `SELECT gw FROM events WHERE id = ?`, e.ID).Scan(&owner); err != nil {
+	tally := map[string]*gwTally{}
+	var gws []string
+	for i, b := range batches {
+		for j := range b.Events {
+			e := &b.Events[j]
+			if e.GW != b.GW {
+				continue // not this gateway's event: never committed for it
+			}
+			t := tally[e.GW]
+			if t == nil {
+				t = &gwTally{}
+				tally[e.GW] = t
+				gws = append(gws, e.GW)
+			}
+			t.site = e.Site
+			if d := receivedAt.Sub(e.At).Milliseconds(); !t.haveSkew || d < t.skew {
+				t.skew, t.haveSkew = d, true
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot), ts(e.At), e.Clock, string(e.Data), rat)
+			if err != nil {
 				return nil, fmt.Errorf("sqlite: ingest event %s: %w", e.ID, err)
 			}
-			if owner == gw {
-				committed = append(committed, e.ID)
+			n, err := res.RowsAffected()
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: ingest event %s: %w", e.ID, err)
 			}
-			continue
+			if n == 0 {
+				// Already stored: acknowledge it again, but only to its owner.
+				var owner string
+				if err := tx.QueryRowContext(ctx, `SELECT gw FROM events WHERE id = ?`, e.ID).Scan(&owner); err != nil {
+					return nil, fmt.Errorf("sqlite: ingest event %s: %w", e.ID, err)
+				}
+				if owner == b.GW {
+					out[i] = append(out[i], e.ID)
+				}
+				continue
+			}
+			switch e.Kind {
+			case eldergate.KindMeal:
+				err = insertMeal(ctx, tx, e, rat)
+			case eldergate.KindAlert:
+				err = applyAlert(ctx, tx, *e)
+			}
+			if err != nil {
+				return nil, err
+			}
+			seq := int64(e.Seq)
+			if t.n == 0 || seq < t.lo {
+				t.lo = seq
+			}
+			if t.n == 0 || seq > t.hi {
+				t.hi = seq
+			}
+			t.n++
+			out[i] = append(out[i], e.ID)
 		}
-		switch e.Kind {
-		case eldergate.KindMeal:
-			err = insertMeal(ctx, tx, e, rat)
-		case eldergate.KindAlert:
-			err = applyAlert(ctx, tx, e)
-		}
-		if err != nil {
-			return nil, err
-		}
-		committed = append(committed, e.ID)
 	}
-	if site != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms)
-			VALUES (?, ?, ?, ?, ?)
+	for _, gw := range gws {
+		t := tally[gw]
+		var lo, hi any // NULL when nothing new
+		if t.n > 0 {
+			lo, hi = t.lo, t.hi
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
 				clock_skew_ms = excluded.clock_skew_ms,
 				online = CASE WHEN gateways.state_at IS NULL OR gateways.state_at < excluded.last_event_at
 					THEN true ELSE gateways.online END,
-				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END`,
-			gw, site, rat, rat, skew); err != nil {
+				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END,
+				seq_min = CASE WHEN excluded.seq_min IS NULL THEN gateways.seq_min
+					WHEN gateways.seq_min IS NULL THEN excluded.seq_min ELSE min(gateways.seq_min, excluded.seq_min) END,
+				seq_max = CASE WHEN excluded.seq_max IS NULL THEN gateways.seq_max
+					WHEN gateways.seq_max IS NULL THEN excluded.seq_max ELSE max(gateways.seq_max, excluded.seq_max) END,
+				seq_count = gateways.seq_count + excluded.seq_count`,
+			gw, t.site, rat, rat, t.skew, lo, hi, t.n); err != nil {
 			return nil, fmt.Errorf("sqlite: ingest: gateway %s: %w", gw, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: ingest: commit: %w", err)
 	}
-	return committed, nil
+	return out, nil
 }
 
-func insertMeal(ctx context.Context, tx *sql.Tx, e eldergate.Envelope, rat string) error {
-	m, err := eldergate.DecodeMealData(e.Data)
+func insertMeal(ctx context.Context, tx *sql.Tx, e *eldergate.Envelope, rat string) error {
+	m, err := e.Meal()
 	if err != nil {
 		return fmt.Errorf("sqlite: ingest meal %s: %w", e.ID, err)
 	}
@@ -375,16 +421,20 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 	if err != nil {
 		return false, fmt.Errorf("sqlite: gateway state %s: %w", gw, err)
 	}
+	if n > 0 && st.Online { // a birth: what the gateway runs (desired.go)
+		if err := s.applyReported(ctx, gw, st, at); err != nil {
+			return true, err
+		}
+	}
 	return n > 0, nil
 }
 
 // ListGateways implements domain.Store.
-func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
+func (s *Store) ListGateways(ctx context.Context, scope string) ([]domain.Gateway, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.site, g.online, g.boot, g.version, g.state_at, g.last_event_at,
-			g.clock_skew_ms, COALESCE(q.lo, 0), COALESCE(q.hi, 0), COALESCE(q.n, 0)
-		FROM gateways g LEFT JOIN (SELECT gw, min(seq) AS lo, max(seq) AS hi, count(DISTINCT seq) AS n FROM events GROUP BY gw) q
-			ON q.gw = g.id
-		ORDER BY g.id LIMIT ?`, domain.ListLimit)
+			g.clock_skew_ms, COALESCE(g.seq_min, 0), COALESCE(g.seq_max, 0), g.seq_count
+		FROM gateways g
+		WHERE `+inScope("g.site")+` ORDER BY g.id LIMIT ?2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list gateways: %w", err)
 	}
@@ -434,10 +484,10 @@ func later(a, b *time.Time) *time.Time {
 }
 
 // ListMeals implements domain.Store.
-func (s *Store) ListMeals(ctx context.Context) ([]domain.Meal, error) {
+func (s *Store) ListMeals(ctx context.Context, scope string) ([]domain.Meal, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT event_id, gw, site, elder_id, window, day, decision, reason,
 		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at
-		FROM meals ORDER BY at DESC, event_id DESC LIMIT ?`, domain.ListLimit)
+		FROM meals WHERE `+inScope("site")+` ORDER BY at DESC, event_id DESC LIMIT ?2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list meals: %w", err)
 	}
@@ -467,10 +517,10 @@ func (s *Store) ListMeals(ctx context.Context) ([]domain.Meal, error) {
 }
 
 // ListAlerts implements domain.Store.
-func (s *Store) ListAlerts(ctx context.Context) ([]domain.Alert, error) {
+func (s *Store) ListAlerts(ctx context.Context, scope string) ([]domain.Alert, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, gw, site, button, type, place, state, presses,
 		opened_at, last_at, acked_at, acked_by, closed_at, gw_alert_id
-		FROM alerts ORDER BY opened_at DESC, id DESC LIMIT ?`, domain.ListLimit)
+		FROM alerts WHERE `+inScope("site")+` ORDER BY opened_at DESC, id DESC LIMIT ?2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list alerts: %w", err)
 	}
@@ -543,9 +593,10 @@ func (s *Store) transition(ctx context.Context, op, alertID, query string, args 
 }
 
 // ListRejections implements domain.Store.
-func (s *Store) ListRejections(ctx context.Context) ([]domain.Rejection, error) {
+func (s *Store) ListRejections(ctx context.Context, scope string) ([]domain.Rejection, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, gw, event_id, reason, payload_prefix, at
-		FROM rejections ORDER BY id DESC LIMIT ?`, domain.ListLimit)
+		FROM rejections
+		WHERE (?1 = '' OR gw IN (SELECT g.id FROM gateways g WHERE `+inScope("g.site")+`)) ORDER BY id DESC LIMIT ?2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list rejections: %w", err)
 	}
@@ -582,8 +633,8 @@ func (s *Store) CountEvents(ctx context.Context) (int64, error) {
 // GatewaySeq implements domain.Store.
 func (s *Store) GatewaySeq(ctx context.Context, gw string) (domain.SeqStats, error) {
 	var lo, hi, n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(min(seq), 0), COALESCE(max(seq), 0), count(DISTINCT seq)
-		FROM events WHERE gw = ?`, gw).Scan(&lo, &hi, &n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(seq_min, 0), COALESCE(seq_max, 0), seq_count
+		FROM gateways WHERE id = ?`, gw).Scan(&lo, &hi, &n); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return domain.SeqStats{}, fmt.Errorf("sqlite: gateway seq %s: %w", gw, err)
 	}
 	return domain.NewSeqStats(lo, hi, n), nil

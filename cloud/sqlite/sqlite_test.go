@@ -38,7 +38,7 @@ func TestMigrateTwice(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
-	rs, err := s.ListRejections(ctx)
+	rs, err := s.ListRejections(ctx, "")
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("after reopen: %v, %v", rs, err)
 	}

@@ -79,7 +79,7 @@ func testEnrollment(t *testing.T, s domain.Store) {
 		t.Fatalf("token of a revoked gateway: err = %v, want ErrRevoked", err)
 	}
 	// The list shows the enrolled gateways.
-	gws, err := s.ListGateways(ctx)
+	gws, err := s.ListGateways(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func gatewayByID(t *testing.T, s domain.Store, id string) domain.Gateway {
 	t.Helper()
-	gws, err := s.ListGateways(context.Background())
+	gws, err := s.ListGateways(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

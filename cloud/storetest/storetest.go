@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"MarkSilentOffline", testMarkSilentOffline},
 		{"Enrollment", testEnrollment},
 		{"Commands", testCommands},
+		{"IngestBatches", testIngestBatches},
 		{"Org", testOrg},
 		{"Roster", testRoster},
 		{"Desired", testDesired},
@@ -131,14 +132,14 @@ func testIngestTwice(t *testing.T, s domain.Store) {
 	if !sameSet(got, ids(batch)) {
 		t.Fatalf("second ingest returned %v, want %v", got, ids(batch))
 	}
-	meals, err := s.ListMeals(ctx)
+	meals, err := s.ListMeals(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(meals) != 2 {
 		t.Fatalf("got %d meals, want 2", len(meals))
 	}
-	alerts, err := s.ListAlerts(ctx)
+	alerts, err := s.ListAlerts(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func testIngestTwice(t *testing.T, s domain.Store) {
 	if !sameSet(got, []string{batch[0].ID, fresh.ID}) {
 		t.Fatalf("mixed batch returned %v", got)
 	}
-	if meals, _ = s.ListMeals(ctx); len(meals) != 3 {
+	if meals, _ = s.ListMeals(ctx, ""); len(meals) != 3 {
 		t.Fatalf("got %d meals, want 3", len(meals))
 	}
 }
@@ -166,7 +167,7 @@ func testMealRow(t *testing.T, s domain.Store) {
 	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{older, newer}, base.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	meals, err := s.ListMeals(ctx)
+	meals, err := s.ListMeals(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func testMealRow(t *testing.T, s domain.Store) {
 	if m.At.Location() != time.UTC {
 		t.Errorf("meal time not UTC: %v", m.At.Location())
 	}
-	gws, err := s.ListGateways(ctx)
+	gws, err := s.ListGateways(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func testMealRow(t *testing.T, s domain.Store) {
 
 func findAlert(t *testing.T, s domain.Store, id string) domain.Alert {
 	t.Helper()
-	as, err := s.ListAlerts(context.Background())
+	as, err := s.ListAlerts(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func testAlertOpenMergeAck(t *testing.T, s domain.Store) {
 	if a.Presses != 2 || a.State != domain.AlertOpen || !a.LastAt.Equal(base.Add(10*time.Second)) {
 		t.Fatalf("merged alert = %+v, want presses 2", a)
 	}
-	if as, _ := s.ListAlerts(ctx); len(as) != 2 {
+	if as, _ := s.ListAlerts(ctx, ""); len(as) != 2 {
 		t.Fatalf("got %d alerts, want 2", len(as))
 	}
 	ackAt := base.Add(time.Minute)
@@ -326,7 +327,7 @@ func testRejection(t *testing.T, s domain.Store) {
 	if err := s.RecordRejection(ctx, "gw-a", "id: missing", id, big, base.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := s.ListRejections(ctx)
+	rs, err := s.ListRejections(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +366,7 @@ func testGatewayState(t *testing.T, s domain.Store) {
 		if applied != wantApplied {
 			t.Errorf("state %+v applied = %v, want %v", st, applied, wantApplied)
 		}
-		gws, err := s.ListGateways(ctx)
+		gws, err := s.ListGateways(ctx, "")
 		if err != nil || len(gws) != 1 {
 			t.Fatalf("ListGateways = %+v, %v", gws, err)
 		}
@@ -377,7 +378,7 @@ func testGatewayState(t *testing.T, s domain.Store) {
 	step(eldergate.State{Online: false, Boot: 4}, base.Add(time.Second), false, true, 5) // late will of an old session
 	step(eldergate.State{Online: false, Boot: 5}, base.Add(2*time.Second), true, false, 5)
 	step(eldergate.State{Online: true, Boot: 6, Version: "1.1"}, base.Add(3*time.Second), true, true, 6)
-	gws, _ := s.ListGateways(ctx)
+	gws, _ := s.ListGateways(ctx, "")
 	if gws[0].Version != "1.1" || gws[0].LastSeen == nil || !gws[0].LastSeen.Equal(base.Add(3*time.Second)) {
 		t.Errorf("gateway = %+v", gws[0])
 	}
@@ -405,7 +406,7 @@ func testOtherGatewayID(t *testing.T, s domain.Store) {
 	if err != nil || len(got) != 0 {
 		t.Fatalf("foreign event: got %v, %v", got, err)
 	}
-	if meals, _ := s.ListMeals(ctx); len(meals) != 1 {
+	if meals, _ := s.ListMeals(ctx, ""); len(meals) != 1 {
 		t.Fatalf("got %d meals, want 1", len(meals))
 	}
 }
@@ -425,7 +426,7 @@ func testSeqAndSkew(t *testing.T, s domain.Store) {
 		if st.Max != wantMax || st.Gaps != wantGaps || st.Count != wantCount {
 			t.Errorf("GatewaySeq = %+v, want max %d gaps %d count %d", st, wantMax, wantGaps, wantCount)
 		}
-		gws, err := s.ListGateways(ctx)
+		gws, err := s.ListGateways(ctx, "")
 		if err != nil || len(gws) != 1 {
 			t.Fatalf("ListGateways = %+v, %v", gws, err)
 		}

@@ -173,7 +173,7 @@ func tap(t *testing.T, g *gateway.Gateway, events <-chan sseEvent, card string) 
 
 func mealsByEvent(t *testing.T, c *cloud.Cloud) map[string]int {
 	t.Helper()
-	meals, err := c.Store().ListMeals(context.Background())
+	meals, err := c.Store().ListMeals(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

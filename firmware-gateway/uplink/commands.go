@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/eldergate/eldergate"
 )
 
@@ -57,4 +59,38 @@ func (u *Uplink) onCommand(payload []byte) {
 		return
 	}
 	u.cfg.OnCommand(payload)
+}
+
+// PublishBirth publishes a fresh birth (retained, same boot) now, after
+// the configuration, policy or roster the gateway runs changed. Without a
+// connection it returns ErrNotConnected: the next connect sends a birth
+// anyway.
+func (u *Uplink) PublishBirth() error {
+	if !u.Connected() {
+		return ErrNotConnected
+	}
+	return u.publishBirth(u.client)
+}
+
+// publishBirth publishes the birth message with what Reported returns.
+func (u *Uplink) publishBirth(c mqtt.Client) error {
+	u.birthMu.Lock()
+	defer u.birthMu.Unlock()
+	st := eldergate.State{}
+	if u.cfg.Reported != nil {
+		st = u.cfg.Reported()
+	}
+	st.Online, st.Boot, st.Version = true, u.cfg.Boot, u.cfg.Version
+	birth, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("uplink: encode birth: %w", err)
+	}
+	t := c.Publish(eldergate.Topic(u.cfg.GW, eldergate.ChannelState), 1, true, birth)
+	if !t.WaitTimeout(10 * time.Second) {
+		return fmt.Errorf("uplink: birth: no PUBACK within 10s")
+	}
+	if err := t.Error(); err != nil {
+		return fmt.Errorf("uplink: birth: %w", err)
+	}
+	return nil
 }

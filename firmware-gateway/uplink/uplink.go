@@ -56,6 +56,10 @@ type Config struct {
 	// OnCommand receives every payload published on the cmd topic. It runs
 	// on paho's goroutine and must not block (commands.go).
 	OnCommand func(payload []byte)
+
+	// Reported, when set, returns the configuration the gateway runs
+	// (ConfigSHA256, PolicyVersion, RosterVersion), sent in every birth.
+	Reported func() eldergate.State
 }
 
 // maxPayload keeps a batch well under eldergate.MaxBatchBytes.
@@ -78,6 +82,8 @@ type Uplink struct {
 
 	batchSize atomic.Int64 // cfg.BatchSize, changed live by SetBatch
 	batchWait atomic.Int64 // cfg.BatchWait in ns, changed live by SetBatch
+
+	birthMu sync.Mutex // one birth at a time, so the last one published is the newest
 }
 
 // Option configures an Uplink.
@@ -179,10 +185,8 @@ func (u *Uplink) Connected() bool { return u.client.IsConnectionOpen() }
 
 func (u *Uplink) onConnect(c mqtt.Client) {
 	u.log.Info("uplink: connected", "broker", u.cfg.URL, "boot", u.cfg.Boot)
-	birth, _ := json.Marshal(eldergate.State{Online: true, Boot: u.cfg.Boot, Version: u.cfg.Version})
-	t := c.Publish(eldergate.Topic(u.cfg.GW, eldergate.ChannelState), 1, true, birth)
-	if t.WaitTimeout(10*time.Second) && t.Error() != nil {
-		u.log.Warn("uplink: birth message", "err", t.Error())
+	if err := u.publishBirth(c); err != nil {
+		u.log.Warn("uplink: birth message", "err", err)
 	}
 	st := c.SubscribeMultiple(map[string]byte{
 		eldergate.Topic(u.cfg.GW, eldergate.ChannelAck): 1,

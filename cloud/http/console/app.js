@@ -12,6 +12,7 @@
       d_approved: "补贴", d_full_pay: "全价", d_refused: "拒绝",
       w_breakfast: "早餐", w_lunch: "午餐", w_dinner: "晚餐",
       t_emergency: "紧急呼叫", t_supervision: "设备监测",
+      config: "配置", cfg_in_sync: "已同步", cfg_pending: "待生效", cfg_failed: "下发失败", cfg_unknown: "—",
     },
     "zh-HK": {
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
@@ -24,6 +25,7 @@
       d_approved: "資助", d_full_pay: "全費", d_refused: "拒絕",
       w_breakfast: "早餐", w_lunch: "午餐", w_dinner: "晚餐",
       t_emergency: "緊急呼叫", t_supervision: "設備監察",
+      config: "設定", cfg_in_sync: "已同步", cfg_pending: "待生效", cfg_failed: "下發失敗", cfg_unknown: "—",
     },
     en: {
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
@@ -36,6 +38,7 @@
       d_approved: "subsidised", d_full_pay: "full price", d_refused: "refused",
       w_breakfast: "breakfast", w_lunch: "lunch", w_dinner: "dinner",
       t_emergency: "emergency", t_supervision: "supervision",
+      config: "Config", cfg_in_sync: "in sync", cfg_pending: "pending", cfg_failed: "failed", cfg_unknown: "—",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -130,7 +133,7 @@
   function renderGateways(list) {
     const tb = $("gateways");
     tb.replaceChildren();
-    if (!list.length) return emptyRow(tb, 5);
+    if (!list.length) return emptyRow(tb, 6);
     for (const g of list) {
       const tr = document.createElement("tr");
       tr.dataset.testid = "gateway-row";
@@ -141,6 +144,8 @@
       cell(tr, g.online ? t("yes") : t("no"), g.online ? "online" : "offline", "gateway-online");
       cell(tr, when(g.last_seen));
       cell(tr, g.version || "—");
+      const cs = g.config_status || "unknown";
+      cell(tr, tk("cfg_", cs), "cfg-" + cs, "gateway-config");
       tb.appendChild(tr);
     }
   }

@@ -1,0 +1,30 @@
+-- Organisation tree (district → street → community → site) and API tokens
+-- with roles. path is the materialised "/district/street/community/site/"
+-- of ids, so a subtree is path LIKE prefix || '%' (ids are [a-z0-9-]).
+CREATE TABLE org_units (
+	id         text PRIMARY KEY,
+	parent_id  text REFERENCES org_units (id),
+	level      text NOT NULL CHECK (level IN ('district', 'street', 'community', 'site')),
+	name       text NOT NULL,
+	path       text NOT NULL UNIQUE,
+	created_at timestamptz NOT NULL,
+	CHECK ((level = 'district') = (parent_id IS NULL))
+);
+CREATE INDEX org_units_parent ON org_units (parent_id);
+CREATE INDEX gateways_site ON gateways (site);
+CREATE INDEX alerts_site ON alerts (site);
+CREATE INDEX meals_site ON meals (site);
+
+-- API tokens: the secret is stored as its SHA-256 (hex); scope is an org
+-- unit id or '' for everything.
+CREATE TABLE api_tokens (
+	id           text PRIMARY KEY,
+	name         text NOT NULL,
+	token_hash   text NOT NULL UNIQUE,
+	role         text NOT NULL CHECK (role IN ('viewer', 'staff', 'operator', 'admin')),
+	scope        text NOT NULL DEFAULT '',
+	created_at   timestamptz NOT NULL,
+	expires_at   timestamptz,
+	revoked_at   timestamptz,
+	last_used_at timestamptz
+);

@@ -1,0 +1,382 @@
+// Package rosterimport reads a roster file an operator uploads: CSV (UTF-8
+// with or without a byte order mark, or GB18030 as saved by a Chinese
+// Excel) or XLSX (first sheet), with a header row in Chinese or English.
+//
+// It returns the elders and a report that names every bad row by the row
+// number the operator sees in the file (the header is row 1), the column
+// as written in the header and a message. Personal data in the messages
+// is masked (eldergate.MaskID). The import is all or nothing: the caller
+// stores the elders only when the report has no problem.
+package rosterimport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/drivers/card"
+)
+
+// Limits of a roster file.
+const (
+	MaxFileBytes = 8 << 20 // what the import route accepts
+	MaxRows      = 100_000 // data rows, header excluded
+	MaxProblems  = 1000    // problems listed; the count goes on
+	maxCellLen   = 256
+	maxIDLen     = 64
+	maxNameRunes = 64
+)
+
+// Format of a roster file.
+type Format string
+
+// The formats.
+const (
+	CSV  Format = "csv"
+	XLSX Format = "xlsx"
+)
+
+// XLSXMIME is the media type of an XLSX file.
+const XLSXMIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// ErrFormat is returned (wrapped) when the file cannot be read at all:
+// not a CSV or XLSX file, too large, no header.
+var ErrFormat = errors.New("rosterimport: unreadable roster file")
+
+// Problem is one bad cell or row.
+type Problem struct {
+	Row     int    `json:"row"`              // 1 is the header row
+	Column  string `json:"column,omitempty"` // as written in the header
+	Message string `json:"message"`
+}
+
+// Report is the validation report of a file.
+type Report struct {
+	Format   Format    `json:"format"`
+	Rows     int       `json:"rows"`     // data rows read, blank rows excluded
+	Elders   int       `json:"elders"`   // elders accepted
+	Count    int       `json:"problem_count"`
+	Problems []Problem `json:"problems"` // at most MaxProblems, in row order
+}
+
+// OK reports whether the file has no problem.
+func (r *Report) OK() bool { return r.Count == 0 }
+
+func (r *Report) add(row int, col, format string, args ...any) {
+	r.Count++
+	if len(r.Problems) < MaxProblems {
+		r.Problems = append(r.Problems, Problem{Row: row, Column: col, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Detect returns the format of a file from its media type or, when that
+// says nothing useful, its first bytes (an XLSX file is a zip archive).
+func Detect(contentType string, data []byte) Format {
+	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
+	switch {
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
+		return XLSX
+	case ct == XLSXMIME:
+		return XLSX
+	}
+	return CSV
+}
+
+// Parse reads a file of format f.
+func Parse(data []byte, f Format) ([]eldergate.RosterElder, Report, error) {
+	if f == XLSX {
+		return ParseXLSX(data)
+	}
+	return ParseCSV(data)
+}
+
+// column keys.
+const (
+	colID         = "id"
+	colName       = "name"
+	colCard       = "card"
+	colResidentID = "resident_id"
+	colSSC        = "ssc"
+	colBirth      = "birth"
+	colCategory   = "category"
+	colCategories = "categories"
+	colHukou      = "hukou_local"
+	colCity       = "home_city"
+	colDistrict   = "home_district"
+	colStreet     = "home_street"
+)
+
+// headers maps accepted header texts (lower-case, without spaces and
+// underscores) to column keys.
+var headers = map[string]string{
+	"编号": colID, "老人编号": colID, "id": colID, "elderid": colID,
+	"姓名": colName, "name": colName,
+	"卡号": colCard, "卡片号": colCard, "card": colCard, "cardno": colCard,
+	"身份证号": colResidentID, "身份证号码": colResidentID, "身份证": colResidentID, "residentid": colResidentID, "idnumber": colResidentID,
+	"社保卡号": colSSC, "社保卡": colSSC, "ssc": colSSC, "社会保障卡号": colSSC,
+	"出生日期": colBirth, "生日": colBirth, "birth": colBirth, "birthdate": colBirth, "dateofbirth": colBirth,
+	"类别": colCategory, "人员类别": colCategory, "category": colCategory,
+	"其他类别": colCategories, "categories": colCategories,
+	"本地户籍": colHukou, "户籍": colHukou, "hukoulocal": colHukou, "hukou": colHukou,
+	"户籍市": colCity, "homecity": colCity,
+	"户籍区": colDistrict, "homedistrict": colDistrict,
+	"户籍街道": colStreet, "户籍街镇": colStreet, "homestreet": colStreet,
+}
+
+func headerKey(h string) string {
+	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+	h = strings.NewReplacer(" ", "", "_", "", "-", "", "\u3000", "").Replace(h)
+	return headers[h]
+}
+
+// record is one row of the file with its row number.
+type record struct {
+	row   int
+	cells []string
+}
+
+// table turns the header and the data rows into elders and a report.
+type table struct {
+	rep    Report
+	cols   map[string]int    // key -> cell index
+	names  map[string]string // key -> header text
+	ids    map[string]int    // elder id -> row
+	creds  map[string]owner  // credential value -> holder
+	elders []eldergate.RosterElder
+}
+
+type owner struct {
+	row int
+	id  string
+}
+
+func newTable(f Format) *table {
+	return &table{rep: Report{Format: f, Problems: []Problem{}}, cols: map[string]int{}, names: map[string]string{},
+		ids: map[string]int{}, creds: map[string]owner{}}
+}
+
+// header reads the header row (row 1). It returns false when the file
+// cannot be read further.
+func (t *table) header(cells []string) bool {
+	for i, h := range cells {
+		text := strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if text == "" {
+			continue
+		}
+		key := headerKey(text)
+		switch {
+		case key == "":
+			t.rep.add(1, clip(text), "unknown column header %q (accepted: 编号/id, 姓名/name, 卡号/card, 身份证号/resident_id, 社保卡号/ssc, 出生日期/birth, 类别/category, 其他类别/categories, 本地户籍/hukou_local, 户籍市/home_city, 户籍区/home_district, 户籍街道/home_street)", clip(text))
+		case t.names[key] != "":
+			t.rep.add(1, clip(text), "column %q repeats column %q", clip(text), t.names[key])
+		default:
+			t.cols[key], t.names[key] = i, text
+		}
+	}
+	for _, k := range []string{colID, colName} {
+		if _, ok := t.cols[k]; !ok {
+			t.rep.add(1, "", "the required column %s is missing", map[string]string{colID: "编号 (id)", colName: "姓名 (name)"}[k])
+		}
+	}
+	_, c := t.cols[colCard]
+	_, r := t.cols[colResidentID]
+	_, s := t.cols[colSSC]
+	if !c && !r && !s {
+		t.rep.add(1, "", "no credential column: at least one of 卡号 (card), 身份证号 (resident_id), 社保卡号 (ssc) is needed")
+	}
+	return true
+}
+
+func (t *table) cell(cells []string, key string) (string, string, bool) {
+	i, ok := t.cols[key]
+	if !ok {
+		return "", "", false
+	}
+	if i >= len(cells) {
+		return "", t.names[key], true
+	}
+	return strings.TrimSpace(cells[i]), t.names[key], true
+}
+
+func clip(s string) string {
+	if utf8.RuneCountInString(s) > 40 {
+		return string([]rune(s)[:40]) + "…"
+	}
+	return s
+}
+
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// add reads one data row.
+func (t *table) add(rec record) {
+	if blank(rec.cells) {
+		return
+	}
+	t.rep.Rows++
+	row := rec.row
+	before := t.rep.Count
+	for _, c := range rec.cells {
+		if len(c) > maxCellLen {
+			t.rep.add(row, "", "a cell is longer than %d bytes", maxCellLen)
+			return
+		}
+	}
+	e := eldergate.RosterElder{Elder: eldergate.Elder{Active: true}}
+
+	id, col, _ := t.cell(rec.cells, colID)
+	switch {
+	case id == "":
+		t.rep.add(row, col, "missing elder id")
+	case len(id) > maxIDLen || !printable(id):
+		t.rep.add(row, col, "elder id must be 1-%d printable ASCII characters", maxIDLen)
+	case t.ids[id] != 0:
+		t.rep.add(row, col, "duplicate elder id %q: already on row %d", id, t.ids[id])
+	default:
+		t.ids[id] = row
+	}
+	e.ID = id
+
+	name, col, _ := t.cell(rec.cells, colName)
+	switch {
+	case name == "":
+		t.rep.add(row, col, "missing name")
+	case utf8.RuneCountInString(name) > maxNameRunes || !utf8.ValidString(name):
+		t.rep.add(row, col, "name longer than %d characters", maxNameRunes)
+	}
+	e.Name = name
+
+	var idBirth string
+	if v, col, ok := t.cell(rec.cells, colResidentID); ok && v != "" {
+		n, err := card.NormalizeID(v)
+		if err != nil {
+			t.rep.add(row, col, "bad resident ID number %s: %s", eldergate.MaskID(v), strings.TrimPrefix(err.Error(), "card: malformed credential: "))
+		} else {
+			t.credential(&e, row, col, eldergate.CredResidentID, n)
+			idBirth = n[6:10] + "-" + n[10:12] + "-" + n[12:14]
+		}
+	}
+	if v, col, ok := t.cell(rec.cells, colCard); ok && v != "" {
+		t.credential(&e, row, col, eldergate.CredCard, v)
+	}
+	if v, col, ok := t.cell(rec.cells, colSSC); ok && v != "" {
+		t.credential(&e, row, col, eldergate.CredSSC, v)
+	}
+	if len(e.Credentials) == 0 && t.rep.Count == before {
+		t.rep.add(row, "", "no credential: fill in 卡号 (card), 身份证号 (resident_id) or 社保卡号 (ssc)")
+	}
+
+	if v, col, ok := t.cell(rec.cells, colBirth); ok && v != "" {
+		d, err := parseDate(v)
+		if err != nil {
+			t.rep.add(row, col, "birth date %q is not a date (use YYYY-MM-DD)", clip(v))
+		}
+		e.Birth = d
+	} else if idBirth != "" {
+		e.Birth = idBirth
+	}
+	e.Category, _, _ = t.cell(rec.cells, colCategory)
+	if v, _, ok := t.cell(rec.cells, colCategories); ok && v != "" {
+		for _, c := range strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == '；' || r == '、' || r == ',' || r == '，' || r == '|' }) {
+			if c = strings.TrimSpace(c); c != "" {
+				e.Categories = append(e.Categories, c)
+			}
+		}
+	}
+	if v, col, ok := t.cell(rec.cells, colHukou); ok && v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			t.rep.add(row, col, "%q is not yes or no (是/否, 本地/外地, yes/no)", clip(v))
+		}
+		e.HukouLocal = b
+	}
+	e.HomeCity, _, _ = t.cell(rec.cells, colCity)
+	e.HomeDistrict, _, _ = t.cell(rec.cells, colDistrict)
+	e.HomeStreet, _, _ = t.cell(rec.cells, colStreet)
+	if t.rep.Count == before {
+		t.elders = append(t.elders, e)
+	}
+}
+
+func (t *table) credential(e *eldergate.RosterElder, row int, col, kind, v string) {
+	c, err := eldergate.ValidateCredential(eldergate.Credential{Kind: kind, Value: v})
+	if err != nil {
+		t.rep.add(row, col, "bad %s: %v", kind, err)
+		return
+	}
+	if o, ok := t.creds[c.Value]; ok {
+		if o.row == row {
+			t.rep.add(row, col, "%s %s is also another credential of this row", kind, eldergate.MaskID(c.Value))
+		} else {
+			t.rep.add(row, col, "%s %s is held by two elders: row %d (elder %s) and row %d (elder %s)",
+				kind, eldergate.MaskID(c.Value), o.row, o.id, row, e.ID)
+		}
+		return
+	}
+	t.creds[c.Value] = owner{row: row, id: e.ID}
+	e.Credentials = append(e.Credentials, c)
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseDate accepts 2006-01-02, 2006/1/2, 2006.1.2, 20060102, 2006年1月2日,
+// the 1-2-06 (month-day-year) form excelize writes for date cells, and an
+// Excel serial day number.
+func parseDate(v string) (string, error) {
+	for _, layout := range []string{"2006-01-02", "2006-1-2", "2006/1/2", "2006.1.2", "20060102", "2006年1月2日", "1-2-06"} {
+		if d, err := time.Parse(layout, v); err == nil {
+			if layout == "1-2-06" && d.Year() >= 2030 { // two-digit years of elders' births are 19xx
+				d = d.AddDate(-100, 0, 0)
+			}
+			return d.Format(time.DateOnly), nil
+		}
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 && n < 80000 && len(v) <= 5 {
+		return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n).Format(time.DateOnly), nil
+	}
+	return "", errors.New("not a date")
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "是", "本地", "y", "yes", "true", "1", "local":
+		return true, nil
+	case "否", "外地", "非本地", "n", "no", "false", "0", "nonlocal":
+		return false, nil
+	}
+	return false, errors.New("not a boolean")
+}
+
+// finish checks the row count and returns the result.
+func (t *table) finish() ([]eldergate.RosterElder, Report, error) {
+	if t.rep.Rows == 0 && t.rep.Count == 0 {
+		t.rep.add(2, "", "the file has no elder rows below the header")
+	}
+	t.rep.Elders = len(t.elders)
+	if !t.rep.OK() {
+		return nil, t.rep, nil
+	}
+	return t.elders, t.rep, nil
+}
+
+func tooManyRows(t *table, row int) {
+	t.rep.add(row, "", "more than %d elder rows: split the file", MaxRows)
+}
