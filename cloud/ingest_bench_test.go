@@ -204,6 +204,7 @@ func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway, 
 		}
 	}
 	d := time.Since(start)
+	b.ReportMetric(float64(in.Batches())/float64(max(in.Groups(), 1)), "msgs/group")
 	n, err := st.CountEvents(ctx)
 	if err != nil {
 		b.Fatal(err)

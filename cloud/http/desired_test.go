@@ -167,3 +167,34 @@ func FuzzCheckConfigBody(f *testing.F) {
 		}
 	})
 }
+
+// TestConsoleConfigStatusColumn: the gateways table has a config column
+// whose three statuses are translated in zh-CN, zh-HK and en.
+func TestConsoleConfigStatusColumn(t *testing.T) {
+	js, err := consoleFS.ReadFile("console/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := consoleFS.ReadFile("console/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), `data-i18n="config"`) || !strings.Contains(string(js), `"gateway-config"`) {
+		t.Fatal("no config column in the gateways table")
+	}
+	blocks := strings.Split(string(js), "\n    en: {")
+	if len(blocks) != 2 {
+		t.Fatal("app.js: en block not found")
+	}
+	zh := strings.Split(blocks[0], `"zh-HK": {`)
+	if len(zh) != 2 {
+		t.Fatal("app.js: zh-HK block not found")
+	}
+	for name, block := range map[string]string{"zh-CN": zh[0], "zh-HK": zh[1], "en": strings.SplitN(blocks[1], "};", 2)[0]} {
+		for _, k := range []string{"config:", "cfg_in_sync:", "cfg_pending:", "cfg_failed:"} {
+			if !strings.Contains(block, k) {
+				t.Errorf("%s: no %s", name, k)
+			}
+		}
+	}
+}

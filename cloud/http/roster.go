@@ -40,11 +40,11 @@ func isRosterImport(r *http.Request) bool {
 
 // ImportResponse is the answer of POST /api/v1/sites/{site}/roster/import.
 type ImportResponse struct {
-	Error    string              `json:"error,omitempty"` // set with 422
-	DryRun   bool                `json:"dry_run"`
-	Report   rosterimport.Report `json:"report"`
+	Error    string               `json:"error,omitempty"` // set with 422
+	DryRun   bool                 `json:"dry_run"`
+	Report   rosterimport.Report  `json:"report"`
 	Change   *domain.RosterChange `json:"change,omitempty"`
-	Commands []string            `json:"commands,omitempty"` // roster commands queued
+	Commands []string             `json:"commands,omitempty"` // roster commands queued
 }
 
 func (s *Server) visibleSite(w http.ResponseWriter, r *http.Request) (string, bool) {

@@ -35,7 +35,7 @@ type Config struct {
 	Store     domain.Store
 	Logger    *slog.Logger
 	Now       func() time.Time
-	QueueSize int // messages waiting for each worker; default 64
+	QueueSize int // messages waiting for each worker; default 256
 	// Workers is how many batches are committed at once; default
 	// DefaultWorkers. A gateway's messages always go to the same worker,
 	// so one ingester handles each gateway's batches in order.
@@ -67,6 +67,8 @@ type Ingester struct {
 	gapsAt    map[string]time.Time // when they were last counted
 	committed atomic.Int64         // events acknowledged as committed
 	batches   atomic.Int64         // up batches handled
+	groups    atomic.Int64         // groups committed (handleGroup calls)
+	ackSlots  chan struct{}        // groups with acks awaiting PUBACK (AcksInFlight)
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -92,7 +94,7 @@ func New(cfg Config) (*Ingester, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = 64
+		cfg.QueueSize = 256
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers
@@ -106,15 +108,16 @@ func New(cfg Config) (*Ingester, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &Ingester{
-		cfg:    cfg,
-		log:    cfg.Logger.With("component", "ingest"),
-		now:    cfg.Now,
-		queues: make([]chan paho.Message, cfg.Workers),
-		gaps:   map[string]int64{},
-		gapsAt: map[string]time.Time{},
-		ready:  make(chan struct{}),
-		ctx:    ctx,
-		cancel: cancel,
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "ingest"),
+		now:      cfg.Now,
+		queues:   make([]chan paho.Message, cfg.Workers),
+		gaps:     map[string]int64{},
+		gapsAt:   map[string]time.Time{},
+		ready:    make(chan struct{}),
+		ackSlots: make(chan struct{}, AcksInFlight),
+		ctx:      ctx,
+		cancel:   cancel,
 	}
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.BrokerURL).
@@ -125,7 +128,7 @@ func New(cfg Config) (*Ingester, error) {
 		SetCleanSession(true).    // gateways resend until acked
 		SetStore(newCopyStore()). // see store.go
 		SetOrderMatters(false).
-		SetAutoAckDisabled(true). // PUBACK after the commit
+		SetAutoAckDisabled(true). // PUBACK once a worker queue holds it (enqueue)
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).
@@ -191,13 +194,22 @@ func (in *Ingester) onConnect(c paho.Client) {
 
 // enqueue is paho's message callback: it only hands the message to the
 // worker of its gateway (a hash of the topic, which names the gateway), so
-// paho's router never waits for a database commit.
+// paho's router never waits for a database commit, and PUBACKs it.
+//
+// The PUBACK does not wait for the commit: a gateway keeps its events until
+// the application ack names them and resends them after its ack timeout
+// (5 s), so the PUBACK proves nothing either way (DESIGN.md), while waiting
+// for the commit would bound the ingester to the broker's in-flight window
+// (Mosquitto: max_inflight_messages, 20 by default) — docs/adr/0005.
+// Backpressure stays: when the worker's queue is full, enqueue blocks and
+// paho stops reading from the broker.
 func (in *Ingester) enqueue(_ paho.Client, m paho.Message) {
 	h := fnv.New32a()
 	h.Write([]byte(m.Topic()))
 	q := in.queues[h.Sum32()%uint32(len(in.queues))]
 	select {
 	case q <- received{Message: m, at: in.now().UTC()}:
+		m.Ack()
 	case <-in.ctx.Done():
 	}
 }
@@ -221,7 +233,7 @@ func (in *Ingester) receivedAt(m paho.Message) time.Time {
 // Bounds of a group: what one worker takes from its queue and commits in
 // one transaction when messages wait (docs/PERFORMANCE.md).
 const (
-	MaxGroupMessages = 64
+	MaxGroupMessages = 512
 	MaxGroupEvents   = 4000
 )
 
@@ -263,18 +275,19 @@ func (in *Ingester) work(queue <-chan paho.Message) {
 		if len(group) > 0 {
 			in.handleGroup(group)
 		}
-		if other != nil && in.handle(other) {
-			other.Ack()
+		if other != nil {
+			in.handle(other)
 		}
 	}
 }
 
-// handle processes one message and reports whether it may be PUBACKed.
-func (in *Ingester) handle(m paho.Message) (ack bool) {
+// handle processes one message and reports whether it was handled (false:
+// it failed, and its gateway sends it again).
+func (in *Ingester) handle(m paho.Message) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			in.log.Error("ingest: panic on message", "topic", m.Topic(), "panic", r, "stack", string(debug.Stack()))
-			ack = true // never loop on a poison message
+			ok = false
 		}
 	}()
 	gw, ch, err := eldergate.ParseTopic(m.Topic())
@@ -308,7 +321,7 @@ type upMsg struct {
 	batch    eldergate.Batch
 	rejected []eldergate.Rejection
 	err      error // the whole payload is refused
-	ok       bool  // handled: it may be PUBACKed
+	ok       bool  // handled: acked to its gateway or rejected
 }
 
 // decodeUp decodes m when it is an up message; nil for any other topic.
@@ -322,30 +335,27 @@ func (in *Ingester) decodeUp(m paho.Message) *upMsg {
 	return u
 }
 
-// handleGroup commits a group of up messages in one transaction and PUBACKs
-// the ones that were handled. When the group's transaction fails, each
-// message is tried on its own, so one bad batch never holds up the others.
+// handleGroup commits a group of up messages in one transaction. When the
+// group's transaction fails, each message is tried on its own, so one bad
+// batch never holds up the others.
 func (in *Ingester) handleGroup(group []*upMsg) {
 	defer func() {
 		if r := recover(); r != nil {
 			in.log.Error("ingest: panic on a group of messages", "messages", len(group), "panic", r, "stack", string(debug.Stack()))
 			for _, u := range group {
-				if u.ok || in.handle(u.m) { // handle recovers per message
-					u.m.Ack()
+				if !u.ok {
+					in.handle(u.m) // handle recovers per message
 				}
 			}
 		}
 	}()
+	in.groups.Add(1)
 	in.commitGroup(group)
-	for _, u := range group {
-		if u.ok {
-			u.m.Ack()
-		}
-	}
 }
 
 // commitGroup stores and acknowledges a group; u.ok tells which messages
-// were handled.
+// were handled (the others are neither acked nor rejected, and their
+// gateways send them again).
 func (in *Ingester) commitGroup(group []*upMsg) {
 	ctx := in.ctx
 	now := in.now().UTC()
@@ -472,38 +482,51 @@ func (s *ackSet) add(gw string, ids []string, rejected []eldergate.Rejection) {
 	a.Rejected = append(a.Rejected, rejected...)
 }
 
-// publishAcks publishes every gateway's ack and waits for the broker's
-// PUBACKs (bounded), so that the batches are PUBACKed after their acks are
-// on their way.
+// AcksInFlight bounds the groups whose acks are published but not yet
+// PUBACKed by the broker: a worker does not wait for its acks' PUBACKs
+// (the gateway resends when an ack is lost), but stops when the broker
+// falls this far behind.
+const AcksInFlight = 16
+
+// publishAcks publishes every gateway's ack of a group and returns; a
+// goroutine waits for the broker's PUBACKs (bounded) and logs failures.
 func (in *Ingester) publishAcks(s *ackSet) {
 	toks := make([]paho.Token, 0, len(s.order))
+	gws := make([]string, 0, len(s.order))
 	for _, gw := range s.order {
 		body, err := json.Marshal(s.by[gw])
 		if err != nil {
 			in.log.Error("ingest: encode ack", "gw", gw, "err", err)
-			toks = append(toks, nil)
 			continue
 		}
 		toks = append(toks, in.client.Publish(eldergate.Topic(gw, eldergate.ChannelAck), 1, false, body))
+		gws = append(gws, gw)
 	}
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	for i, tok := range toks {
-		if tok == nil {
-			continue
-		}
-		select {
-		case <-tok.Done():
-			if err := tok.Error(); err != nil {
-				in.log.Error("ingest: publish ack", "gw", s.order[i], "err", err)
+	select {
+	case in.ackSlots <- struct{}{}:
+	case <-in.ctx.Done():
+		return
+	}
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		defer func() { <-in.ackSlots }()
+		timeout := time.NewTimer(10 * time.Second)
+		defer timeout.Stop()
+		for i, tok := range toks {
+			select {
+			case <-tok.Done():
+				if err := tok.Error(); err != nil {
+					in.log.Error("ingest: publish ack", "gw", gws[i], "err", err)
+				}
+			case <-timeout.C:
+				in.log.Error("ingest: publish ack timed out", "gw", gws[i], "acks_left", len(toks)-i)
+				return
+			case <-in.ctx.Done():
+				return
 			}
-		case <-timeout.C:
-			in.log.Error("ingest: publish ack timed out", "gw", s.order[i])
-			return
-		case <-in.ctx.Done():
-			return
 		}
-	}
+	}()
 }
 
 func (in *Ingester) handleState(gw string, payload []byte, now time.Time) bool {
@@ -580,6 +603,20 @@ func (in *Ingester) trackSeq(gw string) {
 // Committed is the number of events this ingester acknowledged as
 // committed (resends of stored events included).
 func (in *Ingester) Committed() int64 { return in.committed.Load() }
+
+// Queued is the number of messages waiting in the workers' queues: the
+// ingester's backlog.
+func (in *Ingester) Queued() int {
+	n := 0
+	for _, q := range in.queues {
+		n += len(q)
+	}
+	return n
+}
+
+// Groups is the number of groups of up batches this ingester committed
+// (Batches ÷ Groups is the mean group size).
+func (in *Ingester) Groups() int64 { return in.groups.Load() }
 
 // Batches is the number of up batches this ingester handled.
 func (in *Ingester) Batches() int64 { return in.batches.Load() }

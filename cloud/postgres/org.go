@@ -87,7 +87,7 @@ func (s *Store) OrgUnit(ctx context.Context, id string) (domain.OrgUnit, error) 
 func (s *Store) ListOrgUnits(ctx context.Context, scope string) ([]domain.OrgUnit, error) {
 	rows, err := s.pool.Query(ctx, `SELECT u.id, COALESCE(u.parent_id, ''), u.level, u.name, u.path, u.created_at
 		FROM org_units u WHERE $1 = '' OR u.path LIKE (SELECT r.path FROM org_units r WHERE r.id = $1) || '%'
-		ORDER BY u.path`, scope)
+		ORDER BY u.path COLLATE "C"`, scope)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list org units: %w", err)
 	}

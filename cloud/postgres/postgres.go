@@ -35,10 +35,6 @@ const maxPrefix = 512
 // several cloud processes starting at once on one database.
 const migrateLockKey = 0x656c6465 // "elde"
 
-// stageTable is the per-connection temporary table batches are copied into
-// before the insert-if-absent into events.
-const stageTable = "events_stage"
-
 // IsDSN reports whether s names a PostgreSQL database (a postgres:// or
 // postgresql:// URL) rather than a SQLite directory.
 func IsDSN(s string) bool {
@@ -64,14 +60,6 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	cfg.MaxConnIdleTime = time.Minute
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		// Rows vanish at commit, so a connection's stage is empty between batches.
-		_, err := c.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+stageTable+` (
-			ord integer NOT NULL, id text NOT NULL, gw text NOT NULL, kind text NOT NULL, site text NOT NULL,
-			seq bigint NOT NULL, boot bigint NOT NULL, at timestamptz NOT NULL, clock text NOT NULL,
-			data text NOT NULL) ON COMMIT DELETE ROWS`)
-		return err
-	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -208,21 +196,39 @@ type gwTally struct {
 	haveSkew bool
 }
 
-// IngestBatches implements domain.Store: every event of every batch is
-// copied into the connection's staging table, inserted into events with
-// one INSERT ... SELECT DISTINCT ON (id) ... ON CONFLICT DO NOTHING (in id
-// order, so concurrent transactions never deadlock on each other's ids),
-// the meals of the fresh events are copied, alerts applied in order, and
-// each gateway's row (last batch, skew, sequence counters) updated in
-// gateway order.
+// IngestBatches implements domain.Store. The events of all batches, each
+// id once (the first occurrence), go in ONE statement as arrays: a
+// data-modifying CTE inserts them into events in id order (so concurrent
+// transactions never wait on each other's ids in opposite orders) with ON
+// CONFLICT DO NOTHING, and inserts the meal rows of the fresh ones. Alerts
+// are then applied in order, and the gateway rows (last batch, skew,
+// sequence counters) updated in one statement, in gateway order. Measured
+// against COPY into a staging table: docs/PERFORMANCE.md.
 func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch, receivedAt time.Time) ([][]string, error) {
 	out := make([][]string, len(batches))
 	var rows []ingestRow
+	first := map[string]*eldergate.Envelope{} // id -> its first occurrence
+	var ev eventArrays
+	var ml mealArrays
 	for i := range batches {
 		out[i] = []string{}
 		for j := range batches[i].Events {
-			if e := &batches[i].Events[j]; e.GW == batches[i].GW { // another gateway's event is never committed for it
-				rows = append(rows, ingestRow{batch: i, e: e})
+			e := &batches[i].Events[j]
+			if e.GW != batches[i].GW {
+				continue // another gateway's event is never committed for it
+			}
+			rows = append(rows, ingestRow{batch: i, e: e})
+			if first[e.ID] != nil {
+				continue
+			}
+			first[e.ID] = e
+			ev.add(e)
+			if e.Kind == eldergate.KindMeal {
+				m, err := e.Meal()
+				if err != nil {
+					return nil, fmt.Errorf("postgres: ingest meal %s: %w", e.ID, err)
+				}
+				ml.add(e, m)
 			}
 		}
 	}
@@ -236,20 +242,25 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	}
 	defer tx.Rollback(ctx)
 
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{stageTable},
-		[]string{"ord", "id", "gw", "kind", "site", "seq", "boot", "at", "clock", "data"},
-		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-			e := rows[i].e
-			return []any{int32(i), e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot),
-				e.At.UTC(), e.Clock, string(e.Data)}, nil
-		}))
-	if err != nil {
-		return nil, fmt.Errorf("postgres: ingest: copy to stage: %w", err)
-	}
-	q, err := tx.Query(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
-		SELECT DISTINCT ON (id) id, gw, kind, site, seq, boot, at, clock, data, $1::timestamptz
-		FROM `+stageTable+` ORDER BY id, ord
-		ON CONFLICT (id) DO NOTHING RETURNING id`, rat)
+	q, err := tx.Query(ctx, `WITH ins AS (
+			INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
+			SELECT u.*, $10::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[],
+				$6::int8[], $7::timestamptz[], $8::text[], $9::text[]) AS u (id, gw, kind, site, seq, boot, at, clock, data)
+			ORDER BY u.id
+			ON CONFLICT (id) DO NOTHING RETURNING id
+		), meal AS (
+			INSERT INTO meals (event_id, gw, site, elder_id, "window", day, decision, reason,
+				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at)
+			SELECT m.*, $10::timestamptz FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+				$16::text[], $17::text[], $18::text[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], $23::text[],
+				$24::timestamptz[]) AS m (event_id, gw, site, elder_id, "window", day, decision, reason,
+				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at)
+			WHERE m.event_id IN (SELECT id FROM ins)
+		)
+		SELECT id FROM ins`,
+		ev.id, ev.gw, ev.kind, ev.site, ev.seq, ev.boot, ev.at, ev.clock, ev.data, rat,
+		ml.id, ml.gw, ml.site, ml.elder, ml.window, ml.day, ml.decision, ml.reason,
+		ml.price, ml.subsidy, ml.pay, ml.weight, ml.policy, ml.at)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
 	}
@@ -261,15 +272,19 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	for _, id := range inserted {
 		fresh[id] = true
 	}
-	// Ids stored before: acknowledged again, but only to their owner.
-	owner := map[string]string{}
-	if len(inserted) < len(rows) {
-		var old []string
-		for _, r := range rows {
-			if !fresh[r.e.ID] {
-				old = append(old, r.e.ID)
-			}
+	// The owner of every id: the first occurrence's gateway for a fresh
+	// one, the stored row's for an id stored before (acknowledged again,
+	// but only to its owner).
+	owner := make(map[string]string, len(first))
+	var old []string
+	for id, e := range first {
+		if fresh[id] {
+			owner[id] = e.GW
+		} else {
+			old = append(old, id)
 		}
+	}
+	if len(old) > 0 {
 		q, err := tx.Query(ctx, `SELECT id, gw FROM events WHERE id = ANY($1)`, old)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: ingest: old events: %w", err)
@@ -280,7 +295,6 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 		}
 	}
 
-	var meals [][]any
 	tally := map[string]*gwTally{}
 	for _, r := range rows {
 		e := r.e
@@ -293,25 +307,14 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 		if d := rat.Sub(e.At).Milliseconds(); !t.haveSkew || d < t.skew {
 			t.skew, t.haveSkew = d, true
 		}
-		if !fresh[e.ID] {
-			// Stored before, or earlier in this transaction (the first
-			// occurrence is the one DISTINCT ON kept): committed for its owner.
-			if owner[e.ID] == e.GW {
-				out[r.batch] = append(out[r.batch], e.ID)
-			}
+		if owner[e.ID] != e.GW {
 			continue
 		}
-		fresh[e.ID] = false
-		owner[e.ID] = e.GW
-		switch e.Kind {
-		case eldergate.KindMeal:
-			m, err := e.Meal()
-			if err != nil {
-				return nil, fmt.Errorf("postgres: ingest meal %s: %w", e.ID, err)
-			}
-			meals = append(meals, []any{e.ID, e.GW, e.Site, m.ElderID, m.Window, m.Day, m.Decision, m.Reason,
-				int64(m.PriceFen), int64(m.SubsidyFen), int64(m.PayFen), m.WeightG, m.PolicyVer, e.At.UTC(), rat})
-		case eldergate.KindAlert:
+		out[r.batch] = append(out[r.batch], e.ID)
+		if !fresh[e.ID] || first[e.ID] != e {
+			continue // stored before, or a repeat of an event of this call
+		}
+		if e.Kind == eldergate.KindAlert {
 			if err := applyAlert(ctx, tx, *e); err != nil {
 				return nil, err
 			}
@@ -324,15 +327,6 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 			t.hi = seq
 		}
 		t.n++
-		out[r.batch] = append(out[r.batch], e.ID)
-	}
-	if len(meals) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"meals"},
-			[]string{"event_id", "gw", "site", "elder_id", "window", "day", "decision", "reason",
-				"price_fen", "subsidy_fen", "pay_fen", "weight_g", "policy_version", "at", "received_at"},
-			pgx.CopyFromRows(meals)); err != nil {
-			return nil, fmt.Errorf("postgres: ingest: copy meals: %w", err)
-		}
 	}
 	// Gateway rows in id order: two transactions never wait on each
 	// other's gateway rows in opposite orders.
@@ -341,32 +335,94 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 		gws = append(gws, gw)
 	}
 	slices.Sort(gws)
-	var b pgx.Batch
+	var g gatewayArrays
 	for _, gw := range gws {
-		t := tally[gw]
-		var lo, hi *int64 // NULL when nothing new: LEAST/GREATEST ignore it
-		if t.n > 0 {
-			lo, hi = &t.lo, &t.hi
-		}
-		b.Queue(`INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
-			VALUES ($1, $2, $3, $3, $4, $5, $6, $7)
-			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
-				clock_skew_ms = excluded.clock_skew_ms,
-				online = CASE WHEN gateways.state_at IS NULL OR gateways.state_at < excluded.last_event_at
-					THEN true ELSE gateways.online END,
-				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END,
-				seq_min = LEAST(gateways.seq_min, excluded.seq_min),
-				seq_max = GREATEST(gateways.seq_max, excluded.seq_max),
-				seq_count = gateways.seq_count + excluded.seq_count`,
-			gw, t.site, rat, t.skew, lo, hi, t.n)
+		g.add(gw, tally[gw])
 	}
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
+		SELECT u.id, u.site, $7::timestamptz, $7::timestamptz, u.skew, u.lo, u.hi, u.n
+		FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[])
+			AS u (id, site, skew, lo, hi, n)
+		ORDER BY u.id
+		ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
+			clock_skew_ms = excluded.clock_skew_ms,
+			online = CASE WHEN gateways.state_at IS NULL OR gateways.state_at < excluded.last_event_at
+				THEN true ELSE gateways.online END,
+			site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END,
+			seq_min = LEAST(gateways.seq_min, excluded.seq_min),
+			seq_max = GREATEST(gateways.seq_max, excluded.seq_max),
+			seq_count = gateways.seq_count + excluded.seq_count`,
+		g.id, g.site, g.skew, g.lo, g.hi, g.n, rat); err != nil {
 		return nil, fmt.Errorf("postgres: ingest: gateways: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("postgres: ingest: commit: %w", err)
 	}
 	return out, nil
+}
+
+// eventArrays are the columns of the events of one IngestBatches call.
+type eventArrays struct {
+	id, gw, kind, site, clock, data []string
+	seq, boot                       []int64
+	at                              []time.Time
+}
+
+func (a *eventArrays) add(e *eldergate.Envelope) {
+	a.id = append(a.id, e.ID)
+	a.gw = append(a.gw, e.GW)
+	a.kind = append(a.kind, string(e.Kind))
+	a.site = append(a.site, e.Site)
+	a.seq = append(a.seq, int64(e.Seq))
+	a.boot = append(a.boot, int64(e.Boot))
+	a.at = append(a.at, e.At.UTC())
+	a.clock = append(a.clock, e.Clock)
+	a.data = append(a.data, string(e.Data))
+}
+
+// mealArrays are the columns of the meals of one IngestBatches call.
+type mealArrays struct {
+	id, gw, site, elder, window, day, decision, reason, policy []string
+	price, subsidy, pay, weight                                []int64
+	at                                                         []time.Time
+}
+
+func (a *mealArrays) add(e *eldergate.Envelope, m eldergate.MealData) {
+	a.id = append(a.id, e.ID)
+	a.gw = append(a.gw, e.GW)
+	a.site = append(a.site, e.Site)
+	a.elder = append(a.elder, m.ElderID)
+	a.window = append(a.window, m.Window)
+	a.day = append(a.day, m.Day)
+	a.decision = append(a.decision, m.Decision)
+	a.reason = append(a.reason, m.Reason)
+	a.price = append(a.price, int64(m.PriceFen))
+	a.subsidy = append(a.subsidy, int64(m.SubsidyFen))
+	a.pay = append(a.pay, int64(m.PayFen))
+	a.weight = append(a.weight, m.WeightG)
+	a.policy = append(a.policy, m.PolicyVer)
+	a.at = append(a.at, e.At.UTC())
+}
+
+// gatewayArrays are the gateway rows of one IngestBatches call; lo and hi
+// are NULL when nothing new was stored (LEAST/GREATEST ignore NULL).
+type gatewayArrays struct {
+	id, site []string
+	skew, n  []int64
+	lo, hi   []*int64
+}
+
+func (a *gatewayArrays) add(gw string, t *gwTally) {
+	a.id = append(a.id, gw)
+	a.site = append(a.site, t.site)
+	a.skew = append(a.skew, t.skew)
+	a.n = append(a.n, t.n)
+	if t.n > 0 {
+		lo, hi := t.lo, t.hi
+		a.lo, a.hi = append(a.lo, &lo), append(a.hi, &hi)
+	} else {
+		a.lo, a.hi = append(a.lo, nil), append(a.hi, nil)
+	}
 }
 
 // findLiveAlert returns the id of the open or acknowledged alert that an

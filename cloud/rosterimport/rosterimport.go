@@ -58,8 +58,8 @@ type Problem struct {
 // Report is the validation report of a file.
 type Report struct {
 	Format   Format    `json:"format"`
-	Rows     int       `json:"rows"`     // data rows read, blank rows excluded
-	Elders   int       `json:"elders"`   // elders accepted
+	Rows     int       `json:"rows"`   // data rows read, blank rows excluded
+	Elders   int       `json:"elders"` // elders accepted
 	Count    int       `json:"problem_count"`
 	Problems []Problem `json:"problems"` // at most MaxProblems, in row order
 }

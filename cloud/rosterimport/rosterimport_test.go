@@ -145,15 +145,15 @@ func TestBadRows(t *testing.T) {
 	wrong := badCheck(residentID(t, "19510101", 2))
 	rows := [][]string{
 		{"ID", "Name", "Card", "Resident_ID", "Birth", "Hukou_Local"},
-		{"E1", "张三明", "C0001", good, "", ""},                // 2 ok
-		{"E2", "", "C0002", "", "", ""},                     // 3 missing name
-		{"E3", "王五", "C0003", wrong, "", ""},                // 4 bad check character
-		{"E1", "赵六", "C0004", "", "", ""},                   // 5 duplicate id of row 2
-		{"E5", "钱七", "C0001", "", "", ""},                   // 6 card of row 2
-		{"E6", "孙八", "", "", "", ""},                        // 7 no credential
-		{"E7", "周九", "C0007", "", "1950-13-40", "maybe"},    // 8 bad date, bad bool
-		{"E8", "吴十", "C0008", "", "1950/3/4", "本地"},         // 9 ok
-		{"", "郑一", "C0009", "", "", ""},                     // 10 missing id
+		{"E1", "张三明", "C0001", good, "", ""},             // 2 ok
+		{"E2", "", "C0002", "", "", ""},                  // 3 missing name
+		{"E3", "王五", "C0003", wrong, "", ""},             // 4 bad check character
+		{"E1", "赵六", "C0004", "", "", ""},                // 5 duplicate id of row 2
+		{"E5", "钱七", "C0001", "", "", ""},                // 6 card of row 2
+		{"E6", "孙八", "", "", "", ""},                     // 7 no credential
+		{"E7", "周九", "C0007", "", "1950-13-40", "maybe"}, // 8 bad date, bad bool
+		{"E8", "吴十", "C0008", "", "1950/3/4", "本地"},      // 9 ok
+		{"", "郑一", "C0009", "", "", ""},                  // 10 missing id
 	}
 	for _, tc := range []struct {
 		name string

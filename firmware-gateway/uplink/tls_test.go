@@ -245,3 +245,30 @@ delivered:
 		}
 	}
 }
+
+// TestCommandAnsweringBirthArrives: the cloud publishes pending commands
+// the moment it sees a birth; the uplink subscribes before its birth, so
+// a command sent in answer to the birth is never lost (clean session).
+func TestCommandAnsweringBirthArrives(t *testing.T) {
+	url := startBroker(t)
+	cloud := connectAs(t, url, "cloud", "", "")
+	cmd := `{"id":"c-birth","type":"ping","expires":"2030-01-01T00:00:00Z"}`
+	tok := cloud.Subscribe(eldergate.Topic(gw, eldergate.ChannelState), 1, func(c mqtt.Client, m mqtt.Message) {
+		if st, err := eldergate.DecodeState(m.Payload()); err == nil && st.Online {
+			c.Publish(eldergate.Topic(gw, eldergate.ChannelCmd), 1, false, cmd) // at once, as the cloud does
+		}
+	})
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	got := make(chan []byte, 4)
+	startUplink(t, url, openStore(t), uplink.Config{OnCommand: func(p []byte) { got <- p }})
+	select {
+	case p := <-got:
+		if string(p) != cmd {
+			t.Fatalf("OnCommand got %s", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command published in answer to the birth never arrived")
+	}
+}

@@ -185,15 +185,18 @@ func (u *Uplink) Connected() bool { return u.client.IsConnectionOpen() }
 
 func (u *Uplink) onConnect(c mqtt.Client) {
 	u.log.Info("uplink: connected", "broker", u.cfg.URL, "boot", u.cfg.Boot)
-	if err := u.publishBirth(c); err != nil {
-		u.log.Warn("uplink: birth message", "err", err)
-	}
+	// Subscribe before the birth: the cloud answers a birth by publishing
+	// the gateway's pending commands at once, and with a clean session a
+	// command published before the subscription is in place is lost.
 	st := c.SubscribeMultiple(map[string]byte{
 		eldergate.Topic(u.cfg.GW, eldergate.ChannelAck): 1,
 		eldergate.Topic(u.cfg.GW, eldergate.ChannelCmd): 1,
 	}, u.onMessage)
 	if st.WaitTimeout(10*time.Second) && st.Error() != nil {
 		u.log.Error("uplink: subscribe", "err", st.Error())
+	}
+	if err := u.publishBirth(c); err != nil {
+		u.log.Warn("uplink: birth message", "err", err)
 	}
 	u.connGen.Add(1)
 	u.Notify()

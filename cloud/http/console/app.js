@@ -13,6 +13,7 @@
       w_breakfast: "早餐", w_lunch: "午餐", w_dinner: "晚餐",
       t_emergency: "紧急呼叫", t_supervision: "设备监测",
       config: "配置", cfg_in_sync: "已同步", cfg_pending: "待生效", cfg_failed: "下发失败", cfg_unknown: "—",
+      org: "组织架构", name: "名称", unitId: "编号", level: "层级", lv_district: "区", lv_street: "街道", lv_community: "社区", lv_site: "站点",
     },
     "zh-HK": {
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
@@ -26,6 +27,7 @@
       w_breakfast: "早餐", w_lunch: "午餐", w_dinner: "晚餐",
       t_emergency: "緊急呼叫", t_supervision: "設備監察",
       config: "設定", cfg_in_sync: "已同步", cfg_pending: "待生效", cfg_failed: "下發失敗", cfg_unknown: "—",
+      org: "組織架構", name: "名稱", unitId: "編號", level: "層級", lv_district: "區", lv_street: "街道", lv_community: "社區", lv_site: "站點",
     },
     en: {
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
@@ -39,6 +41,7 @@
       w_breakfast: "breakfast", w_lunch: "lunch", w_dinner: "dinner",
       t_emergency: "emergency", t_supervision: "supervision",
       config: "Config", cfg_in_sync: "in sync", cfg_pending: "pending", cfg_failed: "failed", cfg_unknown: "—",
+      org: "Organisation", name: "Name", unitId: "ID", level: "Level", lv_district: "district", lv_street: "street", lv_community: "community", lv_site: "site",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -47,7 +50,7 @@
   const t = (k) => (T[lang][k] !== undefined ? T[lang][k] : (T.en[k] !== undefined ? T.en[k] : k));
   const tk = (prefix, v) => { const k = prefix + v; return T[lang][k] !== undefined ? T[lang][k] : v; };
   let timer = null;
-  const last = { alerts: "", meals: "", gateways: "" };
+  const last = { alerts: "", meals: "", gateways: "", org: "" };
 
   // yuan formats integer fen without floating point.
   const yuan = (fen) => {
@@ -61,7 +64,7 @@
     $("lang").value = lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.title = t("title");
-    last.alerts = last.meals = last.gateways = ""; // re-render with the new language
+    last.alerts = last.meals = last.gateways = last.org = ""; // re-render with the new language
   }
 
   function cell(tr, text, cls, testid) {
@@ -150,6 +153,25 @@
     }
   }
 
+  // renderOrg shows the organisation tree visible to the token, indented
+  // by level (the list comes ordered by path).
+  function renderOrg(list) {
+    const tb = $("org");
+    tb.replaceChildren();
+    if (!list.length) return emptyRow(tb, 3);
+    const depth = { district: 0, street: 1, community: 2, site: 3 };
+    for (const u of list) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "org-row";
+      tr.dataset.unit = u.id;
+      const td = cell(tr, u.name);
+      td.style.paddingLeft = (0.5 + 1.5 * (depth[u.level] || 0)) + "em";
+      cell(tr, u.id);
+      cell(tr, tk("lv_", u.level));
+      tb.appendChild(tr);
+    }
+  }
+
   async function api(method, path, body) {
     const token = sessionStorage.getItem("eg.token") || "";
     const res = await fetch("/api/v1/" + path, {
@@ -175,8 +197,8 @@
     if (busy) return;
     busy = true;
     try {
-      const [alerts, meals, gateways] = await Promise.all([api("GET", "alerts"), api("GET", "meals"), api("GET", "gateways")]);
-      const parts = { alerts: [alerts, renderAlerts], meals: [meals, renderMeals], gateways: [gateways, renderGateways] };
+      const [alerts, meals, gateways, org] = await Promise.all([api("GET", "alerts"), api("GET", "meals"), api("GET", "gateways"), api("GET", "org")]);
+      const parts = { alerts: [alerts, renderAlerts], meals: [meals, renderMeals], gateways: [gateways, renderGateways], org: [org, renderOrg] };
       for (const k in parts) {
         const s = JSON.stringify(parts[k][0]);
         if (s !== last[k]) { last[k] = s; parts[k][1](parts[k][0]); }
@@ -200,7 +222,7 @@
   function logout(msg) {
     sessionStorage.removeItem("eg.token");
     if (timer) { clearInterval(timer); timer = null; }
-    last.alerts = last.meals = last.gateways = "";
+    last.alerts = last.meals = last.gateways = last.org = "";
     $("dashboard").hidden = true;
     $("logout").hidden = true;
     $("login").hidden = false;

@@ -1,0 +1,163 @@
+package ingest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/ingest"
+	"github.com/eldergate/eldergate/cloud/sqlite"
+	"github.com/eldergate/eldergate/cloud/storetest"
+	"github.com/eldergate/eldergate/deploy/testenv"
+)
+
+// gatedStore is the real SQLite store with two faults injected: the
+// first IngestBatches call waits for the gate (so that messages pile up
+// in the worker's queue behind it), and every call holding a batch of
+// gateway poison fails.
+type gatedStore struct {
+	domain.Store
+	gate   chan struct{}
+	once   sync.Once
+	poison string
+
+	mu    sync.Mutex
+	calls [][]string // the gateways of each call's batches
+}
+
+func (s *gatedStore) IngestBatches(ctx context.Context, bs []domain.GatewayBatch, at time.Time) ([][]string, error) {
+	s.once.Do(func() { <-s.gate })
+	var gws []string
+	for _, b := range bs {
+		gws = append(gws, b.GW)
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, gws)
+	s.mu.Unlock()
+	if slices.Contains(gws, s.poison) {
+		return nil, errors.New("injected failure")
+	}
+	return s.Store.IngestBatches(ctx, bs, at)
+}
+
+// TestGroupCommitAndFallback: messages waiting together are committed in
+// one call and acked once per gateway; when that call fails, each batch is
+// committed on its own, so only the failing one goes unacknowledged.
+func TestGroupCommitAndFallback(t *testing.T) {
+	users := map[string]string{"eldergate-cloud": "pw", "gw-a": "pw", "gw-b": "pw", "gw-p": "pw"}
+	m := testenv.StartMosquitto(t, users, testenv.ACLFile())
+	ctx := context.Background()
+	real, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer real.Close()
+	st := &gatedStore{Store: real, gate: make(chan struct{}), poison: "gw-p"}
+	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw", ClientID: "eg-cloud-ingest-t",
+		Store: st, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+
+	acks := map[string]chan eldergate.Ack{}
+	clients := map[string]paho.Client{}
+	for _, gw := range []string{"gw-a", "gw-b", "gw-p"} {
+		c := paho.NewClient(paho.NewClientOptions().AddBroker(m.URL).SetClientID(gw).SetUsername(gw).SetPassword("pw").
+			SetProtocolVersion(4).SetCleanSession(true))
+		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("%s: connect: %v", gw, tok.Error())
+		}
+		defer c.Disconnect(50)
+		ch := make(chan eldergate.Ack, 10)
+		tok := c.Subscribe(eldergate.Topic(gw, eldergate.ChannelAck), 1, func(_ paho.Client, msg paho.Message) {
+			var a eldergate.Ack
+			if json.Unmarshal(msg.Payload(), &a) == nil {
+				ch <- a
+			}
+		})
+		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("%s: subscribe: %v", gw, tok.Error())
+		}
+		acks[gw], clients[gw] = ch, c
+	}
+	at := time.Now().UTC()
+	send := func(gw string, seq uint64) eldergate.Envelope {
+		e := storetest.Meal(t, gw, seq, "E1", at)
+		body, _ := json.Marshal(eldergate.Batch{V: 1, GW: gw, Boot: 1, Events: []eldergate.Envelope{e}})
+		if tok := clients[gw].Publish(eldergate.Topic(gw, eldergate.ChannelUp), 1, false, body); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("%s: publish: %v", gw, tok.Error())
+		}
+		return e
+	}
+	first := send("gw-a", 1) // taken alone, held at the gate
+	deadline := time.Now().Add(5 * time.Second)
+	for in.Groups() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// These wait in the queue behind it and form the next group.
+	a2, a3, b1, _ := send("gw-a", 2), send("gw-a", 3), send("gw-b", 1), send("gw-p", 1)
+	for in.Queued() < 4 && time.Now().Before(deadline.Add(5*time.Second)) {
+		time.Sleep(5 * time.Millisecond) // the broker delivers them to the blocked worker's queue
+	}
+	close(st.gate)
+
+	wantIDs := map[string][]string{"gw-a": {first.ID, a2.ID, a3.ID}, "gw-b": {b1.ID}}
+	for gw, want := range wantIDs {
+		var got []string
+		for len(got) < len(want) {
+			select {
+			case a := <-acks[gw]:
+				got = append(got, a.IDs...)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: acked %v, want %v", gw, got, want)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: acked %v, want %v", gw, got, want)
+		}
+	}
+	select {
+	case a := <-acks["gw-p"]:
+		t.Errorf("the failing gateway got an ack: %+v", a)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if n, err := real.CountEvents(ctx); err != nil || n != 4 {
+		t.Errorf("store holds %d events, %v; want 4 (gw-a ×3, gw-b ×1)", n, err)
+	}
+	st.mu.Lock()
+	calls := slices.Clone(st.calls)
+	st.mu.Unlock()
+	// [gw-a] alone, then the group [gw-a gw-a gw-b gw-p] that failed, then
+	// its batches one by one.
+	if len(calls) < 3 || len(calls[1]) != 4 {
+		t.Fatalf("store calls %v: want the four waiting batches in one call after the first", calls)
+	}
+	var single int
+	for _, c := range calls[2:] {
+		if len(c) == 1 {
+			single++
+		}
+	}
+	if single != 4 {
+		t.Errorf("after the failed group, %d single-batch calls, want 4: %v", single, calls)
+	}
+	// gw-a's two batches of the group came back in one ack.
+	if in.Batches() != 4 {
+		t.Errorf("Batches() = %d, want 4 handled (the failing one is not)", in.Batches())
+	}
+}
