@@ -17,6 +17,8 @@ run ./firmware-gateway/uplink '^BenchmarkDrainToMosquitto$' 3x
 run ./deploy/e2e '^BenchmarkDrainToCloud$' 3x
 run ./deploy/e2e '^BenchmarkIdleRSS$' 1x
 run ./cloud '^BenchmarkIngest$' 3x
+run ./cloud/postgres '^BenchmarkIngestBatches$' 20x
+run . '^BenchmarkDecodeBatch$' 2s
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $("$GO" version)"
 awk '
