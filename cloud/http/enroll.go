@@ -2,6 +2,7 @@ package cloudhttp
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
+	qrcode "github.com/skip2/go-qrcode"
 )
 
 // Provisioning configures gateway enrollment and revocation.
@@ -57,6 +59,10 @@ type CreateGatewayResponse struct {
 	// EnrollURL is the token as a QR-friendly link:
 	// eldergate://enroll?cloud=<base URL>&token=<token>.
 	EnrollURL string `json:"enroll_url"`
+	// QRPNG is EnrollURL as a QR code (error correction M, 4-module quiet
+	// zone, about 300 px square) in a data:image/png;base64 URI, ready
+	// for an <img src>.
+	QRPNG string `json:"qr_png"`
 }
 
 // EnrollRequest is the body of POST /api/v1/enroll.
@@ -79,6 +85,30 @@ type EnrollResponse struct {
 func EnrollURL(cloudURL, token string) string {
 	q := url.Values{"cloud": {cloudURL}, "token": {token}}
 	return "eldergate://enroll?" + q.Encode()
+}
+
+// qrTargetPx is the least edge of the enrollment QR image: large enough
+// for a phone or the gateway's camera to read from a screen or a print.
+const qrTargetPx = 288
+
+// EnrollQRPNG renders link as a QR code PNG (error correction M, the
+// standard 4-module quiet zone, whole pixels per module, at least
+// qrTargetPx square) and returns it as a data:image/png;base64 URI.
+func EnrollQRPNG(link string) (string, error) {
+	q, err := qrcode.New(link, qrcode.Medium)
+	if err != nil {
+		return "", fmt.Errorf("enrollment QR code: %w", err)
+	}
+	modules := len(q.Bitmap()) // symbol plus quiet zone
+	if modules == 0 {
+		return "", errors.New("enrollment QR code: empty symbol")
+	}
+	perModule := (qrTargetPx + modules - 1) / modules
+	png, err := q.PNG(-perModule) // negative: pixels per module, no resampling
+	if err != nil {
+		return "", fmt.Errorf("enrollment QR code: %w", err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png), nil
 }
 
 func (s *Server) provisioning() Provisioning {
@@ -145,10 +175,17 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	link := EnrollURL(p.PublicURL, token)
+	qr, err := EnrollQRPNG(link)
+	if err != nil {
+		// The gateway exists and the token is valid: answer it without the
+		// picture rather than lose the only copy of the token.
+		s.log.Error("http: gateway created without a QR code", "gw", req.ID, "err", err)
+	}
 	s.log.Info("http: gateway created", "gw", req.ID, "site", req.Site, "token_expires", exp)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, CreateGatewayResponse{ID: req.ID, Site: req.Site, Token: token, ExpiresAt: exp,
-		EnrollURL: EnrollURL(p.PublicURL, token)})
+		EnrollURL: link, QRPNG: qr})
 }
 
 func (s *Server) revokeGateway(w http.ResponseWriter, r *http.Request) {

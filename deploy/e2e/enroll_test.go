@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"image/png"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +16,8 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eldergate/eldergate"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 )
 
 // adminPost POSTs body as JSON with the admin token (when auth) and
@@ -37,6 +41,29 @@ func adminPost(t *testing.T, url string, auth bool, body, out any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// readQR reads the QR code in a data:image/png;base64 URI with an
+// independent decoder (ZXing's Go port) and returns its text.
+func readQR(t *testing.T, uri string) string {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(uri, "data:image/png;base64,"))
+	if err != nil || !strings.HasPrefix(uri, "data:image/png;base64,") {
+		t.Fatalf("qr_png %.40q...: not a PNG data URI (%v)", uri, err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("qr_png: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("qr_png does not decode: %v", err)
+	}
+	return res.GetText()
 }
 
 // mqttConnect connects once with user/password to brokerURL and reports
@@ -78,6 +105,7 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 		Token     string    `json:"token"`
 		ExpiresAt time.Time `json:"expires_at"`
 		EnrollURL string    `json:"enroll_url"`
+		QRPNG     string    `json:"qr_png"`
 	}
 	if st := adminPost(t, base+"/api/v1/gateways", true, map[string]string{"id": id, "site": site}, &created); st != http.StatusCreated {
 		t.Fatalf("create gateway: status %d", st)
@@ -98,11 +126,16 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 		t.Fatal("a created but not enrolled gateway was admitted by the broker")
 	}
 
-	// The gateway enrolls with the QR link.
+	// The gateway enrolls with the link read back from the QR picture, as
+	// `eldergate-gateway enroll --cloud <link>` passes it.
+	scanned := readQR(t, created.QRPNG)
+	if scanned != created.EnrollURL {
+		t.Fatalf("QR code reads %q, want enroll_url %q", scanned, created.EnrollURL)
+	}
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	creds, path, err := gateway.Enroll(ctx, gateway.EnrollRequest{CloudURL: created.EnrollURL, DataDir: dataDir})
+	creds, path, err := gateway.Enroll(ctx, gateway.EnrollRequest{CloudURL: scanned, DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
