@@ -151,13 +151,16 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	by := strings.TrimSpace(r.URL.Query().Get("by"))
-	if by == "" {
-		by = "api"
-	}
-	if utf8.RuneCountInString(by) > 64 {
+	// Who set it: the token (never spoofable), with the operator's own
+	// note from ?by= when given.
+	note := strings.TrimSpace(r.URL.Query().Get("by"))
+	if utf8.RuneCountInString(note) > 64 {
 		writeError(w, http.StatusBadRequest, "by: at most 64 characters")
 		return
+	}
+	by := "token " + CallerOf(r.Context()).TokenID
+	if note != "" {
+		by += " (" + note + ")"
 	}
 	cred, ok := s.visibleGateway(w, r, gw)
 	if !ok {

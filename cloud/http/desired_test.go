@@ -101,7 +101,7 @@ func TestDesiredConfigAPI(t *testing.T) {
 	sum := sha256.Sum256([]byte(body))
 	sha := hex.EncodeToString(sum[:])
 	if v.Status != domain.ConfigPending || v.Desired == nil || v.Desired.Version != 1 || v.Desired.SHA256 != sha || v.Desired.Body != body ||
-		v.Desired.SetBy != "王工" || !v.Desired.SetAt.Equal(now) || v.LastResult == nil || v.LastResult.OK != nil {
+		v.Desired.SetBy != "token admin (王工)" || !v.Desired.SetAt.Equal(now) || v.LastResult == nil || v.LastResult.OK != nil {
 		t.Fatalf("PUT view = %+v (desired %+v)", v, v.Desired)
 	}
 	p, err := st.PendingCommands(ctx, "gw-d1", now)
@@ -124,7 +124,7 @@ func TestDesiredConfigAPI(t *testing.T) {
 
 	// Version 2 as a JSON object, refused by the gateway.
 	w = do(h, http.MethodPut, "/api/v1/gateways/gw-d1/config", "adm", `{"devices":{"card":{"driver":"rfid-9000"}}}`)
-	if w.Code != http.StatusAccepted || json.Unmarshal(w.Body.Bytes(), &v) != nil || v.Desired.Version != 2 || v.Status != domain.ConfigPending || v.Desired.SetBy != "api" {
+	if w.Code != http.StatusAccepted || json.Unmarshal(w.Body.Bytes(), &v) != nil || v.Desired.Version != 2 || v.Status != domain.ConfigPending || v.Desired.SetBy != "token admin" {
 		t.Fatalf("PUT v2: %d %s", w.Code, w.Body)
 	}
 	const gwErr = `gateway: config: devices.card.driver: unknown driver "rfid-9000"`

@@ -312,7 +312,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	sum := sha256.Sum256(body)
 	sp := domain.StoredPolicy{Version: p.Version, Name: p.Name, Body: string(body), SHA256: hex.EncodeToString(sum[:]),
-		CreatedAt: s.cfg.Now().UTC(), CreatedBy: "api"}
+		CreatedAt: s.cfg.Now().UTC(), CreatedBy: "token " + CallerOf(r.Context()).TokenID}
 	created, err := s.cfg.Store.CreatePolicy(r.Context(), sp)
 	switch {
 	case errors.Is(err, domain.ErrConflict):
