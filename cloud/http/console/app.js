@@ -14,6 +14,23 @@
       t_emergency: "紧急呼叫", t_supervision: "设备监测",
       config: "配置", cfg_in_sync: "已同步", cfg_pending: "待生效", cfg_failed: "下发失败", cfg_unknown: "—",
       org: "组织架构", name: "名称", unitId: "编号", level: "层级", lv_district: "区", lv_street: "街道", lv_community: "社区", lv_site: "站点",
+      gwCreate: "新建网关", gwCreateBtn: "创建并生成注册码", gwToken: "注册令牌", gwExpires: "有效期至", gwLink: "注册链接",
+      gwOnce: "令牌只显示这一次，请立即扫码或抄录；过期后需重新创建网关。", gwHow: "或在网关上运行：", gwDone: "完成并清除令牌",
+      gwQRAlt: "网关注册二维码", gwExists: "网关 {id} 已存在", gwForbidden: "站点 {site} 不在您的管辖范围内", gwFailed: "创建失败：{msg}",
+      tabDashboard: "概览", tabRoster: "名单与政策", rLoad: "查看名单", rNoSites: "组织架构中暂无站点，请输入站点编号",
+      rImport: "导入名单", rFile: "名单文件（CSV 或 XLSX）", rCheck: "检查", rDoImport: "导入", rRow: "行", rColumn: "列", rMessage: "问题",
+      rRoster: "当前名单", rElderId: "编号", rName: "姓名", rCategory: "类别", rKind: "凭证", rValue: "号码",
+      pTitle: "补贴政策", pFile: "政策文件（YAML 或 JSON）", pUpload: "上传", pCreated: "上传时间", pAssign: "分配给本站点",
+      rNoSite: "请先选择站点", rNoFile: "请先选择文件", rWorking: "处理中…", rFailed: "失败：{msg}",
+      rRefused: "未通过：共 {n} 个问题，未导入任何数据", rMore: "（仅列出前 {k} 个）",
+      rCheckOK: "检查通过：{rows} 行，{elders} 位长者。尚未导入。",
+      rImported: "已导入：名单版本 {v}（原 {p}），共 {e} 位长者，新增或修改 {u}，移除 {r}，已下发 {c} 条网关指令",
+      rSummary: "站点 {site}：名单版本 {v}，共 {n} 位长者", rShowing: "（仅显示前 {k} 位）",
+      lost: "挂失", lostPrompt: "请输入 {v} 的完整号码以确认挂失", confirm: "确认挂失", cancel: "取消",
+      lostMismatch: "号码与 {v} 不符", lostDone: "{id} 的{kind} {v} 已挂失，名单版本 {ver}，已下发 {c} 条网关指令",
+      cs_active: "正常", cs_lost: "已挂失", cs_cancelled: "已注销", ck_card: "卡片", ck_resident_id: "身份证", ck_ssc: "社保卡",
+      pStored: "已保存政策版本 {v}", pSame: "政策版本 {v} 已存在且内容相同", pRefused: "政策未通过校验：{msg}",
+      pAssigned: "政策 {v} 已分配给站点 {site}，已下发 {c} 条网关指令",
     },
     "zh-HK": {
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
@@ -28,6 +45,23 @@
       t_emergency: "緊急呼叫", t_supervision: "設備監察",
       config: "設定", cfg_in_sync: "已同步", cfg_pending: "待生效", cfg_failed: "下發失敗", cfg_unknown: "—",
       org: "組織架構", name: "名稱", unitId: "編號", level: "層級", lv_district: "區", lv_street: "街道", lv_community: "社區", lv_site: "站點",
+      gwCreate: "新增網關", gwCreateBtn: "建立並產生登記碼", gwToken: "登記令牌", gwExpires: "有效期至", gwLink: "登記連結",
+      gwOnce: "令牌只會顯示這一次，請立即掃碼或抄錄；過期後須重新建立網關。", gwHow: "或在網關上執行：", gwDone: "完成並清除令牌",
+      gwQRAlt: "網關登記二維碼", gwExists: "網關 {id} 已存在", gwForbidden: "站點 {site} 不在您的管轄範圍內", gwFailed: "建立失敗：{msg}",
+      tabDashboard: "概覽", tabRoster: "名單與政策", rLoad: "查看名單", rNoSites: "組織架構中暫無站點，請輸入站點編號",
+      rImport: "匯入名單", rFile: "名單檔案（CSV 或 XLSX）", rCheck: "檢查", rDoImport: "匯入", rRow: "行", rColumn: "欄", rMessage: "問題",
+      rRoster: "現行名單", rElderId: "編號", rName: "姓名", rCategory: "類別", rKind: "憑證", rValue: "號碼",
+      pTitle: "資助政策", pFile: "政策檔案（YAML 或 JSON）", pUpload: "上載", pCreated: "上載時間", pAssign: "指派給本站點",
+      rNoSite: "請先選擇站點", rNoFile: "請先選擇檔案", rWorking: "處理中…", rFailed: "失敗：{msg}",
+      rRefused: "未通過：共 {n} 個問題，未匯入任何資料", rMore: "（只列出首 {k} 個）",
+      rCheckOK: "檢查通過：{rows} 行，{elders} 位長者。尚未匯入。",
+      rImported: "已匯入：名單版本 {v}（原 {p}），共 {e} 位長者，新增或修改 {u}，移除 {r}，已發出 {c} 條網關指令",
+      rSummary: "站點 {site}：名單版本 {v}，共 {n} 位長者", rShowing: "（只顯示首 {k} 位）",
+      lost: "報失", lostPrompt: "請輸入 {v} 的完整號碼以確認報失", confirm: "確認報失", cancel: "取消",
+      lostMismatch: "號碼與 {v} 不符", lostDone: "{id} 的{kind} {v} 已報失，名單版本 {ver}，已發出 {c} 條網關指令",
+      cs_active: "正常", cs_lost: "已報失", cs_cancelled: "已註銷", ck_card: "咭", ck_resident_id: "身份證", ck_ssc: "社保卡",
+      pStored: "已儲存政策版本 {v}", pSame: "政策版本 {v} 已存在且內容相同", pRefused: "政策未通過驗證：{msg}",
+      pAssigned: "政策 {v} 已指派給站點 {site}，已發出 {c} 條網關指令",
     },
     en: {
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
@@ -42,6 +76,23 @@
       t_emergency: "emergency", t_supervision: "supervision",
       config: "Config", cfg_in_sync: "in sync", cfg_pending: "pending", cfg_failed: "failed", cfg_unknown: "—",
       org: "Organisation", name: "Name", unitId: "ID", level: "Level", lv_district: "district", lv_street: "street", lv_community: "community", lv_site: "site",
+      gwCreate: "New gateway", gwCreateBtn: "Create and get enrollment code", gwToken: "Enrollment token", gwExpires: "Expires", gwLink: "Enrollment link",
+      gwOnce: "The token is shown only this once: scan or copy it now. After it expires, create the gateway again.", gwHow: "Or run on the gateway:", gwDone: "Done, clear the token",
+      gwQRAlt: "Gateway enrollment QR code", gwExists: "Gateway {id} already exists", gwForbidden: "Site {site} is outside your scope", gwFailed: "Creation failed: {msg}",
+      tabDashboard: "Overview", tabRoster: "Roster & policy", rLoad: "Show roster", rNoSites: "No site in the organisation tree: type the site ID",
+      rImport: "Import a roster", rFile: "Roster file (CSV or XLSX)", rCheck: "Check", rDoImport: "Import", rRow: "Row", rColumn: "Column", rMessage: "Problem",
+      rRoster: "Current roster", rElderId: "ID", rName: "Name", rCategory: "Category", rKind: "Credential", rValue: "Number",
+      pTitle: "Subsidy policies", pFile: "Policy file (YAML or JSON)", pUpload: "Upload", pCreated: "Uploaded", pAssign: "Assign to this site",
+      rNoSite: "Choose a site first", rNoFile: "Choose a file first", rWorking: "Working…", rFailed: "Failed: {msg}",
+      rRefused: "Refused: {n} problems, nothing was imported", rMore: " (first {k} listed)",
+      rCheckOK: "Check passed: {rows} rows, {elders} elders. Nothing imported yet.",
+      rImported: "Imported: roster version {v} (was {p}), {e} elders, {u} added or changed, {r} removed, {c} gateway commands queued",
+      rSummary: "Site {site}: roster version {v}, {n} elders", rShowing: " (first {k} shown)",
+      lost: "Mark lost", lostPrompt: "Type the full number of {v} to confirm", confirm: "Confirm lost", cancel: "Cancel",
+      lostMismatch: "The number does not match {v}", lostDone: "{kind} {v} of {id} is now lost; roster version {ver}; {c} gateway commands queued",
+      cs_active: "active", cs_lost: "lost", cs_cancelled: "cancelled", ck_card: "card", ck_resident_id: "resident ID", ck_ssc: "social-security card",
+      pStored: "Stored policy version {v}", pSame: "Policy version {v} was already stored with the same content", pRefused: "Policy refused: {msg}",
+      pAssigned: "Policy {v} assigned to site {site}; {c} gateway commands queued",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -64,7 +115,10 @@
     $("lang").value = lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.title = t("title");
+    renderEnroll(); // the enrollment shown, if any, with the new language
     last.alerts = last.meals = last.gateways = last.org = ""; // re-render with the new language
+    renderRoster(); // the roster tab too, from what it last loaded
+    renderPolicies();
   }
 
   function cell(tr, text, cls, testid) {
@@ -194,7 +248,7 @@
 
   let busy = false;
   async function refresh() {
-    if (busy) return;
+    if (busy || $("dashboard").hidden) return; // the roster tab does not poll
     busy = true;
     try {
       const [alerts, meals, gateways, org] = await Promise.all([api("GET", "alerts"), api("GET", "meals"), api("GET", "gateways"), api("GET", "org")]);
@@ -211,9 +265,246 @@
     }
   }
 
+  // ---- Roster & policy tab (operators): roster import, lost cards,
+  // policies. Personal data arrives masked from the API and stays so.
+  const fmt = (k, v) => t(k).replace(/\{(\w+)\}/g, (m, n) => (v[n] !== undefined ? String(v[n]) : m));
+  const R = { roster: null, policies: null, maxRows: 500 };
+
+  // call sends a raw body and returns the status and the decoded answer
+  // without throwing on 4xx, so that refusals can be shown.
+  async function call(method, path, body, type) {
+    const token = sessionStorage.getItem("eg.token") || "";
+    const headers = { Authorization: "Bearer " + token };
+    if (type) headers["Content-Type"] = type;
+    const res = await fetch("/api/v1/" + path, { method, headers, body, cache: "no-store" });
+    if (res.status === 401) { logout(t("badToken")); throw new Error("unauthorized"); }
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    return { status: res.status, ok: res.ok, data: data || {} };
+  }
+
+  const errText = (r) => (r.data && r.data.error) || ("HTTP " + r.status);
+  const site = () => $("r-site").value.trim();
+  function say(id, text, bad) {
+    const el = $(id);
+    el.textContent = text;
+    el.classList.toggle("error", !!bad);
+    el.dataset.state = bad ? "error" : "ok";
+  }
+
+  function showTab(name) {
+    document.querySelectorAll("#tabs .tab").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+    $("dashboard").hidden = name !== "dashboard";
+    $("roster").hidden = name !== "roster";
+    if (name === "roster") openRosterTab();
+    else refresh();
+  }
+
+  async function openRosterTab() {
+    try {
+      const [org, gws] = await Promise.all([api("GET", "org"), api("GET", "gateways")]);
+      const sites = org.filter((u) => u.level === "site").map((u) => u.id);
+      $("r-nosites").hidden = sites.length > 0;
+      // Sites of gateways are offered too: they are the sites with a kiosk.
+      const all = [...new Set(sites.concat(gws.map((g) => g.site).filter(Boolean)))];
+      $("r-sites").replaceChildren(...all.map((s) => { const o = document.createElement("option"); o.value = s; return o; }));
+      if (!site() && all.length) $("r-site").value = all[0];
+    } catch (e) { /* the site can still be typed */ }
+    loadPolicies();
+    if (site()) loadRoster();
+  }
+
+  function fileType(f, fallback) {
+    if (f.type) return f.type;
+    return /\.xlsx$/i.test(f.name) ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : fallback;
+  }
+
+  async function importRoster(dry) {
+    const f = $("r-file").files[0];
+    $("r-report-table").hidden = true;
+    if (!site()) return say("r-result", t("rNoSite"), true);
+    if (!f) return say("r-result", t("rNoFile"), true);
+    say("r-result", t("rWorking"));
+    const r = await call("POST", "sites/" + encodeURIComponent(site()) + "/roster/import" + (dry ? "?dry_run=true" : ""), f, fileType(f, "text/csv"));
+    const rep = r.data.report;
+    if (r.status === 422 && rep) {
+      const tb = $("r-report");
+      tb.replaceChildren();
+      for (const p of rep.problems || []) {
+        const tr = document.createElement("tr");
+        tr.dataset.testid = "report-row";
+        tr.dataset.row = String(p.row);
+        cell(tr, String(p.row), "num", "report-row-number");
+        cell(tr, p.column || "—", "", "report-column");
+        cell(tr, p.message, "", "report-message");
+        tb.appendChild(tr);
+      }
+      $("r-report-table").hidden = false;
+      const listed = (rep.problems || []).length;
+      return say("r-result", fmt("rRefused", { n: rep.problem_count }) + (listed < rep.problem_count ? fmt("rMore", { k: listed }) : ""), true);
+    }
+    if (!r.ok) return say("r-result", fmt("rFailed", { msg: errText(r) }), true);
+    if (dry) return say("r-result", fmt("rCheckOK", { rows: rep.rows, elders: rep.elders }));
+    const c = r.data.change || {};
+    say("r-result", fmt("rImported", { v: c.version, p: c.previous, e: c.elders, u: c.upserted, r: c.removed, c: (r.data.commands || []).length }));
+    $("r-result").dataset.version = String(c.version);
+    loadRoster();
+  }
+
+  async function loadRoster() {
+    if (!site()) return say("r-summary", t("rNoSite"), true);
+    const r = await call("GET", "sites/" + encodeURIComponent(site()) + "/roster");
+    if (!r.ok) { R.roster = null; $("r-elders").replaceChildren(); return say("r-summary", fmt("rFailed", { msg: errText(r) }), true); }
+    R.roster = r.data;
+    renderRoster();
+  }
+
+  function renderRoster() {
+    const v = R.roster;
+    if (!v) return;
+    const shown = v.elders.slice(0, R.maxRows);
+    say("r-summary", fmt("rSummary", { site: v.site, v: v.version, n: v.count }) + (shown.length < v.count ? fmt("rShowing", { k: shown.length }) : ""));
+    $("r-summary").dataset.version = String(v.version);
+    const tb = $("r-elders");
+    tb.replaceChildren();
+    if (!shown.length) return emptyRow(tb, 7);
+    for (const e of shown) {
+      const creds = e.credentials.length ? e.credentials : [null];
+      for (const c of creds) {
+        const tr = document.createElement("tr");
+        tr.dataset.testid = "roster-row";
+        tr.dataset.elder = e.id;
+        cell(tr, e.id);
+        cell(tr, e.name, "", "roster-name");
+        cell(tr, e.category || "—");
+        if (!c) { cell(tr, "—"); cell(tr, "—"); cell(tr, "—"); cell(tr, ""); tb.appendChild(tr); continue; }
+        const st = c.state || "active";
+        tr.dataset.kind = c.kind;
+        tr.dataset.credState = st;
+        cell(tr, tk("ck_", c.kind));
+        cell(tr, c.value, "", "cred-value");
+        cell(tr, tk("cs_", st), "cs-" + st, "cred-state");
+        const td = cell(tr, "");
+        if (st === "active") {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.textContent = t("lost");
+          b.dataset.testid = "lost-button";
+          b.addEventListener("click", () => confirmLost(td, e, c));
+          td.appendChild(b);
+        }
+        tb.appendChild(tr);
+      }
+    }
+  }
+
+  // confirmLost asks for the full number: the roster only shows it masked,
+  // and typing it is the confirmation that the right card is blocked.
+  function confirmLost(td, e, c) {
+    const form = document.createElement("form");
+    form.className = "confirm";
+    form.dataset.testid = "lost-confirm";
+    const lbl = document.createElement("label");
+    lbl.textContent = fmt("lostPrompt", { v: c.value });
+    const inp = document.createElement("input");
+    inp.required = true;
+    inp.autocomplete = "off";
+    inp.dataset.testid = "lost-value";
+    lbl.appendChild(inp);
+    const ok = document.createElement("button");
+    ok.type = "submit";
+    ok.textContent = t("confirm");
+    ok.dataset.testid = "lost-confirm-button";
+    const no = document.createElement("button");
+    no.type = "button";
+    no.textContent = t("cancel");
+    no.addEventListener("click", renderRoster);
+    form.append(lbl, ok, no);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const value = inp.value.replace(/\s+/g, "").toUpperCase();
+      const tail = c.value.replace(/^\*+/, "").slice(-4).toUpperCase();
+      if (!value || value.length !== c.value.length || !value.endsWith(tail)) {
+        return say("r-cred-result", fmt("lostMismatch", { v: c.value }), true);
+      }
+      ok.disabled = true;
+      const r = await call("POST", "sites/" + encodeURIComponent(site()) + "/elders/" + encodeURIComponent(e.id) + "/credentials/state",
+        JSON.stringify({ kind: c.kind, value, state: "lost" }), "application/json");
+      if (!r.ok) { ok.disabled = false; return say("r-cred-result", fmt("rFailed", { msg: errText(r) }), true); }
+      const ch = r.data.change || {};
+      say("r-cred-result", fmt("lostDone", { id: e.id, kind: tk("ck_", c.kind), v: c.value, ver: ch.version, c: (r.data.commands || []).length }));
+      loadRoster();
+    });
+    td.replaceChildren(form);
+    inp.focus();
+  }
+
+  async function loadPolicies() {
+    const r = await call("GET", "policies");
+    if (!r.ok) return say("p-result", fmt("rFailed", { msg: errText(r) }), true);
+    R.policies = Array.isArray(r.data) ? r.data : [];
+    renderPolicies();
+  }
+
+  function renderPolicies() {
+    const tb = $("p-list");
+    tb.replaceChildren();
+    if (!R.policies) return;
+    if (!R.policies.length) return emptyRow(tb, 5);
+    for (const p of R.policies) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "policy-row";
+      tr.dataset.version = p.version;
+      cell(tr, p.version);
+      cell(tr, p.name || "—");
+      cell(tr, when(p.created_at));
+      const h = cell(tr, (p.sha256 || "").slice(0, 12), "mono");
+      h.title = p.sha256 || "";
+      const td = cell(tr, "");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = t("pAssign");
+      b.dataset.testid = "policy-assign";
+      b.addEventListener("click", () => assignPolicy(p.version, b));
+      td.appendChild(b);
+      tb.appendChild(tr);
+    }
+  }
+
+  async function uploadPolicy() {
+    const f = $("p-file").files[0];
+    if (!f) return say("p-result", t("rNoFile"), true);
+    say("p-result", t("rWorking"));
+    const type = /\.json$/i.test(f.name) ? "application/json" : "application/yaml";
+    const r = await call("POST", "policies", f, type);
+    if (!r.ok) return say("p-result", fmt("pRefused", { msg: errText(r) }), true);
+    say("p-result", fmt(r.status === 201 ? "pStored" : "pSame", { v: r.data.version }));
+    loadPolicies();
+  }
+
+  async function assignPolicy(version, btn) {
+    if (!site()) return say("p-result", t("rNoSite"), true);
+    btn.disabled = true;
+    const r = await call("PUT", "sites/" + encodeURIComponent(site()) + "/policy", JSON.stringify({ version }), "application/json");
+    btn.disabled = false;
+    if (!r.ok) return say("p-result", fmt("rFailed", { msg: errText(r) }), true);
+    say("p-result", fmt("pAssigned", { v: r.data.version, site: r.data.site, c: (r.data.commands || []).length }));
+  }
+
+  function wireRoster() {
+    document.querySelectorAll("#tabs .tab").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+    const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("r-result", t("netError"), true); });
+    $("r-check").addEventListener("click", guard(() => importRoster(true)));
+    $("r-import").addEventListener("click", guard(() => importRoster(false)));
+    $("r-load").addEventListener("click", guard(loadRoster));
+    $("r-site").addEventListener("change", guard(loadRoster));
+    $("p-upload").addEventListener("click", guard(uploadPolicy));
+  }
+
   function showDashboard() {
     $("login").hidden = true;
-    $("dashboard").hidden = false;
+    $("tabs").hidden = false;
+    showTab("dashboard");
     $("logout").hidden = false;
     refresh();
     if (!timer) timer = setInterval(refresh, 1000);
@@ -224,11 +515,77 @@
     if (timer) { clearInterval(timer); timer = null; }
     last.alerts = last.meals = last.gateways = last.org = "";
     $("dashboard").hidden = true;
+    $("roster").hidden = true;
+    $("tabs").hidden = true;
     $("logout").hidden = true;
+    clearEnroll(); // never leave an enrollment token on a logged-out page
     $("login").hidden = false;
     const err = $("login-error");
     err.hidden = !msg;
     err.textContent = msg || "";
+  }
+
+  // Gateway creation. The answer holds the one-time enrollment token, its
+  // link and the link as a QR code (qr_png, a data URI); they live only in
+  // this page until the operator clicks "done", logs out or creates the
+  // next gateway.
+  let enrollment = null;
+  const gwMsg = (k, v) => t(k).replace(/\{(\w+)\}/g, (m, n) => (v[n] !== undefined ? String(v[n]) : m));
+
+  function renderEnroll() {
+    const c = enrollment;
+    if (!c) { $("gw-enroll").hidden = true; return; }
+    $("gw-made").textContent = c.id + " · " + c.site;
+    $("gw-token").textContent = c.token;
+    $("gw-expires").textContent = when(c.expires_at);
+    $("gw-link").textContent = c.enroll_url;
+    $("gw-cmd").textContent = "eldergate-gateway enroll --cloud '" + c.enroll_url + "'";
+    const img = $("gw-qr");
+    img.alt = t("gwQRAlt");
+    img.hidden = !c.qr_png;
+    if (c.qr_png) img.src = c.qr_png; else img.removeAttribute("src");
+    $("gw-enroll").hidden = false;
+  }
+
+  function clearEnroll() {
+    enrollment = null;
+    for (const id of ["gw-made", "gw-token", "gw-expires", "gw-link", "gw-cmd"]) $(id).textContent = "";
+    $("gw-qr").removeAttribute("src");
+    $("gw-enroll").hidden = true;
+  }
+
+  async function createGateway(ev) {
+    ev.preventDefault();
+    const err = $("gw-error"), btn = $("gw-create");
+    const id = $("gw-id").value.trim(), site = $("gw-site").value.trim();
+    err.hidden = true;
+    clearEnroll();
+    btn.disabled = true;
+    try {
+      const res = await fetch("/api/v1/gateways", {
+        method: "POST",
+        headers: { Authorization: "Bearer " + (sessionStorage.getItem("eg.token") || ""), "Content-Type": "application/json" },
+        body: JSON.stringify({ id, site }),
+        cache: "no-store",
+      });
+      if (res.status === 401) return logout(t("badToken"));
+      const body = await res.json().catch(() => ({}));
+      if (res.status !== 201) {
+        const k = { 409: "gwExists", 403: "gwForbidden" }[res.status] || "gwFailed";
+        err.textContent = gwMsg(k, { id, site, msg: body.error || String(res.status) });
+        err.hidden = false;
+        return;
+      }
+      enrollment = body;
+      renderEnroll();
+      $("gw-id").value = "";
+      refresh();
+    } catch (e) {
+      err.textContent = t("netError");
+      err.hidden = false;
+    } finally {
+      btn.disabled = false;
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -252,6 +609,9 @@
       }
     });
     $("logout").addEventListener("click", () => logout(""));
+    $("gw-form").addEventListener("submit", createGateway);
+    $("gw-done").addEventListener("click", clearEnroll);
+    wireRoster();
     if (sessionStorage.getItem("eg.token")) showDashboard();
   });
 })();

@@ -67,7 +67,30 @@ try {
     () => { const r = document.querySelector('[data-testid="alert-row"]'); return r && r.getAttribute('data-state') === 'acknowledged'; },
     null, { timeout: 3000, polling: 50 });
   await consolePage.screenshot({ path: join(shots, 'console-alert-acked.png') });
-  console.log(`browser: decision shown in ${tShown} ms, meal in console after ${tConsole} ms, alert acknowledged; screenshots in ${shots}`);
+
+  // An operator creates a gateway for the demo site and gets its one-time
+  // enrollment token as text and as a QR code.
+  const tGw0 = Date.now();
+  const demoSite = (await consolePage.getByTestId('gateway-row').first().locator('td').nth(1).textContent()).trim();
+  await consolePage.getByTestId('gateway-create-id').fill('gw-qr-' + tGw0);
+  await consolePage.getByTestId('gateway-create-site').fill(demoSite);
+  await consolePage.getByTestId('gateway-create-button').click();
+  const qr = consolePage.getByTestId('gateway-qr');
+  await qr.waitFor({ state: 'visible', timeout: 2000 });
+  const qrSrc = await qr.getAttribute('src');
+  check(/^data:image\/png;base64,[A-Za-z0-9+/]{100,}=*$/.test(qrSrc || ''), `QR <img> src is ${String(qrSrc).slice(0, 40)}..., want a PNG data URI`);
+  const qrWidth = await qr.evaluate((img) => img.complete ? img.naturalWidth : 0);
+  check(qrWidth >= 288, `QR image decoded to ${qrWidth} px wide, want >= 288`);
+  const tokenText = (await consolePage.getByTestId('gateway-token').textContent()).trim();
+  check(tokenText.length >= 40 && await consolePage.getByTestId('gateway-token').isVisible(), `enrollment token text "${tokenText}" not shown`);
+  const linkText = await consolePage.getByTestId('gateway-link').textContent();
+  check(linkText.startsWith('eldergate://enroll?') && linkText.includes('token=' + tokenText), `enrollment link "${linkText}" lacks the token`);
+  const tGw = Date.now() - tGw0;
+  await qr.scrollIntoViewIfNeeded();
+  await consolePage.screenshot({ path: join(shots, 'console-gateway-qr.png') });
+
+  console.log(`browser: decision shown in ${tShown} ms, meal in console after ${tConsole} ms, alert acknowledged, ` +
+    `gateway created with a ${qrWidth} px QR code in ${tGw} ms; screenshots in ${shots}`);
 } finally {
   await browser.close();
 }
