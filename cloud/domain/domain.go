@@ -111,6 +111,24 @@ type SeqStats struct {
 	Gaps     int64 // Max-Min+1-Count
 }
 
+// SeqTally counts the sequence numbers of the events a transaction stores
+// fresh for one gateway: what it adds to the gateway's counters.
+type SeqTally struct {
+	Lo, Hi, N int64
+}
+
+// Add counts one fresh event of sequence number seq.
+func (t *SeqTally) Add(seq uint64) {
+	v := int64(seq)
+	if t.N == 0 || v < t.Lo {
+		t.Lo = v
+	}
+	if t.N == 0 || v > t.Hi {
+		t.Hi = v
+	}
+	t.N++
+}
+
 // NewSeqStats builds the statistics of a gateway whose committed events
 // have sequence numbers from lo to hi, n of them distinct.
 func NewSeqStats(lo, hi, n int64) SeqStats {

@@ -331,6 +331,12 @@ func (in *Ingester) decodeUp(m paho.Message) *upMsg {
 		return nil
 	}
 	u := &upMsg{m: m, gw: gw, payload: m.Payload()}
+	defer func() {
+		if r := recover(); r != nil { // never take the worker down with a payload
+			in.log.Error("ingest: panic decoding a batch", "gw", gw, "panic", r, "stack", string(debug.Stack()))
+			u.batch, u.rejected, u.err = eldergate.Batch{}, nil, errors.New("payload could not be decoded")
+		}
+	}()
 	u.batch, u.rejected, u.err = eldergate.DecodeBatch(u.payload, gw)
 	return u
 }

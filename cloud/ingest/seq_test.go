@@ -56,3 +56,13 @@ func TestNewSeqStats(t *testing.T) {
 		}
 	}
 }
+
+func TestSeqTally(t *testing.T) {
+	var tl domain.SeqTally
+	for _, s := range []uint64{7, 3, 9, 4} {
+		tl.Add(s)
+	}
+	if tl != (domain.SeqTally{Lo: 3, Hi: 9, N: 4}) {
+		t.Fatalf("tally = %+v, want lo 3 hi 9 n 4", tl)
+	}
+}

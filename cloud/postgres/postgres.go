@@ -189,11 +189,10 @@ type ingestRow struct {
 
 // gwTally is what one transaction of IngestBatches adds to a gateway row.
 type gwTally struct {
-	site     string
-	skew     int64 // receipt minus at, smallest (see domain.Gateway)
-	lo, hi   int64 // seqs of the events stored fresh
-	n        int64
-	haveSkew bool
+	domain.SeqTally // the events stored fresh
+	site            string
+	skew            int64 // receipt minus at, smallest (see domain.Gateway)
+	haveSkew        bool
 }
 
 // IngestBatches implements domain.Store. The events of all batches, each
@@ -319,14 +318,7 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				return nil, err
 			}
 		}
-		seq := int64(e.Seq)
-		if t.n == 0 || seq < t.lo {
-			t.lo = seq
-		}
-		if t.n == 0 || seq > t.hi {
-			t.hi = seq
-		}
-		t.n++
+		t.Add(e.Seq)
 	}
 	// Gateway rows in id order: two transactions never wait on each
 	// other's gateway rows in opposite orders.
@@ -416,9 +408,9 @@ func (a *gatewayArrays) add(gw string, t *gwTally) {
 	a.id = append(a.id, gw)
 	a.site = append(a.site, t.site)
 	a.skew = append(a.skew, t.skew)
-	a.n = append(a.n, t.n)
-	if t.n > 0 {
-		lo, hi := t.lo, t.hi
+	a.n = append(a.n, t.N)
+	if t.N > 0 {
+		lo, hi := t.Lo, t.Hi
 		a.lo, a.hi = append(a.lo, &lo), append(a.hi, &hi)
 	} else {
 		a.lo, a.hi = append(a.lo, nil), append(a.hi, nil)

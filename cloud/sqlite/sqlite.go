@@ -200,11 +200,10 @@ func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.E
 
 // gwTally is what one transaction of IngestBatches adds to a gateway row.
 type gwTally struct {
-	site     string
-	skew     int64 // receipt minus at, smallest (see domain.Gateway)
-	lo, hi   int64 // seqs of the events stored fresh
-	n        int64
-	haveSkew bool
+	domain.SeqTally // the events stored fresh
+	site            string
+	skew            int64 // receipt minus at, smallest (see domain.Gateway)
+	haveSkew        bool
 }
 
 // IngestBatches implements domain.Store: one transaction, an insert-if-
@@ -269,22 +268,15 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 			if err != nil {
 				return nil, err
 			}
-			seq := int64(e.Seq)
-			if t.n == 0 || seq < t.lo {
-				t.lo = seq
-			}
-			if t.n == 0 || seq > t.hi {
-				t.hi = seq
-			}
-			t.n++
+			t.Add(e.Seq)
 			out[i] = append(out[i], e.ID)
 		}
 	}
 	for _, gw := range gws {
 		t := tally[gw]
 		var lo, hi any // NULL when nothing new
-		if t.n > 0 {
-			lo, hi = t.lo, t.hi
+		if t.N > 0 {
+			lo, hi = t.Lo, t.Hi
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -298,7 +290,7 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				seq_max = CASE WHEN excluded.seq_max IS NULL THEN gateways.seq_max
 					WHEN gateways.seq_max IS NULL THEN excluded.seq_max ELSE max(gateways.seq_max, excluded.seq_max) END,
 				seq_count = gateways.seq_count + excluded.seq_count`,
-			gw, t.site, rat, rat, t.skew, lo, hi, t.n); err != nil {
+			gw, t.site, rat, rat, t.skew, lo, hi, t.N); err != nil {
 			return nil, fmt.Errorf("sqlite: ingest: gateway %s: %w", gw, err)
 		}
 	}
