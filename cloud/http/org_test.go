@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -277,5 +278,25 @@ func TestOrgCreate(t *testing.T) {
 	}
 	if w := do(f.h, "GET", "/api/v1/tokens", adminA, ""); w.Code != http.StatusOK || count(t, w, w.Body.Bytes()) != 1 {
 		t.Errorf("scoped admin lists tokens: %d %s, want only its own", w.Code, w.Body)
+	}
+}
+
+// TestPolicyNeedsAdmin: an operator assigns policies to its sites but does
+// not write a policy every site may get.
+func TestPolicyNeedsAdmin(t *testing.T) {
+	f := newOrgFixture(t)
+	_, opA := f.token(t, `{"name":"A 街道运维","role":"operator","scope":"st-a"}`)
+	body, err := os.ReadFile("../../docs/policies/shenzhen-2025.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := do(f.h, "POST", "/api/v1/policies", opA, string(body)); w.Code != http.StatusForbidden {
+		t.Fatalf("operator stores a policy: %d %s, want 403", w.Code, w.Body)
+	}
+	if w := do(f.h, "POST", "/api/v1/policies", "adm", string(body)); w.Code != http.StatusCreated && w.Code != http.StatusOK {
+		t.Fatalf("admin stores a policy: %d %s", w.Code, w.Body)
+	}
+	if w := do(f.h, "GET", "/api/v1/policies", opA, ""); w.Code != http.StatusOK {
+		t.Fatalf("operator lists policies: %d %s", w.Code, w.Body)
 	}
 }

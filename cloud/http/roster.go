@@ -27,7 +27,7 @@ func (s *Server) rosterRoutes(mux *routeMux) {
 	mux.Handle("POST /api/v1/sites/{site}/roster/import", s.require(domain.RoleOperator, s.importRoster))
 	mux.Handle("GET /api/v1/sites/{site}/roster", s.require(domain.RoleOperator, s.getRoster))
 	mux.Handle("POST /api/v1/sites/{site}/elders/{id}/credentials/state", s.require(domain.RoleOperator, s.setCredentialState))
-	mux.Handle("POST /api/v1/policies", s.require(domain.RoleOperator, s.createPolicy))
+	mux.Handle("POST /api/v1/policies", s.require(domain.RoleAdmin, s.createPolicy)) // a policy serves every site
 	mux.Handle("GET /api/v1/policies", s.require(domain.RoleOperator, s.listPolicies))
 	mux.Handle("PUT /api/v1/sites/{site}/policy", s.require(domain.RoleOperator, s.assignPolicy))
 }
