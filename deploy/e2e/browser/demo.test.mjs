@@ -76,7 +76,7 @@ try {
   await consolePage.getByTestId('gateway-create-site').fill(demoSite);
   await consolePage.getByTestId('gateway-create-button').click();
   const qr = consolePage.getByTestId('gateway-qr');
-  await qr.waitFor({ state: 'visible', timeout: 2000 });
+  await qr.waitFor({ state: 'visible', timeout: 5000 });
   const qrSrc = await qr.getAttribute('src');
   check(/^data:image\/png;base64,[A-Za-z0-9+/]{100,}=*$/.test(qrSrc || ''), `QR <img> src is ${String(qrSrc).slice(0, 40)}..., want a PNG data URI`);
   const qrWidth = await qr.evaluate((img) => img.complete ? img.naturalWidth : 0);
