@@ -402,7 +402,7 @@ func (in *Ingester) commitGroup(group []*upMsg) {
 	}
 	for i, u := range owners {
 		if committed[i] == nil {
-			continue // not committed: neither acked nor PUBACKed
+			continue // not committed: not acked; the gateway sends it again
 		}
 		in.finishUp(ctx, u, committed[i], now, acks)
 		u.ok = true
