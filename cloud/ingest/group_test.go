@@ -161,3 +161,77 @@ func TestGroupCommitAndFallback(t *testing.T) {
 		t.Errorf("Batches() = %d, want 4 handled (the failing one is not)", in.Batches())
 	}
 }
+
+// TestQueueBytesBound: payload bytes taken from the broker and not yet
+// handled never exceed Config.QueueBytes; the rest waits at the broker
+// (not PUBACKed) and arrives once the worker catches up.
+func TestQueueBytesBound(t *testing.T) {
+	users := map[string]string{"eldergate-cloud": "pw", "gw-a": "pw"}
+	m := testenv.StartMosquitto(t, users, testenv.ACLFile())
+	ctx := context.Background()
+	real, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer real.Close()
+	st := &gatedStore{Store: real, gate: make(chan struct{}), poison: "none"}
+	const budget = 1000 // bytes: two one-meal batches (~420 bytes each)
+	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw",
+		ClientID: "eg-cloud-ingest-q", Store: st, Workers: 1, QueueBytes: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(m.URL).SetClientID("gw-a").SetUsername("gw-a").SetPassword("pw").
+		SetProtocolVersion(4).SetCleanSession(true))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(50)
+	acked := make(chan int, 100)
+	if tok := c.Subscribe(eldergate.Topic("gw-a", eldergate.ChannelAck), 1, func(_ paho.Client, msg paho.Message) {
+		var a eldergate.Ack
+		if json.Unmarshal(msg.Payload(), &a) == nil {
+			acked <- len(a.IDs)
+		}
+	}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	const n = 8
+	at := time.Now().UTC()
+	for i := 1; i <= n; i++ {
+		body, _ := json.Marshal(eldergate.Batch{V: 1, GW: "gw-a", Boot: 1, Events: []eldergate.Envelope{storetest.Meal(t, "gw-a", uint64(i), "E1", at)}})
+		if len(body) > budget/2 {
+			t.Fatalf("batch of %d bytes: the test wants two per budget", len(body))
+		}
+		if tok := c.Publish(eldergate.Topic("gw-a", eldergate.ChannelUp), 1, false, body); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+	}
+	// The worker is held at the gate with its first group; watch the
+	// budget while the broker would deliver the rest.
+	var most int64
+	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		most = max(most, in.Bytes())
+	}
+	if most > budget || most == 0 {
+		t.Fatalf("queued bytes peaked at %d, want 1..%d", most, budget)
+	}
+	close(st.gate)
+	got := 0
+	for got < n {
+		select {
+		case k := <-acked:
+			got += k
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d events acked", got, n)
+		}
+	}
+	if cnt, err := real.CountEvents(ctx); err != nil || cnt != n {
+		t.Fatalf("store holds %d events, %v; want %d", cnt, err, n)
+	}
+	t.Logf("queued bytes peaked at %d of %d while the worker was held", most, budget)
+}

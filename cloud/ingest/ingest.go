@@ -18,6 +18,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"golang.org/x/sync/semaphore"
 )
 
 // StateFilter is the subscription for gateway birth and will messages.
@@ -36,6 +37,10 @@ type Config struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	QueueSize int // messages waiting for each worker; default 256
+	// QueueBytes bounds the payload bytes taken from the broker and not
+	// yet handled, over all workers; default DefaultQueueBytes. When it is
+	// reached the ingester stops reading from the broker (backpressure).
+	QueueBytes int64
 	// Workers is how many batches are committed at once; default
 	// DefaultWorkers. A gateway's messages always go to the same worker,
 	// so one ingester handles each gateway's batches in order.
@@ -50,6 +55,9 @@ type Config struct {
 	OnCommandResult func(ctx context.Context, gw string, r eldergate.CommandResult)
 }
 
+// DefaultQueueBytes is the default Config.QueueBytes.
+const DefaultQueueBytes = 64 << 20
+
 // DefaultWorkers is the default Config.Workers: commits overlap the
 // decoding of the next batches and the store's round trips (docs/PERFORMANCE.md).
 const DefaultWorkers = 4
@@ -62,13 +70,15 @@ type Ingester struct {
 	client paho.Client
 	queues []chan paho.Message // one per worker; a gateway's always the same
 
-	gapsMu    sync.Mutex
-	gaps      map[string]int64     // seq gaps last logged per gateway
-	gapsAt    map[string]time.Time // when they were last counted
-	committed atomic.Int64         // events acknowledged as committed
-	batches   atomic.Int64         // up batches handled
-	groups    atomic.Int64         // groups committed (handleGroup calls)
-	ackSlots  chan struct{}        // groups with acks awaiting PUBACK (AcksInFlight)
+	gapsMu      sync.Mutex
+	gaps        map[string]int64     // seq gaps last logged per gateway
+	gapsAt      map[string]time.Time // when they were last counted
+	committed   atomic.Int64         // events acknowledged as committed
+	batches     atomic.Int64         // up batches handled
+	groups      atomic.Int64         // groups committed (handleGroup calls)
+	ackSlots    chan struct{}        // groups with acks awaiting PUBACK (AcksInFlight)
+	bytes       *semaphore.Weighted  // payload bytes queued or being handled (QueueBytes)
+	queuedBytes atomic.Int64         // the same, for Bytes
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -99,6 +109,9 @@ func New(cfg Config) (*Ingester, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers
 	}
+	if cfg.QueueBytes <= 0 {
+		cfg.QueueBytes = DefaultQueueBytes
+	}
 	if cfg.ClientID == "" {
 		tok, err := domain.RandomToken(6)
 		if err != nil {
@@ -116,6 +129,7 @@ func New(cfg Config) (*Ingester, error) {
 		gapsAt:   map[string]time.Time{},
 		ready:    make(chan struct{}),
 		ackSlots: make(chan struct{}, AcksInFlight),
+		bytes:    semaphore.NewWeighted(cfg.QueueBytes),
 		ctx:      ctx,
 		cancel:   cancel,
 	}
@@ -207,12 +221,35 @@ func (in *Ingester) enqueue(_ paho.Client, m paho.Message) {
 	h := fnv.New32a()
 	h.Write([]byte(m.Topic()))
 	q := in.queues[h.Sum32()%uint32(len(in.queues))]
+	n := in.weight(m)
+	if err := in.bytes.Acquire(in.ctx, n); err != nil {
+		return // closing
+	}
+	in.queuedBytes.Add(n)
 	select {
 	case q <- received{Message: m, at: in.now().UTC()}:
 		m.Ack()
 	case <-in.ctx.Done():
+		in.release(m)
 	}
 }
+
+// release returns the budget message m took in enqueue.
+func (in *Ingester) release(m paho.Message) {
+	n := in.weight(m)
+	in.queuedBytes.Add(-n)
+	in.bytes.Release(n)
+}
+
+// weight is what message m counts against Config.QueueBytes: its payload
+// size, at least 1 and at most the whole budget (a larger message still
+// passes, alone).
+func (in *Ingester) weight(m paho.Message) int64 {
+	return min(max(int64(len(m.Payload())), 1), in.cfg.QueueBytes)
+}
+
+// Bytes is the payload bytes taken from the broker and not yet handled.
+func (in *Ingester) Bytes() int64 { return in.queuedBytes.Load() }
 
 // received is a message stamped with its receipt time before it waits in
 // the queue: gateway states are ordered by it (see
@@ -274,9 +311,13 @@ func (in *Ingester) work(queue <-chan paho.Message) {
 		}
 		if len(group) > 0 {
 			in.handleGroup(group)
+			for _, u := range group {
+				in.release(u.m)
+			}
 		}
 		if other != nil {
 			in.handle(other)
+			in.release(other)
 		}
 	}
 }
