@@ -215,8 +215,11 @@ func (in *Ingester) onConnect(c paho.Client) {
 // (5 s), so the PUBACK proves nothing either way (DESIGN.md), while waiting
 // for the commit would bound the ingester to the broker's in-flight window
 // (Mosquitto: max_inflight_messages, 20 by default) — docs/adr/0005.
-// Backpressure stays: when the worker's queue is full, enqueue blocks and
-// paho stops reading from the broker.
+// Backpressure stays: while the worker's queue is full or the byte budget
+// (Config.QueueBytes) has no room, enqueue blocks and the message is not
+// PUBACKed, so it counts in the broker's in-flight window and the broker
+// stops sending (paho runs each callback in its own goroutine, so paho
+// itself keeps reading).
 func (in *Ingester) enqueue(_ paho.Client, m paho.Message) {
 	h := fnv.New32a()
 	h.Write([]byte(m.Topic()))
