@@ -80,3 +80,24 @@ func (t *Tracker) Set(connected bool, err error) {
 		fn(st)
 	}
 }
+
+// Counters holds a driver's statistics of type T (a struct of counts),
+// safe for concurrent use: the reading loop adds, Stats methods read.
+type Counters[T any] struct {
+	mu sync.Mutex
+	v  T
+}
+
+// Add changes the statistics with fn under the lock.
+func (c *Counters[T]) Add(fn func(*T)) {
+	c.mu.Lock()
+	fn(&c.v)
+	c.mu.Unlock()
+}
+
+// Get returns a copy of the statistics.
+func (c *Counters[T]) Get() T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.v
+}

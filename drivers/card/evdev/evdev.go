@@ -87,8 +87,9 @@ type Reader struct {
 	cfg     Config
 	tracker *drivers.Tracker
 
+	stats drivers.Counters[Stats]
+
 	mu      sync.Mutex
-	stats   Stats
 	closed  bool
 	running bool
 	cancel  context.CancelFunc
@@ -230,11 +231,11 @@ func (r *Reader) readDevice(ctx context.Context, dev io.ReadCloser, dec *Decoder
 			pending = pending[size:]
 			cred, ok, derr := dec.Feed(e)
 			if derr != nil {
-				r.count(func(s *Stats) { s.Rejected++ })
+				r.stats.Add(func(s *Stats) { s.Rejected++ })
 				r.cfg.Log.Warn("evdev: keys rejected", "reader", r.cfg.Name, "err", derr)
 			}
 			if ok {
-				r.count(func(s *Stats) { s.Delivered++ })
+				r.stats.Add(func(s *Stats) { s.Delivered++ })
 				fn(card.Read{Credential: cred, Reader: r.cfg.Name, At: r.cfg.Now()})
 			}
 		}
@@ -251,18 +252,8 @@ func (r *Reader) readDevice(ctx context.Context, dev io.ReadCloser, dec *Decoder
 	}
 }
 
-func (r *Reader) count(fn func(*Stats)) {
-	r.mu.Lock()
-	fn(&r.stats)
-	r.mu.Unlock()
-}
-
 // Stats returns the counters.
-func (r *Reader) Stats() Stats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stats
-}
+func (r *Reader) Stats() Stats { return r.stats.Get() }
 
 // Status implements card.Reader.
 func (r *Reader) Status() drivers.Status { return r.tracker.Status() }

@@ -52,21 +52,15 @@ type Stats struct {
 
 // Reader polls a SAM module. It implements card.Reader.
 type Reader struct {
-	cfg     Config
-	tracker *drivers.Tracker
-	keeper  *serialport.Keeper
-
-	mu    sync.Mutex
-	stats Stats
+	*serialport.Device // Status, Close
+	cfg                Config
+	stats              drivers.Counters[Stats]
 }
 
 var _ card.Reader = (*Reader)(nil)
 
 // New returns a reader for the module at cfg.Port.Path.
 func New(cfg Config) (*Reader, error) {
-	if cfg.Port.Path == "" {
-		return nil, errors.New("idcard: no serial device path")
-	}
 	if cfg.Name == "" {
 		cfg.Name = "idcard"
 	}
@@ -85,8 +79,11 @@ func New(cfg Config) (*Reader, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	tr := drivers.NewTracker(cfg.Name, "idcard", cfg.Now, cfg.OnStatus)
-	return &Reader{cfg: cfg, tracker: tr, keeper: serialport.NewKeeper(cfg.Port, tr)}, nil
+	dev, err := serialport.NewDevice("idcard", cfg.Name, cfg.Port, cfg.Now, cfg.OnStatus)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{Device: dev, cfg: cfg}, nil
 }
 
 // Run implements card.Reader. The credential is the 18-character ID
@@ -99,29 +96,13 @@ func (r *Reader) Run(ctx context.Context, fn func(card.Read)) error {
 // to enrol an elder): fn gets the read and the identity parsed from the
 // card. The identity is personal data; handle it accordingly.
 func (r *Reader) RunIdentity(ctx context.Context, fn func(card.Read, Identity)) error {
-	return r.keeper.Run(ctx, func(ctx context.Context, port io.ReadWriter) error {
+	return r.RunPort(ctx, func(ctx context.Context, port io.ReadWriter) error {
 		return r.session(ctx, port, fn)
 	})
 }
 
 // Stats returns the counters.
-func (r *Reader) Stats() Stats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stats
-}
-
-func (r *Reader) count(fn func(*Stats)) {
-	r.mu.Lock()
-	fn(&r.stats)
-	r.mu.Unlock()
-}
-
-// Status implements card.Reader.
-func (r *Reader) Status() drivers.Status { return r.tracker.Status() }
-
-// Close implements card.Reader. It stops Run and waits for it.
-func (r *Reader) Close() error { return r.keeper.Close() }
+func (r *Reader) Stats() Stats { return r.stats.Get() }
 
 // errPortGone marks the end of a session: the port failed or ctx ended.
 type errPortGone struct{ err error }
@@ -202,7 +183,7 @@ func (s *session) pause(ctx context.Context, d time.Duration) error {
 // poll runs find, select and read once.
 func (s *session) poll(ctx context.Context, fn func(card.Read, Identity)) error {
 	r := s.r
-	r.count(func(st *Stats) { st.Polls++ })
+	r.stats.Add(func(st *Stats) { st.Polls++ })
 	if _, err := s.step(ctx, CmdFindCard, r.cfg.Timeout); err != nil {
 		return err
 	}
@@ -221,7 +202,7 @@ func (s *session) poll(ctx context.Context, fn func(card.Read, Identity)) error 
 		return err
 	}
 	rd := card.Read{Credential: id.Number, Reader: r.cfg.Name, At: r.cfg.Now()}
-	r.count(func(st *Stats) { st.Reads++ })
+	r.stats.Add(func(st *Stats) { st.Reads++ })
 	r.cfg.Log.Debug("idcard: card read", "reader", r.cfg.Name, "identity", id)
 	fn(rd, id)
 	return nil
@@ -243,7 +224,7 @@ func (s *session) step(ctx context.Context, cmd uint16, timeout time.Duration) (
 	if _, err := s.port.Write(EncodeCommand(cmd, nil)); err != nil {
 		// A vanished device also fails the read side, which ends the
 		// session; until then this is an ordinary failed step.
-		r.tracker.Set(false, fmt.Errorf("idcard: write: %w", err))
+		r.Tracker.Set(false, fmt.Errorf("idcard: write: %w", err))
 		return Response{}, err
 	}
 	t := time.NewTimer(timeout)
@@ -257,27 +238,27 @@ func (s *session) step(ctx context.Context, cmd uint16, timeout time.Duration) (
 		case err == nil:
 			resp, err := ParseResponse(body)
 			if err != nil {
-				r.count(func(st *Stats) { st.BadFrames++ })
+				r.stats.Add(func(st *Stats) { st.BadFrames++ })
 				r.cfg.Log.Warn("idcard: bad answer", "reader", r.cfg.Name, "cmd", fmt.Sprintf("%04X", cmd), "err", err)
 				return Response{}, err
 			}
 			err = resp.Err()
 			switch {
 			case err == nil, errors.Is(err, ErrNoCard):
-				r.tracker.Set(true, nil)
+				r.Tracker.Set(true, nil)
 			case errors.Is(err, ErrSelectFailed), errors.Is(err, ErrReadFailed):
 				// The card left the field or was not read well: normal.
-				r.tracker.Set(true, nil)
+				r.Tracker.Set(true, nil)
 				r.cfg.Log.Debug("idcard: card not read", "reader", r.cfg.Name, "cmd", fmt.Sprintf("%04X", cmd), "err", err)
 			default:
 				// The module answers but cannot work: show it in the status.
-				r.count(func(st *Stats) { st.SWErrors++ })
-				r.tracker.Set(true, err)
+				r.stats.Add(func(st *Stats) { st.SWErrors++ })
+				r.Tracker.Set(true, err)
 				r.cfg.Log.Warn("idcard: module error", "reader", r.cfg.Name, "cmd", fmt.Sprintf("%04X", cmd), "err", err)
 			}
 			return resp, err
 		case !errors.Is(err, ErrIncomplete):
-			r.count(func(st *Stats) { st.BadFrames++ })
+			r.stats.Add(func(st *Stats) { st.BadFrames++ })
 			r.cfg.Log.Warn("idcard: bad frame", "reader", r.cfg.Name, "cmd", fmt.Sprintf("%04X", cmd), "err", err)
 			return Response{}, err
 		}
@@ -289,9 +270,9 @@ func (s *session) step(ctx context.Context, cmd uint16, timeout time.Duration) (
 		case c := <-s.chunks:
 			s.buf = append(s.buf, c...)
 		case <-t.C:
-			r.count(func(st *Stats) { st.Timeouts++ })
+			r.stats.Add(func(st *Stats) { st.Timeouts++ })
 			err := fmt.Errorf("%w to command %04X within %v", ErrNoAnswer, cmd, timeout)
-			r.tracker.Set(false, err)
+			r.Tracker.Set(false, err)
 			return Response{}, err
 		}
 	}

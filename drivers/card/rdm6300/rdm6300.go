@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/eldergate/eldergate/drivers"
@@ -49,21 +48,15 @@ type Stats struct {
 
 // Reader is an RDM6300 reader. It implements card.Reader.
 type Reader struct {
-	cfg     Config
-	tracker *drivers.Tracker
-	keeper  *serialport.Keeper
-
-	mu    sync.Mutex
-	stats Stats
+	*serialport.Device // Status, Close
+	cfg                Config
+	stats              drivers.Counters[Stats]
 }
 
 var _ card.Reader = (*Reader)(nil)
 
 // New returns a reader for the module at cfg.Port.Path.
 func New(cfg Config) (*Reader, error) {
-	if cfg.Port.Path == "" {
-		return nil, errors.New("rdm6300: no serial device path")
-	}
 	if cfg.Name == "" {
 		cfg.Name = "rdm6300"
 	}
@@ -85,14 +78,17 @@ func New(cfg Config) (*Reader, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	tr := drivers.NewTracker(cfg.Name, "rdm6300", cfg.Now, cfg.OnStatus)
-	return &Reader{cfg: cfg, tracker: tr, keeper: serialport.NewKeeper(cfg.Port, tr)}, nil
+	dev, err := serialport.NewDevice("rdm6300", cfg.Name, cfg.Port, cfg.Now, cfg.OnStatus)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{Device: dev, cfg: cfg}, nil
 }
 
 // Run implements card.Reader: it reads frames until ctx ends or the
 // reader is closed, reopening the device after it vanished.
 func (r *Reader) Run(ctx context.Context, fn func(card.Read)) error {
-	return r.keeper.Run(ctx, func(ctx context.Context, port io.ReadWriter) error {
+	return r.RunPort(ctx, func(ctx context.Context, port io.ReadWriter) error {
 		return r.session(ctx, port, fn)
 	})
 }
@@ -108,7 +104,7 @@ func (r *Reader) session(ctx context.Context, port io.Reader, fn func(card.Read)
 		}
 		f, ok, err := sc.Feed(c)
 		if err != nil {
-			r.count(func(s *Stats) {
+			r.stats.Add(func(s *Stats) {
 				s.BadFrames++
 				if errors.Is(err, ErrChecksum) {
 					s.Checksum++
@@ -123,10 +119,10 @@ func (r *Reader) session(ctx context.Context, port io.Reader, fn func(card.Read)
 		cred := r.credential(f)
 		now := r.cfg.Now()
 		if !rep.pass(cred, now) {
-			r.count(func(s *Stats) { s.Frames++; s.Repeats++ })
+			r.stats.Add(func(s *Stats) { s.Frames++; s.Repeats++ })
 			continue
 		}
-		r.count(func(s *Stats) { s.Frames++; s.Delivered++ })
+		r.stats.Add(func(s *Stats) { s.Frames++; s.Delivered++ })
 		fn(card.Read{Credential: cred, Reader: r.cfg.Name, At: now})
 	}
 }
@@ -139,24 +135,8 @@ func (r *Reader) credential(f Frame) string {
 	return card.FromUID(f.Card[:], r.cfg.Order)
 }
 
-func (r *Reader) count(fn func(*Stats)) {
-	r.mu.Lock()
-	fn(&r.stats)
-	r.mu.Unlock()
-}
-
 // Stats returns the counters.
-func (r *Reader) Stats() Stats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stats
-}
-
-// Status implements card.Reader.
-func (r *Reader) Status() drivers.Status { return r.tracker.Status() }
-
-// Close implements card.Reader. It stops Run and waits for it.
-func (r *Reader) Close() error { return r.keeper.Close() }
+func (r *Reader) Stats() Stats { return r.stats.Get() }
 
 // repeatFilter drops a credential identical to the last one passed within
 // interval. A negative interval passes everything.

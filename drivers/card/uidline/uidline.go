@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/eldergate/eldergate/drivers"
@@ -38,21 +37,15 @@ type Stats struct {
 
 // Reader is a line-printing serial card reader. It implements card.Reader.
 type Reader struct {
-	cfg     Config
-	tracker *drivers.Tracker
-	keeper  *serialport.Keeper
-
-	mu    sync.Mutex
-	stats Stats
+	*serialport.Device // Status, Close
+	cfg                Config
+	stats              drivers.Counters[Stats]
 }
 
 var _ card.Reader = (*Reader)(nil)
 
 // New returns a reader for the device at cfg.Port.Path.
 func New(cfg Config) (*Reader, error) {
-	if cfg.Port.Path == "" {
-		return nil, errors.New("uidline: no serial device path")
-	}
 	if cfg.Name == "" {
 		cfg.Name = "uidline"
 	}
@@ -74,14 +67,17 @@ func New(cfg Config) (*Reader, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	tr := drivers.NewTracker(cfg.Name, "uidline", cfg.Now, cfg.OnStatus)
-	return &Reader{cfg: cfg, tracker: tr, keeper: serialport.NewKeeper(cfg.Port, tr)}, nil
+	dev, err := serialport.NewDevice("uidline", cfg.Name, cfg.Port, cfg.Now, cfg.OnStatus)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{Device: dev, cfg: cfg}, nil
 }
 
 // Run implements card.Reader: it reads lines until ctx ends or the
 // reader is closed, reopening the device after it vanished.
 func (r *Reader) Run(ctx context.Context, fn func(card.Read)) error {
-	return r.keeper.Run(ctx, func(ctx context.Context, port io.ReadWriter) error {
+	return r.RunPort(ctx, func(ctx context.Context, port io.ReadWriter) error {
 		return r.session(port, fn)
 	})
 }
@@ -98,36 +94,20 @@ func (r *Reader) session(port io.Reader, fn func(card.Read)) error {
 		if err == nil && !ok {
 			continue
 		}
-		r.count(func(s *Stats) { s.Lines++ })
+		r.stats.Add(func(s *Stats) { s.Lines++ })
 		var cred string
 		if err == nil {
 			cred, err = r.cfg.Parser.Parse(line)
 		}
 		if err != nil {
-			r.count(func(s *Stats) { s.Rejected++ })
+			r.stats.Add(func(s *Stats) { s.Rejected++ })
 			r.cfg.Log.Warn("uidline: line rejected", "reader", r.cfg.Name, "err", err)
 			continue
 		}
-		r.count(func(s *Stats) { s.Delivered++ })
+		r.stats.Add(func(s *Stats) { s.Delivered++ })
 		fn(card.Read{Credential: cred, Reader: r.cfg.Name, At: r.cfg.Now()})
 	}
 }
 
-func (r *Reader) count(fn func(*Stats)) {
-	r.mu.Lock()
-	fn(&r.stats)
-	r.mu.Unlock()
-}
-
 // Stats returns the counters.
-func (r *Reader) Stats() Stats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stats
-}
-
-// Status implements card.Reader.
-func (r *Reader) Status() drivers.Status { return r.tracker.Status() }
-
-// Close implements card.Reader. It stops Run and waits for it.
-func (r *Reader) Close() error { return r.keeper.Close() }
+func (r *Reader) Stats() Stats { return r.stats.Get() }

@@ -30,20 +30,17 @@ type Config struct {
 	Log      *slog.Logger         // default discards
 }
 
-// Base implements the scale.Scale plumbing of a serial scale.
+// Base implements the scale.Scale plumbing of a serial scale on top of a
+// serialport.Device (Status, Close and its Tracker).
 type Base struct {
-	Name    string
-	Now     func() time.Time
-	Log     *slog.Logger
-	Tracker *drivers.Tracker
-	keeper  *serialport.Keeper
+	*serialport.Device
+	Name string
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 // New returns a Base for cfg.
 func New(cfg Config) (*Base, error) {
-	if cfg.Serial.Path == "" {
-		return nil, fmt.Errorf("%s: no serial device path", cfg.Driver)
-	}
 	if cfg.Name == "" {
 		cfg.Name = cfg.Driver
 	}
@@ -53,27 +50,23 @@ func New(cfg Config) (*Base, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	tr := drivers.NewTracker(cfg.Name, cfg.Driver, cfg.Now, cfg.OnStatus)
+	dev, err := serialport.NewDevice(cfg.Driver, cfg.Name, cfg.Serial, cfg.Now, cfg.OnStatus)
+	if err != nil {
+		return nil, err
+	}
 	return &Base{
-		Name:    cfg.Name,
-		Now:     cfg.Now,
-		Log:     cfg.Log.With("driver", cfg.Driver, "scale", cfg.Name),
-		Tracker: tr,
-		keeper:  serialport.NewKeeper(cfg.Serial, tr),
+		Device: dev,
+		Name:   cfg.Name,
+		Now:    cfg.Now,
+		Log:    cfg.Log.With("driver", cfg.Driver, "scale", cfg.Name),
 	}, nil
 }
 
 // Run runs session inside the keeper until ctx ends or Close; it returns
 // ctx.Err() or drivers.ErrClosed.
 func (b *Base) Run(ctx context.Context, session serialport.Session) error {
-	return b.keeper.Run(ctx, session)
+	return b.RunPort(ctx, session)
 }
-
-// Status returns the device status.
-func (b *Base) Status() drivers.Status { return b.Tracker.Status() }
-
-// Close stops Run and waits for it; it is safe to call more than once.
-func (b *Base) Close() error { return b.keeper.Close() }
 
 // Stamp fills the scale name and time of w.
 func (b *Base) Stamp(w scale.Weight) scale.Weight {
