@@ -2,61 +2,18 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/deploy/testenv"
-	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
 	"github.com/eldergate/eldergate/firmware-gateway/uplink"
+	"github.com/eldergate/eldergate/firmware-gateway/uplink/uplinktest"
 )
-
-// prefillOutbox writes n meal events into the outbox of the gateway store
-// at path in one transaction (Store.Commit pays an fsync per event).
-func prefillOutbox(b *testing.B, path string, boot uint64, n int) {
-	b.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	tx, err := db.Begin()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer tx.Rollback()
-	st, err := tx.Prepare(`INSERT INTO outbox (id, seq, priority, kind, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	at := time.Date(2025, 3, 3, 4, 0, 0, 0, time.UTC)
-	for i := 1; i <= n; i++ {
-		data, _ := json.Marshal(eldergate.MealData{ElderID: fmt.Sprintf("E%06d", i), Credential: "****0001", Window: "lunch", Day: "2025-03-03",
-			Decision: eldergate.DecisionApproved, Reason: eldergate.ReasonOK, PriceFen: 1500, SubsidyFen: 1000, PayFen: 500, PolicyVer: "bench"})
-		env := eldergate.Envelope{ID: uuid.Must(uuid.NewV7()).String(), Kind: eldergate.KindMeal, GW: gwID, Site: siteID,
-			Seq: uint64(i), Boot: boot, At: at.Add(time.Duration(i) * time.Second), Clock: eldergate.ClockSynced, Data: data}
-		payload, _ := json.Marshal(env)
-		if _, err := st.Exec(env.ID, env.Seq, env.Kind.Priority(), string(env.Kind), string(payload), env.At.Format(time.RFC3339Nano)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'seq'`, n); err != nil {
-		b.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
-}
 
 // BenchmarkDrainToCloud drains an outbox of 20,000 meal events through a
 // local Mosquitto (production ACL) to the real cloud ingester, which
@@ -71,42 +28,10 @@ func BenchmarkDrainToCloud(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				env := startCloudB(b, m.URL)
-				path := filepath.Join(b.TempDir(), "gw.db")
-				s, err := sqlite.Open(context.Background(), path)
-				if err != nil {
-					b.Fatal(err)
-				}
-				prefillOutbox(b, path, s.Boot(), n)
-				u, err := uplink.New(uplink.Config{URL: m.URL, GW: gwID, Username: gwID, Password: gwSecret, Boot: s.Boot(), Version: "bench",
-					BatchSize: c.batch, MaxInFlight: c.inflight, BatchWait: 20 * time.Millisecond, AckTimeout: 10 * time.Second}, s, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan error, 1)
 				b.StartTimer()
-				start := time.Now()
-				go func() { done <- u.Run(ctx) }()
-				for {
-					k, err := s.PendingCount(context.Background())
-					if err != nil {
-						b.Fatal(err)
-					}
-					if k == 0 {
-						break
-					}
-					if time.Since(start) > 2*time.Minute {
-						b.Fatalf("%d events still pending after 2 minutes", k)
-					}
-					time.Sleep(2 * time.Millisecond)
-				}
-				total += time.Since(start)
+				total += uplinktest.Drain(b, uplink.Config{URL: m.URL, GW: gwID, Username: gwID, Password: gwSecret, Version: "bench",
+					BatchSize: c.batch, MaxInFlight: c.inflight, BatchWait: 20 * time.Millisecond, AckTimeout: 10 * time.Second}, siteID, n)
 				b.StopTimer()
-				cancel()
-				if err := <-done; err != nil {
-					b.Fatal(err)
-				}
-				s.Close()
 				env.Close()
 				b.StartTimer()
 			}
