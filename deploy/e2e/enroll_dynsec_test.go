@@ -8,7 +8,6 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
-	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/deploy/testenv"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 )
@@ -61,37 +60,7 @@ func TestEnrollmentMosquittoDynsec(t *testing.T) {
 		t.Fatalf("subscribe own cmd, other gateway's cmd, eg/v1/#: codes %#x, want granted, 0x80, 0x80", codes)
 	}
 
-	gcfg := gateway.Config{GatewayID: id, Site: site, DataDir: dataDir, HTTPAddr: "127.0.0.1:0", Simulation: true,
-		Policy: allDay(), Roster: roster(2), TapDedupe: time.Second}
-	gcfg.MQTT.CredentialsFile = path
-	gcfg.MQTT.BatchWait = 20 * time.Millisecond
-	gcfg.MQTT.AckTimeout = 2 * time.Second
-	gcfg.MQTT.KeepAlive = 5 * time.Second
-	g, err := gateway.New(gcfg, gateway.WithLogger(logger(t).With("side", "gateway")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
-	events := subscribe(t, g.HTTPURL())
-	connected := func() bool {
-		st, err := g.Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st.UplinkConnected
-	}
-	eventually(t, 10*time.Second, "the enrolled gateway's uplink to connect", connected)
-	r := tap(t, g, events, "C0001")
-	if r.Decision != eldergate.DecisionApproved || r.EventID == "" {
-		t.Fatalf("tap = %+v", r)
-	}
-	eventually(t, 10*time.Second, "the meal committed in the cloud", func() bool { return mealsByEvent(t, env.c)[r.EventID] == 1 })
-	// The ack crossed mosquitto too: the cloud may publish and the
-	// gateway may receive on its own ack topic.
-	eventually(t, 5*time.Second, "the meal marked delivered", func() bool { return delivered(t, g, r.EventID) })
+	g, events, connected := enrolledGatewaySends(t, env.c, id, site, dataDir, path)
 
 	var rev struct {
 		Revoked bool   `json:"revoked"`

@@ -15,6 +15,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
@@ -165,35 +166,7 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 	}
 
 	// A gateway configured with the credentials file connects and sends.
-	gcfg := gateway.Config{GatewayID: id, Site: site, DataDir: dataDir, HTTPAddr: "127.0.0.1:0", Simulation: true,
-		Policy: allDay(), Roster: roster(2), TapDedupe: time.Second}
-	gcfg.MQTT.CredentialsFile = path
-	gcfg.MQTT.BatchWait = 20 * time.Millisecond
-	gcfg.MQTT.AckTimeout = 2 * time.Second
-	gcfg.MQTT.KeepAlive = 5 * time.Second
-	g, err := gateway.New(gcfg, gateway.WithLogger(logger(t).With("side", "gateway")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
-	events := subscribe(t, g.HTTPURL())
-	connected := func() bool {
-		st, err := g.Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st.UplinkConnected
-	}
-	eventually(t, 10*time.Second, "the enrolled gateway's uplink to connect", connected)
-	r := tap(t, g, events, "C0001")
-	if r.Decision != eldergate.DecisionApproved || r.EventID == "" {
-		t.Fatalf("tap = %+v", r)
-	}
-	eventually(t, 10*time.Second, "the meal committed in the cloud", func() bool { return mealsByEvent(t, env.c)[r.EventID] == 1 })
-	eventually(t, 5*time.Second, "the meal marked delivered", func() bool { return delivered(t, g, r.EventID) })
+	g, events, connected := enrolledGatewaySends(t, env.c, id, site, dataDir, path)
 
 	// Revocation disconnects it at once and refuses it from then on.
 	var rev struct {
@@ -239,4 +212,44 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 		!strings.Contains(err.Error(), "410") || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("enrollment with an expired token: err = %v, want 410 expired", err)
 	}
+}
+
+// enrolledGatewaySends starts a simulated gateway that takes its broker
+// credentials from the file enrollment wrote (credPath), waits for its
+// uplink, taps a card and waits until the meal is committed in cloud c
+// and marked delivered. It returns the gateway, its SSE events and a
+// probe of its uplink.
+func enrolledGatewaySends(t *testing.T, c *cloud.Cloud, id, site, dataDir, credPath string) (*gateway.Gateway, <-chan sseEvent, func() bool) {
+	t.Helper()
+	gcfg := gateway.Config{GatewayID: id, Site: site, DataDir: dataDir, HTTPAddr: "127.0.0.1:0", Simulation: true,
+		Policy: allDay(), Roster: roster(2), TapDedupe: time.Second}
+	gcfg.MQTT.CredentialsFile = credPath
+	gcfg.MQTT.BatchWait = 20 * time.Millisecond
+	gcfg.MQTT.AckTimeout = 2 * time.Second
+	gcfg.MQTT.KeepAlive = 5 * time.Second
+	g, err := gateway.New(gcfg, gateway.WithLogger(logger(t).With("side", "gateway")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	events := subscribe(t, g.HTTPURL())
+	connected := func() bool {
+		st, err := g.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.UplinkConnected
+	}
+	eventually(t, 10*time.Second, "the enrolled gateway's uplink to connect", connected)
+	r := tap(t, g, events, "C0001")
+	if r.Decision != eldergate.DecisionApproved || r.EventID == "" {
+		t.Fatalf("tap = %+v", r)
+	}
+	eventually(t, 10*time.Second, "the meal committed in the cloud", func() bool { return mealsByEvent(t, c)[r.EventID] == 1 })
+	// The ack came back through the broker on the gateway's own ack topic.
+	eventually(t, 5*time.Second, "the meal marked delivered", func() bool { return delivered(t, g, r.EventID) })
+	return g, events, connected
 }
