@@ -104,6 +104,20 @@ type GatewayBatch struct {
 	Events []eldergate.Envelope
 }
 
+// Later returns the later of two optional times (nil when both are nil):
+// a gateway's LastSeen is the later of its StateAt and LastEventAt.
+func Later(a, b *time.Time) *time.Time {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case b.After(*a):
+		return b
+	}
+	return a
+}
+
 // SeqStats is the sequence tracking of one gateway.
 type SeqStats struct {
 	Min, Max uint64

@@ -66,3 +66,12 @@ func TestSeqTally(t *testing.T) {
 		t.Fatalf("tally = %+v, want lo 3 hi 9 n 4", tl)
 	}
 }
+
+func TestLater(t *testing.T) {
+	a, b := time.Unix(10, 0), time.Unix(20, 0)
+	for _, c := range []struct{ x, y, want *time.Time }{{nil, nil, nil}, {&a, nil, &a}, {nil, &b, &b}, {&a, &b, &b}, {&b, &a, &b}} {
+		if got := domain.Later(c.x, c.y); got != c.want {
+			t.Errorf("Later(%v, %v) = %v, want %v", c.x, c.y, got, c.want)
+		}
+	}
+}

@@ -542,25 +542,13 @@ func (s *Store) ListGateways(ctx context.Context, scope string) ([]domain.Gatewa
 		g.SeqMax, g.SeqGaps = st.Max, st.Gaps
 		g.Boot = uint64(boot)
 		g.StateAt, g.LastEventAt = utcPtr(g.StateAt), utcPtr(g.LastEventAt)
-		g.LastSeen = later(g.StateAt, g.LastEventAt)
+		g.LastSeen = domain.Later(g.StateAt, g.LastEventAt)
 		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: list gateways: %w", err)
 	}
 	return out, nil
-}
-
-func later(a, b *time.Time) *time.Time {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	case b.After(*a):
-		return b
-	}
-	return a
 }
 
 // ListMeals implements domain.Store.

@@ -454,25 +454,13 @@ func (s *Store) ListGateways(ctx context.Context, scope string) ([]domain.Gatewa
 		if g.LastEventAt, err = parseNullTS(lastEv); err != nil {
 			return nil, err
 		}
-		g.LastSeen = later(g.StateAt, g.LastEventAt)
+		g.LastSeen = domain.Later(g.StateAt, g.LastEventAt)
 		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list gateways: %w", err)
 	}
 	return out, nil
-}
-
-func later(a, b *time.Time) *time.Time {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	case b.After(*a):
-		return b
-	}
-	return a
 }
 
 // ListMeals implements domain.Store.
