@@ -21,8 +21,8 @@ func (s *seqStore) GatewaySeq(context.Context, string) (domain.SeqStats, error) 
 	return domain.NewSeqStats(1, 10, 10-s.gaps), nil
 }
 
-// TestTrackSeqRateLimited: the gap count reads a gateway's whole history,
-// so one ingester does it at most once every SeqCheckEvery per gateway.
+// TestTrackSeqRateLimited: one ingester reads a gateway's sequence
+// counters at most once every SeqCheckEvery per gateway.
 func TestTrackSeqRateLimited(t *testing.T) {
 	now := time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)
 	st := &seqStore{}
