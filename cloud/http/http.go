@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
-	"github.com/eldergate/eldergate/cloud/rosterimport"
 )
 
 //go:embed console
@@ -128,7 +127,7 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 // Handler returns the routes.
-func (s *Server) Handler() http.Handler { return limitBody(s.routes().ServeMux) }
+func (s *Server) Handler() http.Handler { return s.routes().ServeMux }
 
 // routes registers every route on a recording mux (see routes.go).
 func (s *Server) routes() *routeMux {
@@ -159,17 +158,6 @@ func (s *Server) routes() *routeMux {
 	files := http.FileServerFS(sub)
 	mux.Handle("/", consoleHeaders(files))
 	return mux
-}
-
-func limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := int64(MaxBodyBytes)
-		if isRosterImport(r) { // roster.go: a roster file
-			limit = rosterimport.MaxFileBytes
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		next.ServeHTTP(w, r)
-	})
 }
 
 func consoleHeaders(next http.Handler) http.Handler {

@@ -1,8 +1,14 @@
 package cloudhttp
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/eldergate/eldergate/cloud/rosterimport"
+	"github.com/eldergate/eldergate/cloud/sqlite"
 )
 
 func TestParseActor(t *testing.T) {
@@ -56,4 +62,36 @@ func FuzzBearer(f *testing.F) {
 			t.Fatalf("bearer(%q) = %q", h, tok)
 		}
 	})
+}
+
+// TestBodyLimits: every route reads at most MaxBodyBytes of a body, the
+// roster import up to rosterimport.MaxFileBytes.
+func TestBodyLimits(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := New(Config{Addr: "127.0.0.1:0", Token: "adm", Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	post := func(path string, n int) int {
+		req := httptest.NewRequest("POST", path, strings.NewReader(strings.Repeat("x", n)))
+		req.Header.Set("Authorization", "Bearer adm")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	if code := post("/api/v1/alerts/a1/ack", MaxBodyBytes+1); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("ack with %d bytes: %d, want 413", MaxBodyBytes+1, code)
+	}
+	// 1 MiB of garbage passes the limit and is refused as a file (not 413).
+	if code := post("/api/v1/sites/site-1/roster/import", 1<<20); code == http.StatusRequestEntityTooLarge {
+		t.Errorf("roster import of 1 MiB: 413, want it read")
+	}
+	if code := post("/api/v1/sites/site-1/roster/import", rosterimport.MaxFileBytes+1); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("roster import over %d bytes: %d, want 413", rosterimport.MaxFileBytes, code)
+	}
 }

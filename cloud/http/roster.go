@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/eldergate/eldergate"
@@ -24,18 +23,12 @@ const RosterCommandTTL = 24 * time.Hour
 
 // rosterRoutes registers the roster and policy management routes.
 func (s *Server) rosterRoutes(mux *routeMux) {
-	mux.Handle("POST /api/v1/sites/{site}/roster/import", s.require(domain.RoleOperator, s.importRoster))
+	mux.HandleLimit("POST /api/v1/sites/{site}/roster/import", rosterimport.MaxFileBytes, s.require(domain.RoleOperator, s.importRoster))
 	mux.Handle("GET /api/v1/sites/{site}/roster", s.require(domain.RoleOperator, s.getRoster))
 	mux.Handle("POST /api/v1/sites/{site}/elders/{id}/credentials/state", s.require(domain.RoleOperator, s.setCredentialState))
 	mux.Handle("POST /api/v1/policies", s.require(domain.RoleAdmin, s.createPolicy)) // a policy serves every site
 	mux.Handle("GET /api/v1/policies", s.require(domain.RoleOperator, s.listPolicies))
 	mux.Handle("PUT /api/v1/sites/{site}/policy", s.require(domain.RoleOperator, s.assignPolicy))
-}
-
-// isRosterImport reports whether r is the roster import, which may carry
-// a file of up to rosterimport.MaxFileBytes (limitBody).
-func isRosterImport(r *http.Request) bool {
-	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v1/sites/") && strings.HasSuffix(r.URL.Path, "/roster/import")
 }
 
 // ImportResponse is the answer of POST /api/v1/sites/{site}/roster/import.

@@ -30,14 +30,20 @@ type routeMux struct {
 
 func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
 
-func (m *routeMux) Handle(pattern string, h http.Handler) {
+// Handle registers h with request bodies limited to MaxBodyBytes.
+func (m *routeMux) Handle(pattern string, h http.Handler) { m.HandleLimit(pattern, MaxBodyBytes, h) }
+
+// HandleLimit registers h with request bodies limited to limit bytes.
+func (m *routeMux) HandleLimit(pattern string, limit int64, h http.Handler) {
 	m.patterns = append(m.patterns, pattern)
-	m.ServeMux.Handle(pattern, h)
+	m.ServeMux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		h.ServeHTTP(w, r)
+	}))
 }
 
 func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
-	m.patterns = append(m.patterns, pattern)
-	m.ServeMux.HandleFunc(pattern, h)
+	m.Handle(pattern, http.HandlerFunc(h))
 }
 
 // APIRoutes returns the "METHOD /api/v1/..." patterns Handler registers,
