@@ -42,14 +42,7 @@ func StartMosquitto(t testing.TB, users map[string]string, acl string) *Mosquitt
 
 func startMosquitto(t testing.TB, users map[string]string, acl string, tlsFiles *TLSFiles) *Mosquitto {
 	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if _, err2 := os.Stat("/usr/sbin/mosquitto"); err2 == nil {
-			bin = "/usr/sbin/mosquitto"
-		} else {
-			t.Fatalf("testenv: mosquitto is not installed (make test installs it): %v", err)
-		}
-	}
+	bin := mosquittoBin(t)
 	dir := t.TempDir()
 	pw := filepath.Join(dir, "passwd")
 	if err := os.WriteFile(pw, nil, 0o600); err != nil {
@@ -66,32 +59,56 @@ func startMosquitto(t testing.TB, users map[string]string, acl string, tlsFiles 
 			t.Fatalf("testenv: mosquitto_passwd %s: %v: %s", u, err, out)
 		}
 	}
+	head := fmt.Sprintf("password_file %s\n", pw)
+	if acl != "" {
+		head += fmt.Sprintf("acl_file %s\n", acl)
+	}
+	listener, scheme := "", "tcp"
+	if tlsFiles != nil { // options of the listener (tls.go)
+		listener = fmt.Sprintf("cafile %s\ncertfile %s\nkeyfile %s\n", tlsFiles.CAFile, tlsFiles.CertFile, tlsFiles.KeyFile)
+		scheme = "ssl"
+	}
+	return launch(t, bin, dir, head, listener, scheme)
+}
+
+// mosquittoBin is the mosquitto binary; the test fails when it is missing.
+func mosquittoBin(t testing.TB) string {
+	t.Helper()
+	if bin, err := exec.LookPath("mosquitto"); err == nil {
+		return bin
+	}
+	if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
+		t.Fatalf("testenv: mosquitto is not installed (make test installs it): %v", err)
+	}
+	return "/usr/sbin/mosquitto"
+}
+
+// launch starts mosquitto in dir with a configuration made of head (the
+// authentication lines), a loopback listener on a free port followed by
+// listener (its options) and the settings every test broker has; scheme
+// is the URL's ("tcp" or "ssl"). It tries another port when the first
+// was taken meanwhile, and stops the broker when the test ends.
+func launch(t testing.TB, bin, dir, head, listener, scheme string) *Mosquitto {
+	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		port := freePort(t)
 		conf := filepath.Join(dir, "mosquitto.conf")
 		var b strings.Builder
-		fmt.Fprintf(&b, "per_listener_settings false\nallow_anonymous false\npassword_file %s\n", pw)
+		b.WriteString("per_listener_settings false\nallow_anonymous false\n")
+		b.WriteString(head)
 		if os.Geteuid() == 0 {
 			// Stay root so mosquitto can read the test's private temp dir.
 			b.WriteString("user root\n")
 		}
-		if acl != "" {
-			fmt.Fprintf(&b, "acl_file %s\n", acl)
-		}
 		fmt.Fprintf(&b, "listener %d 127.0.0.1\n", port)
-		if tlsFiles != nil { // options of the listener above (tls.go)
-			fmt.Fprintf(&b, "cafile %s\ncertfile %s\nkeyfile %s\n", tlsFiles.CAFile, tlsFiles.CertFile, tlsFiles.KeyFile)
-		}
-		fmt.Fprintf(&b, "persistence false\nmax_queued_messages 100000\nmax_inflight_messages 100\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n")
+		b.WriteString(listener)
+		b.WriteString("persistence false\nmax_queued_messages 100000\nmax_inflight_messages 100\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n")
 		if err := os.WriteFile(conf, []byte(b.String()), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		m := &Mosquitto{Addr: fmt.Sprintf("127.0.0.1:%d", port), Dir: dir, log: &bytes.Buffer{}}
-		m.URL = "tcp://" + m.Addr
-		if tlsFiles != nil {
-			m.URL = "ssl://" + m.Addr
-		}
+		m.URL = scheme + "://" + m.Addr
 		m.cmd = exec.Command(bin, "-c", conf)
 		m.cmd.Stdout = m.log
 		m.cmd.Stderr = m.log
