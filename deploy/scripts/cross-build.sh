@@ -2,11 +2,14 @@
 # Cross-builds the gateway for the Raspberry Pi (linux/arm64, cgo for
 # SQLite) and smoke-tests the ARM binary under qemu-user: it starts, lists
 # its drivers and decides a meal with the Zhuhai policy (12.60 to pay).
-# Installs gcc-aarch64-linux-gnu and qemu-user-static from Debian if missing.
+# Installs from Debian what is missing: the cross compiler, the arm64 C
+# library headers (libc6-dev-arm64-cross is only a Recommends of the
+# compiler, and packages are installed without recommends) and qemu-user.
 set -eu
 cd "$(dirname "$0")/../.."
 need=""
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"
+[ -f /usr/aarch64-linux-gnu/include/stdlib.h ] || need="$need libc6-dev-arm64-cross"
 command -v qemu-aarch64-static >/dev/null 2>&1 || need="$need qemu-user-static"
 if [ -n "$need" ]; then
 	SUDO=""
