@@ -173,16 +173,24 @@ type GatewayCredential struct {
 	RevokedAt  *time.Time // set once the gateway is revoked; it may never connect again
 }
 
-// Store is the cloud's persistence. Every implementation (SQLite now,
-// PostgreSQL later) must pass storetest.Run. Times passed in are stored in
-// UTC; times returned are UTC.
-type Store interface {
+// The store is split into small interfaces, one per consumer, so that
+// each consumer depends on the few methods it uses (the ingester declares
+// its own in cloud/ingest). Store composes them for the wiring. Every
+// implementation (cloud/sqlite, cloud/postgres, both over cloud/sqlstore)
+// must pass storetest.Run. Times passed in are stored in UTC; times
+// returned are UTC.
+
+// CredentialStore keeps what authenticates a gateway on the broker.
+type CredentialStore interface {
 	// UpsertGateway creates the gateway or updates its site and secret hash.
 	UpsertGateway(ctx context.Context, c GatewayCredential) error
 	// GatewayCredential returns the stored credential of gateway id, or
 	// ErrNotFound.
 	GatewayCredential(ctx context.Context, id string) (GatewayCredential, error)
+}
 
+// EnrollmentStore provisions gateways with one-time tokens.
+type EnrollmentStore interface {
 	// CreateEnrollment creates gateway c (ErrConflict when the id exists)
 	// with an enrollment token, stored by its HashToken, that expires at
 	// expiresAt.
@@ -195,12 +203,16 @@ type Store interface {
 	// (ErrNotFound when there is no such gateway). Revoking twice keeps
 	// the first time.
 	RevokeGateway(ctx context.Context, id string, at time.Time) error
+}
 
+// EventStore is what the ingester writes: events, dead letters and the
+// gateways' states.
+type EventStore interface {
 	// IngestBatch stores valid events of gateway gw in one transaction,
 	// insert-if-absent on the event id. It returns the ids of all events
 	// that are now stored, including those stored before (so the gateway
 	// stops resending them). Meal events create a meal row; alert events
-	// open, merge into or cancel alerts.
+	// open, merge into or cancel alerts (ApplyAlertEvent).
 	IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) (committedIDs []string, err error)
 	// IngestBatches stores several batches, of one or several gateways, in
 	// ONE transaction, each exactly as IngestBatch would (an event of
@@ -219,36 +231,48 @@ type Store interface {
 	// out of order end in the state received last). applied reports false
 	// when ignored.
 	ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (applied bool, err error)
+	// CountEvents returns the number of events stored.
+	CountEvents(ctx context.Context) (int64, error)
+	// GatewaySeq returns the sequence tracking of gateway gw (zero when it
+	// has no events).
+	GatewaySeq(ctx context.Context, gw string) (SeqStats, error)
+}
+
+// FleetStore is what the fleet monitor needs.
+type FleetStore interface {
 	// MarkSilentOffline marks offline every online gateway last seen (the
 	// later of its state time and last batch) before seenBefore, or never
 	// seen, and returns their ids ordered. A gateway so marked comes online
 	// again with its next birth or with a batch received after its last
 	// state (IngestBatch sets online then).
 	MarkSilentOffline(ctx context.Context, seenBefore time.Time) (ids []string, err error)
+}
 
-	// ListGateways returns the gateways in scope ordered by id. scope is
-	// an org unit id whose subtree the rows' sites must lie in, "" for
-	// everything (see OrgStore).
+// ViewStore is what the console reads. scope is an org unit id whose
+// subtree the rows' sites must lie in, "" for everything (see OrgStore).
+type ViewStore interface {
+	// ListGateways returns the gateways in scope ordered by id.
 	ListGateways(ctx context.Context, scope string) ([]Gateway, error)
 	// ListMeals returns the latest ListLimit meals in scope, newest first.
 	ListMeals(ctx context.Context, scope string) ([]Meal, error)
 	// ListAlerts returns the latest ListLimit alerts in scope, newest first.
 	ListAlerts(ctx context.Context, scope string) ([]Alert, error)
+	// ListRejections returns the latest ListLimit dead-letter rows of the
+	// gateways in scope ("" = all, including unknown gateways), newest first.
+	ListRejections(ctx context.Context, scope string) ([]Rejection, error)
+}
+
+// AlertStore is the staff side of the alert workflow.
+type AlertStore interface {
 	// AckAlert moves an open alert to acknowledged. ErrNotFound when there
 	// is no such alert, ErrConflict when it is not open.
 	AckAlert(ctx context.Context, alertID, by string, at time.Time) error
 	// ResolveAlert closes an open or acknowledged alert as resolved.
 	ResolveAlert(ctx context.Context, alertID, by string, at time.Time) error
-	// ListRejections returns the latest ListLimit dead-letter rows of the
-	// gateways in scope ("" = all, including unknown gateways), newest first.
-	ListRejections(ctx context.Context, scope string) ([]Rejection, error)
+}
 
-	// CountEvents returns the number of events stored.
-	CountEvents(ctx context.Context) (int64, error)
-	// GatewaySeq returns the sequence tracking of gateway gw (zero when it
-	// has no events).
-	GatewaySeq(ctx context.Context, gw string) (SeqStats, error)
-
+// CommandStore is the queue of commands to gateways.
+type CommandStore interface {
 	// QueueCommand stores a new command (ErrConflict when its id exists).
 	QueueCommand(ctx context.Context, c Command) error
 	// PendingCommands returns the commands of gw that have no result and
@@ -262,13 +286,23 @@ type Store interface {
 	RecordCommandResult(ctx context.Context, gw, id string, ok bool, errText string, body []byte, at time.Time) error
 	// ListCommands returns the latest ListLimit commands of gw, newest first.
 	ListCommands(ctx context.Context, gw string) ([]Command, error)
+}
 
-	// Close releases the store.
-	Close() error
-
+// Store is the cloud's persistence: every small store, for the wiring.
+type Store interface {
+	CredentialStore
+	EnrollmentStore
+	EventStore
+	FleetStore
+	ViewStore
+	AlertStore
+	CommandStore
 	OrgStore    // organisation tree and API tokens (org.go)
 	RosterStore // elders, roster versions, policies (roster.go)
 	ConfigStore // desired and reported configuration (desired.go)
+
+	// Close releases the store.
+	Close() error
 }
 
 // ListLimit bounds the rows the List methods return.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"time"
 )
 
 // Errors of enrollment.
@@ -21,4 +22,19 @@ var (
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// CheckEnrollment is the rule of ConsumeEnrollment: a token may be used
+// once (usedAt nil), for a gateway not revoked (revokedAt nil), before it
+// expires (expiresAt after now).
+func CheckEnrollment(expiresAt time.Time, usedAt, revokedAt *time.Time, now time.Time) error {
+	switch {
+	case usedAt != nil:
+		return ErrTokenUsed
+	case revokedAt != nil:
+		return ErrRevoked
+	case !expiresAt.After(now):
+		return ErrTokenExpired
+	}
+	return nil
 }

@@ -118,3 +118,19 @@ func CarryStates(e *eldergate.RosterElder, old eldergate.RosterElder) {
 		}
 	}
 }
+
+// SetCredentialState gives credential c.Value (of kind c.Kind) of e the
+// state c.State. changed is false when it already had it; ErrNotFound
+// when e has no such credential.
+func SetCredentialState(e *eldergate.RosterElder, c eldergate.Credential) (changed bool, err error) {
+	for i, x := range e.Credentials {
+		if x.Kind == c.Kind && x.Value == c.Value {
+			if x.State == c.State {
+				return false, nil
+			}
+			e.Credentials[i].State = c.State
+			return true, nil
+		}
+	}
+	return false, ErrNotFound
+}

@@ -1,0 +1,245 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+// inScope is the condition of the List queries that keeps rows whose
+// site column col is a site in the subtree of the scope bound to ?1
+// (every row when ?1 is empty). Ids are [a-z0-9-], so LIKE needs no escaping.
+func inScope(col string) string {
+	return `(?1 = '' OR ` + col + ` IN (SELECT u.id FROM org_units u JOIN org_units r ON u.path LIKE r.path || '%'
+		WHERE r.id = ?1 AND u.level = 'site'))`
+}
+
+// UpsertGateway implements domain.Store.
+func (s *Store) UpsertGateway(ctx context.Context, c domain.GatewayCredential) error {
+	_, err := s.Conn().Exec(ctx, `INSERT INTO gateways (id, site, secret_hash, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET site = excluded.site, secret_hash = excluded.secret_hash`,
+		c.ID, c.Site, c.SecretHash, s.D.T(time.Now()))
+	if err != nil {
+		return s.errf("upsert gateway %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// GatewayCredential implements domain.Store.
+func (s *Store) GatewayCredential(ctx context.Context, id string) (domain.GatewayCredential, error) {
+	c := domain.GatewayCredential{ID: id}
+	err := s.Conn().Row(ctx, `SELECT site, secret_hash, revoked_at FROM gateways WHERE id = ?`, id).
+		Scan(&c.Site, &c.SecretHash, NullTime(&c.RevokedAt))
+	if err != nil {
+		return c, s.errf("gateway %s: %w", id, notFound(err))
+	}
+	return c, nil
+}
+
+// RecordRejection implements domain.Store.
+func (s *Store) RecordRejection(ctx context.Context, gw, reason, eventID string, payloadPrefix []byte, at time.Time) error {
+	if len(payloadPrefix) > maxPrefix {
+		payloadPrefix = payloadPrefix[:maxPrefix]
+	}
+	_, err := s.Conn().Exec(ctx, `INSERT INTO rejections (gw, event_id, reason, payload_prefix, at) VALUES (?, ?, ?, ?, ?)`,
+		s.D.S(gw), s.D.S(eventID), s.D.S(reason), payloadPrefix, s.D.T(at))
+	if err != nil {
+		return s.errf("record rejection: %w", err)
+	}
+	return nil
+}
+
+// ApplyGatewayState implements domain.Store.
+func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (bool, error) {
+	n, err := s.Conn().Affected(ctx, `INSERT INTO gateways (id, online, boot, version, state_at, created_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+		ON CONFLICT (id) DO UPDATE SET online = excluded.online, boot = excluded.boot, state_at = excluded.state_at,
+			version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END
+		WHERE gateways.boot < excluded.boot
+			OR (gateways.boot = excluded.boot AND (gateways.state_at IS NULL OR gateways.state_at <= excluded.state_at))`,
+		gw, st.Online, int64(st.Boot), s.D.S(st.Version), s.D.T(at))
+	if err != nil {
+		return false, s.errf("gateway state %s: %w", gw, err)
+	}
+	if n > 0 && st.Online { // a birth: what the gateway runs (desired.go)
+		if err := s.applyReported(ctx, gw, st, at); err != nil {
+			return true, err
+		}
+	}
+	return n > 0, nil
+}
+
+// MarkSilentOffline implements domain.Store. One statement, so a batch
+// committed concurrently is either seen (and the gateway stays online) or
+// commits after and brings it online again. The later of two times is
+// before the limit when both are (NULL: never seen).
+func (s *Store) MarkSilentOffline(ctx context.Context, seenBefore time.Time) ([]string, error) {
+	ids, err := queryAll(ctx, s.Conn(), scanString, `UPDATE gateways SET online = false
+		WHERE online = true AND (state_at IS NULL OR state_at < ?1) AND (last_event_at IS NULL OR last_event_at < ?1)
+		RETURNING id`, s.D.T(seenBefore))
+	if err != nil {
+		return nil, s.errf("mark silent offline: %w", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// ListGateways implements domain.Store.
+func (s *Store) ListGateways(ctx context.Context, scope string) ([]domain.Gateway, error) {
+	out, err := queryAll(ctx, s.Conn(), scanGateway, `SELECT g.id, g.site, g.online, g.boot, g.version, g.state_at, g.last_event_at,
+			g.clock_skew_ms, COALESCE(g.seq_min, 0), COALESCE(g.seq_max, 0), g.seq_count
+		FROM gateways g
+		WHERE `+inScope("g.site")+` ORDER BY g.id LIMIT ?2`, scope, domain.ListLimit)
+	if err != nil {
+		return nil, s.errf("list gateways: %w", err)
+	}
+	return out, nil
+}
+
+func scanGateway(r *sql.Rows) (domain.Gateway, error) {
+	var g domain.Gateway
+	var boot, lo, hi, n int64
+	var skew sql.NullInt64
+	if err := r.Scan(&g.ID, &g.Site, &g.Online, &boot, &g.Version, NullTime(&g.StateAt), NullTime(&g.LastEventAt),
+		&skew, &lo, &hi, &n); err != nil {
+		return g, err
+	}
+	if skew.Valid {
+		g.ClockSkewMs = &skew.Int64
+	}
+	st := domain.NewSeqStats(lo, hi, n)
+	g.SeqMax, g.SeqGaps, g.Boot = st.Max, st.Gaps, uint64(boot)
+	g.LastSeen = domain.Later(g.StateAt, g.LastEventAt)
+	return g, nil
+}
+
+// ListMeals implements domain.Store.
+func (s *Store) ListMeals(ctx context.Context, scope string) ([]domain.Meal, error) {
+	out, err := queryAll(ctx, s.Conn(), scanMeal, `SELECT event_id, gw, site, elder_id, "window", day, decision, reason,
+		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at
+		FROM meals WHERE `+inScope("site")+` ORDER BY at DESC, event_id DESC LIMIT ?2`, scope, domain.ListLimit)
+	if err != nil {
+		return nil, s.errf("list meals: %w", err)
+	}
+	return out, nil
+}
+
+func scanMeal(r *sql.Rows) (domain.Meal, error) {
+	var m domain.Meal
+	var price, subsidy, pay int64
+	err := r.Scan(&m.EventID, &m.GW, &m.Site, &m.ElderID, &m.Window, &m.Day, &m.Decision, &m.Reason,
+		&price, &subsidy, &pay, &m.WeightG, &m.PolicyVer, Time(&m.At), Time(&m.ReceivedAt))
+	m.PriceFen, m.SubsidyFen, m.PayFen = eldergate.Fen(price), eldergate.Fen(subsidy), eldergate.Fen(pay)
+	return m, err
+}
+
+// alertCols lists the columns scanAlert reads, each prefixed with p ("" or
+// an alias and a dot).
+func alertCols(p string) string {
+	cols := strings.Split("id gw site button type place state presses opened_at last_at acked_at acked_by closed_at gw_alert_id", " ")
+	for i, c := range cols {
+		cols[i] = p + c
+	}
+	return strings.Join(cols, ", ")
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanAlert(r rowScanner) (domain.Alert, error) {
+	var a domain.Alert
+	var state string
+	err := r.Scan(&a.ID, &a.GW, &a.Site, &a.Button, &a.Type, &a.Place, &state, &a.Presses,
+		Time(&a.OpenedAt), Time(&a.LastAt), NullTime(&a.AckedAt), &a.AckedBy, NullTime(&a.ClosedAt), &a.GWAlertID)
+	a.State = domain.AlertState(state)
+	a.FirstEvent = a.ID
+	return a, err
+}
+
+// ListAlerts implements domain.Store.
+func (s *Store) ListAlerts(ctx context.Context, scope string) ([]domain.Alert, error) {
+	out, err := queryAll(ctx, s.Conn(), func(r *sql.Rows) (domain.Alert, error) { return scanAlert(r) }, `SELECT `+alertCols("")+`
+		FROM alerts WHERE `+inScope("site")+` ORDER BY opened_at DESC, id DESC LIMIT ?2`, scope, domain.ListLimit)
+	if err != nil {
+		return nil, s.errf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// AckAlert implements domain.Store (rule: domain.Alert.Ack).
+func (s *Store) AckAlert(ctx context.Context, alertID, by string, at time.Time) error {
+	return s.transition(ctx, "ack", alertID, func(a *domain.Alert) error { return a.Ack(by, at) }, by)
+}
+
+// ResolveAlert implements domain.Store (rule: domain.Alert.Resolve).
+func (s *Store) ResolveAlert(ctx context.Context, alertID, by string, at time.Time) error {
+	return s.transition(ctx, "resolve", alertID, func(a *domain.Alert) error { return a.Resolve(by, at) }, by)
+}
+
+// transition reads the alert (locked), lets rule change it and writes
+// the states and times back.
+func (s *Store) transition(ctx context.Context, op, alertID string, rule func(*domain.Alert) error, by string) error {
+	return s.inTx(ctx, op+" alert", func(tx *Tx) error {
+		a, err := scanAlert(tx.Row(ctx, `SELECT `+alertCols("a.")+` FROM alerts a WHERE id = ?`+s.D.forUpdate("a"), alertID))
+		if err != nil {
+			return s.errf("%s alert %s: %w", op, alertID, notFound(err))
+		}
+		if err := rule(&a); err != nil {
+			return s.errf("%s alert %s: %w", op, alertID, err)
+		}
+		closedBy := ""
+		if a.State == domain.AlertResolved {
+			closedBy = by
+		}
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET state = ?, acked_at = ?, acked_by = ?, closed_at = ?,
+			closed_by = CASE WHEN ? = '' THEN closed_by ELSE ? END WHERE id = ?`,
+			string(a.State), s.D.NT(a.AckedAt), a.AckedBy, s.D.NT(a.ClosedAt), closedBy, closedBy, alertID); err != nil {
+			return s.errf("%s alert %s: %w", op, alertID, err)
+		}
+		return nil
+	})
+}
+
+// ListRejections implements domain.Store.
+func (s *Store) ListRejections(ctx context.Context, scope string) ([]domain.Rejection, error) {
+	out, err := queryAll(ctx, s.Conn(), scanRejection, `SELECT id, gw, event_id, reason, payload_prefix, at
+		FROM rejections
+		WHERE (?1 = '' OR gw IN (SELECT g.id FROM gateways g WHERE `+inScope("g.site")+`)) ORDER BY id DESC LIMIT ?2`,
+		scope, domain.ListLimit)
+	if err != nil {
+		return nil, s.errf("list rejections: %w", err)
+	}
+	return out, nil
+}
+
+func scanRejection(r *sql.Rows) (domain.Rejection, error) {
+	var j domain.Rejection
+	var prefix []byte
+	err := r.Scan(&j.ID, &j.GW, &j.EventID, &j.Reason, &prefix, Time(&j.At))
+	j.PayloadPrefix = strings.ToValidUTF8(string(prefix), "\uFFFD")
+	return j, err
+}
+
+// CountEvents implements domain.Store.
+func (s *Store) CountEvents(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.Conn().Row(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return 0, s.errf("count events: %w", err)
+	}
+	return n, nil
+}
+
+// GatewaySeq implements domain.Store.
+func (s *Store) GatewaySeq(ctx context.Context, gw string) (domain.SeqStats, error) {
+	var lo, hi, n int64
+	if err := s.Conn().Row(ctx, `SELECT COALESCE(seq_min, 0), COALESCE(seq_max, 0), seq_count
+		FROM gateways WHERE id = ?`, gw).Scan(&lo, &hi, &n); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return domain.SeqStats{}, s.errf("gateway seq %s: %w", gw, err)
+	}
+	return domain.NewSeqStats(lo, hi, n), nil
+}

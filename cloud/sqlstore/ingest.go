@@ -1,0 +1,220 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+// IngestBatch implements domain.Store with the store's IngestBatches.
+// An engine that replaces IngestBatches replaces this too.
+func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) ([]string, error) {
+	c, err := s.IngestBatches(ctx, []domain.GatewayBatch{{GW: gw, Events: events}}, receivedAt)
+	if err != nil {
+		return nil, err
+	}
+	return c[0], nil
+}
+
+// GatewayTally is what one transaction of IngestBatches adds to a
+// gateway row.
+type GatewayTally struct {
+	domain.SeqTally        // the events stored fresh
+	Site            string // of the gateway's last event
+	Skew            int64  // receipt minus at, smallest (see domain.Gateway)
+	haveSkew        bool
+}
+
+// Seen counts an event of the gateway received at receivedAt (fresh or
+// not): its site and clock skew.
+func (t *GatewayTally) Seen(e *eldergate.Envelope, receivedAt time.Time) {
+	t.Site = e.Site
+	if d := receivedAt.Sub(e.At).Milliseconds(); !t.haveSkew || d < t.Skew {
+		t.Skew, t.haveSkew = d, true
+	}
+}
+
+// SeqRange is the new sequence range for the gateway row: NULL when
+// nothing new was stored.
+func (t *GatewayTally) SeqRange() (lo, hi *int64) {
+	if t.N == 0 {
+		return nil, nil
+	}
+	l, h := t.Lo, t.Hi
+	return &l, &h
+}
+
+// IngestBatches implements domain.Store portably: one transaction, an
+// insert-if-absent per event, then each gateway's row (last batch, skew,
+// sequence counters) updated once, in gateway order. SQLite runs this;
+// PostgreSQL replaces it with one statement over arrays.
+func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch, receivedAt time.Time) ([][]string, error) {
+	out := make([][]string, len(batches))
+	for i := range out {
+		out[i] = []string{}
+	}
+	var tally map[string]*GatewayTally
+	err := s.inTx(ctx, "ingest", func(tx *Tx) error {
+		tally = map[string]*GatewayTally{}
+		rat := s.D.T(receivedAt)
+		for i, b := range batches {
+			for j := range b.Events {
+				e := &b.Events[j]
+				if e.GW != b.GW {
+					continue // not this gateway's event: never committed for it
+				}
+				t := tally[e.GW]
+				if t == nil {
+					t = &GatewayTally{}
+					tally[e.GW] = t
+				}
+				t.Seen(e, receivedAt)
+				n, err := tx.Affected(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+					e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot), s.D.T(e.At), e.Clock, s.D.S(string(e.Data)), rat)
+				if err != nil {
+					return s.errf("ingest event %s: %w", e.ID, err)
+				}
+				if n == 0 {
+					// Already stored: acknowledge it again, but only to its owner.
+					var owner string
+					if err := tx.Row(ctx, `SELECT gw FROM events WHERE id = ?`, e.ID).Scan(&owner); err != nil {
+						return s.errf("ingest event %s: %w", e.ID, err)
+					}
+					if owner == b.GW {
+						out[i] = append(out[i], e.ID)
+					}
+					continue
+				}
+				switch e.Kind {
+				case eldergate.KindMeal:
+					err = s.insertMeal(ctx, tx.Conn, e, rat)
+				case eldergate.KindAlert:
+					err = s.ApplyAlert(ctx, tx.Conn, *e)
+				}
+				if err != nil {
+					return err
+				}
+				t.Add(e.Seq)
+				out[i] = append(out[i], e.ID)
+			}
+		}
+		return s.updateGateways(ctx, tx.Conn, tally, rat)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// updateGateways applies the tallies to the gateway rows, in id order (two
+// transactions never wait on each other's rows in opposite orders).
+func (s *Store) updateGateways(ctx context.Context, c Conn, tally map[string]*GatewayTally, rat any) error {
+	gws := make([]string, 0, len(tally))
+	for gw := range tally {
+		gws = append(gws, gw)
+	}
+	slices.Sort(gws)
+	for _, gw := range gws {
+		t := tally[gw]
+		lo, hi := t.SeqRange()
+		if _, err := c.Exec(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
+				clock_skew_ms = excluded.clock_skew_ms,
+				online = CASE WHEN gateways.state_at IS NULL OR gateways.state_at < excluded.last_event_at
+					THEN true ELSE gateways.online END,
+				site = CASE WHEN gateways.site = '' THEN excluded.site ELSE gateways.site END,
+				seq_min = CASE WHEN excluded.seq_min IS NULL THEN gateways.seq_min
+					WHEN gateways.seq_min IS NULL THEN excluded.seq_min ELSE `+s.D.Least+`(gateways.seq_min, excluded.seq_min) END,
+				seq_max = CASE WHEN excluded.seq_max IS NULL THEN gateways.seq_max
+					WHEN gateways.seq_max IS NULL THEN excluded.seq_max ELSE `+s.D.Greatest+`(gateways.seq_max, excluded.seq_max) END,
+				seq_count = gateways.seq_count + excluded.seq_count`,
+			gw, s.D.S(t.Site), rat, rat, t.Skew, lo, hi, t.N); err != nil {
+			return s.errf("ingest: gateway %s: %w", gw, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) insertMeal(ctx context.Context, c Conn, e *eldergate.Envelope, rat any) error {
+	m, err := e.Meal()
+	if err != nil {
+		return s.errf("ingest meal %s: %w", e.ID, err)
+	}
+	_, err = c.Exec(ctx, `INSERT INTO meals (event_id, gw, site, elder_id, "window", day, decision, reason,
+		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.GW, e.Site, s.D.S(m.ElderID), m.Window, m.Day, m.Decision, s.D.S(m.Reason),
+		int64(m.PriceFen), int64(m.SubsidyFen), int64(m.PayFen), m.WeightG, s.D.S(m.PolicyVer), s.D.T(e.At), rat)
+	if err != nil {
+		return s.errf("ingest meal %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// findLiveAlert returns the open or acknowledged alert that an alert
+// event of gateway gw belongs to, locked (nil when none): the one its
+// gateway alert id maps to, else the live one of the same button.
+func (s *Store) findLiveAlert(ctx context.Context, c Conn, gw string, a eldergate.AlertData) (*domain.Alert, error) {
+	live, err := scanAlert(c.Row(ctx, `SELECT `+alertCols("a.")+` FROM alert_refs r JOIN alerts a ON a.id = r.alert_id
+		WHERE r.gw = ? AND r.gw_alert_id = ? AND a.state IN ('open', 'acknowledged')`+s.D.forUpdate("a"), gw, a.AlertID))
+	if err == nil {
+		return &live, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	live, err = scanAlert(c.Row(ctx, `SELECT `+alertCols("a.")+` FROM alerts a
+		WHERE a.gw = ? AND a.button = ? AND a.state IN ('open', 'acknowledged')
+		ORDER BY a.opened_at DESC LIMIT 1`+s.D.forUpdate("a"), gw, a.Button))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &live, nil
+}
+
+// ApplyAlert opens, merges into or cancels an alert for a freshly stored
+// alert event, by the rules of domain.ApplyAlertEvent, in the ingest
+// transaction c.
+func (s *Store) ApplyAlert(ctx context.Context, c Conn, e eldergate.Envelope) error {
+	a, err := eldergate.DecodeAlertData(e.Data)
+	if err != nil {
+		return s.errf("ingest alert %s: %w", e.ID, err)
+	}
+	live, err := s.findLiveAlert(ctx, c, e.GW, a)
+	if err != nil {
+		return s.errf("ingest alert %s: %w", e.ID, err)
+	}
+	step := domain.ApplyAlertEvent(live, e, a)
+	n := step.Alert
+	switch step.Op {
+	case domain.AlertOpKeep:
+		return nil
+	case domain.AlertOpOpen:
+		_, err = c.Exec(ctx, `INSERT INTO alerts (id, gw, site, button, type, place, state, presses,
+			opened_at, last_at, gw_alert_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			n.ID, n.GW, n.Site, s.D.S(n.Button), s.D.S(n.Type), s.D.S(n.Place), string(n.State), n.Presses,
+			s.D.T(n.OpenedAt), s.D.T(n.LastAt), s.D.S(n.GWAlertID))
+	default:
+		_, err = c.Exec(ctx, `UPDATE alerts SET state = ?, presses = ?, last_at = ?, closed_at = ?,
+			closed_by = CASE WHEN ? = '' THEN closed_by ELSE ? END WHERE id = ?`,
+			string(n.State), n.Presses, s.D.T(n.LastAt), s.D.NT(n.ClosedAt), step.ClosedBy, step.ClosedBy, n.ID)
+	}
+	if err != nil {
+		return s.errf("ingest alert %s: %w", e.ID, err)
+	}
+	if _, err := c.Exec(ctx, `INSERT INTO alert_refs (gw, gw_alert_id, alert_id) VALUES (?, ?, ?)
+		ON CONFLICT (gw, gw_alert_id) DO UPDATE SET alert_id = excluded.alert_id`, e.GW, s.D.S(a.AlertID), n.ID); err != nil {
+		return s.errf("ingest alert %s: ref: %w", e.ID, err)
+	}
+	return nil
+}

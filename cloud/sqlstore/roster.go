@@ -1,0 +1,435 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+type rosterRow struct {
+	data    string
+	removed bool
+}
+
+// lockRoster serialises the writers of site's roster (and its version).
+func (s *Store) lockRoster(ctx context.Context, tx *Tx, site string) error {
+	if err := tx.lock(ctx, "roster:"+site); err != nil {
+		return s.errf("roster lock of %s: %w", site, err)
+	}
+	return nil
+}
+
+// ReplaceRoster implements domain.Store. An elder whose stored row is the
+// same (after domain.CarryStates) is not rewritten, so the version moves
+// only when something changed.
+func (s *Store) ReplaceRoster(ctx context.Context, site string, elders []eldergate.RosterElder, at time.Time) (domain.RosterChange, error) {
+	var ch domain.RosterChange
+	err := s.inTx(ctx, "replace roster", func(tx *Tx) error {
+		if err := s.lockRoster(ctx, tx, site); err != nil {
+			return err
+		}
+		cur, err := s.siteVersion(ctx, tx, site)
+		if err != nil {
+			return err
+		}
+		ch.Previous, ch.Version = cur, cur
+		next := cur + 1
+		old := map[string]rosterRow{}
+		rows, err := tx.Query(ctx, `SELECT elder_id, data, removed FROM roster_elders WHERE site = ?`, site)
+		if err != nil {
+			return s.errf("replace roster: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var r rosterRow
+			if err := rows.Scan(&id, &r.data, &r.removed); err != nil {
+				rows.Close()
+				return s.errf("replace roster: %w", err)
+			}
+			old[id] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return s.errf("replace roster: %w", err)
+		}
+		seen := make(map[string]bool, len(elders))
+		for _, e := range elders {
+			seen[e.ID] = true
+			o, ok := old[e.ID]
+			live := ok && !o.removed
+			if live {
+				var prev eldergate.RosterElder
+				if err := json.Unmarshal([]byte(o.data), &prev); err != nil {
+					return s.errf("replace roster: elder %s: %w", e.ID, err)
+				}
+				domain.CarryStates(&e, prev)
+			}
+			b, err := json.Marshal(e)
+			if err != nil {
+				return s.errf("replace roster: %w", err)
+			}
+			if live && o.data == string(b) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO roster_elders (site, elder_id, data, version, removed) VALUES (?, ?, ?, ?, false)
+				ON CONFLICT (site, elder_id) DO UPDATE SET data = excluded.data, version = excluded.version, removed = false`,
+				site, e.ID, string(b), int64(next)); err != nil {
+				return s.errf("replace roster: elder %s: %w", e.ID, err)
+			}
+			ch.Upserted++
+		}
+		for id, o := range old {
+			if o.removed || seen[id] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE roster_elders SET data = '', removed = true, version = ? WHERE site = ? AND elder_id = ?`,
+				int64(next), site, id); err != nil {
+				return s.errf("replace roster: remove %s: %w", id, err)
+			}
+			ch.Removed++
+		}
+		if ch.Upserted+ch.Removed > 0 {
+			if err := s.setSiteVersion(ctx, tx, site, next, at); err != nil {
+				return err
+			}
+			ch.Version, ch.Changed = next, true
+		}
+		ch.Elders = len(elders)
+		return nil
+	})
+	return ch, err
+}
+
+func (s *Store) siteVersion(ctx context.Context, tx *Tx, site string) (uint64, error) {
+	var v int64
+	err := tx.Row(ctx, `SELECT version FROM roster_sites WHERE site = ?`, site).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, s.errf("roster version of %s: %w", site, err)
+	}
+	return uint64(v), nil
+}
+
+func (s *Store) setSiteVersion(ctx context.Context, tx *Tx, site string, v uint64, at time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO roster_sites (site, version, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (site) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`, site, int64(v), s.D.T(at))
+	if err != nil {
+		return s.errf("roster version of %s: %w", site, err)
+	}
+	return nil
+}
+
+// SetCredentialState implements domain.Store (rule:
+// domain.SetCredentialState).
+func (s *Store) SetCredentialState(ctx context.Context, site, elderID string, c eldergate.Credential, at time.Time) (domain.RosterChange, error) {
+	var ch domain.RosterChange
+	err := s.inTx(ctx, "credential state", func(tx *Tx) error {
+		if err := s.lockRoster(ctx, tx, site); err != nil {
+			return err
+		}
+		cur, err := s.siteVersion(ctx, tx, site)
+		if err != nil {
+			return err
+		}
+		ch.Previous, ch.Version = cur, cur
+		var data string
+		err = tx.Row(ctx, `SELECT data FROM roster_elders WHERE site = ? AND elder_id = ? AND removed = false`, site, elderID).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.errf("credential state: elder %s of %s: %w", elderID, site, domain.ErrNotFound)
+		}
+		if err != nil {
+			return s.errf("credential state: %w", err)
+		}
+		var e eldergate.RosterElder
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			return s.errf("credential state: elder %s: %w", elderID, err)
+		}
+		changed, err := domain.SetCredentialState(&e, c)
+		if err != nil {
+			return s.errf("credential state: elder %s has no such %s: %w", elderID, c.Kind, err)
+		}
+		if changed {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return s.errf("credential state: %w", err)
+			}
+			next := cur + 1
+			if _, err := tx.Exec(ctx, `UPDATE roster_elders SET data = ?, version = ? WHERE site = ? AND elder_id = ?`,
+				string(b), int64(next), site, elderID); err != nil {
+				return s.errf("credential state: %w", err)
+			}
+			if err := s.setSiteVersion(ctx, tx, site, next, at); err != nil {
+				return err
+			}
+			ch.Version, ch.Changed, ch.Upserted = next, true, 1
+		}
+		if err := tx.Row(ctx, `SELECT count(*) FROM roster_elders WHERE site = ? AND removed = false`, site).Scan(&ch.Elders); err != nil {
+			return s.errf("credential state: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return domain.RosterChange{Previous: ch.Previous, Version: ch.Previous}, err
+	}
+	return ch, nil
+}
+
+// readRoster runs f in a read transaction that sees one snapshot, so
+// that a version matches the elders read with it.
+func (s *Store) readRoster(ctx context.Context, op string, f func(tx *Tx) error) error {
+	tx, err := s.Begin(ctx, s.D.ReadTx)
+	if err != nil {
+		return s.errf("%s: %w", op, err)
+	}
+	defer tx.Rollback()
+	return f(tx)
+}
+
+func decodeElder(id, data string) (eldergate.RosterElder, error) {
+	var e eldergate.RosterElder
+	if err := json.Unmarshal([]byte(data), &e); err != nil {
+		return e, fmt.Errorf("elder %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// Roster implements domain.Store.
+func (s *Store) Roster(ctx context.Context, site string) (uint64, []eldergate.RosterElder, error) {
+	var v uint64
+	var out []eldergate.RosterElder
+	err := s.readRoster(ctx, "roster", func(tx *Tx) error {
+		var err error
+		if v, err = s.siteVersion(ctx, tx, site); err != nil {
+			return err
+		}
+		out, err = queryAll(ctx, tx.Conn, func(r *sql.Rows) (eldergate.RosterElder, error) {
+			var id, data string
+			if err := r.Scan(&id, &data); err != nil {
+				return eldergate.RosterElder{}, err
+			}
+			return decodeElder(id, data)
+		}, `SELECT elder_id, data FROM roster_elders WHERE site = ? AND removed = false ORDER BY elder_id`, site)
+		if err != nil {
+			return s.errf("roster: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return v, out, nil
+}
+
+// RosterDelta implements domain.Store.
+func (s *Store) RosterDelta(ctx context.Context, site string, base uint64) (eldergate.RosterUpdate, error) {
+	var u eldergate.RosterUpdate
+	err := s.readRoster(ctx, "roster delta", func(tx *Tx) error {
+		cur, err := s.siteVersion(ctx, tx, site)
+		if err != nil {
+			return err
+		}
+		if base == 0 || base > cur {
+			return s.errf("roster delta of %s from %d (current %d): %w", site, base, cur, domain.ErrNotFound)
+		}
+		u = eldergate.RosterUpdate{Mode: eldergate.RosterDelta, Version: cur, Base: base}
+		rows, err := tx.Query(ctx, `SELECT elder_id, data, removed FROM roster_elders WHERE site = ? AND version > ? ORDER BY elder_id`,
+			site, int64(base))
+		if err != nil {
+			return s.errf("roster delta: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, data string
+			var gone bool
+			if err := rows.Scan(&id, &data, &gone); err != nil {
+				return s.errf("roster delta: %w", err)
+			}
+			if gone {
+				u.Remove = append(u.Remove, id)
+				continue
+			}
+			e, err := decodeElder(id, data)
+			if err != nil {
+				return s.errf("roster delta: %w", err)
+			}
+			u.Elders = append(u.Elders, e)
+		}
+		if err := rows.Err(); err != nil {
+			return s.errf("roster delta: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return eldergate.RosterUpdate{}, err
+	}
+	return u, nil
+}
+
+// SiteGateways implements domain.Store.
+func (s *Store) SiteGateways(ctx context.Context, site string) ([]string, error) {
+	out, err := queryAll(ctx, s.Conn(), scanString, `SELECT id FROM gateways WHERE site = ? AND revoked_at IS NULL ORDER BY id`, site)
+	if err != nil {
+		return nil, s.errf("gateways of %s: %w", site, err)
+	}
+	return out, nil
+}
+
+// NoteRosterCommand implements domain.Store.
+func (s *Store) NoteRosterCommand(ctx context.Context, id, gw string, version uint64, at time.Time) error {
+	return s.inTx(ctx, "note roster command "+id, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO roster_commands (id, gw, version, created_at) VALUES (?, ?, ?, ?)`,
+			id, gw, int64(version), s.D.T(at)); err != nil {
+			return s.errf("note roster command %s: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO roster_gateways (gw, queued) VALUES (?, ?)
+			ON CONFLICT (gw) DO UPDATE SET queued = excluded.queued`, gw, int64(version)); err != nil {
+			return s.errf("note roster command %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// RosterCommand implements domain.Store.
+func (s *Store) RosterCommand(ctx context.Context, id string) (uint64, bool, error) {
+	var v int64
+	err := s.Conn().Row(ctx, `SELECT version FROM roster_commands WHERE id = ?`, id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, s.errf("roster command %s: %w", id, err)
+	}
+	return uint64(v), true, nil
+}
+
+// ClaimRosterResult implements domain.Store.
+func (s *Store) ClaimRosterResult(ctx context.Context, id string) (bool, error) {
+	n, err := s.Conn().Affected(ctx, `UPDATE roster_commands SET handled = true WHERE id = ? AND handled = false`, id)
+	if err != nil {
+		return false, s.errf("claim roster result %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// ConfirmGatewayRoster implements domain.Store.
+func (s *Store) ConfirmGatewayRoster(ctx context.Context, gw string, version uint64, at time.Time) error {
+	_, err := s.Conn().Exec(ctx, `INSERT INTO roster_gateways (gw, confirmed, confirmed_at) VALUES (?, ?, ?)
+		ON CONFLICT (gw) DO UPDATE SET confirmed = excluded.confirmed, confirmed_at = excluded.confirmed_at
+		WHERE excluded.confirmed >= roster_gateways.confirmed`, gw, int64(version), s.D.T(at))
+	if err != nil {
+		return s.errf("confirm roster of %s: %w", gw, err)
+	}
+	return nil
+}
+
+// ResetGatewayRoster implements domain.Store.
+func (s *Store) ResetGatewayRoster(ctx context.Context, gw string, have uint64) error {
+	_, err := s.Conn().Exec(ctx, `INSERT INTO roster_gateways (gw, queued, confirmed) VALUES (?, 0, ?)
+		ON CONFLICT (gw) DO UPDATE SET queued = 0, confirmed = excluded.confirmed`, gw, int64(have))
+	if err != nil {
+		return s.errf("reset roster of %s: %w", gw, err)
+	}
+	return nil
+}
+
+// GatewayRoster implements domain.Store.
+func (s *Store) GatewayRoster(ctx context.Context, gw string) (domain.GatewayRoster, error) {
+	g := domain.GatewayRoster{GW: gw}
+	var queued, confirmed int64
+	err := s.Conn().Row(ctx, `SELECT queued, confirmed, confirmed_at FROM roster_gateways WHERE gw = ?`, gw).
+		Scan(&queued, &confirmed, NullTime(&g.At))
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, nil
+	}
+	if err != nil {
+		return g, s.errf("roster of %s: %w", gw, err)
+	}
+	g.Queued, g.Confirmed = uint64(queued), uint64(confirmed)
+	return g, nil
+}
+
+// CreatePolicy implements domain.Store.
+func (s *Store) CreatePolicy(ctx context.Context, p domain.StoredPolicy) (bool, error) {
+	created := false
+	err := s.inTx(ctx, "create policy", func(tx *Tx) error {
+		var sum string
+		err := tx.Row(ctx, `SELECT sha256 FROM policies WHERE version = ?`, p.Version).Scan(&sum)
+		switch {
+		case err == nil && sum == p.SHA256:
+			return nil
+		case err == nil:
+			return s.errf("policy version %s exists with another body: %w", p.Version, domain.ErrConflict)
+		case !errors.Is(err, sql.ErrNoRows):
+			return s.errf("create policy: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO policies (version, name, body, sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
+			p.Version, s.D.S(p.Name), s.D.S(p.Body), p.SHA256, s.D.T(p.CreatedAt), s.D.S(p.CreatedBy)); err != nil {
+			if s.D.IsUnique(err) {
+				return s.errf("create policy %s: %w", p.Version, domain.ErrConflict)
+			}
+			return s.errf("create policy %s: %w", p.Version, err)
+		}
+		created = true
+		return nil
+	})
+	return created && err == nil, err
+}
+
+// Policy implements domain.Store.
+func (s *Store) Policy(ctx context.Context, version string) (domain.StoredPolicy, error) {
+	p := domain.StoredPolicy{Version: version}
+	err := s.Conn().Row(ctx, `SELECT name, body, sha256, created_at, created_by FROM policies WHERE version = ?`, version).
+		Scan(&p.Name, &p.Body, &p.SHA256, Time(&p.CreatedAt), &p.CreatedBy)
+	if err != nil {
+		return p, s.errf("policy %s: %w", version, notFound(err))
+	}
+	return p, nil
+}
+
+// ListPolicies implements domain.Store.
+func (s *Store) ListPolicies(ctx context.Context) ([]domain.StoredPolicy, error) {
+	out, err := queryAll(ctx, s.Conn(), func(r *sql.Rows) (domain.StoredPolicy, error) {
+		var p domain.StoredPolicy
+		err := r.Scan(&p.Version, &p.Name, &p.SHA256, Time(&p.CreatedAt), &p.CreatedBy)
+		return p, err
+	}, `SELECT version, name, sha256, created_at, created_by FROM policies
+		ORDER BY created_at DESC, version DESC LIMIT ?`, domain.ListLimit)
+	if err != nil {
+		return nil, s.errf("list policies: %w", err)
+	}
+	return out, nil
+}
+
+// AssignPolicy implements domain.Store.
+func (s *Store) AssignPolicy(ctx context.Context, site, version string, at time.Time) error {
+	return s.inTx(ctx, "assign policy", func(tx *Tx) error {
+		var n int
+		if err := tx.Row(ctx, `SELECT count(*) FROM policies WHERE version = ?`, version).Scan(&n); err != nil {
+			return s.errf("assign policy %s to %s: %w", version, site, err)
+		}
+		if n == 0 {
+			return s.errf("assign policy %s to %s: %w", version, site, domain.ErrNotFound)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO site_policies (site, version, assigned_at) VALUES (?, ?, ?)
+			ON CONFLICT (site) DO UPDATE SET version = excluded.version, assigned_at = excluded.assigned_at`,
+			site, version, s.D.T(at)); err != nil {
+			return s.errf("assign policy %s to %s: %w", version, site, err)
+		}
+		return nil
+	})
+}
+
+// SitePolicy implements domain.Store.
+func (s *Store) SitePolicy(ctx context.Context, site string) (string, error) {
+	var v string
+	err := s.Conn().Row(ctx, `SELECT version FROM site_policies WHERE site = ?`, site).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", s.errf("policy of %s: %w", site, err)
+	}
+	return v, nil
+}

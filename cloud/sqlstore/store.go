@@ -1,0 +1,174 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+// maxPrefix bounds the payload prefix kept in the dead-letter table.
+const maxPrefix = 512
+
+// Store implements domain.Store over database/sql. An engine package
+// embeds it and replaces what its engine does better (IngestBatches).
+type Store struct {
+	DB *sql.DB
+	D  *Dialect
+}
+
+// New returns the store of db, an open database of dialect d.
+func New(db *sql.DB, d *Dialect) *Store { return &Store{DB: db, D: d} }
+
+// Conn runs SQL on the database outside a transaction.
+func (s *Store) Conn() Conn { return Conn{q: s.DB, d: s.D} }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.DB.Close(); err != nil {
+		return s.errf("close: %w", err)
+	}
+	return nil
+}
+
+// errf wraps an error with the engine's name as prefix.
+func (s *Store) errf(format string, args ...any) error {
+	return fmt.Errorf(s.D.Name+": "+format, args...)
+}
+
+// Tx is a transaction of the store.
+type Tx struct {
+	Conn
+	tx *sql.Tx
+}
+
+// Commit commits the transaction.
+func (t *Tx) Commit() error { return t.tx.Commit() }
+
+// Rollback aborts the transaction unless it was committed.
+func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+// Begin starts a transaction (opts nil: read-write).
+func (s *Store) Begin(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
+	tx, err := s.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{tx: tx, Conn: Conn{q: tx, d: s.D}}, nil
+}
+
+// inTx runs f in a read-write transaction and commits it when f returns
+// nil; op names the operation in errors.
+func (s *Store) inTx(ctx context.Context, op string, f func(tx *Tx) error) error {
+	tx, err := s.Begin(ctx, nil)
+	if err != nil {
+		return s.errf("%s: %w", op, err)
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.errf("%s: commit: %w", op, err)
+	}
+	return nil
+}
+
+// Migrate applies the migrations of dir in fsys (files NNNN_name.sql, in
+// order) that schema_version does not list yet, in one transaction under
+// the dialect's lock, so several processes opening one database at once
+// do not race.
+func (s *Store) Migrate(ctx context.Context, fsys fs.FS, dir string) error {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
+	if err != nil {
+		return s.errf("migrate: %w", err)
+	}
+	sort.Strings(names)
+	return s.inTx(ctx, "migrate", func(tx *Tx) error {
+		if err := tx.lock(ctx, "migrate"); err != nil {
+			return s.errf("migrate: lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, s.D.SchemaVersionDDL); err != nil {
+			return s.errf("migrate: %w", err)
+		}
+		for _, name := range names {
+			base := filepath.Base(name)
+			num, _, ok := strings.Cut(base, "_")
+			v, err := strconv.Atoi(num)
+			if !ok || err != nil {
+				return s.errf("migrate: bad migration name %q", base)
+			}
+			var n int
+			if err := tx.Row(ctx, `SELECT count(*) FROM schema_version WHERE version = ?`, v).Scan(&n); err != nil {
+				return s.errf("migrate %s: %w", base, err)
+			}
+			if n > 0 {
+				continue
+			}
+			body, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return s.errf("migrate %s: %w", base, err)
+			}
+			// Run as is: a migration may hold several statements and its
+			// own placeholders-free SQL.
+			if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
+				return s.errf("migrate %s: %w", base, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`,
+				v, base, s.D.T(time.Now())); err != nil {
+				return s.errf("migrate %s: %w", base, err)
+			}
+		}
+		return nil
+	})
+}
+
+// notFound maps sql.ErrNoRows to domain.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.ErrNotFound
+	}
+	return err
+}
+
+// queryAll runs query on c and reads every row with scan into a slice
+// (never nil).
+func queryAll[T any](ctx context.Context, c Conn, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := c.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanString scans a one-column row of text.
+func scanString(r *sql.Rows) (string, error) {
+	var v string
+	err := r.Scan(&v)
+	return v, err
+}
+
+// nullText stores an empty body as NULL.
+func (s *Store) nullText(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return s.D.S(string(b))
+}
