@@ -66,8 +66,7 @@ var Dialect = &sqlstore.Dialect{
 	Greatest:  "GREATEST",
 	ByteOrder: `COLLATE "C"`,
 	ReadTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-	SchemaVersionDDL: `CREATE TABLE IF NOT EXISTS schema_version (
-		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`,
+	TimeType:  "timestamptz",
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
@@ -86,16 +85,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	st, err := sqlstore.Open(ctx, stdlib.OpenDBFromPool(pool), Dialect, migrations)
+	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres: connect: %w", err)
-	}
-	s := &Store{Store: sqlstore.New(stdlib.OpenDBFromPool(pool), Dialect), pool: pool}
-	if err := s.Migrate(ctx, migrations, "migrations"); err != nil {
-		s.Close()
 		return nil, err
 	}
-	return s, nil
+	return &Store{Store: st, pool: pool}, nil
 }
 
 // Close closes the database and its pool.

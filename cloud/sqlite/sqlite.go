@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/sqlstore"
 	"github.com/mattn/go-sqlite3" // driver "sqlite3"
 )
@@ -28,12 +27,8 @@ var migrations embed.FS
 // FileName is the database file inside the data directory.
 const FileName = "cloud.db"
 
-// Store is the SQLite store. It implements domain.Store.
-type Store struct {
-	*sqlstore.Store
-}
-
-var _ domain.Store = (*Store)(nil)
+// Store is the SQLite store: the shared one, nothing replaced.
+type Store = sqlstore.Store
 
 // tsLayout has a fixed width so that text order is time order.
 const tsLayout = "2006-01-02T15:04:05.000000000Z"
@@ -50,8 +45,7 @@ var Dialect = &sqlstore.Dialect{
 	Least:    "min",
 	Greatest: "max",
 	ReadTx:   &sql.TxOptions{ReadOnly: true},
-	SchemaVersionDDL: `CREATE TABLE IF NOT EXISTS schema_version (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+	TimeType: "TEXT",
 }
 
 // Open opens (creating if needed) the database in dir and migrates it.
@@ -67,21 +61,11 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", "FULL") // an ack promises the commit is durable
 	q.Set("_txlock", "immediate") // one writer: the write lock at BEGIN
-	dsn := "file:" + path + "?" + q.Encode()
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
 	db.SetConnMaxIdleTime(time.Minute)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	s := &Store{sqlstore.New(db, Dialect)}
-	if err := s.Migrate(ctx, migrations, "migrations"); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	return sqlstore.Open(ctx, db, Dialect, migrations)
 }

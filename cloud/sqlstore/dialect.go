@@ -48,8 +48,8 @@ type Dialect struct {
 	ByteOrder string
 	// ReadTx are the options of a read that must see one snapshot.
 	ReadTx *sql.TxOptions
-	// SchemaVersionDDL creates the migrations' bookkeeping table.
-	SchemaVersionDDL string
+	// TimeType is the column type of times in DDL.
+	TimeType string
 
 	rebound sync.Map // query -> rewritten query
 }

@@ -25,8 +25,28 @@ type Store struct {
 	D  *Dialect
 }
 
+var _ domain.Store = (*Store)(nil)
+
 // New returns the store of db, an open database of dialect d.
 func New(db *sql.DB, d *Dialect) *Store { return &Store{DB: db, D: d} }
+
+// Open returns the store of db, an open database of dialect d, once it
+// answers and the migrations of fsys (migrations/NNNN_name.sql) are
+// applied; it closes db when it fails.
+func Open(ctx context.Context, db *sql.DB, d *Dialect, fsys fs.FS) (*Store, error) {
+	s := New(db, d)
+	err := db.PingContext(ctx)
+	if err != nil {
+		err = s.errf("connect: %w", err)
+	} else {
+		err = s.Migrate(ctx, fsys, "migrations")
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
 
 // Conn runs SQL on the database outside a transaction.
 func (s *Store) Conn() Conn { return Conn{q: s.DB, d: s.D} }
@@ -96,7 +116,8 @@ func (s *Store) Migrate(ctx context.Context, fsys fs.FS, dir string) error {
 		if err := tx.lock(ctx, "migrate"); err != nil {
 			return s.errf("migrate: lock: %w", err)
 		}
-		if _, err := tx.Exec(ctx, s.D.SchemaVersionDDL); err != nil {
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+			version integer PRIMARY KEY, name text NOT NULL, applied_at `+s.D.TimeType+` NOT NULL)`); err != nil {
 			return s.errf("migrate: %w", err)
 		}
 		for _, name := range names {
