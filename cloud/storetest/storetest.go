@@ -28,6 +28,8 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"AlertCancelIsFalseAlarm", testAlertCancel},
 		{"AckUnknownAndTwice", testAckErrors},
 		{"ResolveAlert", testResolve},
+		{"AlertMergeRules", testAlertMergeRules},
+		{"ResolveRules", testResolveRules},
 		{"Rejection", testRejection},
 		{"GatewayCredentialAndState", testGatewayState},
 		{"EventIDOfOtherGateway", testOtherGatewayID},
