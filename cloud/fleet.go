@@ -22,7 +22,7 @@ const (
 // than offlineAfter. It is owned by the Cloud: started in Start, stopped
 // and waited for in Close.
 type fleetMonitor struct {
-	store        domain.Store
+	store        domain.FleetStore
 	offlineAfter time.Duration
 	every        time.Duration
 	now          func() time.Time
@@ -32,7 +32,7 @@ type fleetMonitor struct {
 	wg     sync.WaitGroup
 }
 
-func startFleetMonitor(store domain.Store, offlineAfter, every time.Duration, now func() time.Time, log *slog.Logger) *fleetMonitor {
+func startFleetMonitor(store domain.FleetStore, offlineAfter, every time.Duration, now func() time.Time, log *slog.Logger) *fleetMonitor {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &fleetMonitor{store: store, offlineAfter: offlineAfter, every: every, now: now, log: log, cancel: cancel}
 	m.wg.Add(1)

@@ -31,12 +31,25 @@ const MaxBodyBytes = 16 << 10
 type Config struct {
 	Addr   string // "127.0.0.1:8080", "127.0.0.1:0" allowed
 	Token  string // bearer token for /api/v1
-	Store  domain.Store
+	Store  Store
 	Logger *slog.Logger
 	Now    func() time.Time
 
 	Provisioning Provisioning  // enrollment and revocation (enroll.go)
 	Commands     CommandSender // publishes queued commands at once; nil: at the next birth only
+}
+
+// Store is what the API reads and changes: every small store of domain
+// but the ingester's (EventStore) and the fleet monitor's (FleetStore).
+type Store interface {
+	domain.CredentialStore
+	domain.EnrollmentStore
+	domain.ViewStore
+	domain.AlertStore
+	domain.CommandStore
+	domain.OrgStore
+	domain.RosterStore
+	domain.ConfigStore
 }
 
 // Server serves the API and the console.

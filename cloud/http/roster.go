@@ -140,13 +140,22 @@ func (s *Server) pushStateDelta(ctx context.Context, gw string, st stateChange) 
 	return queueRoster(ctx, s.cfg.Store, s.cfg.Commands, s.cfg.Now().UTC(), gw, u)
 }
 
+// RosterPushStore is what PushRoster needs of the store.
+type RosterPushStore interface {
+	GatewayRoster(ctx context.Context, gw string) (domain.GatewayRoster, error)
+	RosterDelta(ctx context.Context, site string, base uint64) (eldergate.RosterUpdate, error)
+	Roster(ctx context.Context, site string) (version uint64, elders []eldergate.RosterElder, err error)
+	QueueCommand(ctx context.Context, c domain.Command) error
+	NoteRosterCommand(ctx context.Context, id, gw string, version uint64, at time.Time) error
+}
+
 // PushRoster queues for gw (of site) the roster command that brings it to
 // the site's current version and sends it at once through sender (nil:
 // at the gateway's next birth): a delta from the version last queued to
 // it or, when that is unknown or full is set, the full roster. It returns
 // nil when the gateway is already at the current version or the site has
 // no roster.
-func PushRoster(ctx context.Context, store domain.Store, sender CommandSender, now time.Time, gw, site string, full bool) (*domain.Command, error) {
+func PushRoster(ctx context.Context, store RosterPushStore, sender CommandSender, now time.Time, gw, site string, full bool) (*domain.Command, error) {
 	g, err := store.GatewayRoster(ctx, gw)
 	if err != nil {
 		return nil, err
@@ -180,7 +189,7 @@ func PushRoster(ctx context.Context, store domain.Store, sender CommandSender, n
 	return queueRoster(ctx, store, sender, now, gw, u)
 }
 
-func queueRoster(ctx context.Context, store domain.Store, sender CommandSender, now time.Time, gw string, u eldergate.RosterUpdate) (*domain.Command, error) {
+func queueRoster(ctx context.Context, store RosterPushStore, sender CommandSender, now time.Time, gw string, u eldergate.RosterUpdate) (*domain.Command, error) {
 	body, err := json.Marshal(u)
 	if err != nil {
 		return nil, fmt.Errorf("cloudhttp: roster command: %w", err)
