@@ -102,11 +102,7 @@ func (s *Store) Close() error {
 
 // IngestBatch implements domain.Store.
 func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) ([]string, error) {
-	c, err := s.IngestBatches(ctx, []domain.GatewayBatch{{GW: gw, Events: events}}, receivedAt)
-	if err != nil {
-		return nil, err
-	}
-	return c[0], nil
+	return sqlstore.IngestOne(ctx, s.IngestBatches, gw, events, receivedAt)
 }
 
 // ingestRow is one event of IngestBatches with the batch it came in.

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
@@ -36,8 +38,11 @@ func (s *Store) ConsumeEnrollment(ctx context.Context, tokenHash, secretHash str
 		err := tx.Row(ctx, `SELECT t.gw, g.site, t.expires_at, t.used_at, g.revoked_at
 			FROM enrollment_tokens t JOIN gateways g ON g.id = t.gw WHERE t.token_hash = ?`+s.D.forUpdate("t"), tokenHash).
 			Scan(&c.ID, &c.Site, Time(&expires), NullTime(&used), NullTime(&revoked))
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.errf("enroll: unknown token: %w", domain.ErrNotFound)
+		}
 		if err != nil {
-			return s.errf("enroll: unknown token: %w", notFound(err))
+			return s.errf("enroll: %w", err)
 		}
 		if err := domain.CheckEnrollment(expires, used, revoked, now); err != nil {
 			return s.errf("enroll %s: %w", c.ID, err)

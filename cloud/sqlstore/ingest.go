@@ -12,9 +12,15 @@ import (
 )
 
 // IngestBatch implements domain.Store with the store's IngestBatches.
-// An engine that replaces IngestBatches replaces this too.
+// An engine that replaces IngestBatches replaces this too (IngestOne).
 func (s *Store) IngestBatch(ctx context.Context, gw string, events []eldergate.Envelope, receivedAt time.Time) ([]string, error) {
-	c, err := s.IngestBatches(ctx, []domain.GatewayBatch{{GW: gw, Events: events}}, receivedAt)
+	return IngestOne(ctx, s.IngestBatches, gw, events, receivedAt)
+}
+
+// IngestOne is IngestBatch by ingest, an IngestBatches.
+func IngestOne(ctx context.Context, ingest func(context.Context, []domain.GatewayBatch, time.Time) ([][]string, error),
+	gw string, events []eldergate.Envelope, receivedAt time.Time) ([]string, error) {
+	c, err := ingest(ctx, []domain.GatewayBatch{{GW: gw, Events: events}}, receivedAt)
 	if err != nil {
 		return nil, err
 	}

@@ -17,12 +17,21 @@ type rosterRow struct {
 	removed bool
 }
 
-// lockRoster serialises the writers of site's roster (and its version).
-func (s *Store) lockRoster(ctx context.Context, tx *Tx, site string) error {
-	if err := tx.lock(ctx, "roster:"+site); err != nil {
-		return s.errf("roster lock of %s: %w", site, err)
-	}
-	return nil
+// changeRoster runs f in a transaction that holds the lock of site's
+// roster (serialising its writers and its version), with ch's versions
+// set to the current one (cur).
+func (s *Store) changeRoster(ctx context.Context, op, site string, ch *domain.RosterChange, f func(tx *Tx, cur uint64) error) error {
+	return s.inTx(ctx, op, func(tx *Tx) error {
+		if err := tx.lock(ctx, "roster:"+site); err != nil {
+			return s.errf("roster lock of %s: %w", site, err)
+		}
+		cur, err := s.siteVersion(ctx, tx, site)
+		if err != nil {
+			return err
+		}
+		ch.Previous, ch.Version = cur, cur
+		return f(tx, cur)
+	})
 }
 
 // ReplaceRoster implements domain.Store. An elder whose stored row is the
@@ -30,15 +39,7 @@ func (s *Store) lockRoster(ctx context.Context, tx *Tx, site string) error {
 // only when something changed.
 func (s *Store) ReplaceRoster(ctx context.Context, site string, elders []eldergate.RosterElder, at time.Time) (domain.RosterChange, error) {
 	var ch domain.RosterChange
-	err := s.inTx(ctx, "replace roster", func(tx *Tx) error {
-		if err := s.lockRoster(ctx, tx, site); err != nil {
-			return err
-		}
-		cur, err := s.siteVersion(ctx, tx, site)
-		if err != nil {
-			return err
-		}
-		ch.Previous, ch.Version = cur, cur
+	err := s.changeRoster(ctx, "replace roster", site, &ch, func(tx *Tx, cur uint64) error {
 		next := cur + 1
 		old := map[string]rosterRow{}
 		rows, err := tx.Query(ctx, `SELECT elder_id, data, removed FROM roster_elders WHERE site = ?`, site)
@@ -128,17 +129,9 @@ func (s *Store) setSiteVersion(ctx context.Context, tx *Tx, site string, v uint6
 // domain.SetCredentialState).
 func (s *Store) SetCredentialState(ctx context.Context, site, elderID string, c eldergate.Credential, at time.Time) (domain.RosterChange, error) {
 	var ch domain.RosterChange
-	err := s.inTx(ctx, "credential state", func(tx *Tx) error {
-		if err := s.lockRoster(ctx, tx, site); err != nil {
-			return err
-		}
-		cur, err := s.siteVersion(ctx, tx, site)
-		if err != nil {
-			return err
-		}
-		ch.Previous, ch.Version = cur, cur
+	err := s.changeRoster(ctx, "credential state", site, &ch, func(tx *Tx, cur uint64) error {
 		var data string
-		err = tx.Row(ctx, `SELECT data FROM roster_elders WHERE site = ? AND elder_id = ? AND removed = false`, site, elderID).Scan(&data)
+		err := tx.Row(ctx, `SELECT data FROM roster_elders WHERE site = ? AND elder_id = ? AND removed = false`, site, elderID).Scan(&data)
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.errf("credential state: elder %s of %s: %w", elderID, site, domain.ErrNotFound)
 		}
