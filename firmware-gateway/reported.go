@@ -32,8 +32,9 @@ func configSHA(text []byte) string {
 // reported is the uplink's Reported: the reported fields of the birth.
 func (g *Gateway) reported() eldergate.State {
 	g.mu.Lock()
-	st := eldergate.State{ConfigSHA256: g.configSHA, PolicyVersion: g.cfg.Policy.Version}
+	st := eldergate.State{ConfigSHA256: g.configSHA}
 	g.mu.Unlock()
+	st.PolicyVersion = g.running().Policy.Version
 	if g.store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -89,12 +90,6 @@ func (g *Gateway) currentConfigSHA() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.configSHA
-}
-
-// reportsConfig says whether a command of type typ may change what the
-// birth reports.
-func reportsConfig(typ string) bool {
-	return typ == eldergate.CmdConfig || typ == eldergate.CmdPolicy || typ == eldergate.CmdRoster
 }
 
 // rebirthIfChanged publishes a fresh birth when what the gateway reports

@@ -79,24 +79,6 @@ func (g *Gateway) setupRoster(ctx context.Context) error {
 	return nil
 }
 
-// lookupCredential finds the elder of a credential presented at a reader.
-// When ok is false, refusal says why: unknown_card, card_lost or
-// card_cancelled.
-func (g *Gateway) lookupCredential(ctx context.Context, cred string) (e eldergate.Elder, ok bool, refusal string, err error) {
-	m, found, err := g.store.LookupCredential(ctx, cred)
-	if err != nil || !found {
-		return e, false, eldergate.ReasonUnknownCard, err
-	}
-	switch m.State {
-	case eldergate.CredActive:
-		return m.Elder, true, "", nil
-	case eldergate.CredLost:
-		return e, false, eldergate.ReasonCardLost, nil
-	default:
-		return e, false, eldergate.ReasonCardCancelled, nil
-	}
-}
-
 // applyRoster applies the body of a roster command. A delta on another
 // version than the gateway's is refused with a body naming the version the
 // gateway has, so that the cloud sends a full roster.
@@ -149,15 +131,4 @@ func writeFileAtomic(path string, data []byte) error {
 		d.Close()
 	}
 	return nil
-}
-
-// rosterStatus returns the dead letter count and the roster's version for
-// /api/status.
-func (g *Gateway) rosterStatus(ctx context.Context) (int, sqlite.RosterInfo, error) {
-	dead, err := g.store.DeadLetterCount(ctx)
-	if err != nil {
-		return 0, sqlite.RosterInfo{}, err
-	}
-	ri, err := g.store.RosterInfo(ctx)
-	return dead, ri, err
 }
