@@ -43,7 +43,11 @@ type DiskGuard struct {
 }
 
 // NewDiskGuard returns a guard of c.Dir; Start allocates the reserve.
+// log may be nil (discard).
 func NewDiskGuard(c DiskConfig, log *slog.Logger) *DiskGuard {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	free := c.Free
 	if free == nil {
 		free = diskFree
