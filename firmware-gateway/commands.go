@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
@@ -21,10 +18,6 @@ import (
 // usage. A config command is applied live where a subsystem can take it
 // (devices, the desk's policy and dedupe window, the uplink's batching)
 // and persisted for the next start.
-
-// appliedConfigFile, in data_dir, holds the last configuration applied by
-// a config or policy command; a restart uses it (useAppliedConfig).
-const appliedConfigFile = "config.applied.yaml"
 
 // HandleCommand handles one command payload as received on the cmd topic
 // and returns its result, which it has also recorded and sent. Commands
@@ -180,7 +173,7 @@ func (g *Gateway) applyConfigCommand(ctx context.Context, body []byte) (any, err
 			g.log.Error("gateway: previous config checksum not restored", "err", err)
 		}
 	})
-	if err := g.persistConfig(nc); err != nil {
+	if err := config.SaveApplied(g.cfg.DataDir, nc); err != nil {
 		return nil, rollback(err)
 	}
 	restart := config.RestartNeeded(old, nc)
@@ -201,37 +194,20 @@ func (g *Gateway) setLive(dedupe time.Duration, batchSize int, batchWait time.Du
 	g.up.SetBatch(batchSize, batchWait)
 }
 
-// persistConfig writes the configuration without its local-only settings
-// (no broker password in the file) for the next start.
-func (g *Gateway) persistConfig(c Config) error {
-	config.LocalOnly(&c, Config{})
-	b, err := yaml.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("gateway: persist config: %w", err)
-	}
-	if err := writeFileAtomic(filepath.Join(g.cfg.DataDir, appliedConfigFile), b); err != nil {
-		return fmt.Errorf("gateway: persist config: %w", err)
-	}
-	return nil
-}
-
 // persistPolicy persists the policy now running: into the configuration
 // last applied by a command (which may hold settings waiting for a
 // restart), or else into the running configuration.
 func (g *Gateway) persistPolicy() error {
 	cur := g.running()
-	c := cur
-	if b, err := os.ReadFile(filepath.Join(g.cfg.DataDir, appliedConfigFile)); err == nil {
-		var applied Config
-		if err := config.DecodeStrict(b, &applied); err != nil {
-			return fmt.Errorf("gateway: persist policy: %w", err)
-		}
-		c = applied
-	} else if !errors.Is(err, os.ErrNotExist) {
+	c, ok, err := config.ReadApplied(g.cfg.DataDir)
+	if err != nil {
 		return fmt.Errorf("gateway: persist policy: %w", err)
 	}
+	if !ok {
+		c = cur
+	}
 	c.Policy = cur.Policy
-	return g.persistConfig(c)
+	return config.SaveApplied(g.cfg.DataDir, c)
 }
 
 // useAppliedConfig replaces the configuration by the one last applied by a
@@ -239,14 +215,10 @@ func (g *Gateway) persistPolicy() error {
 // started with. A persisted configuration that no longer validates (a
 // driver removed by an update, say) is ignored with a log line.
 func (g *Gateway) useAppliedConfig() {
-	path := filepath.Join(g.cfg.DataDir, appliedConfigFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	path := filepath.Join(g.cfg.DataDir, config.AppliedFile)
+	nc, ok, err := config.ReadApplied(g.cfg.DataDir)
+	if !ok && err == nil {
 		return
-	}
-	var nc Config
-	if err == nil {
-		err = config.DecodeStrict(b, &nc)
 	}
 	if err == nil {
 		config.LocalOnly(&nc, g.cfg)

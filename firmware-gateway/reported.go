@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
 // What the gateway reports it runs, in its birth message: the SHA-256 of
@@ -20,7 +21,7 @@ import (
 // desired configuration it pushed.
 
 // configSHAFile, in data_dir, holds the SHA-256 (hex) of the body of the
-// config command whose configuration is in appliedConfigFile.
+// config command whose configuration is in config.AppliedFile.
 const configSHAFile = "config.applied.sha256"
 
 // configSHA returns the SHA-256 (hex) of a config command's body text.
@@ -74,7 +75,7 @@ func (g *Gateway) setConfigSHA(sha string) error {
 			err = nil
 		}
 	} else {
-		err = writeFileAtomic(path, []byte(sha+"\n"))
+		err = config.WriteFileAtomic(path, []byte(sha+"\n"))
 	}
 	if err != nil {
 		return fmt.Errorf("gateway: persist config checksum: %w", err)
