@@ -24,7 +24,11 @@ type seen struct {
 
 func (s *seen) handlers() devices.Handlers {
 	return devices.Handlers{
-		Read:  func(_ context.Context, rd card.Read) { s.mu.Lock(); s.reads = append(s.reads, rd.Credential); s.mu.Unlock() },
+		Read: func(_ context.Context, rd card.Read) {
+			s.mu.Lock()
+			s.reads = append(s.reads, rd.Credential)
+			s.mu.Unlock()
+		},
 		Weigh: func(w scale.Weight) { s.mu.Lock(); s.weights = append(s.weights, w.Grams); s.mu.Unlock() },
 		Press: func(p button.Press) { s.mu.Lock(); s.presses = append(s.presses, p.Button); s.mu.Unlock() },
 	}

@@ -24,8 +24,8 @@ func TestWriteCountersHistogramAndGauges(t *testing.T) {
 	m.Pruned(7)
 	var b strings.Builder
 	err := m.Write(&b, metrics.Gauges{
-		Outbox:  &metrics.Outbox{Pending: 3, OldestAge: 90 * time.Second, DeadLetters: 1},
-		Devices: []drivers.Status{{Name: `card "A"`, Driver: "sim", Connected: true}},
+		Outbox:   &metrics.Outbox{Pending: 3, OldestAge: 90 * time.Second, DeadLetters: 1},
+		Devices:  []drivers.Status{{Name: `card "A"`, Driver: "sim", Connected: true}},
 		DiskFull: true, Boot: 4, Version: "1.2.3", JumpsBackward: 1,
 	})
 	if err != nil {
