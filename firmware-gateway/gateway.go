@@ -342,17 +342,14 @@ func (g *Gateway) Boot() uint64 {
 // without a restart. On an error the current policy stays. Before Start
 // it replaces the policy Start begins with.
 func (g *Gateway) SetPolicy(p policy.Policy) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
 	if g.desk == nil {
-		if err := p.Validate(); err != nil {
-			return fmt.Errorf("gateway: %w", err)
-		}
 		g.cfg.Policy = p
 		return nil
 	}
-	if err := g.desk.SetPolicy(p); err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
-	return nil
+	return g.desk.SetPolicy(p) // valid: cannot fail
 }
 
 // ApplyRemoteUsage stores cross-site usage pushed by the cloud (command
