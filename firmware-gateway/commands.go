@@ -5,167 +5,38 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
+	"path/filepath"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
 )
 
-// Commands from the cloud (eg/v1/gw/{gw}/cmd).
-//
-// One owned goroutine handles them one at a time. Every command gets one
-// result, stored by command id with the cmdres outbox event that carries
-// it: the outbox is the durable path to the cloud (application ack, kept
-// while offline), and the result is also published at once on
-// eg/v1/gw/{gw}/cmdres when the broker is up (the fast path). A command
-// delivered again is answered with the stored result and not applied
-// again. See docs/adr/0004-commands-and-roster.md.
-
-// commandQueue bounds the commands waiting; more are dropped with a log
-// line (the cloud sends a command again when no result comes).
-const commandQueue = 4
-
-// maxResultError bounds the error text of a result, so that a result
-// always fits an event (eldergate.MaxEventBytes).
-const maxResultError = 2000
-
-// cmdState is the state of the command handler.
-type cmdState struct {
-	queue   chan []byte
-	run     sync.Mutex // one command at a time
-	devMu   sync.RWMutex
-	restart func() // WithRestart
-	devRun  *deviceRun
-}
-
-// WithRestart sets what a reboot command does once its result is
-// recorded: typically cancel the daemon's context so that main returns
-// and systemd starts the gateway again. Without it a reboot command fails.
-func WithRestart(fn func()) Option { return func(g *Gateway) { g.cmd.restart = fn } }
-
-// enqueueCommand is the uplink's OnCommand: it never blocks paho.
-func (g *Gateway) enqueueCommand(payload []byte) {
-	select {
-	case g.cmd.queue <- payload:
-	default:
-		g.log.Warn("gateway: command queue full, command dropped", "bytes", len(payload))
-	}
-}
-
-// runCommands handles queued commands until ctx is done.
-func (g *Gateway) runCommands(ctx context.Context) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case p := <-g.cmd.queue:
-			g.HandleCommand(ctx, p)
-		}
-	}
-}
+// What the commands from the cloud do to this gateway (the rules common
+// to all commands are package commands'): ping, roster, policy, config,
+// usage. A config command is applied live where a subsystem can take it
+// (devices, the desk's policy and dedupe window, the uplink's batching)
+// and persisted for the next start.
 
 // HandleCommand handles one command payload as received on the cmd topic
 // and returns its result, which it has also recorded and sent. Commands
-// are handled one at a time. A payload without a usable id gets no result
-// (there is nothing to answer to) and returns one with an empty id.
+// are handled one at a time.
 func (g *Gateway) HandleCommand(ctx context.Context, payload []byte) eldergate.CommandResult {
-	g.cmd.run.Lock()
-	defer g.cmd.run.Unlock()
-	now := g.now().UTC()
-	c, err := eldergate.DecodeCommand(payload)
-	if c.ID == "" {
-		g.log.Warn("gateway: command ignored", "err", err, "bytes", len(payload))
-		return eldergate.CommandResult{OK: false, Error: fmt.Sprint(err)}
-	}
-	if stored, ok, serr := g.store.CommandResult(ctx, c.ID); serr != nil {
-		g.log.Error("gateway: command lookup", "id", c.ID, "err", serr)
-		return eldergate.CommandResult{ID: c.ID, Error: "gateway: store unavailable"} // not recorded: the cloud retries
-	} else if ok {
-		g.log.Info("gateway: command already handled, answered again", "id", c.ID, "type", stored.Type, "ok", stored.Result.OK)
-		g.publishResult(stored.Result)
-		return stored.Result
-	}
-	var body any
-	var before eldergate.State
-	if reportsConfig(c.Type) {
-		before = g.reported() // reported.go
-	}
-	switch {
-	case err != nil:
-	case !now.Before(c.Expires):
-		err = fmt.Errorf("gateway: command expired at %s (gateway clock %s)", c.Expires.Format(time.RFC3339), now.Format(time.RFC3339))
-	default:
-		body, err = g.execute(ctx, c)
-	}
-	res := eldergate.CommandResult{ID: c.ID, OK: err == nil}
-	if err != nil {
-		res.Error = err.Error()
-		if len(res.Error) > maxResultError {
-			res.Error = res.Error[:maxResultError] + "…"
-		}
-	}
-	if body != nil {
-		if raw, merr := json.Marshal(body); merr == nil {
-			res.Body = raw
-		}
-	}
-	g.log.Info("gateway: command handled", "id", c.ID, "type", c.Type, "ok", res.OK, "err", res.Error)
-	if err := g.recordResult(ctx, c, res, now); err != nil {
-		g.log.Error("gateway: command result not recorded", "id", c.ID, "err", err)
-	}
-	g.publishResult(res)
-	if reportsConfig(c.Type) && res.OK {
-		g.rebirthIfChanged(before)
-	}
-	if c.Type == eldergate.CmdReboot && res.OK {
-		g.log.Warn("gateway: restarting on the cloud's command", "id", c.ID)
-		g.cmd.restart()
-	}
-	return res
+	return g.cmds.Handle(ctx, payload)
 }
 
-// recordResult commits the cmdres event to the outbox, then stores the
-// result by command id.
-func (g *Gateway) recordResult(ctx context.Context, c eldergate.Command, res eldergate.CommandResult, at time.Time) error {
-	env, err := g.envelope(eldergate.KindCmdRes, at, res)
-	if err != nil {
-		return err
-	}
-	if _, err := g.store.Commit(ctx, env, nil); err != nil {
-		return fmt.Errorf("gateway: command result: %w", err)
-	}
-	g.up.Notify()
-	typ := c.Type
-	if typ == "" {
-		typ = "invalid"
-	}
-	if err := g.store.RecordCommand(ctx, typ, res, env.ID, at); err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
-	return nil
-}
+// executor is the gateway's commands.Executor.
+type executor struct{ g *Gateway }
 
-func (g *Gateway) publishResult(res eldergate.CommandResult) {
-	if err := g.up.PublishResult(res); err != nil {
-		g.log.Debug("gateway: command result not published now, the outbox carries it", "id", res.ID, "err", err)
-	}
-}
-
-// execute applies one valid, unexpired command and returns its result body.
-func (g *Gateway) execute(ctx context.Context, c eldergate.Command) (any, error) {
+// Execute applies one valid, unexpired command and returns its result body.
+func (e executor) Execute(ctx context.Context, c eldergate.Command) (any, error) {
+	g := e.g
 	switch c.Type {
 	case eldergate.CmdPing:
 		return eldergate.PingResult{GatewayID: g.cfg.GatewayID, Boot: g.store.Boot(), Version: g.version, Time: g.now().UTC()}, nil
-	case eldergate.CmdReboot:
-		if g.cmd.restart == nil {
-			return nil, errors.New("gateway: reboot: this process has no restart hook")
-		}
-		return map[string]bool{"restarting": true}, nil
 	case eldergate.CmdRoster:
-		return g.applyRoster(ctx, c.Body)
+		return g.applyRoster(ctx, c.Body) // roster.go
 	case eldergate.CmdPolicy:
 		return g.applyPolicyCommand(c.Body)
 	case eldergate.CmdConfig:
@@ -201,11 +72,11 @@ func (g *Gateway) applyPolicyCommand(body json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("gateway: policy: %w", err)
 	}
 	var c Config // c.Policy has the configuration's policy type
-	if err := decodeStrict(text, &c.Policy); err != nil {
+	if err := config.DecodeStrict(text, &c.Policy); err != nil {
 		return nil, fmt.Errorf("gateway: policy: %w", err)
 	}
-	old := g.snapshot().Policy
-	if err := g.SetPolicy(c.Policy); err != nil { // validates first (policy.go)
+	old := g.running().Policy
+	if err := g.SetPolicy(c.Policy); err != nil { // validates first
 		return nil, err
 	}
 	if err := g.persistPolicy(); err != nil {
@@ -223,19 +94,142 @@ func (g *Gateway) applyUsageCommand(ctx context.Context, body json.RawMessage) (
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, fmt.Errorf("gateway: usage: %w", err)
 	}
-	n, err := g.ApplyRemoteUsage(ctx, b.Rows) // policy.go
+	n, err := g.ApplyRemoteUsage(ctx, b.Rows)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]int{"rows": n}, nil
 }
 
-// decodeStrict decodes YAML (or JSON) text into v; unknown keys are errors.
-func decodeStrict(text []byte, v any) error {
-	dec := yaml.NewDecoder(bytesReader(text))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return err
+// applyConfigCommand validates a pushed configuration and applies it
+// without a restart where it can: devices (drivers closed and opened
+// again), tap_dedupe, mqtt.batch_size and batch_wait, and the policy. The
+// rest is persisted and applies at the next start (restart_required in the
+// result). When any step fails, the previous configuration is restored and
+// the error returned; an invalid configuration touches nothing.
+func (g *Gateway) applyConfigCommand(ctx context.Context, body []byte) (any, error) {
+	text, err := bodyText(body)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: config: %w", err)
 	}
-	return nil
+	if len(text) > config.MaxBytes {
+		return nil, fmt.Errorf("gateway: config: larger than %d bytes", config.MaxBytes)
+	}
+	var nc Config
+	if err := config.DecodeStrict(text, &nc); err != nil {
+		return nil, fmt.Errorf("gateway: config: %w", err)
+	}
+	old := g.running()
+	if err := config.CheckLocalOnly(nc, old); err != nil {
+		return nil, err
+	}
+	config.LocalOnly(&nc, old)
+	nc.ApplyDefaults()
+	if err := nc.Validate(); err != nil {
+		return nil, err // e.g. an unknown driver: nothing was touched
+	}
+
+	var applied []string
+	var undo []func()
+	rollback := func(cause error) error {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		g.log.Error("gateway: config not applied, previous configuration restored", "err", cause)
+		return fmt.Errorf("%w (previous configuration restored)", cause)
+	}
+	if !config.SameYAML(old.Devices, nc.Devices) {
+		if err := g.devices.Reopen(nc.Devices); err != nil {
+			return nil, rollback(err) // Reopen has already reopened the old ones
+		}
+		applied = append(applied, "devices")
+		undo = append(undo, func() {
+			if err := g.devices.Reopen(old.Devices); err != nil {
+				g.log.Error("gateway: previous devices not restored", "err", err)
+			}
+		})
+	}
+	if !config.SameYAML(old.Policy, nc.Policy) {
+		if err := g.SetPolicy(nc.Policy); err != nil {
+			return nil, rollback(err)
+		}
+		applied = append(applied, "policy")
+		undo = append(undo, func() { g.SetPolicy(old.Policy) })
+	}
+	g.setLive(nc.TapDedupe, nc.MQTT.BatchSize, nc.MQTT.BatchWait)
+	undo = append(undo, func() { g.setLive(old.TapDedupe, old.MQTT.BatchSize, old.MQTT.BatchWait) })
+	if old.TapDedupe != nc.TapDedupe {
+		applied = append(applied, "tap_dedupe")
+	}
+	if old.MQTT.BatchSize != nc.MQTT.BatchSize || old.MQTT.BatchWait != nc.MQTT.BatchWait {
+		applied = append(applied, "mqtt.batch")
+	}
+	oldSHA := g.currentConfigSHA()
+	if err := g.setConfigSHA(configSHA(text)); err != nil { // reported.go
+		return nil, rollback(err)
+	}
+	undo = append(undo, func() {
+		if err := g.setConfigSHA(oldSHA); err != nil {
+			g.log.Error("gateway: previous config checksum not restored", "err", err)
+		}
+	})
+	if err := config.SaveApplied(g.cfg.DataDir, nc); err != nil {
+		return nil, rollback(err)
+	}
+	restart := config.RestartNeeded(old, nc)
+	g.log.Info("gateway: config applied", "applied", applied, "restart_required", restart)
+	return map[string][]string{"applied": nonNil(applied), "restart_required": nonNil(restart)}, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// setLive sets the settings read on every tap and batch.
+func (g *Gateway) setLive(dedupe time.Duration, batchSize int, batchWait time.Duration) {
+	g.desk.SetDedupe(dedupe)
+	g.up.SetBatch(batchSize, batchWait)
+}
+
+// persistPolicy persists the policy now running: into the configuration
+// last applied by a command (which may hold settings waiting for a
+// restart), or else into the running configuration.
+func (g *Gateway) persistPolicy() error {
+	cur := g.running()
+	c, ok, err := config.ReadApplied(g.cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("gateway: persist policy: %w", err)
+	}
+	if !ok {
+		c = cur
+	}
+	c.Policy = cur.Policy
+	return config.SaveApplied(g.cfg.DataDir, c)
+}
+
+// useAppliedConfig replaces the configuration by the one last applied by a
+// command, keeping the local-only settings of the file the gateway was
+// started with. A persisted configuration that no longer validates (a
+// driver removed by an update, say) is ignored with a log line.
+func (g *Gateway) useAppliedConfig() {
+	path := filepath.Join(g.cfg.DataDir, config.AppliedFile)
+	nc, ok, err := config.ReadApplied(g.cfg.DataDir)
+	if !ok && err == nil {
+		return
+	}
+	if err == nil {
+		config.LocalOnly(&nc, g.cfg)
+		nc.ApplyDefaults()
+		err = nc.Validate()
+	}
+	if err != nil {
+		g.log.Error("gateway: applied configuration ignored, using the configuration file", "file", path, "err", err)
+		return
+	}
+	g.cfg = nc
+	g.configSHA = g.loadConfigSHA() // reported.go
+	g.log.Info("gateway: using the configuration last applied by the cloud", "file", path, "config_sha256", g.configSHA)
 }

@@ -82,15 +82,3 @@ func TestConfigCredentialsFile(t *testing.T) {
 		t.Fatal("New with a missing credentials file: no error")
 	}
 }
-
-func TestParseEnrollLink(t *testing.T) {
-	c, tok, err := gateway.ParseEnrollLink("eldergate://enroll?cloud=https%3A%2F%2Fcloud.example%3A8443&token=abc_-1")
-	if err != nil || c != "https://cloud.example:8443" || tok != "abc_-1" {
-		t.Fatalf("= %q, %q, %v", c, tok, err)
-	}
-	for _, bad := range []string{"https://x/enroll?cloud=a&token=b", "eldergate://other?cloud=a&token=b", "eldergate://enroll?cloud=a"} {
-		if _, _, err := gateway.ParseEnrollLink(bad); err == nil {
-			t.Errorf("ParseEnrollLink(%q): no error", bad)
-		}
-	}
-}

@@ -1,6 +1,9 @@
-// Package gateway is the daemon that runs on a site's gateway: it composes
-// the device drivers, the SQLite store, the offline subsidy decision, the
-// MQTT uplink and the local HTTP/SSE API that serves the kiosk.
+// Package gateway is the daemon that runs on a site's gateway. Gateway is
+// the wiring of its subsystems, each a package of its own: the tap desk
+// (tapdesk: one read to one decided, committed meal), the devices, the
+// alarms, the commands from the cloud, the clock guard, the metrics, the
+// staff sessions, the SQLite store, the MQTT uplink and the local
+// HTTP/SSE API that serves the kiosk. See docs/adr/0007-gateway-tap-desk.md.
 package gateway
 
 import (
@@ -14,18 +17,23 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
-	"github.com/eldergate/eldergate/drivers"
 	"github.com/eldergate/eldergate/drivers/button"
-	"github.com/eldergate/eldergate/drivers/button/buttonsim"
 	"github.com/eldergate/eldergate/drivers/card"
-	"github.com/eldergate/eldergate/drivers/card/cardsim"
-	"github.com/eldergate/eldergate/drivers/registry"
 	"github.com/eldergate/eldergate/drivers/scale"
-	"github.com/eldergate/eldergate/drivers/scale/scalesim"
+	"github.com/eldergate/eldergate/firmware-gateway/alarms"
+	"github.com/eldergate/eldergate/firmware-gateway/clockguard"
+	"github.com/eldergate/eldergate/firmware-gateway/commands"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/devices"
+	"github.com/eldergate/eldergate/firmware-gateway/envelope"
 	"github.com/eldergate/eldergate/firmware-gateway/httpapi"
+	"github.com/eldergate/eldergate/firmware-gateway/metrics"
 	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
+	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 	"github.com/eldergate/eldergate/firmware-gateway/uplink"
 	"github.com/eldergate/eldergate/kiosk"
+	"github.com/eldergate/eldergate/policy"
 )
 
 // DefaultVersion is reported when no version is set with WithVersion.
@@ -52,48 +60,64 @@ func WithClock(now func() time.Time) Option { return func(g *Gateway) { g.now = 
 // WithVersion sets the version reported in the birth message and status.
 func WithVersion(v string) Option { return func(g *Gateway) { g.version = v } }
 
-// Gateway is one running gateway.
+// WithClockSync sets the source that tells whether the system clock is
+// synchronised (default: the kernel, via adjtimex on Linux).
+func WithClockSync(synced func() bool) Option { return func(g *Gateway) { g.clockSync = synced } }
+
+// WithMinValidTime sets the earliest believable time (default: the VCS
+// time of the build, else 2025-01-01). Earlier times are unsynced.
+func WithMinValidTime(t time.Time) Option { return func(g *Gateway) { g.minValid = t } }
+
+// WithRestart sets what a reboot command does once its result is
+// recorded: typically cancel the daemon's context so that main returns
+// and systemd starts the gateway again. Without it a reboot command fails.
+func WithRestart(fn func()) Option { return func(g *Gateway) { g.restart = fn } }
+
+// Gateway is one running gateway: the wiring of its subsystems. The
+// configuration is the one it started with; what changes at run time
+// (policy, dedupe window, devices, batching) lives in the subsystem that
+// owns it (running() puts it together).
 type Gateway struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	version string
+	cfg       Config
+	log       *slog.Logger
+	now       func() time.Time
+	version   string
+	clockSync func() bool
+	minValid  time.Time
+	restart   func()
+	startedAt time.Time // real start time, for the uptime
 
-	store *sqlite.Store
-	up    *uplink.Uplink
-	http  *httpapi.Server
-
-	cardDev   card.Reader
-	scaleDev  scale.Scale
-	buttonDev button.Source
-	cardSim   *cardsim.Reader
-	scaleSim  *scalesim.Scale
-	buttonSim *buttonsim.Source
+	store   *sqlite.Store
+	clock   *clockguard.Guard
+	env     envelope.Maker
+	metrics *metrics.Registry
+	disk    *tapdesk.DiskGuard
+	staff   *staffauth.Auth
+	devices *devices.Set
+	up      *uplink.Uplink
+	http    *httpapi.Server
+	desk    *tapdesk.Desk
+	alarms  *alarms.Alarms
+	cmds    *commands.Handler
 
 	runCtx context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	ops opsState // clock, heartbeat, metrics, staff, disk guard (ops.go)
-	cmd cmdState // commands from the cloud, live device changes (commands.go)
-
-	mu         sync.Mutex // guards the fields below
-	lastSeen   map[string]time.Time
-	weight     scale.Weight
-	openAlerts map[string]string // button -> alert id of its last raised alert
-	configSHA  string            // reported in the birth (reported.go)
-	started    bool
-	closed     bool
+	mu        sync.Mutex // guards the fields below
+	configSHA string     // reported in the birth (reported.go)
+	started   bool
+	closed    bool
 }
 
 // New checks the configuration and prepares a gateway; Start runs it.
 func New(cfg Config, opts ...Option) (*Gateway, error) {
-	if err := cfg.applyCredentials(); err != nil { // credentials.go
+	if err := cfg.ApplyCredentials(); err != nil {
 		return nil, err
 	}
-	cfg.applyDefaults()
+	cfg.ApplyDefaults()
 	if cfg.RosterFile != "" {
-		elders, err := loadRoster(cfg.RosterFile)
+		elders, err := config.LoadRoster(cfg.RosterFile)
 		if err != nil {
 			return nil, err
 		}
@@ -103,19 +127,16 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{
-		cfg:        cfg,
-		log:        slog.New(slog.DiscardHandler),
-		now:        time.Now,
-		version:    DefaultVersion,
-		lastSeen:   map[string]time.Time{},
-		openAlerts: map[string]string{},
+		cfg:     cfg,
+		log:     slog.New(slog.DiscardHandler),
+		now:     time.Now,
+		version: DefaultVersion,
 	}
-	g.cmd.queue = make(chan []byte, commandQueue)
 	for _, o := range opts {
 		o(g)
 	}
 	g.log = g.log.With("gw", cfg.GatewayID)
-	g.useAppliedConfig() // the last config pushed by the cloud (commands_config.go)
+	g.useAppliedConfig() // the last config pushed by the cloud (commands.go)
 	return g, nil
 }
 
@@ -146,7 +167,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.store = st
 	defer func() {
 		if err != nil {
-			g.closeDevices()
+			if g.devices != nil {
+				g.devices.Close()
+			}
 			g.store.Close()
 			g.store = nil
 		}
@@ -155,11 +178,21 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.log = g.log.With("boot", st.Boot())
-	if err := g.initOps(ctx); err != nil {
+	if err := g.startClock(ctx); err != nil {
 		return err
 	}
+	g.env = envelope.Maker{GW: g.cfg.GatewayID, Site: g.cfg.Site, Boot: st.Boot(), Clock: g.clock.Last}
+	g.metrics = metrics.New()
+	g.staff = staffauth.New(g.cfg.Staff, g.cfg.StaffSession, g.now)
+	g.disk = tapdesk.NewDiskGuard(tapdesk.DiskConfig{Dir: g.cfg.DataDir, Reserve: g.cfg.Store.ReserveBytes, MinFree: g.cfg.Store.MinFreeBytes}, g.log)
+	g.disk.Start()
 
-	if err := g.openDevices(); err != nil {
+	g.devices, err = devices.Open(g.cfg.Devices, devices.Handlers{
+		Read:  func(ctx context.Context, rd card.Read) { g.desk.Read(ctx, rd) },
+		Weigh: func(w scale.Weight) { g.desk.Weigh(w) },
+		Press: func(p button.Press) { g.alarms.Press(g.runCtx, p) },
+	}, g.now, g.log)
+	if err != nil {
 		return err
 	}
 
@@ -178,17 +211,29 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 
 		CAFile:        g.cfg.MQTT.CAFile,
 		TLSServerName: g.cfg.MQTT.TLSServerName,
-		OnCommand:     g.enqueueCommand, // commands.go
-		Reported:      g.reported,       // reported.go
+		OnCommand:     func(p []byte) { g.cmds.Enqueue(p) },
+		Reported:      g.reported, // reported.go
 	}, st, g.log) // resend timing uses the real clock, not the injected one
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
+	g.cmds = commands.New(commands.Config{
+		Store: st, Envelopes: g.env, Uplink: g.up, Executor: executor{g}, // commands.go
+		Reported: g.reported, Rebirth: g.rebirthIfChanged, Restart: g.restart, Now: g.now, Log: g.log,
+	})
 
 	g.http = httpapi.New(httpapi.Config{Addr: g.cfg.HTTPAddr, Simulation: g.cfg.Simulation}, g, kiosk.FS(), g.log)
 	if err := g.http.Listen(); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
+	g.desk = tapdesk.New(tapdesk.Config{
+		Store: st, Clock: g.clock, Envelopes: g.env, Publisher: g.http, Metrics: g.metrics, Disk: g.disk,
+		Staff: staffCards{g}, Notify: g.up.Notify, // staff.go
+		Now: g.now, Site: policy.Site{ID: g.cfg.Site, Place: g.cfg.Area}, Policy: g.cfg.Policy, Dedupe: g.cfg.TapDedupe, Log: g.log,
+	})
+	g.alarms = alarms.New(alarms.Config{
+		Recorder: critical{g}, Envelopes: g.env, Stamp: g.clock.Stamp, Publish: g.http.Publish, Notify: g.up.Notify, Now: g.now, Log: g.log,
+	})
 
 	g.runCtx, g.cancel = context.WithCancel(ctx)
 	g.goRun("http", func(ctx context.Context) error { return g.http.Serve() })
@@ -199,76 +244,29 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return g.http.Shutdown(sctx)
 	})
 	g.goRun("uplink", g.up.Run)
-	g.startOpsLoops()
-	g.startDeviceLoops() // restartable by a config command (commands_config.go)
-	g.goRun("commands", g.runCommands)
+	g.goRun("heartbeat", g.runHeartbeat)     // heartbeat.go
+	g.goRun("maintenance", g.runMaintenance) // maintenance.go
+	g.devices.Run(g.runCtx)                  // restartable by a config command; stopped by Close
+	g.goRun("commands", g.cmds.Run)
 	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.URL, "simulation", g.cfg.Simulation)
 	return nil
 }
 
-func (g *Gateway) openDevices() error {
-	d := g.cfg.Devices
-	if d.Card.Driver == DriverSim {
-		g.cardSim = cardsim.New(cardsim.WithName(d.Card.Name), cardsim.WithClock(g.now))
-		g.cardDev = g.cardSim
-	} else if d.Card.Driver != DriverNone {
-		e, err := registry.Lookup(registry.Card, d.Card.Driver)
-		if err == nil {
-			g.cardDev, err = e.OpenCard(g.driverOptions(d.Card))
-		}
-		if err != nil {
-			return fmt.Errorf("gateway: card reader: %w", err)
-		}
+// startClock starts the clock guard from the floor persisted in the store.
+func (g *Gateway) startClock(ctx context.Context) error {
+	g.startedAt = time.Now()
+	if g.minValid.IsZero() {
+		g.minValid = clockguard.BuildTime()
 	}
-	if d.Scale.Driver == DriverSim {
-		g.scaleSim = scalesim.New(scalesim.WithName(d.Scale.Name), scalesim.WithClock(g.now))
-		g.scaleDev = g.scaleSim
-	} else if d.Scale.Driver != DriverNone {
-		e, err := registry.Lookup(registry.Scale, d.Scale.Driver)
-		if err == nil {
-			g.scaleDev, err = e.OpenScale(g.driverOptions(d.Scale))
-		}
-		if err != nil {
-			return fmt.Errorf("gateway: scale: %w", err)
-		}
+	floor, err := g.store.ClockFloor(ctx)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
 	}
-	if d.Button.Driver == DriverSim {
-		g.buttonSim = buttonsim.New(buttonsim.WithName(d.Button.Name), buttonsim.WithClock(g.now))
-		g.buttonDev = g.buttonSim
-	} else if d.Button.Driver != DriverNone {
-		e, err := registry.Lookup(registry.Button, d.Button.Driver)
-		if err == nil {
-			g.buttonDev, err = e.OpenButton(g.driverOptions(d.Button))
-		}
-		if err != nil {
-			return fmt.Errorf("gateway: button: %w", err)
-		}
+	g.clock = clockguard.New(g.now, g.clockSync, g.minValid, floor, g.log)
+	if now, state := g.clock.Stamp(time.Time{}); state != eldergate.ClockSynced {
+		g.log.Warn("gateway: clock not synchronised at start: events are marked unsynced", "now", now, "floor", floor, "min_valid", g.minValid)
 	}
 	return nil
-}
-
-// driverOptions turns a device's configuration into driver options; every
-// status change of the device is logged.
-func (g *Gateway) driverOptions(d DeviceConfig) drivers.Options {
-	log := g.log.With("device", d.Name, "driver", d.Driver)
-	return drivers.Options{
-		Name: d.Name, Port: d.Port, Baud: d.Baud, Params: drivers.Params(d.Settings), Now: g.now, Log: log,
-		OnStatus: func(s drivers.Status) {
-			if s.Connected {
-				log.Info("gateway: device connected", "port", d.Port)
-			} else {
-				log.Warn("gateway: device disconnected", "port", d.Port, "err", s.Err)
-			}
-		},
-	}
-}
-
-func (g *Gateway) closeDevices() {
-	for _, c := range []interface{ Close() error }{g.cardDev, g.scaleDev, g.buttonDev} {
-		if c != nil {
-			c.Close()
-		}
-	}
 }
 
 // goRun runs fn in a goroutine owned by the gateway.
@@ -280,24 +278,6 @@ func (g *Gateway) goRun(name string, fn func(context.Context) error) {
 			g.log.Error("gateway: "+name+" stopped", "err", err)
 		}
 	}()
-}
-
-// goDevice runs a device loop, restarting it after an unexpected error.
-func (g *Gateway) goDevice(name string, run func(context.Context) error) {
-	g.goRun(name, func(ctx context.Context) error {
-		for {
-			err := run(ctx)
-			if ctx.Err() != nil || errors.Is(err, drivers.ErrClosed) {
-				return nil
-			}
-			g.log.Error("gateway: device failed, restarting", "device", name, "err", err)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(2 * time.Second):
-			}
-		}
-	})
 }
 
 // HTTPURL is the base URL of the local HTTP server, e.g. http://127.0.0.1:8081.
@@ -321,9 +301,11 @@ func (g *Gateway) Close() error {
 		g.cancel()
 	}
 	g.wg.Wait()
-	g.closeOps()
-	g.closeDevices()
+	if g.devices != nil {
+		g.devices.Close() // waits for the device loops
+	}
 	if g.store != nil {
+		g.saveClockFloor() // maintenance.go
 		if err := g.store.Close(); err != nil {
 			return fmt.Errorf("gateway: %w", err)
 		}
@@ -354,4 +336,49 @@ func (g *Gateway) Boot() uint64 {
 		return 0
 	}
 	return g.store.Boot()
+}
+
+// SetPolicy validates p and makes it the policy of the next decisions,
+// without a restart. On an error the current policy stays. Before Start
+// it replaces the policy Start begins with.
+func (g *Gateway) SetPolicy(p policy.Policy) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if g.desk == nil {
+		g.cfg.Policy = p
+		return nil
+	}
+	return g.desk.SetPolicy(p) // valid: cannot fail
+}
+
+// ApplyRemoteUsage stores cross-site usage pushed by the cloud (command
+// usage) and records the sync time used by the policy's stale_usage.
+// Rows of this gateway's own site are ignored.
+func (g *Gateway) ApplyRemoteUsage(ctx context.Context, rows []sqlite.RemoteUsage) (int, error) {
+	if g.desk == nil {
+		return 0, errors.New("gateway: not started")
+	}
+	n, err := g.desk.ApplyRemoteUsage(ctx, rows)
+	if err != nil {
+		return 0, fmt.Errorf("gateway: %w", err)
+	}
+	return n, nil
+}
+
+// running is the configuration running now: the one started with, and
+// what the subsystems changed since (the policy, dedupe window, devices
+// and batching a command applied).
+func (g *Gateway) running() Config {
+	c := g.cfg
+	if g.desk != nil {
+		c.Policy, c.TapDedupe = g.desk.Policy(), g.desk.Dedupe()
+	}
+	if g.devices != nil {
+		c.Devices = g.devices.Config()
+	}
+	if g.up != nil {
+		c.MQTT.BatchSize, c.MQTT.BatchWait = g.up.Batch()
+	}
+	return c
 }

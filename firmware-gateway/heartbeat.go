@@ -7,6 +7,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/drivers"
+	"github.com/eldergate/eldergate/firmware-gateway/metrics"
 	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
 )
 
@@ -35,34 +36,30 @@ func (g *Gateway) heartbeat(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gateway: heartbeat: %w", err)
 	}
-	g.ops.metrics.heartbeatsReplaced.Add(uint64(n))
-	at, clockState := g.stamp(time.Time{})
+	replaced := g.metrics.HeartbeatsReplaced(uint64(n))
+	at, clockState := g.clock.Stamp(time.Time{})
 	st, err := g.store.OutboxStats(ctx)
 	if err != nil {
 		return fmt.Errorf("gateway: heartbeat: %w", err)
 	}
-	free, ferr := diskFree(g.cfg.DataDir)
-	if ferr != nil {
-		free = g.ops.disk.freeBytes()
-	}
 	data := HeartbeatData{
-		Version: g.version, Boot: g.store.Boot(), UptimeS: int64(time.Since(g.ops.startedAt).Seconds()),
-		Clock: clockState, Devices: g.deviceStatuses(),
-		OutboxDepth: st.Pending, OldestUndeliveredS: int64(oldestAge(at, st.OldestPending).Seconds()), DeadLetters: st.DeadLetters,
-		DiskFreeBytes: free, DiskFull: g.ops.disk.isFull(), UplinkConnected: g.up.Connected(),
-		HeartbeatsReplaced: g.ops.metrics.heartbeatsReplaced.Load(),
+		Version: g.version, Boot: g.store.Boot(), UptimeS: int64(time.Since(g.startedAt).Seconds()),
+		Clock: clockState, Devices: g.devices.Statuses(),
+		OutboxDepth: st.Pending, OldestUndeliveredS: int64(metrics.OldestAge(at, st.OldestPending).Seconds()), DeadLetters: st.DeadLetters,
+		DiskFreeBytes: g.disk.FreeNow(), DiskFull: g.disk.Full(), UplinkConnected: g.up.Connected(),
+		HeartbeatsReplaced: replaced,
 	}
-	env, err := g.envelope(eldergate.KindHeartbeat, at, data)
+	env, err := g.env.New(eldergate.KindHeartbeat, at, data)
 	if err != nil {
 		return err
 	}
 	if _, err := g.store.Commit(ctx, env, nil); err != nil {
 		if sqlite.IsDiskFull(err) {
-			g.ops.disk.markFull("a heartbeat could not be written")
+			g.disk.MarkFull("a heartbeat could not be written")
 		}
 		return fmt.Errorf("gateway: heartbeat: %w", err)
 	}
-	g.ops.metrics.heartbeats.Add(1)
+	g.metrics.Heartbeat()
 	g.up.Notify()
 	return nil
 }
@@ -73,4 +70,24 @@ func (g *Gateway) Heartbeat(ctx context.Context) error {
 		return fmt.Errorf("gateway: not started")
 	}
 	return g.heartbeat(ctx)
+}
+
+// runHeartbeat records a heartbeat every `heartbeat` and saves the clock
+// floor, until ctx is done.
+func (g *Gateway) runHeartbeat(ctx context.Context) error {
+	t := time.NewTicker(g.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := g.heartbeat(ctx); err != nil && ctx.Err() == nil {
+			g.log.Error("gateway: heartbeat not recorded", "err", err)
+		}
+		if err := g.store.SaveClockFloor(ctx, g.clock.Floor()); err != nil && ctx.Err() == nil {
+			g.log.Warn("gateway: clock floor not saved", "err", err)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
 // What the gateway reports it runs, in its birth message: the SHA-256 of
@@ -20,7 +21,7 @@ import (
 // desired configuration it pushed.
 
 // configSHAFile, in data_dir, holds the SHA-256 (hex) of the body of the
-// config command whose configuration is in appliedConfigFile.
+// config command whose configuration is in config.AppliedFile.
 const configSHAFile = "config.applied.sha256"
 
 // configSHA returns the SHA-256 (hex) of a config command's body text.
@@ -32,8 +33,9 @@ func configSHA(text []byte) string {
 // reported is the uplink's Reported: the reported fields of the birth.
 func (g *Gateway) reported() eldergate.State {
 	g.mu.Lock()
-	st := eldergate.State{ConfigSHA256: g.configSHA, PolicyVersion: g.cfg.Policy.Version}
+	st := eldergate.State{ConfigSHA256: g.configSHA}
 	g.mu.Unlock()
+	st.PolicyVersion = g.running().Policy.Version
 	if g.store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -73,7 +75,7 @@ func (g *Gateway) setConfigSHA(sha string) error {
 			err = nil
 		}
 	} else {
-		err = writeFileAtomic(path, []byte(sha+"\n"))
+		err = config.WriteFileAtomic(path, []byte(sha+"\n"))
 	}
 	if err != nil {
 		return fmt.Errorf("gateway: persist config checksum: %w", err)
@@ -89,12 +91,6 @@ func (g *Gateway) currentConfigSHA() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.configSHA
-}
-
-// reportsConfig says whether a command of type typ may change what the
-// birth reports.
-func reportsConfig(typ string) bool {
-	return typ == eldergate.CmdConfig || typ == eldergate.CmdPolicy || typ == eldergate.CmdRoster
 }
 
 // rebirthIfChanged publishes a fresh birth when what the gateway reports

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
 )
 
@@ -44,7 +45,7 @@ func (g *Gateway) rosterKey() ([]byte, error) {
 	if _, err := rand.Read(k); err != nil {
 		return nil, fmt.Errorf("gateway: roster key: %w", err)
 	}
-	if err := writeFileAtomic(path, []byte(hex.EncodeToString(k)+"\n")); err != nil {
+	if err := config.WriteFileAtomic(path, []byte(hex.EncodeToString(k)+"\n")); err != nil {
 		return nil, fmt.Errorf("gateway: roster key: %w", err)
 	}
 	g.log.Warn("gateway: roster_key is not set: generated a key in data_dir; resident ID hashes are valid on this gateway only", "file", path)
@@ -79,24 +80,6 @@ func (g *Gateway) setupRoster(ctx context.Context) error {
 	return nil
 }
 
-// lookupCredential finds the elder of a credential presented at a reader.
-// When ok is false, refusal says why: unknown_card, card_lost or
-// card_cancelled.
-func (g *Gateway) lookupCredential(ctx context.Context, cred string) (e eldergate.Elder, ok bool, refusal string, err error) {
-	m, found, err := g.store.LookupCredential(ctx, cred)
-	if err != nil || !found {
-		return e, false, eldergate.ReasonUnknownCard, err
-	}
-	switch m.State {
-	case eldergate.CredActive:
-		return m.Elder, true, "", nil
-	case eldergate.CredLost:
-		return e, false, eldergate.ReasonCardLost, nil
-	default:
-		return e, false, eldergate.ReasonCardCancelled, nil
-	}
-}
-
 // applyRoster applies the body of a roster command. A delta on another
 // version than the gateway's is refused with a body naming the version the
 // gateway has, so that the cloud sends a full roster.
@@ -116,48 +99,4 @@ func (g *Gateway) applyRoster(ctx context.Context, body json.RawMessage) (any, e
 	g.log.Info("gateway: roster applied", "mode", u.Mode, "version", res.Version, "elders", res.Elders,
 		"upserted", res.Upserted, "removed", res.Removed, "states_changed", res.StatesChanged, "already_applied", res.AlreadyApplied)
 	return res, nil
-}
-
-// writeFileAtomic writes data to path through a synced temporary file and
-// a rename, so that a power cut leaves the old file or the new one.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-// rosterStatus returns the dead letter count and the roster's version for
-// /api/status.
-func (g *Gateway) rosterStatus(ctx context.Context) (int, sqlite.RosterInfo, error) {
-	dead, err := g.store.DeadLetterCount(ctx)
-	if err != nil {
-		return 0, sqlite.RosterInfo{}, err
-	}
-	ri, err := g.store.RosterInfo(ctx)
-	return dead, ri, err
 }

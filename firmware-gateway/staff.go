@@ -2,39 +2,24 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/drivers/card"
 	"github.com/eldergate/eldergate/firmware-gateway/httpapi"
 	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
+	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 )
 
-// StaffConfig is one staff member allowed to record and void meals, by
-// PIN (bcrypt hash, see `eldergate-gateway staff-pin`) or staff card.
-type StaffConfig struct {
-	ID      string `yaml:"id"`
-	Name    string `yaml:"name"`
-	PinHash string `yaml:"pin_hash"`
-	Card    string `yaml:"card"`
-}
+// The staff's side of the local API (httpapi.StaffBackend): sessions
+// (package staffauth), search, manual meals and voids (through the tap
+// desk), each with an audit event.
 
-// Staff lockout: after maxStaffFailures wrong PINs or cards in a row, every
-// login over HTTP is refused for staffLockout.
-const (
-	maxStaffFailures = 5
-	staffLockout     = 5 * time.Minute
-	maxStaffSessions = 32
-	staffSearchLimit = 20
-)
+// staffSearchLimit bounds the elders a staff search returns.
+const staffSearchLimit = 20
 
 // SSE event sent when a staff card is tapped on the reader: the kiosk
 // opens the staff panel with the session in it. Only the local kiosk
@@ -75,200 +60,14 @@ type VoidResult struct {
 	PayFen      eldergate.Fen `json:"pay_fen"`
 }
 
-func validateStaff(staff []StaffConfig) error {
-	ids, cards := map[string]bool{}, map[string]bool{}
-	for i, s := range staff {
-		switch {
-		case s.ID == "":
-			return fmt.Errorf("gateway: config: staff[%d]: id is missing", i)
-		case s.Name == "":
-			return fmt.Errorf("gateway: config: staff[%d] (%s): name is missing", i, s.ID)
-		case s.PinHash == "" && s.Card == "":
-			return fmt.Errorf("gateway: config: staff[%d] (%s): needs pin_hash or card", i, s.ID)
-		case ids[s.ID]:
-			return fmt.Errorf("gateway: config: staff[%d]: duplicate id %q", i, s.ID)
-		case s.Card != "" && cards[s.Card]:
-			return fmt.Errorf("gateway: config: staff[%d] (%s): card already held by other staff", i, s.ID)
-		}
-		if s.PinHash != "" {
-			if _, err := bcrypt.Cost([]byte(s.PinHash)); err != nil {
-				return fmt.Errorf("gateway: config: staff[%d] (%s): pin_hash is not a bcrypt hash: %w", i, s.ID, err)
-			}
-		}
-		ids[s.ID] = true
-		if s.Card != "" {
-			cards[s.Card] = true
-		}
-	}
-	return nil
-}
-
-// HashPIN returns the bcrypt hash of a staff PIN for the configuration.
-func HashPIN(pin string) (string, error) {
-	if len(pin) < 4 || len(pin) > 64 {
-		return "", errors.New("gateway: a staff PIN has 4 to 64 characters")
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pin), bcrypt.DefaultCost)
-	if err != nil {
-		return "", fmt.Errorf("gateway: hash pin: %w", err)
-	}
-	return string(h), nil
-}
-
-type staffSession struct {
-	staff   StaffConfig
-	expires time.Time
-}
-
-// staffAuth keeps the staff sessions in memory (a restart logs staff out)
-// and the lockout of wrong PINs.
-type staffAuth struct {
-	staff []StaffConfig
-	ttl   time.Duration
-	now   func() time.Time
-
-	mu          sync.Mutex
-	sessions    map[string]staffSession
-	failures    int
-	lockedUntil time.Time
-}
-
-func newStaffAuth(staff []StaffConfig, ttl time.Duration, now func() time.Time) *staffAuth {
-	return &staffAuth{staff: staff, ttl: ttl, now: now, sessions: map[string]staffSession{}}
-}
-
-var errLocked = fmt.Errorf("gateway: staff login: %w", httpapi.ErrLocked)
-
-// login checks a PIN or a card. It returns errLocked while locked out and
-// counts a wrong PIN or card towards the lockout; locked reports whether
-// this attempt started a lockout.
-func (a *staffAuth) login(pin, cardID string) (tok string, s staffSession, locked bool, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.now()
-	if now.Before(a.lockedUntil) {
-		return "", s, false, fmt.Errorf("%w until %s", errLocked, a.lockedUntil.UTC().Format(time.RFC3339))
-	}
-	var found *StaffConfig
-	for i := range a.staff {
-		st := &a.staff[i]
-		switch {
-		case pin != "" && st.PinHash != "":
-			// bcrypt for every candidate: the time does not tell which exist.
-			if bcrypt.CompareHashAndPassword([]byte(st.PinHash), []byte(pin)) == nil && found == nil {
-				found = st
-			}
-		case cardID != "" && st.Card != "":
-			if subtle.ConstantTimeCompare([]byte(st.Card), []byte(cardID)) == 1 && found == nil {
-				found = st
-			}
-		}
-	}
-	if found == nil {
-		a.failures++
-		if a.failures >= maxStaffFailures {
-			a.lockedUntil = now.Add(staffLockout)
-			n := a.failures
-			a.failures = 0
-			return "", staffSession{staff: StaffConfig{}}, true, fmt.Errorf("%w for %v after %d wrong attempts", errLocked, staffLockout, n)
-		}
-		return "", s, false, fmt.Errorf("gateway: staff login: %w: wrong PIN or card (%d of %d attempts before a lockout)", httpapi.ErrUnauthorized, a.failures, maxStaffFailures)
-	}
-	a.failures = 0
-	tok, s = a.newSessionLocked(*found, now)
-	return tok, s, false, nil
-}
-
-// cardSession opens a session for a staff card tapped on the reader
-// (physical presence: no lockout applies).
-func (a *staffAuth) cardSession(cardID string) (string, staffSession, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, st := range a.staff {
-		if st.Card != "" && st.Card == cardID {
-			tok, s := a.newSessionLocked(st, a.now())
-			return tok, s, true
-		}
-	}
-	return "", staffSession{}, false
-}
-
-func (a *staffAuth) newSessionLocked(st StaffConfig, now time.Time) (string, staffSession) {
-	for t, s := range a.sessions {
-		if !now.Before(s.expires) {
-			delete(a.sessions, t)
-		}
-	}
-	if len(a.sessions) >= maxStaffSessions { // drop the oldest
-		var oldest string
-		for t, s := range a.sessions {
-			if oldest == "" || s.expires.Before(a.sessions[oldest].expires) {
-				oldest = t
-			}
-		}
-		delete(a.sessions, oldest)
-	}
-	b := make([]byte, 24)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	tok := hex.EncodeToString(b)
-	s := staffSession{staff: st, expires: now.Add(a.ttl)}
-	a.sessions[tok] = s
-	return tok, s
-}
-
-// session returns the staff member of a live session token.
-func (a *staffAuth) session(tok string) (StaffConfig, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s, ok := a.sessions[tok]
-	if !ok || tok == "" {
-		return StaffConfig{}, fmt.Errorf("gateway: staff: %w", httpapi.ErrUnauthorized)
-	}
-	if !a.now().Before(s.expires) {
-		delete(a.sessions, tok)
-		return StaffConfig{}, fmt.Errorf("gateway: staff: session expired: %w", httpapi.ErrUnauthorized)
-	}
-	return s.staff, nil
-}
-
-func (a *staffAuth) logout(tok string) {
-	a.mu.Lock()
-	delete(a.sessions, tok)
-	a.mu.Unlock()
-}
-
-// staffCtxKey carries the staff member recording a manual meal into tap.
-type staffCtxKey struct{}
-
-// manualMeal is what a manual meal carries into tap through its context.
-type manualMeal struct {
-	staff StaffConfig
-	elder eldergate.Elder
-}
-
-// manualElder is the elder of a meal recorded by staff, chosen by id: tap
-// uses it instead of looking the credential up.
-func manualElder(ctx context.Context) (eldergate.Elder, bool) {
-	m, ok := ctx.Value(staffCtxKey{}).(manualMeal)
-	return m.elder, ok
-}
-
-// markManual marks the meal data of a tap made by staff by hand.
-func markManual(ctx context.Context, data *eldergate.MealData) {
-	if m, ok := ctx.Value(staffCtxKey{}).(manualMeal); ok {
-		data.Manual, data.Staff = true, m.staff.ID
-		data.Credential = ""
-	}
-}
-
 // staffAudit records an audit event of a staff action.
 func (g *Gateway) staffAudit(ctx context.Context, d StaffAuditData) (string, error) {
-	at, _ := g.stamp(time.Time{})
-	env, err := g.envelope(eldergate.KindAudit, at, d)
+	at, _ := g.clock.Stamp(time.Time{})
+	env, err := g.env.New(eldergate.KindAudit, at, d)
 	if err != nil {
 		return "", err
 	}
-	if _, err := g.commitCritical(ctx, env); err != nil {
+	if _, err := (critical{g}).CommitCritical(ctx, env); err != nil {
 		return "", fmt.Errorf("gateway: audit %s: %w", d.Type, err)
 	}
 	g.up.Notify()
@@ -277,14 +76,14 @@ func (g *Gateway) staffAudit(ctx context.Context, d StaffAuditData) (string, err
 
 // StaffLogin implements httpapi.StaffBackend.
 func (g *Gateway) StaffLogin(ctx context.Context, pin, cardID string) (httpapi.StaffSession, error) {
-	tok, s, locked, err := g.ops.staff.login(pin, cardID)
+	tok, s, locked, err := g.staff.Login(pin, cardID)
 	method := "pin"
 	if cardID != "" {
 		method = "card"
 	}
 	if locked {
-		g.log.Warn("gateway: staff login locked out", "for", staffLockout.String())
-		if _, aerr := g.staffAudit(ctx, StaffAuditData{Type: AuditStaffLocked, Method: method, Failures: maxStaffFailures}); aerr != nil {
+		g.log.Warn("gateway: staff login locked out", "for", staffauth.Lockout.String())
+		if _, aerr := g.staffAudit(ctx, StaffAuditData{Type: AuditStaffLocked, Method: method, Failures: staffauth.MaxFailures}); aerr != nil {
 			g.log.Error("gateway: staff lockout not recorded", "err", aerr)
 		}
 	}
@@ -295,35 +94,39 @@ func (g *Gateway) StaffLogin(ctx context.Context, pin, cardID string) (httpapi.S
 	return g.staffLoggedIn(ctx, tok, s, method), nil
 }
 
-func (g *Gateway) staffLoggedIn(ctx context.Context, tok string, s staffSession, method string) httpapi.StaffSession {
-	g.log.Info("gateway: staff logged in", "staff", s.staff.ID, "method", method)
-	if _, err := g.staffAudit(ctx, StaffAuditData{Type: AuditStaffLogin, Staff: s.staff.ID, Method: method}); err != nil {
+func (g *Gateway) staffLoggedIn(ctx context.Context, tok string, s staffauth.Session, method string) httpapi.StaffSession {
+	g.log.Info("gateway: staff logged in", "staff", s.Staff.ID, "method", method)
+	if _, err := g.staffAudit(ctx, StaffAuditData{Type: AuditStaffLogin, Staff: s.Staff.ID, Method: method}); err != nil {
 		g.log.Error("gateway: staff login not recorded", "err", err)
 	}
-	return httpapi.StaffSession{Token: tok, StaffID: s.staff.ID, Name: eldergate.MaskName(s.staff.Name), Expires: s.expires.UTC()}
+	return httpapi.StaffSession{Token: tok, StaffID: s.Staff.ID, Name: eldergate.MaskName(s.Staff.Name), Expires: s.Expires.UTC()}
 }
 
-// staffCardTap opens the staff panel when a staff card is read: it is
+// staffCards is the desk's tapdesk.StaffCards.
+type staffCards struct{ g *Gateway }
+
+// StaffCardTap opens the staff panel when a staff card is read: it is
 // never taken for an elder's meal.
-func (g *Gateway) staffCardTap(rd card.Read) bool {
+func (c staffCards) StaffCardTap(ctx context.Context, cred string) bool {
+	g := c.g
 	if len(g.cfg.Staff) == 0 {
 		return false
 	}
-	tok, s, ok := g.ops.staff.cardSession(rd.Credential)
+	tok, s, ok := g.staff.CardSession(cred)
 	if !ok {
 		return false
 	}
-	g.http.Publish(EventStaff, g.staffLoggedIn(g.runCtx, tok, s, "reader"))
+	g.http.Publish(EventStaff, g.staffLoggedIn(ctx, tok, s, "reader"))
 	return true
 }
 
 // StaffLogout implements httpapi.StaffBackend.
-func (g *Gateway) StaffLogout(tok string) { g.ops.staff.logout(tok) }
+func (g *Gateway) StaffLogout(tok string) { g.staff.Logout(tok) }
 
 // StaffElders implements httpapi.StaffBackend: search by id prefix or
 // name, results masked.
 func (g *Gateway) StaffElders(ctx context.Context, tok, q string) ([]httpapi.StaffElder, error) {
-	if _, err := g.ops.staff.session(tok); err != nil {
+	if _, err := g.staff.Session(tok); err != nil {
 		return nil, err
 	}
 	if len([]rune(q)) < 1 || len(q) > 64 {
@@ -343,10 +146,10 @@ func (g *Gateway) StaffElders(ctx context.Context, tok, q string) ([]httpapi.Sta
 // StaffMeals implements httpapi.StaffBackend: the meals that can still be
 // voided.
 func (g *Gateway) StaffMeals(ctx context.Context, tok string) ([]httpapi.StaffMeal, error) {
-	if _, err := g.ops.staff.session(tok); err != nil {
+	if _, err := g.staff.Session(tok); err != nil {
 		return nil, err
 	}
-	now, _ := g.stamp(time.Time{})
+	now, _ := g.clock.Stamp(time.Time{})
 	meals, err := g.store.RecentMeals(ctx, now.Add(-g.cfg.VoidWindow), 50)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -364,7 +167,7 @@ func (g *Gateway) StaffMeals(ctx context.Context, tok string) ([]httpapi.StaffMe
 // and transaction as a tap (limits apply), marked manual with the staff
 // id, followed by an audit event.
 func (g *Gateway) StaffMeal(ctx context.Context, tok, elderID string) (any, error) {
-	st, err := g.ops.staff.session(tok)
+	st, err := g.staff.Session(tok)
 	if err != nil {
 		return nil, err
 	}
@@ -375,12 +178,12 @@ func (g *Gateway) StaffMeal(ctx context.Context, tok, elderID string) (any, erro
 	if !ok {
 		return nil, fmt.Errorf("gateway: staff meal: elder %q: %w", elderID, httpapi.ErrNotFound)
 	}
-	if g.ops.disk.isFull() {
+	if g.disk.Full() {
 		return nil, fmt.Errorf("gateway: staff meal: %w", httpapi.ErrUnavailable)
 	}
-	at, _ := g.stamp(time.Time{})
+	at, _ := g.clock.Stamp(time.Time{})
 	rd := card.Read{Credential: "manual:" + elder.ID, Reader: "staff:" + st.ID, At: at}
-	ev := g.guardedTap(context.WithValue(ctx, staffCtxKey{}, manualMeal{staff: st, elder: elder}), rd, at)
+	ev := g.desk.Tap(ctx, rd, at, &tapdesk.Manual{StaffID: st.ID, Elder: elder})
 	g.http.Publish(EventTap, ev)
 	if ev.EventID == "" {
 		return ev, fmt.Errorf("gateway: staff meal: not recorded (%s): %w", ev.Reason, httpapi.ErrUnavailable)
@@ -397,22 +200,24 @@ func (g *Gateway) StaffMeal(ctx context.Context, tok, elderID string) (any, erro
 // StaffVoid implements httpapi.StaffBackend: voids the elder's last meal
 // within void_window, with an audit event, in one transaction.
 func (g *Gateway) StaffVoid(ctx context.Context, tok, eventID string) (any, error) {
-	st, err := g.ops.staff.session(tok)
+	st, err := g.staff.Session(tok)
 	if err != nil {
 		return nil, err
 	}
-	at, _ := g.stamp(time.Time{})
-	// The audit data is built from the meal row, inside the transaction.
-	g.ops.tapMu.Lock()
-	defer g.ops.tapMu.Unlock()
+	at, _ := g.clock.Stamp(time.Time{})
+	env, err := g.env.New(eldergate.KindAudit, at, StaffAuditData{Type: AuditMealVoid, Staff: st.ID, MealEventID: eventID})
+	if err != nil {
+		return nil, err
+	}
 	var m sqlite.VoidedMeal
-	env, err := g.envelope(eldergate.KindAudit, at, StaffAuditData{Type: AuditMealVoid, Staff: st.ID, MealEventID: eventID})
-	if err != nil {
-		return nil, err
-	}
-	m, env, err = g.store.VoidMeal(ctx, eventID, at.Add(-g.cfg.VoidWindow), env, func(vm sqlite.VoidedMeal) (any, error) {
-		return StaffAuditData{Type: AuditMealVoid, Staff: st.ID, ElderID: vm.ElderID, MealEventID: vm.EventID, Day: vm.Day,
-			Window: vm.Window, Decision: vm.Decision, PriceFen: vm.PriceFen, SubsidyFen: vm.SubsidyFen, PayFen: vm.PayFen}, nil
+	// No tap is decided meanwhile; the audit data is built from the meal
+	// row, inside the transaction.
+	err = g.desk.Exclusive(func() (err error) {
+		m, env, err = g.store.VoidMeal(ctx, eventID, at.Add(-g.cfg.VoidWindow), env, func(vm sqlite.VoidedMeal) (any, error) {
+			return StaffAuditData{Type: AuditMealVoid, Staff: st.ID, ElderID: vm.ElderID, MealEventID: vm.EventID, Day: vm.Day,
+				Window: vm.Window, Decision: vm.Decision, PriceFen: vm.PriceFen, SubsidyFen: vm.SubsidyFen, PayFen: vm.PayFen}, nil
+		})
+		return err
 	})
 	switch {
 	case errors.Is(err, sqlite.ErrNotFound):
@@ -420,13 +225,13 @@ func (g *Gateway) StaffVoid(ctx context.Context, tok, eventID string) (any, erro
 	case errors.Is(err, sqlite.ErrAlreadyVoided), errors.Is(err, sqlite.ErrNotServed), errors.Is(err, sqlite.ErrNotLast), errors.Is(err, sqlite.ErrTooOld):
 		return nil, fmt.Errorf("gateway: void: %w: %w", err, httpapi.ErrConflict)
 	case sqlite.IsDiskFull(err):
-		g.ops.disk.markFull("void")
+		g.disk.MarkFull("void")
 		return nil, fmt.Errorf("gateway: void: %w: %w", err, httpapi.ErrUnavailable)
 	case err != nil:
 		return nil, fmt.Errorf("gateway: void: %w", err)
 	}
 	g.up.Notify()
-	g.ops.metrics.voids.Add(1)
+	g.metrics.Voided()
 	g.log.Info("gateway: meal voided", "staff", st.ID, "meal_event_id", m.EventID, "elder", m.ElderID, "audit_event_id", env.ID)
 	res := VoidResult{EventID: env.ID, MealEventID: m.EventID, ElderID: m.ElderID, SubsidyFen: m.SubsidyFen, PayFen: m.PayFen}
 	return res, nil

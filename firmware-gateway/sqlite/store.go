@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/outbox"
 	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
 )
 
@@ -242,18 +243,8 @@ func (s *Store) Commit(ctx context.Context, env eldergate.Envelope, meal *Meal) 
 	return env, nil
 }
 
-// OutboxRow is one outbox entry.
-type OutboxRow struct {
-	ID           string
-	Seq          uint64
-	Priority     int
-	Kind         eldergate.Kind
-	Payload      json.RawMessage // the envelope
-	Attempts     int
-	Delivered    bool
-	Rejected     bool
-	RejectReason string
-}
+// OutboxRow is one outbox entry (the contract type the uplink drains).
+type OutboxRow = outbox.Row
 
 const outboxCols = `id, seq, priority, kind, payload, attempts, delivered_at IS NOT NULL, rejected_at IS NOT NULL, COALESCE(reject_reason, '')`
 

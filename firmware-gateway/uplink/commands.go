@@ -49,6 +49,9 @@ func (u *Uplink) SetBatch(size int, wait time.Duration) {
 	u.Notify()
 }
 
+// Batch is the batch size and wait in use.
+func (u *Uplink) Batch() (size int, wait time.Duration) { return u.batchSizeNow(), u.batchWaitNow() }
+
 func (u *Uplink) batchSizeNow() int           { return int(u.batchSize.Load()) }
 func (u *Uplink) batchWaitNow() time.Duration { return time.Duration(u.batchWait.Load()) }
 

@@ -20,12 +20,12 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/eldergate/eldergate"
-	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
+	"github.com/eldergate/eldergate/firmware-gateway/outbox"
 )
 
 // Outbox is what the uplink needs from the store.
 type Outbox interface {
-	Pending(ctx context.Context, now time.Time, minPriority, limit int) ([]sqlite.OutboxRow, error)
+	Pending(ctx context.Context, now time.Time, minPriority, limit int) ([]outbox.Row, error)
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	MarkSent(ctx context.Context, ids []string, retryAt time.Time) error
 	MarkDelivered(ctx context.Context, ids []string, at time.Time) (int64, error)
@@ -347,7 +347,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 }
 
 // send publishes rows as one batch and records the attempt.
-func (u *Uplink) send(ctx context.Context, rows []sqlite.OutboxRow, now time.Time) (*batch, error) {
+func (u *Uplink) send(ctx context.Context, rows []outbox.Row, now time.Time) (*batch, error) {
 	events := make([]json.RawMessage, 0, len(rows))
 	ids := make([]string, 0, len(rows))
 	size, attempts := 0, 0
@@ -409,7 +409,7 @@ func (u *Uplink) handleAck(ctx context.Context, a eldergate.Ack, inflight map[in
 	}
 	for _, r := range a.Rejected {
 		// Dead letter: kept in the outbox with its reason, never resent,
-		// counted in /api/status (sqlite.Store.DeadLetterCount).
+		// counted in /api/status (the store's DeadLetterCount).
 		u.log.Warn("uplink: event rejected by the cloud, dead-lettered", "id", r.ID, "reason", r.Reason)
 	}
 	if len(a.Rejected) > 0 {

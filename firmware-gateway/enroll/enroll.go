@@ -1,4 +1,6 @@
-package gateway
+// Package enroll trades a one-time enrollment token for the gateway's
+// broker credentials at the cloud.
+package enroll
 
 import (
 	"bytes"
@@ -11,10 +13,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
-// EnrollRequest is what `eldergate-gateway enroll` needs.
-type EnrollRequest struct {
+// Request is what `eldergate-gateway enroll` needs.
+type Request struct {
 	CloudURL string // base URL of the cloud, e.g. https://cloud.example; or an eldergate://enroll?cloud=...&token=... link
 	Token    string // the one-time enrollment token (may be empty when CloudURL is a link carrying it)
 	DataDir  string // where credentials.yaml (and broker-ca.pem) are written
@@ -33,8 +37,8 @@ type enrollAnswer struct {
 	Error     string `json:"error"`
 }
 
-// ParseEnrollLink splits an eldergate://enroll?cloud=URL&token=T link.
-func ParseEnrollLink(link string) (cloudURL, token string, err error) {
+// ParseLink splits an eldergate://enroll?cloud=URL&token=T link.
+func ParseLink(link string) (cloudURL, token string, err error) {
 	u, err := url.Parse(link)
 	if err != nil || u.Scheme != "eldergate" || (u.Host != "enroll" && u.Opaque != "enroll") {
 		return "", "", fmt.Errorf("gateway: enroll: %q is not an eldergate://enroll link", link)
@@ -49,10 +53,10 @@ func ParseEnrollLink(link string) (cloudURL, token string, err error) {
 // Enroll trades a one-time token for this gateway's broker credentials at
 // the cloud and writes them into req.DataDir with mode 0600. It returns
 // the credentials (password included) and the file's path.
-func Enroll(ctx context.Context, req EnrollRequest) (Credentials, string, error) {
-	var none Credentials
+func Enroll(ctx context.Context, req Request) (config.Credentials, string, error) {
+	var none config.Credentials
 	if strings.HasPrefix(req.CloudURL, "eldergate:") {
-		c, t, err := ParseEnrollLink(req.CloudURL)
+		c, t, err := ParseLink(req.CloudURL)
 		if err != nil {
 			return none, "", err
 		}
@@ -106,13 +110,13 @@ func Enroll(ctx context.Context, req EnrollRequest) (Credentials, string, error)
 	if a.GatewayID == "" || a.Username == "" || a.Password == "" || a.BrokerURL == "" {
 		return none, "", errors.New("gateway: enroll: answer lacks gateway id, broker URL or credentials")
 	}
-	c := Credentials{GatewayID: a.GatewayID, Site: a.Site, BrokerURL: a.BrokerURL, Username: a.Username, Password: a.Password}
-	path, err := WriteCredentials(req.DataDir, c, a.CAPEM)
+	c := config.Credentials{GatewayID: a.GatewayID, Site: a.Site, BrokerURL: a.BrokerURL, Username: a.Username, Password: a.Password}
+	path, err := config.WriteCredentials(req.DataDir, c, a.CAPEM)
 	if err != nil {
 		return none, "", err
 	}
 	if a.CAPEM != "" {
-		c.CAFile = BrokerCAFileName
+		c.CAFile = config.BrokerCAFileName
 	}
 	return c, path, nil
 }

@@ -1,4 +1,7 @@
-package gateway
+// Package clockguard stamps the events of a gateway without a real-time
+// clock: the clock state (synced or unsynced) and a monotonic floor that
+// a backward jump cannot go below.
+package clockguard
 
 import (
 	"log/slog"
@@ -32,7 +35,7 @@ import (
 //     floor in the future until real time catches up; the events of that
 //     period are marked unsynced only if the source says so.
 
-// DefaultMinValidTime is the earliest believable time when the binary
+// defaultMinValidTime is the earliest believable time when the binary
 // carries no VCS build time.
 var defaultMinValidTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -44,16 +47,8 @@ const backwardTolerance = 2 * time.Second
 // elapsed time above which a jump is logged.
 const jumpThreshold = 5 * time.Second
 
-// WithClockSync sets the source that tells whether the system clock is
-// synchronised (default: the kernel, via adjtimex on Linux).
-func WithClockSync(synced func() bool) Option { return func(g *Gateway) { g.ops.clockSync = synced } }
-
-// WithMinValidTime sets the earliest believable time (default: the VCS
-// time of the build, else 2025-01-01). Earlier times are unsynced.
-func WithMinValidTime(t time.Time) Option { return func(g *Gateway) { g.ops.minValid = t } }
-
-// buildTime is the VCS commit time recorded in the binary, if any.
-func buildTime() time.Time {
+// BuildTime is the VCS commit time recorded in the binary, if any.
+func BuildTime() time.Time {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.time" {
@@ -66,8 +61,8 @@ func buildTime() time.Time {
 	return defaultMinValidTime
 }
 
-// clockGuard applies the rules above. It is safe for concurrent use.
-type clockGuard struct {
+// Guard applies the rules above. It is safe for concurrent use.
+type Guard struct {
 	wall     func() time.Time
 	synced   func() bool
 	minValid time.Time
@@ -83,13 +78,19 @@ type clockGuard struct {
 	fwdJumps  int
 }
 
-func newClockGuard(wall func() time.Time, synced func() bool, minValid time.Time, floor time.Time, log *slog.Logger) *clockGuard {
-	return &clockGuard{wall: wall, synced: synced, minValid: minValid, floor: floor.UTC(), log: log, state: eldergate.ClockSynced}
+// New returns a guard reading the wall clock wall and the sync source
+// synced (nil: KernelSynced); times before minValid are unsynced; floor
+// is the highest time seen before (persisted by the owner).
+func New(wall func() time.Time, synced func() bool, minValid time.Time, floor time.Time, log *slog.Logger) *Guard {
+	if synced == nil {
+		synced = KernelSynced
+	}
+	return &Guard{wall: wall, synced: synced, minValid: minValid, floor: floor.UTC(), log: log, state: eldergate.ClockSynced}
 }
 
-// stamp returns the time to use for something observed at wall time t
+// Stamp returns the time to use for something observed at wall time t
 // (zero: now) and the clock state to record with it.
-func (c *clockGuard) stamp(t time.Time) (time.Time, string) {
+func (c *Guard) Stamp(t time.Time) (time.Time, string) {
 	if t.IsZero() {
 		t = c.wall()
 	}
@@ -131,20 +132,27 @@ func (c *clockGuard) stamp(t time.Time) (time.Time, string) {
 }
 
 // State is the clock state of the last stamp, refreshed from the source.
-func (c *clockGuard) State() string {
-	_, s := c.stamp(time.Time{})
+func (c *Guard) State() string {
+	_, s := c.Stamp(time.Time{})
 	return s
 }
 
+// Last is the clock state of the last stamp, without a new stamp.
+func (c *Guard) Last() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
 // Floor is the highest time seen.
-func (c *clockGuard) Floor() time.Time {
+func (c *Guard) Floor() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.floor
 }
 
 // Jumps counts the forward and backward jumps seen since start.
-func (c *clockGuard) Jumps() (forward, backward int) {
+func (c *Guard) Jumps() (forward, backward int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.fwdJumps, c.backJumps

@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"bytes"
@@ -116,9 +116,9 @@ func LoadCredentials(path string) (Credentials, error) {
 	return c, nil
 }
 
-// applyCredentials fills the MQTT user, password, CA file and (when
+// ApplyCredentials fills the MQTT user, password, CA file and (when
 // mqtt.url is not set) the broker URL from mqtt.credentials_file.
-func (c *Config) applyCredentials() error {
+func (c *Config) ApplyCredentials() error {
 	if c.MQTT.CredentialsFile == "" {
 		return nil
 	}

@@ -1,8 +1,9 @@
-package gateway
+// Package metrics is the gateway's small hand-written metrics registry,
+// exposed in the Prometheus text format (version 0.0.4) on GET /metrics.
+package metrics
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"math"
@@ -14,12 +15,12 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/drivers"
 )
 
-// metrics is a small hand-written registry, exposed in the Prometheus
-// text format (version 0.0.4) on GET /metrics. Gauges are read at scrape
-// time; only counters and the histogram live here.
-type metrics struct {
+// Registry holds the counters and the histogram. Gauges are read by the
+// owner at scrape time and handed to Write. It is safe for concurrent use.
+type Registry struct {
 	mu   sync.Mutex
 	taps map[[2]string]uint64 // decision, reason -> count
 
@@ -31,14 +32,38 @@ type metrics struct {
 	pruned             atomic.Uint64
 }
 
+// Gauges are the values read at scrape time.
+type Gauges struct {
+	Outbox          *Outbox // nil: the store did not answer
+	UplinkConnected bool
+	Devices         []drivers.Status
+	ClockSynced     bool
+	JumpsForward    int
+	JumpsBackward   int
+	DiskFreeBytes   uint64
+	DiskFull        bool
+	Boot            uint64
+	Uptime          time.Duration
+	Version         string
+}
+
+// Outbox are the gauges of the outbox.
+type Outbox struct {
+	Pending     int
+	OldestAge   time.Duration // of the oldest undelivered event
+	DeadLetters int
+}
+
 // tapBuckets bound the tap → durable commit latency, in seconds.
 var tapBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
 
-func newMetrics() *metrics {
-	return &metrics{taps: map[[2]string]uint64{}, tapSeconds: newHistogram(tapBuckets)}
+// New returns an empty registry.
+func New() *Registry {
+	return &Registry{taps: map[[2]string]uint64{}, tapSeconds: newHistogram(tapBuckets)}
 }
 
-func (m *metrics) tap(decision, reason string) {
+// Tap counts one tap or manual meal by decision and reason.
+func (m *Registry) Tap(decision, reason string) {
 	if reason == "" {
 		reason = eldergate.ReasonOK
 	}
@@ -46,6 +71,22 @@ func (m *metrics) tap(decision, reason string) {
 	m.taps[[2]string{decision, reason}]++
 	m.mu.Unlock()
 }
+
+// TapSeconds observes the time from a read to the durable commit.
+func (m *Registry) TapSeconds(v float64) { m.tapSeconds.observe(v) }
+
+// Voided counts a meal voided by staff.
+func (m *Registry) Voided() { m.voids.Add(1) }
+
+// Heartbeat counts a heartbeat recorded.
+func (m *Registry) Heartbeat() { m.heartbeats.Add(1) }
+
+// HeartbeatsReplaced counts undelivered heartbeats replaced by a newer
+// one and returns the total since start.
+func (m *Registry) HeartbeatsReplaced(n uint64) uint64 { return m.heartbeatsReplaced.Add(n) }
+
+// Pruned counts delivered rows deleted by the retention.
+func (m *Registry) Pruned(n uint64) { m.pruned.Add(n) }
 
 type histogram struct {
 	mu     sync.Mutex
@@ -121,9 +162,8 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// WriteMetrics implements httpapi.MetricsBackend.
-func (g *Gateway) WriteMetrics(ctx context.Context, w io.Writer) error {
-	m := g.ops.metrics
+// Write writes every metric in the exposition format.
+func (m *Registry) Write(w io.Writer, g Gauges) error {
 	p := &promWriter{w: bufio.NewWriter(w)}
 
 	p.family("eldergate_taps_total", "counter", "Card taps and manual meals by decision and reason.")
@@ -161,50 +201,44 @@ func (g *Gateway) WriteMetrics(ctx context.Context, w io.Writer) error {
 	p.family("eldergate_pruned_rows_total", "counter", "Delivered outbox and meal rows deleted by the retention.")
 	p.sample("eldergate_pruned_rows_total", float64(m.pruned.Load()))
 
-	now, clockState := g.stamp(time.Time{})
-	st, err := g.store.OutboxStats(ctx)
-	if err == nil {
+	if o := g.Outbox; o != nil {
 		p.family("eldergate_outbox_depth", "gauge", "Events neither delivered nor rejected.")
-		p.sample("eldergate_outbox_depth", float64(st.Pending))
+		p.sample("eldergate_outbox_depth", float64(o.Pending))
 		p.family("eldergate_outbox_oldest_undelivered_seconds", "gauge", "Age of the oldest undelivered event (0 when none).")
-		p.sample("eldergate_outbox_oldest_undelivered_seconds", oldestAge(now, st.OldestPending).Seconds())
+		p.sample("eldergate_outbox_oldest_undelivered_seconds", o.OldestAge.Seconds())
 		p.family("eldergate_outbox_dead_letters", "gauge", "Events the cloud rejected, kept locally.")
-		p.sample("eldergate_outbox_dead_letters", float64(st.DeadLetters))
+		p.sample("eldergate_outbox_dead_letters", float64(o.DeadLetters))
 	}
 	p.family("eldergate_uplink_connected", "gauge", "1 when the MQTT connection is up.")
-	p.sample("eldergate_uplink_connected", b2f(g.up.Connected()))
+	p.sample("eldergate_uplink_connected", b2f(g.UplinkConnected))
 	p.family("eldergate_device_connected", "gauge", "1 when the device answers.")
-	for _, d := range g.deviceStatuses() {
+	for _, d := range g.Devices {
 		p.sample("eldergate_device_connected", b2f(d.Connected), "device", d.Name, "driver", d.Driver)
 	}
 	p.family("eldergate_clock_synced", "gauge", "1 when the clock is synchronised (events are stamped \"synced\").")
-	p.sample("eldergate_clock_synced", b2f(clockState == eldergate.ClockSynced))
-	fwd, back := g.ops.clock.Jumps()
+	p.sample("eldergate_clock_synced", b2f(g.ClockSynced))
 	p.family("eldergate_clock_jumps_total", "counter", "Wall-clock jumps seen since start.")
-	p.sample("eldergate_clock_jumps_total", float64(fwd), "direction", "forward")
-	p.sample("eldergate_clock_jumps_total", float64(back), "direction", "backward")
+	p.sample("eldergate_clock_jumps_total", float64(g.JumpsForward), "direction", "forward")
+	p.sample("eldergate_clock_jumps_total", float64(g.JumpsBackward), "direction", "backward")
 	p.family("eldergate_disk_free_bytes", "gauge", "Free bytes in the data directory's file system.")
-	p.sample("eldergate_disk_free_bytes", float64(g.ops.disk.freeBytes()))
+	p.sample("eldergate_disk_free_bytes", float64(g.DiskFreeBytes))
 	p.family("eldergate_disk_full", "gauge", "1 while the disk counts as full (meals refused, alarms recorded).")
-	p.sample("eldergate_disk_full", b2f(g.ops.disk.isFull()))
+	p.sample("eldergate_disk_full", b2f(g.DiskFull))
 	p.family("eldergate_boot", "gauge", "Boot counter of this start.")
-	p.sample("eldergate_boot", float64(g.store.Boot()))
+	p.sample("eldergate_boot", float64(g.Boot))
 	p.family("eldergate_uptime_seconds", "gauge", "Seconds since the gateway started.")
-	p.sample("eldergate_uptime_seconds", time.Since(g.ops.startedAt).Seconds())
+	p.sample("eldergate_uptime_seconds", g.Uptime.Seconds())
 	p.family("eldergate_build_info", "gauge", "Version of the running gateway.")
-	p.sample("eldergate_build_info", 1, "version", g.version)
+	p.sample("eldergate_build_info", 1, "version", g.Version)
 
-	if ferr := p.w.Flush(); ferr != nil {
-		return fmt.Errorf("gateway: metrics: %w", ferr)
-	}
-	if err != nil {
-		return fmt.Errorf("gateway: metrics: %w", err)
+	if err := p.w.Flush(); err != nil {
+		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
 }
 
-// oldestAge is how long the oldest undelivered event has waited.
-func oldestAge(now, oldest time.Time) time.Duration {
+// OldestAge is how long the oldest undelivered event has waited.
+func OldestAge(now, oldest time.Time) time.Duration {
 	if oldest.IsZero() || now.Before(oldest) {
 		return 0
 	}

@@ -1,4 +1,6 @@
-package gateway
+// Package sdnotify speaks systemd's notify protocol: readiness, stopping
+// and the watchdog.
+package sdnotify
 
 import (
 	"context"
@@ -18,15 +20,15 @@ type Notifier struct {
 	watchdog time.Duration // WATCHDOG_USEC, 0 when off
 }
 
-// NewNotifier reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID through
+// New reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID through
 // getenv (os.Getenv in production). The watchdog is on only when
 // WATCHDOG_PID is unset or names pid.
-func NewNotifier(getenv func(string) string, pid int) (*Notifier, error) {
+func New(getenv func(string) string, pid int) (*Notifier, error) {
 	n := &Notifier{socket: getenv("NOTIFY_SOCKET")}
 	if us := getenv("WATCHDOG_USEC"); us != "" {
 		v, err := strconv.ParseUint(us, 10, 63)
 		if err != nil || v == 0 {
-			return n, fmt.Errorf("gateway: systemd: WATCHDOG_USEC %q is not a positive integer", us)
+			return n, fmt.Errorf("sdnotify: WATCHDOG_USEC %q is not a positive integer", us)
 		}
 		if p := getenv("WATCHDOG_PID"); p == "" || p == strconv.Itoa(pid) {
 			n.watchdog = time.Duration(v) * time.Microsecond
@@ -59,12 +61,12 @@ func (n *Notifier) Notify(state string) error {
 	}
 	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: name, Net: "unixgram"})
 	if err != nil {
-		return fmt.Errorf("gateway: systemd notify: %w", err)
+		return fmt.Errorf("sdnotify: notify: %w", err)
 	}
 	defer conn.Close()
 	_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
 	if _, err := conn.Write([]byte(state)); err != nil {
-		return fmt.Errorf("gateway: systemd notify %q: %w", state, err)
+		return fmt.Errorf("sdnotify: notify %q: %w", state, err)
 	}
 	return nil
 }
@@ -96,13 +98,4 @@ func (n *Notifier) Watchdog(ctx context.Context, healthy func(context.Context) e
 			log.Warn("gateway: watchdog", "err", err)
 		}
 	}
-}
-
-// Healthy reports whether the gateway can still record events: the store
-// answers. The systemd watchdog is fed only while it does.
-func (g *Gateway) Healthy(ctx context.Context) error {
-	if g.store == nil {
-		return fmt.Errorf("gateway: not started")
-	}
-	return g.store.Ping(ctx)
 }

@@ -1,4 +1,8 @@
-package gateway
+// Package config is the gateway's configuration file: its settings,
+// defaults and validation, the enrolled broker credentials it points to,
+// and the rules of a configuration pushed by the cloud (which settings are
+// local-only, which need a restart).
+package config
 
 import (
 	"bytes"
@@ -20,8 +24,8 @@ import (
 	"github.com/eldergate/eldergate/policy"
 )
 
-// maxConfigBytes bounds a configuration or roster file.
-const maxConfigBytes = 8 << 20
+// MaxBytes bounds a configuration or roster file.
+const MaxBytes = 8 << 20
 
 // Config is the gateway configuration (YAML).
 type Config struct {
@@ -38,11 +42,10 @@ type Config struct {
 	Roster     []eldergate.Elder `yaml:"roster"`
 	RosterFile string            `yaml:"roster_file"` // YAML list of elders, relative to the config file
 	// RosterKey is the hex HMAC-SHA256 key (at least 32 bytes) under which
-	// resident ID numbers are hashed; empty: a key generated in data_dir
-	// (roster.go).
+	// resident ID numbers are hashed; empty: a key generated in data_dir.
 	RosterKey string `yaml:"roster_key"`
 
-	// Operations (ops.go, staff.go).
+	// Operations (ops.go).
 	HTTPPublic   bool          `yaml:"http_public"`   // allow a non-loopback http_addr
 	Heartbeat    time.Duration `yaml:"heartbeat"`     // default 60s
 	Staff        []StaffConfig `yaml:"staff"`         // staff who may record and void meals
@@ -61,7 +64,7 @@ type MQTTConfig struct {
 	AckTimeout time.Duration `yaml:"ack_timeout"` // default 5s
 	KeepAlive  time.Duration `yaml:"keepalive"`   // default 30s
 
-	// TLS, for ssl://, tls:// or mqtts:// URLs (commands_config.go).
+	// TLS, for ssl://, tls:// or mqtts:// URLs (remote.go).
 	CAFile        string `yaml:"ca_file"`         // PEM CA bundle of the broker's certificate; empty: system roots
 	TLSServerName string `yaml:"tls_server_name"` // name checked in the broker's certificate; empty: the URL's host
 
@@ -95,19 +98,19 @@ const (
 	DriverNone = "none"
 )
 
-// LoadConfig reads, completes with defaults and validates a configuration
+// Load reads, completes with defaults and validates a configuration
 // file. A relative roster_file is taken relative to the file's directory.
-func LoadConfig(path string) (Config, error) {
+func Load(path string) (Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("gateway: config: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return Config{}, fmt.Errorf("gateway: config %s: %w", path, err)
 	}
-	cfg, err := ParseConfig(data)
+	cfg, err := Parse(data)
 	if err != nil {
 		return Config{}, fmt.Errorf("%w (in %s)", err, path)
 	}
@@ -120,12 +123,12 @@ func LoadConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
-// ParseConfig decodes a YAML configuration, applies the defaults and
+// Parse decodes a YAML configuration, applies the defaults and
 // validates it. Unknown keys are errors. It does not read roster_file.
-func ParseConfig(data []byte) (Config, error) {
+func Parse(data []byte) (Config, error) {
 	var cfg Config
-	if len(data) > maxConfigBytes {
-		return cfg, fmt.Errorf("gateway: config: larger than %d bytes", maxConfigBytes)
+	if len(data) > MaxBytes {
+		return cfg, fmt.Errorf("gateway: config: larger than %d bytes", MaxBytes)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -135,14 +138,15 @@ func ParseConfig(data []byte) (Config, error) {
 		}
 		return cfg, fmt.Errorf("gateway: config: %w", err)
 	}
-	cfg.applyDefaults()
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
 }
 
-func (c *Config) applyDefaults() {
+// ApplyDefaults fills the settings left empty.
+func (c *Config) ApplyDefaults() {
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = "127.0.0.1:8081"
 	}
@@ -260,7 +264,7 @@ func (c *Config) Validate() error {
 	if err := validateRoster(c.Roster); err != nil {
 		return bad("roster: %w", err)
 	}
-	if err := c.validateRemote(); err != nil { // roster_key, TLS (commands_config.go)
+	if err := c.validateRemote(); err != nil { // roster_key, TLS (remote.go)
 		return err
 	}
 	if err := c.validateOps(); err != nil {
@@ -289,19 +293,19 @@ func validateRoster(elders []eldergate.Elder) error {
 	return nil
 }
 
-// loadRoster reads a roster file: a YAML (or JSON) list of elders.
-func loadRoster(path string) ([]eldergate.Elder, error) {
+// LoadRoster reads a roster file: a YAML (or JSON) list of elders.
+func LoadRoster(path string) ([]eldergate.Elder, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: roster_file: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: roster_file %s: %w", path, err)
 	}
-	if len(data) > maxConfigBytes {
-		return nil, fmt.Errorf("gateway: roster_file %s: larger than %d bytes", path, maxConfigBytes)
+	if len(data) > MaxBytes {
+		return nil, fmt.Errorf("gateway: roster_file %s: larger than %d bytes", path, MaxBytes)
 	}
 	var elders []eldergate.Elder
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -1,10 +1,9 @@
-package gateway
+package config
 
 import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -24,20 +23,6 @@ type StoreConfig struct {
 	MinFreeBytes int64 `yaml:"min_free_bytes"`
 	// DiskCheck is how often free space is checked (default 10s).
 	DiskCheck time.Duration `yaml:"disk_check"`
-}
-
-// opsState is the gateway's operations part: clock, heartbeat, metrics,
-// staff sessions, disk guard.
-type opsState struct {
-	clockSync func() bool
-	minValid  time.Time
-	startedAt time.Time  // real start time, for the uptime
-	tapMu     sync.Mutex // one decision at a time: reader taps, manual meals, voids
-
-	clock   *clockGuard
-	metrics *metrics
-	staff   *staffAuth
-	disk    *diskGuard
 }
 
 func (c *Config) applyOpsDefaults() {

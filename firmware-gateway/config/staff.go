@@ -1,0 +1,44 @@
+package config
+
+import (
+	"fmt"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// StaffConfig is one staff member allowed to record and void meals, by
+// PIN (bcrypt hash, see `eldergate-gateway staff-pin`) or staff card.
+type StaffConfig struct {
+	ID      string `yaml:"id"`
+	Name    string `yaml:"name"`
+	PinHash string `yaml:"pin_hash"`
+	Card    string `yaml:"card"`
+}
+
+func validateStaff(staff []StaffConfig) error {
+	ids, cards := map[string]bool{}, map[string]bool{}
+	for i, s := range staff {
+		switch {
+		case s.ID == "":
+			return fmt.Errorf("gateway: config: staff[%d]: id is missing", i)
+		case s.Name == "":
+			return fmt.Errorf("gateway: config: staff[%d] (%s): name is missing", i, s.ID)
+		case s.PinHash == "" && s.Card == "":
+			return fmt.Errorf("gateway: config: staff[%d] (%s): needs pin_hash or card", i, s.ID)
+		case ids[s.ID]:
+			return fmt.Errorf("gateway: config: staff[%d]: duplicate id %q", i, s.ID)
+		case s.Card != "" && cards[s.Card]:
+			return fmt.Errorf("gateway: config: staff[%d] (%s): card already held by other staff", i, s.ID)
+		}
+		if s.PinHash != "" {
+			if _, err := bcrypt.Cost([]byte(s.PinHash)); err != nil {
+				return fmt.Errorf("gateway: config: staff[%d] (%s): pin_hash is not a bcrypt hash: %w", i, s.ID, err)
+			}
+		}
+		ids[s.ID] = true
+		if s.Card != "" {
+			cards[s.Card] = true
+		}
+	}
+	return nil
+}
