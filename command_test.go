@@ -39,7 +39,8 @@ func TestDecodeCommand(t *testing.T) {
 
 func TestRosterUpdateValidate(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
-		{`{"mode":"full","version":1,"elders":[{"id":"E1","name":"张","credentials":[{"kind":"resident_id","value":"12345"}]}]}`, "not 17 digits"},
+		{`{"mode":"full","version":1,"elders":[{"id":"E1","name":"张","credentials":[{"kind":"resident_id","value":"12345"}]}]}`, "has 5 characters, want 18"},
+		{`{"mode":"full","version":1,"elders":[{"id":"E1","name":"张","credentials":[{"kind":"resident_id","value":"110105194912310021"}]}]}`, "resident ID number 110105********0021: check character does not match"},
 		{`{"mode":"full","version":1,"elders":[{"id":"E1","name":"张","card":"A1"},{"id":"E2","name":"李","card":"a1"}]}`, "held twice"},
 		{`{"mode":"full","version":1,"elders":[{"id":"E1","name":"张"},{"id":"E1","name":"李"}]}`, "duplicate id"},
 		{`{"mode":"delta","version":3,"base":3}`, "base: 3 is not below"},

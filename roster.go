@@ -2,6 +2,7 @@ package eldergate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -69,22 +70,6 @@ type RosterUpdate struct {
 // ID number).
 func NormalizeCredential(v string) string { return strings.ToUpper(strings.TrimSpace(v)) }
 
-// LooksLikeResidentID reports whether v (normalised) has the form of an
-// 18-character resident ID number: 17 digits and a digit or X. Card UIDs
-// never have 18 hex digits (they are 4, 7 or 10 bytes), so such a value
-// read at the reader is a resident ID number whatever reader read it.
-func LooksLikeResidentID(v string) bool {
-	if len(v) != 18 {
-		return false
-	}
-	for i := 0; i < 17; i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return false
-		}
-	}
-	return v[17] >= '0' && v[17] <= '9' || v[17] == 'X'
-}
-
 // ValidateCredential checks a credential and returns it normalised.
 func ValidateCredential(c Credential) (Credential, error) {
 	c.Value = NormalizeCredential(c.Value)
@@ -94,9 +79,14 @@ func ValidateCredential(c Credential) (Credential, error) {
 	switch c.Kind {
 	case CredCard, CredSSC:
 	case CredResidentID:
-		if !LooksLikeResidentID(c.Value) {
-			return c, fmt.Errorf("resident ID number %s is not 17 digits and a digit or X", MaskID(c.Value))
+		v, err := NormalizeResidentID(c.Value)
+		if err != nil {
+			if re := (*ResidentIDError)(nil); errors.As(err, &re) {
+				err = &ResidentIDError{Masked: MaskID(c.Value), Problem: re.Problem}
+			}
+			return c, err
 		}
+		c.Value = v
 	default:
 		return c, fmt.Errorf("unknown credential kind %q", clip(c.Kind))
 	}

@@ -77,7 +77,7 @@ func TestLostCardRefusedWithinSecondsThroughMosquitto(t *testing.T) {
 	}
 	full := eldergate.RosterUpdate{Mode: eldergate.RosterFull, Version: 1, Elders: []eldergate.RosterElder{
 		{Elder: eldergate.Elder{ID: "E1", Name: "张三明", Active: true}, Credentials: []eldergate.Credential{
-			{Kind: eldergate.CredCard, Value: "04A1B2C3"}, {Kind: eldergate.CredResidentID, Value: "440303194501011234"}}},
+			{Kind: eldergate.CredCard, Value: "04A1B2C3"}, {Kind: eldergate.CredResidentID, Value: "440303194501011230"}}},
 	}}
 	if r := send("roster-1", full); !r.OK {
 		t.Fatalf("full roster: %+v", r)
@@ -107,7 +107,7 @@ func TestLostCardRefusedWithinSecondsThroughMosquitto(t *testing.T) {
 	}
 	t.Logf("lost card refused %v after the delta was published", elapsed)
 	// The resident ID of the same elder is still active: found by its hash, already served.
-	if ev := cmdTap(t, g, events, "440303194501011234"); ev.Reason != eldergate.ReasonAlreadyServed {
+	if ev := cmdTap(t, g, events, "440303194501011230"); ev.Reason != eldergate.ReasonAlreadyServed {
 		t.Fatalf("resident ID tap = %+v", ev)
 	}
 	if again := send("roster-2", delta); !again.OK || string(again.Body) != string(r.Body) {

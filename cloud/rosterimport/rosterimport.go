@@ -19,7 +19,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/eldergate/eldergate"
-	"github.com/eldergate/eldergate/drivers/card"
 )
 
 // Limits of a roster file.
@@ -259,12 +258,16 @@ func (t *table) add(rec record) {
 
 	var idBirth string
 	if v, col, ok := t.cell(rec.cells, colResidentID); ok && v != "" {
-		n, err := card.NormalizeID(v)
-		if err != nil {
-			t.rep.add(row, col, "bad resident ID number %s: %s", eldergate.MaskID(v), strings.TrimPrefix(err.Error(), "card: malformed credential: "))
-		} else {
+		n, err := eldergate.NormalizeResidentID(v)
+		var re *eldergate.ResidentIDError
+		switch {
+		case errors.As(err, &re):
+			t.rep.add(row, col, "bad resident ID number %s: %s", eldergate.MaskID(eldergate.NormalizeCredential(v)), re.Problem)
+		case err != nil:
+			t.rep.add(row, col, "bad resident ID number %s: %v", eldergate.MaskID(eldergate.NormalizeCredential(v)), err)
+		default:
 			t.credential(&e, row, col, eldergate.CredResidentID, n)
-			idBirth = n[6:10] + "-" + n[10:12] + "-" + n[12:14]
+			idBirth = eldergate.ResidentIDBirth(n)
 		}
 	}
 	if v, col, ok := t.cell(rec.cells, colCard); ok && v != "" {

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/eldergate/eldergate"
-	"github.com/eldergate/eldergate/drivers/card"
 )
 
 // residentID returns a valid resident ID number born on birth (YYYYMMDD)
@@ -19,7 +18,7 @@ import (
 func residentID(t testing.TB, birth string, seq int) string {
 	t.Helper()
 	body := "440303" + birth + fmt.Sprintf("%03d", seq)
-	c, err := card.IDCheckChar(body)
+	c, err := eldergate.ResidentIDCheckChar(body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +169,7 @@ func TestBadRows(t *testing.T) {
 			at := problemsAt(rep)
 			want := map[int][2]string{
 				3:  {"Name", "missing name"},
-				4:  {"Resident_ID", "check character is wrong"},
+				4:  {"Resident_ID", "check character does not match"},
 				5:  {"ID", "duplicate elder id \"E1\": already on row 2"},
 				6:  {"Card", "row 2 (elder E1) and row 6 (elder E5)"},
 				7:  {"", "no credential"},

@@ -2,16 +2,28 @@
 # Cross-builds the gateway for the Raspberry Pi (linux/arm64, cgo for
 # SQLite) and smoke-tests the ARM binary under qemu-user: it starts, lists
 # its drivers and decides a meal with the Zhuhai policy (12.60 to pay).
-# Installs from Debian what is missing: the cross compiler, the arm64 C
-# library headers (libc6-dev-arm64-cross is only a Recommends of the
-# compiler, and packages are installed without recommends) and qemu-user.
+# Installs from Debian what is missing, with --no-install-recommends, so
+# every package is named, also what is only a Recommends of another:
+#   gcc-aarch64-linux-gnu   the cross compiler (cgo for SQLite);
+#   libc6-dev-arm64-cross   the arm64 C library headers and crt files: only
+#                           a Recommends of the compiler;
+#   libc6-arm64-cross       the arm64 loader and libc that qemu-user loads
+#                           the binary with (-L): a Depends of the above,
+#                           named for when it alone went missing;
+#   qemu-user-static        runs the arm64 binary. Its Recommends
+#                           (binfmt-support | systemd) are not needed:
+#                           qemu-aarch64-static is called by name.
+# Each is checked by a file it ships.
 set -eu
 cd "$(dirname "$0")/../.."
 need=""
-command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"
-[ -f /usr/aarch64-linux-gnu/include/stdlib.h ] || need="$need libc6-dev-arm64-cross"
-command -v qemu-aarch64-static >/dev/null 2>&1 || need="$need qemu-user-static"
+want() { case " $need " in *" $1 "*) ;; *) need="$need $1" ;; esac; }
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || want gcc-aarch64-linux-gnu
+[ -f /usr/aarch64-linux-gnu/include/stdlib.h ] || want libc6-dev-arm64-cross
+[ -f /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || want libc6-arm64-cross
+command -v qemu-aarch64-static >/dev/null 2>&1 || want qemu-user-static
 if [ -n "$need" ]; then
+	echo "cross-build: installing$need"
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 	$SUDO apt-get update -qq

@@ -1,27 +1,64 @@
 #!/bin/sh
 # Installs what the tests need when it is missing: mosquitto (real broker),
-# chromium and node (browser tests) from Debian, playwright-core from npm.
+# chromium and node (browser tests), PostgreSQL (store tests), a C
+# toolchain (cgo: SQLite and -race) from Debian, playwright-core from npm.
 # Idempotent; does nothing when everything is there.
+#
+# Packages are installed with --no-install-recommends, so every package a
+# test needs is named here, also when it is only a Recommends of another
+# (gcc only recommends libc6-dev; Debian's nodejs only recommends
+# ca-certificates). Each is checked by a file it ships, not by the package
+# database, so a half-removed package is reinstalled. Recommends left out
+# on purpose, since no test needs them (checked by removing them):
+#   chromium-common: fonts-liberation (fonts-wqy-zenhei and fontconfig's
+#     fonts-dejavu-core cover Latin and Chinese), upower, udev,
+#     notification-daemon, system-config-printer (desktop services; the
+#     tests run headless with --no-sandbox --disable-gpu);
+#   postgresql-15: sysstat; postgresql-common: e2fsprogs, logrotate
+#     (testenv runs initdb --no-locale -E UTF8 with LC_ALL=C, so neither
+#     locales nor postgresql-contrib: no extension is used);
+#   npm: git, node-tap (playwright-core is one registry tarball).
 set -eu
 cd "$(dirname "$0")/../.."
 
 need=""
-command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$need mosquitto"
-command -v mosquitto_passwd >/dev/null 2>&1 || need="$need mosquitto"
-command -v mosquitto_sub >/dev/null 2>&1 || need="$need mosquitto-clients"
-[ -x /usr/bin/chromium ] || need="$need chromium"
-command -v node >/dev/null 2>&1 || need="$need nodejs"
-command -v npm >/dev/null 2>&1 || need="$need npm"
-command -v gcc >/dev/null 2>&1 || need="$need gcc"
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql" # PostgreSQL store tests
+want() { case " $need " in *" $1 "*) ;; *) need="$need $1" ;; esac; }
+
+# The broker, mosquitto_passwd, and for the dynamic-security tests
+# mosquitto_ctrl and the plugin: all in mosquitto.
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || want mosquitto
+command -v mosquitto_passwd >/dev/null 2>&1 || want mosquitto
+command -v mosquitto_ctrl >/dev/null 2>&1 || want mosquitto
+ls /usr/lib/*/mosquitto_dynamic_security.so >/dev/null 2>&1 || want mosquitto
+command -v mosquitto_sub >/dev/null 2>&1 || want mosquitto-clients
+# Browser tests: Debian's chromium, driven by playwright-core under node.
+[ -x /usr/bin/chromium ] || want chromium
+command -v node >/dev/null 2>&1 || want nodejs
+command -v npm >/dev/null 2>&1 || want npm
+# npm ci fetches over HTTPS; Debian's node trusts the system CA store.
+[ -f /etc/ssl/certs/ca-certificates.crt ] || want ca-certificates
 # A CJK font, so that screenshots of the kiosk and console show Chinese.
-[ -d /usr/share/fonts/truetype/wqy ] || need="$need fonts-wqy-zenhei"
+[ -d /usr/share/fonts/truetype/wqy ] || want fonts-wqy-zenhei
+# cgo (mattn/go-sqlite3, go test -race): the compiler and the C library
+# headers, which gcc only recommends.
+command -v gcc >/dev/null 2>&1 || want gcc
+[ -f /usr/include/stdlib.h ] || want libc6-dev
+# PostgreSQL store tests: initdb and postgres of any version.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want postgresql
+
 if [ -n "$need" ]; then
 	echo "install-test-deps: installing$need"
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need
+fi
+
+# playwright-core 1.64 needs node 20 or later; Debian 12's nodejs is 18.
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+	echo "install-test-deps: node $(node --version) is too old for playwright-core (needs 20 or later)" >&2
+	exit 1
 fi
 
 # playwright-core drives Debian's chromium; it never downloads a browser.

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/eldergate/eldergate"
 )
 
 // Canonical credentials
@@ -119,7 +120,9 @@ func credErr(format string, args ...any) error {
 //     ignored;
 //   - dec10: 1 to 10 decimal digits, at most 4294967295, giving 4 bytes;
 //   - wiegand: "facility,card", giving 3 bytes (26 bits) or 4 bytes (34);
-//   - id: an 18-character resident ID number with a valid check character.
+//   - id: an 18-character resident ID number, checked by
+//     eldergate.NormalizeResidentID (birth date, GB 11643 check
+//     character); errors wrap both ErrCredential and eldergate.ErrResidentID.
 func (f Format) Normalize(raw string) (string, error) {
 	f = f.withDefaults()
 	if err := f.Order.check(); err != nil {
@@ -142,7 +145,11 @@ func (f Format) Normalize(raw string) (string, error) {
 	case InputWiegand:
 		return parseWiegand(s, f.WiegandBits, f.Order)
 	case InputID:
-		return NormalizeID(s)
+		id, err := eldergate.NormalizeResidentID(s) // the module's one rule
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ErrCredential, err)
+		}
+		return id, nil
 	}
 	return "", fmt.Errorf("card: format %q is not hex, dec10, wiegand or id", string(f.Input))
 }
@@ -348,50 +355,4 @@ func reverse(b []byte) {
 	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
 		b[i], b[j] = b[j], b[i]
 	}
-}
-
-// Resident ID numbers (GB 11643-1999, 公民身份号码): 6-digit area code,
-// 8-digit birth date YYYYMMDD, 3-digit sequence, 1 check character
-// computed by ISO 7064 MOD 11-2 over the first 17 digits with weights
-// 2^(18-i) mod 11, written "0".."9" or "X" for 10.
-
-const idCheckChars = "10X98765432" // indexed by the weighted sum mod 11
-
-// IDCheckChar returns the check character of the first 17 digits of a
-// resident ID number.
-func IDCheckChar(first17 string) (byte, error) {
-	if len(first17) != 17 {
-		return 0, credErr("ID number body has %d characters, want 17", len(first17))
-	}
-	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		c := first17[i]
-		if c < '0' || c > '9' {
-			return 0, credErr("ID number character %d is not a digit", i+1)
-		}
-		sum += int(c-'0') * weights[i]
-	}
-	return idCheckChars[sum%11], nil
-}
-
-// NormalizeID checks an 18-character resident ID number (digits, check
-// character per GB 11643, birth date a calendar date) and returns it with
-// an upper-case X. Errors never contain the number itself.
-func NormalizeID(s string) (string, error) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	if len(s) != 18 {
-		return "", credErr("ID number has %d characters, want 18", len(s))
-	}
-	want, err := IDCheckChar(s[:17])
-	if err != nil {
-		return "", err
-	}
-	if s[17] != want {
-		return "", credErr("ID number check character is wrong (GB 11643 mod 11-2)")
-	}
-	if _, err := time.Parse("20060102", s[6:14]); err != nil {
-		return "", credErr("ID number birth date is not a date")
-	}
-	return s, nil
 }

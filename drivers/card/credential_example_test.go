@@ -23,11 +23,11 @@ func ExampleFormat_Normalize() {
 	w26, _ := card.Wiegand(uid, card.BigEndian, 26)
 	fmt.Println(uid, d, w26)
 
-	_, err = card.NormalizeID("110105194912310021")
+	_, err = card.Format{Input: card.InputID}.Normalize("110105194912310021")
 	fmt.Println(err)
 	// Output:
 	// 04A1B2C3 <nil>
 	// 04A1B2C3 <nil>
 	// 04A1B2C3 0077705923 161,45763
-	// card: malformed credential: ID number check character is wrong (GB 11643 mod 11-2)
+	// card: malformed credential: resident ID number: check character does not match the first 17 digits (GB 11643, ISO 7064 MOD 11-2)
 }

@@ -18,7 +18,7 @@ import (
 
 var rosterKey = bytes.Repeat([]byte{0x5a}, 32)
 
-const residentID = "44030319450101123X"
+const residentID = "44030319450101006X" // a valid check character: rosters are held to eldergate.NormalizeResidentID
 
 func openRoster(t testing.TB) (*sqlite.Store, string) {
 	t.Helper()

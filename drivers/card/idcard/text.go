@@ -8,7 +8,6 @@ import (
 	"unicode/utf16"
 
 	"github.com/eldergate/eldergate"
-	"github.com/eldergate/eldergate/drivers/card"
 )
 
 // Read response data (command 0x30 0x01): text length (2 bytes,
@@ -118,7 +117,7 @@ func ParseText(text []byte) (Identity, error) {
 		v[i] = decodeUCS2(text[f.off : f.off+f.size])
 	}
 	id := Identity{Name: v[0], Sex: v[1], Nation: v[2], Birth: v[3], Address: v[4], Number: v[5], Authority: v[6], ValidFrom: v[7], ValidTo: v[8]}
-	num, err := card.NormalizeID(id.Number)
+	num, err := eldergate.NormalizeResidentID(id.Number)
 	if err != nil {
 		return Identity{}, fmt.Errorf("%w: %w", ErrText, err)
 	}

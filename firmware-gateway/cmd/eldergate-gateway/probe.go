@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -50,10 +49,6 @@ type probeLine struct {
 	Button     string    `json:"button,omitempty"`
 	Kind       string    `json:"kind,omitempty"`
 }
-
-// idNumber matches a resident ID number, which is personal data and is
-// printed masked.
-var idNumber = regexp.MustCompile(`^\d{17}[\dXx]$`)
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var driverName string
@@ -137,7 +132,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer r.Close()
 		runErr = r.Run(ctx, func(rd card.Read) {
 			cred := rd.Credential
-			if idNumber.MatchString(cred) {
+			if eldergate.LooksLikeResidentID(eldergate.NormalizeCredential(cred)) { // personal data: printed masked
 				cred = eldergate.MaskID(cred)
 			}
 			emit(probeLine{At: rd.At, Type: "card", Credential: cred})
