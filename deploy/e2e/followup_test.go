@@ -155,24 +155,35 @@ func TestFollowUpsOnStandaloneIngester(t *testing.T) {
 	if c := commandByID(t, base, delta); c.OK == nil || *c.OK || !strings.Contains(string(c.Result), `"full_roster_needed":true`) {
 		t.Fatalf("delta %s: %+v (result %s), want refused with full_roster_needed", delta, c, c.Result)
 	}
-	var full string
-	eventually(t, 15*time.Second, "a full roster answered ok", func() bool {
+	// fulls lists the full roster commands of version 2.
+	fulls := func() (ids []string, ok bool) {
 		var list []cloudhttp.CommandView
 		if code := api(t, http.MethodGet, base+"/api/v1/gateways/"+gwID+"/commands", &list); code != http.StatusOK {
 			t.Fatalf("list commands: %d", code)
 		}
 		for _, c := range list {
-			if c.Type != eldergate.CmdRoster || c.ID == delta || c.ID == imp.Commands[0] {
-				continue
-			}
 			var u eldergate.RosterUpdate
-			if json.Unmarshal(c.Body, &u) == nil && u.Mode == eldergate.RosterFull && u.Version == 2 && c.OK != nil && *c.OK {
-				full = c.ID
-				return true
+			if c.Type == eldergate.CmdRoster && json.Unmarshal(c.Body, &u) == nil && u.Mode == eldergate.RosterFull && u.Version == 2 {
+				ids = append(ids, c.ID)
+				ok = ok || (c.OK != nil && *c.OK)
 			}
 		}
-		return false
+		return ids, ok
+	}
+	var full string
+	eventually(t, 15*time.Second, "a full roster answered ok", func() bool {
+		ids, ok := fulls()
+		if ok {
+			full = ids[0]
+		}
+		return ok
 	})
+	// The refusal arrives twice (its quick copy on cmdres and its outbox
+	// event): one full roster only.
+	time.Sleep(500 * time.Millisecond)
+	if ids, _ := fulls(); len(ids) != 1 {
+		t.Fatalf("full rosters queued after the refusal: %v, want one", ids)
+	}
 	t.Logf("refused delta answered with full roster %s, applied %v after the API call", full, time.Since(refusedAt).Round(time.Millisecond))
 	events := subscribe(t, g.HTTPURL())
 	if r := tap(t, g, events, "R0003"); r.Decision != eldergate.DecisionRefused || r.Reason != eldergate.ReasonCardLost {
