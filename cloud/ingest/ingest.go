@@ -68,7 +68,7 @@ type Config struct {
 // it all; the ingester depends on these methods only).
 type Store interface {
 	// GatewayCredential gives the site a gateway is registered at
-	// (registeredSite).
+	// (fileUnderSite, site.go).
 	GatewayCredential(ctx context.Context, id string) (domain.GatewayCredential, error)
 	IngestBatches(ctx context.Context, batches []domain.GatewayBatch, receivedAt time.Time) ([][]string, error)
 	RecordRejection(ctx context.Context, gw, reason, eventID string, payloadPrefix []byte, at time.Time) error
