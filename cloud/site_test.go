@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/cloud/storetest"
 )
 
@@ -77,5 +78,22 @@ func TestEventsFiledUnderRegisteredSite(t *testing.T) {
 	slices.Sort(deadIDs)
 	if !slices.Equal(deadIDs, want) {
 		t.Fatalf("dead letters %+v: want the two events naming site-gw-b", dead)
+	}
+}
+
+// TestConfigRefusesGatewayWithoutSite: a configured gateway needs a site
+// (its events are filed under it), and NoIngest needs an external broker
+// (standalone ingesters cannot reach the embedded one).
+func TestConfigRefusesGatewayWithoutSite(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  cloud.Config
+		want string
+	}{
+		{cloud.Config{DataDir: t.TempDir(), AdminToken: adminToken, Gateways: []cloud.GatewaySeed{{ID: "gw-a", Secret: "s"}}}, "no site"},
+		{cloud.Config{DataDir: t.TempDir(), AdminToken: adminToken, NoIngest: true}, "external broker"},
+	} {
+		if _, err := cloud.New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New: err %v, want one containing %q", err, tc.want)
+		}
 	}
 }
