@@ -177,8 +177,10 @@ func New(cfg Config) (*Cloud, error) {
 }
 
 // Start opens the store, seeds the gateways, starts the broker (when
-// embedded), the ingester and the HTTP server. It returns when all are
-// listening and the ingester is subscribed. ctx bounds the start only.
+// embedded), the ingester with the command follow-ups (with NoIngest: a
+// broker connection publishing commands) and the HTTP server. It returns
+// when all are listening and the ingester is subscribed. ctx bounds the
+// start only.
 // On error everything started so far is stopped.
 func (c *Cloud) Start(ctx context.Context) (err error) {
 	c.mu.Lock()
@@ -236,7 +238,7 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("cloud: %w", err)
 	}
 	c.log.Info("cloud: started", "http", c.http.URL(), "broker", c.brokerURLLocked(), "data", c.cfg.DataDir,
-		"embedded_broker", c.broker != nil)
+		"embedded_broker", c.broker != nil, "ingest", c.ingester != nil)
 	return nil
 }
 
