@@ -20,6 +20,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/broker"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/dynsec"
+	"github.com/eldergate/eldergate/cloud/followup"
 	cloudhttp "github.com/eldergate/eldergate/cloud/http"
 	"github.com/eldergate/eldergate/cloud/ingest"
 	"github.com/eldergate/eldergate/cloud/postgres"
@@ -88,6 +89,12 @@ type Config struct {
 	// the cloud then creates each enrolled gateway's client and role there
 	// and disables it on revocation (cloud/dynsec.go).
 	BrokerDynsec bool
+
+	// NoIngest: this process takes no gateway message (external broker
+	// only); standalone `eldergate-cloud ingest` processes ingest and run
+	// the command follow-ups. The cloud keeps a broker connection to
+	// publish the commands queued through its API.
+	NoIngest bool
 }
 
 // Cloud is the running cloud: it owns every subsystem and stops them in
@@ -100,8 +107,9 @@ type Cloud struct {
 	store    domain.Store
 	broker   *broker.Broker
 	dynsec   *dynsec.Client
-	ingester *ingest.Ingester
-	cmds     *commandSender // publishes commands (commands.go)
+	ingester *ingest.Ingester  // nil with NoIngest
+	pub      *ingest.Publisher // with NoIngest: publishes commands
+	cmds     *followup.Commands
 	fleet    *fleetMonitor
 	http     *cloudhttp.Server
 	started  bool
@@ -140,6 +148,9 @@ func New(cfg Config) (*Cloud, error) {
 	if cfg.BrokerDynsec && (cfg.BrokerURL == "" || cfg.BrokerUser == "") {
 		return nil, errors.New("cloud: broker dynamic security needs an external broker URL and user")
 	}
+	if cfg.NoIngest && cfg.BrokerURL == "" {
+		return nil, errors.New("cloud: no ingester needs an external broker URL (standalone ingesters cannot reach the embedded broker)")
+	}
 	if cfg.OfflineAfter <= 0 {
 		cfg.OfflineAfter = DefaultOfflineAfter
 	}
@@ -155,6 +166,9 @@ func New(cfg Config) (*Cloud, error) {
 			return nil, fmt.Errorf("cloud: gateways[%d]: duplicate id %q", i, g.ID)
 		}
 		seen[g.ID] = true
+		if g.Site == "" {
+			return nil, fmt.Errorf("cloud: gateways[%d] (%s): no site (its events are filed under the site it is registered at)", i, g.ID)
+		}
 		if g.Secret == "" || len(g.Secret) > 72 {
 			return nil, fmt.Errorf("cloud: gateways[%d] (%s): secret must be 1-72 bytes", i, g.ID)
 		}
@@ -163,8 +177,10 @@ func New(cfg Config) (*Cloud, error) {
 }
 
 // Start opens the store, seeds the gateways, starts the broker (when
-// embedded), the ingester and the HTTP server. It returns when all are
-// listening and the ingester is subscribed. ctx bounds the start only.
+// embedded), the ingester with the command follow-ups (with NoIngest: a
+// broker connection publishing commands) and the HTTP server. It returns
+// when all are listening and the ingester is subscribed. ctx bounds the
+// start only.
 // On error everything started so far is stopped.
 func (c *Cloud) Start(ctx context.Context) (err error) {
 	c.mu.Lock()
@@ -205,25 +221,14 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	cmds := &commandSender{store: c.store, now: c.cfg.Now, log: c.log}
-	c.ingester, err = ingest.New(ingest.Config{
-		BrokerURL: brokerURL, Username: user, Password: password,
-		Store: c.store, Logger: c.log, Now: c.cfg.Now,
-		OnBirth: cmds.onBirth, OnCommandResult: c.onCommandResult,
-	})
-	if err != nil {
-		return fmt.Errorf("cloud: %w", err)
-	}
-	cmds.in = c.ingester
-	c.cmds = cmds
-	if err := c.ingester.Start(ctx); err != nil {
-		return fmt.Errorf("cloud: %w", err)
+	if err := c.startCommands(ctx, brokerURL, user, password); err != nil {
+		return err
 	}
 	c.fleet = startFleetMonitor(c.store, c.cfg.OfflineAfter, c.cfg.FleetCheckEvery, c.cfg.Now, c.log)
 	c.http, err = cloudhttp.New(cloudhttp.Config{
 		Addr: c.cfg.HTTPAddr, Token: c.cfg.AdminToken, Store: c.store, Logger: c.log, Now: c.cfg.Now,
 		Provisioning: c.provisioning(auth, brokerURL),
-		Commands:     cmds,
+		Commands:     c.cmds,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
@@ -233,7 +238,35 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("cloud: %w", err)
 	}
 	c.log.Info("cloud: started", "http", c.http.URL(), "broker", c.brokerURLLocked(), "data", c.cfg.DataDir,
-		"embedded_broker", c.broker != nil)
+		"embedded_broker", c.broker != nil, "ingest", c.ingester != nil)
+	return nil
+}
+
+// startCommands starts the ingester with the command follow-ups, or with
+// NoIngest only a broker connection publishing the commands.
+func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password string) (err error) {
+	if c.cfg.NoIngest {
+		if c.pub, err = ingest.NewPublisher(brokerURL, user, password, ""); err != nil {
+			return fmt.Errorf("cloud: %w", err)
+		}
+		if c.cmds, err = followup.New(followup.Config{Store: c.store, Publisher: c.pub, Logger: c.log, Now: c.cfg.Now}); err != nil {
+			return fmt.Errorf("cloud: %w", err)
+		}
+		if err := c.pub.Start(ctx); err != nil {
+			return fmt.Errorf("cloud: %w", err)
+		}
+		c.log.Info("cloud: not ingesting; standalone ingesters take the gateways' messages")
+		return nil
+	}
+	c.ingester, c.cmds, err = NewIngester(ingest.Config{
+		BrokerURL: brokerURL, Username: user, Password: password, Logger: c.log, Now: c.cfg.Now,
+	}, c.store)
+	if err != nil {
+		return err
+	}
+	if err := c.ingester.Start(ctx); err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
 	return nil
 }
 
@@ -354,6 +387,9 @@ func (c *Cloud) closeLocked() error {
 	}
 	if c.ingester != nil {
 		errs = append(errs, c.ingester.Close())
+	}
+	if c.pub != nil {
+		errs = append(errs, c.pub.Close())
 	}
 	if c.dynsec != nil {
 		c.dynsec.Close()

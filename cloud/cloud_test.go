@@ -677,8 +677,10 @@ func TestExternalBroker(t *testing.T) {
 		t.Fatalf("Close after failed Start: %v", err)
 	}
 
+	// b has its own store: its gateways are registered there too (an
+	// ingester files events under the site their gateway is registered at).
 	b, err := cloud.New(cloud.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", BrokerURL: a.BrokerURL(),
-		BrokerUser: user, BrokerPassword: pass, AdminToken: adminToken, Logger: logger()})
+		BrokerUser: user, BrokerPassword: pass, AdminToken: adminToken, Gateways: seeds, Logger: logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,32 @@
 package cloud
 
 import (
-	"context"
+	"fmt"
 
-	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/followup"
+	"github.com/eldergate/eldergate/cloud/ingest"
 )
 
-// onCommandResult runs after the ingester stored the result of a command
-// of gw: the roster and configuration features follow up on their own
-// commands (roster.go, desired.go).
-func (c *Cloud) onCommandResult(ctx context.Context, gw string, r eldergate.CommandResult) {
-	c.rosterResult(ctx, gw, r)
-	c.configResult(ctx, gw, r)
+// NewIngester builds the ingester of a process that ingests, with the
+// command follow-ups (cloud/followup) as its birth and result hooks, and
+// the follow-ups publishing through it. `serve` and every
+// `eldergate-cloud ingest` build theirs here, so a birth or a command
+// result is followed up whichever ingester the broker hands it to
+// (docs/adr/0009-command-follow-ups.md). cfg.Store, cfg.OnBirth and
+// cfg.OnCommandResult are set from st.
+func NewIngester(cfg ingest.Config, st domain.Store) (*ingest.Ingester, *followup.Commands, error) {
+	fu, err := followup.New(followup.Config{Store: st, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cloud: %w", err)
+	}
+	cfg.Store = st
+	cfg.OnBirth = fu.OnBirth
+	cfg.OnCommandResult = fu.OnCommandResult
+	in, err := ingest.New(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cloud: %w", err)
+	}
+	fu.SetPublisher(in)
+	return in, fu, nil
 }

@@ -182,6 +182,11 @@ func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway, 
 	defer cancel()
 	st := open(ctx, b)
 	defer st.Close()
+	for _, p := range pubs { // registered at the sites their events name
+		if err := st.UpsertGateway(ctx, domain.GatewayCredential{ID: p.gw, Site: "site-" + p.gw}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "cloud-pw",
 		ClientID: "bench-ingest", Store: st})
 	if err != nil {

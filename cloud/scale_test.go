@@ -11,6 +11,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/postgres"
 	"github.com/eldergate/eldergate/cloud/storetest"
 	"github.com/eldergate/eldergate/deploy/testenv"
@@ -65,6 +66,19 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 		}
 	}
 	t.Logf("two ingester processes ready after %v", time.Since(start))
+	// The store, through a third connection pool: the gateways are
+	// registered at the sites their events name, and the events are
+	// counted there at the end.
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, gw := range gws {
+		if err := st.UpsertGateway(ctx, domain.GatewayCredential{ID: gw, Site: "site-" + gw}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Build every gateway's events up front (seq 1..1000 per gateway).
 	at := time.Now().UTC().Add(-time.Minute)
@@ -120,12 +134,7 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 		committed[i], handled[i] = c, b
 	}
 
-	// Count in the store directly, through a third connection pool.
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	// Count in the store directly.
 	n, err := st.CountEvents(ctx)
 	if err != nil {
 		t.Fatal(err)

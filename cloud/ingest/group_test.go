@@ -49,6 +49,17 @@ func (s *gatedStore) IngestBatches(ctx context.Context, bs []domain.GatewayBatch
 	return s.Store.IngestBatches(ctx, bs, at)
 }
 
+// register registers each gateway at site "site-"+gw, the site of
+// storetest's events.
+func register(t testing.TB, st domain.Store, gws ...string) {
+	t.Helper()
+	for _, gw := range gws {
+		if err := st.UpsertGateway(context.Background(), domain.GatewayCredential{ID: gw, Site: "site-" + gw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestGroupCommitAndFallback: messages waiting together are committed in
 // one call and acked once per gateway; when that call fails, each batch is
 // committed on its own, so only the failing one goes unacknowledged.
@@ -61,6 +72,7 @@ func TestGroupCommitAndFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer real.Close()
+	register(t, real, "gw-a", "gw-b", "gw-p")
 	st := &gatedStore{Store: real, gate: make(chan struct{}), poison: "gw-p"}
 	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw", ClientID: "eg-cloud-ingest-t",
 		Store: st, Workers: 1})
@@ -174,6 +186,7 @@ func TestQueueBytesBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer real.Close()
+	register(t, real, "gw-a")
 	st := &gatedStore{Store: real, gate: make(chan struct{}), poison: "none"}
 	const budget = 1000 // bytes: two one-meal batches (~420 bytes each)
 	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw",

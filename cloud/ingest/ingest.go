@@ -22,7 +22,15 @@ import (
 )
 
 // StateFilter is the subscription for gateway birth and will messages.
+// It is not shared: every ingester applies every state (the store orders
+// them) and drops its cached site of a gateway on its birth.
 const StateFilter = eldergate.TopicPrefix + "+/state"
+
+// SharedResultFilter is the shared subscription for the quick copy of
+// each command result (eg/v1/gw/{gw}/cmdres): one ingester gets each
+// copy, stores the result and runs the follow-up at once, without waiting
+// for the result's outbox event (docs/adr/0009-command-follow-ups.md).
+const SharedResultFilter = "$share/ingest/" + eldergate.TopicPrefix + "+/" + string(eldergate.ChannelCmdRes)
 
 // PrefixBytes is how much of a refused payload the dead-letter row keeps.
 const PrefixBytes = 512
@@ -33,7 +41,7 @@ type Config struct {
 	Username  string
 	Password  string
 	ClientID  string // unique per ingester; a random one when empty
-	Store     domain.Store
+	Store     Store
 	Logger    *slog.Logger
 	Now       func() time.Time
 	QueueSize int // messages waiting for each worker; default 256
@@ -50,9 +58,23 @@ type Config struct {
 	// commands).
 	OnBirth func(ctx context.Context, gw string)
 	// OnCommandResult, when set, runs after the result of a command of gw
-	// was stored, on the gateway's worker. A result may arrive twice (fast
-	// path and outbox): it must be idempotent.
+	// was stored, on a worker. A result arrives twice (its quick copy on
+	// cmdres and its outbox event), maybe at two ingesters at once: it
+	// must be idempotent (cloud/followup).
 	OnCommandResult func(ctx context.Context, gw string, r eldergate.CommandResult)
+}
+
+// Store is what the ingester uses of the cloud's store (domain.Store has
+// it all; the ingester depends on these methods only).
+type Store interface {
+	// GatewayCredential gives the site a gateway is registered at
+	// (fileUnderSite, site.go).
+	GatewayCredential(ctx context.Context, id string) (domain.GatewayCredential, error)
+	IngestBatches(ctx context.Context, batches []domain.GatewayBatch, receivedAt time.Time) ([][]string, error)
+	RecordRejection(ctx context.Context, gw, reason, eventID string, payloadPrefix []byte, at time.Time) error
+	ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (bool, error)
+	GatewaySeq(ctx context.Context, gw string) (domain.SeqStats, error)
+	RecordCommandResult(ctx context.Context, gw, id string, ok bool, errText string, body []byte, at time.Time) error
 }
 
 // DefaultQueueBytes is the default Config.QueueBytes.
@@ -70,15 +92,18 @@ type Ingester struct {
 	client paho.Client
 	queues []chan paho.Message // one per worker; a gateway's always the same
 
-	gapsMu      sync.Mutex
-	gaps        map[string]int64     // seq gaps last logged per gateway
-	gapsAt      map[string]time.Time // when they were last counted
-	committed   atomic.Int64         // events acknowledged as committed
-	batches     atomic.Int64         // up batches handled
-	groups      atomic.Int64         // groups committed (handleGroup calls)
-	ackSlots    chan struct{}        // groups with acks awaiting PUBACK (AcksInFlight)
-	bytes       *semaphore.Weighted  // payload bytes queued or being handled (QueueBytes)
-	queuedBytes atomic.Int64         // the same, for Bytes
+	gapsMu         sync.Mutex
+	gaps           map[string]int64     // seq gaps last logged per gateway
+	gapsAt         map[string]time.Time // when they were last counted
+	committed      atomic.Int64         // events acknowledged as committed
+	sites          siteCache            // registered site of each gateway (site.go)
+	siteMismatches atomic.Int64         // events refused for naming another site
+	unregistered   atomic.Int64         // batches left unacked: gateway without a site
+	batches        atomic.Int64         // up batches handled
+	groups         atomic.Int64         // groups committed (handleGroup calls)
+	ackSlots       chan struct{}        // groups with acks awaiting PUBACK (AcksInFlight)
+	bytes          *semaphore.Weighted  // payload bytes queued or being handled (QueueBytes)
+	queuedBytes    atomic.Int64         // the same, for Bytes
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -186,7 +211,7 @@ func (in *Ingester) Start(ctx context.Context) error {
 
 // onConnect runs on every (re)connection, in its own goroutine.
 func (in *Ingester) onConnect(c paho.Client) {
-	filters := map[string]byte{eldergate.SharedIngestFilter: 1, StateFilter: 1}
+	filters := map[string]byte{eldergate.SharedIngestFilter: 1, StateFilter: 1, SharedResultFilter: 1}
 	tok := c.SubscribeMultiple(filters, in.enqueue)
 	if !tok.WaitTimeout(10 * time.Second) {
 		in.log.Error("ingest: subscribe timed out")
@@ -202,7 +227,7 @@ func (in *Ingester) onConnect(c paho.Client) {
 			return
 		}
 	}
-	in.log.Info("ingest: subscribed", "filters", []string{eldergate.SharedIngestFilter, StateFilter})
+	in.log.Info("ingest: subscribed", "filters", []string{eldergate.SharedIngestFilter, StateFilter, SharedResultFilter})
 	in.readyOnce.Do(func() { close(in.ready) })
 }
 
@@ -346,6 +371,8 @@ func (in *Ingester) handle(m paho.Message) (ok bool) {
 		return u.ok
 	case eldergate.ChannelState:
 		return in.handleState(gw, m.Payload(), in.receivedAt(m))
+	case eldergate.ChannelCmdRes:
+		return in.handleResult(gw, m.Payload(), in.receivedAt(m))
 	}
 	return true
 }
@@ -424,8 +451,22 @@ func (in *Ingester) commitGroup(group []*upMsg) {
 			u.ok = true
 			continue
 		}
+		if err := in.fileUnderSite(ctx, u, now); err != nil {
+			// No ack: the gateway keeps the events and sends them again.
+			if errors.Is(err, errUnregistered) {
+				in.unregistered.Add(1)
+				in.log.Warn("ingest: batch of a gateway without a registered site left unacknowledged", "gw", u.gw, "events", len(u.batch.Events))
+			} else {
+				in.log.Error("ingest: registered site", "gw", u.gw, "err", err)
+			}
+			continue
+		}
 		batches = append(batches, domain.GatewayBatch{GW: u.gw, Events: u.batch.Events})
 		owners = append(owners, u)
+	}
+	if len(batches) == 0 {
+		in.publishAcks(acks)
+		return
 	}
 	committed, err := in.ingest(ctx, batches, now)
 	if err != nil && len(batches) > 1 {
@@ -589,6 +630,9 @@ func (in *Ingester) handleState(gw string, payload []byte, now time.Time) bool {
 			return false
 		}
 		return true
+	}
+	if st.Online {
+		in.sites.forget(gw) // a new session: the gateway may have been re-registered
 	}
 	applied, err := in.cfg.Store.ApplyGatewayState(in.ctx, gw, st, now)
 	if err != nil {

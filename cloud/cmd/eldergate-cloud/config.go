@@ -23,6 +23,7 @@ type fileConfig struct {
 	BrokerUser     string              `yaml:"broker_user"`
 	BrokerPassword string              `yaml:"broker_password"`
 	BrokerDynsec   bool                `yaml:"broker_dynsec"`
+	NoIngest       bool                `yaml:"no_ingest"`
 	AdminToken     string              `yaml:"admin_token"`
 	Gateways       []cloud.GatewaySeed `yaml:"gateways"`
 }

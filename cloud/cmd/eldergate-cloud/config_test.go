@@ -10,6 +10,7 @@ data_dir: /var/lib/eldergate-cloud
 http_addr: 127.0.0.1:8080
 mqtt_addr: 127.0.0.1:1883
 admin_token: secret-token
+no_ingest: true
 gateways:
   - id: gw-a
     site: 幸福社区长者饭堂
@@ -21,7 +22,7 @@ gateways:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fc.DataDir != "/var/lib/eldergate-cloud" || fc.AdminToken != "secret-token" || fc.MQTTAddr != "127.0.0.1:1883" {
+	if fc.DataDir != "/var/lib/eldergate-cloud" || fc.AdminToken != "secret-token" || fc.MQTTAddr != "127.0.0.1:1883" || !fc.NoIngest {
 		t.Errorf("config = %+v", fc)
 	}
 	if len(fc.Gateways) != 2 || fc.Gateways[0].ID != "gw-a" || fc.Gateways[0].Site != "幸福社区长者饭堂" || fc.Gateways[1].Secret != "s3cret-b" {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/ingest"
 	"github.com/eldergate/eldergate/cloud/postgres"
@@ -27,7 +28,8 @@ const (
 
 // ingestCmd runs only the ingester (no HTTP, no embedded broker) against an
 // external broker until SIGINT or SIGTERM. Several such processes may share
-// one store: they share the gateways' batches through $share/ingest.
+// one store: they share the gateways' batches through $share/ingest. Each
+// runs the command follow-ups (cloud/followup) as serve does.
 //
 //	eldergate-cloud ingest --broker URL --broker-user U --broker-password P
 //	                       [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
@@ -79,12 +81,14 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	in, err := ingest.New(ingest.Config{
+	// The same ingester as serve's, command follow-ups included: a
+	// birth or a command result may land on any ingester.
+	in, _, err := cloud.NewIngester(ingest.Config{
 		BrokerURL: *brokerURL, Username: *brokerUser, Password: *brokerPassword,
-		ClientID: *clientID, Store: st, Logger: log, Now: time.Now, Workers: *workers,
-	})
+		ClientID: *clientID, Logger: log, Now: time.Now, Workers: *workers,
+	}, st)
 	if err != nil {
-		return err
+		return fmt.Errorf("ingest: %w", err)
 	}
 	if err := in.Start(startCtx); err != nil {
 		in.Close()
@@ -104,13 +108,15 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		case <-ctx.Done():
 			done = true
 		case <-tick:
-			log.Info(msgIngestStats, "committed", in.Committed(), "batches", in.Batches())
+			log.Info(msgIngestStats, "committed", in.Committed(), "batches", in.Batches(),
+				"site_mismatches", in.SiteMismatches(), "unregistered", in.Unregistered())
 		}
 	}
 	if err := in.Close(); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	log.Info(msgIngestStopped, "committed", in.Committed(), "batches", in.Batches())
+	log.Info(msgIngestStopped, "committed", in.Committed(), "batches", in.Batches(),
+		"site_mismatches", in.SiteMismatches(), "unregistered", in.Unregistered())
 	return nil
 }
 

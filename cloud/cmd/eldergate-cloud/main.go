@@ -2,7 +2,7 @@
 // (or an external one), ingester, store, API and web console.
 //
 //	eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
-//	                      [--broker URL --broker-user U --broker-password P] [--token T]
+//	                      [--broker URL --broker-user U --broker-password P [--no-ingest]] [--token T]
 //	eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
 //	                       [--store DSN | --data DIR] [--workers N]
 package main
@@ -32,7 +32,7 @@ func main() {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
-                            [--broker URL --broker-user U --broker-password P] [--token T]
+                            [--broker URL --broker-user U --broker-password P [--no-ingest]] [--token T]
        eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
                             [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
 
@@ -69,6 +69,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	brokerURL := fs.String("broker", "", "external broker URL (tcp://host:port); disables the embedded broker")
 	brokerUser := fs.String("broker-user", "", "the cloud's user on the external broker")
 	brokerPassword := fs.String("broker-password", "", "the cloud's password on the external broker")
+	noIngest := fs.Bool("no-ingest", false, "take no gateway message (external broker only): standalone \"eldergate-cloud ingest\" processes ingest")
 	brokerDynsec := fs.Bool("broker-dynsec", false, "manage gateway accounts on the external Mosquitto through its dynamic-security plugin (--broker-user is the dynsec admin)")
 	token := fs.String("token", "", "admin bearer token for the API and the console")
 	mqttTLSCert := fs.String("mqtt-tls-cert", "", "PEM certificate for the embedded broker's listener (enables TLS, ssl://)")
@@ -110,6 +111,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BrokerPassword: pick("broker-password", *brokerPassword, fc.BrokerPassword),
 		AdminToken:     pick("token", *token, fc.AdminToken),
 		BrokerDynsec:   *brokerDynsec || fc.BrokerDynsec,
+		NoIngest:       *noIngest || fc.NoIngest,
 		BrokerTLSCert:  *mqttTLSCert,
 		BrokerTLSKey:   *mqttTLSKey,
 		Gateways:       fc.Gateways,

@@ -1,0 +1,193 @@
+// Package followup is the one owner of what the cloud does about the
+// commands it sends gateways: it publishes a queued command, publishes a
+// gateway's pending commands again at its birth, and follows up on each
+// command's result (a roster delta refused with full_roster_needed is
+// answered with the full roster; a configuration result moves the
+// desired configuration out of "pending").
+//
+// Every process that ingests runs one (`eldergate-cloud serve` and each
+// `eldergate-cloud ingest`): births and results reach whichever ingester
+// the broker hands them to, so each must follow up
+// (docs/adr/0009-command-follow-ups.md). Every step is idempotent: a
+// result arrives twice (its quick copy on cmdres and its outbox event),
+// and a birth reaches every ingester.
+package followup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+	cloudhttp "github.com/eldergate/eldergate/cloud/http"
+)
+
+// Publisher publishes a payload on a topic with QoS 1 and waits for the
+// broker (ingest.Ingester.Publish).
+type Publisher interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+}
+
+// Config configures Commands.
+type Config struct {
+	// Store is the cloud's store. The roster follow-up queues the full
+	// roster with cloudhttp.PushRoster, which takes the whole store.
+	Store domain.Store
+	// Publisher publishes commands; it may be set later with
+	// SetPublisher (the ingester that publishes is built with the hooks
+	// of Commands).
+	Publisher Publisher
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Commands publishes commands and follows up on births and results. It
+// implements cloudhttp.CommandSender.
+type Commands struct {
+	store domain.Store
+	pub   Publisher
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns the follow-ups of cfg.
+func New(cfg Config) (*Commands, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("followup: no store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Commands{store: cfg.Store, pub: cfg.Publisher, log: cfg.Logger.With("component", "followup"), now: cfg.Now}, nil
+}
+
+// SetPublisher sets the publisher. It must be called before the first
+// command is sent or hook runs (before the ingester starts).
+func (c *Commands) SetPublisher(p Publisher) { c.pub = p }
+
+// PublishTimeout bounds one command publication.
+const PublishTimeout = 5 * time.Second
+
+// SendCommand publishes command cmd on eg/v1/gw/{gw}/cmd and records it
+// as sent. A failure leaves it pending: it is published again at the
+// gateway's next birth. The gateway runs a command id once (it keeps
+// results by id), so a command sent twice is answered from its stored
+// result.
+func (c *Commands) SendCommand(ctx context.Context, cmd domain.Command) {
+	if c.pub == nil {
+		c.log.Warn("followup: no publisher; the command is sent at the gateway's next birth", "gw", cmd.GW, "command", cmd.ID)
+		return
+	}
+	payload, err := json.Marshal(eldergate.Command{ID: cmd.ID, Type: cmd.Type, Expires: cmd.ExpiresAt, Body: cmd.Body})
+	if err != nil {
+		c.log.Error("followup: encode command", "gw", cmd.GW, "command", cmd.ID, "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), PublishTimeout)
+	defer cancel()
+	if err := c.pub.Publish(ctx, eldergate.Topic(cmd.GW, eldergate.ChannelCmd), payload); err != nil {
+		c.log.Warn("followup: command not published; it is sent again at the gateway's next birth", "gw", cmd.GW, "command", cmd.ID, "err", err)
+		return
+	}
+	if err := c.store.MarkCommandSent(ctx, cmd.ID, c.now().UTC()); err != nil {
+		c.log.Error("followup: mark command sent", "gw", cmd.GW, "command", cmd.ID, "err", err)
+		return
+	}
+	c.log.Info("followup: command published", "gw", cmd.GW, "command", cmd.ID, "type", cmd.Type)
+}
+
+// OnBirth publishes the pending commands of gw again (ingest.Config.OnBirth).
+func (c *Commands) OnBirth(ctx context.Context, gw string) {
+	pending, err := c.store.PendingCommands(ctx, gw, c.now().UTC())
+	if err != nil {
+		c.log.Error("followup: pending commands", "gw", gw, "err", err)
+		return
+	}
+	for _, cmd := range pending {
+		c.SendCommand(ctx, cmd)
+	}
+}
+
+// OnCommandResult follows up on result r of a command of gw, stored by the
+// ingester (ingest.Config.OnCommandResult): the roster and configuration
+// follow-ups each act on their own commands and ignore the others.
+func (c *Commands) OnCommandResult(ctx context.Context, gw string, r eldergate.CommandResult) {
+	c.rosterResult(ctx, gw, r)
+	c.configResult(ctx, gw, r)
+}
+
+// rosterResult follows up on the result of a roster command: an ok result
+// records the version the gateway confirmed; a refused delta
+// (full_roster_needed) queues a full roster for that gateway, once per
+// command however often the result arrives.
+func (c *Commands) rosterResult(ctx context.Context, gw string, r eldergate.CommandResult) {
+	version, found, err := c.store.RosterCommand(ctx, r.ID)
+	if err != nil {
+		c.log.Error("followup: roster result", "gw", gw, "command", r.ID, "err", err)
+		return
+	}
+	if !found {
+		return // not a roster command
+	}
+	now := c.now().UTC()
+	if r.OK {
+		if err := c.store.ConfirmGatewayRoster(ctx, gw, version, now); err != nil {
+			c.log.Error("followup: confirm roster", "gw", gw, "command", r.ID, "err", err)
+		}
+		return
+	}
+	var body struct {
+		Version          uint64 `json:"version"`
+		FullRosterNeeded bool   `json:"full_roster_needed"`
+	}
+	if len(r.Body) == 0 || json.Unmarshal(r.Body, &body) != nil || !body.FullRosterNeeded {
+		c.log.Warn("followup: roster command failed", "gw", gw, "command", r.ID, "error", r.Error)
+		return
+	}
+	first, err := c.store.ClaimRosterResult(ctx, r.ID)
+	if err != nil || !first {
+		if err != nil {
+			c.log.Error("followup: roster result", "gw", gw, "command", r.ID, "err", err)
+		}
+		return
+	}
+	cred, err := c.store.GatewayCredential(ctx, gw)
+	if err != nil {
+		c.log.Error("followup: roster result: gateway", "gw", gw, "err", err)
+		return
+	}
+	if err := c.store.ResetGatewayRoster(ctx, gw, body.Version); err != nil {
+		c.log.Error("followup: roster result", "gw", gw, "err", err)
+		return
+	}
+	cmd, err := cloudhttp.PushRoster(ctx, c.store, c, now, gw, cred.Site, true)
+	if err != nil {
+		c.log.Error("followup: full roster", "gw", gw, "err", err)
+		return
+	}
+	if cmd != nil {
+		c.log.Info("followup: delta refused, full roster queued", "gw", gw, "has", body.Version, "command", cmd.ID)
+	}
+}
+
+// configResult follows up on the result of a config command: the result
+// of a desired configuration's command is recorded on that version; an ok
+// result of the latest version confirms its checksum as reported before
+// the gateway's next birth, a failure keeps the gateway's error for the
+// status. Results of other commands match no version and are ignored.
+func (c *Commands) configResult(ctx context.Context, gw string, r eldergate.CommandResult) {
+	matched, err := c.store.RecordDesiredResult(ctx, gw, r.ID, r.OK, r.Error, c.now().UTC())
+	if err != nil {
+		c.log.Error("followup: desired config result", "gw", gw, "command", r.ID, "err", err)
+		return
+	}
+	if matched {
+		c.log.Info("followup: desired config result", "gw", gw, "command", r.ID, "ok", r.OK, "err", r.Error)
+	}
+}

@@ -1,0 +1,170 @@
+package followup_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/followup"
+	cloudhttp "github.com/eldergate/eldergate/cloud/http"
+	"github.com/eldergate/eldergate/cloud/sqlite"
+)
+
+// publisher records what it publishes.
+type publisher struct {
+	mu   sync.Mutex
+	cmds []eldergate.Command
+}
+
+func (p *publisher) Publish(_ context.Context, topic string, payload []byte) error {
+	var c eldergate.Command
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.cmds = append(p.cmds, c)
+	p.mu.Unlock()
+	return nil
+}
+
+func elders(names ...string) []eldergate.RosterElder {
+	var out []eldergate.RosterElder
+	for i, n := range names {
+		out = append(out, eldergate.RosterElder{Elder: eldergate.Elder{ID: n, Name: n, Active: true},
+			Credentials: []eldergate.Credential{{Kind: "card", Value: "c000" + string(rune('1'+i))}}})
+	}
+	return out
+}
+
+// TestResultsFollowedUpOnce, on the real SQLite store: a refused roster
+// delta (full_roster_needed), reported twice as it is (the cmdres copy and
+// the outbox event), publishes ONE full roster of the current version; an
+// ok result of a desired configuration's command is recorded on that
+// version; a result of another command is ignored by both follow-ups.
+func TestResultsFollowedUpOnce(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	if err := st.UpsertGateway(ctx, domain.GatewayCredential{ID: "gw-a", Site: "site-a"}); err != nil {
+		t.Fatal(err)
+	}
+	pub := &publisher{}
+	fu, err := followup.New(followup.Config{Store: st, Publisher: pub, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Roster version 1 sent in full and confirmed; version 2 as a delta.
+	if _, err := st.ReplaceRoster(ctx, "site-a", elders("E1"), now); err != nil {
+		t.Fatal(err)
+	}
+	first, err := cloudhttp.PushRoster(ctx, st, nil, now, "gw-a", "site-a", false)
+	if err != nil || first == nil {
+		t.Fatalf("first roster: %v, %v", first, err)
+	}
+	fu.OnCommandResult(ctx, "gw-a", eldergate.CommandResult{ID: first.ID, OK: true})
+	if gr, err := st.GatewayRoster(ctx, "gw-a"); err != nil || gr.Confirmed != 1 {
+		t.Fatalf("roster state %+v, %v: want version 1 confirmed", gr, err)
+	}
+	if _, err := st.ReplaceRoster(ctx, "site-a", elders("E1", "E2"), now); err != nil {
+		t.Fatal(err)
+	}
+	delta, err := cloudhttp.PushRoster(ctx, st, nil, now, "gw-a", "site-a", false)
+	if err != nil || delta == nil {
+		t.Fatalf("delta: %v, %v", delta, err)
+	}
+	refused := eldergate.CommandResult{ID: delta.ID, Error: "gateway is at version 0",
+		Body: json.RawMessage(`{"version":0,"full_roster_needed":true}`)}
+	fu.OnCommandResult(ctx, "gw-a", refused)
+	fu.OnCommandResult(ctx, "gw-a", refused)
+	if len(pub.cmds) != 1 || pub.cmds[0].Type != eldergate.CmdRoster {
+		t.Fatalf("published %+v: want one roster command", pub.cmds)
+	}
+	var u eldergate.RosterUpdate
+	if err := json.Unmarshal(pub.cmds[0].Body, &u); err != nil || u.Mode != eldergate.RosterFull || u.Version != 2 || len(u.Elders) != 2 {
+		t.Fatalf("published roster %+v, %v: want the full version 2", u, err)
+	}
+
+	// A desired configuration's result.
+	cmd := domain.Command{ID: "cmd-config-1", GW: "gw-a", Type: eldergate.CmdConfig, Body: json.RawMessage(`"tap_dedupe: 3s"`),
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if _, err := st.SetDesiredConfig(ctx, domain.DesiredConfig{GW: "gw-a", Body: "tap_dedupe: 3s", SHA256: "abc", SetBy: "t", SetAt: now}, cmd); err != nil {
+		t.Fatal(err)
+	}
+	fu.OnCommandResult(ctx, "gw-a", eldergate.CommandResult{ID: "cmd-other", OK: true})
+	if d, err := st.DesiredConfig(ctx, "gw-a"); err != nil || d.ResultOK != nil {
+		t.Fatalf("desired after another command's result: %+v, %v", d, err)
+	}
+	fu.OnCommandResult(ctx, "gw-a", eldergate.CommandResult{ID: cmd.ID, OK: true})
+	fu.OnCommandResult(ctx, "gw-a", eldergate.CommandResult{ID: cmd.ID, OK: true})
+	d, err := st.DesiredConfig(ctx, "gw-a")
+	if err != nil || d.ResultOK == nil || !*d.ResultOK {
+		t.Fatalf("desired %+v, %v: want its result ok", d, err)
+	}
+	if s := domain.ConfigStatus(&d, mustReported(t, st)); s != domain.ConfigInSync {
+		t.Fatalf("status %s, want in_sync", s)
+	}
+	if len(pub.cmds) != 1 {
+		t.Fatalf("published %d commands, want still 1", len(pub.cmds))
+	}
+}
+
+func mustReported(t *testing.T, st *sqlite.Store) *domain.ReportedConfig {
+	t.Helper()
+	r, err := st.ReportedConfig(context.Background(), "gw-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// TestBirthSendsPending: at a gateway's birth its pending commands are
+// published and marked sent; expired ones are not.
+func TestBirthSendsPending(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	if err := st.UpsertGateway(ctx, domain.GatewayCredential{ID: "gw-a", Site: "site-a"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []domain.Command{
+		{ID: "cmd-live", GW: "gw-a", Type: eldergate.CmdPing, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+		{ID: "cmd-old", GW: "gw-a", Type: eldergate.CmdPing, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
+	} {
+		if err := st.QueueCommand(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub := &publisher{}
+	fu, err := followup.New(followup.Config{Store: st, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fu.SetPublisher(pub)
+	fu.OnBirth(ctx, "gw-a")
+	if len(pub.cmds) != 1 || pub.cmds[0].ID != "cmd-live" {
+		t.Fatalf("published %+v: want cmd-live only", pub.cmds)
+	}
+	list, err := st.ListCommands(ctx, "gw-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range list {
+		if (c.SentAt != nil) != (c.ID == "cmd-live") {
+			t.Errorf("command %s sent at %v", c.ID, c.SentAt)
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
+	cloudhttp "github.com/eldergate/eldergate/cloud/http"
+	"github.com/eldergate/eldergate/deploy/testenv"
+)
+
+// startIngestProc builds eldergate-cloud and runs `eldergate-cloud ingest`
+// on broker url and the SQLite store in dataDir until the test ends; it
+// returns once the process logged "ingest: ready".
+func startIngestProc(t *testing.T, url, dataDir string) {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go toolchain not found: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "eldergate-cloud")
+	if out, err := exec.Command(goBin, "build", "-o", bin, "github.com/eldergate/eldergate/cloud/cmd/eldergate-cloud").CombinedOutput(); err != nil {
+		t.Fatalf("go build eldergate-cloud: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "ingest", "--broker", url, "--broker-user", "eldergate-cloud", "--broker-password", cloudPW,
+		"--data", dataDir, "--client-id", "eg-cloud-ingest-e2e")
+	cmd.Env = append(os.Environ(), "EG_STORE_DSN=", "EG_BROKER_PASSWORD=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start eldergate-cloud ingest: %v", err)
+	}
+	var mu sync.Mutex
+	var lines []string
+	ready := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
+		var once sync.Once
+		for sc.Scan() {
+			mu.Lock()
+			lines = append(lines, sc.Text())
+			mu.Unlock()
+			if strings.Contains(sc.Text(), `"msg":"ingest: ready"`) {
+				once.Do(func() { close(ready) })
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		_ = cmd.Wait()
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("eldergate-cloud ingest output:\n%s", strings.Join(lines, "\n"))
+			mu.Unlock()
+		}
+	})
+	select {
+	case <-ready:
+	case <-done:
+		t.Fatal("eldergate-cloud ingest exited before it was ready")
+	case <-time.After(60 * time.Second):
+		t.Fatal("eldergate-cloud ingest not ready after 60s")
+	}
+}
+
+// TestFollowUpsOnStandaloneIngester (issue 9): `serve` does not ingest
+// (cloud.Config.NoIngest) and only one standalone `eldergate-cloud
+// ingest` process takes the gateway's messages, behind a real Mosquitto,
+// both on one SQLite store. A pushed configuration becomes in_sync with
+// the gateway's result recorded on the desired version (only the
+// follow-up records it: a birth reports a checksum, never a result); a
+// roster delta the gateway refuses (full_roster_needed: a replacement
+// gateway on an empty data dir) is answered with the full roster, which
+// the gateway applies (its lost card is refused).
+func TestFollowUpsOnStandaloneIngester(t *testing.T) {
+	m := testenv.StartMosquitto(t, map[string]string{"eldergate-cloud": cloudPW, gwID: gwSecret}, testenv.ACLFile())
+	cfg := cloudConfig(t, m.URL)
+	cfg.NoIngest = true
+	env := startCloud(t, cfg)
+	base := env.c.HTTPURL()
+	startIngestProc(t, m.URL, cfg.DataDir)
+	start := time.Now()
+
+	dir := t.TempDir()
+	g := startGatewayIn(t, dir, m.URL)
+	eventually(t, 10*time.Second, "the gateway's birth (applied by the standalone ingester)", func() bool {
+		return getConfig(t, base).Reported != nil
+	})
+	succeeded(t, base, queueCmd(t, base, cloudhttp.QueueCommandRequest{Type: eldergate.CmdPing, TTLSeconds: 30}))
+
+	// A pushed configuration: in_sync, with the result on the version.
+	gcfg := desiredGatewayConfig(dir, "")
+	gcfg.TapDedupe = 3 * time.Second
+	body := pushable(t, gcfg)
+	sum := sha256.Sum256([]byte(body))
+	if code, v := putConfig(t, base, body); code != http.StatusAccepted || v.Desired == nil || v.Desired.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("PUT config: %d %+v", code, v)
+	}
+	eventually(t, 10*time.Second, "in_sync with the gateway's result recorded", func() bool {
+		v := getConfig(t, base)
+		return v.Status == domain.ConfigInSync && v.LastResult != nil && v.LastResult.OK != nil && *v.LastResult.OK
+	})
+	t.Logf("configuration in sync %v after the gateway started", time.Since(start).Round(time.Millisecond))
+
+	// A roster: full version 1, confirmed.
+	importURL := base + "/api/v1/sites/" + siteID + "/roster/import"
+	var imp cloudhttp.ImportResponse
+	if code := send(t, http.MethodPost, importURL, "text/csv", csvOf(rosterRows(4, "")), &imp); code != http.StatusOK || len(imp.Commands) != 1 {
+		t.Fatalf("roster import: %d %+v", code, imp)
+	}
+	succeeded(t, base, imp.Commands[0])
+	eventually(t, 10*time.Second, "roster version 1 confirmed", func() bool {
+		gr, err := env.c.Store().GatewayRoster(t.Context(), gwID)
+		return err == nil && gr.Confirmed == 1
+	})
+
+	// A replacement gateway on an empty data dir holds no cloud roster: it
+	// refuses the next delta, and the follow-up sends the full roster.
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g = startGatewayIn(t, t.TempDir(), m.URL)
+	succeeded(t, base, queueCmd(t, base, cloudhttp.QueueCommandRequest{Type: eldergate.CmdPing, TTLSeconds: 30}))
+	refusedAt := time.Now()
+	var st cloudhttp.CredentialStateResponse
+	b, _ := json.Marshal(eldergate.Credential{Kind: "card", Value: "r0003", State: "lost"})
+	if code := send(t, http.MethodPost, base+"/api/v1/sites/"+siteID+"/elders/E03/credentials/state", "application/json", b, &st); code != http.StatusOK || len(st.Commands) != 1 {
+		t.Fatalf("lost card: %d %+v", code, st)
+	}
+	delta := st.Commands[0]
+	eventually(t, 10*time.Second, "the delta refused", answered(t, base, delta))
+	if c := commandByID(t, base, delta); c.OK == nil || *c.OK || !strings.Contains(string(c.Result), `"full_roster_needed":true`) {
+		t.Fatalf("delta %s: %+v (result %s), want refused with full_roster_needed", delta, c, c.Result)
+	}
+	// fulls lists the full roster commands of version 2.
+	fulls := func() (ids []string, ok bool) {
+		var list []cloudhttp.CommandView
+		if code := api(t, http.MethodGet, base+"/api/v1/gateways/"+gwID+"/commands", &list); code != http.StatusOK {
+			t.Fatalf("list commands: %d", code)
+		}
+		for _, c := range list {
+			var u eldergate.RosterUpdate
+			if c.Type == eldergate.CmdRoster && json.Unmarshal(c.Body, &u) == nil && u.Mode == eldergate.RosterFull && u.Version == 2 {
+				ids = append(ids, c.ID)
+				ok = ok || (c.OK != nil && *c.OK)
+			}
+		}
+		return ids, ok
+	}
+	var full string
+	eventually(t, 15*time.Second, "a full roster answered ok", func() bool {
+		ids, ok := fulls()
+		if ok {
+			full = ids[0]
+		}
+		return ok
+	})
+	// The refusal arrives twice (its quick copy on cmdres and its outbox
+	// event): one full roster only.
+	time.Sleep(500 * time.Millisecond)
+	if ids, _ := fulls(); len(ids) != 1 {
+		t.Fatalf("full rosters queued after the refusal: %v, want one", ids)
+	}
+	t.Logf("refused delta answered with full roster %s, applied %v after the API call", full, time.Since(refusedAt).Round(time.Millisecond))
+	events := subscribe(t, g.HTTPURL())
+	if r := tap(t, g, events, "R0003"); r.Decision != eldergate.DecisionRefused || r.Reason != eldergate.ReasonCardLost {
+		t.Fatalf("tap of the lost card after the full roster: %+v", r)
+	}
+	if r := tap(t, g, events, "R0001"); r.Decision != eldergate.DecisionApproved {
+		t.Fatalf("tap of a roster card after the full roster: %+v", r)
+	}
+}
