@@ -15,6 +15,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/deploy/testenv"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/policy"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkTapToSSE(b *testing.B) {
 	for i := range roster {
 		roster[i] = eldergate.Elder{ID: fmt.Sprintf("E%05d", i+1), Name: "张三明", Card: fmt.Sprintf("C%05d", i+1), Active: true}
 	}
-	cfg := gateway.Config{
+	cfg := config.Config{
 		GatewayID: "gw-bench", Site: "site-bench", DataDir: b.TempDir(), HTTPAddr: "127.0.0.1:0", Simulation: true,
 		Policy: policy.MustFlat("bench", "Asia/Shanghai", []policy.FlatWindow{
 			{Name: "am", Start: "00:00", End: "12:00", PriceFen: 1500, SubsidyFen: 1000},

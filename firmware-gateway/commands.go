@@ -71,7 +71,7 @@ func (g *Gateway) applyPolicyCommand(body json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: policy: %w", err)
 	}
-	var c Config // c.Policy has the configuration's policy type
+	var c config.Config // c.Policy has the configuration's policy type
 	if err := config.DecodeStrict(text, &c.Policy); err != nil {
 		return nil, fmt.Errorf("gateway: policy: %w", err)
 	}
@@ -115,7 +115,7 @@ func (g *Gateway) applyConfigCommand(ctx context.Context, body []byte) (any, err
 	if len(text) > config.MaxBytes {
 		return nil, fmt.Errorf("gateway: config: larger than %d bytes", config.MaxBytes)
 	}
-	var nc Config
+	var nc config.Config
 	if err := config.DecodeStrict(text, &nc); err != nil {
 		return nil, fmt.Errorf("gateway: config: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/eldergate/eldergate"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 	"github.com/eldergate/eldergate/policy"
 )
 
@@ -32,7 +34,7 @@ func command(t *testing.T, c *clock, id, typ string, body any) []byte {
 
 // pushedConfig is cfg as the cloud would push it: YAML text without the
 // local-only settings.
-func pushedConfig(t *testing.T, cfg gateway.Config) string {
+func pushedConfig(t *testing.T, cfg config.Config) string {
 	t.Helper()
 	cfg.GatewayID, cfg.DataDir, cfg.HTTPAddr, cfg.MQTT.URL, cfg.Roster = "", "", "", "", nil
 	b, err := yaml.Marshal(cfg)
@@ -42,10 +44,10 @@ func pushedConfig(t *testing.T, cfg gateway.Config) string {
 	return string(b)
 }
 
-func cmdTap(t *testing.T, g *gateway.Gateway, events <-chan sse, card string) gateway.TapEvent {
+func cmdTap(t *testing.T, g *gateway.Gateway, events <-chan sse, card string) tapdesk.TapEvent {
 	t.Helper()
 	tap(t, g, card)
-	var ev gateway.TapEvent
+	var ev tapdesk.TapEvent
 	next(t, events, "tap", &ev)
 	return ev
 }
@@ -109,7 +111,7 @@ func TestConfigCommandRollback(t *testing.T) {
 	events := subscribe(t, g.HTTPURL())
 
 	broken := cfg
-	broken.Devices.Card = gateway.DeviceConfig{Driver: "mfrc522", Settings: map[string]string{"reset": "GPIO998", "irq": "GPIO999"}}
+	broken.Devices.Card = config.DeviceConfig{Driver: "mfrc522", Settings: map[string]string{"reset": "GPIO998", "irq": "GPIO999"}}
 	broken.Policy = policy.MustFlat("p2", "Asia/Shanghai", policy.FlatWindow{Name: "lunch", Start: "10:00", End: "14:00", PriceFen: 1500, SubsidyFen: 1500})
 	res := g.HandleCommand(t.Context(), command(t, c, "cfg-broken", eldergate.CmdConfig, pushedConfig(t, broken)))
 	if res.OK || !strings.Contains(res.Error, "card reader") || !strings.Contains(res.Error, "previous configuration restored") {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
 const minimal = `
@@ -25,7 +26,7 @@ policy:
 `
 
 func TestParseConfigDefaults(t *testing.T) {
-	cfg, err := gateway.ParseConfig([]byte(minimal))
+	cfg, err := config.Parse([]byte(minimal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"empty", "", "empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := gateway.ParseConfig([]byte(tc.yaml))
+			_, err := config.Parse([]byte(tc.yaml))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
@@ -64,7 +65,7 @@ func TestParseConfigErrors(t *testing.T) {
 }
 
 func TestLoadSampleConfig(t *testing.T) {
-	cfg, err := gateway.LoadConfig("testdata/gateway.yaml")
+	cfg, err := config.Load("testdata/gateway.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestLoadSampleConfig(t *testing.T) {
 	if _, err := gateway.New(cfg); err == nil || !strings.Contains(err.Error(), "duplicate id") {
 		t.Fatalf("New with a duplicate roster id: %v", err)
 	}
-	if _, err := gateway.LoadConfig("testdata/nope.yaml"); err == nil {
+	if _, err := config.Load("testdata/nope.yaml"); err == nil {
 		t.Fatal("missing file accepted")
 	}
 }
@@ -96,7 +97,7 @@ func FuzzParseConfig(f *testing.F) {
 	data, _ := os.ReadFile("testdata/gateway.yaml")
 	f.Add(data)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		cfg, err := gateway.ParseConfig(b)
+		cfg, err := config.Parse(b)
 		if err == nil {
 			if cfg.GatewayID == "" || cfg.MQTT.BatchSize < 1 || cfg.Policy.Validate() != nil {
 				t.Fatalf("invalid config accepted: %+v", cfg)

@@ -7,47 +7,48 @@ import (
 	"testing"
 
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
 func TestCredentialsFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	c := gateway.Credentials{GatewayID: "gw-1", Site: "s", BrokerURL: "tcp://127.0.0.1:1", Username: "gw-1", Password: "pw-123"}
-	path, err := gateway.WriteCredentials(dir, c, "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n")
+	c := config.Credentials{GatewayID: "gw-1", Site: "s", BrokerURL: "tcp://127.0.0.1:1", Username: "gw-1", Password: "pw-123"}
+	path, err := config.WriteCredentials(dir, c, "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{path, filepath.Join(dir, gateway.BrokerCAFileName)} {
+	for _, p := range []string{path, filepath.Join(dir, config.BrokerCAFileName)} {
 		fi, err := os.Stat(p)
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v, %v; want mode 0600", p, fi.Mode(), err)
 		}
 	}
-	got, err := gateway.LoadCredentials(path)
+	got, err := config.LoadCredentials(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Password != "pw-123" || got.Username != "gw-1" || got.CAFile != filepath.Join(dir, gateway.BrokerCAFileName) {
+	if got.Password != "pw-123" || got.Username != "gw-1" || got.CAFile != filepath.Join(dir, config.BrokerCAFileName) {
 		t.Fatalf("loaded %+v", got)
 	}
 	// Overwriting keeps 0600 and replaces the content.
 	c.Password = "pw-456"
-	if _, err := gateway.WriteCredentials(dir, c, ""); err != nil {
+	if _, err := config.WriteCredentials(dir, c, ""); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := gateway.LoadCredentials(path); err != nil || got.Password != "pw-456" || got.CAFile != "" {
+	if got, err := config.LoadCredentials(path); err != nil || got.Password != "pw-456" || got.CAFile != "" {
 		t.Fatalf("after rewrite: %+v, %v", got, err)
 	}
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gateway.LoadCredentials(path); err == nil || !strings.Contains(err.Error(), "0600") {
+	if _, err := config.LoadCredentials(path); err == nil || !strings.Contains(err.Error(), "0600") {
 		t.Fatalf("world-readable credentials: err = %v, want a mode error", err)
 	}
 }
 
 func TestConfigCredentialsFile(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := gateway.WriteCredentials(filepath.Join(dir, "data"), gateway.Credentials{GatewayID: "gw-1", Site: "s",
+	if _, err := config.WriteCredentials(filepath.Join(dir, "data"), config.Credentials{GatewayID: "gw-1", Site: "s",
 		BrokerURL: "tcp://127.0.0.1:1", Username: "gw-1", Password: "pw"}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestConfigCredentialsFile(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(minimal+"mqtt:\n  credentials_file: data/credentials.yaml\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := gateway.LoadConfig(cfgPath)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
-	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/alarms"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 )
 
 // smallDisk mounts a 2 MiB tmpfs (needs root and CAP_SYS_ADMIN, which the
@@ -56,7 +58,7 @@ func TestFullDisk(t *testing.T) {
 	dir := smallDisk(t)
 	c := &clock{t: lunch}
 	cfg := testConfig(t, dir, deadBroker(t))
-	cfg.Store = gateway.StoreConfig{ReserveBytes: 256 << 10, MinFreeBytes: 128 << 10, DiskCheck: time.Second}
+	cfg.Store = config.StoreConfig{ReserveBytes: 256 << 10, MinFreeBytes: 128 << 10, DiskCheck: time.Second}
 	g := startWith(t, cfg, c)
 	base := g.HTTPURL()
 	events := subscribe(t, base)
@@ -68,10 +70,10 @@ func TestFullDisk(t *testing.T) {
 	if first.Decision != eldergate.DecisionApproved {
 		t.Fatalf("meal before the disk fills = %+v", first)
 	}
-	press := func() gateway.AlertEvent {
+	press := func() alarms.AlertEvent {
 		t.Helper()
 		post(t, base+"/api/sim/button", `{"button":"hall"}`)
-		var a gateway.AlertEvent
+		var a alarms.AlertEvent
 		next(t, events, "alert", &a)
 		return a
 	}
@@ -81,11 +83,11 @@ func TestFullDisk(t *testing.T) {
 	fill(t, filler)
 	// The disk check (every second) or the next failed write notices.
 	deadline := time.Now().Add(10 * time.Second)
-	var refused gateway.TapEvent
+	var refused tapdesk.TapEvent
 	for {
 		c.add(5 * time.Second) // past the dedupe window
 		refused = tapResult(t, g, events, "04D5E6F7")
-		if refused.Reason == gateway.ReasonDiskFull {
+		if refused.Reason == tapdesk.ReasonDiskFull {
 			break
 		}
 		if refused.Decision != eldergate.DecisionApproved || time.Now().After(deadline) {
@@ -105,13 +107,13 @@ func TestFullDisk(t *testing.T) {
 	}
 
 	// An alarm is still recorded (the reserve was released for it).
-	alarms := []string{before.EventID}
+	alertIDs := []string{before.EventID}
 	for range 3 {
 		a := press()
 		if a.EventID == "" {
 			t.Fatalf("alarm on a full disk not recorded: %+v", a)
 		}
-		alarms = append(alarms, a.EventID)
+		alertIDs = append(alertIDs, a.EventID)
 	}
 
 	// Nothing undelivered was lost.
@@ -126,7 +128,7 @@ func TestFullDisk(t *testing.T) {
 		}
 		have[e.ID] = true
 	}
-	for _, id := range append([]string{first.EventID}, alarms...) {
+	for _, id := range append([]string{first.EventID}, alertIDs...) {
 		if !have[id] {
 			t.Fatalf("undelivered event %s lost on a full disk", id)
 		}
@@ -144,7 +146,7 @@ func TestFullDisk(t *testing.T) {
 		if ev.Decision == eldergate.DecisionApproved {
 			break
 		}
-		if ev.Reason != gateway.ReasonDiskFull || time.Now().After(deadline) {
+		if ev.Reason != tapdesk.ReasonDiskFull || time.Now().After(deadline) {
 			t.Fatalf("meal after the disk was freed = %+v", ev)
 		}
 		time.Sleep(300 * time.Millisecond)

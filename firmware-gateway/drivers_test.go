@@ -9,7 +9,8 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/drivers/serialport/serialtest"
-	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 )
 
 // TestRealDriversFromConfig: the configuration selects real drivers by
@@ -21,9 +22,9 @@ func TestRealDriversFromConfig(t *testing.T) {
 	c := &clock{t: lunch}
 	cfg := testConfig(t, t.TempDir(), deadBroker(t))
 	cfg.Simulation = false
-	cfg.Devices.Card = gateway.DeviceConfig{Driver: "rdm6300", Name: "counter-reader", Port: reader.Path(), Settings: map[string]string{"repeat": "0"}}
-	cfg.Devices.Scale = gateway.DeviceConfig{Driver: "and", Name: "counter-scale", Port: scaleDev.Path()}
-	cfg.Devices.Button = gateway.DeviceConfig{Driver: "none"}
+	cfg.Devices.Card = config.DeviceConfig{Driver: "rdm6300", Name: "counter-reader", Port: reader.Path(), Settings: map[string]string{"repeat": "0"}}
+	cfg.Devices.Scale = config.DeviceConfig{Driver: "and", Name: "counter-scale", Port: scaleDev.Path()}
+	cfg.Devices.Button = config.DeviceConfig{Driver: "none"}
 	cfg.Roster = append(cfg.Roster, eldergate.Elder{ID: "E9", Name: "王建国", Card: "E3086CED", Active: true})
 	g := start(t, cfg, c)
 	events := subscribe(t, g.HTTPURL())
@@ -71,7 +72,7 @@ func TestRealDriversFromConfig(t *testing.T) {
 		t.Fatalf("weight = %+v", w)
 	}
 	reader.Write([]byte("\x00noise\x0262E3086CED08\x03"))
-	var ev gateway.TapEvent
+	var ev tapdesk.TapEvent
 	next(t, events, "tap", &ev)
 	if ev.Decision != eldergate.DecisionApproved || ev.ElderName != "王*国" || ev.WeightG != 420 {
 		t.Fatalf("tap through rdm6300 = %+v", ev)

@@ -78,7 +78,7 @@ func WithRestart(fn func()) Option { return func(g *Gateway) { g.restart = fn } 
 // (policy, dedupe window, devices, batching) lives in the subsystem that
 // owns it (running() puts it together).
 type Gateway struct {
-	cfg       Config
+	cfg       config.Config
 	log       *slog.Logger
 	now       func() time.Time
 	version   string
@@ -111,7 +111,7 @@ type Gateway struct {
 }
 
 // New checks the configuration and prepares a gateway; Start runs it.
-func New(cfg Config, opts ...Option) (*Gateway, error) {
+func New(cfg config.Config, opts ...Option) (*Gateway, error) {
 	if err := cfg.ApplyCredentials(); err != nil {
 		return nil, err
 	}
@@ -369,7 +369,7 @@ func (g *Gateway) ApplyRemoteUsage(ctx context.Context, rows []sqlite.RemoteUsag
 // running is the configuration running now: the one started with, and
 // what the subsystems changed since (the policy, dedupe window, devices
 // and batching a command applied).
-func (g *Gateway) running() Config {
+func (g *Gateway) running() config.Config {
 	c := g.cfg
 	if g.desk != nil {
 		c.Policy, c.TapDedupe = g.desk.Policy(), g.desk.Dedupe()

@@ -25,6 +25,9 @@ import (
 
 	"github.com/eldergate/eldergate"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/alarms"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 	"github.com/eldergate/eldergate/policy"
 )
 
@@ -61,13 +64,13 @@ func deadBroker(t *testing.T) string {
 	return "tcp://" + addr
 }
 
-func testConfig(t *testing.T, dir, broker string) gateway.Config {
-	return gateway.Config{
+func testConfig(t *testing.T, dir, broker string) config.Config {
+	return config.Config{
 		GatewayID:  "gw-t1",
 		Site:       "测试饭堂",
 		DataDir:    dir,
 		HTTPAddr:   "127.0.0.1:0",
-		MQTT:       gateway.MQTTConfig{URL: broker, AckTimeout: time.Second, BatchWait: 20 * time.Millisecond},
+		MQTT:       config.MQTTConfig{URL: broker, AckTimeout: time.Second, BatchWait: 20 * time.Millisecond},
 		Simulation: true,
 		Policy:     testPolicy(),
 		Roster: []eldergate.Elder{
@@ -82,7 +85,7 @@ func logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-func start(t *testing.T, cfg gateway.Config, c *clock) *gateway.Gateway {
+func start(t *testing.T, cfg config.Config, c *clock) *gateway.Gateway {
 	t.Helper()
 	g, err := gateway.New(cfg, gateway.WithLogger(logger()), gateway.WithClock(c.now))
 	if err != nil {
@@ -196,7 +199,7 @@ func TestTapsDecidedWithoutBroker(t *testing.T) {
 	g := start(t, testConfig(t, dir, deadBroker(t)), c)
 	events := subscribe(t, g.HTTPURL())
 
-	var ev gateway.TapEvent
+	var ev tapdesk.TapEvent
 	tap(t, g, "04A1B2C3")
 	next(t, events, "tap", &ev)
 	if ev.Decision != eldergate.DecisionApproved || ev.Reason != eldergate.ReasonOK || ev.Window != "lunch" ||
@@ -249,7 +252,7 @@ func TestTapsDecidedWithoutBroker(t *testing.T) {
 	if resp := post(t, g.HTTPURL()+"/api/sim/weight", `{"grams":350,"stable":true}`); resp.StatusCode != http.StatusAccepted {
 		t.Fatal(resp.Status)
 	}
-	var w gateway.WeightEvent
+	var w tapdesk.WeightEvent
 	next(t, events, "weight", &w)
 	if w.Grams != 350 || w.State != "stable" {
 		t.Fatalf("weight = %+v", w)
@@ -264,7 +267,7 @@ func TestTapsDecidedWithoutBroker(t *testing.T) {
 	if resp := post(t, g.HTTPURL()+"/api/sim/button", `{"button":"bed-3"}`); resp.StatusCode != http.StatusAccepted {
 		t.Fatal(resp.Status)
 	}
-	var al gateway.AlertEvent
+	var al alarms.AlertEvent
 	next(t, events, "alert", &al)
 	if al.Button != "bed-3" || al.Action != eldergate.AlertRaised || al.AlertID == "" || al.EventID == "" {
 		t.Fatalf("alert = %+v", al)
@@ -462,10 +465,10 @@ func TestDeliveredThroughBroker(t *testing.T) {
 	g := start(t, testConfig(t, t.TempDir(), broker), &clock{t: lunch})
 	events := subscribe(t, g.HTTPURL())
 	tap(t, g, "04A1B2C3")
-	var ev gateway.TapEvent
+	var ev tapdesk.TapEvent
 	next(t, events, "tap", &ev)
 	post(t, g.HTTPURL()+"/api/sim/button", `{"button":"b1"}`)
-	var al gateway.AlertEvent
+	var al alarms.AlertEvent
 	next(t, events, "alert", &al)
 
 	deadline := time.Now().Add(15 * time.Second)

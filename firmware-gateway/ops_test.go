@@ -18,11 +18,13 @@ import (
 
 	"github.com/eldergate/eldergate"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 	"github.com/eldergate/eldergate/policy"
 )
 
 // startWith starts a gateway with extra options.
-func startWith(t *testing.T, cfg gateway.Config, c *clock, opts ...gateway.Option) *gateway.Gateway {
+func startWith(t *testing.T, cfg config.Config, c *clock, opts ...gateway.Option) *gateway.Gateway {
 	t.Helper()
 	opts = append([]gateway.Option{gateway.WithLogger(logger()), gateway.WithClock(c.now)}, opts...)
 	g, err := gateway.New(cfg, opts...)
@@ -75,10 +77,10 @@ func storedEvents(t *testing.T, dir string) []storedEvent {
 	return out
 }
 
-func tapResult(t *testing.T, g *gateway.Gateway, events <-chan sse, card string) gateway.TapEvent {
+func tapResult(t *testing.T, g *gateway.Gateway, events <-chan sse, card string) tapdesk.TapEvent {
 	t.Helper()
 	tap(t, g, card)
-	var ev gateway.TapEvent
+	var ev tapdesk.TapEvent
 	next(t, events, "tap", &ev)
 	return ev
 }
@@ -319,32 +321,32 @@ func TestHTTPBindLoopbackOnly(t *testing.T) {
 		"127.0.0.1:8081": true, "localhost:8081": true, "[::1]:8081": true,
 		"0.0.0.0:8081": false, ":8081": false, "192.168.1.5:8081": false, "[::]:8081": false,
 	} {
-		_, err := gateway.ParseConfig([]byte(base + "http_addr: \"" + addr + "\"\n"))
+		_, err := config.Parse([]byte(base + "http_addr: \"" + addr + "\"\n"))
 		if (err == nil) != ok {
 			t.Errorf("http_addr %s: err = %v, want ok = %v", addr, err, ok)
 		}
 		if !ok && (err == nil || !strings.Contains(err.Error(), "http_public")) {
 			t.Errorf("http_addr %s: error %v should name http_public", addr, err)
 		}
-		if _, err := gateway.ParseConfig([]byte(base + "http_public: true\nhttp_addr: \"" + addr + "\"\n")); err != nil {
+		if _, err := config.Parse([]byte(base + "http_public: true\nhttp_addr: \"" + addr + "\"\n")); err != nil {
 			t.Errorf("http_addr %s with http_public: %v", addr, err)
 		}
 	}
-	cfg, err := gateway.ParseConfig([]byte(base))
+	cfg, err := config.Parse([]byte(base))
 	if err != nil || cfg.HTTPAddr != "127.0.0.1:8081" {
 		t.Fatalf("default http_addr = %q, %v", cfg.HTTPAddr, err)
 	}
 }
 
 // staffConfig adds a staff member with PIN 2468 and card ST0001.
-func staffConfig(t *testing.T, dir string) gateway.Config {
+func staffConfig(t *testing.T, dir string) config.Config {
 	t.Helper()
 	h, err := bcrypt.GenerateFromPassword([]byte("2468"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := testConfig(t, dir, deadBroker(t))
-	cfg.Staff = []gateway.StaffConfig{{ID: "S1", Name: "王小红", PinHash: string(h), Card: "ST0001"}}
+	cfg.Staff = []config.StaffConfig{{ID: "S1", Name: "王小红", PinHash: string(h), Card: "ST0001"}}
 	return cfg
 }
 
@@ -447,12 +449,12 @@ func TestStaffManualMealAndVoid(t *testing.T) {
 		t.Fatalf("search 秀: %d %+v", code, found)
 	}
 
-	var meal gateway.TapEvent
+	var meal tapdesk.TapEvent
 	if code := staffCall(t, "POST", base+"/api/staff/meal", tok, `{"elder_id":"E2"}`, &meal); code != http.StatusOK ||
 		meal.Decision != eldergate.DecisionApproved || meal.EventID == "" {
 		t.Fatalf("manual meal: %d %+v", code, meal)
 	}
-	var shown gateway.TapEvent
+	var shown tapdesk.TapEvent
 	next(t, events, "tap", &shown)
 	if shown.EventID != meal.EventID {
 		t.Fatalf("kiosk shown %+v", shown)

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
-	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 	"github.com/eldergate/eldergate/policy"
 )
 
@@ -66,18 +66,18 @@ func TestTapWithZhuhaiPolicy(t *testing.T) {
 	g := start(t, cfg, c)
 	events := subscribe(t, g.HTTPURL())
 
-	var ev gateway.TapEvent
+	var ev tapdesk.TapEvent
 	tap(t, g, "04A1B2C3") // nothing on the scale
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionRefused || ev.Reason != policy.ReasonPriceUnknown {
 		t.Fatalf("tap without weight = %+v", ev)
 	}
 	post(t, g.HTTPURL()+"/api/sim/weight", `{"grams":500,"stable":true}`)
-	var w gateway.WeightEvent
-	next(t, events, gateway.EventWeight, &w)
+	var w tapdesk.WeightEvent
+	next(t, events, tapdesk.EventWeight, &w)
 	c.add(10 * time.Second)
 	tap(t, g, "04A1B2C3")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionApproved || ev.PriceFen != 2000 || ev.SubsidyFen != 600 || ev.DiscountFen != 140 || ev.PayFen != 1260 || ev.WeightG != 500 {
 		t.Fatalf("weighed meal = %+v", ev)
 	}
@@ -88,7 +88,7 @@ func TestTapWithZhuhaiPolicy(t *testing.T) {
 	}
 	c.add(6 * time.Hour) // dinner, same day
 	tap(t, g, "04A1B2C3")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionFullPay || ev.Reason != policy.ReasonLimitReached || ev.PayFen != 2000 || ev.SubsidyFen != 0 {
 		t.Fatalf("second meal of the day = %+v", ev)
 	}
@@ -97,7 +97,7 @@ func TestTapWithZhuhaiPolicy(t *testing.T) {
 	}
 	c.add(18 * time.Hour) // next day's lunch: the day limit is per day
 	tap(t, g, "04A1B2C3")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionApproved {
 		t.Fatalf("next day = %+v", ev)
 	}
@@ -137,10 +137,10 @@ func TestCrossSiteWeeklyLimitAndStaleUsage(t *testing.T) {
 	cfg.Policy = *p
 	g := start(t, cfg, c)
 	events := subscribe(t, g.HTTPURL())
-	var ev gateway.TapEvent
+	var ev tapdesk.TapEvent
 
 	tap(t, g, "04A1B2C3")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionFullPay || ev.Reason != policy.ReasonUsageStale {
 		t.Fatalf("never synced = %+v", ev)
 	}
@@ -153,26 +153,26 @@ func TestCrossSiteWeeklyLimitAndStaleUsage(t *testing.T) {
 	}
 	c.add(10 * time.Second)
 	tap(t, g, "04A1B2C3")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionApproved || ev.SubsidyFen != 1000 {
 		t.Fatalf("fifth meal of the week = %+v", ev)
 	}
 	c.add(10 * time.Second)
 	tap(t, g, "04A1B2C3")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionRefused || ev.Reason != eldergate.ReasonAlreadyServed {
 		t.Fatalf("same window = %+v", ev)
 	}
 	c.add(6 * time.Hour)
 	tap(t, g, "04A1B2C3")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionFullPay || ev.Reason != policy.ReasonLimitReached || ev.PayFen != 1500 {
 		t.Fatalf("sixth meal of the week = %+v", ev)
 	}
 	// Another elder, four days later (next ISO week), no sync since: stale.
 	c.add(4 * 24 * time.Hour)
 	tap(t, g, "04D5E6F7")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionFullPay || ev.Reason != policy.ReasonUsageStale {
 		t.Fatalf("after 4 days without sync = %+v", ev)
 	}
@@ -189,7 +189,7 @@ func TestCrossSiteWeeklyLimitAndStaleUsage(t *testing.T) {
 	}
 	c.add(10 * time.Second)
 	tap(t, g, "04D5E6F7")
-	next(t, events, gateway.EventTap, &ev)
+	next(t, events, tapdesk.EventTap, &ev)
 	if ev.Decision != eldergate.DecisionApproved {
 		t.Fatalf("after the new policy = %+v", ev)
 	}

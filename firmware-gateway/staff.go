@@ -184,7 +184,7 @@ func (g *Gateway) StaffMeal(ctx context.Context, tok, elderID string) (any, erro
 	at, _ := g.clock.Stamp(time.Time{})
 	rd := card.Read{Credential: "manual:" + elder.ID, Reader: "staff:" + st.ID, At: at}
 	ev := g.desk.Tap(ctx, rd, at, &tapdesk.Manual{StaffID: st.ID, Elder: elder})
-	g.http.Publish(EventTap, ev)
+	g.http.Publish(tapdesk.EventTap, ev)
 	if ev.EventID == "" {
 		return ev, fmt.Errorf("gateway: staff meal: not recorded (%s): %w", ev.Reason, httpapi.ErrUnavailable)
 	}

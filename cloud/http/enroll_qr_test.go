@@ -72,7 +72,7 @@ func TestCreateGatewayQRCode(t *testing.T) {
 		t.Errorf("error-correction level %q, want M", level)
 	}
 	// The link decoded from the picture carries what `eldergate-gateway
-	// enroll --cloud <link>` needs (firmware-gateway ParseEnrollLink reads
+	// enroll --cloud <link>` needs (firmware-gateway/enroll.ParseLink reads
 	// the same two parameters; deploy/e2e enrolls with the decoded text).
 	u, err := url.Parse(text)
 	if err != nil || u.Scheme != "eldergate" || u.Host != "enroll" ||

@@ -17,11 +17,12 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 	cloudhttp "github.com/eldergate/eldergate/cloud/http"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
 // desiredGatewayConfig is the configuration of startGatewayIn.
-func desiredGatewayConfig(dir, brokerURL string) gateway.Config {
-	cfg := gateway.Config{
+func desiredGatewayConfig(dir, brokerURL string) config.Config {
+	cfg := config.Config{
 		GatewayID:  gwID,
 		Site:       siteID,
 		DataDir:    dir,
@@ -55,7 +56,7 @@ func startGatewayIn(t *testing.T, dir, brokerURL string) *gateway.Gateway {
 
 // pushable is cfg as an operator would PUT it: YAML without the local
 // settings (identity, storage, broker credentials, roster).
-func pushable(t *testing.T, cfg gateway.Config) string {
+func pushable(t *testing.T, cfg config.Config) string {
 	t.Helper()
 	cfg.GatewayID, cfg.DataDir, cfg.HTTPAddr, cfg.MQTT.URL, cfg.MQTT.Password, cfg.Roster = "", "", "", "", "", nil
 	b, err := yaml.Marshal(cfg)

@@ -14,6 +14,7 @@ import (
 	"github.com/eldergate/eldergate"
 	cloudsqlite "github.com/eldergate/eldergate/cloud/sqlite"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/policy"
 )
 
@@ -72,7 +73,7 @@ func TestDrainAfterADayOffline(t *testing.T) {
 	day := time.Date(2025, 3, 10, 0, 0, 0, 0, loc)
 	clock := &simClock{t: day.Add(6 * time.Hour)}
 
-	cfg := gateway.Config{
+	cfg := config.Config{
 		GatewayID: gwID, Site: siteID, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0",
 		Simulation: true, Policy: threeMeals(), Roster: roster(elders), TapDedupe: 3 * time.Second,
 	}

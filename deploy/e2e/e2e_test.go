@@ -18,6 +18,7 @@ import (
 	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/deploy/testenv"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/policy"
 )
 
@@ -92,7 +93,7 @@ func cloudConfig(t *testing.T, brokerURL string) cloud.Config {
 
 func startGateway(t *testing.T, brokerURL string, elders []eldergate.Elder) *gateway.Gateway {
 	t.Helper()
-	cfg := gateway.Config{
+	cfg := config.Config{
 		GatewayID:  gwID,
 		Site:       siteID,
 		DataDir:    t.TempDir(),

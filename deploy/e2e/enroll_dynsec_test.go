@@ -9,7 +9,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eldergate/eldergate/deploy/testenv"
-	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/enroll"
 )
 
 // TestEnrollmentMosquittoDynsec is acceptance 3 against an external
@@ -41,14 +41,14 @@ func TestEnrollmentMosquittoDynsec(t *testing.T) {
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	creds, path, err := gateway.Enroll(ctx, gateway.EnrollRequest{CloudURL: created.EnrollURL, DataDir: dataDir})
+	creds, path, err := enroll.Enroll(ctx, enroll.Request{CloudURL: created.EnrollURL, DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if creds.GatewayID != id || creds.Username != id || creds.BrokerURL != m.URL || len(creds.Password) < 30 {
 		t.Fatalf("credentials = %+v", creds)
 	}
-	if _, _, err := gateway.Enroll(ctx, gateway.EnrollRequest{CloudURL: base, Token: created.Token, DataDir: t.TempDir()}); err == nil ||
+	if _, _, err := enroll.Enroll(ctx, enroll.Request{CloudURL: base, Token: created.Token, DataDir: t.TempDir()}); err == nil ||
 		!strings.Contains(err.Error(), "409") || !strings.Contains(err.Error(), "already used") {
 		t.Fatalf("second enrollment with the same token: err = %v, want 409 already used", err)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/enroll"
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 )
@@ -136,7 +138,7 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	creds, path, err := gateway.Enroll(ctx, gateway.EnrollRequest{CloudURL: scanned, DataDir: dataDir})
+	creds, path, err := enroll.Enroll(ctx, enroll.Request{CloudURL: scanned, DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,8 +149,8 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if path != filepath.Join(dataDir, gateway.CredentialsFileName) || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("credentials file %s mode %v, want %s mode 0600", path, fi.Mode().Perm(), filepath.Join(dataDir, gateway.CredentialsFileName))
+	if path != filepath.Join(dataDir, config.CredentialsFileName) || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file %s mode %v, want %s mode 0600", path, fi.Mode().Perm(), filepath.Join(dataDir, config.CredentialsFileName))
 	}
 	// The store keeps only a bcrypt hash of the password.
 	cred, err := env.c.Store().GatewayCredential(ctx, id)
@@ -157,7 +159,7 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 	}
 
 	// The token is one-time.
-	if _, _, err := gateway.Enroll(ctx, gateway.EnrollRequest{CloudURL: base, Token: created.Token, DataDir: t.TempDir()}); err == nil ||
+	if _, _, err := enroll.Enroll(ctx, enroll.Request{CloudURL: base, Token: created.Token, DataDir: t.TempDir()}); err == nil ||
 		!strings.Contains(err.Error(), "409") || !strings.Contains(err.Error(), "already used") {
 		t.Fatalf("second enrollment with the same token: err = %v, want 409 already used", err)
 	}
@@ -208,7 +210,7 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 	// which take longer on a loaded machine.
 	lateCtx, lateCancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer lateCancel()
-	if _, _, err := gateway.Enroll(lateCtx, gateway.EnrollRequest{CloudURL: base, Token: late.Token, DataDir: t.TempDir()}); err == nil ||
+	if _, _, err := enroll.Enroll(lateCtx, enroll.Request{CloudURL: base, Token: late.Token, DataDir: t.TempDir()}); err == nil ||
 		!strings.Contains(err.Error(), "410") || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("enrollment with an expired token: err = %v, want 410 expired", err)
 	}
@@ -221,7 +223,7 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 // probe of its uplink.
 func enrolledGatewaySends(t *testing.T, c *cloud.Cloud, id, site, dataDir, credPath string) (*gateway.Gateway, <-chan sseEvent, func() bool) {
 	t.Helper()
-	gcfg := gateway.Config{GatewayID: id, Site: site, DataDir: dataDir, HTTPAddr: "127.0.0.1:0", Simulation: true,
+	gcfg := config.Config{GatewayID: id, Site: site, DataDir: dataDir, HTTPAddr: "127.0.0.1:0", Simulation: true,
 		Policy: allDay(), Roster: roster(2), TapDedupe: time.Second}
 	gcfg.MQTT.CredentialsFile = credPath
 	gcfg.MQTT.BatchWait = 20 * time.Millisecond

@@ -7,14 +7,15 @@ import (
 	"fmt"
 	"io"
 
-	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/enroll"
 )
 
-// enroll implements `eldergate-gateway enroll --cloud URL --token T
+// runEnroll implements `eldergate-gateway enroll --cloud URL --token T
 // [--data DIR] [--config FILE]`: it trades the one-time token for this
 // gateway's broker credentials and writes them (mode 0600) into the data
 // directory, given or taken from the configuration.
-func enroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cloudURL := fs.String("cloud", "", "cloud base URL (or an eldergate://enroll?... link)")
@@ -29,7 +30,7 @@ func enroll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	dir := *dataDir
 	if dir == "" && *cfgPath != "" {
-		cfg, err := gateway.LoadConfig(*cfgPath)
+		cfg, err := config.Load(*cfgPath)
 		if err != nil {
 			return fmt.Errorf("enroll: %w", err)
 		}
@@ -38,7 +39,7 @@ func enroll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if dir == "" {
 		return errors.New("enroll: --data or --config is required")
 	}
-	c, path, err := gateway.Enroll(ctx, gateway.EnrollRequest{CloudURL: *cloudURL, Token: *token, DataDir: dir})
+	c, path, err := enroll.Enroll(ctx, enroll.Request{CloudURL: *cloudURL, Token: *token, DataDir: dir})
 	if err != nil {
 		return err
 	}

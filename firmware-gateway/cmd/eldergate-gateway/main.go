@@ -20,6 +20,9 @@ import (
 	"syscall"
 
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/sdnotify"
+	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -66,7 +69,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("run: --log-level: %w", err)
 		}
 		log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lv}))
-		cfg, err := gateway.LoadConfig(*cfgPath)
+		cfg, err := config.Load(*cfgPath)
 		if err != nil {
 			return err
 		}
@@ -79,7 +82,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		sd, err := gateway.NewNotifier(os.Getenv, os.Getpid())
+		sd, err := sdnotify.New(os.Getenv, os.Getpid())
 		if err != nil {
 			log.Warn("systemd watchdog off", "err", err)
 		}
@@ -111,14 +114,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil && line == "" {
 			return fmt.Errorf("staff-pin: read the PIN on stdin: %w", err)
 		}
-		h, err := gateway.HashPIN(strings.TrimSpace(line))
+		h, err := staffauth.HashPIN(strings.TrimSpace(line))
 		if err != nil {
 			return err
 		}
 		fmt.Println(h)
 		return nil
 	case "enroll":
-		return enroll(ctx, args[1:], os.Stdout, stderr) // enroll.go
+		return runEnroll(ctx, args[1:], os.Stdout, stderr) // enroll.go
 	case "version":
 		fmt.Println(version)
 		return nil
