@@ -95,6 +95,16 @@ type GatewayRoster struct {
 	At        *time.Time `json:"confirmed_at,omitempty"`
 }
 
+// Base is the version the gateway's next delta starts from: the version
+// last queued to it, or the one it confirmed when none was queued; 0 when
+// neither is known (the gateway then needs the full roster).
+func (g GatewayRoster) Base() uint64 {
+	if g.Queued != 0 {
+		return g.Queued
+	}
+	return g.Confirmed
+}
+
 // StoredPolicy is one version of a subsidy policy as the cloud keeps it.
 type StoredPolicy struct {
 	Version   string    `json:"version"`

@@ -22,7 +22,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
-	cloudhttp "github.com/eldergate/eldergate/cloud/http"
+	"github.com/eldergate/eldergate/cloud/rosterpush"
 )
 
 // Publisher publishes a payload on a topic with QoS 1 and waits for the
@@ -31,11 +31,24 @@ type Publisher interface {
 	Publish(ctx context.Context, topic string, payload []byte) error
 }
 
+// Store is what the follow-ups use of the cloud's store: the commands,
+// the roster versions of each gateway (with what a roster push needs) and
+// the desired configurations.
+type Store interface {
+	rosterpush.Store
+	GatewayCredential(ctx context.Context, id string) (domain.GatewayCredential, error)
+	PendingCommands(ctx context.Context, gw string, now time.Time) ([]domain.Command, error)
+	MarkCommandSent(ctx context.Context, id string, at time.Time) error
+	RosterCommand(ctx context.Context, id string) (version uint64, found bool, err error)
+	ClaimRosterResult(ctx context.Context, id string) (bool, error)
+	ConfirmGatewayRoster(ctx context.Context, gw string, version uint64, at time.Time) error
+	ResetGatewayRoster(ctx context.Context, gw string, have uint64) error
+	RecordDesiredResult(ctx context.Context, gw, commandID string, ok bool, errText string, at time.Time) (matched bool, err error)
+}
+
 // Config configures Commands.
 type Config struct {
-	// Store is the cloud's store. The roster follow-up queues the full
-	// roster with cloudhttp.PushRoster, which takes the whole store.
-	Store domain.Store
+	Store Store
 	// Publisher publishes commands; it may be set later with
 	// SetPublisher (the ingester that publishes is built with the hooks
 	// of Commands).
@@ -45,9 +58,9 @@ type Config struct {
 }
 
 // Commands publishes commands and follows up on births and results. It
-// implements cloudhttp.CommandSender.
+// implements cloudhttp.CommandSender and rosterpush.Sender.
 type Commands struct {
-	store domain.Store
+	store Store
 	pub   Publisher
 	log   *slog.Logger
 	now   func() time.Time
@@ -166,7 +179,7 @@ func (c *Commands) rosterResult(ctx context.Context, gw string, r eldergate.Comm
 		c.log.Error("followup: roster result", "gw", gw, "err", err)
 		return
 	}
-	cmd, err := cloudhttp.PushRoster(ctx, c.store, c, now, gw, cred.Site, true)
+	cmd, err := rosterpush.Gateway(ctx, c.store, c, now, gw, cred.Site, true)
 	if err != nil {
 		c.log.Error("followup: full roster", "gw", gw, "err", err)
 		return

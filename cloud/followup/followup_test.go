@@ -11,7 +11,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/followup"
-	cloudhttp "github.com/eldergate/eldergate/cloud/http"
+	"github.com/eldergate/eldergate/cloud/rosterpush"
 	"github.com/eldergate/eldergate/cloud/sqlite"
 )
 
@@ -67,7 +67,7 @@ func TestResultsFollowedUpOnce(t *testing.T) {
 	if _, err := st.ReplaceRoster(ctx, "site-a", elders("E1"), now); err != nil {
 		t.Fatal(err)
 	}
-	first, err := cloudhttp.PushRoster(ctx, st, nil, now, "gw-a", "site-a", false)
+	first, err := rosterpush.Gateway(ctx, st, nil, now, "gw-a", "site-a", false)
 	if err != nil || first == nil {
 		t.Fatalf("first roster: %v, %v", first, err)
 	}
@@ -78,7 +78,7 @@ func TestResultsFollowedUpOnce(t *testing.T) {
 	if _, err := st.ReplaceRoster(ctx, "site-a", elders("E1", "E2"), now); err != nil {
 		t.Fatal(err)
 	}
-	delta, err := cloudhttp.PushRoster(ctx, st, nil, now, "gw-a", "site-a", false)
+	delta, err := rosterpush.Gateway(ctx, st, nil, now, "gw-a", "site-a", false)
 	if err != nil || delta == nil {
 		t.Fatalf("delta: %v, %v", delta, err)
 	}

@@ -1,7 +1,6 @@
 package cloudhttp
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,17 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/rosterimport"
+	"github.com/eldergate/eldergate/cloud/rosterpush"
 	"github.com/eldergate/eldergate/policy"
 )
-
-// RosterCommandTTL is the expiry of roster and policy commands: a gateway
-// offline for longer gets a full roster when it confirms nothing.
-const RosterCommandTTL = 24 * time.Hour
 
 // rosterRoutes registers the roster and policy management routes.
 func (s *Server) rosterRoutes(mux *routeMux) {
@@ -83,139 +78,12 @@ func (s *Server) importRoster(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("http: roster imported", "site", site, "format", f, "elders", ch.Elders, "version", ch.Version,
 		"upserted", ch.Upserted, "removed", ch.Removed)
-	ids, err := s.pushSiteRoster(r.Context(), site, nil)
+	ids, err := rosterpush.Site(r.Context(), s.cfg.Store, s.cfg.Commands, s.cfg.Now().UTC(), site, nil)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ImportResponse{Report: rep, Change: &ch, Commands: ids})
-}
-
-// pushSiteRoster queues (and sends) to every gateway of site what it needs
-// to reach the current version. states, when set, is the credential state
-// change that made the current version: a gateway at the version before
-// gets a delta carrying only it.
-func (s *Server) pushSiteRoster(ctx context.Context, site string, states *stateChange) ([]string, error) {
-	gws, err := s.cfg.Store.SiteGateways(ctx, site)
-	if err != nil {
-		return nil, err
-	}
-	ids := []string{}
-	for _, gw := range gws {
-		var c *domain.Command
-		if states != nil {
-			c, err = s.pushStateDelta(ctx, gw, *states)
-		} else {
-			c, err = PushRoster(ctx, s.cfg.Store, s.cfg.Commands, s.cfg.Now().UTC(), gw, site, false)
-		}
-		if err != nil {
-			return ids, err
-		}
-		if c != nil {
-			ids = append(ids, c.ID)
-		}
-	}
-	return ids, nil
-}
-
-type stateChange struct {
-	site   string
-	change domain.RosterChange
-	cred   eldergate.Credential
-}
-
-func (s *Server) pushStateDelta(ctx context.Context, gw string, st stateChange) (*domain.Command, error) {
-	g, err := s.cfg.Store.GatewayRoster(ctx, gw)
-	if err != nil {
-		return nil, err
-	}
-	base := g.Queued
-	if base == 0 {
-		base = g.Confirmed
-	}
-	if base != st.change.Previous || base == 0 {
-		return PushRoster(ctx, s.cfg.Store, s.cfg.Commands, s.cfg.Now().UTC(), gw, st.site, false)
-	}
-	u := eldergate.RosterUpdate{Mode: eldergate.RosterDelta, Base: base, Version: st.change.Version, States: []eldergate.Credential{st.cred}}
-	return queueRoster(ctx, s.cfg.Store, s.cfg.Commands, s.cfg.Now().UTC(), gw, u)
-}
-
-// RosterPushStore is what PushRoster needs of the store.
-type RosterPushStore interface {
-	GatewayRoster(ctx context.Context, gw string) (domain.GatewayRoster, error)
-	RosterDelta(ctx context.Context, site string, base uint64) (eldergate.RosterUpdate, error)
-	Roster(ctx context.Context, site string) (version uint64, elders []eldergate.RosterElder, err error)
-	QueueCommand(ctx context.Context, c domain.Command) error
-	NoteRosterCommand(ctx context.Context, id, gw string, version uint64, at time.Time) error
-}
-
-// PushRoster queues for gw (of site) the roster command that brings it to
-// the site's current version and sends it at once through sender (nil:
-// at the gateway's next birth): a delta from the version last queued to
-// it or, when that is unknown or full is set, the full roster. It returns
-// nil when the gateway is already at the current version or the site has
-// no roster.
-func PushRoster(ctx context.Context, store RosterPushStore, sender CommandSender, now time.Time, gw, site string, full bool) (*domain.Command, error) {
-	g, err := store.GatewayRoster(ctx, gw)
-	if err != nil {
-		return nil, err
-	}
-	base := g.Queued
-	if base == 0 {
-		base = g.Confirmed
-	}
-	var u eldergate.RosterUpdate
-	if !full && base != 0 {
-		u, err = store.RosterDelta(ctx, site, base)
-		switch {
-		case errors.Is(err, domain.ErrNotFound):
-			full = true // the gateway names a version the site never had
-		case err != nil:
-			return nil, err
-		case u.Base == u.Version:
-			return nil, nil
-		}
-	}
-	if full || base == 0 {
-		v, elders, err := store.Roster(ctx, site)
-		if err != nil {
-			return nil, err
-		}
-		if v == 0 {
-			return nil, nil
-		}
-		u = eldergate.RosterUpdate{Mode: eldergate.RosterFull, Version: v, Elders: elders}
-	}
-	return queueRoster(ctx, store, sender, now, gw, u)
-}
-
-func queueRoster(ctx context.Context, store RosterPushStore, sender CommandSender, now time.Time, gw string, u eldergate.RosterUpdate) (*domain.Command, error) {
-	body, err := json.Marshal(u)
-	if err != nil {
-		return nil, fmt.Errorf("cloudhttp: roster command: %w", err)
-	}
-	c, err := newCommand(gw, eldergate.CmdRoster, body, now)
-	if err != nil {
-		return nil, err
-	}
-	if err := store.QueueCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	if err := store.NoteRosterCommand(ctx, c.ID, gw, u.Version, now); err != nil {
-		return nil, err
-	}
-	if sender != nil {
-		sender.SendCommand(ctx, c)
-	}
-	return &c, nil
-}
-
-func newCommand(gw, typ string, body []byte, now time.Time) (domain.Command, error) {
-	id, err := domain.RandomToken(12)
-	if err != nil {
-		return domain.Command{}, fmt.Errorf("cloudhttp: command id: %w", err)
-	}
-	return domain.Command{ID: "cmd-" + id, GW: gw, Type: typ, Body: body, CreatedAt: now, ExpiresAt: now.Add(RosterCommandTTL)}, nil
 }
 
 // RosterView is the answer of GET /api/v1/sites/{site}/roster: personal
@@ -293,7 +161,7 @@ func (s *Server) setCredentialState(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("http: credential state", "site", site, "elder", elder, "kind", c.Kind, "value", eldergate.MaskID(c.Value),
 		"state", c.State, "version", ch.Version, "changed", ch.Changed)
-	ids, err := s.pushSiteRoster(r.Context(), site, &stateChange{site: site, change: ch, cred: c})
+	ids, err := rosterpush.Site(r.Context(), s.cfg.Store, s.cfg.Commands, s.cfg.Now().UTC(), site, &rosterpush.StateChange{Change: ch, Cred: c})
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -393,7 +261,7 @@ func (s *Server) assignPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	out := AssignPolicyResponse{Site: site, Version: p.Version, Commands: []string{}}
 	for _, gw := range gws {
-		c, err := newCommand(gw, eldergate.CmdPolicy, body, now)
+		c, err := domain.NewCommand(gw, eldergate.CmdPolicy, body, now, domain.PushCommandTTL)
 		if err != nil {
 			s.internal(w, r, err)
 			return
