@@ -76,8 +76,10 @@ func clientID(user string) string {
 // connect returns a connected MQTT 3.1.1 client, or the connect error.
 func connect(t *testing.T, url, user, password, id string, will func(*paho.ClientOptions)) (paho.Client, error) {
 	t.Helper()
+	// The first check of a gateway's secret is a full bcrypt, slow under
+	// -race on a loaded machine: a CONNACK may take seconds.
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetProtocolVersion(4).
-		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(5 * time.Second).SetCleanSession(true)
+		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(15 * time.Second).SetCleanSession(true)
 	if user != "" {
 		opts.SetUsername(user)
 	}
@@ -89,7 +91,7 @@ func connect(t *testing.T, url, user, password, id string, will func(*paho.Clien
 	}
 	c := paho.NewClient(opts)
 	tok := c.Connect()
-	if !tok.WaitTimeout(10 * time.Second) {
+	if !tok.WaitTimeout(20 * time.Second) {
 		return nil, fmt.Errorf("connect timed out")
 	}
 	if err := tok.Error(); err != nil {
