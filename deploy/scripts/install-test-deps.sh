@@ -65,7 +65,11 @@ if [ "$node_major" -lt 18 ]; then
 fi
 
 # playwright-core drives Debian's chromium; it never downloads a browser.
-if [ ! -d deploy/e2e/browser/node_modules/playwright-core ]; then
+# npm ci again when the installed version is not the pinned one (a checkout
+# that installed an earlier pin keeps its node_modules).
+pw_version() { node -p "require('./$1').version" 2>/dev/null || echo none; }
+if [ "$(pw_version deploy/e2e/browser/node_modules/playwright-core/package.json)" != \
+	"$(node -p "require('./deploy/e2e/browser/package.json').dependencies['playwright-core']")" ]; then
 	echo "install-test-deps: npm ci in deploy/e2e/browser"
 	(cd deploy/e2e/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
