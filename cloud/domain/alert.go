@@ -2,7 +2,9 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eldergate/eldergate"
 )
@@ -10,6 +12,13 @@ import (
 // The alert workflow's rules (DESIGN.md, "One alarm, end to end"), as Go
 // that every store calls: the stores only read the alert an event belongs
 // to and write back what these functions decide.
+//
+//	open ──press──▶ open (merged: presses+1, last_at)
+//	open ──ack──▶ acknowledged (by whom, via where)
+//	acknowledged ──press──▶ acknowledged, "pressed again" (re-notify)
+//	open|acknowledged ──resolve(outcome, note)──▶ resolved | false_alarm
+//	open|acknowledged ──elder's cancel──▶ false_alarm (by the gateway)
+//	resolved|false_alarm ──press──▶ a new open alert
 
 // AlertOp is what an alert event does to the alerts.
 type AlertOp int
@@ -18,7 +27,7 @@ type AlertOp int
 const (
 	AlertOpKeep   AlertOp = iota // nothing changes (a cancel with nothing live, an unknown action)
 	AlertOpOpen                  // a new alert is opened: insert it
-	AlertOpMerge                 // a press merged into the live alert: update it
+	AlertOpMerge                 // a press merged into the live alert (open, or pressed again): update it
 	AlertOpCancel                // the live alert became a false alarm: update it
 )
 
@@ -29,11 +38,77 @@ const DefaultAlertType = "emergency"
 // elder's long press / cancel).
 const ClosedByGateway = "gateway"
 
+// AlertOutcome is how an alert ended.
+type AlertOutcome string
+
+// The outcomes a resolver chooses from.
+const (
+	OutcomeHelpedOnSite    AlertOutcome = "helped_on_site"
+	OutcomeSentToHospital  AlertOutcome = "sent_to_hospital"
+	OutcomeFamilyContacted AlertOutcome = "family_contacted"
+	OutcomeFalseAlarm      AlertOutcome = "false_alarm"
+	OutcomeTest            AlertOutcome = "test"
+)
+
+// AlertOutcomes lists the valid outcomes in the order a form offers them.
+var AlertOutcomes = []AlertOutcome{OutcomeHelpedOnSite, OutcomeSentToHospital, OutcomeFamilyContacted, OutcomeFalseAlarm, OutcomeTest}
+
+// Valid reports whether o is one of AlertOutcomes.
+func (o AlertOutcome) Valid() bool {
+	for _, v := range AlertOutcomes {
+		if o == v {
+			return true
+		}
+	}
+	return false
+}
+
+// AckVia is where an alert was acknowledged.
+type AckVia string
+
+// The places an acknowledgement comes from.
+const (
+	ViaConsole AckVia = "console"
+	ViaKiosk   AckVia = "kiosk"
+	ViaAPI     AckVia = "api"
+)
+
+// Valid reports whether v is console, kiosk or api.
+func (v AckVia) Valid() bool { return v == ViaConsole || v == ViaKiosk || v == ViaAPI }
+
+// MaxNoteRunes bounds a resolution note.
+const MaxNoteRunes = 1000
+
+// Resolution is what a resolver says about a closed alert.
+type Resolution struct {
+	Outcome AlertOutcome `json:"outcome"`
+	Note    string       `json:"note"`
+}
+
+// Check returns an ErrInvalid error naming what is wrong with r, nil when
+// it may close an alert.
+func (r Resolution) Check() error {
+	if !r.Outcome.Valid() {
+		names := make([]string, len(AlertOutcomes))
+		for i, o := range AlertOutcomes {
+			names[i] = string(o)
+		}
+		return fmt.Errorf("outcome %q is not one of %s: %w", r.Outcome, strings.Join(names, ", "), ErrInvalid)
+	}
+	if !utf8.ValidString(r.Note) || utf8.RuneCountInString(r.Note) > MaxNoteRunes {
+		return fmt.Errorf("note: not valid UTF-8 or longer than %d characters: %w", MaxNoteRunes, ErrInvalid)
+	}
+	return nil
+}
+
 // AlertStep is the outcome of one alert event.
 type AlertStep struct {
 	Op       AlertOp
 	Alert    Alert  // the alert as it must be stored (Op != AlertOpKeep)
 	ClosedBy string // set when the step closes the alert
+	// Renotify is set when the press came after the acknowledgement
+	// ("pressed again"): whoever was told must be told again.
+	Renotify bool
 }
 
 // Live reports whether an alert in state s takes further presses: open
@@ -42,10 +117,16 @@ func (s AlertState) Live() bool { return s == AlertOpen || s == AlertAcknowledge
 
 // ApplyAlertEvent decides what alert event e, of data a, does. live is the
 // open or acknowledged alert the event belongs to (the one its gateway
-// alert id maps to, else the live one of the same button), nil when none.
+// alert id maps to, else the live one of the same button), nil when none:
+// a resolved or false-alarm alert is never live, so a press after it opens
+// a new alert.
 //
 //   - raised, nothing live: a new open alert whose id is the event's;
-//   - raised, live: merged into it (one more press; last_at the later);
+//   - raised, live and open (or pressed before the acknowledgement,
+//     received after it): merged into it (one more press; last_at the later);
+//   - raised, live and pressed after its acknowledgement: merged, it stays
+//     acknowledged, pressed_again_at is the press's time (the later) and
+//     the step says Renotify;
 //   - cancelled, live: it becomes a recorded false alarm, closed at the
 //     event's time by the gateway;
 //   - cancelled, nothing live: nothing (the event itself is kept).
@@ -65,41 +146,70 @@ func ApplyAlertEvent(live *Alert, e eldergate.Envelope, a eldergate.AlertData) A
 		if at.After(next.LastAt) {
 			next.LastAt = at
 		}
-		return AlertStep{Op: AlertOpMerge, Alert: next}
+		step := AlertStep{Op: AlertOpMerge, Alert: next}
+		if next.State == AlertAcknowledged && next.AckedAt != nil && at.After(*next.AckedAt) {
+			if next.PressedAgainAt == nil || at.After(*next.PressedAgainAt) {
+				again := at
+				step.Alert.PressedAgainAt = &again
+			}
+			step.Renotify = true
+		}
+		return step
 	case a.Action == eldergate.AlertCancelled && live != nil:
 		next := *live
 		next.State = AlertFalseAlarm
 		next.ClosedAt = &at
+		next.ClosedBy = ClosedByGateway
+		next.Outcome = OutcomeFalseAlarm
 		return AlertStep{Op: AlertOpCancel, Alert: next, ClosedBy: ClosedByGateway}
 	}
 	return AlertStep{Op: AlertOpKeep}
 }
 
-// Ack acknowledges the alert: only an open alert may be acknowledged
-// (ErrConflict otherwise).
-func (a *Alert) Ack(by string, at time.Time) error {
+// Ack acknowledges the alert by by (who: the API token) via via (where):
+// only an open alert may be acknowledged (ErrConflict otherwise); an
+// unknown via or an empty by is ErrInvalid.
+func (a *Alert) Ack(by string, via AckVia, at time.Time) error {
+	if !via.Valid() {
+		return fmt.Errorf("via %q is not one of console, kiosk, api: %w", via, ErrInvalid)
+	}
+	if by == "" {
+		return fmt.Errorf("ack: who acknowledged is missing: %w", ErrInvalid)
+	}
 	if a.State != AlertOpen {
 		return fmt.Errorf("state is %s: %w", a.State, ErrConflict)
 	}
 	at = at.UTC()
-	a.State, a.AckedAt, a.AckedBy = AlertAcknowledged, &at, by
+	a.State, a.AckedAt, a.AckedBy, a.AckedVia = AlertAcknowledged, &at, by, via
 	return nil
 }
 
-// Resolve closes an open or acknowledged alert as resolved (ErrConflict
-// otherwise). An alert resolved without an acknowledgement counts as
-// acknowledged by the same person at the same time.
-func (a *Alert) Resolve(by string, at time.Time) error {
+// Resolve closes an open or acknowledged alert (ErrConflict otherwise)
+// with r's outcome and note (ErrInvalid when r.Check fails): state
+// false_alarm for the outcome false_alarm, else resolved. An alert
+// resolved without an acknowledgement counts as acknowledged by the same
+// token at the same time, via via.
+func (a *Alert) Resolve(by string, via AckVia, r Resolution, at time.Time) error {
+	if err := r.Check(); err != nil {
+		return err
+	}
+	if !via.Valid() {
+		return fmt.Errorf("via %q is not one of console, kiosk, api: %w", via, ErrInvalid)
+	}
+	if by == "" {
+		return fmt.Errorf("resolve: who resolved is missing: %w", ErrInvalid)
+	}
 	if !a.State.Live() {
 		return fmt.Errorf("state is %s: %w", a.State, ErrConflict)
 	}
 	at = at.UTC()
-	a.State, a.ClosedAt = AlertResolved, &at
-	if a.AckedAt == nil {
-		a.AckedAt = &at
+	a.State = AlertResolved
+	if r.Outcome == OutcomeFalseAlarm {
+		a.State = AlertFalseAlarm
 	}
-	if a.AckedBy == "" {
-		a.AckedBy = by
+	a.ClosedAt, a.ClosedBy, a.Outcome, a.Note = &at, by, r.Outcome, r.Note
+	if a.AckedAt == nil {
+		a.AckedAt, a.AckedBy, a.AckedVia = &at, by, via
 	}
 	return nil
 }

@@ -21,6 +21,10 @@ var ErrNotFound = errors.New("not found")
 // current state (e.g. acknowledging an alert that is already closed).
 var ErrConflict = errors.New("conflict")
 
+// ErrInvalid is returned for a request whose values break a rule (an
+// unknown alert outcome, ...); the message says which.
+var ErrInvalid = errors.New("invalid")
+
 // Meal is one meal event as the cloud stored it.
 type Meal struct {
 	EventID    string        `json:"event_id"`
@@ -51,24 +55,32 @@ const (
 	AlertResolved     AlertState = "resolved"
 )
 
-// Alert is one alert in the cloud's workflow. Presses of the same button
-// while the alert is open or acknowledged merge into it.
+// Alert is one alert in the cloud's workflow (rules: ApplyAlertEvent,
+// Alert.Ack, Alert.Resolve). Presses of the same button while it is open
+// merge into it; after the acknowledgement they are "pressed again".
 type Alert struct {
-	ID         string     `json:"id"`
-	GW         string     `json:"gw"`
-	Site       string     `json:"site"`
-	Button     string     `json:"button"`
-	Type       string     `json:"type"`
-	Place      string     `json:"place,omitempty"`
-	State      AlertState `json:"state"`
-	Presses    int        `json:"presses"`
-	OpenedAt   time.Time  `json:"opened_at"`
-	LastAt     time.Time  `json:"last_at"`
-	AckedAt    *time.Time `json:"acked_at"`
-	AckedBy    string     `json:"acked_by"`
-	ClosedAt   *time.Time `json:"closed_at"`
-	GWAlertID  string     `json:"gw_alert_id"` // the gateway's id of the first press
-	FirstEvent string     `json:"first_event"` // event id that opened it
+	ID       string     `json:"id"`
+	GW       string     `json:"gw"`
+	Site     string     `json:"site"`
+	Button   string     `json:"button"`
+	Type     string     `json:"type"`
+	Place    string     `json:"place,omitempty"`
+	State    AlertState `json:"state"`
+	Presses  int        `json:"presses"`
+	OpenedAt time.Time  `json:"opened_at"`
+	LastAt   time.Time  `json:"last_at"`
+	AckedAt  *time.Time `json:"acked_at"`
+	AckedBy  string     `json:"acked_by"`  // the API token (name, else id) that acknowledged it
+	AckedVia AckVia     `json:"acked_via"` // console, kiosk or api; "" before it was recorded
+	// PressedAgainAt is the latest press after the acknowledgement (the
+	// alert shows "pressed again"); nil when there was none.
+	PressedAgainAt *time.Time   `json:"pressed_again_at"`
+	ClosedAt       *time.Time   `json:"closed_at"`
+	ClosedBy       string       `json:"closed_by"`   // the API token, or "gateway" for an elder's cancel
+	Outcome        AlertOutcome `json:"outcome"`     // set when closed
+	Note           string       `json:"note"`        // the resolver's note
+	GWAlertID      string       `json:"gw_alert_id"` // the gateway's id of the first press
+	FirstEvent     string       `json:"first_event"` // event id that opened it
 }
 
 // Gateway is one device as the console shows it.
@@ -264,11 +276,14 @@ type ViewStore interface {
 
 // AlertStore is the staff side of the alert workflow.
 type AlertStore interface {
-	// AckAlert moves an open alert to acknowledged. ErrNotFound when there
-	// is no such alert, ErrConflict when it is not open.
-	AckAlert(ctx context.Context, alertID, by string, at time.Time) error
-	// ResolveAlert closes an open or acknowledged alert as resolved.
-	ResolveAlert(ctx context.Context, alertID, by string, at time.Time) error
+	// AckAlert moves an open alert to acknowledged, by whom and where
+	// (rule: Alert.Ack). ErrNotFound when there is no such alert,
+	// ErrConflict when it is not open, ErrInvalid for an unknown via.
+	AckAlert(ctx context.Context, alertID, by string, via AckVia, at time.Time) error
+	// ResolveAlert closes an open or acknowledged alert with an outcome
+	// and a note (rule: Alert.Resolve). ErrNotFound, ErrConflict when it is
+	// closed already, ErrInvalid for an unknown outcome or a long note.
+	ResolveAlert(ctx context.Context, alertID, by string, via AckVia, r Resolution, at time.Time) error
 }
 
 // CommandStore is the queue of commands to gateways.

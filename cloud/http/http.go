@@ -286,44 +286,63 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// ActorBody is the optional body of ack and resolve.
-type ActorBody struct {
-	By string `json:"by"`
+// AlertActionBody is the body of ack (optional) and resolve: where the
+// action comes from (default api) and, for resolve, the outcome and the
+// note. Who acted is the caller's API token, never a field of the body;
+// unknown fields (such as the former "by") are ignored.
+type AlertActionBody struct {
+	Via     domain.AckVia       `json:"via"`
+	Outcome domain.AlertOutcome `json:"outcome"`
+	Note    string              `json:"note"`
 }
 
-// ParseActor reads the optional {"by": "..."} body; empty means "console".
-func ParseActor(body []byte) (string, error) {
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return "console", nil
+// ParseAlertAction reads an ack or resolve body; an empty body is {}. The
+// via must be console, kiosk or api (default api); with resolve, the
+// outcome must be one of domain.AlertOutcomes and the note at most
+// domain.MaxNoteRunes characters. Errors are messages for a 400.
+func ParseAlertAction(body []byte, resolve bool) (AlertActionBody, error) {
+	var a AlertActionBody
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := json.Unmarshal(body, &a); err != nil {
+			return a, fmt.Errorf("body is not valid JSON: %v", err)
+		}
 	}
-	var a ActorBody
-	if err := json.Unmarshal(body, &a); err != nil {
-		return "", fmt.Errorf("body is not valid JSON: %v", err)
+	if a.Via == "" {
+		a.Via = domain.ViaAPI
 	}
-	by := strings.TrimSpace(a.By)
-	if by == "" {
-		by = "console"
+	if !a.Via.Valid() {
+		return a, fmt.Errorf("via %q is not one of console, kiosk, api", a.Via)
 	}
-	if len([]rune(by)) > 64 {
-		return "", errors.New("by: longer than 64 characters")
+	a.Note = strings.TrimSpace(a.Note)
+	if resolve {
+		if a.Outcome == "" {
+			return a, errors.New("outcome is missing")
+		}
+		if err := (domain.Resolution{Outcome: a.Outcome, Note: a.Note}).Check(); err != nil {
+			return a, errors.New(strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()))
+		}
 	}
-	return by, nil
+	return a, nil
 }
 
-func (s *Server) transition(w http.ResponseWriter, r *http.Request, state domain.AlertState,
-	do func(ctx context.Context, id, by string, at time.Time) error) {
+// actor names the caller as an alert records it: the token's name, else
+// its id ("admin" for the configured admin token).
+func actor(c Caller) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.TokenID
+}
+
+func (s *Server) alertAction(w http.ResponseWriter, r *http.Request, resolve bool) {
 	id := r.PathValue("id")
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, "body too large")
 		return
 	}
-	by, err := ParseActor(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if c := CallerOf(r.Context()); c.Scope != "" {
+	c := CallerOf(r.Context())
+	if c.Scope != "" {
 		// An alert at a site outside the caller's scope does not exist for it.
 		site, err := s.cfg.Store.AlertSite(r.Context(), id)
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
@@ -335,25 +354,43 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request, state domain
 			return
 		}
 	}
-	at := s.cfg.Now().UTC()
-	err = do(r.Context(), id, by, at)
+	act, err := ParseAlertAction(body, resolve)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	by, at := actor(c), s.cfg.Now().UTC()
+	state := domain.AlertAcknowledged
+	if resolve {
+		state = domain.AlertResolved
+		if act.Outcome == domain.OutcomeFalseAlarm {
+			state = domain.AlertFalseAlarm
+		}
+		err = s.cfg.Store.ResolveAlert(r.Context(), id, by, act.Via, domain.Resolution{Outcome: act.Outcome, Note: act.Note}, at)
+	} else {
+		err = s.cfg.Store.AckAlert(r.Context(), id, by, act.Via, at)
+	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no such alert")
+	case errors.Is(err, domain.ErrConflict) && resolve:
+		writeError(w, http.StatusConflict, "alert is closed already (resolved or false alarm)")
 	case errors.Is(err, domain.ErrConflict):
-		writeError(w, http.StatusConflict, "alert is not in a state that allows this")
+		writeError(w, http.StatusConflict, "alert is not open (acknowledged or closed already)")
+	case errors.Is(err, domain.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "the alert action breaks a rule") // ParseAlertAction checked the values
 	case err != nil:
 		s.internal(w, r, err)
 	default:
-		s.log.Info("http: alert "+string(state), "alert", id, "by", by)
-		writeJSON(w, http.StatusOK, map[string]any{"id": id, "state": state, "by": by, "at": at})
+		s.log.Info("http: alert "+string(state), "alert", id, "by", by, "via", act.Via, "outcome", act.Outcome)
+		out := map[string]any{"id": id, "state": state, "by": by, "via": act.Via, "at": at}
+		if resolve {
+			out["outcome"], out["note"] = act.Outcome, act.Note
+		}
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 
-func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) {
-	s.transition(w, r, domain.AlertAcknowledged, s.cfg.Store.AckAlert)
-}
+func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) { s.alertAction(w, r, false) }
 
-func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request) {
-	s.transition(w, r, domain.AlertResolved, s.cfg.Store.ResolveAlert)
-}
+func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request) { s.alertAction(w, r, true) }

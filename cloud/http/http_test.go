@@ -7,35 +7,58 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/rosterimport"
 	"github.com/eldergate/eldergate/cloud/sqlite"
 )
 
-func TestParseActor(t *testing.T) {
-	for body, want := range map[string]string{"": "console", "  ": "console", `{}`: "console", `{"by":" 李 "}`: "李", `{"by":"x","z":1}`: "x"} {
-		got, err := ParseActor([]byte(body))
-		if err != nil || got != want {
-			t.Errorf("ParseActor(%q) = %q, %v; want %q", body, got, err, want)
+func TestParseAlertAction(t *testing.T) {
+	for _, c := range []struct {
+		body    string
+		resolve bool
+		want    AlertActionBody
+	}{
+		{"", false, AlertActionBody{Via: domain.ViaAPI}},
+		{"  ", false, AlertActionBody{Via: domain.ViaAPI}},
+		{`{"via":"kiosk","by":"ignored"}`, false, AlertActionBody{Via: domain.ViaKiosk}},
+		{`{"outcome":"test","note":" 演练 ","via":"console"}`, true, AlertActionBody{Via: domain.ViaConsole, Outcome: domain.OutcomeTest, Note: "演练"}},
+		{`{"outcome":"false_alarm"}`, true, AlertActionBody{Via: domain.ViaAPI, Outcome: domain.OutcomeFalseAlarm}},
+	} {
+		got, err := ParseAlertAction([]byte(c.body), c.resolve)
+		if err != nil || got != c.want {
+			t.Errorf("ParseAlertAction(%q, %v) = %+v, %v; want %+v", c.body, c.resolve, got, err, c.want)
 		}
 	}
-	for _, body := range []string{`{`, `[]`, `{"by":3}`, `{"by":"` + strings.Repeat("长", 65) + `"}`} {
-		if got, err := ParseActor([]byte(body)); err == nil {
-			t.Errorf("ParseActor(%q) = %q, want error", body, got)
+	for _, c := range []struct {
+		body    string
+		resolve bool
+		msg     string
+	}{
+		{`{`, false, "not valid JSON"},
+		{`[]`, false, "not valid JSON"},
+		{`{"via":"phone"}`, false, `via "phone" is not one of console, kiosk, api`},
+		{``, true, "outcome is missing"},
+		{`{"outcome":"fixed"}`, true, `outcome "fixed" is not one of helped_on_site, sent_to_hospital, family_contacted, false_alarm, test`},
+		{`{"outcome":"test","note":"` + strings.Repeat("长", domain.MaxNoteRunes+1) + `"}`, true, "note: "},
+	} {
+		got, err := ParseAlertAction([]byte(c.body), c.resolve)
+		if err == nil || !strings.Contains(err.Error(), c.msg) || strings.Contains(err.Error(), ": invalid") {
+			t.Errorf("ParseAlertAction(%q, %v) = %+v, %v; want an error with %q", c.body, c.resolve, got, err, c.msg)
 		}
 	}
 }
 
-func FuzzParseActor(f *testing.F) {
-	f.Add([]byte(`{"by":"王护工"}`))
-	f.Add([]byte(``))
-	f.Add([]byte(`{"by":null}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		by, err := ParseActor(body)
+func FuzzParseAlertAction(f *testing.F) {
+	f.Add([]byte(`{"outcome":"helped_on_site","note":"王护工到场"}`), true)
+	f.Add([]byte(``), false)
+	f.Add([]byte(`{"via":null}`), false)
+	f.Fuzz(func(t *testing.T, body []byte, resolve bool) {
+		a, err := ParseAlertAction(body, resolve)
 		if err != nil {
 			return
 		}
-		if by == "" || len([]rune(by)) > 64 || strings.TrimSpace(by) != by {
-			t.Fatalf("ParseActor(%q) = %q", body, by)
+		if !a.Via.Valid() || (resolve && !a.Outcome.Valid()) || len([]rune(a.Note)) > domain.MaxNoteRunes {
+			t.Fatalf("ParseAlertAction(%q, %v) = %+v", body, resolve, a)
 		}
 	})
 }

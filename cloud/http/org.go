@@ -28,6 +28,7 @@ func (s *Server) orgRoutes(mux *routeMux) {
 // the bootstrap admin with TokenID "admin".
 type Caller struct {
 	TokenID string
+	Name    string // the token's name ("admin" for the configured admin token)
 	Role    domain.Role
 	Scope   string
 }
@@ -77,7 +78,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, string, error) {
 	}
 	sum := sha256.Sum256([]byte(given))
 	if subtle.ConstantTimeCompare(sum[:], s.token[:]) == 1 {
-		return Caller{TokenID: "admin", Role: domain.RoleAdmin}, "", nil
+		return Caller{TokenID: "admin", Name: "admin", Role: domain.RoleAdmin}, "", nil
 	}
 	if s.cfg.Store == nil {
 		return Caller{}, invalid, nil
@@ -97,7 +98,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, string, error) {
 	case !t.Role.Valid():
 		return Caller{}, invalid, nil
 	}
-	return Caller{TokenID: t.ID, Role: t.Role, Scope: t.Scope}, "", nil
+	return Caller{TokenID: t.ID, Name: t.Name, Role: t.Role, Scope: t.Scope}, "", nil
 }
 
 // siteVisible reports whether the caller of r may see and act on site

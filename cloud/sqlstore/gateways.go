@@ -142,7 +142,8 @@ func scanMeal(r *sql.Rows) (domain.Meal, error) {
 // alertCols lists the columns scanAlert reads, each prefixed with p ("" or
 // an alias and a dot).
 func alertCols(p string) string {
-	cols := strings.Split("id gw site button type place state presses opened_at last_at acked_at acked_by closed_at gw_alert_id", " ")
+	cols := strings.Split("id gw site button type place state presses opened_at last_at acked_at acked_by acked_via "+
+		"pressed_again_at closed_at closed_by outcome note gw_alert_id", " ")
 	for i, c := range cols {
 		cols[i] = p + c
 	}
@@ -153,10 +154,11 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanAlert(r rowScanner) (domain.Alert, error) {
 	var a domain.Alert
-	var state string
+	var state, via, outcome string
 	err := r.Scan(&a.ID, &a.GW, &a.Site, &a.Button, &a.Type, &a.Place, &state, &a.Presses,
-		Time(&a.OpenedAt), Time(&a.LastAt), NullTime(&a.AckedAt), &a.AckedBy, NullTime(&a.ClosedAt), &a.GWAlertID)
-	a.State = domain.AlertState(state)
+		Time(&a.OpenedAt), Time(&a.LastAt), NullTime(&a.AckedAt), &a.AckedBy, &via,
+		NullTime(&a.PressedAgainAt), NullTime(&a.ClosedAt), &a.ClosedBy, &outcome, &a.Note, &a.GWAlertID)
+	a.State, a.AckedVia, a.Outcome = domain.AlertState(state), domain.AckVia(via), domain.AlertOutcome(outcome)
 	a.FirstEvent = a.ID
 	return a, err
 }
@@ -172,18 +174,18 @@ func (s *Store) ListAlerts(ctx context.Context, scope string) ([]domain.Alert, e
 }
 
 // AckAlert implements domain.Store (rule: domain.Alert.Ack).
-func (s *Store) AckAlert(ctx context.Context, alertID, by string, at time.Time) error {
-	return s.transition(ctx, "ack", alertID, func(a *domain.Alert) error { return a.Ack(by, at) }, by)
+func (s *Store) AckAlert(ctx context.Context, alertID, by string, via domain.AckVia, at time.Time) error {
+	return s.transition(ctx, "ack", alertID, func(a *domain.Alert) error { return a.Ack(by, via, at) })
 }
 
 // ResolveAlert implements domain.Store (rule: domain.Alert.Resolve).
-func (s *Store) ResolveAlert(ctx context.Context, alertID, by string, at time.Time) error {
-	return s.transition(ctx, "resolve", alertID, func(a *domain.Alert) error { return a.Resolve(by, at) }, by)
+func (s *Store) ResolveAlert(ctx context.Context, alertID, by string, via domain.AckVia, r domain.Resolution, at time.Time) error {
+	return s.transition(ctx, "resolve", alertID, func(a *domain.Alert) error { return a.Resolve(by, via, r, at) })
 }
 
 // transition reads the alert (locked), lets rule change it and writes
-// the states and times back.
-func (s *Store) transition(ctx context.Context, op, alertID string, rule func(*domain.Alert) error, by string) error {
+// what the staff side may change back.
+func (s *Store) transition(ctx context.Context, op, alertID string, rule func(*domain.Alert) error) error {
 	return s.inTx(ctx, op+" alert", func(tx *Tx) error {
 		a, err := scanAlert(tx.Row(ctx, `SELECT `+alertCols("a.")+` FROM alerts a WHERE id = ?`+s.D.forUpdate("a"), alertID))
 		if err != nil {
@@ -192,13 +194,10 @@ func (s *Store) transition(ctx context.Context, op, alertID string, rule func(*d
 		if err := rule(&a); err != nil {
 			return s.errf("%s alert %s: %w", op, alertID, err)
 		}
-		closedBy := ""
-		if a.State == domain.AlertResolved {
-			closedBy = by
-		}
-		if _, err := tx.Exec(ctx, `UPDATE alerts SET state = ?, acked_at = ?, acked_by = ?, closed_at = ?,
-			closed_by = CASE WHEN ? = '' THEN closed_by ELSE ? END WHERE id = ?`,
-			string(a.State), s.D.NT(a.AckedAt), a.AckedBy, s.D.NT(a.ClosedAt), closedBy, closedBy, alertID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET state = ?, acked_at = ?, acked_by = ?, acked_via = ?,
+			closed_at = ?, closed_by = ?, outcome = ?, note = ? WHERE id = ?`,
+			string(a.State), s.D.NT(a.AckedAt), a.AckedBy, string(a.AckedVia), s.D.NT(a.ClosedAt), a.ClosedBy,
+			string(a.Outcome), a.Note, alertID); err != nil {
 			return s.errf("%s alert %s: %w", op, alertID, err)
 		}
 		return nil

@@ -211,9 +211,10 @@ func (s *Store) ApplyAlert(ctx context.Context, c Conn, e eldergate.Envelope) er
 			n.ID, n.GW, n.Site, s.D.S(n.Button), s.D.S(n.Type), s.D.S(n.Place), string(n.State), n.Presses,
 			s.D.T(n.OpenedAt), s.D.T(n.LastAt), s.D.S(n.GWAlertID))
 	default:
-		_, err = c.Exec(ctx, `UPDATE alerts SET state = ?, presses = ?, last_at = ?, closed_at = ?,
-			closed_by = CASE WHEN ? = '' THEN closed_by ELSE ? END WHERE id = ?`,
-			string(n.State), n.Presses, s.D.T(n.LastAt), s.D.NT(n.ClosedAt), step.ClosedBy, step.ClosedBy, n.ID)
+		_, err = c.Exec(ctx, `UPDATE alerts SET state = ?, presses = ?, last_at = ?, pressed_again_at = ?,
+			closed_at = ?, closed_by = ?, outcome = ? WHERE id = ?`,
+			string(n.State), n.Presses, s.D.T(n.LastAt), s.D.NT(n.PressedAgainAt), s.D.NT(n.ClosedAt), n.ClosedBy,
+			string(n.Outcome), n.ID)
 	}
 	if err != nil {
 		return s.errf("ingest alert %s: %w", e.ID, err)

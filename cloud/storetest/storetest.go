@@ -30,6 +30,8 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"ResolveAlert", testResolve},
 		{"AlertMergeRules", testAlertMergeRules},
 		{"ResolveRules", testResolveRules},
+		{"PressAfterAckIsPressedAgain", testPressedAgain},
+		{"ResolveOutcomeAndNote", testResolveOutcome},
 		{"Rejection", testRejection},
 		{"GatewayCredentialAndState", testGatewayState},
 		{"EventIDOfOtherGateway", testOtherGatewayID},
@@ -238,19 +240,19 @@ func testAlertOpenMergeAck(t *testing.T, s domain.Store) {
 		t.Fatalf("got %d alerts, want 2", len(as))
 	}
 	ackAt := base.Add(time.Minute)
-	if err := s.AckAlert(ctx, first.ID, "staff-1", ackAt); err != nil {
+	if err := s.AckAlert(ctx, first.ID, "staff-1", domain.ViaConsole, ackAt); err != nil {
 		t.Fatalf("AckAlert: %v", err)
 	}
 	a = findAlert(t, s, first.ID)
 	if a.State != domain.AlertAcknowledged || a.AckedBy != "staff-1" || a.AckedAt == nil || !a.AckedAt.Equal(ackAt) {
 		t.Fatalf("acked alert = %+v", a)
 	}
-	// A press while acknowledged still merges.
+	// A press while acknowledged merges as "pressed again".
 	third := Alert(t, "gw-a", 4, "al-4", eldergate.AlertRaised, "btn-1", base.Add(2*time.Minute))
 	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{third}, base); err != nil {
 		t.Fatal(err)
 	}
-	if a = findAlert(t, s, first.ID); a.Presses != 3 || a.State != domain.AlertAcknowledged {
+	if a = findAlert(t, s, first.ID); a.Presses != 3 || a.State != domain.AlertAcknowledged || a.PressedAgainAt == nil {
 		t.Fatalf("alert after press while acknowledged = %+v", a)
 	}
 	if o := findAlert(t, s, other.ID); o.State != domain.AlertOpen || o.Presses != 1 {
@@ -281,17 +283,17 @@ func testAlertCancel(t *testing.T, s domain.Store) {
 
 func testAckErrors(t *testing.T, s domain.Store) {
 	ctx := context.Background()
-	if err := s.AckAlert(ctx, NewID(t), "x", base); !errors.Is(err, domain.ErrNotFound) {
+	if err := s.AckAlert(ctx, NewID(t), "x", domain.ViaConsole, base); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("ack unknown: err = %v, want ErrNotFound", err)
 	}
 	raise := Alert(t, "gw-a", 1, "al-1", eldergate.AlertRaised, "btn-1", base)
 	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{raise}, base); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AckAlert(ctx, raise.ID, "a", base); err != nil {
+	if err := s.AckAlert(ctx, raise.ID, "a", domain.ViaConsole, base); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AckAlert(ctx, raise.ID, "b", base); !errors.Is(err, domain.ErrConflict) {
+	if err := s.AckAlert(ctx, raise.ID, "b", domain.ViaConsole, base); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("second ack: err = %v, want ErrConflict", err)
 	}
 	if a := findAlert(t, s, raise.ID); a.AckedBy != "a" {
@@ -305,13 +307,13 @@ func testResolve(t *testing.T, s domain.Store) {
 	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{raise}, base); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ResolveAlert(ctx, raise.ID, "staff", base.Add(time.Minute)); err != nil {
+	if err := s.ResolveAlert(ctx, raise.ID, "staff", domain.ViaConsole, helped, base.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if a := findAlert(t, s, raise.ID); a.State != domain.AlertResolved || a.ClosedAt == nil {
 		t.Fatalf("resolved alert = %+v", a)
 	}
-	if err := s.AckAlert(ctx, raise.ID, "x", base); !errors.Is(err, domain.ErrConflict) {
+	if err := s.AckAlert(ctx, raise.ID, "x", domain.ViaConsole, base); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("ack resolved: err = %v, want ErrConflict", err)
 	}
 }

@@ -241,7 +241,7 @@
 
   async function ack(id, btn) {
     btn.disabled = true;
-    try { await api("POST", "alerts/" + encodeURIComponent(id) + "/ack", { by: "console" }); }
+    try { await api("POST", "alerts/" + encodeURIComponent(id) + "/ack", { via: "console" }); }
     catch (e) { btn.disabled = false; }
     refresh();
   }
