@@ -48,10 +48,12 @@ func TestConsoleTextsTranslated(t *testing.T) {
 	for _, m := range regexp.MustCompile(`\b(?:t|fmt)\("([A-Za-z_][A-Za-z0-9_]*)"`).FindAllStringSubmatch(string(js), -1) {
 		used[m[1]] = true
 	}
-	for _, k := range []string{"cs_active", "cs_lost", "cs_cancelled", "ck_card", "ck_resident_id", "ck_ssc"} {
+	for _, k := range []string{"cs_active", "cs_lost", "cs_cancelled", "ck_card", "ck_resident_id", "ck_ssc",
+		"o_helped_on_site", "o_sent_to_hospital", "o_family_contacted", "o_false_alarm", "o_test"} {
 		used[k] = true
 	}
-	for _, k := range []string{"tabRoster", "rCheck", "rRefused", "rImported", "lostDone", "pRefused", "pAssigned"} {
+	for _, k := range []string{"tabRoster", "rCheck", "rRefused", "rImported", "lostDone", "pRefused", "pAssigned",
+		"resolve", "resolveSubmit", "resolveFailed", "pressedAgain"} {
 		if !used[k] {
 			t.Errorf("roster tab text %s is not used", k)
 		}

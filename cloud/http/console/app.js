@@ -31,6 +31,9 @@
       cs_active: "正常", cs_lost: "已挂失", cs_cancelled: "已注销", ck_card: "卡片", ck_resident_id: "身份证", ck_ssc: "社保卡",
       pStored: "已保存政策版本 {v}", pSame: "政策版本 {v} 已存在且内容相同", pRefused: "政策未通过校验：{msg}",
       pAssigned: "政策 {v} 已分配给站点 {site}，已下发 {c} 条网关指令",
+      resolve: "解决", outcome: "处理结果", note: "备注（可选）", resolveSubmit: "确认解决", resolveFailed: "提交失败：{msg}",
+      pressedAgain: "确认后再次按下（最后一次 {time}）",
+      o_helped_on_site: "现场处置", o_sent_to_hospital: "已送医", o_family_contacted: "已联系家属", o_false_alarm: "误报", o_test: "测试",
     },
     "zh-HK": {
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
@@ -62,6 +65,9 @@
       cs_active: "正常", cs_lost: "已報失", cs_cancelled: "已註銷", ck_card: "咭", ck_resident_id: "身份證", ck_ssc: "社保卡",
       pStored: "已儲存政策版本 {v}", pSame: "政策版本 {v} 已存在且內容相同", pRefused: "政策未通過驗證：{msg}",
       pAssigned: "政策 {v} 已指派給站點 {site}，已發出 {c} 條網關指令",
+      resolve: "解決", outcome: "處理結果", note: "備註（可選）", resolveSubmit: "確認解決", resolveFailed: "提交失敗：{msg}",
+      pressedAgain: "確認後再次按下（最後一次 {time}）",
+      o_helped_on_site: "現場處理", o_sent_to_hospital: "已送院", o_family_contacted: "已聯絡家屬", o_false_alarm: "誤報", o_test: "測試",
     },
     en: {
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
@@ -93,6 +99,9 @@
       cs_active: "active", cs_lost: "lost", cs_cancelled: "cancelled", ck_card: "card", ck_resident_id: "resident ID", ck_ssc: "social-security card",
       pStored: "Stored policy version {v}", pSame: "Policy version {v} was already stored with the same content", pRefused: "Policy refused: {msg}",
       pAssigned: "Policy {v} assigned to site {site}; {c} gateway commands queued",
+      resolve: "Resolve", outcome: "Outcome", note: "Note (optional)", resolveSubmit: "Resolve", resolveFailed: "Failed: {msg}",
+      pressedAgain: "Pressed again after acknowledgement (last {time})",
+      o_helped_on_site: "Helped on site", o_sent_to_hospital: "Sent to hospital", o_family_contacted: "Family contacted", o_false_alarm: "False alarm", o_test: "Test",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -137,6 +146,14 @@
     tbody.appendChild(tr);
   }
 
+  // The outcomes a resolver chooses from (domain.AlertOutcomes).
+  const OUTCOMES = ["helped_on_site", "sent_to_hospital", "family_contacted", "false_alarm", "test"];
+  const outcomeText = { helped_on_site: () => t("o_helped_on_site"), sent_to_hospital: () => t("o_sent_to_hospital"),
+    family_contacted: () => t("o_family_contacted"), false_alarm: () => t("o_false_alarm"), test: () => t("o_test") };
+  const outcomeName = (o) => (outcomeText[o] ? outcomeText[o]() : o);
+  // Open resolve forms by alert id, so that a refresh keeps what was chosen.
+  const resolving = {};
+
   function renderAlerts(list) {
     const tb = $("alerts");
     tb.replaceChildren();
@@ -146,14 +163,23 @@
       tr.dataset.testid = "alert-row";
       tr.dataset.alertId = a.id;
       tr.dataset.state = a.state;
+      if (a.pressed_again_at && a.state === "acknowledged") tr.dataset.pressedAgain = "true";
       cell(tr, when(a.opened_at));
       cell(tr, a.site);
       cell(tr, a.gw);
       cell(tr, a.button || "—");
       cell(tr, tk("t_", a.type));
       cell(tr, String(a.presses), "num", "alert-presses");
-      cell(tr, tk("st_", a.state), "", "alert-state");
+      const st = cell(tr, tk("st_", a.state), "", "alert-state");
+      if (tr.dataset.pressedAgain) {
+        const p = document.createElement("div");
+        p.className = "error";
+        p.dataset.testid = "alert-pressed-again";
+        p.textContent = fmt("pressedAgain", { time: when(a.last_at) });
+        st.appendChild(p);
+      }
       const td = cell(tr, "");
+      const live = a.state === "open" || a.state === "acknowledged";
       if (a.state === "open") {
         const b = document.createElement("button");
         b.textContent = t("ack");
@@ -161,10 +187,89 @@
         b.addEventListener("click", () => ack(a.id, b));
         td.appendChild(b);
       } else if (a.acked_by) {
-        td.textContent = a.acked_by;
+        const s = document.createElement("div");
+        s.dataset.testid = "alert-acked-by";
+        s.textContent = a.acked_by;
+        td.appendChild(s);
+      }
+      if (!live && a.outcome) {
+        const o = document.createElement("div");
+        o.dataset.testid = "alert-outcome";
+        o.textContent = outcomeName(a.outcome) + (a.note ? " · " + a.note : "");
+        td.appendChild(o);
+      }
+      if (live && resolving[a.id]) td.appendChild(resolveForm(a.id));
+      else if (live) {
+        const b = document.createElement("button");
+        b.textContent = t("resolve");
+        b.dataset.testid = "resolve-button";
+        b.addEventListener("click", () => { resolving[a.id] = { outcome: "", note: "", err: "" }; last.alerts = ""; renderAlerts(list); });
+        td.appendChild(b);
       }
       tb.appendChild(tr);
     }
+    for (const id in resolving) if (!list.some((a) => a.id === id && (a.state === "open" || a.state === "acknowledged"))) delete resolving[id];
+  }
+
+  const inResolveForm = () => !!(document.activeElement && document.activeElement.closest && document.activeElement.closest("[data-testid=resolve-form]"));
+  const leaveForm = () => { if (inResolveForm()) document.activeElement.blur(); };
+
+  // resolveForm is the inline form that closes alert id with an outcome
+  // and a note; the server's refusal is shown as it says it.
+  function resolveForm(id) {
+    const f = resolving[id];
+    const form = document.createElement("form");
+    form.dataset.testid = "resolve-form";
+    const sel = document.createElement("select");
+    sel.dataset.testid = "resolve-outcome";
+    sel.required = true;
+    const ph = document.createElement("option");
+    ph.value = "";
+    ph.textContent = t("outcome");
+    sel.appendChild(ph);
+    for (const o of OUTCOMES) {
+      const opt = document.createElement("option");
+      opt.value = o;
+      opt.textContent = outcomeName(o);
+      sel.appendChild(opt);
+    }
+    sel.value = f.outcome;
+    sel.addEventListener("change", () => { f.outcome = sel.value; });
+    const note = document.createElement("input");
+    note.dataset.testid = "resolve-note";
+    note.maxLength = 1000;
+    note.placeholder = t("note");
+    note.value = f.note;
+    note.addEventListener("input", () => { f.note = note.value; });
+    const ok = document.createElement("button");
+    ok.type = "submit";
+    ok.textContent = t("resolveSubmit");
+    ok.dataset.testid = "resolve-submit";
+    const no = document.createElement("button");
+    no.type = "button";
+    no.textContent = t("cancel");
+    no.addEventListener("click", () => { delete resolving[id]; leaveForm(); last.alerts = ""; refresh(); });
+    const err = document.createElement("div");
+    err.className = "error";
+    err.dataset.testid = "resolve-error";
+    err.textContent = f.err ? fmt("resolveFailed", { msg: f.err }) : "";
+    form.append(sel, note, ok, no, err);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      ok.disabled = true;
+      try {
+        const r = await call("POST", "alerts/" + encodeURIComponent(id) + "/resolve",
+          JSON.stringify({ outcome: f.outcome, note: f.note, via: "console" }), "application/json");
+        if (r.ok) delete resolving[id];
+        else f.err = errText(r);
+      } catch (e) {
+        if (e.message !== "unauthorized") f.err = t("netError");
+      }
+      leaveForm();
+      last.alerts = "";
+      refresh();
+    });
+    return form;
   }
 
   function renderMeals(list) {
@@ -255,6 +360,9 @@
       const parts = { alerts: [alerts, renderAlerts], meals: [meals, renderMeals], gateways: [gateways, renderGateways], org: [org, renderOrg] };
       for (const k in parts) {
         const s = JSON.stringify(parts[k][0]);
+        // Not while a resolve form in the alert list is in use: the
+        // re-render would take the focus away; the next poll catches up.
+        if (k === "alerts" && inResolveForm()) continue;
         if (s !== last[k]) { last[k] = s; parts[k][1](parts[k][0]); }
       }
       $("status").textContent = t("updated") + " " + new Date().toLocaleTimeString(lang);
