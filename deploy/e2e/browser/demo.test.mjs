@@ -68,6 +68,20 @@ try {
     null, { timeout: 3000, polling: 50 });
   await consolePage.screenshot({ path: join(shots, 'console-alert-acked.png') });
 
+  // Resolved in the console with an outcome and a note.
+  const ackedRow = consolePage.locator('[data-testid="alert-row"][data-state="acknowledged"]').first();
+  await ackedRow.getByTestId('resolve-button').click();
+  const form = consolePage.getByTestId('resolve-form').first();
+  await form.waitFor({ timeout: 3000 });
+  await form.getByTestId('resolve-outcome').selectOption('helped_on_site');
+  await form.getByTestId('resolve-note').fill('demo: staff on site');
+  await form.getByTestId('resolve-submit').click();
+  await consolePage.waitForFunction(
+    () => { const r = document.querySelector('[data-testid="alert-row"]'); const o = r && r.querySelector('[data-testid="alert-outcome"]');
+      return r && r.getAttribute('data-state') === 'resolved' && o && o.textContent.includes('demo: staff on site'); },
+    null, { timeout: 3000, polling: 50 });
+  await consolePage.screenshot({ path: join(shots, 'console-alert-resolved.png') });
+
   // An operator creates a gateway for the demo site and gets its one-time
   // enrollment token as text and as a QR code.
   const tGw0 = Date.now();
@@ -89,7 +103,7 @@ try {
   await qr.scrollIntoViewIfNeeded();
   await consolePage.screenshot({ path: join(shots, 'console-gateway-qr.png') });
 
-  console.log(`browser: decision shown in ${tShown} ms, meal in console after ${tConsole} ms, alert acknowledged, ` +
+  console.log(`browser: decision shown in ${tShown} ms, meal in console after ${tConsole} ms, alert acknowledged and resolved with an outcome, ` +
     `gateway created with a ${qrWidth} px QR code in ${tGw} ms; screenshots in ${shots}`);
 } finally {
   await browser.close();
