@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/eldergate/eldergate/cloud/domain"
 	"gopkg.in/yaml.v3"
 )
 
@@ -121,5 +124,48 @@ func TestOpenAPIServedWithoutAuth(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("GET /api/v1/gateways without token: %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestOpenAPIAlertSchema: the Alert schema names exactly the JSON fields of
+// domain.Alert, and AlertOutcome exactly domain.AlertOutcomes.
+func TestOpenAPIAlertSchema(t *testing.T) {
+	data, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `yaml:"properties"`
+				Enum       []string       `yaml:"enum"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for k := range doc.Components.Schemas["Alert"].Properties {
+		documented = append(documented, k)
+	}
+	var fields []string
+	rt := reflect.TypeOf(domain.Alert{})
+	for i := range rt.NumField() {
+		if name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			fields = append(fields, name)
+		}
+	}
+	slices.Sort(documented)
+	slices.Sort(fields)
+	if !slices.Equal(documented, fields) {
+		t.Errorf("Alert schema properties %v, domain.Alert JSON fields %v", documented, fields)
+	}
+	var outcomes []string
+	for _, o := range domain.AlertOutcomes {
+		outcomes = append(outcomes, string(o))
+	}
+	if got := doc.Components.Schemas["AlertOutcome"].Enum; !slices.Equal(got, outcomes) {
+		t.Errorf("AlertOutcome enum %v, domain.AlertOutcomes %v", got, outcomes)
 	}
 }
