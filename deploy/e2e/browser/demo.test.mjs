@@ -68,6 +68,17 @@ try {
     null, { timeout: 3000, polling: 50 });
   await consolePage.screenshot({ path: join(shots, 'console-alert-acked.png') });
 
+  // Pressed again after the acknowledgement: the same alert, still
+  // acknowledged, shown as pressed again with the last press time.
+  await kiosk.getByTestId('sim-button').first().click({ timeout: 3000 });
+  await consolePage.waitForFunction(
+    () => { const r = document.querySelector('[data-testid="alert-row"]');
+      return r && r.getAttribute('data-state') === 'acknowledged' && r.dataset.pressedAgain === 'true' &&
+        r.querySelector('[data-testid="alert-pressed-again"]') && r.querySelector('[data-testid="alert-presses"]').textContent === '2'; },
+    null, { timeout: 3000, polling: 50 });
+  check(await consolePage.getByTestId('alert-row').count() === 1, 'a press after the acknowledgement opened another alert');
+  await consolePage.screenshot({ path: join(shots, 'console-alert-pressed-again.png') });
+
   // Resolved in the console with an outcome and a note.
   const ackedRow = consolePage.locator('[data-testid="alert-row"][data-state="acknowledged"]').first();
   await ackedRow.getByTestId('resolve-button').click();
@@ -103,7 +114,7 @@ try {
   await qr.scrollIntoViewIfNeeded();
   await consolePage.screenshot({ path: join(shots, 'console-gateway-qr.png') });
 
-  console.log(`browser: decision shown in ${tShown} ms, meal in console after ${tConsole} ms, alert acknowledged and resolved with an outcome, ` +
+  console.log(`browser: decision shown in ${tShown} ms, meal in console after ${tConsole} ms, alert acknowledged, pressed again and resolved with an outcome, ` +
     `gateway created with a ${qrWidth} px QR code in ${tGw} ms; screenshots in ${shots}`);
 } finally {
   await browser.close();
