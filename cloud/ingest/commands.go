@@ -37,13 +37,7 @@ func (in *Ingester) recordCommandResults(ctx context.Context, gw string, events 
 func (in *Ingester) handleResult(gw string, payload []byte, now time.Time) bool {
 	r, err := eldergate.DecodeCommandResult(payload)
 	if err != nil {
-		reason := "cmdres: " + err.Error()
-		in.log.Warn("ingest: command result refused", "gw", gw, "reason", reason)
-		if err := in.cfg.Store.RecordRejection(in.ctx, gw, reason, "", prefix(payload), now); err != nil {
-			in.log.Error("ingest: dead letter", "gw", gw, "err", err)
-			return false
-		}
-		return true
+		return in.refuseMessage(gw, "cmdres: "+err.Error(), payload, now)
 	}
 	return in.recordCommandResult(in.ctx, gw, r, now)
 }

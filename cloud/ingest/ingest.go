@@ -620,16 +620,23 @@ func (in *Ingester) publishAcks(s *ackSet) {
 	}()
 }
 
+// refuseMessage keeps a message of gw that cannot be decoded (a state or
+// the quick copy of a command result) in the dead letters with reason. It
+// reports false when that could not be stored: the broker then keeps the
+// message.
+func (in *Ingester) refuseMessage(gw, reason string, payload []byte, now time.Time) bool {
+	in.log.Warn("ingest: message refused", "gw", gw, "reason", reason)
+	if err := in.cfg.Store.RecordRejection(in.ctx, gw, reason, "", prefix(payload), now); err != nil {
+		in.log.Error("ingest: dead letter", "gw", gw, "err", err)
+		return false
+	}
+	return true
+}
+
 func (in *Ingester) handleState(gw string, payload []byte, now time.Time) bool {
 	st, err := eldergate.DecodeState(payload)
 	if err != nil {
-		reason := "state: " + err.Error()
-		in.log.Warn("ingest: state refused", "gw", gw, "reason", reason)
-		if err := in.cfg.Store.RecordRejection(in.ctx, gw, reason, "", prefix(payload), now); err != nil {
-			in.log.Error("ingest: dead letter", "gw", gw, "err", err)
-			return false
-		}
-		return true
+		return in.refuseMessage(gw, "state: "+err.Error(), payload, now)
 	}
 	if st.Online {
 		in.sites.forget(gw) // a new session: the gateway may have been re-registered

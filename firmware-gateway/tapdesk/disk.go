@@ -79,21 +79,15 @@ func (d *DiskGuard) ensureReserve() error {
 	if err != nil {
 		return fmt.Errorf("tapdesk: reserve: %w", err)
 	}
-	// Real blocks (not a sparse file): the space must be taken now.
+	// Real blocks (not a sparse file): the space must be taken now;
+	// where the file system cannot allocate, zeros are written.
 	var werr error
-	if allocate(f, d.reserve) == nil {
-		werr = f.Sync()
-		cerr := f.Close()
-		if err := errors.Join(werr, cerr); err != nil {
-			os.Remove(p)
-			return fmt.Errorf("tapdesk: reserve: %w", err)
+	if allocate(f, d.reserve) != nil {
+		buf := make([]byte, 64<<10)
+		for off := int64(0); off < d.reserve && werr == nil; off += int64(len(buf)) {
+			n := min(int64(len(buf)), d.reserve-off)
+			_, werr = f.WriteAt(buf[:n], off)
 		}
-		return nil
-	}
-	buf := make([]byte, 64<<10)
-	for off := int64(0); off < d.reserve && werr == nil; off += int64(len(buf)) {
-		n := min(int64(len(buf)), d.reserve-off)
-		_, werr = f.WriteAt(buf[:n], off)
 	}
 	if werr == nil {
 		werr = f.Sync()
