@@ -722,3 +722,36 @@ func TestExternalBroker(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// TestMalformedStateAndResultCopies: a birth/will and a quick copy of a
+// command result that cannot be decoded are kept in the dead letters with
+// a reason naming the channel; nothing else happens.
+func TestMalformedStateAndResultCopies(t *testing.T) {
+	c := newCloud(t)
+	a := mustConnect(t, c, "gw-a", "secret-a")
+	for _, ch := range []eldergate.Channel{eldergate.ChannelState, eldergate.ChannelCmdRes} {
+		if err := publish(t, a, eldergate.Topic("gw-a", ch), []byte("not json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rs, err := c.Store().ListRejections(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, r := range rs {
+			if r.GW == "gw-a" && string(r.PayloadPrefix) == "not json" {
+				got[strings.SplitN(r.Reason, ":", 2)[0]] = true
+			}
+		}
+		if got["state"] && got["cmdres"] {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dead letters %+v: want one state and one cmdres row for gw-a", rs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
