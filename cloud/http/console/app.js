@@ -220,6 +220,7 @@
     const f = resolving[id];
     const form = document.createElement("form");
     form.dataset.testid = "resolve-form";
+    form.className = "resolve-form";
     const sel = document.createElement("select");
     sel.dataset.testid = "resolve-outcome";
     sel.required = true;
