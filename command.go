@@ -15,6 +15,7 @@ const (
 	CmdPing   = "ping"   // no body; answered with PingResult
 	CmdReboot = "reboot" // no body; answered, then the process exits for systemd to restart it
 	CmdOTA    = "ota"    // reserved, not implemented by the gateway yet
+	CmdAlert  = "alert"  // body: AlertUpdate, an alert of the gateway's site changed in the cloud
 )
 
 // Size limits of a command payload: a roster (100,000 elders with their
@@ -34,10 +35,57 @@ type PingResult struct {
 	Time      time.Time `json:"time"` // the gateway's clock, UTC
 }
 
+// AlertUpdate is the body of an alert command: the cloud's state of an
+// alert of the gateway's site, sent to every gateway of the site after
+// each change so that its kiosk shows it (raised → acknowledged by a named
+// staff member → resolved). A gateway acknowledging or resolving it at
+// its kiosk sends an alert event whose alert_id is AlertID (or, for its
+// own press, its own GWAlertID).
+type AlertUpdate struct {
+	AlertID        string     `json:"alert_id"`    // the cloud's id
+	GW             string     `json:"gw"`          // the gateway the press came from
+	GWAlertID      string     `json:"gw_alert_id"` // that gateway's id of the first press
+	State          string     `json:"state"`       // open | acknowledged | resolved | false_alarm
+	Type           string     `json:"type"`        // emergency | supervision
+	Button         string     `json:"button,omitempty"`
+	ButtonName     string     `json:"button_name,omitempty"`
+	Place          string     `json:"place,omitempty"`
+	Reason         string     `json:"reason,omitempty"`
+	Presses        int        `json:"presses"`
+	OpenedAt       time.Time  `json:"opened_at"`
+	AckedAt        *time.Time `json:"acked_at,omitempty"`
+	AckedBy        string     `json:"acked_by,omitempty"`  // shown on the kiosk: "张*明 acknowledged"
+	AckedVia       string     `json:"acked_via,omitempty"` // console | kiosk | api
+	PressedAgainAt *time.Time `json:"pressed_again_at,omitempty"`
+	ClosedAt       *time.Time `json:"closed_at,omitempty"`
+	Outcome        string     `json:"outcome,omitempty"`
+}
+
+// AlertUpdateTTL is how long an alert command may wait for a gateway that
+// is offline: past it, the kiosk learns the state from the next one.
+const AlertUpdateTTL = time.Hour
+
+// DecodeAlertUpdate reads the body of an alert command.
+func DecodeAlertUpdate(body []byte) (AlertUpdate, error) {
+	var u AlertUpdate
+	if err := json.Unmarshal(body, &u); err != nil {
+		return AlertUpdate{}, invalid("body", "not a valid alert update: %v", err)
+	}
+	switch {
+	case u.AlertID == "" || len(u.AlertID) > maxTextFieldSize:
+		return u, invalid("body.alert_id", "missing or too long")
+	case u.State != "open" && u.State != "acknowledged" && u.State != "resolved" && u.State != "false_alarm":
+		return u, invalid("body.state", "unknown state %q", clip(u.State))
+	case u.OpenedAt.IsZero():
+		return u, invalid("body.opened_at", "missing")
+	}
+	return u, nil
+}
+
 // KnownCommand reports whether t is a command type of the contract.
 func KnownCommand(t string) bool {
 	switch t {
-	case CmdConfig, CmdPolicy, CmdRoster, CmdUsage, CmdPing, CmdReboot, CmdOTA:
+	case CmdConfig, CmdPolicy, CmdRoster, CmdUsage, CmdPing, CmdReboot, CmdOTA, CmdAlert:
 		return true
 	}
 	return false

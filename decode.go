@@ -252,12 +252,32 @@ func DecodeAlertData(raw []byte) (AlertData, error) {
 	switch {
 	case a.AlertID == "" || len(a.AlertID) > maxTextFieldSize:
 		return a, invalid("data.alert_id", "missing or too long")
-	case a.Action != AlertRaised && a.Action != AlertCancelled:
+	case !knownAlertAction(a.Action):
 		return a, invalid("data.action", "unknown action %q", clip(a.Action))
-	case len(a.Button) > maxTextFieldSize || len(a.Place) > maxTextFieldSize || len(a.Type) > maxTextFieldSize:
+	case a.Type != "" && a.Type != AlertTypeEmergency && a.Type != AlertTypeSupervision:
+		return a, invalid("data.type", "unknown alert type %q (emergency or supervision)", clip(a.Type))
+	case len(a.Button) > maxTextFieldSize || len(a.Place) > maxTextFieldSize || len(a.ButtonName) > maxTextFieldSize ||
+		len(a.By) > maxTextFieldSize || len(a.Outcome) > maxTextFieldSize || len(a.Reason) > maxTextFieldSize:
 		return a, invalid("data", "text field too long")
+	case len(a.Note) > maxNoteBytes:
+		return a, invalid("data.note", "longer than %d bytes", maxNoteBytes)
+	case (a.Action == AlertAcknowledged || a.Action == AlertResolved) && a.By == "":
+		return a, invalid("data.by", "missing: who %s the alert", a.Action)
+	case a.Action == AlertResolved && a.Outcome == "":
+		return a, invalid("data.outcome", "missing")
 	}
 	return a, nil
+}
+
+// maxNoteBytes bounds a resolution note (1,000 characters of up to 4 bytes).
+const maxNoteBytes = 4000
+
+func knownAlertAction(a string) bool {
+	switch a {
+	case AlertRaised, AlertCancelled, AlertAcknowledged, AlertResolved, AlertCleared:
+		return true
+	}
+	return false
 }
 
 // DecodeAck reads an application ack.

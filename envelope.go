@@ -176,17 +176,48 @@ type FundingShare struct {
 // MaxFundingShares bounds the funding split of one meal.
 const MaxFundingShares = 16
 
-// Alert actions.
+// Alert actions (DESIGN.md, "One alarm, end to end").
 const (
-	AlertRaised    = "raised"
-	AlertCancelled = "cancelled"
+	AlertRaised       = "raised"       // a press, or a supervision fault seen
+	AlertCancelled    = "cancelled"    // the elder's long press: a recorded false alarm
+	AlertAcknowledged = "acknowledged" // staff at the kiosk: By
+	AlertResolved     = "resolved"     // staff at the kiosk: By, Outcome, Note
+	AlertCleared      = "cleared"      // supervision: the device reports again
+)
+
+// Alert types.
+const (
+	AlertTypeEmergency   = "emergency"
+	AlertTypeSupervision = "supervision"
+)
+
+// Supervision reasons: why a device is not watched any more.
+const (
+	SuperviseGatewaySilent = "gateway_silent"     // raised by the cloud: no heartbeat in its window
+	SuperviseButtonSilent  = "button_silent"      // a 433 MHz button missed its supervision reports
+	SuperviseBatteryLow    = "battery_low"        // a button reports a low battery
+	SuperviseButtonStuck   = "button_stuck"       // a GPIO button held past the stuck limit
+	SuperviseKioskOffline  = "kiosk_disconnected" // the kiosk screen's browser went away
 )
 
 // AlertData is the data of an alert event.
 type AlertData struct {
 	AlertID string `json:"alert_id"`
-	Action  string `json:"action"` // raised | cancelled
+	Action  string `json:"action"` // one of the Alert actions
 	Type    string `json:"type"`   // emergency | supervision
 	Button  string `json:"button,omitempty"`
-	Place   string `json:"place,omitempty"`
+	// ButtonName is the button's configured name (e.g. "卫生间紧急按钮"),
+	// Place where it is (room); both shown instead of the raw id.
+	ButtonName string `json:"button_name,omitempty"`
+	Place      string `json:"place,omitempty"`
+	// By is the staff member who acknowledged or resolved at the kiosk, as
+	// shown on screens (masked).
+	By string `json:"by,omitempty"`
+	// Outcome and Note close an alert (action resolved); Outcome is one of
+	// the cloud's outcomes (helped_on_site, sent_to_hospital,
+	// family_contacted, false_alarm, test).
+	Outcome string `json:"outcome,omitempty"`
+	Note    string `json:"note,omitempty"`
+	// Reason says why a supervision alert was raised (Supervise...).
+	Reason string `json:"reason,omitempty"`
 }
