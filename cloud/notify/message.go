@@ -25,7 +25,7 @@ type Message struct {
 
 // texts are the words of one language.
 type texts struct {
-	types, steps, levels                                  map[string]string
+	types, steps, levels                                map[string]string
 	site, place, button, time, level, detail, link, sep string
 }
 
