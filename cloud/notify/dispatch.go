@@ -30,10 +30,13 @@ var ErrClosed = errors.New("notify: dispatcher closed")
 
 const (
 	userAgent   = "eldergate-cloud"
-	maxResponse = 64 << 10        // bytes of a response body read
-	maxWeCom    = 4000            // bytes of WeCom markdown content (the API allows 4096)
-	idleExit    = 5 * time.Minute // a worker with nothing to do this long exits
+	maxResponse = 64 << 10 // bytes of a response body read
+	maxWeCom    = 4000     // bytes of WeCom markdown content (the API allows 4096)
 )
+
+// idleExit is how long a worker with nothing to do lives (a variable for
+// the tests).
+var idleExit = 5 * time.Minute
 
 // Delivery is the outcome of one attempt to deliver a message to a channel.
 type Delivery struct {

@@ -482,3 +482,61 @@ func FuzzParseChannels(f *testing.F) {
 		}
 	})
 }
+
+func TestTimeoutIsRetried(t *testing.T) {
+	stop := make(chan struct{})
+	dead := server(t, func(w http.ResponseWriter, r *http.Request) { <-stop })
+	t.Cleanup(func() { close(stop) })
+	d := dispatcher(t, Config{Timeout: 50 * time.Millisecond})
+	err := d.Deliver(context.Background(), Channel{ID: "a", Kind: KindWebhook, URL: dead.URL, Secret: "k"}, msg())
+	var de *deliverError
+	if !errors.As(err, &de) || !de.retry || de.msg != "no answer within 50ms" {
+		t.Fatalf("timeout: %v", err)
+	}
+}
+
+func TestCloseAbandonsRetry(t *testing.T) {
+	s := server(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) })
+	rec := newRecorder()
+	d := New(Config{Record: rec.record, Backoff: func(int) time.Duration { return time.Hour }})
+	if err := d.Send(Channel{ID: "a", Kind: KindWebhook, URL: s.URL, Secret: "k"}, msg()); err != nil {
+		t.Fatal(err)
+	}
+	if first := <-rec.c; first.Final || first.Attempt != 1 {
+		t.Fatalf("first attempt %+v", first)
+	}
+	d.Close() // returns although the worker sleeps an hour
+	if last := rec.final(t, "a"); last.OK || last.Error != "shutting down" || last.Attempt != 1 {
+		t.Errorf("abandoned retry %+v", last)
+	}
+}
+
+func TestIdleWorkerExits(t *testing.T) {
+	defer func(d time.Duration) { idleExit = d }(idleExit)
+	idleExit = 20 * time.Millisecond
+	s := server(t, func(w http.ResponseWriter, r *http.Request) {})
+	rec := newRecorder()
+	d := dispatcher(t, Config{Record: rec.record})
+	ch := Channel{ID: "a", Kind: KindWebhook, URL: s.URL, Secret: "k"}
+	for range 2 {
+		if err := d.Send(ch, msg()); err != nil {
+			t.Fatal(err)
+		}
+		if dl := rec.final(t, "a"); !dl.OK {
+			t.Fatalf("%+v", dl)
+		}
+		deadline := time.Now().Add(time.Second)
+		for {
+			d.mu.Lock()
+			n := len(d.workers)
+			d.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("idle worker did not exit")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
