@@ -29,6 +29,7 @@ const (
 	AlertOpOpen                  // a new alert is opened: insert it
 	AlertOpMerge                 // a press merged into the live alert (open, or pressed again): update it
 	AlertOpCancel                // the live alert became a false alarm: update it
+	AlertOpUpdate                // acknowledged, resolved or cleared: update it
 )
 
 // DefaultAlertType is the type of an alert whose event names none.
@@ -109,61 +110,138 @@ type AlertStep struct {
 	// Renotify is set when the press came after the acknowledgement
 	// ("pressed again"): whoever was told must be told again.
 	Renotify bool
+	// Log is what the step appends to the alert's timeline.
+	Log []AlertLogEntry
 }
 
 // Live reports whether an alert in state s takes further presses: open
 // or acknowledged.
 func (s AlertState) Live() bool { return s == AlertOpen || s == AlertAcknowledged }
 
+// ClosedByCloud is who closed a supervision alert the cloud raised.
+const ClosedByCloud = "cloud"
+
+// OutcomeRecovered closes a supervision alert whose device came back; it
+// is set by the system, never offered to a resolver.
+const OutcomeRecovered AlertOutcome = "recovered"
+
 // ApplyAlertEvent decides what alert event e, of data a, does. live is the
-// open or acknowledged alert the event belongs to (the one its gateway
-// alert id maps to, else the live one of the same button), nil when none:
-// a resolved or false-alarm alert is never live, so a press after it opens
-// a new alert.
+// open or acknowledged alert the event belongs to (the one its alert id
+// maps to, else the live one of the same button, type and reason), nil
+// when none: a resolved or false-alarm alert is never live, so a press
+// after it opens a new alert.
 //
-//   - raised, nothing live: a new open alert whose id is the event's;
+//   - raised, nothing live: a new open alert whose id is the event's, due
+//     for its first notification at once;
 //   - raised, live and open (or pressed before the acknowledgement,
 //     received after it): merged into it (one more press; last_at the later);
 //   - raised, live and pressed after its acknowledgement: merged, it stays
 //     acknowledged, pressed_again_at is the press's time (the later) and
-//     the step says Renotify;
+//     the step says Renotify (the escalation is due at once);
 //   - cancelled, live: it becomes a recorded false alarm, closed at the
 //     event's time by the gateway;
-//   - cancelled, nothing live: nothing (the event itself is kept).
+//   - acknowledged / resolved (staff at the kiosk), live: Ack / Resolve by
+//     the named staff member via the kiosk; one that breaks the rule (an
+//     alert acknowledged already in the console) changes nothing;
+//   - cleared (a supervised device is back), live: closed as resolved,
+//     outcome recovered;
+//   - anything else: nothing (the event itself is kept).
 func ApplyAlertEvent(live *Alert, e eldergate.Envelope, a eldergate.AlertData) AlertStep {
 	at := e.At.UTC()
-	switch {
-	case a.Action == eldergate.AlertRaised && live == nil:
+	entry := func(alert, kind, by, via, detail string) AlertLogEntry {
+		return AlertLogEntry{AlertID: alert, At: at, Kind: kind, By: by, Via: via, Detail: detail}
+	}
+	if live == nil {
+		if a.Action != eldergate.AlertRaised {
+			return AlertStep{Op: AlertOpKeep}
+		}
 		typ := a.Type
 		if typ == "" {
 			typ = DefaultAlertType
 		}
-		return AlertStep{Op: AlertOpOpen, Alert: Alert{ID: e.ID, GW: e.GW, Site: e.Site, Button: a.Button, Type: typ,
-			Place: a.Place, State: AlertOpen, Presses: 1, OpenedAt: at, LastAt: at, GWAlertID: a.AlertID, FirstEvent: e.ID}}
-	case a.Action == eldergate.AlertRaised:
-		next := *live
+		n := Alert{ID: e.ID, GW: e.GW, Site: e.Site, Button: a.Button, ButtonName: a.ButtonName, Type: typ,
+			Reason: a.Reason, Place: a.Place, State: AlertOpen, Presses: 1, OpenedAt: at, LastAt: at,
+			GWAlertID: a.AlertID, FirstEvent: e.ID, Escalation: NewEscalation(at), Version: 1}
+		return AlertStep{Op: AlertOpOpen, Alert: n, Log: []AlertLogEntry{entry(n.ID, AlertLogOpened, "", "gateway", a.Reason)}}
+	}
+	next := *live
+	switch a.Action {
+	case eldergate.AlertRaised:
+		next.Version++
 		next.Presses++
 		if at.After(next.LastAt) {
 			next.LastAt = at
 		}
-		step := AlertStep{Op: AlertOpMerge, Alert: next}
+		step := AlertStep{Op: AlertOpMerge, Alert: next, Log: []AlertLogEntry{entry(next.ID, AlertLogPressed, "", "gateway", "")}}
 		if next.State == AlertAcknowledged && next.AckedAt != nil && at.After(*next.AckedAt) {
 			if next.PressedAgainAt == nil || at.After(*next.PressedAgainAt) {
 				again := at
 				step.Alert.PressedAgainAt = &again
 			}
 			step.Renotify = true
+			step.Alert.Escalation.Renotify = true
+			step.Alert.Escalation.DueAt = &at
+			step.Log[0].Kind = AlertLogPressedAgain
 		}
 		return step
-	case a.Action == eldergate.AlertCancelled && live != nil:
-		next := *live
+	case eldergate.AlertCancelled:
+		next.Version++
 		next.State = AlertFalseAlarm
 		next.ClosedAt = &at
 		next.ClosedBy = ClosedByGateway
 		next.Outcome = OutcomeFalseAlarm
-		return AlertStep{Op: AlertOpCancel, Alert: next, ClosedBy: ClosedByGateway}
+		next.Escalation.DueAt = nil
+		return AlertStep{Op: AlertOpCancel, Alert: next, ClosedBy: ClosedByGateway,
+			Log: []AlertLogEntry{entry(next.ID, AlertLogFalseAlarm, ClosedByGateway, "gateway", "cancelled")}}
+	case eldergate.AlertAcknowledged:
+		if next.Ack(a.By, ViaKiosk, at) != nil {
+			return AlertStep{Op: AlertOpKeep}
+		}
+		return AlertStep{Op: AlertOpUpdate, Alert: next, Log: []AlertLogEntry{entry(next.ID, AlertLogAcknowledged, a.By, string(ViaKiosk), "")}}
+	case eldergate.AlertResolved:
+		wasAcked := next.AckedAt != nil
+		if next.Resolve(a.By, ViaKiosk, Resolution{Outcome: AlertOutcome(a.Outcome), Note: a.Note}, at) != nil {
+			return AlertStep{Op: AlertOpKeep}
+		}
+		return AlertStep{Op: AlertOpUpdate, Alert: next, ClosedBy: a.By, Log: closeLog(next, wasAcked)}
+	case eldergate.AlertCleared:
+		next.Version++
+		next.State, next.ClosedAt, next.ClosedBy, next.Outcome = AlertResolved, &at, ClosedByGateway, OutcomeRecovered
+		if e.Seq == 0 && e.Boot == 0 {
+			next.ClosedBy = ClosedByCloud
+		}
+		next.Escalation.DueAt = nil
+		return AlertStep{Op: AlertOpUpdate, Alert: next, ClosedBy: next.ClosedBy,
+			Log: []AlertLogEntry{entry(next.ID, AlertLogCleared, next.ClosedBy, next.ClosedBy, string(OutcomeRecovered))}}
 	}
 	return AlertStep{Op: AlertOpKeep}
+}
+
+// closeLog is the timeline of a resolution: the implied acknowledgement
+// (when there was none before) and the close.
+func closeLog(a Alert, wasAcked bool) []AlertLogEntry {
+	var out []AlertLogEntry
+	if !wasAcked {
+		out = append(out, AlertLogEntry{AlertID: a.ID, At: *a.AckedAt, Kind: AlertLogAcknowledged, By: a.AckedBy, Via: string(a.AckedVia)})
+	}
+	kind := AlertLogResolved
+	if a.State == AlertFalseAlarm {
+		kind = AlertLogFalseAlarm
+	}
+	return append(out, AlertLogEntry{AlertID: a.ID, At: *a.ClosedAt, Kind: kind, By: a.ClosedBy, Via: string(a.AckedVia), Detail: string(a.Outcome)})
+}
+
+// AckLog and ResolveLog are the timeline entries of a staff action taken
+// through the API (the store appends them with the change).
+func AckLog(a Alert) []AlertLogEntry {
+	return []AlertLogEntry{{AlertID: a.ID, At: *a.AckedAt, Kind: AlertLogAcknowledged, By: a.AckedBy, Via: string(a.AckedVia)}}
+}
+
+// ResolveLog: see AckLog. via is where the resolution came from.
+func ResolveLog(a Alert, wasAcked bool, via AckVia) []AlertLogEntry {
+	out := closeLog(a, wasAcked)
+	out[len(out)-1].Via = string(via)
+	return out
 }
 
 // Ack acknowledges the alert by by (who: the API token) via via (where):
@@ -181,6 +259,8 @@ func (a *Alert) Ack(by string, via AckVia, at time.Time) error {
 	}
 	at = at.UTC()
 	a.State, a.AckedAt, a.AckedBy, a.AckedVia = AlertAcknowledged, &at, by, via
+	a.Escalation.DueAt, a.Escalation.Renotify = nil, false
+	a.Version++
 	return nil
 }
 
@@ -211,5 +291,7 @@ func (a *Alert) Resolve(by string, via AckVia, r Resolution, at time.Time) error
 	if a.AckedAt == nil {
 		a.AckedAt, a.AckedBy, a.AckedVia = &at, by, via
 	}
+	a.Escalation.DueAt, a.Escalation.Renotify = nil, false
+	a.Version++
 	return nil
 }

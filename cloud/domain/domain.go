@@ -81,7 +81,40 @@ type Alert struct {
 	Note           string       `json:"note"`        // the resolver's note
 	GWAlertID      string       `json:"gw_alert_id"` // the gateway's id of the first press
 	FirstEvent     string       `json:"first_event"` // event id that opened it
+	ButtonName     string       `json:"button_name"` // the button's configured name
+	Reason         string       `json:"reason"`      // a supervision alert's eldergate.Supervise... reason
+	Escalation     Escalation   `json:"escalation"`
+	// Version counts the changes a kiosk shows (opened, pressed, acked,
+	// closed); the alarm runner sends each to the site's gateways.
+	Version int `json:"version"`
 }
+
+// AlertLogEntry is one line of an alert's timeline (append-only).
+type AlertLogEntry struct {
+	Seq     int64     `json:"seq"`
+	AlertID string    `json:"alert_id"`
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"` // one of the AlertLog... kinds
+	By      string    `json:"by,omitempty"`
+	Via     string    `json:"via,omitempty"`   // console | kiosk | api | gateway | cloud; a delivery's channel kind
+	Level   string    `json:"level,omitempty"` // the org unit told (escalation, delivery)
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// The kinds of alert log entries.
+const (
+	AlertLogOpened       = "opened"
+	AlertLogPressed      = "pressed"       // merged into the open alert
+	AlertLogPressedAgain = "pressed_again" // after the acknowledgement
+	AlertLogAcknowledged = "acknowledged"
+	AlertLogResolved     = "resolved"    // Detail: the outcome
+	AlertLogFalseAlarm   = "false_alarm" // closed as a false alarm (cancel or outcome)
+	AlertLogCleared      = "cleared"     // supervision: the device is back
+	AlertLogNotified     = "notified"    // Detail: the step; Level: the unit told
+	AlertLogEscalated    = "escalated"   // Level: the unit it climbed to
+	AlertLogSkipped      = "skipped"     // Level: a unit off duty
+	AlertLogDelivery     = "delivery"    // By: the channel id, Via: its kind, Detail: "ok" or the error
+)
 
 // Gateway is one device as the console shows it.
 type Gateway struct {
@@ -286,6 +319,59 @@ type AlertStore interface {
 	ResolveAlert(ctx context.Context, alertID, by string, via AckVia, r Resolution, at time.Time) error
 }
 
+// AlarmStore is what the alarm runner (cloud/alarm), the board and the
+// settings pages need.
+type AlarmStore interface {
+	// AlarmLadder returns the levels an alert of site climbs: the site,
+	// then its org ancestors up to the district, each with its stored
+	// settings, else DefaultAlarmSettings of its level. A site outside
+	// the tree has a ladder of itself alone.
+	AlarmLadder(ctx context.Context, site string) ([]AlarmLevel, error)
+	// PutAlarmSettings stores the settings of org unit (ParseAlarmSettings
+	// checked them): ErrNotFound when there is no such unit.
+	PutAlarmSettings(ctx context.Context, unit string, body []byte, by string, at time.Time) error
+	// AlarmSettingsOf returns the stored settings document of unit, nil
+	// when none is stored.
+	AlarmSettingsOf(ctx context.Context, unit string) ([]byte, error)
+	// DueAlerts returns up to limit alerts whose escalation is due at now,
+	// the earliest first.
+	DueAlerts(ctx context.Context, now time.Time, limit int) ([]Alert, error)
+	// AdvanceEscalation stores next as the escalation of alert id if it is
+	// still prev (another runner did not take it) and appends log, in one
+	// transaction; claimed reports whether it did.
+	AdvanceEscalation(ctx context.Context, id string, prev, next Escalation, log []AlertLogEntry) (claimed bool, err error)
+	// AlertsToPush returns up to limit alerts changed since they were last
+	// sent to their site's gateways.
+	AlertsToPush(ctx context.Context, limit int) ([]Alert, error)
+	// MarkAlertPushed records that version of alert id is being sent;
+	// false when another runner did it already.
+	MarkAlertPushed(ctx context.Context, id string, version int) (bool, error)
+	// AppendAlertLog appends entries (deliveries).
+	AppendAlertLog(ctx context.Context, entries ...AlertLogEntry) error
+	// AlertLog returns the timeline of alert id, in order.
+	AlertLog(ctx context.Context, id string) ([]AlertLogEntry, error)
+	// AlertLogSince returns up to limit entries after seq, in order.
+	AlertLogSince(ctx context.Context, seq int64, limit int) ([]AlertLogEntry, error)
+	// AlertsByID returns the alerts of ids that exist.
+	AlertsByID(ctx context.Context, ids []string) ([]Alert, error)
+	// BoardAlerts returns the alerts of the board in scope: every live
+	// alert and those closed after closedAfter, newest first.
+	BoardAlerts(ctx context.Context, scope string, closedAfter time.Time) ([]Alert, error)
+	// RecordCloudAlert stores an alert event the cloud raised itself for a
+	// gateway (a supervision alert of a silent gateway: seq 0, boot 0) and
+	// applies it as an ingested one.
+	RecordCloudAlert(ctx context.Context, e eldergate.Envelope) error
+	// SilentGateways returns the gateways of a site seen at least once and
+	// last seen before seenBefore, with no live gateway_silent alert.
+	SilentGateways(ctx context.Context, seenBefore time.Time) ([]Gateway, error)
+	// SilenceEnded returns the live gateway_silent alerts whose gateway
+	// is online again.
+	SilenceEnded(ctx context.Context) ([]Alert, error)
+	// AlertLogBetween returns the alerts opened in [from, to) in scope
+	// with their whole timelines (the response report).
+	AlertLogBetween(ctx context.Context, scope string, from, to time.Time) ([]Alert, []AlertLogEntry, error)
+}
+
 // CommandStore is the queue of commands to gateways.
 type CommandStore interface {
 	// QueueCommand stores a new command (ErrConflict when its id exists).
@@ -311,6 +397,7 @@ type Store interface {
 	FleetStore
 	ViewStore
 	AlertStore
+	AlarmStore
 	CommandStore
 	OrgStore    // organisation tree and API tokens (org.go)
 	RosterStore // elders, roster versions, policies (roster.go)

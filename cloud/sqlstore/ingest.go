@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"slices"
 	"time"
 
@@ -164,64 +162,3 @@ func (s *Store) insertMeal(ctx context.Context, c Conn, e *eldergate.Envelope, r
 	return nil
 }
 
-// findLiveAlert returns the open or acknowledged alert that an alert
-// event of gateway gw belongs to, locked (nil when none): the one its
-// gateway alert id maps to, else the live one of the same button.
-func (s *Store) findLiveAlert(ctx context.Context, c Conn, gw string, a eldergate.AlertData) (*domain.Alert, error) {
-	live, err := scanAlert(c.Row(ctx, `SELECT `+alertCols("a.")+` FROM alert_refs r JOIN alerts a ON a.id = r.alert_id
-		WHERE r.gw = ? AND r.gw_alert_id = ? AND a.state IN ('open', 'acknowledged')`+s.D.forUpdate("a"), gw, a.AlertID))
-	if err == nil {
-		return &live, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	live, err = scanAlert(c.Row(ctx, `SELECT `+alertCols("a.")+` FROM alerts a
-		WHERE a.gw = ? AND a.button = ? AND a.state IN ('open', 'acknowledged')
-		ORDER BY a.opened_at DESC LIMIT 1`+s.D.forUpdate("a"), gw, a.Button))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &live, nil
-}
-
-// ApplyAlert opens, merges into or cancels an alert for a freshly stored
-// alert event, by the rules of domain.ApplyAlertEvent, in the ingest
-// transaction c.
-func (s *Store) ApplyAlert(ctx context.Context, c Conn, e eldergate.Envelope) error {
-	a, err := eldergate.DecodeAlertData(e.Data)
-	if err != nil {
-		return s.errf("ingest alert %s: %w", e.ID, err)
-	}
-	live, err := s.findLiveAlert(ctx, c, e.GW, a)
-	if err != nil {
-		return s.errf("ingest alert %s: %w", e.ID, err)
-	}
-	step := domain.ApplyAlertEvent(live, e, a)
-	n := step.Alert
-	switch step.Op {
-	case domain.AlertOpKeep:
-		return nil
-	case domain.AlertOpOpen:
-		_, err = c.Exec(ctx, `INSERT INTO alerts (id, gw, site, button, type, place, state, presses,
-			opened_at, last_at, gw_alert_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			n.ID, n.GW, n.Site, s.D.S(n.Button), s.D.S(n.Type), s.D.S(n.Place), string(n.State), n.Presses,
-			s.D.T(n.OpenedAt), s.D.T(n.LastAt), s.D.S(n.GWAlertID))
-	default:
-		_, err = c.Exec(ctx, `UPDATE alerts SET state = ?, presses = ?, last_at = ?, pressed_again_at = ?,
-			closed_at = ?, closed_by = ?, outcome = ? WHERE id = ?`,
-			string(n.State), n.Presses, s.D.T(n.LastAt), s.D.NT(n.PressedAgainAt), s.D.NT(n.ClosedAt), n.ClosedBy,
-			string(n.Outcome), n.ID)
-	}
-	if err != nil {
-		return s.errf("ingest alert %s: %w", e.ID, err)
-	}
-	if _, err := c.Exec(ctx, `INSERT INTO alert_refs (gw, gw_alert_id, alert_id) VALUES (?, ?, ?)
-		ON CONFLICT (gw, gw_alert_id) DO UPDATE SET alert_id = excluded.alert_id`, e.GW, s.D.S(a.AlertID), n.ID); err != nil {
-		return s.errf("ingest alert %s: ref: %w", e.ID, err)
-	}
-	return nil
-}
