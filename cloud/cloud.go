@@ -14,15 +14,18 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/alarm"
 	"github.com/eldergate/eldergate/cloud/broker"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/dynsec"
 	"github.com/eldergate/eldergate/cloud/followup"
 	cloudhttp "github.com/eldergate/eldergate/cloud/http"
 	"github.com/eldergate/eldergate/cloud/ingest"
+	"github.com/eldergate/eldergate/cloud/notify"
 	"github.com/eldergate/eldergate/cloud/postgres"
 )
 
@@ -95,6 +98,10 @@ type Config struct {
 	// the command follow-ups. The cloud keeps a broker connection to
 	// publish the commands queued through its API.
 	NoIngest bool
+
+	// ConsoleURL is the console's public address, for the links in alarm
+	// notifications; default the HTTP listener's URL.
+	ConsoleURL string
 }
 
 // Cloud is the running cloud: it owns every subsystem and stops them in
@@ -111,6 +118,9 @@ type Cloud struct {
 	pub      *ingest.Publisher // with NoIngest: publishes commands
 	cmds     *followup.Commands
 	fleet    *fleetMonitor
+	notifier *notify.Dispatcher
+	alarms   atomic.Pointer[alarm.Runner] // set once the HTTP server is up; read by the ingester's hook
+	board    *alarm.Feed
 	http     *cloudhttp.Server
 	started  bool
 	closed   bool
@@ -221,6 +231,10 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	c.board = alarm.NewFeed(c.store, 0, c.log)
+	if err := c.board.Start(ctx); err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
 	if err := c.startCommands(ctx, brokerURL, user, password); err != nil {
 		return err
 	}
@@ -229,6 +243,8 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		Addr: c.cfg.HTTPAddr, Token: c.cfg.AdminToken, Store: c.store, Logger: c.log, Now: c.cfg.Now,
 		Provisioning: c.provisioning(auth, brokerURL),
 		Commands:     c.cmds,
+		Board:        c.board,
+		Alarms:       wakeLater{&c.alarms},
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
@@ -237,9 +253,41 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		c.http = nil
 		return fmt.Errorf("cloud: %w", err)
 	}
+	if err := c.startAlarms(); err != nil {
+		return err
+	}
 	c.log.Info("cloud: started", "http", c.http.URL(), "broker", c.brokerURLLocked(), "data", c.cfg.DataDir,
 		"embedded_broker", c.broker != nil, "ingest", c.ingester != nil)
 	return nil
+}
+
+// startAlarms starts the alarm runner (escalation, notifications, kiosk
+// pushes, silent-gateway supervision) once the HTTP server knows its URL.
+func (c *Cloud) startAlarms() (err error) {
+	consoleURL := c.cfg.ConsoleURL
+	if consoleURL == "" {
+		consoleURL = c.http.URL() + "/"
+	}
+	var runner *alarm.Runner
+	c.notifier = notify.New(notify.Config{Log: c.log, Record: func(d notify.Delivery) { runner.RecordDelivery(d) }})
+	runner, err = alarm.New(alarm.Config{Store: c.store, Sender: c.cmds, Notifier: c.notifier, ConsoleURL: consoleURL,
+		SilentAfter: c.cfg.OfflineAfter, Now: c.cfg.Now, Logger: c.log})
+	if err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
+	runner.Start()
+	c.alarms.Store(runner)
+	return nil
+}
+
+// wakeLater wakes the alarm runner once it exists (the HTTP server is
+// built before it).
+type wakeLater struct{ r *atomic.Pointer[alarm.Runner] }
+
+func (w wakeLater) Wake() {
+	if r := w.r.Load(); r != nil {
+		r.Wake()
+	}
 }
 
 // startCommands starts the ingester with the command follow-ups, or with
@@ -260,6 +308,7 @@ func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password str
 	}
 	c.ingester, c.cmds, err = NewIngester(ingest.Config{
 		BrokerURL: brokerURL, Username: user, Password: password, Logger: c.log, Now: c.cfg.Now,
+		OnAlert: c.alertStored,
 	}, c.store)
 	if err != nil {
 		return err
@@ -268,6 +317,13 @@ func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password str
 		return fmt.Errorf("cloud: %w", err)
 	}
 	return nil
+}
+
+// alertStored wakes the board and the alarm runner after the ingester
+// stored an alert event.
+func (c *Cloud) alertStored() {
+	c.board.Wake()
+	wakeLater{&c.alarms}.Wake()
 }
 
 // seed upserts the configured gateways. A secret that still matches the
@@ -381,6 +437,15 @@ func (c *Cloud) closeLocked() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, c.http.Close(ctx))
 		cancel()
+	}
+	if r := c.alarms.Load(); r != nil {
+		r.Close()
+	}
+	if c.notifier != nil {
+		c.notifier.Close()
+	}
+	if c.board != nil {
+		c.board.Close()
 	}
 	if c.fleet != nil {
 		c.fleet.stop()

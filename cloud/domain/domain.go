@@ -352,6 +352,8 @@ type AlarmStore interface {
 	AlertLog(ctx context.Context, id string) ([]AlertLogEntry, error)
 	// AlertLogSince returns up to limit entries after seq, in order.
 	AlertLogSince(ctx context.Context, seq int64, limit int) ([]AlertLogEntry, error)
+	// AlertLogHead returns the seq of the latest timeline entry (0: none).
+	AlertLogHead(ctx context.Context) (int64, error)
 	// AlertsByID returns the alerts of ids that exist.
 	AlertsByID(ctx context.Context, ids []string) ([]Alert, error)
 	// BoardAlerts returns the alerts of the board in scope: every live

@@ -81,10 +81,12 @@ func DefaultAlarmSettings(level string) AlarmSettings {
 // MaxAlarmSettingsBytes bounds a settings document.
 const MaxAlarmSettingsBytes = 64 << 10
 
-// ParseAlarmSettings reads and checks a settings document (JSON); errors
-// name the field and wrap ErrInvalid.
-func ParseAlarmSettings(b []byte) (AlarmSettings, error) {
-	var s AlarmSettings
+// ParseAlarmSettings reads and checks the settings document (JSON) of a
+// unit of level: a field it leaves out keeps DefaultAlarmSettings(level)
+// (an explicit 0 turns reminders or escalation off). Errors name the
+// field and wrap ErrInvalid.
+func ParseAlarmSettings(level string, b []byte) (AlarmSettings, error) {
+	s := DefaultAlarmSettings(level)
 	if len(b) > MaxAlarmSettingsBytes {
 		return s, fmt.Errorf("alarm settings: %d bytes, more than %d: %w", len(b), MaxAlarmSettingsBytes, ErrInvalid)
 	}

@@ -9,7 +9,7 @@ import (
 
 func mustSettings(t *testing.T, js string) AlarmSettings {
 	t.Helper()
-	s, err := ParseAlarmSettings([]byte(js))
+	s, err := ParseAlarmSettings(LevelSite, []byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,14 +176,17 @@ func TestParseAlarmSettingsErrors(t *testing.T) {
 		{`{"remind":60}`, "not valid JSON"},
 		{`[`, "not valid JSON"},
 	} {
-		_, err := ParseAlarmSettings([]byte(c.js))
+		_, err := ParseAlarmSettings(LevelSite, []byte(c.js))
 		if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.field) {
 			t.Errorf("%s: error %v, want one naming %s", c.js, err, c.field)
 		}
 	}
 	s := mustSettings(t, `{}`)
-	if s.TimeZone != DefaultTimeZone || !s.OnDutyAt(time.Now()) {
-		t.Fatalf("empty settings: %+v", s)
+	if s.TimeZone != DefaultTimeZone || !s.OnDutyAt(time.Now()) || s.RemindAfter != 60 || s.EscalateAfter != 120 {
+		t.Fatalf("empty settings of a site keep its defaults: %+v", s)
+	}
+	if s, _ := ParseAlarmSettings(LevelStreet, []byte(`{"remind_after_s":0}`)); s.RemindAfter != 0 || s.EscalateAfter != 300 {
+		t.Fatalf("an explicit 0 turns the reminder off, the rest keeps the street's defaults: %+v", s)
 	}
 }
 
@@ -191,7 +194,7 @@ func FuzzParseAlarmSettings(f *testing.F) {
 	f.Add([]byte(`{"remind_after_s":30,"escalate_after_s":60,"on_duty":[{"days":"mon-fri,sun","from":"22:00","to":"06:00"}],"time_zone":"Asia/Hong_Kong"}`))
 	f.Add([]byte(`{"on_duty":[{"days":"sat-mon","from":"00:00","to":"24:00"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := ParseAlarmSettings(b)
+		s, err := ParseAlarmSettings(LevelCommunity, b)
 		if err != nil {
 			return
 		}

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -37,6 +36,11 @@ type Config struct {
 
 	Provisioning Provisioning  // enrollment and revocation (enroll.go)
 	Commands     CommandSender // publishes queued commands at once; nil: at the next birth only
+	// Board feeds the live alarm board (alarm.Feed); nil: no stream.
+	Board Board
+	// Alarms is woken after a staff action so that the kiosks and the
+	// escalation hear of it at once (alarm.Runner); may be nil.
+	Alarms interface{ Wake() }
 }
 
 // Store is what the API reads and changes: every small store of domain
@@ -46,6 +50,7 @@ type Store interface {
 	domain.EnrollmentStore
 	domain.ViewStore
 	domain.AlertStore
+	domain.AlarmStore
 	domain.CommandStore
 	domain.OrgStore
 	domain.RosterStore
@@ -149,9 +154,7 @@ func (s *Server) routes() *routeMux {
 	mux.HandleFunc("GET /api/v1/openapi.yaml", serveOpenAPI) // no auth
 	mux.Handle("GET /api/v1/gateways", s.require(domain.RoleViewer, s.listGateways))
 	mux.Handle("GET /api/v1/meals", s.require(domain.RoleViewer, s.listMeals))
-	mux.Handle("GET /api/v1/alerts", s.require(domain.RoleViewer, s.listAlerts))
-	mux.Handle("POST /api/v1/alerts/{id}/ack", s.require(domain.RoleStaff, s.ackAlert))
-	mux.Handle("POST /api/v1/alerts/{id}/resolve", s.require(domain.RoleStaff, s.resolveAlert))
+	s.alertRoutes(mux) // alerts.go
 	mux.Handle("GET /api/v1/rejections", s.require(domain.RoleViewer, s.listRejections))
 	mux.Handle("POST /api/v1/gateways", s.require(domain.RoleOperator, s.createGateway))
 	mux.Handle("POST /api/v1/gateways/{id}/revoke", s.require(domain.RoleOperator, s.revokeGateway))
@@ -260,19 +263,6 @@ func (s *Server) listMeals(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
-	scope, ok := s.listScope(w, r)
-	if !ok {
-		return
-	}
-	v, err := s.cfg.Store.ListAlerts(r.Context(), scope)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
-}
-
 func (s *Server) listRejections(w http.ResponseWriter, r *http.Request) {
 	scope, ok := s.listScope(w, r)
 	if !ok {
@@ -285,112 +275,3 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, v)
 }
-
-// AlertActionBody is the body of ack (optional) and resolve: where the
-// action comes from (default api) and, for resolve, the outcome and the
-// note. Who acted is the caller's API token, never a field of the body;
-// unknown fields (such as the former "by") are ignored.
-type AlertActionBody struct {
-	Via     domain.AckVia       `json:"via"`
-	Outcome domain.AlertOutcome `json:"outcome"`
-	Note    string              `json:"note"`
-}
-
-// ParseAlertAction reads an ack or resolve body; an empty body is {}. The
-// via must be console, kiosk or api (default api); with resolve, the
-// outcome must be one of domain.AlertOutcomes and the note at most
-// domain.MaxNoteRunes characters. Errors are messages for a 400.
-func ParseAlertAction(body []byte, resolve bool) (AlertActionBody, error) {
-	var a AlertActionBody
-	if len(strings.TrimSpace(string(body))) > 0 {
-		if err := json.Unmarshal(body, &a); err != nil {
-			return a, fmt.Errorf("body is not valid JSON: %v", err)
-		}
-	}
-	if a.Via == "" {
-		a.Via = domain.ViaAPI
-	}
-	if !a.Via.Valid() {
-		return a, fmt.Errorf("via %q is not one of console, kiosk, api", a.Via)
-	}
-	a.Note = strings.TrimSpace(a.Note)
-	if resolve {
-		if a.Outcome == "" {
-			return a, errors.New("outcome is missing")
-		}
-		if err := (domain.Resolution{Outcome: a.Outcome, Note: a.Note}).Check(); err != nil {
-			return a, errors.New(strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()))
-		}
-	}
-	return a, nil
-}
-
-// actor names the caller as an alert records it: the token's name, else
-// its id ("admin" for the configured admin token).
-func actor(c Caller) string {
-	if c.Name != "" {
-		return c.Name
-	}
-	return c.TokenID
-}
-
-func (s *Server) alertAction(w http.ResponseWriter, r *http.Request, resolve bool) {
-	id := r.PathValue("id")
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "body too large")
-		return
-	}
-	c := CallerOf(r.Context())
-	if c.Scope != "" {
-		// An alert at a site outside the caller's scope does not exist for it.
-		site, err := s.cfg.Store.AlertSite(r.Context(), id)
-		if err != nil && !errors.Is(err, domain.ErrNotFound) {
-			s.internal(w, r, err)
-			return
-		}
-		if err != nil || !s.siteVisible(r, site) {
-			writeError(w, http.StatusNotFound, "no such alert")
-			return
-		}
-	}
-	act, err := ParseAlertAction(body, resolve)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	by, at := actor(c), s.cfg.Now().UTC()
-	state := domain.AlertAcknowledged
-	if resolve {
-		state = domain.AlertResolved
-		if act.Outcome == domain.OutcomeFalseAlarm {
-			state = domain.AlertFalseAlarm
-		}
-		err = s.cfg.Store.ResolveAlert(r.Context(), id, by, act.Via, domain.Resolution{Outcome: act.Outcome, Note: act.Note}, at)
-	} else {
-		err = s.cfg.Store.AckAlert(r.Context(), id, by, act.Via, at)
-	}
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		writeError(w, http.StatusNotFound, "no such alert")
-	case errors.Is(err, domain.ErrConflict) && resolve:
-		writeError(w, http.StatusConflict, "alert is closed already (resolved or false alarm)")
-	case errors.Is(err, domain.ErrConflict):
-		writeError(w, http.StatusConflict, "alert is not open (acknowledged or closed already)")
-	case errors.Is(err, domain.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "the alert action breaks a rule") // ParseAlertAction checked the values
-	case err != nil:
-		s.internal(w, r, err)
-	default:
-		s.log.Info("http: alert "+string(state), "alert", id, "by", by, "via", act.Via, "outcome", act.Outcome)
-		out := map[string]any{"id": id, "state": state, "by": by, "via": act.Via, "at": at}
-		if resolve {
-			out["outcome"], out["note"] = act.Outcome, act.Note
-		}
-		writeJSON(w, http.StatusOK, out)
-	}
-}
-
-func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) { s.alertAction(w, r, false) }
-
-func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request) { s.alertAction(w, r, true) }

@@ -62,6 +62,10 @@ type Config struct {
 	// cmdres and its outbox event), maybe at two ingesters at once: it
 	// must be idempotent (cloud/followup).
 	OnCommandResult func(ctx context.Context, gw string, r eldergate.CommandResult)
+	// OnAlert, when set, runs after a commit that stored alert events
+	// (cloud: wake the alarm runner and the board's feed). It must not
+	// block.
+	OnAlert func()
 }
 
 // Store is what the ingester uses of the cloud's store (domain.Store has
@@ -515,10 +519,24 @@ func (in *Ingester) ingest(ctx context.Context, batches []domain.GatewayBatch, n
 	if err != nil {
 		return nil, err
 	}
+	if in.cfg.OnAlert != nil && hasAlert(some) {
+		in.cfg.OnAlert()
+	}
 	for k, i := range idx {
 		out[i] = c[k]
 	}
 	return out, nil
+}
+
+func hasAlert(batches []domain.GatewayBatch) bool {
+	for _, b := range batches {
+		for _, e := range b.Events {
+			if e.Kind == eldergate.KindAlert {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // finishUp records what the commit of u's batch refused, follows up on

@@ -226,7 +226,7 @@ func (s *Store) AlarmLadder(ctx context.Context, site string) ([]domain.AlarmLev
 		}
 		ladder[i].Settings = domain.DefaultAlarmSettings(ladder[i].Level)
 		if body != nil {
-			st, err := domain.ParseAlarmSettings(body)
+			st, err := domain.ParseAlarmSettings(ladder[i].Level, body)
 			if err != nil {
 				return nil, s.errf("alarm settings of %s: %w", ladder[i].Unit, err)
 			}
@@ -341,6 +341,15 @@ func (s *Store) AlertLogSince(ctx context.Context, seq int64, limit int) ([]doma
 		return nil, s.errf("alert log since %d: %w", seq, err)
 	}
 	return out, nil
+}
+
+// AlertLogHead implements domain.AlarmStore.
+func (s *Store) AlertLogHead(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.Conn().Row(ctx, `SELECT coalesce(max(seq), 0) FROM alert_log`).Scan(&seq); err != nil {
+		return 0, s.errf("alert log head: %w", err)
+	}
+	return seq, nil
 }
 
 // AlertsByID implements domain.AlarmStore.
