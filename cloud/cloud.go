@@ -95,6 +95,12 @@ type Config struct {
 	// the command follow-ups. The cloud keeps a broker connection to
 	// publish the commands queued through its API.
 	NoIngest bool
+
+	// IngestClientID is the MQTT client id of this process's ingester:
+	// stable across restarts so that its persistent session keeps what
+	// gateways publish while it is away (ADR 0012). Empty:
+	// ingest.DefaultClientID("serve").
+	IngestClientID string
 }
 
 // Cloud is the running cloud: it owns every subsystem and stops them in
@@ -258,8 +264,12 @@ func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password str
 		c.log.Info("cloud: not ingesting; standalone ingesters take the gateways' messages")
 		return nil
 	}
+	id := c.cfg.IngestClientID
+	if id == "" {
+		id = ingest.DefaultClientID("serve")
+	}
 	c.ingester, c.cmds, err = NewIngester(ingest.Config{
-		BrokerURL: brokerURL, Username: user, Password: password, Logger: c.log, Now: c.cfg.Now,
+		BrokerURL: brokerURL, Username: user, Password: password, ClientID: id, Logger: c.log, Now: c.cfg.Now,
 	}, c.store)
 	if err != nil {
 		return err
