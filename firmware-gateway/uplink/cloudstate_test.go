@@ -29,7 +29,8 @@ func (c *cloud) noBatch(t *testing.T, d time.Duration, why string) {
 }
 
 // TestResendOnNewCloudBoot (ADR 0012): with a long ack timeout and no
-// acks, what is not acknowledged goes out again at once, alarm first,
+// acks, what is not acknowledged goes out again at once, the alarm alone
+// first,
 // when the cloud announces an ingester boot not seen before, and only
 // then: not for the retained copy met on connecting (the connection
 // resends anyway), not for a boot seen before, not for an offline state.
@@ -44,11 +45,22 @@ func TestResendOnNewCloudBoot(t *testing.T) {
 	alert := commit(t, s, eldergate.KindAlert, 100)
 	startUplink(t, url, s, uplink.Config{AckTimeout: time.Minute, BatchWait: 20 * time.Millisecond})
 
+	// A resend: the alarm alone at once, then the meals, the alarm not
+	// sent twice.
 	first := func(why string) {
 		t.Helper()
 		b := cl.next(t, 5*time.Second)
-		if len(b.Events) != 51 || b.Events[0].ID != alert {
-			t.Fatalf("%s: batch of %d events starting with %s %s, want 51 starting with the alarm", why, len(b.Events), b.Events[0].Kind, b.Events[0].ID)
+		if len(b.Events) != 1 || b.Events[0].ID != alert {
+			t.Fatalf("%s: first batch of %d events starting with %s %s, want the alarm alone", why, len(b.Events), b.Events[0].Kind, b.Events[0].ID)
+		}
+		b = cl.next(t, 5*time.Second)
+		if len(b.Events) != 50 {
+			t.Fatalf("%s: second batch of %d events, want the 50 meals", why, len(b.Events))
+		}
+		for _, e := range b.Events {
+			if e.Kind != eldergate.KindMeal {
+				t.Fatalf("%s: second batch holds a %s", why, e.Kind)
+			}
 		}
 	}
 	first("on connecting")

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -320,6 +321,14 @@ func (u *Uplink) Run(ctx context.Context) error {
 			lastGen, lastCloudGen = gen, cloudGen
 			clear(inflight)
 			partialSince = time.Time{}
+			if gen != 0 && u.Connected() {
+				// The alarms go before the reset: making a backlog of
+				// 100,000 meals due takes a few hundred ms.
+				if b := u.sendAlarmsNow(ctx, now); b != nil {
+					inflight[nextBatch] = b
+					nextBatch++
+				}
+			}
 			if err := u.ob.ResetDue(ctx); err != nil && ctx.Err() == nil {
 				u.log.Error("uplink: reset due", "err", err)
 			}
@@ -354,6 +363,9 @@ func (u *Uplink) Run(ctx context.Context) error {
 					soon(time.Second)
 					break
 				}
+				// An alarm sent by sendAlarmsNow is due again after the
+				// reset that followed; it is in flight, not sent twice.
+				rows = slices.DeleteFunc(rows, func(r outbox.Row) bool { return inFlight(inflight, r.ID) })
 				if len(rows) == 0 && waiting {
 					soon(u.batchWaitNow() - now.Sub(partialSince))
 					break
@@ -412,6 +424,41 @@ func (u *Uplink) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// sendAlarmsNow sends at once every pending alarm, due or not (a resend
+// after an outage), and returns its batch; nil when there is none or on
+// error (the loop sends them after the reset then).
+func (u *Uplink) sendAlarmsNow(ctx context.Context, now time.Time) *batch {
+	rows, err := u.ob.Pending(ctx, farFuture, eldergate.KindAlert.Priority(), u.batchSizeNow())
+	if err != nil || len(rows) == 0 {
+		if err != nil && ctx.Err() == nil {
+			u.log.Error("uplink: read alarms", "err", err)
+		}
+		return nil
+	}
+	b, err := u.send(ctx, rows, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			u.log.Warn("uplink: publish alarms", "err", err)
+		}
+		return nil
+	}
+	u.log.Info("uplink: alarms sent again at once", "alarms", len(b.ids))
+	return b
+}
+
+// farFuture is later than any row's next attempt.
+var farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// inFlight reports whether event id is in a batch awaiting its ack.
+func inFlight(inflight map[int]*batch, id string) bool {
+	for _, b := range inflight {
+		if b.ids[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // send publishes rows as one batch and records the attempt.
