@@ -231,6 +231,8 @@ func alertCommitted(b *testing.B, c *cloud.Cloud, button string) bool {
 	return false
 }
 
+// benchLog is a debug logger for side when EG_BENCH_DEBUG is set, else nil
+// (discard).
 func benchLog(side string) *slog.Logger {
 	if os.Getenv("EG_BENCH_DEBUG") == "" {
 		return nil
