@@ -70,3 +70,9 @@ func ParseTopic(topic string) (gw string, ch Channel, err error) {
 	}
 	return "", "", fmt.Errorf("eldergate: topic %q has unknown channel %q", topic, last)
 }
+
+// CloudStateTopic is the cloud's retained state (ADR 0012): every
+// ingesting cloud process publishes CloudState{Online: true} on it once
+// its shared subscription is acknowledged, with a will saying offline.
+// Gateways may only subscribe to it; only the cloud publishes it.
+const CloudStateTopic = "eg/v1/cloud/state"

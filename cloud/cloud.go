@@ -102,6 +102,12 @@ type Config struct {
 	// ConsoleURL is the console's public address, for the links in alarm
 	// notifications; default the HTTP listener's URL.
 	ConsoleURL string
+
+	// IngestClientID is the MQTT client id of this process's ingester:
+	// stable across restarts so that its persistent session keeps what
+	// gateways publish while it is away (ADR 0012). Empty:
+	// ingest.DefaultClientID("serve").
+	IngestClientID string
 }
 
 // Cloud is the running cloud: it owns every subsystem and stops them in
@@ -306,8 +312,12 @@ func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password str
 		c.log.Info("cloud: not ingesting; standalone ingesters take the gateways' messages")
 		return nil
 	}
+	id := c.cfg.IngestClientID
+	if id == "" {
+		id = ingest.DefaultClientID("serve")
+	}
 	c.ingester, c.cmds, err = NewIngester(ingest.Config{
-		BrokerURL: brokerURL, Username: user, Password: password, Logger: c.log, Now: c.cfg.Now,
+		BrokerURL: brokerURL, Username: user, Password: password, ClientID: id, Logger: c.log, Now: c.cfg.Now,
 		OnAlert: c.alertStored,
 	}, c.store)
 	if err != nil {

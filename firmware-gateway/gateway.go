@@ -209,6 +209,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		AckTimeout: g.cfg.MQTT.AckTimeout,
 		KeepAlive:  g.cfg.MQTT.KeepAlive,
 
+		MaxReconnect:  g.cfg.MQTT.MaxReconnect,
 		CAFile:        g.cfg.MQTT.CAFile,
 		TLSServerName: g.cfg.MQTT.TLSServerName,
 		OnCommand:     func(p []byte) { g.cmds.Enqueue(p) },

@@ -21,11 +21,12 @@ func GatewayMayPublish(gw, topic string) bool {
 }
 
 // GatewayMaySubscribe reports whether gateway gw may subscribe to filter:
-// exactly its own ack and cmd topics (no wildcards, no shared
-// subscriptions).
+// exactly its own ack and cmd topics and the cloud's state (read only,
+// ADR 0012); no wildcards, no shared subscriptions.
 func GatewayMaySubscribe(gw, filter string) bool {
 	return filter == eldergate.Topic(gw, eldergate.ChannelAck) ||
-		filter == eldergate.Topic(gw, eldergate.ChannelCmd)
+		filter == eldergate.Topic(gw, eldergate.ChannelCmd) ||
+		filter == eldergate.CloudStateTopic
 }
 
 // ServiceMayUse reports whether the cloud's service account may use topic
@@ -43,7 +44,8 @@ func ServiceMayUse(filter string) bool {
 }
 
 // ACLHook enforces the topic rules: a gateway uses only its own
-// eg/v1/gw/{gw}/... topics, the service account everything under eg/v1/.
+// eg/v1/gw/{gw}/... topics and reads the cloud's state, the service
+// account everything under eg/v1/.
 type ACLHook struct {
 	mqtt.HookBase
 }

@@ -24,6 +24,13 @@ func TestAllowed(t *testing.T) {
 		{"gw-a", "eg/v1/gw/gw-a/#", false, false},
 		{"gw-a", "#", false, false},
 		{"gw-a", "$share/g/eg/v1/gw/gw-a/ack", false, false},
+		// The cloud's state: gateways read it, only the cloud writes it.
+		{"gw-a", "eg/v1/cloud/state", false, true},
+		{"gw-a", "eg/v1/cloud/state", true, false},
+		{"gw-a", "eg/v1/cloud/#", false, false},
+		{"gw-a", "eg/v1/cloud/+", false, false},
+		{"gw-a", "$share/g/eg/v1/cloud/state", false, false},
+		{ServiceUser, "eg/v1/cloud/state", true, true},
 		{"+", "eg/v1/gw/+/up", true, false},
 		{"#", "eg/v1/gw/#/up", true, false},
 		{"", "eg/v1/gw//up", true, false},

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/eldergate/eldergate"
 )
 
 const (
@@ -240,10 +242,13 @@ func isACLExists(err error) bool {
 func GatewayRole(id string) string { return "eg-gw-" + id }
 
 // GatewayACLs are the rights of gateway id (MQTT contract in DESIGN.md):
-// publish up, cmdres, state; subscribe ack, cmd.
+// publish up, cmdres, state; subscribe ack, cmd and the cloud's state
+// (read only, ADR 0012).
 func GatewayACLs(id string) []ACL {
 	p := "eg/v1/gw/" + id + "/"
 	return []ACL{
+		{"subscribeLiteral", eldergate.CloudStateTopic, true},
+		{"publishClientReceive", eldergate.CloudStateTopic, true},
 		{"publishClientSend", p + "up", true},
 		{"publishClientSend", p + "cmdres", true},
 		{"publishClientSend", p + "state", true},

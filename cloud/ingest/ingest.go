@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,10 @@ type Config struct {
 	BrokerURL string // "tcp://127.0.0.1:1883"
 	Username  string
 	Password  string
-	ClientID  string // unique per ingester; a random one when empty
+	// ClientID is the ingester's MQTT client id: stable across restarts
+	// (its persistent session holds what gateways publish while it is
+	// away) and unique per ingester process. Empty: DefaultClientID("ingest").
+	ClientID  string
 	Store     Store
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -112,6 +116,9 @@ type Ingester struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 
+	boot  string        // this process's part of CloudState.Boot
+	conns atomic.Uint64 // connections so far: the other part
+
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -142,11 +149,7 @@ func New(cfg Config) (*Ingester, error) {
 		cfg.QueueBytes = DefaultQueueBytes
 	}
 	if cfg.ClientID == "" {
-		tok, err := domain.RandomToken(6)
-		if err != nil {
-			return nil, fmt.Errorf("ingest: %w", err)
-		}
-		cfg.ClientID = "eg-cloud-ingest-" + tok
+		cfg.ClientID = DefaultClientID("ingest")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &Ingester{
@@ -161,21 +164,33 @@ func New(cfg Config) (*Ingester, error) {
 		bytes:    semaphore.NewWeighted(cfg.QueueBytes),
 		ctx:      ctx,
 		cancel:   cancel,
+		boot:     fmt.Sprintf("%s.%d", cfg.ClientID, cfg.Now().UnixNano()),
+	}
+	will, err := json.Marshal(eldergate.CloudState{Online: false, Boot: in.boot})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: encode will: %w", err)
 	}
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.BrokerURL).
 		SetClientID(cfg.ClientID).
 		SetUsername(cfg.Username).
 		SetPassword(cfg.Password).
-		SetProtocolVersion(4).    // MQTT 3.1.1
-		SetCleanSession(true).    // gateways resend until acked
+		SetProtocolVersion(4). // MQTT 3.1.1
+		// A persistent session: the broker queues what the shared
+		// subscription gets while this ingester is away, and hands it over
+		// as soon as it is back (ADR 0012).
+		SetCleanSession(false).
 		SetStore(newCopyStore()). // see store.go
 		SetOrderMatters(false).
 		SetAutoAckDisabled(true). // PUBACK once a worker queue holds it (enqueue)
+		// Messages of the persistent session arrive right after CONNACK,
+		// before SubscribeMultiple has registered its handler.
+		SetDefaultPublishHandler(in.enqueue).
+		SetBinaryWill(eldergate.CloudStateTopic, will, 1, true).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).
-		SetMaxReconnectInterval(10 * time.Second).
+		SetMaxReconnectInterval(2 * time.Second).
 		SetKeepAlive(30 * time.Second).
 		SetConnectTimeout(10 * time.Second).
 		SetOnConnectHandler(in.onConnect).
@@ -232,7 +247,51 @@ func (in *Ingester) onConnect(c paho.Client) {
 		}
 	}
 	in.log.Info("ingest: subscribed", "filters", []string{eldergate.SharedIngestFilter, StateFilter, SharedResultFilter})
+	in.publishCloudState(c)
 	in.readyOnce.Do(func() { close(in.ready) })
+}
+
+// publishCloudState publishes the retained online state with the boot of
+// this connection: gateways seeing a boot they have not seen send again at
+// once what is not acknowledged (ADR 0012). Failures are logged: gateways
+// resend after their ack timeout anyway.
+func (in *Ingester) publishCloudState(c paho.Client) {
+	st := eldergate.CloudState{Online: true, Boot: fmt.Sprintf("%s.%d", in.boot, in.conns.Add(1)), At: in.now().UTC()}
+	body, err := json.Marshal(st)
+	if err != nil {
+		in.log.Error("ingest: encode cloud state", "err", err)
+		return
+	}
+	tok := c.Publish(eldergate.CloudStateTopic, 1, true, body)
+	if !tok.WaitTimeout(10 * time.Second) {
+		in.log.Warn("ingest: cloud state: no PUBACK within 10s")
+		return
+	}
+	if err := tok.Error(); err != nil {
+		in.log.Warn("ingest: cloud state", "err", err)
+		return
+	}
+	in.log.Info("ingest: cloud state published", "boot", st.Boot)
+}
+
+// DefaultClientID is the default MQTT client id of an ingesting process of
+// role ("serve", "ingest") on this host: "eg-cloud-ROLE-HOSTNAME". It is
+// stable across restarts, so the process finds its persistent session
+// again; a second ingester of the same role on the same host needs an id
+// of its own (--client-id).
+func DefaultClientID(role string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	b := []byte(host)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	return "eg-cloud-" + role + "-" + string(b)
 }
 
 // enqueue is paho's message callback: it only hands the message to the
@@ -671,11 +730,18 @@ func (in *Ingester) handleState(gw string, payload []byte, now time.Time) bool {
 	return true
 }
 
-// Close stops the worker, waits for it and disconnects.
+// Close stops the worker, waits for it, publishes the offline cloud state
+// (what the will says after a crash) and disconnects. The broker keeps the
+// session: what arrives meanwhile waits for the next start with the same
+// client id.
 func (in *Ingester) Close() error {
 	in.closed.Do(func() {
 		in.cancel()
 		in.wg.Wait()
+		if in.client.IsConnectionOpen() {
+			off, _ := json.Marshal(eldergate.CloudState{Online: false, Boot: in.boot, At: in.now().UTC()})
+			in.client.Publish(eldergate.CloudStateTopic, 1, true, off).WaitTimeout(time.Second)
+		}
 		in.client.Disconnect(250)
 	})
 	return nil

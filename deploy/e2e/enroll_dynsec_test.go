@@ -8,6 +8,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/deploy/testenv"
 	"github.com/eldergate/eldergate/firmware-gateway/enroll"
 )
@@ -56,8 +57,8 @@ func TestEnrollmentMosquittoDynsec(t *testing.T) {
 		t.Fatal("mosquitto admitted the gateway with a wrong password")
 	}
 	// The gateway's role covers its own topics only.
-	if codes := subscribeCodes(t, m.URL, id, creds.Password, "eg/v1/gw/"+id+"/cmd", "eg/v1/gw/gw-other/cmd", "eg/v1/#"); codes[0] > 2 || codes[1] != 0x80 || codes[2] != 0x80 {
-		t.Fatalf("subscribe own cmd, other gateway's cmd, eg/v1/#: codes %#x, want granted, 0x80, 0x80", codes)
+	if codes := subscribeCodes(t, m.URL, id, creds.Password, "eg/v1/gw/"+id+"/cmd", "eg/v1/gw/gw-other/cmd", "eg/v1/#", eldergate.CloudStateTopic, "eg/v1/cloud/#"); codes[0] > 2 || codes[1] != 0x80 || codes[2] != 0x80 || codes[3] > 2 || codes[4] != 0x80 {
+		t.Fatalf("subscribe own cmd, other gateway's cmd, eg/v1/#, the cloud state, eg/v1/cloud/#: codes %#x, want granted, 0x80, 0x80, granted, 0x80", codes)
 	}
 
 	g, events, connected := enrolledGatewaySends(t, env.c, id, site, dataDir, path)

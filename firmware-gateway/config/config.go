@@ -63,6 +63,9 @@ type MQTTConfig struct {
 	BatchWait  time.Duration `yaml:"batch_wait"`  // default 200ms
 	AckTimeout time.Duration `yaml:"ack_timeout"` // default 5s
 	KeepAlive  time.Duration `yaml:"keepalive"`   // default 30s
+	// MaxReconnect caps the wait between connection attempts while the
+	// broker is away (default 1s, ADR 0012).
+	MaxReconnect time.Duration `yaml:"max_reconnect"`
 
 	// TLS, for ssl://, tls:// or mqtts:// URLs (remote.go).
 	CAFile        string `yaml:"ca_file"`         // PEM CA bundle of the broker's certificate; empty: system roots
@@ -168,6 +171,9 @@ func (c *Config) ApplyDefaults() {
 	if c.MQTT.KeepAlive == 0 {
 		c.MQTT.KeepAlive = 30 * time.Second
 	}
+	if c.MQTT.MaxReconnect == 0 {
+		c.MQTT.MaxReconnect = time.Second
+	}
 	if c.TapDedupe == 0 {
 		c.TapDedupe = 3 * time.Second
 	}
@@ -228,7 +234,7 @@ func (c *Config) Validate() error {
 	if c.MQTT.BatchSize < 1 || c.MQTT.BatchSize > eldergate.MaxBatchEvents {
 		return bad("mqtt.batch_size %d: must be between 1 and %d", c.MQTT.BatchSize, eldergate.MaxBatchEvents)
 	}
-	for name, d := range map[string]time.Duration{"mqtt.batch_wait": c.MQTT.BatchWait, "mqtt.ack_timeout": c.MQTT.AckTimeout, "mqtt.keepalive": c.MQTT.KeepAlive, "tap_dedupe": c.TapDedupe} {
+	for name, d := range map[string]time.Duration{"mqtt.batch_wait": c.MQTT.BatchWait, "mqtt.ack_timeout": c.MQTT.AckTimeout, "mqtt.keepalive": c.MQTT.KeepAlive, "mqtt.max_reconnect": c.MQTT.MaxReconnect, "tap_dedupe": c.TapDedupe} {
 		if d < 0 {
 			return bad("%s %v: must not be negative", name, d)
 		}

@@ -5,6 +5,12 @@
 // Rows are picked highest priority first, then in seq order; several
 // batches may be in flight, and an alert never waits for a free slot, so
 // an alarm raised behind a meal backlog goes out in the next batch.
+//
+// After an outage everything sent but not acknowledged is sent again at
+// once, alarms first, without waiting for the ack timeout: on every
+// (re)connection, and whenever the cloud announces a new ingester boot on
+// eg/v1/cloud/state (ADR 0012) — what was published while no ingester
+// was subscribed may have been dropped by the broker.
 package uplink
 
 import (
@@ -13,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +55,10 @@ type Config struct {
 	KeepAlive   time.Duration // default 30s
 	MaxInFlight int           // batches awaiting an ack, default 4
 	MaxBackoff  time.Duration // cap of the resend delay, default 30s
+	// MaxReconnect caps the delay between two connection attempts while
+	// the broker is away, default 1s: the gateway is back (and its alarms
+	// sent) within that of the broker (ADR 0012).
+	MaxReconnect time.Duration
 
 	// TLS for ssl://, tls://, mqtts:// and wss:// URLs (tls.go).
 	CAFile        string // PEM CA bundle the broker's certificate must chain to; empty: system roots
@@ -79,6 +90,11 @@ type Uplink struct {
 	stop    chan struct{}
 	stopped sync.Once
 	connGen atomic.Uint64 // incremented on every connect
+	// cloudGen is incremented when the cloud announces an ingester boot
+	// not seen before (onCloudState); Run then resends at once.
+	cloudGen  atomic.Uint64
+	bootsMu   sync.Mutex
+	seenBoots map[string]bool // cloud boots seen, bounded by maxSeenBoots
 
 	batchSize atomic.Int64 // cfg.BatchSize, changed live by SetBatch
 	batchWait atomic.Int64 // cfg.BatchWait in ns, changed live by SetBatch
@@ -122,6 +138,9 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 30 * time.Second
 	}
+	if cfg.MaxReconnect <= 0 {
+		cfg.MaxReconnect = time.Second
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -133,6 +152,8 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 		wake: make(chan struct{}, 1),
 		acks: make(chan eldergate.Ack, 64),
 		stop: make(chan struct{}),
+
+		seenBoots: map[string]bool{},
 	}
 	for _, o := range opts {
 		o(u)
@@ -153,8 +174,8 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 		SetConnectTimeout(10*time.Second).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
-		SetConnectRetryInterval(2*time.Second).
-		SetMaxReconnectInterval(30*time.Second).
+		SetConnectRetryInterval(min(2*time.Second, cfg.MaxReconnect)).
+		SetMaxReconnectInterval(cfg.MaxReconnect).
 		SetStore(newCopyStore()).
 		SetBinaryWill(eldergate.Topic(cfg.GW, eldergate.ChannelState), will, 1, true).
 		SetOnConnectHandler(u.onConnect).
@@ -191,6 +212,7 @@ func (u *Uplink) onConnect(c mqtt.Client) {
 	st := c.SubscribeMultiple(map[string]byte{
 		eldergate.Topic(u.cfg.GW, eldergate.ChannelAck): 1,
 		eldergate.Topic(u.cfg.GW, eldergate.ChannelCmd): 1,
+		eldergate.CloudStateTopic:                       1,
 	}, u.onMessage)
 	if st.WaitTimeout(10*time.Second) && st.Error() != nil {
 		u.log.Error("uplink: subscribe", "err", st.Error())
@@ -203,6 +225,10 @@ func (u *Uplink) onConnect(c mqtt.Client) {
 }
 
 func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
+	if m.Topic() == eldergate.CloudStateTopic {
+		u.onCloudState(m.Payload(), m.Retained())
+		return
+	}
 	_, ch, err := eldergate.ParseTopic(m.Topic())
 	if err != nil {
 		u.log.Warn("uplink: message on unexpected topic", "topic", m.Topic())
@@ -224,6 +250,43 @@ func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
 	}
 }
 
+// maxSeenBoots bounds the cloud boots remembered; past it the memory
+// starts again (a boot forgotten and announced again costs one resend).
+const maxSeenBoots = 256
+
+// onCloudState handles a payload of eg/v1/cloud/state: an online state
+// with a boot not seen before makes Run send again at once what is not
+// acknowledged. The retained copy delivered on subscribing is only
+// remembered: the connection that subscribed resends anyway. An offline
+// state is information only: with several ingesters, one going away says
+// nothing of the others (ADR 0012).
+func (u *Uplink) onCloudState(payload []byte, retained bool) {
+	st, err := eldergate.DecodeCloudState(payload)
+	if err != nil {
+		u.log.Warn("uplink: bad cloud state", "err", err)
+		return
+	}
+	if !st.Online {
+		u.log.Info("uplink: a cloud ingester went offline", "boot", st.Boot)
+		return
+	}
+	u.bootsMu.Lock()
+	seen := u.seenBoots[st.Boot]
+	if !seen {
+		if len(u.seenBoots) >= maxSeenBoots {
+			clear(u.seenBoots)
+		}
+		u.seenBoots[st.Boot] = true
+	}
+	u.bootsMu.Unlock()
+	if seen || retained {
+		return
+	}
+	u.log.Info("uplink: cloud ingester online, resending what is not acknowledged", "boot", st.Boot)
+	u.cloudGen.Add(1)
+	u.Notify()
+}
+
 type batch struct {
 	ids      map[string]bool
 	deadline time.Time
@@ -240,6 +303,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 		nextBatch    int
 		partialSince time.Time
 		lastGen      uint64
+		lastCloudGen uint64
 		timer        = time.NewTimer(time.Hour)
 	)
 	defer timer.Stop()
@@ -248,10 +312,23 @@ func (u *Uplink) Run(ctx context.Context) error {
 		var wait time.Duration = time.Hour
 		soon := func(d time.Duration) { wait = max(min(wait, d), 0) }
 
-		if gen := u.connGen.Load(); gen != lastGen {
-			// New session: acks of the old one may be lost, resend now.
-			lastGen = gen
+		gen, cloudGen := u.connGen.Load(), u.cloudGen.Load()
+		if gen != lastGen || cloudGen != lastCloudGen {
+			// New session, or a new ingester boot: acks of the old one may
+			// be lost, and what was published while no ingester was
+			// subscribed may be gone. Resend now, alarms first (Pending
+			// orders by priority), not after the ack timeout.
+			lastGen, lastCloudGen = gen, cloudGen
 			clear(inflight)
+			partialSince = time.Time{}
+			if gen != 0 && u.Connected() {
+				// The alarms go before the reset: making a backlog of
+				// 100,000 meals due takes a few hundred ms.
+				if b := u.sendAlarmsNow(ctx, now); b != nil {
+					inflight[nextBatch] = b
+					nextBatch++
+				}
+			}
 			if err := u.ob.ResetDue(ctx); err != nil && ctx.Err() == nil {
 				u.log.Error("uplink: reset due", "err", err)
 			}
@@ -286,6 +363,9 @@ func (u *Uplink) Run(ctx context.Context) error {
 					soon(time.Second)
 					break
 				}
+				// An alarm sent by sendAlarmsNow is due again after the
+				// reset that followed; it is in flight, not sent twice.
+				rows = slices.DeleteFunc(rows, func(r outbox.Row) bool { return inFlight(inflight, r.ID) })
 				if len(rows) == 0 && waiting {
 					soon(u.batchWaitNow() - now.Sub(partialSince))
 					break
@@ -344,6 +424,41 @@ func (u *Uplink) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// sendAlarmsNow sends at once every pending alarm, due or not (a resend
+// after an outage), and returns its batch; nil when there is none or on
+// error (the loop sends them after the reset then).
+func (u *Uplink) sendAlarmsNow(ctx context.Context, now time.Time) *batch {
+	rows, err := u.ob.Pending(ctx, farFuture, eldergate.KindAlert.Priority(), u.batchSizeNow())
+	if err != nil || len(rows) == 0 {
+		if err != nil && ctx.Err() == nil {
+			u.log.Error("uplink: read alarms", "err", err)
+		}
+		return nil
+	}
+	b, err := u.send(ctx, rows, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			u.log.Warn("uplink: publish alarms", "err", err)
+		}
+		return nil
+	}
+	u.log.Info("uplink: alarms sent again at once", "alarms", len(b.ids))
+	return b
+}
+
+// farFuture is later than any row's next attempt.
+var farFuture = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// inFlight reports whether event id is in a batch awaiting its ack.
+func inFlight(inflight map[int]*batch, id string) bool {
+	for _, b := range inflight {
+		if b.ids[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // send publishes rows as one batch and records the attempt.

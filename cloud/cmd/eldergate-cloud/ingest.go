@@ -45,7 +45,7 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	storeDSN := fs.String("store", "", "PostgreSQL store URL postgres://user:pass@host/db (default: SQLite in -data; env EG_STORE_DSN)")
 	dataDir := fs.String("data", "./data", "data directory (SQLite database)")
 	workers := fs.Int("workers", ingest.DefaultWorkers, "batches committed at once")
-	clientID := fs.String("client-id", "", "MQTT client id, unique per ingester (default: random)")
+	clientID := fs.String("client-id", "", "MQTT client id, stable and unique per ingester process: the broker keeps its session while it is away (default: eg-cloud-ingest-HOSTNAME; give a second ingester on one host its own)")
 	stats := fs.Duration("stats", time.Minute, "interval of the stats log line (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err

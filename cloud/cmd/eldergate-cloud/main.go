@@ -74,6 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	token := fs.String("token", "", "admin bearer token for the API and the console")
 	mqttTLSCert := fs.String("mqtt-tls-cert", "", "PEM certificate for the embedded broker's listener (enables TLS, ssl://)")
 	mqttTLSKey := fs.String("mqtt-tls-key", "", "PEM private key for -mqtt-tls-cert")
+	clientID := fs.String("client-id", "", "MQTT client id of the ingester, stable and unique per ingesting process (default: eg-cloud-serve-HOSTNAME)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,6 +115,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		NoIngest:       *noIngest || fc.NoIngest,
 		BrokerTLSCert:  *mqttTLSCert,
 		BrokerTLSKey:   *mqttTLSKey,
+		IngestClientID: *clientID,
 		Gateways:       fc.Gateways,
 		Logger:         log,
 		Now:            time.Now,
