@@ -31,6 +31,12 @@
       cs_active: "正常", cs_lost: "已挂失", cs_cancelled: "已注销", ck_card: "卡片", ck_resident_id: "身份证", ck_ssc: "社保卡",
       pStored: "已保存政策版本 {v}", pSame: "政策版本 {v} 已存在且内容相同", pRefused: "政策未通过校验：{msg}",
       pAssigned: "政策 {v} 已分配给站点 {site}，已下发 {c} 条网关指令",
+      r_gateway_silent: "网关失联", r_button_silent: "按钮无上报", r_battery_low: "按钮电量低", r_button_stuck: "按钮卡住", r_kiosk_disconnected: "一体机屏幕断开", o_recovered: "设备已恢复",
+      elapsed: "已过时间", soundOn: "报警声音：开", soundOff: "报警声音：关（点此开启）", live: "实时", liveLost: "实时连接中断，正在重连…",
+      escalatedN: "已上报 {n} 级", via_console: "控制台", via_kiosk: "一体机", via_api: "接口", ackedByVia: "{by}（{via}）确认",
+      details: "经过", hideDetails: "收起",
+      k_opened: "按下报警", k_pressed: "再次按下", k_pressed_again: "确认后再次按下", k_acknowledged: "确认", k_resolved: "已解决",
+      k_false_alarm: "误报", k_cleared: "设备恢复", k_notified: "已通知", k_escalated: "升级上报", k_skipped: "非值班跳过", k_delivery: "推送",
       resolve: "解决", outcome: "处理结果", note: "备注（可选）", resolveSubmit: "确认解决", resolveFailed: "提交失败：{msg}",
       pressedAgain: "确认后再次按下（最后一次 {time}）",
       o_helped_on_site: "现场处置", o_sent_to_hospital: "已送医", o_family_contacted: "已联系家属", o_false_alarm: "误报", o_test: "测试",
@@ -65,6 +71,12 @@
       cs_active: "正常", cs_lost: "已報失", cs_cancelled: "已註銷", ck_card: "咭", ck_resident_id: "身份證", ck_ssc: "社保卡",
       pStored: "已儲存政策版本 {v}", pSame: "政策版本 {v} 已存在且內容相同", pRefused: "政策未通過驗證：{msg}",
       pAssigned: "政策 {v} 已指派給站點 {site}，已發出 {c} 條網關指令",
+      r_gateway_silent: "網關失聯", r_button_silent: "按鈕無回報", r_battery_low: "按鈕電量低", r_button_stuck: "按鈕卡住", r_kiosk_disconnected: "自助機螢幕斷開", o_recovered: "設備已恢復",
+      elapsed: "已過時間", soundOn: "警報聲音：開", soundOff: "警報聲音：關（按此開啟）", live: "即時", liveLost: "即時連線中斷，正在重連…",
+      escalatedN: "已上報 {n} 級", via_console: "控制台", via_kiosk: "自助機", via_api: "介面", ackedByVia: "{by}（{via}）確認",
+      details: "經過", hideDetails: "收起",
+      k_opened: "按下警報", k_pressed: "再次按下", k_pressed_again: "確認後再次按下", k_acknowledged: "確認", k_resolved: "已解決",
+      k_false_alarm: "誤報", k_cleared: "設備恢復", k_notified: "已通知", k_escalated: "升級上報", k_skipped: "非當值跳過", k_delivery: "推送",
       resolve: "解決", outcome: "處理結果", note: "備註（可選）", resolveSubmit: "確認解決", resolveFailed: "提交失敗：{msg}",
       pressedAgain: "確認後再次按下（最後一次 {time}）",
       o_helped_on_site: "現場處理", o_sent_to_hospital: "已送院", o_family_contacted: "已聯絡家屬", o_false_alarm: "誤報", o_test: "測試",
@@ -99,6 +111,12 @@
       cs_active: "active", cs_lost: "lost", cs_cancelled: "cancelled", ck_card: "card", ck_resident_id: "resident ID", ck_ssc: "social-security card",
       pStored: "Stored policy version {v}", pSame: "Policy version {v} was already stored with the same content", pRefused: "Policy refused: {msg}",
       pAssigned: "Policy {v} assigned to site {site}; {c} gateway commands queued",
+      r_gateway_silent: "gateway silent", r_button_silent: "button not reporting", r_battery_low: "button battery low", r_button_stuck: "button stuck", r_kiosk_disconnected: "kiosk screen disconnected", o_recovered: "device back",
+      elapsed: "Elapsed", soundOn: "Alarm sound: on", soundOff: "Alarm sound: off (click to turn on)", live: "live", liveLost: "Live connection lost, reconnecting…",
+      escalatedN: "escalated {n} level(s)", via_console: "console", via_kiosk: "kiosk", via_api: "API", ackedByVia: "acknowledged by {by} ({via})",
+      details: "Timeline", hideDetails: "Hide",
+      k_opened: "pressed", k_pressed: "pressed again", k_pressed_again: "pressed again after acknowledgement", k_acknowledged: "acknowledged", k_resolved: "resolved",
+      k_false_alarm: "false alarm", k_cleared: "device back", k_notified: "notified", k_escalated: "escalated", k_skipped: "skipped (off duty)", k_delivery: "delivery",
       resolve: "Resolve", outcome: "Outcome", note: "Note (optional)", resolveSubmit: "Resolve", resolveFailed: "Failed: {msg}",
       pressedAgain: "Pressed again after acknowledgement (last {time})",
       o_helped_on_site: "Helped on site", o_sent_to_hospital: "Sent to hospital", o_family_contacted: "Family contacted", o_false_alarm: "False alarm", o_test: "Test",
@@ -126,6 +144,8 @@
     document.title = t("title");
     renderEnroll(); // the enrollment shown, if any, with the new language
     last.alerts = last.meals = last.gateways = last.org = ""; // re-render with the new language
+    soundButton();
+    renderBoard();
     renderRoster(); // the roster tab too, from what it last loaded
     renderPolicies();
   }
@@ -154,6 +174,30 @@
   // Open resolve forms by alert id, so that a refresh keeps what was chosen.
   const resolving = {};
 
+  // ---- The alarm board: fed by GET /api/v1/alerts/stream (SSE), live
+  // alerts first (open, then pressed again, then acknowledged; emergencies
+  // before supervision), newest first; a sound while an alert is open and
+  // the time since the press counting up.
+  const board = new Map(); // alert id -> alert
+  const timelines = {};    // alert id -> timeline entries, for the open "details" rows
+  const orgNames = {};     // org unit id -> name
+  const siteName = (id) => orgNames[id] || id;
+  function urgency(a) {
+    const live = a.state === "open" || a.state === "acknowledged";
+    let u = live ? 0 : 10;
+    if (a.state === "acknowledged" && !a.pressed_again_at) u += 2;
+    if (a.type === "supervision") u += 4;
+    return u;
+  }
+  function boardList() {
+    return [...board.values()].sort((x, y) => urgency(x) - urgency(y) || (y.opened_at > x.opened_at ? 1 : y.opened_at < x.opened_at ? -1 : 0));
+  }
+  const elapsed = (iso) => {
+    const s = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + r : m + ":" + r;
+  };
+
   function renderAlerts(list) {
     const tb = $("alerts");
     tb.replaceChildren();
@@ -163,23 +207,33 @@
       tr.dataset.testid = "alert-row";
       tr.dataset.alertId = a.id;
       tr.dataset.state = a.state;
+      tr.dataset.type = a.type;
       if (a.pressed_again_at && a.state === "acknowledged") tr.dataset.pressedAgain = "true";
+      const live = a.state === "open" || a.state === "acknowledged";
       cell(tr, when(a.opened_at));
-      cell(tr, a.site);
-      cell(tr, a.gw);
-      cell(tr, a.button || "—");
-      cell(tr, tk("t_", a.type));
+      const el = cell(tr, live ? elapsed(a.opened_at) : "—", "num", "alert-elapsed");
+      if (live) el.dataset.since = a.opened_at;
+      cell(tr, siteName(a.site), "", "alert-site");
+      cell(tr, [a.button_name || a.button || "—", a.place].filter(Boolean).join(" · "), "", "alert-button");
+      cell(tr, tk("t_", a.type) + (a.reason ? " · " + tk("r_", a.reason) : ""));
       cell(tr, String(a.presses), "num", "alert-presses");
       const st = cell(tr, tk("st_", a.state), "", "alert-state");
       if (tr.dataset.pressedAgain) {
         const p = document.createElement("div");
         p.className = "error";
         p.dataset.testid = "alert-pressed-again";
-        p.textContent = fmt("pressedAgain", { time: when(a.last_at) });
+        p.textContent = fmt("pressedAgain", { time: when(a.pressed_again_at) });
         st.appendChild(p);
       }
+      const esc = a.escalation || {};
+      if (esc.escalations > 0) {
+        const e = document.createElement("div");
+        e.className = "warn";
+        e.dataset.testid = "alert-escalated";
+        e.textContent = fmt("escalatedN", { n: esc.escalations });
+        st.appendChild(e);
+      }
       const td = cell(tr, "");
-      const live = a.state === "open" || a.state === "acknowledged";
       if (a.state === "open") {
         const b = document.createElement("button");
         b.textContent = t("ack");
@@ -189,7 +243,7 @@
       } else if (a.acked_by) {
         const s = document.createElement("div");
         s.dataset.testid = "alert-acked-by";
-        s.textContent = a.acked_by;
+        s.textContent = fmt("ackedByVia", { by: a.acked_by, via: tk("via_", a.acked_via) });
         td.appendChild(s);
       }
       if (!live && a.outcome) {
@@ -203,12 +257,156 @@
         const b = document.createElement("button");
         b.textContent = t("resolve");
         b.dataset.testid = "resolve-button";
-        b.addEventListener("click", () => { resolving[a.id] = { outcome: "", note: "", err: "" }; last.alerts = ""; renderAlerts(list); });
+        b.addEventListener("click", () => { resolving[a.id] = { outcome: "", note: "", err: "" }; renderBoard(); });
         td.appendChild(b);
       }
+      const d = document.createElement("button");
+      d.type = "button";
+      d.className = "link";
+      d.dataset.testid = "alert-details";
+      d.textContent = timelines[a.id] ? t("hideDetails") : t("details");
+      d.addEventListener("click", () => toggleTimeline(a.id));
+      td.appendChild(d);
       tb.appendChild(tr);
+      if (timelines[a.id]) tb.appendChild(timelineRow(a.id));
     }
     for (const id in resolving) if (!list.some((a) => a.id === id && (a.state === "open" || a.state === "acknowledged"))) delete resolving[id];
+  }
+
+  // timelineRow lists what happened to an alert: presses, the
+  // acknowledgement, each notification and its delivery, the close.
+  function timelineRow(id) {
+    const tr = document.createElement("tr");
+    tr.className = "timeline";
+    const td = document.createElement("td");
+    td.colSpan = 8;
+    const ol = document.createElement("ol");
+    ol.dataset.testid = "alert-timeline";
+    for (const l of timelines[id]) {
+      const li = document.createElement("li");
+      const who = [l.by, l.level].filter(Boolean).join(" → ");
+      li.textContent = new Date(l.at).toLocaleTimeString(lang) + " " + tk("k_", l.kind) + (who ? " · " + who : "") + (l.detail ? " · " + tk("o_", l.detail) : "");
+      if (l.kind === "delivery" && l.detail !== "ok") li.className = "error";
+      ol.appendChild(li);
+    }
+    td.appendChild(ol);
+    tr.appendChild(td);
+    return tr;
+  }
+
+  async function toggleTimeline(id) {
+    if (timelines[id]) { delete timelines[id]; renderBoard(); return; }
+    try {
+      const d = await api("GET", "alerts/" + encodeURIComponent(id));
+      timelines[id] = d.log || [];
+    } catch (e) { return; }
+    renderBoard();
+  }
+
+  let boardDirty = false;
+  function renderBoard() {
+    // Not while a resolve form is in use: the re-render would take the
+    // focus away; it is drawn once the form is left.
+    if (inResolveForm()) { boardDirty = true; return; }
+    boardDirty = false;
+    renderAlerts(boardList());
+  }
+
+  // The sound: a two-tone call every 3 s while an emergency is open or
+  // pressed again (browsers play sound only after a click: the toggle).
+  let audio = null;
+  window.egAlarmSounds = 0; // how many calls were played (for tests)
+  function soundButton() {
+    const b = $("sound");
+    b.textContent = audio ? t("soundOn") : t("soundOff");
+    b.dataset.sound = audio ? "on" : "off";
+  }
+  function toggleSound() {
+    if (audio) { audio.close(); audio = null; }
+    else { audio = new (window.AudioContext || window.webkitAudioContext)(); }
+    localStorage.setItem("eg.sound", audio ? "on" : "off");
+    soundButton();
+  }
+  function call3s() {
+    const urgent = [...board.values()].some((a) => a.type !== "supervision" && (a.state === "open" || (a.state === "acknowledged" && a.pressed_again_at)));
+    if (!audio || !urgent) return;
+    const now = audio.currentTime;
+    for (const [i, f] of [[0, 880], [1, 660]]) {
+      const o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = f;
+      g.gain.setValueAtTime(0.2, now + i * 0.35);
+      g.gain.setValueAtTime(0, now + i * 0.35 + 0.3);
+      o.connect(g).connect(audio.destination);
+      o.start(now + i * 0.35);
+      o.stop(now + i * 0.35 + 0.32);
+    }
+    window.egAlarmSounds++;
+  }
+  setInterval(() => {
+    document.querySelectorAll("[data-testid=alert-elapsed][data-since]").forEach((el) => { el.textContent = elapsed(el.dataset.since); });
+  }, 1000);
+  setInterval(call3s, 3000);
+
+  // streamBoard follows the board over SSE (fetch, so that the token goes
+  // in a header, not the URL) and reconnects after a second when cut.
+  let streamAbort = null;
+  async function streamBoard() {
+    if (streamAbort) return;
+    const ctl = new AbortController();
+    streamAbort = ctl;
+    while (!ctl.signal.aborted) {
+      try {
+        const res = await fetch("/api/v1/alerts/stream", { headers: { Authorization: "Bearer " + (sessionStorage.getItem("eg.token") || "") }, signal: ctl.signal, cache: "no-store" });
+        if (res.status === 401) { logout(t("badToken")); return; }
+        if (!res.ok) throw new Error("stream " + res.status);
+        $("live").textContent = "● " + t("live");
+        $("live").dataset.live = "true";
+        const reader = res.body.getReader(), dec = new TextDecoder();
+        let buf = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += dec.decode(value, { stream: true });
+          let i;
+          while ((i = buf.indexOf("\n\n")) >= 0) {
+            const msg = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            let ev = "message", data = "";
+            for (const line of msg.split("\n")) {
+              if (line.startsWith("event: ")) ev = line.slice(7);
+              else if (line.startsWith("data: ")) data += line.slice(6);
+            }
+            if (data) onBoardEvent(ev, JSON.parse(data));
+          }
+        }
+      } catch (e) {
+        if (ctl.signal.aborted) return;
+      }
+      $("live").textContent = t("liveLost");
+      $("live").dataset.live = "false";
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  function stopStream() {
+    if (streamAbort) { streamAbort.abort(); streamAbort = null; }
+    board.clear();
+  }
+  function onBoardEvent(ev, data) {
+    let ring = false;
+    if (ev === "board") {
+      board.clear();
+      for (const a of data.alerts) board.set(a.id, a);
+    } else if (ev === "change") {
+      for (const c of data) {
+        const before = board.get(c.alert.id);
+        board.set(c.alert.id, c.alert);
+        if (!before && c.alert.state === "open" && c.alert.type !== "supervision") ring = true;
+        if (before && c.alert.pressed_again_at && c.alert.pressed_again_at !== before.pressed_again_at) ring = true;
+        if (timelines[c.alert.id]) timelines[c.alert.id] = timelines[c.alert.id].concat(c.log || []);
+      }
+    }
+    renderBoard();
+    if (ring) call3s();
   }
 
   const inResolveForm = () => !!(document.activeElement && document.activeElement.closest && document.activeElement.closest("[data-testid=resolve-form]"));
@@ -249,7 +447,7 @@
     const no = document.createElement("button");
     no.type = "button";
     no.textContent = t("cancel");
-    no.addEventListener("click", () => { delete resolving[id]; leaveForm(); last.alerts = ""; refresh(); });
+    no.addEventListener("click", () => { delete resolving[id]; leaveForm(); renderBoard(); });
     const err = document.createElement("div");
     err.className = "error";
     err.dataset.testid = "resolve-error";
@@ -267,8 +465,7 @@
         if (e.message !== "unauthorized") f.err = t("netError");
       }
       leaveForm();
-      last.alerts = "";
-      refresh();
+      renderBoard();
     });
     return form;
   }
@@ -349,7 +546,6 @@
     btn.disabled = true;
     try { await api("POST", "alerts/" + encodeURIComponent(id) + "/ack", { via: "console" }); }
     catch (e) { btn.disabled = false; }
-    refresh();
   }
 
   let busy = false;
@@ -357,15 +553,15 @@
     if (busy || $("dashboard").hidden) return; // the roster tab does not poll
     busy = true;
     try {
-      const [alerts, meals, gateways, org] = await Promise.all([api("GET", "alerts"), api("GET", "meals"), api("GET", "gateways"), api("GET", "org")]);
-      const parts = { alerts: [alerts, renderAlerts], meals: [meals, renderMeals], gateways: [gateways, renderGateways], org: [org, renderOrg] };
+      // The alarm board is live (streamBoard); the rest is polled.
+      const [meals, gateways, org] = await Promise.all([api("GET", "meals"), api("GET", "gateways"), api("GET", "org")]);
+      const parts = { meals: [meals, renderMeals], gateways: [gateways, renderGateways], org: [org, renderOrg] };
+      for (const u of org) orgNames[u.id] = u.name;
       for (const k in parts) {
         const s = JSON.stringify(parts[k][0]);
-        // Not while a resolve form in the alert list is in use: the
-        // re-render would take the focus away; the next poll catches up.
-        if (k === "alerts" && inResolveForm()) continue;
         if (s !== last[k]) { last[k] = s; parts[k][1](parts[k][0]); }
       }
+      if (boardDirty) renderBoard();
       $("status").textContent = t("updated") + " " + new Date().toLocaleTimeString(lang);
     } catch (e) {
       if (e.message !== "unauthorized") $("status").textContent = t("netError");
@@ -616,12 +812,14 @@
     showTab("dashboard");
     $("logout").hidden = false;
     refresh();
+    streamBoard();
     if (!timer) timer = setInterval(refresh, 1000);
   }
 
   function logout(msg) {
     sessionStorage.removeItem("eg.token");
     if (timer) { clearInterval(timer); timer = null; }
+    stopStream();
     last.alerts = last.meals = last.gateways = last.org = "";
     $("dashboard").hidden = true;
     $("roster").hidden = true;
@@ -721,6 +919,7 @@
     $("gw-form").addEventListener("submit", createGateway);
     $("gw-done").addEventListener("click", clearEnroll);
     wireRoster();
+    $("sound").addEventListener("click", toggleSound);
     if (sessionStorage.getItem("eg.token")) showDashboard();
   });
 })();
