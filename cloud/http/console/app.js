@@ -465,7 +465,7 @@
       tb.replaceChildren();
       for (const p of rep.problems || []) {
         const tr = document.createElement("tr");
-        tr.dataset.testid = "report-row";
+        tr.dataset.testid = "response-row";
         tr.dataset.row = String(p.row);
         cell(tr, String(p.row), "num", "report-row-number");
         cell(tr, p.column || "—", "", "report-column");
@@ -775,19 +775,19 @@
       within: tot.acked_within_60s + "/" + tot.alarms, pct: pctText(tot.acked_within_60s_pct) }));
     for (const r of (rep.rows || []).concat([tot])) {
       const tr = document.createElement("tr");
-      tr.dataset.testid = "report-row";
+      tr.dataset.testid = "response-row";
       tr.dataset.level = r.level;
       tr.dataset.unit = r.unit;
       tr.className = "lv-" + r.level;
       cell(tr, r.level === "total" ? t("repTotal") : tk("lv_", r.level));
-      cell(tr, r.level === "total" ? t("repTotal") : (r.name || r.unit) + (r.in_tree ? "" : t("repOutside")), "", "report-name");
-      cell(tr, String(r.alarms), "num", "report-alarms");
-      cell(tr, String(r.open), "num", "report-open");
-      for (const k of ["ack_p50_s", "ack_p90_s", "ack_max_s", "resolve_p50_s", "resolve_p90_s", "resolve_max_s"]) cell(tr, mss(r[k]), "num", "report-" + k);
-      cell(tr, r.acked_within_60s + "/" + r.alarms + " · " + pctText(r.acked_within_60s_pct), "num", "report-within");
-      cell(tr, String(r.false_alarms), "num", "report-false");
-      cell(tr, String(r.escalations), "num", "report-escalations");
-      cell(tr, String(r.supervision), "num", "report-supervision");
+      cell(tr, r.level === "total" ? t("repTotal") : (r.name || r.unit) + (r.in_tree ? "" : t("repOutside")), "", "response-name");
+      cell(tr, String(r.alarms), "num", "response-alarms");
+      cell(tr, String(r.open), "num", "response-open");
+      for (const k of ["ack_p50_s", "ack_p90_s", "ack_max_s", "resolve_p50_s", "resolve_p90_s", "resolve_max_s"]) cell(tr, mss(r[k]), "num", "response-" + k);
+      cell(tr, r.acked_within_60s + "/" + r.alarms + " · " + pctText(r.acked_within_60s_pct), "num", "response-within");
+      cell(tr, String(r.false_alarms), "num", "response-false");
+      cell(tr, String(r.escalations), "num", "response-escalations");
+      cell(tr, String(r.supervision), "num", "response-supervision");
       tb.appendChild(tr);
     }
   }
