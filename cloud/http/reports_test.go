@@ -76,7 +76,7 @@ func reportFixture(t *testing.T) *orgFixture {
 	resolve(a, domain.OutcomeSentToHospital, t2.Add(s(900)))
 	t3 := at("2026-12-03T03:00:00Z")
 	resolve(press("gw-a1", "rb-3", t3), domain.OutcomeHelpedOnSite, t3.Add(s(45))) // no ack: implied at the close
-	t4 := at("2026-11-30T15:30:00Z")                                                // 2026-11-30 23:30 in Shanghai: November
+	t4 := at("2026-11-30T15:30:00Z")                                               // 2026-11-30 23:30 in Shanghai: November
 	resolve(press("gw-a1", "rb-4", t4), domain.OutcomeTest, t4.Add(s(5)))
 	t5 := at("2026-12-31T16:30:00Z") // 2027-01-01 00:30 in Shanghai: January
 	resolve(press("gw-a1", "rb-5", t5), domain.OutcomeTest, t5.Add(s(5)))
