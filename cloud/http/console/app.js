@@ -465,7 +465,7 @@
       tb.replaceChildren();
       for (const p of rep.problems || []) {
         const tr = document.createElement("tr");
-        tr.dataset.testid = "response-row";
+        tr.dataset.testid = "report-row";
         tr.dataset.row = String(p.row);
         cell(tr, String(p.row), "num", "report-row-number");
         cell(tr, p.column || "—", "", "report-column");
