@@ -55,6 +55,7 @@ type Store interface {
 	domain.OrgStore
 	domain.RosterStore
 	domain.ConfigStore
+	ReportStore // reports.go
 }
 
 // Server serves the API and the console.
@@ -164,6 +165,7 @@ func (s *Server) routes() *routeMux {
 	s.orgRoutes(mux)    // org.go
 	s.rosterRoutes(mux) // roster.go
 	s.configRoutes(mux) // desired.go
+	s.reportRoutes(mux) // reports.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))

@@ -161,4 +161,3 @@ func (s *Store) insertMeal(ctx context.Context, c Conn, e *eldergate.Envelope, r
 	}
 	return nil
 }
-

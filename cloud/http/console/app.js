@@ -40,6 +40,13 @@
       resolve: "解决", outcome: "处理结果", note: "备注（可选）", resolveSubmit: "确认解决", resolveFailed: "提交失败：{msg}",
       pressedAgain: "确认后再次按下（最后一次 {time}）",
       o_helped_on_site: "现场处置", o_sent_to_hospital: "已送医", o_family_contacted: "已联系家属", o_false_alarm: "误报", o_test: "测试",
+      tabReports: "报表", repTitle: "报警响应报表", repMonth: "月份", repShow: "查看", repCSV: "下载 CSV", repXLSX: "下载 Excel（XLSX）",
+      repAlarms: "报警数", repOpen: "未关闭", repAckP50: "确认 P50", repAckP90: "确认 P90", repAckMax: "确认最长",
+      repResP50: "处置 P50", repResP90: "处置 P90", repResMax: "处置最长", repWithin: "60 秒内确认", repFalse: "误报", repEsc: "升级",
+      repSup: "设备监测", repTotal: "合计", repOutside: "（不在组织架构中）",
+      repNote: "{month}（按 {tz} 时间划分月份）：报警 {alarms} 起，未关闭 {open} 起，60 秒内确认 {within} 起（{pct}）。",
+      repRules: "时间为 分:秒。P50、P90 为最近秩百分位；确认用时 = 首次确认 − 报警时间，处置用时 = 首次关闭 − 报警时间，未关闭的报警不计入处置用时；60 秒内确认率以全部报警为分母。",
+      repNoMonth: "请选择月份", repLoading: "加载中…",
     },
     "zh-HK": {
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
@@ -80,6 +87,13 @@
       resolve: "解決", outcome: "處理結果", note: "備註（可選）", resolveSubmit: "確認解決", resolveFailed: "提交失敗：{msg}",
       pressedAgain: "確認後再次按下（最後一次 {time}）",
       o_helped_on_site: "現場處理", o_sent_to_hospital: "已送院", o_family_contacted: "已聯絡家屬", o_false_alarm: "誤報", o_test: "測試",
+      tabReports: "報表", repTitle: "警報響應報表", repMonth: "月份", repShow: "查看", repCSV: "下載 CSV", repXLSX: "下載 Excel（XLSX）",
+      repAlarms: "警報數", repOpen: "未關閉", repAckP50: "確認 P50", repAckP90: "確認 P90", repAckMax: "確認最長",
+      repResP50: "處理 P50", repResP90: "處理 P90", repResMax: "處理最長", repWithin: "60 秒內確認", repFalse: "誤報", repEsc: "升級",
+      repSup: "設備監測", repTotal: "合計", repOutside: "（不在組織架構中）",
+      repNote: "{month}（按 {tz} 時間劃分月份）：警報 {alarms} 宗，未關閉 {open} 宗，60 秒內確認 {within} 宗（{pct}）。",
+      repRules: "時間為 分:秒。P50、P90 為最近秩百分位；確認用時 = 首次確認 − 警報時間，處理用時 = 首次關閉 − 警報時間，未關閉的警報不計入處理用時；60 秒內確認率以全部警報為分母。",
+      repNoMonth: "請選擇月份", repLoading: "載入中…",
     },
     en: {
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
@@ -120,6 +134,13 @@
       resolve: "Resolve", outcome: "Outcome", note: "Note (optional)", resolveSubmit: "Resolve", resolveFailed: "Failed: {msg}",
       pressedAgain: "Pressed again after acknowledgement (last {time})",
       o_helped_on_site: "Helped on site", o_sent_to_hospital: "Sent to hospital", o_family_contacted: "Family contacted", o_false_alarm: "False alarm", o_test: "Test",
+      tabReports: "Reports", repTitle: "Alarm response report", repMonth: "Month", repShow: "Show", repCSV: "Download CSV", repXLSX: "Download Excel (XLSX)",
+      repAlarms: "Alarms", repOpen: "Open", repAckP50: "Ack p50", repAckP90: "Ack p90", repAckMax: "Ack max",
+      repResP50: "Resolve p50", repResP90: "Resolve p90", repResMax: "Resolve max", repWithin: "Acked within 60 s", repFalse: "False alarms", repEsc: "Escalations",
+      repSup: "Supervision", repTotal: "Total", repOutside: " (outside the organisation tree)",
+      repNote: "{month} (months in {tz} time): {alarms} alarms, open: {open}, acknowledged within 60 s: {within} ({pct}).",
+      repRules: "Times are m:ss. p50 and p90 are nearest-rank percentiles; time to acknowledge = first acknowledgement − alarm, time to resolve = first close − alarm; open alarms are left out of the resolve times; the 60-second share is of all alarms.",
+      repNoMonth: "Choose a month", repLoading: "Loading…",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -148,6 +169,7 @@
     renderBoard();
     renderRoster(); // the roster tab too, from what it last loaded
     renderPolicies();
+    renderReport(); // and the report tab
   }
 
   function cell(tr, text, cls, testid) {
@@ -601,7 +623,9 @@
     document.querySelectorAll("#tabs .tab").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
     $("dashboard").hidden = name !== "dashboard";
     $("roster").hidden = name !== "roster";
+    $("reports").hidden = name !== "reports";
     if (name === "roster") openRosterTab();
+    else if (name === "reports") openReportsTab();
     else refresh();
   }
 
@@ -823,6 +847,9 @@
     last.alerts = last.meals = last.gateways = last.org = "";
     $("dashboard").hidden = true;
     $("roster").hidden = true;
+    $("reports").hidden = true;
+    REP.report = null;
+    renderReport();
     $("tabs").hidden = true;
     $("logout").hidden = true;
     clearEnroll(); // never leave an enrollment token on a logged-out page
@@ -895,6 +922,113 @@
     }
   }
 
+  // ---- Reports tab: the alarm response report of a month (viewers).
+  // The downloads are fetched with the bearer token and saved from a Blob
+  // (a plain link could not send the token).
+  const REP = { report: null };
+  const repMonth = () => $("rep-month").value;
+
+  // thisMonth is the current month in the sites' zone (Asia/Shanghai), as
+  // YYYY-MM.
+  function thisMonth() {
+    try {
+      return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit" }).format(new Date()).slice(0, 7);
+    } catch (e) {
+      const d = new Date();
+      return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0");
+    }
+  }
+
+  // mss shows whole seconds as m:ss ("—" when absent).
+  const mss = (s) => {
+    if (s === null || s === undefined) return "—";
+    const n = Math.max(0, Math.trunc(Number(s)));
+    return Math.floor(n / 60) + ":" + String(n % 60).padStart(2, "0");
+  };
+  const pctText = (p) => (p === null || p === undefined ? "—" : Number(p).toFixed(1) + "%");
+  const repQuery = (format) => "reports/response?month=" + encodeURIComponent(repMonth()) + "&format=" + format + "&lang=" + encodeURIComponent(lang);
+
+  function openReportsTab() {
+    if (!repMonth()) $("rep-month").value = thisMonth();
+    if (!REP.report || REP.report.month !== repMonth()) loadReport().catch(() => say("rep-note", t("netError"), true));
+    else renderReport();
+  }
+
+  async function loadReport() {
+    if (!repMonth()) return say("rep-note", t("repNoMonth"), true);
+    say("rep-note", t("repLoading"));
+    const r = await call("GET", repQuery("json"));
+    if (!r.ok) { REP.report = null; renderReport(); return say("rep-note", fmt("rFailed", { msg: errText(r) }), true); }
+    REP.report = r.data;
+    renderReport();
+  }
+
+  function renderReport() {
+    const tb = $("rep-rows");
+    tb.replaceChildren();
+    const rep = REP.report;
+    if (!rep || !rep.total) { $("rep-note").textContent = ""; return; }
+    const tot = rep.total;
+    say("rep-note", fmt("repNote", { month: rep.month, tz: rep.time_zone, alarms: tot.alarms, open: tot.open,
+      within: tot.acked_within_60s + "/" + tot.alarms, pct: pctText(tot.acked_within_60s_pct) }));
+    for (const r of (rep.rows || []).concat([tot])) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "response-row";
+      tr.dataset.level = r.level;
+      tr.dataset.unit = r.unit;
+      tr.className = "lv-" + r.level;
+      cell(tr, r.level === "total" ? t("repTotal") : tk("lv_", r.level));
+      cell(tr, r.level === "total" ? t("repTotal") : (r.name || r.unit) + (r.in_tree ? "" : t("repOutside")), "", "response-name");
+      cell(tr, String(r.alarms), "num", "response-alarms");
+      cell(tr, String(r.open), "num", "response-open");
+      for (const k of ["ack_p50_s", "ack_p90_s", "ack_max_s", "resolve_p50_s", "resolve_p90_s", "resolve_max_s"]) cell(tr, mss(r[k]), "num", "response-" + k);
+      cell(tr, r.acked_within_60s + "/" + r.alarms + " · " + pctText(r.acked_within_60s_pct), "num", "response-within");
+      cell(tr, String(r.false_alarms), "num", "response-false");
+      cell(tr, String(r.escalations), "num", "response-escalations");
+      cell(tr, String(r.supervision), "num", "response-supervision");
+      tb.appendChild(tr);
+    }
+  }
+
+  // download fetches the report as format (csv or xlsx) with the token
+  // and saves it under the server's file name.
+  async function download(format, link) {
+    if (!repMonth()) return say("rep-note", t("repNoMonth"), true);
+    const token = sessionStorage.getItem("eg.token") || "";
+    link.setAttribute("aria-disabled", "true");
+    try {
+      const res = await fetch("/api/v1/" + repQuery(format), { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+      if (res.status === 401) { logout(t("badToken")); return; }
+      if (!res.ok) {
+        let msg = "HTTP " + res.status;
+        try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
+        return say("rep-note", fmt("rFailed", { msg }), true);
+      }
+      const blob = await res.blob();
+      const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = m ? m[1] : "alarm-response-" + repMonth() + "." + format;
+      a.hidden = true;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    } catch (e) {
+      say("rep-note", t("netError"), true);
+    } finally {
+      link.removeAttribute("aria-disabled");
+    }
+  }
+
+  function wireReports() {
+    const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("rep-note", t("netError"), true); });
+    $("rep-load").addEventListener("click", guard(loadReport));
+    $("rep-month").addEventListener("change", guard(loadReport));
+    $("rep-csv").addEventListener("click", (ev) => { ev.preventDefault(); download("csv", $("rep-csv")); });
+    $("rep-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); download("xlsx", $("rep-xlsx")); });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     applyLang();
     $("lang").addEventListener("change", () => {
@@ -920,6 +1054,7 @@
     $("gw-done").addEventListener("click", clearEnroll);
     wireRoster();
     $("sound").addEventListener("click", toggleSound);
+    wireReports();
     if (sessionStorage.getItem("eg.token")) showDashboard();
   });
 })();
