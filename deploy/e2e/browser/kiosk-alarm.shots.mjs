@@ -48,10 +48,14 @@ try {
       const ctx = await browser.newContext({ viewport: { width: w, height: h } });
       await ctx.addInitScript((l) => localStorage.setItem('eg-lang', l), lang);
       const page = await ctx.newPage();
+      // The simulation panel (demo only) floats over the screen: hidden
+      // for the shot, so that the screen looks as it does on site.
       const shot = async (name) => {
         const p = join(shots, `${w}x${h}-${lang}-${name}.png`);
+        await page.evaluate(() => { document.getElementById('sim').hidden = true; });
         await noOverflow(page, `${w}x${h} ${lang} ${name}`);
         await page.screenshot({ path: p });
+        await page.evaluate(() => { document.getElementById('sim').hidden = false; });
         taken.push(p);
       };
       await page.goto(kioskURL + '/');
