@@ -86,7 +86,6 @@ func (a *Alarms) KioskStreams(ctx context.Context, n int) {
 // Check raises the supervision alerts whose deadline passed at now, and
 // forgets closed alerts older than Linger.
 func (a *Alarms) Check(ctx context.Context, now time.Time) {
-	at, _ := a.c.Stamp(now)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for b, cfg := range a.c.Buttons {
@@ -98,11 +97,11 @@ func (a *Alarms) Check(ctx context.Context, now time.Time) {
 			last = a.started
 		}
 		if now.Sub(last) >= silentAfter(cfg.Supervision) {
-			a.raise(ctx, b, eldergate.SuperviseButtonSilent, at)
+			a.raise(ctx, b, eldergate.SuperviseButtonSilent, now)
 		}
 	}
 	if k := a.kiosk; a.c.KioskGrace > 0 && k.seen && k.streams == 0 && now.Sub(k.goneAt) >= a.c.KioskGrace {
-		a.raise(ctx, KioskDevice, eldergate.SuperviseKioskOffline, at)
+		a.raise(ctx, KioskDevice, eldergate.SuperviseKioskOffline, now)
 	}
 	for id, t := range a.closed {
 		if now.Sub(t) > a.c.Linger {
@@ -128,13 +127,14 @@ func (a *Alarms) Run(ctx context.Context) error {
 
 func faultKey(device, reason string) string { return device + "/" + reason }
 
-// raise opens the supervision alert of device and reason unless one is
-// live; a.mu is held.
-func (a *Alarms) raise(ctx context.Context, device, reason string, at time.Time) {
+// raise opens the supervision alert of device and reason, seen at wall
+// time seen, unless one is live; a.mu is held.
+func (a *Alarms) raise(ctx context.Context, device, reason string, seen time.Time) {
 	k := faultKey(device, reason)
 	if _, live := a.faults[k]; live {
 		return
 	}
+	at, _ := a.c.Stamp(seen) // the clock rules, only for what is recorded
 	b := a.c.Buttons[device]
 	al := &alert{key: newID(), own: true, gw: a.c.GW, state: StateOpen, typ: eldergate.AlertTypeSupervision,
 		button: device, name: b.Name, place: b.Place, reason: reason, openedAt: at}
