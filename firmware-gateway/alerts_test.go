@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/drivers/serialport/serialtest"
 	"github.com/eldergate/eldergate/firmware-gateway/alarms"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
@@ -246,5 +247,68 @@ func TestKioskDisconnectedSupervision(t *testing.T) {
 	}
 	if fmt.Sprint(actions) != "[raised cleared]" {
 		t.Fatalf("alert events %v, want raised, cleared", actions)
+	}
+}
+
+// TestRF433PendantSupervision: a 433 MHz receiver on a pseudo-terminal,
+// configured with a pendant's press, supervision report and low-battery
+// codes; the pendant's press raises an alert under its configured name,
+// its low-battery code a battery_low supervision alert, and silence for
+// 2.5 times its supervision interval a button_silent one, cleared by its
+// next report.
+func TestRF433PendantSupervision(t *testing.T) {
+	rx := serialtest.New(t)
+	c := &clock{t: lunch}
+	cfg := testConfig(t, t.TempDir(), deadBroker(t))
+	cfg.Devices.Button = config.DeviceConfig{Driver: "rf433", Name: "pendants", Port: rx.Path(),
+		Settings: map[string]string{"codes": "A1B2C3=bed-3", "reports": "A1B2C9=bed-3", "battery": "A1B2CA=bed-3", "lockout": "100ms"}}
+	cfg.Alarms.Buttons = map[string]config.ButtonConfig{"bed-3": {Name: "床头吊坠", Place: "二楼 3 号房", Supervision: time.Minute}}
+	g := start(t, cfg, c)
+	events := subscribe(t, g.HTTPURL())
+	frame := func(code uint32) []byte { return []byte{0xFD, byte(code >> 16), byte(code >> 8), byte(code), 0xDF} }
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var st struct {
+			Devices []struct {
+				Driver    string `json:"driver"`
+				Connected bool   `json:"connected"`
+			} `json:"devices"`
+		}
+		getJSON(t, g.HTTPURL()+"/api/status", &st)
+		if len(st.Devices) > 0 && st.Devices[len(st.Devices)-1].Connected {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("receiver not connected")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	rx.Write(frame(0xA1B2C3))
+	// The receiver ends a burst on the injected clock: move it past the
+	// lockout once the frame is in.
+	time.Sleep(200 * time.Millisecond)
+	c.add(time.Second)
+	var a alarms.AlertEvent
+	next(t, events, "alert", &a)
+	if a.Type != "emergency" || a.Button != "bed-3" || a.ButtonName != "床头吊坠" || a.Place != "二楼 3 号房" {
+		t.Fatalf("press = %+v", a)
+	}
+	rx.Write(frame(0xA1B2CA))
+	next(t, events, "alert", &a)
+	if a.Type != "supervision" || a.Reason != eldergate.SuperviseBatteryLow || a.ButtonName != "床头吊坠" {
+		t.Fatalf("low battery = %+v", a)
+	}
+	rx.Write(frame(0xA1B2CA)) // again: the same alert, nothing new
+	time.Sleep(200 * time.Millisecond)
+	c.add(151 * time.Second) // silent for more than 2.5 × 1 min
+	next(t, events, "alert", &a)
+	if a.Type != "supervision" || a.Reason != eldergate.SuperviseButtonSilent || a.State != "open" {
+		t.Fatalf("silent = %+v", a)
+	}
+	rx.Write(frame(0xA1B2C9)) // its supervision report: back
+	next(t, events, "alert", &a)
+	if a.Reason != eldergate.SuperviseButtonSilent || a.State != "cleared" {
+		t.Fatalf("cleared = %+v", a)
 	}
 }

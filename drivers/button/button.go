@@ -44,7 +44,7 @@ const (
 	// Alive: the button was heard (a press, or a periodic supervision
 	// report of a 433 MHz pendant).
 	Alive SignalKind = "alive"
-	// BatteryLow: the button reported a low battery.
+	// BatteryLow: the button reported a low battery (and so is alive).
 	BatteryLow SignalKind = "battery_low"
 	// Stuck: a wired button has been held longer than the stuck limit (or
 	// was held when watching began).

@@ -33,8 +33,9 @@ func (a *Alarms) Signal(ctx context.Context, s button.Signal) {
 	switch s.Kind {
 	case button.Alive:
 		a.alive(ctx, s.Button, at)
-	case button.BatteryLow:
+	case button.BatteryLow: // heard, with a low battery
 		a.battery[s.Button] = at
+		a.alive(ctx, s.Button, at)
 		a.raise(ctx, s.Button, eldergate.SuperviseBatteryLow, at)
 	case button.Stuck:
 		a.raise(ctx, s.Button, eldergate.SuperviseButtonStuck, at)

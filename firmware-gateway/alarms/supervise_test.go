@@ -150,3 +150,12 @@ func TestRunChecksWithTheInjectedClock(t *testing.T) {
 	}
 	f.expectSupervision(t, "raised button_silent hall-1", "raised kiosk_disconnected kiosk-screen")
 }
+
+func TestLowBatteryCodeKeepsBatteryLow(t *testing.T) {
+	f := newAlarmsWith(alarms.Config{Buttons: buttons})
+	ctx := t.Context()
+	f.a.Signal(ctx, button.Signal{Button: "hall-1", Kind: button.BatteryLow, At: t0})
+	f.a.Signal(ctx, button.Signal{Button: "hall-1", Kind: button.BatteryLow, At: t0.Add(5 * time.Hour)})
+	f.a.Check(ctx, t0.Add(6*time.Hour)) // low-battery reports are signs of life: not silent
+	f.expectSupervision(t, "raised battery_low hall-1")
+}

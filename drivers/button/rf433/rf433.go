@@ -294,8 +294,7 @@ func (r *Receiver) supervision(c Code, at time.Time) bool {
 	}
 	if id, ok := r.cfg.Battery[c]; ok {
 		r.log.Warn("rf433: low battery reported", "code", c.String(), "button", id)
-		r.emit(id, button.Alive, at)
-		r.emit(id, button.BatteryLow, at)
+		r.emit(id, button.BatteryLow, at) // a sign of life as well
 		return true
 	}
 	return false
