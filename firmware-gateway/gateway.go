@@ -188,9 +188,10 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.disk.Start()
 
 	g.devices, err = devices.Open(g.cfg.Devices, devices.Handlers{
-		Read:  func(ctx context.Context, rd card.Read) { g.desk.Read(ctx, rd) },
-		Weigh: func(w scale.Weight) { g.desk.Weigh(w) },
-		Press: func(p button.Press) { g.alarms.Press(g.runCtx, p) },
+		Read:   func(ctx context.Context, rd card.Read) { g.desk.Read(ctx, rd) },
+		Weigh:  func(w scale.Weight) { g.desk.Weigh(w) },
+		Press:  func(p button.Press) { g.alarms.Press(g.runCtx, p) },
+		Signal: func(s button.Signal) { g.alarms.Signal(g.runCtx, s) },
 	}, g.now, g.log)
 	if err != nil {
 		return err
@@ -218,12 +219,10 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	g.cmds = commands.New(commands.Config{
-		Store: st, Envelopes: g.env, Uplink: g.up, Executor: executor{g}, // commands.go
-		Reported: g.reported, Rebirth: g.rebirthIfChanged, Restart: g.restart, Now: g.now, Log: g.log,
-	})
 
-	g.http = httpapi.New(httpapi.Config{Addr: g.cfg.HTTPAddr, Simulation: g.cfg.Simulation}, g, kiosk.FS(), g.log)
+	g.http = httpapi.New(httpapi.Config{Addr: g.cfg.HTTPAddr, Simulation: g.cfg.Simulation,
+		OnStreams: func(n int) { g.alarms.KioskStreams(g.runCtx, n) }, // streams come once Start is done
+	}, g, kiosk.FS(), g.log)
 	if err := g.http.Listen(); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -233,7 +232,13 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		Now: g.now, Site: policy.Site{ID: g.cfg.Site, Place: g.cfg.Area}, Policy: g.cfg.Policy, Dedupe: g.cfg.TapDedupe, Log: g.log,
 	})
 	g.alarms = alarms.New(alarms.Config{
-		Recorder: critical{g}, Envelopes: g.env, Stamp: g.clock.Stamp, Publish: g.http.Publish, Notify: g.up.Notify, Now: g.now, Log: g.log,
+		GW: g.cfg.GatewayID, Recorder: critical{g}, Envelopes: g.env, Stamp: g.clock.Stamp, Publish: g.http.Publish, Notify: g.up.Notify, Now: g.now, Log: g.log,
+		Buttons: alarmButtons(g.cfg.Alarms), KioskGrace: g.cfg.Alarms.KioskGrace, // alerts.go
+	})
+
+	g.cmds = commands.New(commands.Config{
+		Store: st, Envelopes: g.env, Uplink: g.up, Executor: executor{g}, Alerts: g.alarms, // commands.go
+		Reported: g.reported, Rebirth: g.rebirthIfChanged, Restart: g.restart, Now: g.now, Log: g.log,
 	})
 
 	g.runCtx, g.cancel = context.WithCancel(ctx)
@@ -249,6 +254,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.goRun("maintenance", g.runMaintenance) // maintenance.go
 	g.devices.Run(g.runCtx)                  // restartable by a config command; stopped by Close
 	g.goRun("commands", g.cmds.Run)
+	g.goRun("alarms", g.alarms.Run) // supervision deadlines
 	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.URL, "simulation", g.cfg.Simulation)
 	return nil
 }

@@ -96,14 +96,16 @@ func run() error {
   eldergate demo is running (logs in %[1]s/*.log)
 
   Kiosk (simulated gateway gw-demo-1):  %[2]s/
+      staff PIN (工作人员):             2468
   Cloud console:                        %[3]s/
       login token:                      %[4]s
   Cloud API:                            curl -H 'Authorization: Bearer %[4]s' %[3]s/api/v1/meals
   MQTT broker (embedded):               tcp://127.0.0.1:%[5]d
 
   In the kiosk, tap a card in the simulation panel: the decision shows at
-  once and the meal appears in the console. Press the emergency button and
-  acknowledge the alert in the console.
+  once and the meal appears in the console. Press the emergency button:
+  the kiosk says staff are being called; acknowledge the alert in the
+  console or on the kiosk's staff screen (PIN 2468), then resolve it.
 
 `, *data, kioskURL, consoleURL, *token, *mqttPort)
 

@@ -17,6 +17,8 @@ func buttonRF433Entries() []Entry {
 			Params: []drivers.ParamDoc{
 				{Key: "format", Default: "fd", Help: "framing: fd (FD c1 c2 c3 DF), fd6 (FD c1 c2 c3 x DF) or ascii (RX:A1B2C3 / LC:A1B2C3 lines)"},
 				{Key: "codes", Help: "code table CODE=button, comma separated, e.g. A1B2C3=hall-1,A1B2C8=toilet-2"},
+				{Key: "reports", Help: "supervision report codes CODE=button (a pendant's periodic check-in: never a press), e.g. A1B2C9=hall-1"},
+				{Key: "battery", Help: "low-battery codes CODE=button (the key a pendant sends when its battery is low), e.g. A1B2CA=hall-1"},
 				{Key: "lockout", Default: "500ms", Help: "repeats of a code closer than this are one press; a tap is reported this long after its last repeat"},
 				{Key: "long", Default: "3s", Help: "a code repeated (key held) this long is a long press (cancel); 0 disables long presses"},
 				{Key: "learn", Default: "false", Help: "deliver codes not in the table as button rf:<code>, to enrol pendants with probe"},
@@ -29,6 +31,14 @@ func buttonRF433Entries() []Entry {
 				codes, err := rf433.ParseCodes(o.Params.String("codes", ""))
 				if err != nil {
 					return nil, err
+				}
+				reports, err := rf433.ParseCodes(o.Params.String("reports", ""))
+				if err != nil {
+					return nil, fmt.Errorf("registry: rf433: reports: %w", err)
+				}
+				battery, err := rf433.ParseCodes(o.Params.String("battery", ""))
+				if err != nil {
+					return nil, fmt.Errorf("registry: rf433: battery: %w", err)
 				}
 				lockout, err := o.Params.Duration("lockout", 500*time.Millisecond)
 				if err != nil {
@@ -53,7 +63,7 @@ func buttonRF433Entries() []Entry {
 				}
 				return rf433.New(rf433.Config{
 					Name: o.Name, Path: o.Port, Baud: o.Baud,
-					Format: format, Codes: codes, Learn: learn, Lockout: lockout, Long: long,
+					Format: format, Codes: codes, Reports: reports, Battery: battery, Learn: learn, Lockout: lockout, Long: long,
 					Now: o.Now, OnStatus: o.OnStatus, Log: o.Log,
 				})
 			}},

@@ -35,19 +35,47 @@ type fixture struct {
 	rec      *recorder
 	shown    []alarms.AlertEvent
 	notified int
+	now      time.Time
 }
 
-func newAlarms() *fixture {
-	f := &fixture{rec: &recorder{}}
-	f.a = alarms.New(alarms.Config{
-		Recorder: f.rec, Envelopes: envelope.Maker{GW: "gw-t1", Site: "s1", Boot: 1},
-		Stamp:   func(t time.Time) (time.Time, string) { return t.UTC(), eldergate.ClockSynced },
-		Publish: func(event string, data any) { f.shown = append(f.shown, data.(alarms.AlertEvent)) },
-		Notify:  func() { f.notified++ },
-		Now:     func() time.Time { return t0 },
-		Log:     slog.New(slog.DiscardHandler),
-	})
+func newAlarms() *fixture { return newAlarmsWith(alarms.Config{}) }
+
+// newAlarmsWith builds alarms of gateway gw-t1 on c (buttons, grace) with
+// a clock the test moves (f.now).
+func newAlarmsWith(c alarms.Config) *fixture {
+	f := &fixture{rec: &recorder{}, now: t0}
+	c.GW = "gw-t1"
+	c.Recorder, c.Envelopes = f.rec, envelope.Maker{GW: "gw-t1", Site: "s1", Boot: 1}
+	c.Stamp = func(t time.Time) (time.Time, string) { return t.UTC(), eldergate.ClockSynced }
+	c.Publish = func(event string, data any) {
+		if event != alarms.EventAlert {
+			panic(event)
+		}
+		f.shown = append(f.shown, data.(alarms.AlertEvent))
+	}
+	c.Notify = func() { f.notified++ }
+	c.Now = func() time.Time { return f.now }
+	c.Log = slog.New(slog.DiscardHandler)
+	f.a = alarms.New(c)
 	return f
+}
+
+// last is the last alert shown on the kiosk.
+func (f *fixture) last(t *testing.T) alarms.AlertEvent {
+	t.Helper()
+	if len(f.shown) == 0 {
+		t.Fatal("nothing shown")
+	}
+	return f.shown[len(f.shown)-1]
+}
+
+// lastEvent is the data of the last alert event recorded.
+func (f *fixture) lastEvent(t *testing.T) eldergate.AlertData {
+	t.Helper()
+	if len(f.rec.envs) == 0 {
+		t.Fatal("nothing recorded")
+	}
+	return alertOf(t, f.rec.envs[len(f.rec.envs)-1])
 }
 
 func alertOf(t *testing.T, env eldergate.Envelope) eldergate.AlertData {

@@ -59,12 +59,25 @@ type Executor interface {
 	Execute(ctx context.Context, c eldergate.Command) (any, error)
 }
 
+// Alerts takes the cloud's state of an alert of the site (command
+// alert) and reports whether it changed what the kiosk shows.
+type Alerts interface {
+	ApplyUpdate(u eldergate.AlertUpdate) bool
+}
+
+// AlertResult is the body of the result of an alert command.
+type AlertResult struct {
+	AlertID string `json:"alert_id"`
+	Applied bool   `json:"applied"` // false: the gateway knew a later state (or it was closed here already)
+}
+
 // Config is what a Handler is made of.
 type Config struct {
 	Store     Store
 	Envelopes Envelopes
 	Uplink    Uplink
 	Executor  Executor
+	Alerts    Alerts // command alert; nil: refused
 	// Reported is what the birth reports; Rebirth publishes a fresh birth
 	// when it differs from before (after config, policy, roster commands).
 	Reported func() eldergate.State
@@ -142,6 +155,8 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) eldergate.CommandR
 		err = fmt.Errorf("gateway: command expired at %s (gateway clock %s)", c.Expires.Format(time.RFC3339), now.Format(time.RFC3339))
 	case c.Type == eldergate.CmdReboot:
 		body, err = h.reboot()
+	case c.Type == eldergate.CmdAlert:
+		body, err = h.alert(c.Body)
 	default:
 		body, err = h.c.Executor.Execute(ctx, c)
 	}
@@ -177,6 +192,19 @@ func (h *Handler) reboot() (any, error) {
 		return nil, errors.New("gateway: reboot: this process has no restart hook")
 	}
 	return map[string]bool{"restarting": true}, nil
+}
+
+// alert hands the cloud's state of an alert to the alarms. An older
+// state than the one shown is no error: the result says not applied.
+func (h *Handler) alert(body json.RawMessage) (any, error) {
+	if h.c.Alerts == nil {
+		return nil, errors.New("gateway: alert: this gateway has no alarms")
+	}
+	u, err := eldergate.DecodeAlertUpdate(body)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: alert: %w", err)
+	}
+	return AlertResult{AlertID: u.AlertID, Applied: h.c.Alerts.ApplyUpdate(u)}, nil
 }
 
 // record commits the cmdres event to the outbox, then stores the result

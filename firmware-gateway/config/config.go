@@ -52,6 +52,8 @@ type Config struct {
 	StaffSession time.Duration `yaml:"staff_session"` // staff session lifetime, default 10m
 	VoidWindow   time.Duration `yaml:"void_window"`   // how long after a meal staff may void it, default 15m
 	Store        StoreConfig   `yaml:"store"`
+
+	Alarms AlarmsConfig `yaml:"alarms"` // button names and places, supervision (alarms.go)
 }
 
 // MQTTConfig configures the uplink.
@@ -178,6 +180,7 @@ func (c *Config) ApplyDefaults() {
 		c.TapDedupe = 3 * time.Second
 	}
 	c.applyOpsDefaults()
+	c.Alarms.applyDefaults()
 	for _, d := range []*DeviceConfig{&c.Devices.Card, &c.Devices.Scale, &c.Devices.Button} {
 		if d.Driver == "" {
 			d.Driver = DriverSim
@@ -276,7 +279,7 @@ func (c *Config) Validate() error {
 	if err := c.validateOps(); err != nil {
 		return err
 	}
-	return nil
+	return c.Alarms.validate()
 }
 
 func validateRoster(elders []eldergate.Elder) error {

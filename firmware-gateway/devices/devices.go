@@ -33,6 +33,9 @@ type Handlers struct {
 	Read  func(context.Context, card.Read)
 	Weigh func(scale.Weight)
 	Press func(button.Press)
+	// Signal hears the button's supervision signals, when its driver
+	// reports them (button.Supervised); may be nil.
+	Signal func(button.Signal)
 }
 
 // Set is the open devices of a gateway.
@@ -107,6 +110,9 @@ func (s *Set) open(c config.DevicesConfig) error {
 		if err != nil {
 			return fmt.Errorf("gateway: button: %w", err)
 		}
+	}
+	if sup, ok := s.buttonDev.(button.Supervised); ok && s.h.Signal != nil {
+		sup.SetSignals(s.h.Signal)
 	}
 	return nil
 }

@@ -13,23 +13,41 @@ type hub struct {
 	clients map[chan []byte]struct{}
 	done    chan struct{}
 	closed  bool
+	// onCount hears the number of streams after each change, in order
+	// (called with countMu held, not mu); may be nil.
+	onCount func(n int)
+	countMu sync.Mutex
 }
 
-func newHub() *hub {
-	return &hub{clients: map[chan []byte]struct{}{}, done: make(chan struct{})}
+func newHub(onCount func(int)) *hub {
+	return &hub{clients: map[chan []byte]struct{}{}, done: make(chan struct{}), onCount: onCount}
 }
 
 func (h *hub) subscribe() (chan []byte, func()) {
 	ch := make(chan []byte, 64)
+	h.countMu.Lock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if !h.closed {
 		h.clients[ch] = struct{}{}
 	}
+	n := len(h.clients)
+	h.mu.Unlock()
+	h.counted(n)
+	h.countMu.Unlock()
 	return ch, func() {
+		h.countMu.Lock()
 		h.mu.Lock()
 		delete(h.clients, ch)
+		n := len(h.clients)
 		h.mu.Unlock()
+		h.counted(n)
+		h.countMu.Unlock()
+	}
+}
+
+func (h *hub) counted(n int) {
+	if h.onCount != nil {
+		h.onCount(n)
 	}
 }
 

@@ -54,6 +54,10 @@ type Config struct {
 	Addr       string        // listen address, default 127.0.0.1:8081
 	Simulation bool          // serve /api/sim/*
 	KeepAlive  time.Duration // SSE comment interval, default 15s
+	// OnStreams hears the number of connected event streams (the kiosk
+	// screen) after every change, one call at a time; may be nil. It must
+	// not block.
+	OnStreams func(n int)
 }
 
 const maxBody = 4 << 10
@@ -80,7 +84,7 @@ func New(cfg Config, b Backend, kiosk fs.FS, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, b: b, kiosk: kiosk, log: log.With("component", "http"), hub: newHub()}
+	s := &Server{cfg: cfg, b: b, kiosk: kiosk, log: log.With("component", "http"), hub: newHub(cfg.OnStreams)}
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -109,6 +113,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if sb, ok := s.b.(StaffBackend); ok {
 		s.staffRoutes(mux, sb)
+	}
+	if ab, ok := s.b.(AlertBackend); ok {
+		s.alertRoutes(mux, ab)
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, errors.New("no such endpoint"))

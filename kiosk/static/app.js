@@ -7,7 +7,19 @@ const T = {
     please_tap: "请刷卡", please_tap_sub: "Please tap your card",
     approved: "成功", full_pay: "请全额付款", refused: "未通过",
     price: "餐费", subsidy: "补贴", to_pay: "应付",
-    alert_raised: "紧急呼叫！工作人员马上就到", alert_cancelled: "呼叫已取消",
+    alert_calling: "正在呼叫工作人员…", alert_calling_sub: "请留在原地。工作人员收到后，这里会显示",
+    alert_acked: (n) => `${n} 已收到，马上就到`, alert_acked_anon: "工作人员已收到，马上就到",
+    alert_again: "您又按了一次，已再次通知工作人员", alert_done: "已处理", alert_cancelled: "呼叫已取消",
+    alert_more: (n) => `另有 ${n} 个呼叫`, alert_emergency: "紧急呼叫",
+    staff_alerts: "警报", staff_meals: "用餐", no_alerts: "暂无警报", alert_ack: "确认收到", alert_resolve: "处理完毕",
+    alert_outcome: "处理结果", alert_note: "备注（可选）", alert_submit: "提交", cancel: "取消",
+    alert_presses: (n) => `按了 ${n} 次`, alert_acked_by: (n) => `${n} 已确认`, alert_pressed_again: "再次按下",
+    outcomes: { helped_on_site: "已现场协助", sent_to_hospital: "已送医", family_contacted: "已联系家属", false_alarm: "误报", test: "测试" },
+    alert_states: { open: "待处理", acknowledged: "已确认", resolved: "已处理", false_alarm: "误报", cleared: "已恢复" },
+    supervision: { button_silent: "按钮无信号", battery_low: "按钮电量低", button_stuck: "按钮卡住", kiosk_disconnected: "屏幕已断开", gateway_silent: "网关离线" },
+    staff_done_ack: "已确认收到", staff_done_resolve: "已处理",
+    alert_err: { 404: "此警报已不存在", 409: "此警报已被确认或已处理" },
+    say_calling: "正在呼叫工作人员，请稍候",
     sim_title: "模拟面板", weight_g: "重量(克)", stable: "稳定", set_weight: "称重", emergency: "紧急按钮",
     online: "已连接云端", offline: "离线（数据已保存）", yuan: "元",
     reasons: { ok: "", unknown_card: "卡片未登记", card_inactive: "卡片已停用", card_lost: "此卡已挂失，请联系工作人员", card_cancelled: "此卡已注销", outside_meal_window: "不在用餐时间",
@@ -24,7 +36,19 @@ const T = {
     please_tap: "請拍卡", please_tap_sub: "Please tap your card",
     approved: "成功", full_pay: "請全額付款", refused: "未能通過",
     price: "餐費", subsidy: "資助", to_pay: "應付",
-    alert_raised: "緊急呼叫！職員即將到達", alert_cancelled: "呼叫已取消",
+    alert_calling: "正在呼叫職員…", alert_calling_sub: "請留在原位。職員收到後，這裏會顯示",
+    alert_acked: (n) => `${n} 已收到，即將到達`, alert_acked_anon: "職員已收到，即將到達",
+    alert_again: "您再按了一次，已再次通知職員", alert_done: "已處理", alert_cancelled: "呼叫已取消",
+    alert_more: (n) => `另有 ${n} 個呼叫`, alert_emergency: "緊急呼叫",
+    staff_alerts: "警報", staff_meals: "膳食", no_alerts: "暫無警報", alert_ack: "確認收到", alert_resolve: "處理完畢",
+    alert_outcome: "處理結果", alert_note: "備註（可選）", alert_submit: "提交", cancel: "取消",
+    alert_presses: (n) => `按了 ${n} 次`, alert_acked_by: (n) => `${n} 已確認`, alert_pressed_again: "再次按下",
+    outcomes: { helped_on_site: "已在現場協助", sent_to_hospital: "已送院", family_contacted: "已聯絡家人", false_alarm: "誤報", test: "測試" },
+    alert_states: { open: "待處理", acknowledged: "已確認", resolved: "已處理", false_alarm: "誤報", cleared: "已恢復" },
+    supervision: { button_silent: "按鈕無訊號", battery_low: "按鈕電量低", button_stuck: "按鈕卡住", kiosk_disconnected: "螢幕已斷線", gateway_silent: "網關離線" },
+    staff_done_ack: "已確認收到", staff_done_resolve: "已處理",
+    alert_err: { 404: "此警報已不存在", 409: "此警報已被確認或已處理" },
+    say_calling: "正在呼叫職員，請稍候",
     sim_title: "模擬面板", weight_g: "重量(克)", stable: "穩定", set_weight: "秤重", emergency: "緊急按鈕",
     online: "已連接雲端", offline: "離線（資料已儲存）", yuan: "元",
     reasons: { ok: "", unknown_card: "卡未登記", card_inactive: "卡已停用", card_lost: "此卡已報失，請聯絡職員", card_cancelled: "此卡已註銷", outside_meal_window: "不在用膳時間",
@@ -41,7 +65,19 @@ const T = {
     please_tap: "Please tap your card", please_tap_sub: "请刷卡",
     approved: "Approved", full_pay: "Please pay in full", refused: "Refused",
     price: "Price", subsidy: "Subsidy", to_pay: "To pay",
-    alert_raised: "Emergency call! Staff are on their way", alert_cancelled: "Call cancelled",
+    alert_calling: "Calling staff…", alert_calling_sub: "Please stay where you are. You will see here when staff have received your call",
+    alert_acked: (n) => `${n} has received your call and is on the way`, alert_acked_anon: "Staff have received your call and are on the way",
+    alert_again: "You pressed again: staff have been told again", alert_done: "Taken care of", alert_cancelled: "Call cancelled",
+    alert_more: (n) => `${n} more ${n === 1 ? "call" : "calls"}`, alert_emergency: "Emergency call",
+    staff_alerts: "Alerts", staff_meals: "Meals", no_alerts: "No alerts", alert_ack: "Acknowledge", alert_resolve: "Resolve",
+    alert_outcome: "Outcome", alert_note: "Note (optional)", alert_submit: "Submit", cancel: "Cancel",
+    alert_presses: (n) => `${n} ${n === 1 ? "press" : "presses"}`, alert_acked_by: (n) => `acknowledged by ${n}`, alert_pressed_again: "pressed again",
+    outcomes: { helped_on_site: "Helped on site", sent_to_hospital: "Sent to hospital", family_contacted: "Family contacted", false_alarm: "False alarm", test: "Test" },
+    alert_states: { open: "Open", acknowledged: "Acknowledged", resolved: "Resolved", false_alarm: "False alarm", cleared: "Cleared" },
+    supervision: { button_silent: "Button not heard", battery_low: "Button battery low", button_stuck: "Button stuck", kiosk_disconnected: "Kiosk screen disconnected", gateway_silent: "Gateway offline" },
+    staff_done_ack: "Acknowledged", staff_done_resolve: "Resolved",
+    alert_err: { 404: "This alert no longer exists", 409: "This alert was already acknowledged or closed" },
+    say_calling: "Calling staff, please wait",
     sim_title: "Simulation", weight_g: "Weight (g)", stable: "stable", set_weight: "Weigh", emergency: "Emergency button",
     online: "Cloud connected", offline: "Offline (data saved)", yuan: "yuan",
     reasons: { ok: "", unknown_card: "Card not registered", card_inactive: "Card inactive", card_lost: "Card reported lost, please see staff", card_cancelled: "Card cancelled", outside_meal_window: "Not a meal time",
@@ -57,12 +93,13 @@ const T = {
 };
 const VOICE_LANG = { "zh-CN": "zh-CN", "zh-HK": "zh-HK", en: "en-US" };
 const RESULT_MS = 5000;
+const ALERT_DONE_MS = 5000; // "taken care of" shown this long, then idle
+const OUTCOMES = ["helped_on_site", "sent_to_hospital", "family_contacted", "false_alarm", "test"];
 
 const $ = (id) => document.getElementById(id);
 let lang = localStorage.getItem("eg-lang") || "zh-CN";
 if (!T[lang]) lang = "zh-CN";
 let resultTimer = null;
-let alertTimer = null;
 let lastTap = null;
 let status = null;
 
@@ -83,6 +120,8 @@ function applyLang() {
   document.querySelectorAll("#lang button").forEach((b) => b.classList.toggle("active", b.dataset.lang === lang));
   if (lastTap && !$("result").hidden) renderTap(lastTap, false);
   renderStatus();
+  renderAlert();
+  renderStaffAlerts();
 }
 
 function tick() {
@@ -122,6 +161,7 @@ function renderTap(ev, withVoice) {
   $("r-subsidy").textContent = `${yuan(ev.subsidy_fen)} ${t("yuan")}`;
   $("r-pay").textContent = `${yuan(ev.pay_fen)} ${t("yuan")}`;
   $("idle").hidden = true;
+  $("alert").hidden = true; // for RESULT_MS; the call comes back after
   r.hidden = false;
   if (withVoice) {
     const v = { name: ev.elder_name || "", pay: yuan(ev.pay_fen), reason: reasonText(ev.reason) };
@@ -133,20 +173,113 @@ function onTap(ev) {
   lastTap = ev;
   renderTap(ev, true);
   clearTimeout(resultTimer);
-  resultTimer = setTimeout(() => { $("result").hidden = true; $("idle").hidden = false; }, RESULT_MS);
+  resultTimer = setTimeout(() => { $("result").hidden = true; renderAlert(); }, RESULT_MS); // back to the call, if any, else idle
+}
+
+// Alerts: every live alert the gateway told us (SSE "alert" events carry
+// the whole alert; GET /api/alerts and /api/staff/alerts list them). The
+// main screen shows emergency calls only: "calling staff" until someone
+// has acknowledged, then who is coming; supervision alerts are for the
+// staff screen.
+const alerts = new Map(); // id -> alert, live ones only
+let focusId = null;       // the call the main screen shows
+let doneAlert = null;     // a closed call shown for ALERT_DONE_MS
+let doneTimer = null;
+
+const isLive = (a) => a.state === "open" || a.state === "acknowledged";
+const isCall = (a) => a.type !== "supervision";
+const calls = () => [...alerts.values()].filter(isCall);
+const byRecent = (a, b) => String(b.at || b.opened_at).localeCompare(String(a.at || a.opened_at));
+
+// where names the button as configured, never its raw id.
+function where(a) {
+  const parts = [a.button_name, a.place].filter(Boolean);
+  return parts.length ? parts.join(" · ") : t("alert_emergency");
 }
 
 function onAlert(ev) {
-  const b = $("alert-banner");
-  b.dataset.alertId = ev.alert_id;
-  b.dataset.action = ev.action;
-  b.querySelector("[data-i18n]").dataset.i18n = ev.action === "cancelled" ? "alert_cancelled" : "alert_raised";
-  b.querySelector("[data-i18n]").textContent = t(b.querySelector("[data-i18n]").dataset.i18n);
-  $("alert-button").textContent = ev.button ? `(${ev.button})` : "";
-  b.hidden = false;
-  if (ev.action !== "cancelled") speak(t("alert_raised"));
-  clearTimeout(alertTimer);
-  alertTimer = setTimeout(() => { b.hidden = true; }, ev.action === "cancelled" ? 5000 : 60000);
+  const before = alerts.get(ev.id);
+  if (isLive(ev)) alerts.set(ev.id, ev); else alerts.delete(ev.id);
+  if (isCall(ev)) {
+    if (isLive(ev)) {
+      focusId = ev.id;
+      if (doneAlert && doneAlert.id === ev.id) doneAlert = null;
+      if (!before || ev.action === "raised") speak(t("say_calling"));
+      else if (ev.state === "acknowledged" && before.state !== "acknowledged") speak(ackText(ev));
+      else if (ev.pressed_again && !before.pressed_again) speak(t("alert_again"));
+    } else if (focusId === ev.id || calls().length === 0) {
+      focusId = null;
+      doneAlert = ev;
+      speak(ev.state === "false_alarm" && ev.action === "cancelled" ? t("alert_cancelled") : t("alert_done"));
+      clearTimeout(doneTimer);
+      doneTimer = setTimeout(() => { doneAlert = null; renderAlert(); }, ALERT_DONE_MS);
+    }
+  }
+  renderAlert();
+  renderStaffAlerts();
+}
+
+function ackText(a) { return a.acked_by ? T[lang].alert_acked(a.acked_by) : t("alert_acked_anon"); }
+
+function renderAlert() {
+  const sec = $("alert");
+  const live = calls().sort(byRecent);
+  let a = (focusId && alerts.get(focusId)) || live[0] || null;
+  if (!a && doneAlert) a = doneAlert;
+  const count = alerts.size;
+  $("staff-alert-count").hidden = count === 0;
+  $("staff-alert-count").textContent = count ? `(${count})` : "";
+  if (!a) {
+    sec.hidden = true;
+    sec.dataset.state = "";
+    sec.dataset.alertId = "";
+    if ($("result").hidden) $("idle").hidden = false;
+    return;
+  }
+  sec.dataset.alertId = a.id;
+  sec.dataset.state = a.state;
+  $("alert-where").textContent = where(a);
+  const state = $("alert-state");
+  if (a.state === "open") {
+    state.textContent = t("alert_calling");
+    $("alert-sub").textContent = t("alert_calling_sub");
+  } else if (a.state === "acknowledged") {
+    if (a.acked_by) { // "<name> 已收到，马上就到", the name in #alert-by
+      const [before, after] = T[lang].alert_acked("\u0000").split("\u0000");
+      const by = el("span", { id: "alert-by", "data-testid": "alert-by" }, a.acked_by);
+      state.replaceChildren(before, by, after);
+    } else {
+      state.textContent = t("alert_acked_anon");
+    }
+    $("alert-sub").textContent = "";
+  } else {
+    state.textContent = a.action === "cancelled" ? t("alert_cancelled") : t("alert_done");
+    $("alert-sub").textContent = "";
+  }
+  $("alert-again").hidden = !(isLive(a) && a.pressed_again);
+  $("alert-again").textContent = t("alert_again");
+  const others = live.filter((x) => x.id !== a.id).length;
+  $("alert-more").hidden = others === 0;
+  $("alert-more").textContent = others ? T[lang].alert_more(others) : "";
+  $("idle").hidden = true;
+  $("result").hidden = true;
+  sec.hidden = false;
+}
+
+// loadAlerts fills the alerts from the gateway (at start and after the
+// event stream reconnects): the calls, and with a staff session every
+// live alert.
+async function loadAlerts() {
+  try {
+    const list = staff ? await staffCall("GET", "/api/staff/alerts") : await (await fetch("/api/alerts")).json();
+    for (const id of [...alerts.keys()]) {
+      if (staff || isCall(alerts.get(id))) alerts.delete(id);
+    }
+    for (const a of list) alerts.set(a.id, a);
+    if (focusId && !alerts.has(focusId)) focusId = null;
+    renderAlert();
+    renderStaffAlerts();
+  } catch (e) { /* retried at the next reconnect */ }
 }
 
 function onWeight(ev) {
@@ -160,7 +293,7 @@ function connect() {
   es.addEventListener("alert", parse(onAlert));
   es.addEventListener("weight", parse(onWeight));
   es.addEventListener("staff", parse(onStaffSession));
-  es.onopen = () => { document.body.dataset.sse = "open"; };
+  es.onopen = () => { document.body.dataset.sse = "open"; loadAlerts(); };
   es.onerror = () => { document.body.dataset.sse = "error"; }; // EventSource reconnects itself
 }
 
@@ -218,7 +351,7 @@ let staffTimer = null;
 
 function staffMsg(text) { $("staff-msg").textContent = text || ""; }
 
-async function staffCall(method, path, body) {
+async function staffCall(method, path, body, errs) {
   const headers = {};
   if (staff) headers.Authorization = `Bearer ${staff.token}`;
   if (body) headers["Content-Type"] = "application/json";
@@ -226,7 +359,7 @@ async function staffCall(method, path, body) {
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
     if (res.status === 401) staffLogout(false);
-    throw new Error((T[lang].staff_err || {})[res.status] || data.error || String(res.status));
+    throw new Error((errs || {})[res.status] || (T[lang].staff_err || {})[res.status] || data.error || String(res.status));
   }
   return data;
 }
@@ -243,6 +376,7 @@ function onStaffSession(s) {
   staffTimer = setTimeout(() => staffLogout(false), Math.min(ms, 30 * 60 * 1000));
   staffMsg("");
   loadStaffMeals();
+  loadAlerts(); // supervision alerts too
 }
 
 function staffLogout(callServer) {
@@ -254,8 +388,106 @@ function staffLogout(callServer) {
   $("staff-who").textContent = "";
   $("staff-elders").replaceChildren();
   $("staff-meals").replaceChildren();
+  for (const [id, a] of alerts) if (!isCall(a)) alerts.delete(id); // supervision alerts are for staff only
+  resolving = null;
+  renderStaffAlerts();
   document.body.dataset.staff = "out";
 }
+
+// The staff screen's alerts: every live alert with Acknowledge (in the
+// signed-in staff member's name) and Resolve (outcome, optional note).
+let resolving = null; // { id, outcome, note } of the open resolve form
+
+function alertTitle(a) {
+  if (a.type === "supervision") return (T[lang].supervision || {})[a.reason] || a.reason || t("alert_emergency");
+  return t("alert_emergency");
+}
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else e.setAttribute(k, v);
+  }
+  e.append(...children.filter((c) => c !== null && c !== undefined));
+  return e;
+}
+
+function renderStaffAlerts() {
+  const ul = $("staff-alerts");
+  if (!staff) { ul.replaceChildren(); return; }
+  const list = [...alerts.values()].sort((a, b) => String(a.opened_at).localeCompare(String(b.opened_at)));
+  if (resolving && !alerts.has(resolving.id)) resolving = null;
+  if (list.length === 0) {
+    ul.replaceChildren(el("li", { "data-testid": "staff-no-alerts", class: "muted" }, t("no_alerts")));
+    return;
+  }
+  const opts = status && status.time_zone ? { timeZone: status.time_zone, hour: "2-digit", minute: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
+  ul.replaceChildren(...list.map((a) => {
+    const facts = [T[lang].alert_states[a.state] || a.state];
+    if (a.type !== "supervision") facts.push(T[lang].alert_presses(a.presses || 1));
+    if (a.acked_by) facts.push(T[lang].alert_acked_by(a.acked_by));
+    const li = el("li", { "data-testid": "staff-alert", "data-alert-id": a.id, "data-state": a.state, "data-type": a.type, class: "alert-item " + a.type },
+      el("div", { class: "alert-head" },
+        el("strong", {}, alertTitle(a)), " ",
+        el("span", { "data-testid": "staff-alert-where" }, where(a)), " ",
+        el("span", { class: "muted" }, new Date(a.opened_at).toLocaleTimeString(lang, opts))),
+      el("div", { "data-testid": "staff-alert-facts" }, facts.join(" · "),
+        a.pressed_again ? el("span", { class: "again", "data-testid": "staff-alert-pressed-again" }, " · " + t("alert_pressed_again")) : null));
+    const buttons = el("div", { class: "alert-buttons" });
+    if (a.state === "open") {
+      buttons.append(el("button", { type: "button", "data-testid": "staff-alert-ack", "data-alert-id": a.id, class: "primary" }, t("alert_ack")));
+    }
+    if (!resolving || resolving.id !== a.id) {
+      buttons.append(el("button", { type: "button", "data-testid": "staff-alert-resolve", "data-alert-id": a.id }, t("alert_resolve")));
+    }
+    li.append(buttons);
+    if (resolving && resolving.id === a.id) li.append(resolveForm(a));
+    return li;
+  }));
+}
+
+function resolveForm(a) {
+  const select = el("select", { "data-testid": "staff-alert-outcome", "data-alert-id": a.id, id: "resolve-outcome" },
+    ...OUTCOMES.map((o) => el("option", { value: o }, T[lang].outcomes[o])));
+  select.value = resolving.outcome;
+  select.addEventListener("change", () => { resolving.outcome = select.value; });
+  const note = el("input", { type: "text", maxlength: "1000", "data-testid": "staff-alert-note", "data-alert-id": a.id, id: "resolve-note" });
+  note.value = resolving.note;
+  note.addEventListener("input", () => { resolving.note = note.value; });
+  const form = el("form", { class: "resolve-form", "data-testid": "staff-alert-resolve-form", "data-alert-id": a.id },
+    el("label", {}, t("alert_outcome"), " ", select),
+    el("label", {}, t("alert_note"), " ", note),
+    el("div", {},
+      el("button", { type: "submit", class: "primary", "data-testid": "staff-alert-resolve-submit", "data-alert-id": a.id }, t("alert_submit")),
+      el("button", { type: "button", "data-testid": "staff-alert-resolve-cancel" }, t("cancel"))));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = resolving;
+    try {
+      onAlert(await staffCall("POST", "/api/staff/alerts/resolve", { id: r.id, outcome: r.outcome, note: r.note }, T[lang].alert_err));
+      resolving = null;
+      staffMsg(t("staff_done_resolve"));
+      renderStaffAlerts();
+    } catch (err) { staffMsg(err.message); loadAlerts(); }
+  });
+  form.querySelector('[data-testid="staff-alert-resolve-cancel"]').addEventListener("click", () => { resolving = null; renderStaffAlerts(); });
+  return form;
+}
+
+$("staff-alerts").addEventListener("click", async (e) => {
+  const b = e.target.closest("button[data-alert-id]");
+  if (!b || b.type === "submit") return;
+  const id = b.dataset.alertId;
+  if (b.dataset.testid === "staff-alert-ack") {
+    try {
+      onAlert(await staffCall("POST", "/api/staff/alerts/ack", { id }, T[lang].alert_err));
+      staffMsg(t("staff_done_ack"));
+    } catch (err) { staffMsg(err.message); loadAlerts(); }
+  } else if (b.dataset.testid === "staff-alert-resolve") {
+    resolving = { id, outcome: OUTCOMES[0], note: "" };
+    renderStaffAlerts();
+  }
+});
 
 function staffItem(text, buttonKey, testid, onClick) {
   const item = document.createElement("li");

@@ -87,9 +87,32 @@ type Source struct {
 	closed  bool
 	running bool
 	cancel  context.CancelFunc
+	signal  func(button.Signal) // set before Run; nil: none
 }
 
-var _ button.Source = (*Source)(nil)
+var (
+	_ button.Source     = (*Source)(nil)
+	_ button.Supervised = (*Source)(nil)
+)
+
+// SetSignals implements button.Supervised: fn hears button.Stuck when a
+// button has been held past Config.Stuck (or is held when Run starts) and
+// button.Unstuck when it is released.
+func (s *Source) SetSignals(fn func(button.Signal)) {
+	s.mu.Lock()
+	s.signal = fn
+	s.mu.Unlock()
+}
+
+// emit sends a supervision signal, if anyone listens; s.mu is not held.
+func (s *Source) emit(sig *button.Signal) {
+	s.mu.Lock()
+	fn := s.signal
+	s.mu.Unlock()
+	if sig != nil && fn != nil {
+		fn(*sig)
+	}
+}
 
 // btn is the state of one button; guarded by Source.mu.
 type btn struct {
@@ -206,18 +229,26 @@ func (s *Source) Run(ctx context.Context, fn func(button.Press)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	s.running, s.cancel = true, cancel
 	now := s.clock.Now()
+	var sigs []button.Signal
 	for _, b := range s.btns {
 		b.level = b.pin.Read()
 		if b.level == s.active {
 			b.Pressed, b.Since, b.Stuck, b.longSent = true, now, true, true
 			b.resample = false
 			s.log.Warn("gpiobutton: button pressed at start", "button", b.ID)
+			sigs = append(sigs, button.Signal{Button: b.ID, Kind: button.Stuck, At: now})
 		} else if b.Pressed { // released while a previous Run was not watching
+			if b.Stuck {
+				sigs = append(sigs, button.Signal{Button: b.ID, Kind: button.Unstuck, At: now})
+			}
 			b.Pressed, b.Since, b.Stuck, b.resample = false, now, false, false
 		}
 	}
 	s.mu.Unlock()
 	s.updateStatus()
+	for i := range sigs {
+		s.emit(&sigs[i])
+	}
 
 	edges := make(chan edge)
 	var wg sync.WaitGroup
@@ -325,23 +356,27 @@ func (s *Source) advance(t time.Time, fn func(button.Press)) {
 			return
 		}
 		var press *button.Press
+		var sig *button.Signal
 		statusChanged := false
 		switch kind {
 		case 0:
 			due.resample = false
-			press, statusChanged = s.apply(due, due.level == s.active, at)
+			press, sig = s.apply(due, due.level == s.active, at)
+			statusChanged = sig != nil
 		case 1:
 			due.longSent = true
 			press = &button.Press{Button: due.ID, Kind: button.Long, At: at}
 		case 2:
 			due.Stuck = true
 			statusChanged = true
+			sig = &button.Signal{Button: due.ID, Kind: button.Stuck, At: at}
 			s.log.Warn("gpiobutton: button stuck", "button", due.ID, "since", due.Since)
 		}
 		s.mu.Unlock()
 		if statusChanged {
 			s.updateStatus()
 		}
+		s.emit(sig)
 		if press != nil {
 			fn(*press)
 		}
@@ -359,10 +394,11 @@ func (s *Source) edge(e edge, fn func(button.Press)) {
 		s.mu.Unlock()
 		return
 	}
-	press, statusChanged := s.apply(b, e.level == s.active, e.at)
+	press, sig := s.apply(b, e.level == s.active, e.at)
 	s.mu.Unlock()
-	if statusChanged {
+	if sig != nil {
 		s.updateStatus()
+		s.emit(sig)
 	}
 	if press != nil {
 		fn(*press)
@@ -370,10 +406,11 @@ func (s *Source) edge(e edge, fn func(button.Press)) {
 }
 
 // apply records a debounced level; s.mu is held. It returns the press to
-// send, if any, and whether the status must be updated.
-func (s *Source) apply(b *btn, pressed bool, at time.Time) (*button.Press, bool) {
+// send, if any, and the release of a stuck button (the status must then
+// be updated).
+func (s *Source) apply(b *btn, pressed bool, at time.Time) (*button.Press, *button.Signal) {
 	if pressed == b.Pressed {
-		return nil, false
+		return nil, nil
 	}
 	b.Pressed, b.Since = pressed, at
 	b.lockUntil, b.resample = at.Add(s.cfg.Lockout), true
@@ -381,13 +418,13 @@ func (s *Source) apply(b *btn, pressed bool, at time.Time) (*button.Press, bool)
 		if b.Stuck {
 			b.Stuck = false
 			s.log.Info("gpiobutton: stuck button released", "button", b.ID)
-			return nil, true
+			return nil, &button.Signal{Button: b.ID, Kind: button.Unstuck, At: at}
 		}
-		return nil, false
+		return nil, nil
 	}
 	b.longSent = false
 	b.Presses++
-	return &button.Press{Button: b.ID, Kind: button.Short, At: at}, false
+	return &button.Press{Button: b.ID, Kind: button.Short, At: at}, nil
 }
 
 func (s *Source) updateStatus() {

@@ -394,3 +394,37 @@ func FuzzParsePins(f *testing.F) {
 		}
 	})
 }
+
+func TestStuckSignals(t *testing.T) {
+	sigs := make(chan button.Signal, 8)
+	g := newRig(t, Config{Stuck: time.Minute}, []string{"hall"}, func(g *rig) {
+		g.s.SetSignals(func(s button.Signal) { sigs <- s })
+	})
+	next := func() button.Signal {
+		t.Helper()
+		select {
+		case s := <-sigs:
+			return s
+		case <-time.After(2 * time.Second):
+			t.Fatal("no signal")
+		}
+		return button.Signal{}
+	}
+	g.edge("hall", 0, gpio.Low)
+	g.expect(short("hall", 0))
+	g.at(3 * time.Second)
+	g.expect(long("hall", 3*time.Second))
+	g.at(time.Minute)
+	if s := next(); s != (button.Signal{Button: "hall", Kind: button.Stuck, At: t0.Add(time.Minute)}) {
+		t.Fatalf("signal = %+v", s)
+	}
+	g.edge("hall", 2*time.Minute, gpio.High)
+	if s := next(); s != (button.Signal{Button: "hall", Kind: button.Unstuck, At: t0.Add(2 * time.Minute)}) {
+		t.Fatalf("signal = %+v", s)
+	}
+	select {
+	case s := <-sigs:
+		t.Fatalf("signal twice: %+v", s)
+	default:
+	}
+}

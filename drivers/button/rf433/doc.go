@@ -50,6 +50,17 @@
 // an alarm, and with Learn on it is delivered as button "rf:A1B2C3" so an
 // installer can enrol pendants with `eldergate-gateway probe`.
 //
+// # Supervision
+//
+// Pendants sold for care homes send a periodic check-in and, when their
+// battery runs low, a transmission of their own; the EV1527 frame has no
+// field for either, so each is a code (usually the same address with
+// another key). Config.Reports lists the check-in codes and
+// Config.Battery the low-battery codes, per button: they are never
+// presses, only button.Alive and button.BatteryLow signals
+// (button.Supervised), from which the gateway raises button_silent and
+// battery_low alerts.
+//
 // References: EV1527 datasheet (Silvan Chip, "OTP encoder"); PT2262
 // datasheet (Princeton Technology); the decoder board's listing quoted
 // above (e.g. the item description at

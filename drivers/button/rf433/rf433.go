@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eldergate/eldergate/drivers"
@@ -58,7 +59,16 @@ type Config struct {
 	// Learn delivers codes that are not in Codes as button "rf:<code>"
 	// (for `eldergate-gateway probe` while enrolling pendants). Off, they
 	// are only logged and shown in the status.
-	Learn   bool
+	Learn bool
+	// Reports maps the codes of periodic supervision reports (a pendant's
+	// "I am here" transmission) to button ids: never a press, only a
+	// button.Alive signal. Battery maps the codes a pendant sends when its
+	// battery is low to button ids: a button.BatteryLow signal. The
+	// EV1527 frame has no battery bit of its own: pendants that report it
+	// use a key (data bits) of their own, so the installer lists that code
+	// here. A code may be in only one of Codes, Reports and Battery.
+	Reports map[Code]string
+	Battery map[Code]string
 	Lockout time.Duration // repeats closer than this are one press; default 500 ms
 	Long    time.Duration // held this long is a long press; 0 means 3 s, negative disables
 	// FrameGap: a partial frame followed by silence longer than this is
@@ -79,9 +89,24 @@ type Receiver struct {
 	now     func() time.Time
 	tracker *drivers.Tracker
 	keeper  *serialport.Keeper
+	signal  atomic.Pointer[func(button.Signal)]
 }
 
-var _ button.Source = (*Receiver)(nil)
+var (
+	_ button.Source     = (*Receiver)(nil)
+	_ button.Supervised = (*Receiver)(nil)
+)
+
+// SetSignals implements button.Supervised: fn hears button.Alive at the
+// first frame of every burst of a known button's code (press or
+// supervision report) and button.BatteryLow for a low-battery code.
+func (r *Receiver) SetSignals(fn func(button.Signal)) { r.signal.Store(&fn) }
+
+func (r *Receiver) emit(id string, k button.SignalKind, at time.Time) {
+	if fn := r.signal.Load(); fn != nil && *fn != nil {
+		(*fn)(button.Signal{Button: id, Kind: k, At: at})
+	}
+}
 
 // New returns a receiver on cfg.Path; Run opens it.
 func New(cfg Config) (*Receiver, error) {
@@ -123,6 +148,24 @@ func New(cfg Config) (*Receiver, error) {
 		codes[c] = strings.TrimSpace(id)
 	}
 	cfg.Codes = codes
+	for name, table := range map[string]*map[Code]string{"supervision report": &cfg.Reports, "low battery": &cfg.Battery} {
+		clean := make(map[Code]string, len(*table))
+		for c, id := range *table {
+			if c > MaxCode || strings.TrimSpace(id) == "" {
+				return nil, fmt.Errorf("rf433: bad %s code entry %s=%q", name, c, id)
+			}
+			if _, dup := codes[c]; dup {
+				return nil, fmt.Errorf("rf433: code %s is both a press and a %s code", c, name)
+			}
+			clean[c] = strings.TrimSpace(id)
+		}
+		*table = clean
+	}
+	for c := range cfg.Reports {
+		if _, dup := cfg.Battery[c]; dup {
+			return nil, fmt.Errorf("rf433: code %s is both a supervision report and a low battery code", c)
+		}
+	}
 	r := &Receiver{cfg: cfg, now: cfg.Now, log: cfg.Log.With("device", cfg.Name, "driver", "rf433")}
 	r.tracker = drivers.NewTracker(cfg.Name, "rf433", cfg.Now, cfg.OnStatus)
 	r.keeper = serialport.NewKeeper(serialport.Config{
@@ -213,9 +256,12 @@ func (r *Receiver) session(ctx context.Context, port io.Reader, fn func(button.P
 					}
 					continue
 				}
+				if r.supervision(res.Code, at) {
+					continue
+				}
 				evs, started := col.Add(res.Code, at)
 				if started {
-					r.began(res.Code)
+					r.began(res.Code, at)
 				}
 				r.deliver(evs, fn)
 			}
@@ -226,14 +272,32 @@ func (r *Receiver) session(ctx context.Context, port io.Reader, fn func(button.P
 // began reports the first frame of a burst: unknown codes are logged and
 // shown in the status so an installer can see them; a known code clears
 // that note.
-func (r *Receiver) began(c Code) {
+func (r *Receiver) began(c Code, at time.Time) {
 	if id, ok := r.cfg.Codes[c]; ok {
 		r.log.Debug("rf433: code received", "code", c.String(), "button", id)
 		r.tracker.Set(true, nil)
+		r.emit(id, button.Alive, at)
 		return
 	}
 	r.log.Warn("rf433: unknown code received", "code", c.String(), "learn", r.cfg.Learn)
 	r.tracker.Set(true, fmt.Errorf("rf433: unknown code %s (not in the code table)", c))
+}
+
+// supervision handles a frame of a supervision report or low-battery
+// code and reports whether c was one. Repeats of a frame are signalled
+// again: the signals are idempotent for their listener.
+func (r *Receiver) supervision(c Code, at time.Time) bool {
+	if id, ok := r.cfg.Reports[c]; ok {
+		r.log.Debug("rf433: supervision report", "code", c.String(), "button", id)
+		r.emit(id, button.Alive, at)
+		return true
+	}
+	if id, ok := r.cfg.Battery[c]; ok {
+		r.log.Warn("rf433: low battery reported", "code", c.String(), "button", id)
+		r.emit(id, button.BatteryLow, at) // a sign of life as well
+		return true
+	}
+	return false
 }
 
 func (r *Receiver) deliver(evs []Event, fn func(button.Press)) {

@@ -354,3 +354,62 @@ func TestRegistryEntry(t *testing.T) {
 	default:
 	}
 }
+
+func TestSupervisionAndBatteryCodes(t *testing.T) {
+	dev := serialtest.New(t)
+	codes, _ := rf433.ParseCodes("A1B2C3=hall-1")
+	reports, _ := rf433.ParseCodes("A1B2C9=hall-1")
+	battery, _ := rf433.ParseCodes("A1B2CA=hall-1")
+	if _, err := rf433.New(rf433.Config{Path: dev.Path(), Codes: codes, Battery: codes}); err == nil {
+		t.Fatal("a code both a press and a low battery code was accepted")
+	}
+	rx, err := rf433.New(rf433.Config{Path: dev.Path(), Codes: codes, Reports: reports, Battery: battery,
+		Lockout: 200 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs := make(chan button.Signal, 64)
+	rx.SetSignals(func(s button.Signal) { sigs <- s })
+	presses := make(chan button.Press, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rx.Run(ctx, func(p button.Press) { presses <- p }) }()
+	defer func() {
+		cancel()
+		rx.Close()
+		<-done
+	}()
+	for !rx.Status().Connected {
+		time.Sleep(5 * time.Millisecond)
+	}
+	want := func(k button.SignalKind) {
+		t.Helper()
+		select {
+		case s := <-sigs:
+			if s.Button != "hall-1" || s.Kind != k {
+				t.Fatalf("signal %+v, want hall-1 %s", s, k)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("no %s signal", k)
+		}
+	}
+	dev.Write(fd(0xA1B2C9)) // supervision report: alive, no press
+	want(button.Alive)
+	dev.Write(fd(0xA1B2CA)) // low battery (a sign of life too), no press
+	want(button.BatteryLow)
+	select {
+	case p := <-presses:
+		t.Fatalf("a supervision code pressed: %+v", p)
+	case <-time.After(400 * time.Millisecond):
+	}
+	dev.Write(fd(0xA1B2C3)) // a press is also a sign of life
+	want(button.Alive)
+	select {
+	case p := <-presses:
+		if p.Button != "hall-1" || p.Kind != button.Short {
+			t.Fatalf("press %+v", p)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no press")
+	}
+}

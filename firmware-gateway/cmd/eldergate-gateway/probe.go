@@ -38,7 +38,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // probeLine is one line of probe output.
 type probeLine struct {
 	At         time.Time `json:"at"`
-	Type       string    `json:"type"` // status, card, weight, press
+	Type       string    `json:"type"` // status, card, weight, press, signal (supervision: alive, battery_low, stuck, unstuck)
 	Device     string    `json:"device"`
 	Driver     string    `json:"driver"`
 	Connected  *bool     `json:"connected,omitempty"`
@@ -155,6 +155,11 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("probe: %w", err)
 		}
 		defer b.Close()
+		if sup, ok := b.(button.Supervised); ok { // called from Run's goroutine, like presses
+			sup.SetSignals(func(sg button.Signal) {
+				emit(probeLine{At: sg.At, Type: "signal", Button: sg.Button, Kind: string(sg.Kind)})
+			})
+		}
 		runErr = b.Run(ctx, func(p button.Press) {
 			emit(probeLine{At: p.At, Type: "press", Button: p.Button, Kind: string(p.Kind)})
 			counted()
