@@ -32,6 +32,7 @@
       pStored: "已保存政策版本 {v}", pSame: "政策版本 {v} 已存在且内容相同", pRefused: "政策未通过校验：{msg}",
       pAssigned: "政策 {v} 已分配给站点 {site}，已下发 {c} 条网关指令",
       r_gateway_silent: "网关失联", r_button_silent: "按钮无上报", r_battery_low: "按钮电量低", r_button_stuck: "按钮卡住", r_kiosk_disconnected: "一体机屏幕断开", o_recovered: "设备已恢复",
+      s_raised: "报警", s_reminder: "提醒", s_escalated: "升级", s_pressed_again: "再次按下", s_supervision: "设备监测",
       elapsed: "已过时间", soundOn: "报警声音：开", soundOff: "报警声音：关（点此开启）", live: "实时", liveLost: "实时连接中断，正在重连…",
       escalatedN: "已上报 {n} 级", via_console: "控制台", via_kiosk: "一体机", via_api: "接口", ackedByVia: "{by}（{via}）确认",
       details: "经过", hideDetails: "收起",
@@ -79,6 +80,7 @@
       pStored: "已儲存政策版本 {v}", pSame: "政策版本 {v} 已存在且內容相同", pRefused: "政策未通過驗證：{msg}",
       pAssigned: "政策 {v} 已指派給站點 {site}，已發出 {c} 條網關指令",
       r_gateway_silent: "網關失聯", r_button_silent: "按鈕無回報", r_battery_low: "按鈕電量低", r_button_stuck: "按鈕卡住", r_kiosk_disconnected: "自助機螢幕斷開", o_recovered: "設備已恢復",
+      s_raised: "警報", s_reminder: "提醒", s_escalated: "升級", s_pressed_again: "再次按下", s_supervision: "設備監察",
       elapsed: "已過時間", soundOn: "警報聲音：開", soundOff: "警報聲音：關（按此開啟）", live: "即時", liveLost: "即時連線中斷，正在重連…",
       escalatedN: "已上報 {n} 級", via_console: "控制台", via_kiosk: "自助機", via_api: "介面", ackedByVia: "{by}（{via}）確認",
       details: "經過", hideDetails: "收起",
@@ -126,6 +128,7 @@
       pStored: "Stored policy version {v}", pSame: "Policy version {v} was already stored with the same content", pRefused: "Policy refused: {msg}",
       pAssigned: "Policy {v} assigned to site {site}; {c} gateway commands queued",
       r_gateway_silent: "gateway silent", r_button_silent: "button not reporting", r_battery_low: "button battery low", r_button_stuck: "button stuck", r_kiosk_disconnected: "kiosk screen disconnected", o_recovered: "device back",
+      s_raised: "alarm", s_reminder: "reminder", s_escalated: "escalation", s_pressed_again: "pressed again", s_supervision: "supervision",
       elapsed: "Elapsed", soundOn: "Alarm sound: on", soundOff: "Alarm sound: off (click to turn on)", live: "live", liveLost: "Live connection lost, reconnecting…",
       escalatedN: "escalated {n} level(s)", via_console: "console", via_kiosk: "kiosk", via_api: "API", ackedByVia: "acknowledged by {by} ({via})",
       details: "Timeline", hideDetails: "Hide",
@@ -166,6 +169,9 @@
     renderEnroll(); // the enrollment shown, if any, with the new language
     last.alerts = last.meals = last.gateways = last.org = ""; // re-render with the new language
     soundButton();
+    const live = $("live");
+    if (live.dataset.live === "true") live.textContent = "● " + t("live");
+    else if (streamAbort) live.textContent = t("liveLost");
     renderBoard();
     renderRoster(); // the roster tab too, from what it last loaded
     renderPolicies();
@@ -307,7 +313,7 @@
     for (const l of timelines[id]) {
       const li = document.createElement("li");
       const who = [l.by, l.level].filter(Boolean).join(" → ");
-      li.textContent = new Date(l.at).toLocaleTimeString(lang) + " " + tk("k_", l.kind) + (who ? " · " + who : "") + (l.detail ? " · " + tk("o_", l.detail) : "");
+      li.textContent = new Date(l.at).toLocaleTimeString(lang) + " " + tk("k_", l.kind) + (who ? " · " + who : "") + (l.detail ? " · " + tk(l.kind === "notified" ? "s_" : "o_", l.detail) : "");
       if (l.kind === "delivery" && l.detail !== "ok") li.className = "error";
       ol.appendChild(li);
     }
