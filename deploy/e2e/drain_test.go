@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -96,13 +95,7 @@ func TestDrainAfterADayOffline(t *testing.T) {
 	press := func(button string) {
 		t.Helper()
 		post(t, g.HTTPURL()+"/api/sim/button", map[string]string{"button": button})
-		var a struct {
-			EventID string `json:"event_id"`
-		}
-		if err := json.Unmarshal(next(t, events, "alert", 5*time.Second), &a); err != nil || a.EventID == "" {
-			t.Fatalf("alert event: %v %+v", err, a)
-		}
-		alertIDs = append(alertIDs, a.EventID)
+		alertIDs = append(alertIDs, pressEvent(t, events, button))
 	}
 	served := map[string]bool{}
 	meals := func(window string, from time.Duration, n int) {

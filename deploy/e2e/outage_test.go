@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -75,13 +74,7 @@ func TestAlarmsFirstAfterOutage(t *testing.T) {
 	press := func(button string) string {
 		t.Helper()
 		post(t, g.HTTPURL()+"/api/sim/button", map[string]string{"button": button})
-		var a struct {
-			EventID string `json:"event_id"`
-		}
-		if err := json.Unmarshal(next(t, events, "alert", 5*time.Second), &a); err != nil || a.EventID == "" {
-			t.Fatalf("alert event: %v %+v", err, a)
-		}
-		return a.EventID
+		return pressEvent(t, events, button)
 	}
 	// The path works: an alarm arrives.
 	press("warm-up")

@@ -77,6 +77,31 @@ func next(t *testing.T, ch <-chan sseEvent, name string, d time.Duration) json.R
 	}
 }
 
+// pressEvent waits for the kiosk's "alert" event of a press of button
+// and returns the id of the alert event the gateway recorded. The kiosk
+// also hears the cloud's updates of earlier alerts: they are skipped.
+func pressEvent(t *testing.T, ch <-chan sseEvent, button string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var a struct {
+			EventID string `json:"event_id"`
+			Action  string `json:"action"`
+			Button  string `json:"button"`
+		}
+		if err := json.Unmarshal(next(t, ch, "alert", time.Until(deadline)), &a); err != nil {
+			t.Fatalf("alert event: %v", err)
+		}
+		if a.Button != button || a.Action != "raised" && a.Action != "pressed" {
+			continue
+		}
+		if a.EventID == "" {
+			t.Fatalf("the press of %s was not recorded: %+v", button, a)
+		}
+		return a.EventID
+	}
+}
+
 // eventually polls cond until it is true or d passes.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
