@@ -275,3 +275,88 @@ func TestDeadEndpointNeverBlocksTheBoard(t *testing.T) {
 		t.Logf("press %d: on the board and pushed in %v", i, time.Since(start))
 	}
 }
+
+// TestRunnerSupervisesSilentGateways: a gateway silent past the window
+// raises one supervision alert, told once to the site; it clears itself
+// when the gateway is back; a press after a resolution opens a new alert
+// that is told as new.
+func TestRunnerSupervisesSilentGateways(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CreateOrgTree(t, s)
+	siteHook := newHook(t)
+	if err := s.PutAlarmSettings(ctx, "site-gw-b1", []byte(`{"channels":`+channels("site", siteHook.srv.URL)+`}`), "admin", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpsertGateway(ctx, domain.GatewayCredential{ID: "gw-b1", Site: "site-gw-b1"}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
+	if _, err := s.ApplyGatewayState(ctx, "gw-b1", eldergate.State{Online: true, Boot: 1}, t0); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: t0}
+	var deliveries sync.WaitGroup
+	d := notify.New(notify.Config{Now: clk.Now, Record: func(dl notify.Delivery) {
+		if dl.Final {
+			deliveries.Done()
+		}
+	}})
+	defer d.Close()
+	r, err := alarm.New(alarm.Config{Store: s, Notifier: d, SilentAfter: 150 * time.Second, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(dt time.Duration, told int) {
+		t.Helper()
+		clk.Add(dt)
+		deliveries.Add(told)
+		r.RunOnce(ctx)
+		deliveries.Wait()
+	}
+	run(149*time.Second, 0)
+	if as, _ := s.ListAlerts(ctx, ""); len(as) != 0 {
+		t.Fatalf("supervision raised before the window: %+v", as)
+	}
+	run(2*time.Second, 1) // silent 151 s: raised and told
+	run(time.Hour, 0)     // told once, never reminded, never raised twice
+	as, _ := s.ListAlerts(ctx, "")
+	if len(as) != 1 || as[0].Type != eldergate.AlertTypeSupervision || as[0].Reason != eldergate.SuperviseGatewaySilent || as[0].State != domain.AlertOpen {
+		t.Fatalf("alerts %+v", as)
+	}
+	if got := siteHook.got(); fmt.Sprint(got) != "[supervision@site]" {
+		t.Fatalf("site told %v", got)
+	}
+	if _, err := s.ApplyGatewayState(ctx, "gw-b1", eldergate.State{Online: true, Boot: 2}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	run(time.Second, 0)
+	if as, _ := s.ListAlerts(ctx, ""); as[0].State != domain.AlertResolved || as[0].Outcome != domain.OutcomeRecovered || as[0].ClosedBy != domain.ClosedByCloud {
+		t.Fatalf("after the gateway came back: %+v", as[0])
+	}
+
+	// A press, resolved; the next press is a new alert, told as new.
+	press := storetest.Alert(t, "gw-b1", 1, "al-1", eldergate.AlertRaised, "btn-1", clk.Now())
+	if _, err := s.IngestBatch(ctx, "gw-b1", []eldergate.Envelope{press}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	run(0, 1)
+	if err := s.ResolveAlert(ctx, press.ID, "王*华", domain.ViaConsole, domain.Resolution{Outcome: domain.OutcomeTest}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	again := storetest.Alert(t, "gw-b1", 2, "al-2", eldergate.AlertRaised, "btn-1", clk.Now().Add(time.Second))
+	if _, err := s.IngestBatch(ctx, "gw-b1", []eldergate.Envelope{again}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	run(time.Second, 1)
+	if got := siteHook.got(); fmt.Sprint(got) != "[supervision@site raised@site raised@site]" {
+		t.Fatalf("site told %v", got)
+	}
+	if as, _ := s.ListAlerts(ctx, ""); len(as) != 3 || as[0].ID != again.ID || as[0].State != domain.AlertOpen {
+		t.Fatalf("a press after the resolution is not a new open alert: %+v", as)
+	}
+}

@@ -367,7 +367,7 @@ type AlarmStore interface {
 	// last seen before seenBefore, with no live gateway_silent alert.
 	SilentGateways(ctx context.Context, seenBefore time.Time) ([]Gateway, error)
 	// SilenceEnded returns the live gateway_silent alerts whose gateway
-	// is online again.
+	// is online and was heard (a state or a batch) after the alert opened.
 	SilenceEnded(ctx context.Context) ([]Alert, error)
 	// AlertLogBetween returns the alerts opened in [from, to) in scope
 	// with their whole timelines (the response report).

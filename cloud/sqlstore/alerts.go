@@ -416,10 +416,13 @@ func (s *Store) SilentGateways(ctx context.Context, seenBefore time.Time) ([]dom
 	return out, rows.Err()
 }
 
-// SilenceEnded implements domain.AlarmStore.
+// SilenceEnded implements domain.AlarmStore: the gateway is online and
+// was heard after the alert opened (the fleet monitor may not have
+// marked it offline yet when the alert was raised).
 func (s *Store) SilenceEnded(ctx context.Context) ([]domain.Alert, error) {
 	out, err := queryAll(ctx, s.Conn(), scanAlertRows, `SELECT `+alertCols("a.")+` FROM alerts a JOIN gateways g ON g.id = a.gw
-		WHERE a.type = 'supervision' AND a.reason = ? AND a.state IN ('open', 'acknowledged') AND g.online = ?`,
+		WHERE a.type = 'supervision' AND a.reason = ? AND a.state IN ('open', 'acknowledged') AND g.online = ?
+		AND (g.state_at > a.opened_at OR g.last_event_at > a.opened_at)`,
 		eldergate.SuperviseGatewaySilent, true)
 	if err != nil {
 		return nil, s.errf("silence ended: %w", err)
