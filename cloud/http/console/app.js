@@ -435,7 +435,21 @@
     }
     renderBoard();
     if (ring) call3s();
+    if (ev === "board") openLinkedAlert();
   }
+
+  // openLinkedAlert opens the alert a notification links to
+  // (console/#alert=ID): its timeline, scrolled into view.
+  let linked = "";
+  async function openLinkedAlert() {
+    const m = location.hash.match(/^#alert=([A-Za-z0-9-]{1,64})$/);
+    if (!m || linked === m[1]) return;
+    linked = m[1];
+    if (!timelines[linked]) await toggleTimeline(linked);
+    const row = document.querySelector('[data-testid="alert-row"][data-alert-id="' + linked + '"]');
+    if (row) { row.classList.add("linked"); row.scrollIntoView({ block: "center" }); }
+  }
+  window.addEventListener("hashchange", () => { linked = ""; openLinkedAlert(); });
 
   const inResolveForm = () => !!(document.activeElement && document.activeElement.closest && document.activeElement.closest("[data-testid=resolve-form]"));
   const leaveForm = () => { if (inResolveForm()) document.activeElement.blur(); };

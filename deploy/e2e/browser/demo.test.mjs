@@ -125,6 +125,15 @@ try {
   // The kiosk hears the resolution from the cloud and returns to idle.
   await banner.waitFor({ state: 'hidden', timeout: 15000 });
   check(consoleLoads === 0, `the console page was reloaded ${consoleLoads} times`);
+  // A notification's link (console/#alert=ID) opens that alert's timeline.
+  const alertID = await consolePage.getByTestId('alert-row').first().getAttribute('data-alert-id');
+  await consolePage.evaluate((id) => { location.hash = 'alert=' + id; }, alertID);
+  await consolePage.waitForFunction((id) => { const r = document.querySelector('tr.linked[data-alert-id="' + id + '"]');
+    const tl = document.querySelector('[data-testid="alert-timeline"]');
+    return r && tl && tl.querySelectorAll('li').length >= 4; }, alertID, { timeout: 3000, polling: 50 });
+  const timeline = await consolePage.getByTestId('alert-timeline').first().textContent();
+  check(timeline.includes('王*红') && timeline.includes('admin'), `the timeline does not name who acknowledged and who resolved: ${timeline}`);
+  await consolePage.screenshot({ path: join(shots, 'console-alert-timeline.png') });
   const tIdle = Date.now() - tPress;
 
   // An operator creates a gateway for the demo site and gets its one-time
