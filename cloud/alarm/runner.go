@@ -66,7 +66,10 @@ type Config struct {
 	// SilentAfter: a gateway last seen longer ago raises a supervision
 	// alert; 0 = no silent-gateway supervision.
 	SilentAfter time.Duration
-	Now         func() time.Time
+	// SuperviseEvery is how often silent gateways are looked for (a scan
+	// of the gateways); default 5 s.
+	SuperviseEvery time.Duration
+	Now            func() time.Time
 	Logger      *slog.Logger
 }
 
@@ -76,6 +79,9 @@ type Runner struct {
 	c      Config
 	log    *slog.Logger
 	wake   chan struct{}
+	// supervised is when silent gateways were last looked for (RunOnce's
+	// goroutine only).
+	supervised time.Time
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -87,6 +93,9 @@ func New(c Config) (*Runner, error) {
 	}
 	if c.Every <= 0 {
 		c.Every = 500 * time.Millisecond
+	}
+	if c.SuperviseEvery <= 0 {
+		c.SuperviseEvery = 5 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -138,11 +147,13 @@ func (r *Runner) Close() {
 // batch bounds the rows one pass takes of each kind of work.
 const batch = 100
 
-// RunOnce does the work due now: supervision of silent gateways, the
-// escalation steps and the kiosk pushes. Tests call it with an injected
-// clock.
+// RunOnce does the work due now: supervision of silent gateways (at
+// most every SuperviseEvery), the escalation steps and the kiosk pushes.
+// It is not safe for concurrent use: Start runs it on one goroutine;
+// tests call it with an injected clock.
 func (r *Runner) RunOnce(ctx context.Context) {
-	if r.c.SilentAfter > 0 {
+	if now := r.c.Now(); r.c.SilentAfter > 0 && now.Sub(r.supervised) >= r.c.SuperviseEvery {
+		r.supervised = now
 		r.superviseGateways(ctx)
 	}
 	for range 10 { // a backlog is worked off in a few passes, without starving the rest

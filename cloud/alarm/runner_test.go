@@ -307,7 +307,7 @@ func TestRunnerSupervisesSilentGateways(t *testing.T) {
 		}
 	}})
 	defer d.Close()
-	r, err := alarm.New(alarm.Config{Store: s, Notifier: d, SilentAfter: 150 * time.Second, Now: clk.Now})
+	r, err := alarm.New(alarm.Config{Store: s, Notifier: d, SilentAfter: 150 * time.Second, SuperviseEvery: time.Nanosecond, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
