@@ -209,6 +209,9 @@ func BenchmarkAlarmToSSE(b *testing.B) {
 					it, len(pending), alarmPresses, pending[0])
 			}
 		}
+		round := slices.Sorted(slices.Values(lat[len(lat)-alarmPresses:]))
+		b.Logf("iteration %d: p50 %v, p99 %v, max %v, load average %s", it, round[alarmPresses/2].Round(100*time.Microsecond),
+			round[alarmPresses*99/100].Round(100*time.Microsecond), round[alarmPresses-1].Round(100*time.Microsecond), loadAvg())
 		for button, at := range pressedAt {
 			if read, ok := kiosk.Load(button); ok {
 				gwLat = append(gwLat, read.(time.Time).Sub(at))
