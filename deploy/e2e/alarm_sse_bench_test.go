@@ -8,7 +8,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,7 +176,7 @@ func BenchmarkAlarmToSSE(b *testing.B) {
 
 	var lat, gwLat []time.Duration
 	m0, h0, t0 := meals.Load(), heartbeats.Load(), time.Now()
-	load0 := loadAvg()
+	load0, cpu0 := loadAvg(), sampleCPU()
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
 		pressed := make(map[string]time.Time, alarmPresses)
@@ -240,7 +242,10 @@ func BenchmarkAlarmToSSE(b *testing.B) {
 	b.ReportMetric(hbRate, "heartbeats/s")
 	b.Logf("%d alarms: p50 %.1f ms, p99 %.1f ms, max %.1f ms; background while pressing: %.1f meals/s, %.1f heartbeats/s from %d gateways (%d publish errors)",
 		len(lat), pct(0.50), pct(0.99), pct(1), mealRate, hbRate, len(fleet), pubErrs.Load())
-	b.Logf("load average (1 min, /proc/loadavg) before the presses %s, after %s: other work on the machine shows here", load0, loadAvg())
+	busy, own := sampleCPU().since(cpu0)
+	b.Logf("while pressing: the machine's CPU busy %.2f of %d cores, this process (cloud, gateway, fleet, clients) %.2f, other processes %.2f; load average %s before, %s after",
+		busy, runtime.NumCPU(), own, busy-own, load0, loadAvg())
+	b.ReportMetric(busy-own, "other-cores")
 	b.Logf("of which press -> committed on the gateway (kiosk's SSE alert read), %d alarms: p50 %.1f ms, p99 %.1f ms, max %.1f ms",
 		len(gwLat), pctOf(gwLat, 0.5), pctOf(gwLat, 0.99), pctOf(gwLat, 1))
 }
@@ -252,6 +257,43 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Fields(string(body))[0]
+}
+
+// cpuSample is the machine's busy CPU time and this process's, in clock
+// ticks (/proc/stat, /proc/self/stat), at a time.
+type cpuSample struct {
+	at        time.Time
+	busy, own int64
+}
+
+func sampleCPU() cpuSample {
+	s := cpuSample{at: time.Now()}
+	if body, err := os.ReadFile("/proc/stat"); err == nil {
+		f := strings.Fields(strings.SplitN(string(body), "\n", 2)[0]) // cpu user nice system idle iowait irq softirq steal
+		for i := 1; i < len(f) && i <= 8; i++ {
+			if i == 4 || i == 5 { // idle, iowait
+				continue
+			}
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			s.busy += v
+		}
+	}
+	if body, err := os.ReadFile("/proc/self/stat"); err == nil {
+		f := strings.Fields(string(body[strings.LastIndexByte(string(body), ')')+1:])) // f[0] is field 3 (state)
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64) // utime
+			k, _ := strconv.ParseInt(f[12], 10, 64) // stime
+			s.own = u + k
+		}
+	}
+	return s
+}
+
+// since returns the cores busy on the machine and in this process
+// between s0 and s (clock ticks of 10 ms).
+func (s cpuSample) since(s0 cpuSample) (busy, own float64) {
+	ticks := s.at.Sub(s0.at).Seconds() * 100
+	return float64(s.busy-s0.busy) / ticks, float64(s.own-s0.own) / ticks
 }
 
 // boardAlert is an alert of the board's stream as the client read it.
