@@ -93,7 +93,19 @@ func BenchmarkAlarmToSSE(b *testing.B) {
 	if err := c.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { c.Close() })
+	b.Cleanup(func() {
+		// Bounded: mochi-mqtt v2.7.9 can deadlock in Close when a client
+		// is dropped at the same moment (Clients.GetByListener takes its
+		// read lock twice; mochi-mqtt/server#488). Seen once here when
+		// the fleet disconnected just before; hence the pause below.
+		closed := make(chan struct{})
+		go func() { c.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(30 * time.Second):
+			b.Logf("WARNING: cloud.Close did not return within 30s (embedded broker deadlock, mochi-mqtt/server#488?); left running")
+		}
+	})
 
 	// The fleet connects, 64 at a time.
 	connStart := time.Now()
@@ -119,11 +131,14 @@ func BenchmarkAlarmToSSE(b *testing.B) {
 	}
 	wg.Wait()
 	b.Cleanup(func() {
+		var wg sync.WaitGroup
 		for _, cl := range clients {
 			if cl != nil {
-				cl.Disconnect(0)
+				wg.Go(func() { cl.Disconnect(100) })
 			}
 		}
+		wg.Wait()
+		time.Sleep(2 * time.Second) // let the broker drop them before it closes (see above)
 	})
 	if err, _ := connErr.Load().(error); err != nil {
 		b.Fatal(err)
