@@ -395,7 +395,13 @@ func (u *Uplink) Run(ctx context.Context) error {
 				inflight[nextBatch] = b
 				nextBatch++
 			}
-			if due, ok, err := u.ob.NextDue(ctx); err == nil && ok {
+			// A row already due and still here is held back on purpose
+			// (a partial batch waiting, every in-flight slot taken, or in
+			// flight after a reset): the batch wait, an ack or an ack
+			// deadline wakes the loop. Waiting 0 for it spun the loop on
+			// the outbox queries for the whole batch wait, a core of CPU
+			// (BenchmarkAlarmToSSE, docs/PERFORMANCE.md).
+			if due, ok, err := u.ob.NextDue(ctx); err == nil && ok && due.After(now) {
 				soon(due.Sub(now))
 			}
 			for _, b := range inflight {
