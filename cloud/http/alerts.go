@@ -194,7 +194,7 @@ func (s *Server) getAlarmSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	for i := range st.Channels {
 		if st.Channels[i].Secret != "" {
-			st.Channels[i].Secret = "********" // never shown again once stored
+			st.Channels[i].Secret = MaskedSecret // never shown again once stored
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"unit": unit.ID, "level": unit.Level, "stored": stored, "settings": st})
@@ -210,6 +210,10 @@ func (s *Server) putAlarmSettings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "body too large")
 		return
 	}
+	if body, err = s.keepSecrets(r, unit, body); err != nil {
+		writeError(w, http.StatusBadRequest, strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()))
+		return
+	}
 	if _, err := domain.ParseAlarmSettings(unit.Level, body); err != nil {
 		writeError(w, http.StatusBadRequest, strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()))
 		return
@@ -221,6 +225,57 @@ func (s *Server) putAlarmSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("http: alarm settings stored", "unit", unit.ID, "by", by)
 	s.getAlarmSettings(w, r)
+}
+
+// MaskedSecret stands for a channel's stored secret when settings are
+// read; written back unchanged, it keeps the stored secret.
+const MaskedSecret = "********"
+
+// keepSecrets replaces a channel secret written as MaskedSecret with the
+// stored secret of the channel of the same id, so that settings read,
+// edited and written back keep their secrets. A masked secret with no
+// stored channel of that id is an error.
+func (s *Server) keepSecrets(r *http.Request, unit domain.OrgUnit, body []byte) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(body, &doc); err != nil || doc["channels"] == nil {
+		return body, nil // ParseAlarmSettings names what is wrong
+	}
+	var chans []map[string]any
+	if err := json.Unmarshal(doc["channels"], &chans); err != nil {
+		return body, nil
+	}
+	masked := false
+	for _, c := range chans {
+		masked = masked || c["secret"] == MaskedSecret
+	}
+	if !masked {
+		return body, nil
+	}
+	stored := map[string]string{}
+	if old, err := s.cfg.Store.AlarmSettingsOf(r.Context(), unit.ID); err == nil && old != nil {
+		if st, err := domain.ParseAlarmSettings(unit.Level, old); err == nil {
+			for _, c := range st.Channels {
+				stored[c.ID] = c.Secret
+			}
+		}
+	}
+	for i, c := range chans {
+		if c["secret"] != MaskedSecret {
+			continue
+		}
+		id, _ := c["id"].(string)
+		sec, ok := stored[id]
+		if !ok || sec == "" {
+			return nil, fmt.Errorf("channels[%d].secret: %q stands for a stored secret, but channel %q has none: %w", i, MaskedSecret, id, domain.ErrInvalid)
+		}
+		c["secret"] = sec
+	}
+	b, err := json.Marshal(chans)
+	if err != nil {
+		return nil, err
+	}
+	doc["channels"] = b
+	return json.Marshal(doc)
 }
 
 // visibleUnit is the org unit of the path when it lies in the caller's

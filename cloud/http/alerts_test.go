@@ -1,14 +1,17 @@
 package cloudhttp
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/alarm"
 	"github.com/eldergate/eldergate/cloud/storetest"
 )
 
@@ -121,4 +124,148 @@ func TestAlertAckAndResolveAPI(t *testing.T) {
 type httpResult struct {
 	code int
 	body string
+}
+
+// TestAlarmSettingsAPI: an operator of a street edits its units' alarm
+// settings (404 outside its scope, 403 for staff, 400 naming the bad
+// field); secrets are masked when read and kept when the masked document
+// is written back; GET /api/v1/alerts/{id} shows the timeline.
+func TestAlarmSettingsAPI(t *testing.T) {
+	f := newOrgFixture(t)
+	_, opA := f.token(t, `{"name":"A 街道运维","role":"operator","scope":"st-a"}`)
+	_, staffA := f.token(t, `{"name":"A 值班","role":"staff","scope":"st-a"}`)
+	put := func(unit, tok, body string) (int, string) {
+		w := do(f.h, "PUT", "/api/v1/org/"+unit+"/alarm-settings", tok, body)
+		return w.Code, w.Body.String()
+	}
+	doc := `{"remind_after_s":30,"on_duty":[{"days":"mon-fri","from":"08:00","to":"20:00"}],
+		"channels":[{"id":"desk","kind":"dingtalk","url":"https://oapi.dingtalk.com/robot/send?access_token=x","secret":"SECabc"},
+		{"id":"hook","kind":"webhook","url":"https://relay.example.cn/alarm","secret":"k1"}]}`
+	if code, body := put("st-b", opA, doc); code != http.StatusNotFound {
+		t.Fatalf("outside the scope: %d %s", code, body)
+	}
+	if code, body := put("st-a", staffA, doc); code != http.StatusForbidden {
+		t.Fatalf("staff: %d %s", code, body)
+	}
+	if code, body := put("st-a", opA, `{"remind_after_s":5}`); code != http.StatusBadRequest || !strings.Contains(body, "remind_after_s") {
+		t.Fatalf("bad settings: %d %s", code, body)
+	}
+	code, body := put("st-a", opA, doc)
+	if code != http.StatusOK || strings.Contains(body, "SECabc") || !strings.Contains(body, `"secret":"********"`) ||
+		!strings.Contains(body, `"escalate_after_s":300`) || !strings.Contains(body, `"stored":true`) {
+		t.Fatalf("put: %d %s", code, body)
+	}
+	// Written back as read: the secrets stay; a new secret replaces one.
+	var got struct {
+		Settings map[string]any `json:"settings"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	chans := got.Settings["channels"].([]any)
+	chans[1].(map[string]any)["secret"] = "k2"
+	back, _ := json.Marshal(got.Settings)
+	if code, body := put("st-a", opA, string(back)); code != http.StatusOK {
+		t.Fatalf("write back: %d %s", code, body)
+	}
+	stored, err := f.st.AlarmSettingsOf(context.Background(), "st-a")
+	if err != nil || !strings.Contains(string(stored), `"secret":"SECabc"`) || !strings.Contains(string(stored), `"secret":"k2"`) {
+		t.Fatalf("stored after the write back: %s, %v", stored, err)
+	}
+	if code, body := put("st-a", opA, `{"channels":[{"id":"new","kind":"webhook","url":"https://relay.example.cn/x","secret":"********"}]}`); code != http.StatusBadRequest ||
+		!strings.Contains(body, "channels[0].secret") {
+		t.Fatalf("a masked secret of a new channel: %d %s", code, body)
+	}
+	if w := do(f.h, "GET", "/api/v1/org/c-a1/alarm-settings", opA, ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"stored":false`) ||
+		!strings.Contains(w.Body.String(), `"escalate_after_s":180`) {
+		t.Fatalf("defaults of a community: %d %s", w.Code, w.Body)
+	}
+
+	// One alert with its timeline; 404 outside the scope.
+	a1, b1 := f.alerts["gw-a1"], f.alerts["gw-b1"]
+	if w := do(f.h, "POST", "/api/v1/alerts/"+a1+"/ack", staffA, `{"via":"console"}`); w.Code != http.StatusOK {
+		t.Fatalf("ack: %d %s", w.Code, w.Body)
+	}
+	w := do(f.h, "GET", "/api/v1/alerts/"+a1, staffA, "")
+	var d AlertDetail
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &d) != nil || len(d.Log) != 2 || d.Log[1].Kind != "acknowledged" || d.Log[1].By != "A 值班" {
+		t.Fatalf("alert detail: %d %s", w.Code, w.Body)
+	}
+	if w := do(f.h, "GET", "/api/v1/alerts/"+b1, staffA, ""); w.Code != http.StatusNotFound {
+		t.Fatalf("an alert outside the scope: %d", w.Code)
+	}
+}
+
+// TestAlertStream: the board's stream starts with a snapshot of the
+// caller's scope and then carries only the changes of its sites.
+func TestAlertStream(t *testing.T) {
+	f := newOrgFixture(t)
+	_, staffA := f.token(t, `{"name":"A 值班","role":"staff","scope":"st-a"}`)
+	feed := alarm.NewFeed(f.st, time.Hour, nil)
+	if err := feed.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	s, err := New(Config{Addr: "127.0.0.1:0", Token: "adm", Store: f.st, Now: f.clock, Board: feed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/alerts/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+staffA)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	rd := bufio.NewReader(res.Body)
+	event := func() (string, string) {
+		t.Helper()
+		var name, data string
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("stream: %v", err)
+			}
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				name = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				data = line[6:]
+			case line == "" && name != "":
+				return name, data
+			}
+		}
+	}
+	name, data := event()
+	var snap BoardSnapshot
+	if name != "board" || json.Unmarshal([]byte(data), &snap) != nil || len(snap.Alerts) != 2 {
+		t.Fatalf("snapshot %s: %s", name, data)
+	}
+	for _, a := range snap.Alerts {
+		if a.Site != "site-gw-a1" && a.Site != "site-gw-a2" {
+			t.Fatalf("snapshot of street A holds %s", a.Site)
+		}
+	}
+	at := f.clock()
+	other := storetest.Alert(t, "gw-b1", 10, "al-9", eldergate.AlertRaised, "btn-9", at)
+	mine := storetest.Alert(t, "gw-a1", 10, "al-9", eldergate.AlertRaised, "btn-9", at)
+	for gw, e := range map[string]eldergate.Envelope{"gw-b1": other, "gw-a1": mine} {
+		if _, err := f.st.IngestBatch(context.Background(), gw, []eldergate.Envelope{e}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed.Wake()
+	name, data = event()
+	var cs []alarm.Change
+	if name != "change" || json.Unmarshal([]byte(data), &cs) != nil || len(cs) != 1 || cs[0].Alert.ID != mine.ID || cs[0].Log[0].Kind != "opened" {
+		t.Fatalf("change %s: %s", name, data)
+	}
 }
