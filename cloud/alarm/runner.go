@@ -70,20 +70,20 @@ type Config struct {
 	// of the gateways); default 5 s.
 	SuperviseEvery time.Duration
 	Now            func() time.Time
-	Logger      *slog.Logger
+	Logger         *slog.Logger
 }
 
 // Runner carries out due escalation steps and kiosk pushes. Start it
 // with Start; Close stops it and waits.
 type Runner struct {
-	c      Config
-	log    *slog.Logger
-	wake   chan struct{}
+	c    Config
+	log  *slog.Logger
+	wake chan struct{}
 	// supervised is when silent gateways were last looked for (RunOnce's
 	// goroutine only).
 	supervised time.Time
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 }
 
 // New returns a runner of c, not started.
