@@ -245,12 +245,18 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		return err
 	}
 	c.fleet = startFleetMonitor(c.store, c.cfg.OfflineAfter, c.cfg.FleetCheckEvery, c.cfg.Now, c.log)
+	c.notifier = notify.New(notify.Config{Log: c.log, Record: func(d notify.Delivery) {
+		if r := c.alarms.Load(); r != nil {
+			r.RecordDelivery(d) // every attempt on the alert's timeline
+		}
+	}})
 	c.http, err = cloudhttp.New(cloudhttp.Config{
 		Addr: c.cfg.HTTPAddr, Token: c.cfg.AdminToken, Store: c.store, Logger: c.log, Now: c.cfg.Now,
 		Provisioning: c.provisioning(auth, brokerURL),
 		Commands:     c.cmds,
 		Board:        c.board,
 		Alarms:       wakeLater{&c.alarms},
+		Notifier:     c.notifier,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
@@ -269,14 +275,12 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 
 // startAlarms starts the alarm runner (escalation, notifications, kiosk
 // pushes, silent-gateway supervision) once the HTTP server knows its URL.
-func (c *Cloud) startAlarms() (err error) {
+func (c *Cloud) startAlarms() error {
 	consoleURL := c.cfg.ConsoleURL
 	if consoleURL == "" {
 		consoleURL = c.http.URL() + "/"
 	}
-	var runner *alarm.Runner
-	c.notifier = notify.New(notify.Config{Log: c.log, Record: func(d notify.Delivery) { runner.RecordDelivery(d) }})
-	runner, err = alarm.New(alarm.Config{Store: c.store, Sender: c.cmds, Notifier: c.notifier, ConsoleURL: consoleURL,
+	runner, err := alarm.New(alarm.Config{Store: c.store, Sender: c.cmds, Notifier: c.notifier, ConsoleURL: consoleURL,
 		SilentAfter: c.cfg.OfflineAfter, Now: c.cfg.Now, Logger: c.log})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)

@@ -1,6 +1,7 @@
 package cloudhttp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/eldergate/eldergate/cloud/alarm"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/notify"
 )
 
 // The alerts: the list, the live board (SSE), one alert with its
@@ -30,6 +32,76 @@ func (s *Server) alertRoutes(mux *routeMux) {
 	mux.Handle("POST /api/v1/alerts/{id}/resolve", s.require(domain.RoleStaff, s.resolveAlert))
 	mux.Handle("GET /api/v1/org/{id}/alarm-settings", s.require(domain.RoleOperator, s.getAlarmSettings))
 	mux.Handle("PUT /api/v1/org/{id}/alarm-settings", s.require(domain.RoleOperator, s.putAlarmSettings))
+	mux.Handle("POST /api/v1/org/{id}/alarm-settings/test", s.require(domain.RoleOperator, s.testAlarmChannel))
+}
+
+// ChannelTester sends one message to a channel at once (notify.Dispatcher).
+type ChannelTester interface {
+	Deliver(ctx context.Context, ch notify.Channel, m notify.Message) error
+}
+
+// TestChannelResult is the answer of POST .../alarm-settings/test.
+type TestChannelResult struct {
+	Channel string `json:"channel"`
+	OK      bool   `json:"ok"`
+	Error   string `json:"error,omitempty"`
+}
+
+// testAlarmChannel sends a test message to one stored channel of the unit
+// (body {"channel": id}) and answers whether it arrived: an operator
+// checks a robot's URL and secret before an alarm needs them.
+func (s *Server) testAlarmChannel(w http.ResponseWriter, r *http.Request) {
+	unit, ok := s.visibleUnit(w, r)
+	if !ok {
+		return
+	}
+	if s.cfg.Notifier == nil {
+		writeError(w, http.StatusServiceUnavailable, "notifications are not running in this process")
+		return
+	}
+	var req struct {
+		Channel string `json:"channel"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Channel == "" {
+		writeError(w, http.StatusBadRequest, `body must be {"channel": "<channel id>"}`)
+		return
+	}
+	body, err := s.cfg.Store.AlarmSettingsOf(r.Context(), unit.ID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	var ch *notify.Channel
+	if body != nil {
+		st, err := domain.ParseAlarmSettings(unit.Level, body)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		for i := range st.Channels {
+			if st.Channels[i].ID == req.Channel {
+				ch = &st.Channels[i]
+			}
+		}
+	}
+	if ch == nil {
+		writeError(w, http.StatusNotFound, "no stored channel "+req.Channel+" at "+unit.ID+": save the settings first")
+		return
+	}
+	zone, err := time.LoadLocation(domain.DefaultTimeZone)
+	if err != nil {
+		zone = time.UTC
+	}
+	m := notify.Message{AlertID: "test", Step: "test", Type: "test", Site: unit.Name, Level: unit.Level,
+		At: s.cfg.Now().UTC(), Zone: zone, Detail: "eldergate test message from " + actor(CallerOf(r.Context()))}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	res := TestChannelResult{Channel: ch.ID, OK: true}
+	if err := s.cfg.Notifier.Deliver(ctx, *ch, m); err != nil {
+		res.OK, res.Error = false, err.Error()
+	}
+	s.log.Info("http: alarm channel tested", "unit", unit.ID, "channel", ch.ID, "ok", res.OK, "error", res.Error)
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {

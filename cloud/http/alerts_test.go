@@ -12,6 +12,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/alarm"
+	"github.com/eldergate/eldergate/cloud/notify"
 	"github.com/eldergate/eldergate/cloud/storetest"
 )
 
@@ -267,5 +268,45 @@ func TestAlertStream(t *testing.T) {
 	var cs []alarm.Change
 	if name != "change" || json.Unmarshal([]byte(data), &cs) != nil || len(cs) != 1 || cs[0].Alert.ID != mine.ID || cs[0].Log[0].Kind != "opened" {
 		t.Fatalf("change %s: %s", name, data)
+	}
+}
+
+// TestAlarmChannelTest: an operator sends a test message to a stored
+// channel and sees whether it arrived, with the error in words.
+func TestAlarmChannelTest(t *testing.T) {
+	f := newOrgFixture(t)
+	_, opA := f.token(t, `{"name":"A 街道运维","role":"operator","scope":"st-a"}`)
+	var got []string
+	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("X-Eldergate-Signature"))
+	}))
+	defer good.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "robot is down", 500) }))
+	defer bad.Close()
+	d := notify.New(notify.Config{})
+	defer d.Close()
+	s, err := New(Config{Addr: "127.0.0.1:0", Token: "adm", Store: f.st, Now: f.clock, Notifier: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	doc := `{"channels":[{"id":"good","kind":"webhook","url":"` + good.URL + `","secret":"k"},{"id":"bad","kind":"webhook","url":"` + bad.URL + `","secret":"k"}]}`
+	if w := do(h, "PUT", "/api/v1/org/st-a/alarm-settings", opA, doc); w.Code != http.StatusOK {
+		t.Fatalf("put: %d %s", w.Code, w.Body)
+	}
+	try := func(ch string) (int, TestChannelResult) {
+		w := do(h, "POST", "/api/v1/org/st-a/alarm-settings/test", opA, `{"channel":"`+ch+`"}`)
+		var r TestChannelResult
+		_ = json.Unmarshal(w.Body.Bytes(), &r)
+		return w.Code, r
+	}
+	if code, r := try("good"); code != http.StatusOK || !r.OK || len(got) != 1 || !strings.HasPrefix(got[0], "sha256=") {
+		t.Fatalf("good channel: %d %+v, received %v", code, r, got)
+	}
+	if code, r := try("bad"); code != http.StatusOK || r.OK || !strings.Contains(r.Error, "500") {
+		t.Fatalf("bad channel: %d %+v", code, r)
+	}
+	if code, _ := try("none"); code != http.StatusNotFound {
+		t.Fatalf("unknown channel: %d", code)
 	}
 }

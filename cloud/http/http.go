@@ -41,6 +41,8 @@ type Config struct {
 	// Alarms is woken after a staff action so that the kiosks and the
 	// escalation hear of it at once (alarm.Runner); may be nil.
 	Alarms interface{ Wake() }
+	// Notifier sends the test message of an alarm channel; nil: no test.
+	Notifier ChannelTester
 }
 
 // Store is what the API reads and changes: every small store of domain
