@@ -24,6 +24,38 @@ import (
 	"time"
 )
 
+// demoOrg is the demo's organisation tree: the demo site under a
+// district, a street and a community, so that the console shows the
+// site's name and the alarm ladder has its levels.
+var demoOrg = []string{
+	`{"id":"demo-district","level":"district","name":"示范区"}`,
+	`{"id":"demo-street","parent":"demo-district","level":"street","name":"幸福街道"}`,
+	`{"id":"demo-community","parent":"demo-street","level":"community","name":"幸福里社区"}`,
+	`{"id":"site-demo-1","parent":"demo-community","level":"site","name":"幸福里长者饭堂"}`,
+}
+
+// seedOrg creates demoOrg through the API; units that exist already (a
+// demo run again on its data) are left as they are.
+func seedOrg(ctx context.Context, consoleURL, token string) error {
+	for _, body := range demoOrg {
+		req, err := http.NewRequestWithContext(ctx, "POST", consoleURL+"/api/v1/org", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("org tree: %w", err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
+			return fmt.Errorf("org tree: %s answered %s", body, res.Status)
+		}
+	}
+	return nil
+}
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -80,6 +112,9 @@ func run() error {
 	}
 	defer cloud.stop()
 	if err := waitHTTP(ctx, consoleURL+"/healthz", 20*time.Second, cloud); err != nil {
+		return err
+	}
+	if err := seedOrg(ctx, consoleURL, *token); err != nil {
 		return err
 	}
 	gw, err := startProc(filepath.Join(*data, "gateway.log"), filepath.Join(*bin, "eldergate-gateway"), "run",

@@ -33,6 +33,11 @@
       pAssigned: "政策 {v} 已分配给站点 {site}，已下发 {c} 条网关指令",
       r_gateway_silent: "网关失联", r_button_silent: "按钮无上报", r_battery_low: "按钮电量低", r_button_stuck: "按钮卡住", r_kiosk_disconnected: "一体机屏幕断开", o_recovered: "设备已恢复",
       s_raised: "报警", s_reminder: "提醒", s_escalated: "升级", s_pressed_again: "再次按下", s_supervision: "设备监测",
+      alarmSettings: "报警设置", asTitle: "报警设置：{name}", asDefaults: "尚未保存，显示的是本层级的默认值", asRemind: "未确认时每隔（秒）提醒", asEscalate: "未确认多久后上报上一级（秒，0 为不上报）",
+      asTz: "时区", asDuty: "值班时间（每行一段，如 mon-fri 08:00-20:00；留空为 24 小时）", asChannels: "通知渠道", asKind: "类型", asChannelId: "编号", asUrl: "地址",
+      asSecret: "密钥", asSecretKept: "已保存（不变则保留）", asLang: "语言", asAdd: "添加渠道", asRemove: "删除", asSave: "保存", asTest: "发送测试", asSaved: "已保存",
+      asTestOk: "测试消息已送达", asTestFail: "测试失败：{msg}", asDutyLine: "值班时间第 {n} 行应写成 “mon-fri 08:00-20:00”", asClose: "关闭",
+      kind_wecom: "企业微信机器人", kind_dingtalk: "钉钉机器人", kind_webhook: "通用 Webhook（HMAC 签名）",
       elapsed: "已过时间", soundOn: "报警声音：开", soundOff: "报警声音：关（点此开启）", live: "实时", liveLost: "实时连接中断，正在重连…",
       escalatedN: "已上报 {n} 级", via_console: "控制台", via_kiosk: "一体机", via_api: "接口", ackedByVia: "{by}（{via}）确认",
       details: "经过", hideDetails: "收起",
@@ -81,6 +86,11 @@
       pAssigned: "政策 {v} 已指派給站點 {site}，已發出 {c} 條網關指令",
       r_gateway_silent: "網關失聯", r_button_silent: "按鈕無回報", r_battery_low: "按鈕電量低", r_button_stuck: "按鈕卡住", r_kiosk_disconnected: "自助機螢幕斷開", o_recovered: "設備已恢復",
       s_raised: "警報", s_reminder: "提醒", s_escalated: "升級", s_pressed_again: "再次按下", s_supervision: "設備監察",
+      alarmSettings: "警報設定", asTitle: "警報設定：{name}", asDefaults: "尚未儲存，顯示的是本層級的預設值", asRemind: "未確認時每隔（秒）提醒", asEscalate: "未確認多久後上報上一級（秒，0 為不上報）",
+      asTz: "時區", asDuty: "當值時間（每行一段，如 mon-fri 08:00-20:00；留空為 24 小時）", asChannels: "通知渠道", asKind: "類型", asChannelId: "編號", asUrl: "地址",
+      asSecret: "密鑰", asSecretKept: "已儲存（不變則保留）", asLang: "語言", asAdd: "新增渠道", asRemove: "刪除", asSave: "儲存", asTest: "發送測試", asSaved: "已儲存",
+      asTestOk: "測試訊息已送達", asTestFail: "測試失敗：{msg}", asDutyLine: "當值時間第 {n} 行應寫成「mon-fri 08:00-20:00」", asClose: "關閉",
+      kind_wecom: "企業微信機械人", kind_dingtalk: "釘釘機械人", kind_webhook: "通用 Webhook（HMAC 簽名）",
       elapsed: "已過時間", soundOn: "警報聲音：開", soundOff: "警報聲音：關（按此開啟）", live: "即時", liveLost: "即時連線中斷，正在重連…",
       escalatedN: "已上報 {n} 級", via_console: "控制台", via_kiosk: "自助機", via_api: "介面", ackedByVia: "{by}（{via}）確認",
       details: "經過", hideDetails: "收起",
@@ -129,6 +139,11 @@
       pAssigned: "Policy {v} assigned to site {site}; {c} gateway commands queued",
       r_gateway_silent: "gateway silent", r_button_silent: "button not reporting", r_battery_low: "button battery low", r_button_stuck: "button stuck", r_kiosk_disconnected: "kiosk screen disconnected", o_recovered: "device back",
       s_raised: "alarm", s_reminder: "reminder", s_escalated: "escalation", s_pressed_again: "pressed again", s_supervision: "supervision",
+      alarmSettings: "Alarm settings", asTitle: "Alarm settings: {name}", asDefaults: "Not saved yet: these are the level's defaults", asRemind: "Remind every (s) while unacknowledged", asEscalate: "Escalate to the next level after (s, 0 = never)",
+      asTz: "Time zone", asDuty: "On duty (one span per line, e.g. mon-fri 08:00-20:00; empty = 24 hours)", asChannels: "Notification channels", asKind: "Kind", asChannelId: "ID", asUrl: "URL",
+      asSecret: "Secret", asSecretKept: "stored (kept unless changed)", asLang: "Language", asAdd: "Add channel", asRemove: "Remove", asSave: "Save", asTest: "Send test", asSaved: "Saved",
+      asTestOk: "Test message delivered", asTestFail: "Test failed: {msg}", asDutyLine: "On-duty line {n} must read like \"mon-fri 08:00-20:00\"", asClose: "Close",
+      kind_wecom: "WeCom group robot", kind_dingtalk: "DingTalk robot", kind_webhook: "Generic webhook (HMAC signed)",
       elapsed: "Elapsed", soundOn: "Alarm sound: on", soundOff: "Alarm sound: off (click to turn on)", live: "live", liveLost: "Live connection lost, reconnecting…",
       escalatedN: "escalated {n} level(s)", via_console: "console", via_kiosk: "kiosk", via_api: "API", ackedByVia: "acknowledged by {by} ({via})",
       details: "Timeline", hideDetails: "Hide",
@@ -169,6 +184,7 @@
     renderEnroll(); // the enrollment shown, if any, with the new language
     last.alerts = last.meals = last.gateways = last.org = ""; // re-render with the new language
     soundButton();
+    if (AS) renderAlarmSettings(); // from what was last loaded or saved
     const live = $("live");
     if (live.dataset.live === "true") live.textContent = "● " + t("live");
     else if (streamAbort) live.textContent = t("liveLost");
@@ -557,7 +573,7 @@
   function renderOrg(list) {
     const tb = $("org");
     tb.replaceChildren();
-    if (!list.length) return emptyRow(tb, 3);
+    if (!list.length) return emptyRow(tb, 4);
     const depth = { district: 0, street: 1, community: 2, site: 3 };
     for (const u of list) {
       const tr = document.createElement("tr");
@@ -567,8 +583,104 @@
       td.style.paddingLeft = (0.5 + 1.5 * (depth[u.level] || 0)) + "em";
       cell(tr, u.id);
       cell(tr, tk("lv_", u.level));
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = t("alarmSettings");
+      b.dataset.testid = "org-alarm-settings";
+      b.addEventListener("click", () => openAlarmSettings(u).catch(() => say("as-msg", t("netError"), true)));
+      cell(tr, "").appendChild(b);
       tb.appendChild(tr);
     }
+  }
+
+  // ---- Alarm settings of an org unit (operators): reminder and
+  // escalation times, on-duty spans, channels. The server checks the
+  // document and names what is wrong; stored secrets come back masked
+  // and are kept when left as they are.
+  let AS = null; // { unit, name, level, stored, s }
+  const MASKED = "********";
+  async function openAlarmSettings(u) {
+    const r = await call("GET", "org/" + encodeURIComponent(u.id) + "/alarm-settings");
+    if (!r.ok) { AS = null; $("as-panel").hidden = false; say("as-msg", errText(r), true); return; }
+    AS = { unit: u.id, name: u.name, level: u.level, stored: r.data.stored, s: r.data.settings };
+    renderAlarmSettings();
+    say("as-msg", AS.stored ? "" : t("asDefaults"));
+    $("as-panel").scrollIntoView({ block: "start" });
+  }
+  function channelRow(c) {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "as-channel";
+    const input = (k, v, attrs) => { const i = document.createElement("input"); i.dataset.k = k; i.value = v || ""; Object.assign(i, attrs || {}); const td = document.createElement("td"); td.appendChild(i); tr.appendChild(td); return i; };
+    const kind = document.createElement("select");
+    kind.dataset.k = "kind";
+    for (const k of ["wecom", "dingtalk", "webhook"]) { const o = document.createElement("option"); o.value = k; o.textContent = tk("kind_", k); kind.appendChild(o); }
+    kind.value = c.kind || "wecom";
+    const td0 = document.createElement("td"); td0.appendChild(kind); tr.appendChild(td0);
+    input("id", c.id, { size: 8, maxLength: 40 });
+    input("url", c.url, { type: "url", size: 28 });
+    const sec = input("secret", c.secret === MASKED ? "" : c.secret, { type: "password", size: 10, autocomplete: "new-password" });
+    if (c.secret === MASKED) sec.placeholder = t("asSecretKept");
+    const lang = document.createElement("select");
+    lang.dataset.k = "lang";
+    for (const [v, n] of [["zh-CN", "简体中文"], ["zh-HK", "繁體中文"], ["en", "English"]]) { const o = document.createElement("option"); o.value = v; o.textContent = n; lang.appendChild(o); }
+    lang.value = c.lang || "zh-CN";
+    const td1 = document.createElement("td"); td1.appendChild(lang); tr.appendChild(td1);
+    const td2 = document.createElement("td");
+    const test = document.createElement("button");
+    test.type = "button"; test.textContent = t("asTest"); test.dataset.testid = "as-test";
+    const out = document.createElement("div"); out.dataset.testid = "as-test-result";
+    test.addEventListener("click", async () => {
+      out.textContent = "…";
+      try {
+        const r = await call("POST", "org/" + encodeURIComponent(AS.unit) + "/alarm-settings/test", JSON.stringify({ channel: tr.querySelector("[data-k=id]").value.trim() }), "application/json");
+        out.className = r.ok && r.data.ok ? "" : "error";
+        out.textContent = r.ok ? (r.data.ok ? t("asTestOk") : fmt("asTestFail", { msg: r.data.error })) : fmt("asTestFail", { msg: errText(r) });
+      } catch (e) { out.className = "error"; out.textContent = t("netError"); }
+    });
+    const rm = document.createElement("button");
+    rm.type = "button"; rm.textContent = t("asRemove");
+    rm.addEventListener("click", () => tr.remove());
+    td2.append(test, rm, out);
+    tr.appendChild(td2);
+    return tr;
+  }
+  function renderAlarmSettings() {
+    $("as-panel").hidden = !AS;
+    if (!AS) return;
+    $("as-title").textContent = fmt("asTitle", { name: AS.name + " (" + tk("lv_", AS.level) + ")" });
+    $("as-remind").value = AS.s.remind_after_s;
+    $("as-escalate").value = AS.s.escalate_after_s;
+    $("as-tz").value = AS.s.time_zone || "Asia/Shanghai";
+    $("as-duty").value = (AS.s.on_duty || []).map((d) => d.days + " " + d.from + "-" + d.to).join("\n");
+    $("as-channels").replaceChildren(...(AS.s.channels || []).map(channelRow));
+  }
+  function alarmSettingsDoc() {
+    const on_duty = [];
+    const lines = $("as-duty").value.split("\n").map((l) => l.trim()).filter(Boolean);
+    for (let i = 0; i < lines.length; i++) {
+      const m = lines[i].match(/^(\S+)\s+(\d\d:\d\d)\s*-\s*(\d\d:\d\d)$/);
+      if (!m) throw new Error(fmt("asDutyLine", { n: i + 1 }));
+      on_duty.push({ days: m[1], from: m[2], to: m[3] });
+    }
+    const channels = [...$("as-channels").querySelectorAll("tr")].map((tr) => {
+      const c = {};
+      tr.querySelectorAll("[data-k]").forEach((el) => { c[el.dataset.k] = el.value.trim(); });
+      if (!c.secret && tr.querySelector("[data-k=secret]").placeholder) c.secret = MASKED; // left as it was
+      if (!c.secret) delete c.secret;
+      return c;
+    });
+    return { remind_after_s: Number($("as-remind").value), escalate_after_s: Number($("as-escalate").value),
+      time_zone: $("as-tz").value.trim(), on_duty, channels };
+  }
+  async function saveAlarmSettings() {
+    let doc;
+    try { doc = alarmSettingsDoc(); } catch (e) { say("as-msg", e.message, true); return; }
+    const r = await call("PUT", "org/" + encodeURIComponent(AS.unit) + "/alarm-settings", JSON.stringify(doc), "application/json");
+    if (!r.ok) { say("as-msg", errText(r), true); return; }
+    AS.stored = true;
+    AS.s = r.data.settings;
+    renderAlarmSettings();
+    say("as-msg", t("asSaved"));
   }
 
   async function api(method, path, body) {
@@ -1074,6 +1186,9 @@
     $("gw-done").addEventListener("click", clearEnroll);
     wireRoster();
     $("sound").addEventListener("click", toggleSound);
+    $("as-add").addEventListener("click", () => $("as-channels").appendChild(channelRow({ kind: "wecom", lang: lang })));
+    $("as-save").addEventListener("click", () => saveAlarmSettings().catch((e) => { if (e.message !== "unauthorized") say("as-msg", t("netError"), true); }));
+    $("as-close").addEventListener("click", () => { AS = null; renderAlarmSettings(); });
     wireReports();
     if (sessionStorage.getItem("eg.token")) showDashboard();
   });
