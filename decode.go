@@ -269,8 +269,9 @@ func DecodeAlertData(raw []byte) (AlertData, error) {
 	return a, nil
 }
 
-// maxNoteBytes bounds a resolution note (1,000 characters of up to 4 bytes).
-const maxNoteBytes = 4000
+// maxNoteBytes bounds a resolution note (MaxAlertNoteRunes characters of
+// up to 4 bytes).
+const maxNoteBytes = 4 * MaxAlertNoteRunes
 
 func knownAlertAction(a string) bool {
 	switch a {

@@ -200,6 +200,32 @@ const (
 	SuperviseKioskOffline  = "kiosk_disconnected" // the kiosk screen's browser went away
 )
 
+// The outcomes that close an alert, in the order the console's and the
+// kiosk's forms offer them; one rule for the cloud and the gateway.
+const (
+	OutcomeHelpedOnSite    = "helped_on_site"
+	OutcomeSentToHospital  = "sent_to_hospital"
+	OutcomeFamilyContacted = "family_contacted"
+	OutcomeFalseAlarm      = "false_alarm"
+	OutcomeTest            = "test"
+)
+
+// AlertOutcomes lists the outcomes a resolver chooses from.
+var AlertOutcomes = []string{OutcomeHelpedOnSite, OutcomeSentToHospital, OutcomeFamilyContacted, OutcomeFalseAlarm, OutcomeTest}
+
+// ValidAlertOutcome reports whether o is one of AlertOutcomes.
+func ValidAlertOutcome(o string) bool {
+	for _, v := range AlertOutcomes {
+		if o == v {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxAlertNoteRunes bounds a resolution note, in characters.
+const MaxAlertNoteRunes = 1000
+
 // AlertData is the data of an alert event.
 type AlertData struct {
 	AlertID string `json:"alert_id"`

@@ -42,27 +42,27 @@ const ClosedByGateway = "gateway"
 // AlertOutcome is how an alert ended.
 type AlertOutcome string
 
-// The outcomes a resolver chooses from.
+// The outcomes a resolver chooses from (the contract's, typed).
 const (
-	OutcomeHelpedOnSite    AlertOutcome = "helped_on_site"
-	OutcomeSentToHospital  AlertOutcome = "sent_to_hospital"
-	OutcomeFamilyContacted AlertOutcome = "family_contacted"
-	OutcomeFalseAlarm      AlertOutcome = "false_alarm"
-	OutcomeTest            AlertOutcome = "test"
+	OutcomeHelpedOnSite    AlertOutcome = eldergate.OutcomeHelpedOnSite
+	OutcomeSentToHospital  AlertOutcome = eldergate.OutcomeSentToHospital
+	OutcomeFamilyContacted AlertOutcome = eldergate.OutcomeFamilyContacted
+	OutcomeFalseAlarm      AlertOutcome = eldergate.OutcomeFalseAlarm
+	OutcomeTest            AlertOutcome = eldergate.OutcomeTest
 )
 
-// AlertOutcomes lists the valid outcomes in the order a form offers them.
-var AlertOutcomes = []AlertOutcome{OutcomeHelpedOnSite, OutcomeSentToHospital, OutcomeFamilyContacted, OutcomeFalseAlarm, OutcomeTest}
+// AlertOutcomes lists the valid outcomes in the order a form offers them
+// (eldergate.AlertOutcomes).
+var AlertOutcomes = func() []AlertOutcome {
+	out := make([]AlertOutcome, len(eldergate.AlertOutcomes))
+	for i, o := range eldergate.AlertOutcomes {
+		out[i] = AlertOutcome(o)
+	}
+	return out
+}()
 
 // Valid reports whether o is one of AlertOutcomes.
-func (o AlertOutcome) Valid() bool {
-	for _, v := range AlertOutcomes {
-		if o == v {
-			return true
-		}
-	}
-	return false
-}
+func (o AlertOutcome) Valid() bool { return eldergate.ValidAlertOutcome(string(o)) }
 
 // AckVia is where an alert was acknowledged.
 type AckVia string
@@ -78,7 +78,7 @@ const (
 func (v AckVia) Valid() bool { return v == ViaConsole || v == ViaKiosk || v == ViaAPI }
 
 // MaxNoteRunes bounds a resolution note.
-const MaxNoteRunes = 1000
+const MaxNoteRunes = eldergate.MaxAlertNoteRunes
 
 // Resolution is what a resolver says about a closed alert.
 type Resolution struct {

@@ -54,11 +54,11 @@ const (
 )
 
 // Outcomes are the outcomes staff choose from when resolving, in the
-// order the kiosk offers them (the cloud's, cloud/domain).
-var Outcomes = []string{"helped_on_site", "sent_to_hospital", "family_contacted", "false_alarm", "test"}
+// order the kiosk offers them (the contract's, as the cloud's).
+var Outcomes = eldergate.AlertOutcomes
 
-// MaxNoteRunes bounds a resolution note (as the cloud does).
-const MaxNoteRunes = 1000
+// MaxNoteRunes bounds a resolution note (the contract's).
+const MaxNoteRunes = eldergate.MaxAlertNoteRunes
 
 // KioskDevice is the device name of the kiosk screen in supervision
 // alerts (kiosk_disconnected).
@@ -398,7 +398,7 @@ func (a *Alarms) Resolve(ctx context.Context, id, by, outcome, note string) (Ale
 	switch {
 	case by == "":
 		return AlertEvent{}, fmt.Errorf("%w: who resolves is missing", ErrInvalid)
-	case !validOutcome(outcome):
+	case !eldergate.ValidAlertOutcome(outcome):
 		return AlertEvent{}, fmt.Errorf("%w: outcome %q is not one of %v", ErrInvalid, outcome, Outcomes)
 	case !utf8.ValidString(note) || utf8.RuneCountInString(note) > MaxNoteRunes:
 		return AlertEvent{}, fmt.Errorf("%w: note is not valid UTF-8 or longer than %d characters", ErrInvalid, MaxNoteRunes)
@@ -415,21 +415,12 @@ func (a *Alarms) Resolve(ctx context.Context, id, by, outcome, note string) (Ale
 		return AlertEvent{}, err
 	}
 	al.state, al.outcome, al.closedAt = StateResolved, outcome, ptr(at)
-	if outcome == "false_alarm" {
+	if outcome == eldergate.OutcomeFalseAlarm {
 		al.state = StateFalseAlarm
 	}
 	a.logged(nil, "gateway: alert resolved at the kiosk", al)
 	a.close(al, at)
 	return a.show(al, eldergate.AlertResolved, evID, at), nil
-}
-
-func validOutcome(o string) bool {
-	for _, v := range Outcomes {
-		if o == v {
-			return true
-		}
-	}
-	return false
 }
 
 // ApplyUpdate applies the cloud's state of an alert of the site (an
