@@ -222,7 +222,6 @@ function onAlert(ev) {
   renderStaffAlerts();
 }
 
-
 function renderAlert() {
   const sec = $("alert");
   const live = calls().sort(byRecent);
