@@ -120,6 +120,8 @@ func New(cfg Config) (*Speaker, error) {
 	}
 	if _, err := s.binary(); err != nil {
 		s.log.Warn("voice: the kiosk stays silent", "err", err)
+	} else {
+		s.tracker.Set(true, nil)
 	}
 	return s, nil
 }

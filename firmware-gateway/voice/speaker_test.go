@@ -51,6 +51,9 @@ func TestRenderEveryKindAndLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if st := s.Status(); !st.Connected {
+		t.Errorf("status before any synthesis = %+v", st)
+	}
 	ctx := context.Background()
 	for _, l := range Langs {
 		var total time.Duration
