@@ -32,6 +32,7 @@ import (
 	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
 	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 	"github.com/eldergate/eldergate/firmware-gateway/uplink"
+	"github.com/eldergate/eldergate/firmware-gateway/voice"
 	"github.com/eldergate/eldergate/kiosk"
 	"github.com/eldergate/eldergate/policy"
 )
@@ -99,6 +100,7 @@ type Gateway struct {
 	desk    *tapdesk.Desk
 	alarms  *alarms.Alarms
 	cmds    *commands.Handler
+	voice   *voice.Speaker // nil when its cache directory cannot be made
 
 	runCtx context.Context
 	cancel context.CancelFunc
@@ -220,6 +222,13 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("gateway: %w", err)
 	}
 
+	// The kiosk's voice: espeak-ng, cached under the data directory. The
+	// gateway runs without it (the kiosk is silent).
+	if sp, verr := voice.New(voice.Config{Dir: filepath.Join(g.cfg.DataDir, "voice"), Log: g.log, Now: g.now}); verr != nil {
+		g.log.Warn("gateway: no voice", "err", verr)
+	} else {
+		g.voice = sp
+	}
 	g.http = httpapi.New(httpapi.Config{Addr: g.cfg.HTTPAddr, Simulation: g.cfg.Simulation,
 		OnStreams: func(n int) { g.alarms.KioskStreams(g.runCtx, n) }, // streams come once Start is done
 	}, g, kiosk.FS(), g.log)

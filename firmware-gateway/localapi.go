@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/eldergate/eldergate"
@@ -28,13 +29,26 @@ func (g *Gateway) Status(ctx context.Context) (httpapi.Status, error) {
 	if err != nil {
 		return httpapi.Status{}, fmt.Errorf("gateway: status: %w", err)
 	}
-	return httpapi.Status{
+	st := httpapi.Status{
 		DeadLetters: dead, RosterVersion: ri.Version, RosterElders: ri.Elders,
 		GatewayID: g.cfg.GatewayID, Site: g.cfg.Site, Version: g.version, Boot: g.store.Boot(),
 		UplinkConnected: g.up.Connected(), OutboxPending: n, Simulation: g.cfg.Simulation,
 		TimeZone: g.desk.Policy().TimeZone,
 		Devices:  g.devices.Statuses(),
-	}, nil
+	}
+	if g.voice != nil {
+		v := g.voice.Status()
+		st.Voice = &v
+	}
+	return st, nil
+}
+
+// VoiceHandler implements httpapi.VoiceBackend: GET /api/voice (package voice).
+func (g *Gateway) VoiceHandler() http.Handler {
+	if g.voice == nil {
+		return nil
+	}
+	return g.voice.Handler()
 }
 
 // SimRoster implements httpapi.Backend: the roster cards for the demo panel.

@@ -37,7 +37,7 @@ func TestFilesAndTestHooks(t *testing.T) {
 			t.Errorf("index.html lacks %s", hook)
 		}
 	}
-	for _, hook := range []string{`"data-testid", "sim-tap"`, "dataset.card", "dataset.decision", `"/api/events"`, "speechSynthesis", `"zh-HK"`} {
+	for _, hook := range []string{`"data-testid", "sim-tap"`, "dataset.card", "dataset.decision", `"/api/events"`, `"/api/voice?"`, `"zh-HK"`} {
 		if !strings.Contains(js, hook) {
 			t.Errorf("app.js lacks %s", hook)
 		}

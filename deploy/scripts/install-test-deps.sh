@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the tests need when it is missing: mosquitto (real broker),
-# chromium and node (browser tests), PostgreSQL (store tests), a C
+# chromium and node (browser tests), PostgreSQL (store tests), espeak-ng
+# (the kiosk's voice, firmware-gateway/voice), a C
 # toolchain (cgo: SQLite and -race) from Debian, playwright-core from npm.
 # Idempotent; does nothing when everything is there.
 #
@@ -43,6 +44,10 @@ command -v npm >/dev/null 2>&1 || want npm
 # headers, which gcc only recommends.
 command -v gcc >/dev/null 2>&1 || want gcc
 [ -f /usr/include/stdlib.h ] || want libc6-dev
+# The kiosk's voice (firmware-gateway/voice): espeak-ng, and its data with
+# the Mandarin and Cantonese dictionaries.
+command -v espeak-ng >/dev/null 2>&1 || want espeak-ng
+ls /usr/lib/*/espeak-ng-data/cmn_dict /usr/lib/*/espeak-ng-data/yue_dict >/dev/null 2>&1 || want espeak-ng-data
 # PostgreSQL store tests: initdb and postgres of any version.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want postgresql
 

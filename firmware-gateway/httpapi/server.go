@@ -32,6 +32,9 @@ type Status struct {
 	DeadLetters     int              `json:"dead_letters"`   // events the cloud rejected, kept and never resent
 	RosterVersion   uint64           `json:"roster_version"` // 0: never synced from the cloud
 	RosterElders    int              `json:"roster_elders"`
+	// Voice is the state of the speech synthesiser (espeak-ng, package
+	// voice); nil when the gateway has none. Not connected: the kiosk is silent.
+	Voice *drivers.Status `json:"voice,omitempty"`
 }
 
 // SimCard is one roster entry offered to the demo panel.
@@ -47,6 +50,13 @@ type Backend interface {
 	SimTap(card string) error
 	SimWeight(grams int64, stable bool) error
 	SimButton(id string) error
+}
+
+// VoiceBackend is implemented by a gateway that speaks results: its
+// handler serves GET /api/voice, the WAV of a result the kiosk shows
+// (package voice). A nil handler serves no route.
+type VoiceBackend interface {
+	VoiceHandler() http.Handler
 }
 
 // Config configures the server.
@@ -116,6 +126,11 @@ func (s *Server) Handler() http.Handler {
 	}
 	if ab, ok := s.b.(AlertBackend); ok {
 		s.alertRoutes(mux, ab)
+	}
+	if vb, ok := s.b.(VoiceBackend); ok {
+		if h := vb.VoiceHandler(); h != nil {
+			mux.Handle("GET /api/voice", h)
+		}
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, errors.New("no such endpoint"))

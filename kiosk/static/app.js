@@ -91,7 +91,6 @@ const T = {
     say_approved: (r) => `${r.name}, approved, please pay ${r.pay} yuan`, say_refused: (r) => `Refused: ${r.reason}`,
   },
 };
-const VOICE_LANG = { "zh-CN": "zh-CN", "zh-HK": "zh-HK", en: "en-US" };
 const RESULT_MS = 5000;
 const ALERT_DONE_MS = 5000; // "taken care of" shown this long, then idle
 const OUTCOMES = ["helped_on_site", "sent_to_hospital", "family_contacted", "false_alarm", "test"];
@@ -138,13 +137,18 @@ function tick() {
   }
 }
 
-function speak(text) {
+// speak plays the gateway's recording of a result or call state
+// (GET /api/voice: espeak-ng on the gateway, offline, cached), in the
+// kiosk's language. Without it (no espeak-ng) the kiosk stays silent.
+let voice = null;
+function speak(kind, pay, reason) {
   try {
-    if (!("speechSynthesis" in window) || !text) return;
-    window.speechSynthesis.cancel();
-    const u = new SpeechSynthesisUtterance(text);
-    u.lang = VOICE_LANG[lang];
-    window.speechSynthesis.speak(u);
+    if (voice) voice.pause();
+    const q = new URLSearchParams({ lang, kind });
+    if (pay !== undefined) q.set("pay", String(Math.max(0, Math.trunc(Number(pay) || 0))));
+    if (reason) q.set("reason", reason);
+    voice = new Audio("/api/voice?" + q);
+    voice.play().catch(() => { /* voice is best effort */ });
   } catch (e) { /* voice is best effort */ }
 }
 
@@ -164,8 +168,7 @@ function renderTap(ev, withVoice) {
   $("alert").hidden = true; // for RESULT_MS; the call comes back after
   r.hidden = false;
   if (withVoice) {
-    const v = { name: ev.elder_name || "", pay: yuan(ev.pay_fen), reason: reasonText(ev.reason) };
-    speak(served ? T[lang].say_approved(v) : T[lang].say_refused(v));
+    speak(ev.manual ? "manual" : decision, ev.pay_fen, ev.reason);
   }
 }
 
@@ -204,13 +207,13 @@ function onAlert(ev) {
     if (isLive(ev)) {
       focusId = ev.id;
       if (doneAlert && doneAlert.id === ev.id) doneAlert = null;
-      if (!before || ev.action === "raised") speak(t("say_calling"));
-      else if (ev.state === "acknowledged" && before.state !== "acknowledged") speak(ackText(ev));
-      else if (ev.pressed_again && !before.pressed_again) speak(t("alert_again"));
+      if (!before || ev.action === "raised") speak("calling");
+      else if (ev.state === "acknowledged" && before.state !== "acknowledged") speak("coming");
+      else if (ev.pressed_again && !before.pressed_again) speak("again");
     } else if (focusId === ev.id || calls().length === 0) {
       focusId = null;
       doneAlert = ev;
-      speak(ev.state === "false_alarm" && ev.action === "cancelled" ? t("alert_cancelled") : t("alert_done"));
+      speak(ev.state === "false_alarm" && ev.action === "cancelled" ? "cancelled" : "done");
       clearTimeout(doneTimer);
       doneTimer = setTimeout(() => { doneAlert = null; renderAlert(); }, ALERT_DONE_MS);
     }
@@ -218,8 +221,6 @@ function onAlert(ev) {
   renderAlert();
   renderStaffAlerts();
 }
-
-function ackText(a) { return a.acked_by ? T[lang].alert_acked(a.acked_by) : t("alert_acked_anon"); }
 
 function renderAlert() {
   const sec = $("alert");
