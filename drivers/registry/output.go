@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
@@ -56,7 +57,7 @@ func printerEntries() []Entry {
 			Summary: "ESC/POS receipt printer on a serial port or USB serial adapter (GB18030 meal tickets, paper status by DLE EOT)",
 			Params: []drivers.ParamDoc{
 				{Key: "timeout", Default: "1s", Help: "how long to wait for a status reply before the printer counts as not connected"},
-				{Key: "poll", Default: "30s", Help: "how often the paper status is asked while idle; negative: only when printing"},
+				{Key: "poll", Default: "30s", Help: "how often the paper status is asked while idle; 0: only when printing"},
 				{Key: "no_status", Default: "false", Help: "true: print without asking the status (printers without a back channel); paper out is not seen"},
 			},
 			NewPrinter: func(o drivers.Options) (printer.Printer, error) {
@@ -64,9 +65,12 @@ func printerEntries() []Entry {
 				if err != nil {
 					return nil, err
 				}
-				poll, err := o.Params.Duration("poll", 0)
+				poll, err := o.Params.Duration("poll", 30*time.Second)
 				if err != nil {
 					return nil, err
+				}
+				if poll == 0 {
+					poll = -1 // only when printing
 				}
 				noStatus, err := o.Params.Bool("no_status", false)
 				if err != nil {

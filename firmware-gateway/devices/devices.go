@@ -54,7 +54,7 @@ type Set struct {
 	scaleSim  *scalesim.Scale
 	buttonSim *buttonsim.Source
 	run       *loops
-	outputs   *Outputs // their statuses follow the inputs'; owned by the caller
+	outputs   *Outputs        // their statuses follow the inputs'; owned by the caller
 	parent    context.Context // of the loops, for a reopen
 }
 

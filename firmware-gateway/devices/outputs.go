@@ -14,6 +14,7 @@ import (
 	"github.com/eldergate/eldergate/drivers/output"
 	"github.com/eldergate/eldergate/drivers/printer"
 	"github.com/eldergate/eldergate/drivers/printer/escpos"
+	"github.com/eldergate/eldergate/drivers/printer/printersim"
 	"github.com/eldergate/eldergate/drivers/registry"
 	"github.com/eldergate/eldergate/firmware-gateway/alarms"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
@@ -284,6 +285,13 @@ func (o *Outputs) Alert(ev alarms.AlertEvent) {
 	}
 	o.sirenOn = want
 	o.log.Warn("gateway: siren switched", "on", want, "open_alerts", len(o.open))
+}
+
+// SimPrinter is the simulated printer (to run out of paper in a demo or
+// a test), nil when the printer does not use the sim driver.
+func (o *Outputs) SimPrinter() *printersim.Printer {
+	p, _ := o.printer.(*printersim.Printer)
+	return p
 }
 
 // SirenOn reports whether the siren relay is on.

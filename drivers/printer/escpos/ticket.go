@@ -16,16 +16,16 @@ type MealTicket struct {
 	Location *time.Location // the site's time zone for At; nil means UTC
 	// Zone names the zone of the printed time on a row of its own (时区),
 	// e.g. "Asia/Shanghai"; empty: no such row.
-	Zone string
-	Elder    string         // the elder's full name; printed masked (eldergate.MaskName)
-	Window   string         // meal window, e.g. "lunch" (printed as 午餐, see WindowLabel) or a label
-	Grams    int64          // weight for meals priced by weight; 0: not printed
-	Price    eldergate.Fen  // price of the meal
-	Subsidy  eldergate.Fen  // subsidy granted
-	Pay      eldergate.Fen  // amount the elder pays
-	TicketID string         // ticket or event id
-	Footer   string         // e.g. "谢谢惠顾 祝您健康"; empty: none
-	Width    int            // columns of font A: 32 for 58 mm paper (default), 48 for 80 mm
+	Zone     string
+	Elder    string        // the elder's full name; printed masked (eldergate.MaskName)
+	Window   string        // meal window, e.g. "lunch" (printed as 午餐, see WindowLabel) or a label
+	Grams    int64         // weight for meals priced by weight; 0: not printed
+	Price    eldergate.Fen // price of the meal
+	Subsidy  eldergate.Fen // subsidy granted
+	Pay      eldergate.Fen // amount the elder pays
+	TicketID string        // ticket or event id
+	Footer   string        // e.g. "谢谢惠顾 祝您健康"; empty: none
+	Width    int           // columns of font A: 32 for 58 mm paper (default), 48 for 80 mm
 }
 
 // WindowLabel returns the Chinese name of the policy's usual meal windows
