@@ -198,6 +198,7 @@ const (
 	SuperviseBatteryLow    = "battery_low"        // a button reports a low battery
 	SuperviseButtonStuck   = "button_stuck"       // a GPIO button held past the stuck limit
 	SuperviseKioskOffline  = "kiosk_disconnected" // the kiosk screen's browser went away
+	SupervisePaperOut      = "printer_paper_out"  // the ticket printer reports no paper
 )
 
 // The outcomes that close an alert, in the order the console's and the

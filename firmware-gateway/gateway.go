@@ -95,6 +95,7 @@ type Gateway struct {
 	disk    *tapdesk.DiskGuard
 	staff   *staffauth.Auth
 	devices *devices.Set
+	outputs *devices.Outputs
 	up      *uplink.Uplink
 	http    *httpapi.Server
 	desk    *tapdesk.Desk
@@ -172,6 +173,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 			if g.devices != nil {
 				g.devices.Close()
 			}
+			if g.outputs != nil {
+				g.outputs.Close()
+			}
 			g.store.Close()
 			g.store = nil
 		}
@@ -198,6 +202,16 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	g.outputs, err = devices.OpenOutputs(g.cfg.Outputs, devices.OutputsOptions{Now: g.now, Log: g.log, Site: g.cfg.Site,
+		Zone: func() string { return g.desk.Policy().TimeZone },
+		Fault: func(ctx context.Context, device, reason string, active bool) {
+			g.alarms.Fault(ctx, device, reason, active)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	g.devices.SetOutputs(g.outputs) // their statuses
 
 	g.up, err = uplink.New(uplink.Config{
 		URL:        g.cfg.MQTT.URL,
@@ -236,13 +250,14 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	g.desk = tapdesk.New(tapdesk.Config{
-		Store: st, Clock: g.clock, Envelopes: g.env, Publisher: g.http, Metrics: g.metrics, Disk: g.disk,
+		Store: st, Clock: g.clock, Envelopes: g.env, Publisher: tapOutputs{g}, Metrics: g.metrics, Disk: g.disk,
 		Staff: staffCards{g}, Notify: g.up.Notify, // staff.go
 		Now: g.now, Site: policy.Site{ID: g.cfg.Site, Place: g.cfg.Area}, Policy: g.cfg.Policy, Dedupe: g.cfg.TapDedupe, Log: g.log,
 	})
 	g.alarms = alarms.New(alarms.Config{
 		GW: g.cfg.GatewayID, Recorder: critical{g}, Envelopes: g.env, Stamp: g.clock.Stamp, Publish: g.http.Publish, Notify: g.up.Notify, Now: g.now, Log: g.log,
 		Buttons: alarmButtons(g.cfg.Alarms), KioskGrace: g.cfg.Alarms.KioskGrace, // alerts.go
+		OnChange: g.outputs.Alert, // the siren
 	})
 
 	g.cmds = commands.New(commands.Config{
@@ -263,7 +278,8 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.goRun("maintenance", g.runMaintenance) // maintenance.go
 	g.devices.Run(g.runCtx)                  // restartable by a config command; stopped by Close
 	g.goRun("commands", g.cmds.Run)
-	g.goRun("alarms", g.alarms.Run) // supervision deadlines
+	g.goRun("alarms", g.alarms.Run)   // supervision deadlines
+	g.goRun("outputs", g.outputs.Run) // tickets, paper state
 	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.URL, "simulation", g.cfg.Simulation)
 	return nil
 }
@@ -319,6 +335,9 @@ func (g *Gateway) Close() error {
 	g.wg.Wait()
 	if g.devices != nil {
 		g.devices.Close() // waits for the device loops
+	}
+	if g.outputs != nil {
+		g.outputs.Close() // switches them off
 	}
 	if g.store != nil {
 		g.saveClockFloor() // maintenance.go
@@ -397,4 +416,22 @@ func (g *Gateway) running() config.Config {
 		c.MQTT.BatchSize, c.MQTT.BatchWait = g.up.Batch()
 	}
 	return c
+}
+
+// tapOutputs tells the kiosk of a tap, then the outputs (beep, light,
+// ticket).
+type tapOutputs struct{ g *Gateway }
+
+func (t tapOutputs) Publish(event string, data any) {
+	t.g.http.Publish(event, data)
+	if ev, ok := data.(tapdesk.TapEvent); ok && event == tapdesk.EventTap {
+		t.g.outputs.Tap(tapResult(ev, false))
+	}
+}
+
+// tapResult is what the outputs are told of a tap; manual for a meal
+// staff entered.
+func tapResult(ev tapdesk.TapEvent, manual bool) devices.TapResult {
+	return devices.TapResult{EventID: ev.EventID, Decision: ev.Decision, Manual: manual, Window: ev.Window,
+		Price: ev.PriceFen, Subsidy: ev.SubsidyFen, Pay: ev.PayFen, Grams: ev.WeightG, Elder: ev.ElderName, At: ev.At}
 }

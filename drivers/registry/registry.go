@@ -1,6 +1,6 @@
 // Package registry names every device driver so that the gateway's
 // configuration and `eldergate-gateway probe` can select one by name. Each
-// family file (card.go, scale.go, button.go) lists its drivers.
+// family file (card.go, scale.go, button.go, output.go) lists its drivers.
 package registry
 
 import (
@@ -19,6 +19,8 @@ import (
 	"github.com/eldergate/eldergate/drivers"
 	"github.com/eldergate/eldergate/drivers/button"
 	"github.com/eldergate/eldergate/drivers/card"
+	"github.com/eldergate/eldergate/drivers/output"
+	"github.com/eldergate/eldergate/drivers/printer"
 	"github.com/eldergate/eldergate/drivers/scale"
 )
 
@@ -30,6 +32,10 @@ const (
 	Card   Family = "card"
 	Scale  Family = "scale"
 	Button Family = "button"
+	// Output: a buzzer, an LED or a relay (siren, strobe) on one pin.
+	Output Family = "output"
+	// Printer: a ticket printer.
+	Printer Family = "printer"
 )
 
 // Entry describes one driver.
@@ -41,9 +47,11 @@ type Entry struct {
 	DefaultBaud int                `json:"default_baud,omitempty"`
 	Params      []drivers.ParamDoc `json:"params,omitempty"`
 
-	NewCard   func(drivers.Options) (card.Reader, error)   `json:"-"`
-	NewScale  func(drivers.Options) (scale.Scale, error)   `json:"-"`
-	NewButton func(drivers.Options) (button.Source, error) `json:"-"`
+	NewCard    func(drivers.Options) (card.Reader, error)                  `json:"-"`
+	NewScale   func(drivers.Options) (scale.Scale, error)                  `json:"-"`
+	NewButton  func(drivers.Options) (button.Source, error)                `json:"-"`
+	NewOutput  func(drivers.Options, output.Clock) (*output.Player, error) `json:"-"`
+	NewPrinter func(drivers.Options) (printer.Printer, error)              `json:"-"`
 }
 
 // All returns every driver, ordered by family and name.
@@ -53,6 +61,7 @@ func All() []Entry {
 		cardEntries(), cardSerialEntries(), cardGPIOEntries(),
 		scaleEntries(), scaleHWEntries(),
 		buttonEntries(), buttonGPIOEntries(), buttonRF433Entries(),
+		outputEntries(), printerEntries(),
 	} {
 		all = append(all, list...)
 	}

@@ -143,8 +143,12 @@ type Config struct {
 	Stamp   func(t time.Time) (time.Time, string) // the clock rules
 	Publish func(event string, data any)          // the kiosk (SSE)
 	Notify  func()                                // the uplink
-	Now     func() time.Time
-	Log     *slog.Logger
+	// OnChange, if not nil, hears every change of an alert, as the kiosk
+	// does (e.g. the site's siren). It is called with the alarms' lock
+	// held: it must not block or call back into Alarms.
+	OnChange func(AlertEvent)
+	Now      func() time.Time
+	Log      *slog.Logger
 
 	Buttons map[string]Button // by button id
 	// KioskGrace: the kiosk screen gone this long (after it was once
@@ -283,6 +287,9 @@ func (a *Alarms) view(al *alert, action, eventID string, at time.Time) AlertEven
 func (a *Alarms) show(al *alert, action, eventID string, at time.Time) AlertEvent {
 	ev := a.view(al, action, eventID, at)
 	a.c.Publish(EventAlert, ev)
+	if a.c.OnChange != nil {
+		a.c.OnChange(ev)
+	}
 	return ev
 }
 

@@ -44,6 +44,21 @@ func (a *Alarms) Signal(ctx context.Context, s button.Signal) {
 	}
 }
 
+// Fault raises (active) or clears the supervision alert of device for
+// reason (a Supervise* reason such as printer_paper_out), for faults the
+// gateway's other devices report. A fault that goes on raises nothing
+// more; clearing a fault that is not live does nothing.
+func (a *Alarms) Fault(ctx context.Context, device, reason string, active bool) {
+	at := a.stamp(time.Time{})
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if active {
+		a.raise(ctx, device, reason, at)
+		return
+	}
+	a.clear(ctx, device, reason, at)
+}
+
 // alive records a sign of life of a button; a.mu is held.
 func (a *Alarms) alive(ctx context.Context, b string, at time.Time) {
 	if at.After(a.seen[b]) {

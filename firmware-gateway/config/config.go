@@ -54,6 +54,8 @@ type Config struct {
 	Store        StoreConfig   `yaml:"store"`
 
 	Alarms AlarmsConfig `yaml:"alarms"` // button names and places, supervision (alarms.go)
+	// Outputs: buzzer, LED, siren relay, ticket printer (outputs.go).
+	Outputs OutputsConfig `yaml:"outputs"`
 }
 
 // MQTTConfig configures the uplink.
@@ -181,6 +183,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	c.applyOpsDefaults()
 	c.Alarms.applyDefaults()
+	c.Outputs.applyDefaults()
 	for _, d := range []*DeviceConfig{&c.Devices.Card, &c.Devices.Scale, &c.Devices.Button} {
 		if d.Driver == "" {
 			d.Driver = DriverSim
@@ -279,7 +282,10 @@ func (c *Config) Validate() error {
 	if err := c.validateOps(); err != nil {
 		return err
 	}
-	return c.Alarms.validate()
+	if err := c.Alarms.validate(); err != nil {
+		return err
+	}
+	return c.Outputs.validate()
 }
 
 func validateRoster(elders []eldergate.Elder) error {

@@ -1,7 +1,8 @@
 // Package devices runs the gateway's card reader, scale and button: it
 // opens the drivers a configuration names (the simulated ones included),
 // runs one loop per device that restarts after a failure, and reopens the
-// devices when a config command changes them.
+// devices when a config command changes them. Outputs (outputs.go) drive
+// the buzzer, LED, siren relay and ticket printer.
 package devices
 
 import (
@@ -53,6 +54,7 @@ type Set struct {
 	scaleSim  *scalesim.Scale
 	buttonSim *buttonsim.Source
 	run       *loops
+	outputs   *Outputs        // their statuses follow the inputs'; owned by the caller
 	parent    context.Context // of the loops, for a reopen
 }
 
@@ -248,7 +250,19 @@ func (s *Set) Statuses() []drivers.Status {
 			out = append(out, d.Status())
 		}
 	}
+	if s.outputs != nil {
+		out = append(out, s.outputs.Statuses()...)
+	}
 	return out
+}
+
+// SetOutputs adds the statuses of o (its real devices: a GPIO buzzer, a
+// serial printer with its paper state) to Statuses. The caller still
+// owns o and closes it.
+func (s *Set) SetOutputs(o *Outputs) {
+	s.mu.Lock()
+	s.outputs = o
+	s.mu.Unlock()
 }
 
 // SimTap taps a card on the simulated reader.

@@ -14,15 +14,18 @@ type MealTicket struct {
 	Title    string         // default "助餐小票" (meal ticket)
 	At       time.Time      // when the meal was decided
 	Location *time.Location // the site's time zone for At; nil means UTC
-	Elder    string         // the elder's full name; printed masked (eldergate.MaskName)
-	Window   string         // meal window, e.g. "lunch" (printed as 午餐, see WindowLabel) or a label
-	Grams    int64          // weight for meals priced by weight; 0: not printed
-	Price    eldergate.Fen  // price of the meal
-	Subsidy  eldergate.Fen  // subsidy granted
-	Pay      eldergate.Fen  // amount the elder pays
-	TicketID string         // ticket or event id
-	Footer   string         // e.g. "谢谢惠顾 祝您健康"; empty: none
-	Width    int            // columns of font A: 32 for 58 mm paper (default), 48 for 80 mm
+	// Zone names the zone of the printed time on a row of its own (时区),
+	// e.g. "Asia/Shanghai"; empty: no such row.
+	Zone     string
+	Elder    string        // the elder's full name; printed masked (eldergate.MaskName)
+	Window   string        // meal window, e.g. "lunch" (printed as 午餐, see WindowLabel) or a label
+	Grams    int64         // weight for meals priced by weight; 0: not printed
+	Price    eldergate.Fen // price of the meal
+	Subsidy  eldergate.Fen // subsidy granted
+	Pay      eldergate.Fen // amount the elder pays
+	TicketID string        // ticket or event id
+	Footer   string        // e.g. "谢谢惠顾 祝您健康"; empty: none
+	Width    int           // columns of font A: 32 for 58 mm paper (default), 48 for 80 mm
 }
 
 // WindowLabel returns the Chinese name of the policy's usual meal windows
@@ -43,7 +46,7 @@ func WindowLabel(name string) string {
 
 // Ticket lays out a meal ticket as ESC/POS bytes: initialise, Chinese
 // mode, the site name large and centred, the date and time in the site's
-// zone, the masked name, meal window, price, subsidy, the amount to pay
+// zone (and the zone's name when Zone is set), the masked name, meal window, price, subsidy, the amount to pay
 // emphasised, the ticket id, the footer, feed and cut. It is pure: the
 // same ticket gives the same bytes.
 func Ticket(t MealTicket) []byte {
@@ -67,6 +70,9 @@ func Ticket(t MealTicket) []byte {
 	b.Line(title)
 	b.Align(Left).Line(rule)
 	b.Lines(row("时间", t.At.In(loc).Format("2006-01-02 15:04"), width))
+	if t.Zone != "" {
+		b.Lines(row("时区", t.Zone, width))
+	}
 	b.Lines(row("长者", eldergate.MaskName(t.Elder), width))
 	b.Lines(row("餐次", WindowLabel(t.Window), width))
 	if t.Grams > 0 {

@@ -17,17 +17,25 @@ import (
 	"github.com/eldergate/eldergate/drivers"
 	"github.com/eldergate/eldergate/drivers/button"
 	"github.com/eldergate/eldergate/drivers/card"
+	"github.com/eldergate/eldergate/drivers/output"
+	"github.com/eldergate/eldergate/drivers/printer/escpos"
 	"github.com/eldergate/eldergate/drivers/registry"
 	"github.com/eldergate/eldergate/drivers/scale"
+	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
 const probeUsage = `usage:
   eldergate-gateway probe --list [--json]
   eldergate-gateway probe DRIVER [--port PATH] [--baud N] [--set key=value ...] [--count N] [--for DURATION]
+  eldergate-gateway probe output/DRIVER [--set pin=GPIO18 ...] [--pattern ok|error|blink|100ms,100ms,...] [--for DURATION]
+  eldergate-gateway probe printer/DRIVER [--port PATH] [--baud N] [--set key=value ...]
 
 Opens one device and prints one JSON object per line for every card read,
 weight, button press and status change, until Ctrl-C, --count events or
---for time. DRIVER is a name from --list; "sim" needs its family: card/sim.`
+--for time. DRIVER is a name from --list; "sim" and "gpio" need their
+family: card/sim, output/gpio. An output plays --pattern (a beep, a blink)
+and stops; a repeating pattern plays for --for (default 3s). A printer
+prints a test ticket.`
 
 // multiFlag collects repeated --set flags.
 type multiFlag []string
@@ -48,6 +56,8 @@ type probeLine struct {
 	State      string    `json:"state,omitempty"`
 	Button     string    `json:"button,omitempty"`
 	Kind       string    `json:"kind,omitempty"`
+	Pattern    string    `json:"pattern,omitempty"` // output: the pattern played
+	Bytes      int       `json:"bytes,omitempty"`   // printer: the test ticket's size
 }
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -65,6 +75,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	name := fs.String("name", "probe", "device name in the output")
 	count := fs.Int("count", 0, "stop after this many readings, cards or presses (0: no limit)")
 	dur := fs.Duration("for", 0, "stop after this long (0: until Ctrl-C)")
+	pattern := fs.String("pattern", "ok", "output: the pattern to play (ok, error, alarm, blink, fastblink, heartbeat, on, or durations on,off,on...)")
 	var sets multiFlag
 	fs.Var(&sets, "set", "driver setting key=value (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -164,6 +175,10 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			emit(probeLine{At: p.At, Type: "press", Button: p.Button, Kind: string(p.Kind)})
 			counted()
 		})
+	case registry.Output:
+		runErr = probeOutput(ctx, e, opts, *pattern, *dur, emit)
+	case registry.Printer:
+		runErr = probePrinter(ctx, e, opts, emit)
 	default:
 		return fmt.Errorf("probe: driver %s of family %s cannot be probed", e.Name, e.Family)
 	}
@@ -201,4 +216,68 @@ func listDrivers(w io.Writer, asJSON bool) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// probeOutput plays pattern on an output and waits until it ends, or for
+// dur (default 3s) when it repeats or holds.
+func probeOutput(ctx context.Context, e registry.Entry, opts drivers.Options, pattern string, dur time.Duration, emit func(probeLine)) error {
+	pat, ok, err := config.ParsePattern(pattern)
+	if err != nil || !ok {
+		if pat, err = output.Named(pattern); err != nil {
+			return fmt.Errorf("probe: --pattern: %w", err)
+		}
+	}
+	p, err := e.OpenOutput(opts, nil)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	defer p.Close()
+	if err := p.Start(pat); err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	emit(probeLine{Type: "play", Pattern: pattern})
+	var total time.Duration
+	for _, s := range pat.Steps {
+		total += s.For
+	}
+	if pat.Repeat || pat.Steps[len(pat.Steps)-1].For == 0 {
+		total = dur
+		if total <= 0 {
+			total = 3 * time.Second
+		}
+	}
+	t := time.NewTimer(total + 50*time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	if err := p.Stop(); err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	emit(probeLine{Type: "stopped", Pattern: pattern})
+	return nil
+}
+
+// probePrinter prints a test ticket.
+func probePrinter(ctx context.Context, e registry.Entry, opts drivers.Options, emit func(probeLine)) error {
+	pr, err := e.OpenPrinter(opts)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	defer pr.Close()
+	// A serial printer connects in the background: give it a moment.
+	deadline := time.Now().Add(3 * time.Second)
+	for !pr.Status().Connected && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	ticket := escpos.Ticket(escpos.MealTicket{Site: "打印测试 eldergate", Title: "测试小票", At: time.Now(), Location: time.Local, Zone: time.Local.String(),
+		Elder: "测试长者", Window: "lunch", Price: 1200, Subsidy: 400, Pay: 800, TicketID: "TEST0001", Footer: "打印正常"})
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pr.Print(pctx, ticket); err != nil {
+		return fmt.Errorf("probe: test ticket: %w", err)
+	}
+	emit(probeLine{Type: "printed", Bytes: len(ticket)})
+	return nil
 }
