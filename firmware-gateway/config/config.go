@@ -54,6 +54,8 @@ type Config struct {
 	Store        StoreConfig   `yaml:"store"`
 
 	Alarms AlarmsConfig `yaml:"alarms"` // button names and places, supervision (alarms.go)
+
+	Till TillConfig `yaml:"till"` // till prices: till tokens, timeout, largest amount (till.go)
 }
 
 // MQTTConfig configures the uplink.
@@ -181,6 +183,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	c.applyOpsDefaults()
 	c.Alarms.applyDefaults()
+	c.Till.applyDefaults()
 	for _, d := range []*DeviceConfig{&c.Devices.Card, &c.Devices.Scale, &c.Devices.Button} {
 		if d.Driver == "" {
 			d.Driver = DriverSim
@@ -277,6 +280,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateOps(); err != nil {
+		return err
+	}
+	if err := c.Till.validate(); err != nil {
 		return err
 	}
 	return c.Alarms.validate()
