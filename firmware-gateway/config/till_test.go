@@ -8,8 +8,6 @@ import (
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
-
-
 func TestParseTill(t *testing.T) {
 	c, err := config.Parse([]byte(minimal + "till: {tokens: {till-1: 0123456789abcdef0123}}\n"))
 	if err != nil {
