@@ -58,8 +58,8 @@ func postTill(t *testing.T, base, token string, body any) (int, []byte) {
 // site in the cloud; an elder taps, then the till sends the amount: the
 // gateway decides the meal, and the cloud stores it with the subsidy and
 // the funding layers of the policy and the till that priced it. Then the
-// other order (amount, then tap) for the 12-yuan meal of the golden
-// cases, whose subsidy is capped at the price.
+// other order (amount, then tap): a 12-yuan meal of a 72-year-old local
+// elder outside the priority groups gets 5 yuan (local-70-99).
 func TestTillPricedMealShenzhen(t *testing.T) {
 	env := startCloud(t, cloudConfig(t, ""))
 	base := env.c.HTTPURL()
