@@ -158,7 +158,15 @@ func (d *Desk) Read(ctx context.Context, rd card.Read) {
 	if d.staff != nil && d.staff.StaffCardTap(ctx, rd.Credential) {
 		return
 	}
-	d.pub.Publish(EventTap, d.Tap(ctx, rd, at, nil))
+	ev := d.Tap(ctx, rd, at, nil)
+	if ev.Decision == DecisionWaiting {
+		// Not a decision: the kiosk's tap screen would show it as one.
+		// The till event asks the cashier for the amount (till.go).
+		d.pub.Publish(EventTill, TillEvent{State: TillWaiting, Reason: ev.Reason, Card: ev.Card,
+			ElderName: ev.ElderName, Window: ev.Window, Expires: ev.At.Add(d.till.Timeout)})
+		return
+	}
+	d.pub.Publish(EventTap, ev)
 }
 
 // Tap decides and records one tap at time at (already stamped): refused

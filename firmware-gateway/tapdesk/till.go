@@ -33,9 +33,10 @@ const (
 	MaxTillRefLen = 128
 )
 
-// DecisionWaiting is the decision shown (never recorded) for a tap on a
-// till-priced window before its amount arrived; ReasonAwaitingAmount is
-// its reason ("请收银员输入金额").
+// DecisionWaiting is the decision Tap returns (never recorded) for a tap
+// on a till-priced window before its amount arrived; ReasonAwaitingAmount
+// is its reason ("请收银员输入金额"). Read publishes it as a TillEvent
+// (state waiting), not as a tap: it is not a decision.
 const (
 	DecisionWaiting      = "waiting"
 	ReasonAwaitingAmount = "awaiting_amount"
@@ -144,9 +145,12 @@ const (
 // cashier panel.
 type TillEvent struct {
 	State     string        `json:"state"`
+	Reason    string        `json:"reason,omitempty"` // ReasonAwaitingAmount while a tap waits
 	AmountFen eldergate.Fen `json:"amount_fen,omitempty"`
 	Source    string        `json:"source,omitempty"`
-	Card      string        `json:"card,omitempty"` // masked, of a waiting tap
+	Card      string        `json:"card,omitempty"`       // masked, of a waiting tap
+	ElderName string        `json:"elder_name,omitempty"` // masked, of a waiting tap
+	Window    string        `json:"window,omitempty"`
 	Expires   time.Time     `json:"expires,omitzero"`
 }
 

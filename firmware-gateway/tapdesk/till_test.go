@@ -104,10 +104,13 @@ func TestTillAmountThenTap(t *testing.T) {
 func TestTillTapThenAmount(t *testing.T) {
 	f := newTillDesk(t)
 	f.read(t, szCard, lunch)
-	taps := f.kiosk.taps()
-	if len(taps) != 1 || taps[0].Decision != tapdesk.DecisionWaiting || taps[0].Reason != tapdesk.ReasonAwaitingAmount ||
-		taps[0].EventID != "" || taps[0].Window != "lunch" || taps[0].ElderName != eldergate.MaskName("王福寿") {
-		t.Fatalf("tap without an amount: %+v", taps)
+	if taps := f.kiosk.taps(); len(taps) != 0 {
+		t.Fatalf("a waiting tap was shown as a decision: %+v", taps)
+	}
+	if ev := f.tillEvents(); len(ev) != 1 || ev[0].State != tapdesk.TillWaiting || ev[0].Reason != tapdesk.ReasonAwaitingAmount ||
+		ev[0].Window != "lunch" || ev[0].ElderName != eldergate.MaskName("王福寿") || ev[0].Card != eldergate.MaskID(szCard) ||
+		!ev[0].Expires.Equal(lunch.Add(time.Minute)) {
+		t.Fatalf("tap without an amount: %+v", ev)
 	}
 	if out := f.outbox(t); len(out) != 0 {
 		t.Fatalf("a waiting tap was recorded: %+v", out)
@@ -124,7 +127,7 @@ func TestTillTapThenAmount(t *testing.T) {
 	if ev := res.Tap; ev.Decision != eldergate.DecisionApproved || ev.PriceFen != 1200 || ev.SubsidyFen != 1200 || ev.PayFen != 0 || ev.EventID == "" || !ev.At.Equal(lunch) {
 		t.Fatalf("decided tap %+v", ev)
 	}
-	if taps := f.kiosk.taps(); len(taps) != 2 || taps[1].EventID != res.Tap.EventID {
+	if taps := f.kiosk.taps(); len(taps) != 1 || taps[0].EventID != res.Tap.EventID {
 		t.Fatalf("the kiosk was not shown the decision: %+v", taps)
 	}
 	out := f.outbox(t)
@@ -145,9 +148,10 @@ func TestTillTimeout(t *testing.T) {
 	if _, err := f.desk.Amount(t.Context(), tillAmount(2000)); err != nil {
 		t.Fatal(err)
 	}
-	f.read(t, szCard, lunch.Add(61*time.Second))
-	if taps := f.kiosk.taps(); len(taps) != 1 || taps[0].Decision != tapdesk.DecisionWaiting {
-		t.Fatalf("tap after the amount expired: %+v", taps)
+	f.now = lunch.Add(61 * time.Second)
+	f.read(t, szCard, f.now)
+	if st := f.desk.Till(); st.Waiting != eldergate.MaskID(szCard) || st.AmountFen != 0 || len(f.kiosk.taps()) != 0 {
+		t.Fatalf("tap after the amount expired: %+v, taps %+v", st, f.kiosk.taps())
 	}
 	// A waiting tap older than the timeout is not decided: the amount waits.
 	f.now = lunch.Add(3 * time.Minute)
@@ -170,7 +174,7 @@ func TestTillTimeout(t *testing.T) {
 	}
 	// Within the timeout the pair is made; exactly at the limit too.
 	f.read(t, "04A1B2C3", lunch.Add(4*time.Minute))
-	if taps := f.kiosk.taps(); len(taps) != 2 || taps[1].Decision != eldergate.DecisionFullPay || taps[1].PriceFen != 1800 || taps[1].Reason != policy.ReasonNotEligible {
+	if taps := f.kiosk.taps(); len(taps) != 1 || taps[0].Decision != eldergate.DecisionFullPay || taps[0].PriceFen != 1800 || taps[0].Reason != policy.ReasonNotEligible {
 		t.Fatalf("tap at the timeout: %+v", taps)
 	}
 }
@@ -188,9 +192,11 @@ func TestTillOneAmountOneTap(t *testing.T) {
 	f.read(t, szCard, lunch.Add(time.Second))
 	f.read(t, "04A1B2C3", lunch.Add(2*time.Second))
 	taps := f.kiosk.taps()
-	if len(taps) != 2 || taps[0].Decision != eldergate.DecisionApproved || taps[0].PriceFen != 2000 ||
-		taps[1].Decision != tapdesk.DecisionWaiting || taps[1].Reason != tapdesk.ReasonAwaitingAmount {
+	if len(taps) != 1 || taps[0].Decision != eldergate.DecisionApproved || taps[0].PriceFen != 2000 {
 		t.Fatalf("two taps for one amount: %+v", taps)
+	}
+	if ev := f.tillEvents(); ev[len(ev)-1].State != tapdesk.TillWaiting || ev[len(ev)-1].Card != eldergate.MaskID("04A1B2C3") {
+		t.Fatalf("the second tap does not wait for an amount: %+v", ev)
 	}
 	if out := f.outbox(t); len(out) != 1 {
 		t.Fatalf("outbox = %+v", out)
