@@ -222,6 +222,10 @@ func DecodeMealData(raw []byte) (MealData, error) {
 		return m, invalid("data.discount_fen", "%d is above what remains after the subsidy", m.DiscountFen)
 	case len(m.Rule) > maxTextFieldSize || len(m.DiscountBy) > maxTextFieldSize || len(m.OperatingBy) > maxTextFieldSize:
 		return m, invalid("data", "text field too long")
+	case m.PriceSource != "" && m.PriceSource != PriceSourceTill && m.PriceSource != PriceSourceCashier:
+		return m, invalid("data.price_source", "unknown price source %q (till or cashier)", clip(m.PriceSource))
+	case len(m.Till) > maxTextFieldSize || len(m.TillRef) > maxTextFieldSize || len(m.Cashier) > maxTextFieldSize:
+		return m, invalid("data", "text field too long")
 	case len(m.Funding) > MaxFundingShares:
 		return m, invalid("data.funding", "%d shares exceed the limit of %d", len(m.Funding), MaxFundingShares)
 	}

@@ -162,7 +162,21 @@ type MealData struct {
 	// Added with the staff actions (issue 4); absent in card taps.
 	Manual bool   `json:"manual,omitempty"` // recorded by staff by hand, not by a card read
 	Staff  string `json:"staff,omitempty"`  // id of the staff member who recorded it
+
+	// Added with the till price (issue 11); absent when the window's price
+	// was fixed or weighed. They trace where the price came from, for
+	// settlement: a till (Till and TillRef) or a cashier who keyed it.
+	PriceSource string `json:"price_source,omitempty"` // PriceSourceTill or PriceSourceCashier
+	Till        string `json:"till,omitempty"`         // id of the till that sent the price
+	TillRef     string `json:"till_ref,omitempty"`     // the till's reference of the sale
+	Cashier     string `json:"cashier,omitempty"`      // id of the staff member who keyed the price
 }
+
+// Where the price of a till-priced meal came from (MealData.PriceSource).
+const (
+	PriceSourceTill    = "till"    // sent by a till (POS) over the gateway's API
+	PriceSourceCashier = "cashier" // keyed by a cashier logged in at the gateway
+)
 
 // FundingShare is the part of a meal's subsidy paid by one funding layer
 // (city, district, street/town, charity ...). Code is the administrative

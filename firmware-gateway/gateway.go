@@ -244,7 +244,8 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		g.voice = sp
 	}
 	g.http = httpapi.New(httpapi.Config{Addr: g.cfg.HTTPAddr, Simulation: g.cfg.Simulation,
-		OnStreams: func(n int) { g.alarms.KioskStreams(g.runCtx, n) }, // streams come once Start is done
+		OnStreams:  func(n int) { g.alarms.KioskStreams(g.runCtx, n) }, // streams come once Start is done
+		TillTokens: g.cfg.Till.Tokens,                                  // till.go
 	}, g, kiosk.FS(), g.log)
 	if err := g.http.Listen(); err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -253,6 +254,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		Store: st, Clock: g.clock, Envelopes: g.env, Publisher: tapOutputs{g}, Metrics: g.metrics, Disk: g.disk,
 		Staff: staffCards{g}, Notify: g.up.Notify, // staff.go
 		Now: g.now, Site: policy.Site{ID: g.cfg.Site, Place: g.cfg.Area}, Policy: g.cfg.Policy, Dedupe: g.cfg.TapDedupe, Log: g.log,
+		Till: tapdesk.TillConfig{Timeout: g.cfg.Till.Timeout, MaxFen: g.cfg.Till.MaxFen},
 	})
 	g.alarms = alarms.New(alarms.Config{
 		GW: g.cfg.GatewayID, Recorder: critical{g}, Envelopes: g.env, Stamp: g.clock.Stamp, Publish: g.http.Publish, Notify: g.up.Notify, Now: g.now, Log: g.log,

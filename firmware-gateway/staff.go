@@ -185,6 +185,9 @@ func (g *Gateway) StaffMeal(ctx context.Context, tok, elderID string) (any, erro
 	rd := card.Read{Credential: "manual:" + elder.ID, Reader: "staff:" + st.ID, At: at}
 	ev := g.desk.Tap(ctx, rd, at, &tapdesk.Manual{StaffID: st.ID, Elder: elder})
 	g.http.Publish(tapdesk.EventTap, ev)
+	if ev.Reason == tapdesk.ReasonAwaitingAmount { // a till-priced window
+		return ev, fmt.Errorf("gateway: staff meal: key the meal's amount first (POST /api/staff/amount): %w", httpapi.ErrConflict)
+	}
 	g.outputs.Tap(tapResult(ev, true)) // beep, light, ticket
 	if ev.EventID == "" {
 		return ev, fmt.Errorf("gateway: staff meal: not recorded (%s): %w", ev.Reason, httpapi.ErrUnavailable)

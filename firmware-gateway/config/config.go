@@ -56,6 +56,8 @@ type Config struct {
 	Alarms AlarmsConfig `yaml:"alarms"` // button names and places, supervision (alarms.go)
 	// Outputs: buzzer, LED, siren relay, ticket printer (outputs.go).
 	Outputs OutputsConfig `yaml:"outputs"`
+
+	Till TillConfig `yaml:"till"` // till prices: till tokens, timeout, largest amount (till.go)
 }
 
 // MQTTConfig configures the uplink.
@@ -184,6 +186,7 @@ func (c *Config) ApplyDefaults() {
 	c.applyOpsDefaults()
 	c.Alarms.applyDefaults()
 	c.Outputs.applyDefaults()
+	c.Till.applyDefaults()
 	for _, d := range []*DeviceConfig{&c.Devices.Card, &c.Devices.Scale, &c.Devices.Button} {
 		if d.Driver == "" {
 			d.Driver = DriverSim
@@ -280,6 +283,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateOps(); err != nil {
+		return err
+	}
+	if err := c.Till.validate(); err != nil {
 		return err
 	}
 	if err := c.Alarms.validate(); err != nil {

@@ -36,6 +36,7 @@ func LocalOnly(dst *Config, src Config) {
 	dst.MQTT.URL, dst.MQTT.Username, dst.MQTT.Password = src.MQTT.URL, src.MQTT.Username, src.MQTT.Password
 	dst.MQTT.CAFile, dst.MQTT.TLSServerName, dst.MQTT.KeepAlive = src.MQTT.CAFile, src.MQTT.TLSServerName, src.MQTT.KeepAlive
 	dst.RosterKey, dst.Roster, dst.RosterFile = src.RosterKey, src.Roster, src.RosterFile
+	dst.Till.Tokens = src.Till.Tokens // secrets of the local tills
 }
 
 // CheckLocalOnly reports the local-only settings a pushed configuration
@@ -58,6 +59,7 @@ func CheckLocalOnly(pushed, cur Config) error {
 		{"roster_key", pushed.RosterKey != "", pushed.RosterKey == cur.RosterKey},
 		{"roster", len(pushed.Roster) > 0, false},
 		{"roster_file", pushed.RosterFile != "", false},
+		{"till.tokens", len(pushed.Till.Tokens) > 0, false},
 	} {
 		if f.set && !f.same {
 			bad = append(bad, f.key)

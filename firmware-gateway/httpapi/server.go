@@ -68,6 +68,9 @@ type Config struct {
 	// screen) after every change, one call at a time; may be nil. It must
 	// not block.
 	OnStreams func(n int)
+	// TillTokens maps a till id to its token for POST /api/till/amount
+	// (till.go); none: every till request is refused.
+	TillTokens map[string]string
 }
 
 const maxBody = 4 << 10
@@ -123,6 +126,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if sb, ok := s.b.(StaffBackend); ok {
 		s.staffRoutes(mux, sb)
+	}
+	if tb, ok := s.b.(TillBackend); ok {
+		s.tillRoutes(mux, tb)
 	}
 	if ab, ok := s.b.(AlertBackend); ok {
 		s.alertRoutes(mux, ab)

@@ -29,10 +29,11 @@ func (d *Desk) lookup(ctx context.Context, cred string) (e eldergate.Elder, ok b
 }
 
 // decide prices and decides one meal of a known elder at time at: the
+// price rung up at the till when not zero, else the
 // stable weight on the scale (for by-weight windows), the elder's usage in
 // the meal's periods (local counters plus other sites'), the age of the
 // last usage sync, then the policy engine.
-func (d *Desk) decide(ctx context.Context, elder eldergate.Elder, at time.Time) (policy.Decision, int64, error) {
+func (d *Desk) decide(ctx context.Context, elder eldergate.Elder, at time.Time, price eldergate.Fen) (policy.Decision, int64, error) {
 	var weight int64
 	d.mu.Lock()
 	p := d.policy
@@ -62,6 +63,7 @@ func (d *Desk) decide(ctx context.Context, elder eldergate.Elder, at time.Time) 
 		Elder:    policy.FromRoster(elder),
 		Site:     d.site,
 		At:       at,
+		PriceFen: price,
 		WeightG:  weight,
 		Usage:    usage,
 		UsageAge: age,

@@ -86,6 +86,7 @@ type Config struct {
 	Site   policy.Site
 	Policy policy.Policy // validated
 	Dedupe time.Duration // the same credential within this is one tap
+	Till   TillConfig    // till-priced windows (till.go); zero: defaults
 	Log    *slog.Logger
 }
 
@@ -101,9 +102,12 @@ type Desk struct {
 	notify  func()
 	now     func() time.Time
 	site    policy.Site
+	till    TillConfig
 	log     *slog.Logger
 
-	decideMu sync.Mutex // one decision at a time: reader taps, manual meals, voids
+	decideMu sync.Mutex     // one decision at a time: reader taps, manual meals, voids, till amounts
+	pending  *pendingAmount // guarded by decideMu: a till amount waiting for a tap
+	waiting  *waitingTap    // guarded by decideMu: a tap waiting for a till amount
 
 	mu       sync.Mutex // guards the fields below
 	policy   policy.Policy
@@ -118,7 +122,13 @@ func New(c Config) *Desk {
 	d := &Desk{
 		store: c.Store, clock: c.Clock, env: c.Envelopes, pub: c.Publisher, metrics: c.Metrics,
 		disk: c.Disk, staff: c.Staff, notify: c.Notify, now: c.Now, site: c.Site, log: c.Log,
-		policy: c.Policy, dedupe: c.Dedupe, lastSeen: map[string]time.Time{},
+		policy: c.Policy, dedupe: c.Dedupe, lastSeen: map[string]time.Time{}, till: c.Till,
+	}
+	if d.till.Timeout <= 0 {
+		d.till.Timeout = DefaultTillTimeout
+	}
+	if d.till.MaxFen <= 0 {
+		d.till.MaxFen = DefaultTillMaxFen
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -148,7 +158,15 @@ func (d *Desk) Read(ctx context.Context, rd card.Read) {
 	if d.staff != nil && d.staff.StaffCardTap(ctx, rd.Credential) {
 		return
 	}
-	d.pub.Publish(EventTap, d.Tap(ctx, rd, at, nil))
+	ev := d.Tap(ctx, rd, at, nil)
+	if ev.Decision == DecisionWaiting {
+		// Not a decision: the kiosk's tap screen would show it as one.
+		// The till event asks the cashier for the amount (till.go).
+		d.pub.Publish(EventTill, TillEvent{State: TillWaiting, Reason: ev.Reason, Card: ev.Card,
+			ElderName: ev.ElderName, Window: ev.Window, Expires: ev.At.Add(d.till.Timeout)})
+		return
+	}
+	d.pub.Publish(EventTap, ev)
 }
 
 // Tap decides and records one tap at time at (already stamped): refused
@@ -163,10 +181,21 @@ func (d *Desk) Tap(ctx context.Context, rd card.Read, at time.Time, manual *Manu
 		return TapEvent{Decision: eldergate.DecisionRefused, Reason: ReasonDiskFull, Card: masked, At: at}
 	}
 	d.decideMu.Lock()
+	defer d.decideMu.Unlock()
+	return d.timed(rd, at, func() (TapEvent, error) { return d.tap(ctx, rd, at, manual) })
+}
+
+// timed runs one decision (decideMu held), times and counts it; an error
+// becomes a refusal with system_error or disk_full.
+func (d *Desk) timed(rd card.Read, at time.Time, decide func() (TapEvent, error)) TapEvent {
+	masked := eldergate.MaskID(rd.Credential)
+	if d.disk.Full() { // again: a waiting tap is decided later
+		d.metrics.Tap(eldergate.DecisionRefused, ReasonDiskFull)
+		return TapEvent{Decision: eldergate.DecisionRefused, Reason: ReasonDiskFull, Card: masked, At: at}
+	}
 	start := time.Now()
-	ev, err := d.tap(ctx, rd, at, manual)
+	ev, err := decide()
 	elapsed := time.Since(start)
-	d.decideMu.Unlock()
 	if err != nil {
 		reason := ReasonSystemError
 		if sqlite.IsDiskFull(err) {
@@ -182,8 +211,10 @@ func (d *Desk) Tap(ctx context.Context, rd card.Read, at time.Time, manual *Manu
 	return ev
 }
 
-// tap: the elder (looked up, or chosen by staff), the decision, one
-// transaction, then the outbox is told.
+// tap: the elder (looked up, or chosen by staff); on a till-priced
+// window the amount waiting for a tap, or the tap waits for one (a meal
+// by staff is refused without one: the cashier keys it first); then the
+// meal is recorded.
 func (d *Desk) tap(ctx context.Context, rd card.Read, at time.Time, manual *Manual) (TapEvent, error) {
 	masked := eldergate.MaskID(rd.Credential)
 	ev := TapEvent{Card: masked, At: at}
@@ -200,8 +231,33 @@ func (d *Desk) tap(ctx context.Context, rd card.Read, at time.Time, manual *Manu
 		}
 		elder = e
 	}
+	var amount *Amount
+	if p := d.Policy(); elder.Active && tillPriced(&p, at) { // till.go
+		a, ok := d.takeAmount(at)
+		if !ok && manual != nil {
+			_, window := p.Periods(at)
+			ev.Decision, ev.Reason, ev.Window = eldergate.DecisionRefused, ReasonAwaitingAmount, window
+			return ev, nil
+		}
+		if !ok {
+			_, window := p.Periods(at)
+			return d.wait(rd, at, elder, window), nil
+		}
+		amount = a
+	}
+	return d.record(ctx, rd, at, elder, manual, amount)
+}
 
-	dec, weight, err := d.decide(ctx, elder, at) // price, usage, policy (decide.go)
+// record decides the meal of elder at time at (priced by amount when not
+// nil), commits it in one transaction, then tells the outbox.
+func (d *Desk) record(ctx context.Context, rd card.Read, at time.Time, elder eldergate.Elder, manual *Manual, amount *Amount) (TapEvent, error) {
+	masked := eldergate.MaskID(rd.Credential)
+	ev := TapEvent{Card: masked, At: at}
+	var price eldergate.Fen
+	if amount != nil {
+		price = amount.Fen
+	}
+	dec, weight, err := d.decide(ctx, elder, at, price) // price, usage, policy (decide.go)
 	if err != nil {
 		return ev, fmt.Errorf("tapdesk: tap: %w", err)
 	}
@@ -212,6 +268,9 @@ func (d *Desk) tap(ctx context.Context, rd card.Read, at time.Time, manual *Manu
 	data := mealData(elder, masked, window, dec, weight)
 	if manual != nil { // a meal recorded by staff by hand
 		data.Manual, data.Staff, data.Credential = true, manual.StaffID, ""
+	}
+	if amount != nil { // where the till price came from, for settlement
+		data.PriceSource, data.Till, data.TillRef, data.Cashier = amount.Source, amount.Till, amount.Ref, amount.Cashier
 	}
 	env, err := d.env.New(eldergate.KindMeal, at, data)
 	if err != nil {

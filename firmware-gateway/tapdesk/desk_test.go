@@ -102,7 +102,7 @@ func lunchPolicy() policy.Policy {
 
 // newDesk opens a store with a roster of three elders (E3's card lost)
 // and a desk on it; free is the free space the disk guard measures.
-func newDesk(t *testing.T, p policy.Policy, free uint64) *fixture {
+func newDesk(t *testing.T, p policy.Policy, free uint64, opts ...func(*tapdesk.Config)) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -129,12 +129,16 @@ func newDesk(t *testing.T, p policy.Policy, free uint64) *fixture {
 	f.disk = tapdesk.NewDiskGuard(tapdesk.DiskConfig{Dir: dir, Reserve: -1, MinFree: 1 << 20,
 		Free: func(string) (uint64, error) { return free, nil }}, nil)
 	f.disk.Start()
-	f.desk = tapdesk.New(tapdesk.Config{
+	c := tapdesk.Config{
 		Store: st, Clock: passClock{}, Envelopes: envelope.Maker{GW: "gw-t1", Site: site, Boot: st.Boot()},
 		Publisher: f.kiosk, Metrics: f.metrics, Disk: f.disk, Staff: staffCards{card: "STAFF01"},
 		Notify: func() { f.notifed++ }, Now: func() time.Time { return f.now },
 		Site: policy.Site{ID: site}, Policy: p, Dedupe: 3 * time.Second,
-	})
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	f.desk = tapdesk.New(c)
 	return f
 }
 
