@@ -210,7 +210,7 @@ func DecodeMealData(raw []byte) (MealData, error) {
 		return m, invalid("data.elder_id", "missing or too long")
 	case m.Window == "" || len(m.Window) > maxTextFieldSize:
 		return m, invalid("data.window", "missing or too long")
-	case m.Decision != DecisionApproved && m.Decision != DecisionFullPay && m.Decision != DecisionRefused:
+	case m.Decision != DecisionApproved && m.Decision != DecisionFullPay && m.Decision != DecisionRefused && m.Decision != DecisionDiscounted:
 		return m, invalid("data.decision", "unknown decision %q", clip(m.Decision))
 	case m.PriceFen < 0 || m.SubsidyFen < 0 || m.PayFen < 0:
 		return m, invalid("data", "negative amount")
