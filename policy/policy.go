@@ -32,6 +32,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -288,7 +290,7 @@ func Parse(data []byte) (*Policy, error) {
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
+			return nil, fmt.Errorf("policy: %w", plainJSON(err))
 		}
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return nil, errors.New("policy: trailing data after the JSON object")
@@ -297,13 +299,89 @@ func Parse(data []byte) (*Policy, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(trimmed))
 		dec.KnownFields(true)
 		if err := dec.Decode(&p); err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
+			return nil, fmt.Errorf("policy: %w", plainYAML(err))
 		}
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// decodeError is a decoding error told in words, without the Go types.
+type decodeError struct {
+	msg string
+	err error
+}
+
+func (e *decodeError) Error() string { return e.msg }
+func (e *decodeError) Unwrap() error { return e.err }
+
+var (
+	yamlUnknown = regexp.MustCompile(`^(line \d+: )?field (\S+) not found in type \S+$`)
+	yamlType    = regexp.MustCompile("^(line \\d+: )?cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
+)
+
+// expected names, in words, what a Go type of the policy holds.
+func expected(goType string) string {
+	switch {
+	case strings.HasSuffix(goType, "Fen"), strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case goType == "string":
+		return "text"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasSuffix(goType, "Duration"):
+		return "a duration such as 72h"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["), strings.Contains(goType, "."):
+		return "an object (key: value)"
+	}
+	return goType
+}
+
+// plainYAML rewrites the YAML decoder's errors ("field x not found in type
+// policy.Rule", "cannot unmarshal !!str `a` into eldergate.Fen") in words.
+func plainYAML(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	lines := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		switch m := yamlUnknown.FindStringSubmatch(e); {
+		case m != nil:
+			lines[i] = fmt.Sprintf("%sunknown field %q", m[1], m[2])
+		default:
+			if m := yamlType.FindStringSubmatch(e); m != nil {
+				got := strconv.Quote(m[3])
+				switch m[2] {
+				case "map":
+					got = "an object"
+				case "seq":
+					got = "a list"
+				}
+				lines[i] = fmt.Sprintf("%sexpected %s, got %s", m[1], expected(m[4]), got)
+			} else {
+				lines[i] = e
+			}
+		}
+	}
+	return &decodeError{msg: strings.Join(lines, "; "), err: err}
+}
+
+// plainJSON rewrites the JSON decoder's type errors in words.
+func plainJSON(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		f := te.Field
+		if f == "" {
+			f = "the policy"
+		}
+		return &decodeError{msg: fmt.Sprintf("%s: expected %s, got %s", f, expected(te.Type.String()), te.Value), err: err}
+	}
+	return &decodeError{msg: strings.TrimPrefix(err.Error(), "json: "), err: err}
 }
 
 // MarshalJSON writes the policy's data (not its compiled form).

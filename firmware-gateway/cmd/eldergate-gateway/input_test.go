@@ -112,6 +112,17 @@ func TestPolicyEvalExplainsInputErrors(t *testing.T) {
 			}
 		})
 	}
+	// A policy with an unknown field and a wrong type, YAML and JSON.
+	elder := writeFile(t, "elder.json", good)
+	for body, want := range map[string]string{
+		"version: v\ntime_zone: Asia/Shanghai\nbogus: 1\nwindows: [{name: l, start: '11:00', end: '13:00', price: {fixed_fen: twelve}}]\n": `line 3: unknown field "bogus"; line 4: expected a whole number, got "twelve"`,
+		`{"version":"v","windows":[{"price":{"fixed_fen":"x"}}]}`:                                                                          "windows.price.fixed_fen: expected a whole number, got string",
+	} {
+		err := run(context.Background(), []string{"policy", "eval", "--policy", writeFile(t, "p.yaml", body), "--elder", elder, "--at", "2025-03-03T12:00"}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), want) || goType.MatchString(err.Error()) || exitCode(err, &bytes.Buffer{}) != 2 {
+			t.Errorf("policy %q: err = %v, want %q", body, err, want)
+		}
+	}
 	// The real command: exit 2 and the message on stderr.
 	bad := writeFile(t, "elder.json", `{"id":"H1","birth":"1945-13-01"}`)
 	code, out, errOut := runMain(t, "policy", "eval", "--policy", zh, "--elder", bad, "--at", "2025-03-03T12:00", "--weight-g", "500")
