@@ -224,6 +224,9 @@ func parseElder(path string, data []byte) (policy.Elder, error) {
 	if _, r := o["residence"]; r {
 		nested = true
 	}
+	if v, ok := o["id"]; ok && v.Kind == yaml.ScalarNode && v.Value == "" {
+		return policy.Elder{}, fmt.Errorf("%s: line %d: id: empty; expected the elder's id", path, v.Line)
+	}
 	roster := false
 	for k := range o {
 		if !nested && !slices.ContainsFunc(elderFields, func(f field) bool { return f.name == k }) &&
@@ -243,9 +246,6 @@ func parseElder(path string, data []byte) (policy.Elder, error) {
 	}
 	if err := o.check(path, "", elderFields, "; or a roster entry with "+names(rosterFields)); err != nil {
 		return policy.Elder{}, err
-	}
-	if o.text("id") == "" {
-		return policy.Elder{}, fmt.Errorf("%s: id: empty; expected the elder's id", path)
 	}
 	return policy.Elder{ID: o.text("id"), Birth: o.text("birth"), Categories: o.list("categories"),
 		HukouLocal: o.flag("hukou_local"), Home: o.place("home"), Residence: o.place("residence")}, nil

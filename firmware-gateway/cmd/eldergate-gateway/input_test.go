@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMain lets the tests run the real command (exit codes, stdout) by
@@ -79,6 +80,7 @@ func TestPolicyEvalExplainsInputErrors(t *testing.T) {
 		{"home field", `{"id":"H1","birth":"1950-05-05","home":{"county":"1"}}`, "", "", []string{`unknown field "home.county"; the fields are: city, district, street`}},
 		{"residence a string", `{"id":"H1","birth":"1950-05-05","residence":"440402"}`, "", "", []string{"residence: expected an object {city, district, street}"}},
 		{"id missing", `{"birth":"1950-05-05"}`, "", "", []string{"elder.json: id: missing"}},
+		{"id empty", `{"id":"","name":"x","birth":"1950-05-05"}`, "", "", []string{"elder.json: line 1: id: empty"}},
 		{"not an object", `[1,2]`, "", "", []string{"elder.json: expected an elder {id, birth"}},
 		{"not JSON", `{"id":`, "", "", []string{"elder.json: not valid YAML or JSON"}},
 		{"empty", ``, "", "", []string{"elder.json: empty; expected an elder"}},
@@ -145,4 +147,33 @@ func TestHelpExitsZero(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
 	}
+}
+
+// FuzzParseElder: any bytes as an elder file either give an error or an
+// elder with an id and a real birth date; never a panic, never Go type
+// names in the error.
+func FuzzParseElder(f *testing.F) {
+	if b, err := os.ReadFile(policies + "examples/elder.json"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"id":"H1","birth":"1945-13-01"}`))
+	f.Add([]byte("{id: H1, name: 张三, card: C1, birth: '1950-05-05', active: true, residence_district: '440402'}\n"))
+	f.Add([]byte(`{"id":"H1","birth":"1950-05-05","home":{"city":1},"residence":[1]}`))
+	f.Add([]byte("- a\n- b\n"))
+	f.Add([]byte(`{"id":"","name":"x","birth":"1950-05-05"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := parseElder("elder.json", data)
+		if err != nil {
+			if strings.Contains(err.Error(), "policy.") || strings.Contains(err.Error(), "in type") {
+				t.Fatalf("Go type names: %v", err)
+			}
+			return
+		}
+		if e.ID == "" {
+			t.Fatalf("elder without id: %+v", e)
+		}
+		if _, err := time.Parse(time.DateOnly, e.Birth); err != nil {
+			t.Fatalf("elder with birth %q accepted", e.Birth)
+		}
+	})
 }
