@@ -210,7 +210,7 @@ func DecodeMealData(raw []byte) (MealData, error) {
 		return m, invalid("data.elder_id", "missing or too long")
 	case m.Window == "" || len(m.Window) > maxTextFieldSize:
 		return m, invalid("data.window", "missing or too long")
-	case m.Decision != DecisionApproved && m.Decision != DecisionFullPay && m.Decision != DecisionRefused:
+	case m.Decision != DecisionApproved && m.Decision != DecisionFullPay && m.Decision != DecisionRefused && m.Decision != DecisionDiscounted:
 		return m, invalid("data.decision", "unknown decision %q", clip(m.Decision))
 	case m.PriceFen < 0 || m.SubsidyFen < 0 || m.PayFen < 0:
 		return m, invalid("data", "negative amount")
@@ -218,6 +218,8 @@ func DecodeMealData(raw []byte) (MealData, error) {
 		return m, invalid("data.subsidy_fen", "%d is above the price %d", m.SubsidyFen, m.PriceFen)
 	case m.DiscountFen < 0 || m.OperatingFen < 0:
 		return m, invalid("data", "negative amount")
+	case m.Decision == DecisionDiscounted && m.SubsidyFen != 0:
+		return m, invalid("data.subsidy_fen", "a discounted meal has no subsidy")
 	case m.DiscountFen > m.PriceFen-m.SubsidyFen:
 		return m, invalid("data.discount_fen", "%d is above what remains after the subsidy", m.DiscountFen)
 	case len(m.Rule) > maxTextFieldSize || len(m.DiscountBy) > maxTextFieldSize || len(m.OperatingBy) > maxTextFieldSize:

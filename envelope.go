@@ -135,6 +135,11 @@ const (
 	DecisionApproved = "approved" // subsidised meal
 	DecisionFullPay  = "full_pay" // meal recorded, elder pays the full price
 	DecisionRefused  = "refused"  // no meal recorded
+	// DecisionDiscounted: meal recorded without a subsidy, the elder pays
+	// the price less a discount (a discount-only rule, or a rule whose
+	// discount comes before the subsidy when the subsidy is not granted).
+	// Like full_pay it does not count in the usage counters (ADR 0015).
+	DecisionDiscounted = "discounted"
 )
 
 // MealData is the data of a meal event.
@@ -153,7 +158,7 @@ type MealData struct {
 
 	// Added with the policy engine (issue 4); absent in older events.
 	Rule         string         `json:"rule,omitempty"`                  // id of the policy rule applied
-	DiscountFen  Fen            `json:"discount_fen,omitempty"`          // taken off after the subsidy
+	DiscountFen  Fen            `json:"discount_fen,omitempty"`          // taken off before or after the subsidy (the rule says)
 	DiscountBy   string         `json:"discount_funded_by,omitempty"`    // who bears the discount, e.g. "hall"
 	Funding      []FundingShare `json:"funding,omitempty"`               // who pays the subsidy; sums to SubsidyFen
 	OperatingFen Fen            `json:"operating_subsidy_fen,omitempty"` // paid to the hall per subsidised meal

@@ -12,6 +12,10 @@ func FuzzDecodeBatch(f *testing.F) {
 	good, _ := json.Marshal(Batch{V: 1, GW: "gw-1", Boot: 1, Events: []Envelope{ev}})
 	f.Add(good)
 	f.Add([]byte(`{"v":1,"gw":"gw-1","events":[{"id":"x"}]}`))
+	dm := meal()
+	dm.Decision, dm.Reason, dm.SubsidyFen, dm.DiscountFen, dm.DiscountBy, dm.PayFen = DecisionDiscounted, "discount_only", 0, 120, "hall", 1080
+	disc, _ := json.Marshal(Batch{V: 1, GW: "gw-1", Boot: 1, Events: []Envelope{validEvent(f, KindMeal, dm)}})
+	f.Add(disc)
 	f.Add([]byte(`{"v":2}`))
 	f.Add([]byte(`not json`))
 	f.Fuzz(func(t *testing.T, payload []byte) {

@@ -19,6 +19,13 @@ type Elder struct {
 	HomeCity     string   `json:"home_city,omitempty" yaml:"home_city"`
 	HomeDistrict string   `json:"home_district,omitempty" yaml:"home_district"`
 	HomeStreet   string   `json:"home_street,omitempty" yaml:"home_street"`
+
+	// Where the elder lives (常住地, e.g. with a residence permit), as
+	// division codes, when rules look at residence rather than hukou
+	// (ADR 0015). Empty: unknown, matches no residence condition.
+	ResidenceCity     string `json:"residence_city,omitempty" yaml:"residence_city"`
+	ResidenceDistrict string `json:"residence_district,omitempty" yaml:"residence_district"`
+	ResidenceStreet   string `json:"residence_street,omitempty" yaml:"residence_street"`
 }
 
 // Reason codes of a decision; the kiosk translates them. The subsidy

@@ -21,7 +21,14 @@ const (
 	ReasonUsageStale          = "usage_stale"          // usage not synced for longer than stale_usage.after
 	ReasonPriceUnknown        = "price_unknown"        // no price given, and the window has no fixed price or no weight was given
 	ReasonInvalidInput        = "invalid_input"        // negative or absurd price or weight
+	ReasonDiscountOnly        = "discount_only"        // a rule with a discount and no subsidy (decision "discounted")
 )
+
+// DecisionDiscounted: served without a subsidy, at the price less the
+// rule's discount (a discount-only rule, or a discount before the subsidy
+// when the subsidy is not granted; the reason says why). It does not count
+// in the usage counters.
+const DecisionDiscounted = eldergate.DecisionDiscounted
 
 // Place is a jurisdiction as administrative division codes.
 type Place struct {
@@ -37,6 +44,9 @@ type Elder struct {
 	Categories []string `json:"categories,omitempty" yaml:"categories"`
 	HukouLocal bool     `json:"hukou_local,omitempty" yaml:"hukou_local"`
 	Home       Place    `json:"home" yaml:"home"` // home (hukou) jurisdiction
+	// Residence is where the elder lives, for rules with a residence
+	// condition; empty codes match none.
+	Residence Place `json:"residence,omitzero" yaml:"residence"`
 }
 
 // FromRoster converts a roster entry; its Category counts as a category.
@@ -46,7 +56,8 @@ func FromRoster(e eldergate.Elder) Elder {
 		cats = append(cats, e.Category)
 	}
 	return Elder{ID: e.ID, Birth: e.Birth, Categories: cats, HukouLocal: e.HukouLocal,
-		Home: Place{City: e.HomeCity, District: e.HomeDistrict, Street: e.HomeStreet}}
+		Home:      Place{City: e.HomeCity, District: e.HomeDistrict, Street: e.HomeStreet},
+		Residence: Place{City: e.ResidenceCity, District: e.ResidenceDistrict, Street: e.ResidenceStreet}}
 }
 
 // Site is where the meal is eaten.
@@ -120,7 +131,7 @@ func (ps Periods) Keys() []string {
 // Decision is the outcome of one meal. PayFen = PriceFen - SubsidyFen -
 // DiscountFen, and the Funding shares sum to SubsidyFen.
 type Decision struct {
-	Decision      string                   `json:"decision"` // approved | full_pay | refused
+	Decision      string                   `json:"decision"` // approved | full_pay | discounted | refused
 	Reason        string                   `json:"reason"`
 	Limit         string                   `json:"limit,omitempty"` // the limit reached, e.g. "week.count"
 	Rule          string                   `json:"rule,omitempty"`
@@ -226,6 +237,13 @@ type outcome struct {
 	subsidy eldergate.Fen
 	shares  []eldergate.FundingShare // fen > 0 only, sum == subsidy
 	reason  string                   // when subsidy is 0
+	pre     eldergate.Fen            // discount taken off the price before the subsidy (or without one)
+}
+
+// better reports whether o beats b under best_match: the larger subsidy,
+// then the larger discount before the subsidy; ties go to the earlier.
+func (o *outcome) better(b *outcome) bool {
+	return o.subsidy > b.subsidy || (o.subsidy == b.subsidy && o.pre > b.pre)
 }
 
 // Decide decides one meal. It never fails: problems with the input are
@@ -289,11 +307,11 @@ func (p *Policy) Decide(in Input) Decision {
 	var best *outcome
 	for i := range p.Rules {
 		r := &p.Rules[i]
-		if !r.matches(w.Name, age, ageOK, in.Elder) {
+		if !r.matches(w.Name, age, ageOK, in.Elder, in.Site.Place) {
 			continue
 		}
 		o := p.grant(i, price, in)
-		if best == nil || o.subsidy > best.subsidy {
+		if best == nil || o.better(best) {
 			best = &o
 		}
 		if p.Match == FirstMatch {
@@ -308,18 +326,32 @@ func (p *Policy) Decide(in Input) Decision {
 	}
 	rule := &p.Rules[best.rule]
 	d.Rule = rule.ID
+	// Served without a subsidy: at full price, or less the rule's discount
+	// when it comes before the subsidy (it does not depend on it).
+	noSubsidy := func(reason string) Decision {
+		if best.pre == 0 {
+			return fullPay(reason)
+		}
+		d.Decision, d.Reason = DecisionDiscounted, reason
+		d.PriceFen, d.DiscountFen, d.DiscountBy = price, best.pre, rule.Discount.FundedBy
+		d.PayFen = price - best.pre
+		return d
+	}
+	if !rule.hasSubsidy() {
+		return noSubsidy(ReasonDiscountOnly) // no limits, no stale usage: nothing is counted
+	}
 
 	// Stale usage: cross-site limits cannot be trusted.
 	if s := p.StaleUsage; s != nil && (in.UsageAge < 0 || in.UsageAge > time.Duration(s.After)) {
 		switch s.Action {
 		case ActionFullPay:
-			return fullPay(ReasonUsageStale)
+			return noSubsidy(ReasonUsageStale)
 		case ActionRefuse:
 			return refuse(ReasonUsageStale)
 		}
 	}
 	if best.subsidy == 0 {
-		return fullPay(best.reason)
+		return noSubsidy(best.reason)
 	}
 
 	// Limits: count limits block, fen limits cap the subsidy.
@@ -357,19 +389,22 @@ func (p *Policy) Decide(in Input) Decision {
 		if action == ActionRefuse {
 			return refuse(reason)
 		}
-		return fullPay(reason)
+		return noSubsidy(reason)
 	}
 
 	d.Decision, d.Reason = eldergate.DecisionApproved, ReasonOK
 	d.PriceFen = price
 	d.SubsidyFen = subsidy
 	d.Funding = trim(best.shares, subsidy)
-	remaining := price - subsidy
 	if dc := rule.Discount; dc != nil {
-		d.DiscountFen = halfUp(remaining, int64(dc.Percent), 100)
+		if rule.discountFirst() {
+			d.DiscountFen = best.pre // the subsidy is capped at price - pre
+		} else {
+			d.DiscountFen = halfUp(price-subsidy, int64(dc.Percent), 100)
+		}
 		d.DiscountBy = dc.FundedBy
 	}
-	d.PayFen = remaining - d.DiscountFen
+	d.PayFen = price - subsidy - d.DiscountFen
 	op := rule.OperatingSubsidy
 	if op == nil {
 		op = p.OperatingSubsidy
@@ -380,7 +415,7 @@ func (p *Policy) Decide(in Input) Decision {
 	return d
 }
 
-func (r *Rule) matches(window string, age int, ageOK bool, e Elder) bool {
+func (r *Rule) matches(window string, age int, ageOK bool, e Elder, site Place) bool {
 	if len(r.Windows) > 0 && !slices.Contains(r.Windows, window) {
 		return false
 	}
@@ -394,21 +429,48 @@ func (r *Rule) matches(window string, age int, ageOK bool, e Elder) bool {
 	}
 	switch r.Hukou {
 	case HukouLocal:
-		return e.HukouLocal
+		if !e.HukouLocal {
+			return false
+		}
 	case HukouNonLocal:
-		return !e.HukouLocal
+		if e.HukouLocal {
+			return false
+		}
+	}
+	if rs := r.Residence; rs != nil {
+		code := siteCode(rs.Scope, e.Residence)
+		if code == "" {
+			return false
+		}
+		if len(rs.Codes) == 0 {
+			return code == siteCode(rs.Scope, site)
+		}
+		return slices.Contains(rs.Codes, code)
 	}
 	return true
 }
 
-// grant computes what rule i grants for a meal at price: the nominal
-// subsidy split over the funding layers in order, the shares lost outside
-// their jurisdiction dropped, then capped at the price (taken off the last
-// layers first).
+// grant computes what rule i grants for a meal at price: a discount taken
+// off the price first when the rule says so, then the nominal subsidy
+// split over the funding layers in order, the shares lost outside their
+// jurisdiction dropped, then capped at the price less that discount (taken
+// off the last layers first).
 func (p *Policy) grant(i int, price eldergate.Fen, in Input) outcome {
 	r := &p.Rules[i]
 	o := outcome{rule: i}
-	if price < r.MinSpendFen {
+	if r.discountFirst() {
+		o.pre = halfUp(price, int64(r.Discount.Percent), 100)
+	}
+	if !r.hasSubsidy() {
+		o.reason = ReasonDiscountOnly
+		return o
+	}
+	price -= o.pre // from here on, the price the subsidy applies to
+	spend := price + o.pre
+	if r.MinSpendOn == MinSpendOnDiscounted {
+		spend = price
+	}
+	if spend < r.MinSpendFen {
 		o.reason = ReasonBelowMinSpend
 		return o
 	}

@@ -22,6 +22,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(base))
 	f.Add([]byte(`{"version":"j","time_zone":"UTC","match":"best_match","windows":[{"name":"a","start":"00:00","end":"24:00","price":{"per_100g_fen":5}}],"rules":[{"id":"r","subsidy":{"percent":50}}],"funding":[{"layer":"x","scope":"none","rest":true}],"limits":[{"period":"week","fen":10}],"stale_usage":{"after":"1h","action":"allow"}}`))
+	f.Add([]byte(ordered))
+	f.Add([]byte(`{"version":"k","time_zone":"UTC","match":"first_match","windows":[{"name":"a","start":"00:00","end":"24:00","price":{"fixed_fen":999}}],"rules":[{"id":"d","age":{"min":60},"residence":{"scope":"street","codes":["x"]},"discount":{"percent":15,"funded_by":"hall","apply":"before_subsidy"},"subsidy":{"percent":40},"min_spend_fen":500,"min_spend_on":"discounted"},{"id":"o","subsidy":{},"discount":{"percent":100,"funded_by":"hall"}}],"funding":[{"layer":"x","scope":"none","rest":true}]}`))
 	f.Add([]byte("version: [\n"))
 	f.Add([]byte(`{"version": 1}`))
 	at := time.Date(2025, 3, 3, 4, 0, 0, 0, time.UTC)
@@ -38,6 +40,7 @@ func FuzzParse(f *testing.F) {
 			{Elder: local, Site: homeSite, At: at.Add(6 * time.Hour), WeightG: 777},
 			{Elder: Elder{ID: "x", Categories: []string{"低保"}}, At: at.Add(-3 * time.Hour), PriceFen: 1999, UsageAge: -1},
 			{Elder: local, Site: homeSite, At: at, PriceFen: MaxFen, Usage: Usage{Window: Counter{1, 1}, Month: Counter{50, 100000}}},
+			{Elder: Elder{ID: "r", Birth: "1960-02-29", Residence: homeSite.Place}, Site: homeSite, At: at, PriceFen: 1253},
 		} {
 			d := p.Decide(in)
 			checkInvariants(t, "fuzz", d)

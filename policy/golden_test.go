@@ -166,7 +166,9 @@ func checkInvariants(t *testing.T, name string, d Decision) {
 		t.Errorf("%s: funding sums to %d, subsidy is %d", name, sum, d.SubsidyFen)
 	case d.PayFen != d.PriceFen-d.SubsidyFen-d.DiscountFen:
 		t.Errorf("%s: pay %d != price %d - subsidy %d - discount %d", name, d.PayFen, d.PriceFen, d.SubsidyFen, d.DiscountFen)
-	case d.Decision != eldergate.DecisionApproved && (d.SubsidyFen != 0 || d.DiscountFen != 0 || d.OperatingFen != 0):
+	case d.Decision == DecisionDiscounted && (d.SubsidyFen != 0 || d.DiscountFen <= 0 || d.OperatingFen != 0 || d.Rule == "" || d.DiscountBy == "" || d.Reason == ""):
+		t.Errorf("%s: discounted without a discount or rule, or with a subsidy: %+v", name, d)
+	case d.Decision != eldergate.DecisionApproved && d.Decision != DecisionDiscounted && (d.SubsidyFen != 0 || d.DiscountFen != 0 || d.OperatingFen != 0):
 		t.Errorf("%s: %s with a subsidy, discount or operating subsidy: %+v", name, d.Decision, d)
 	case d.Decision == eldergate.DecisionRefused && d.PayFen != 0:
 		t.Errorf("%s: refused but pays %d", name, d.PayFen)

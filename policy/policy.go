@@ -3,9 +3,11 @@
 //
 // A Policy is data, versioned and pushed to gateways: meal windows in a
 // local time zone with a fixed or by-weight price, ordered eligibility rules
-// (age band from the birth date, categories, hukou) chosen by first or best
-// match, a fixed or percentage subsidy never above the actual price, an
-// optional minimum spend and a discount after the subsidy, funding layers
+// (age band from the birth date, categories, hukou, residence) chosen by
+// first or best match, a fixed or percentage subsidy never above the actual
+// price, an optional minimum spend (on the price or on the discounted
+// price), a discount before or after the subsidy or a discount alone
+// (rules without a subsidy), funding layers
 // (city, district, street/town, charity) with their own rule for meals
 // eaten outside their jurisdiction, limits per window, day, ISO week and
 // month (count and fen), an operating subsidy paid to the hall per
@@ -18,7 +20,10 @@
 //
 // Money is integer fen. Every percentage (percentage subsidies, discounts)
 // and every by-weight price is computed on integers and rounded half up to
-// the fen: 12.5 fen becomes 13 fen, 12.4 fen 12 fen.
+// the fen: 12.5 fen becomes 13 fen, 12.4 fen 12 fen. A discount before the
+// subsidy is computed on the price; a percentage subsidy after it on the
+// discounted price, and the subsidy is capped at the discounted price, so
+// that price = subsidy + discount + pay with every term >= 0 (ADR 0015).
 package policy
 
 import (
@@ -27,6 +32,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +94,21 @@ const (
 	HukouNonLocal = "nonlocal"
 )
 
+// When a rule's discount is taken: on what the elder pays after the
+// subsidy (default, and the only order before ADR 0015), or on the price
+// before the subsidy.
+const (
+	DiscountAfterSubsidy  = "after_subsidy"
+	DiscountBeforeSubsidy = "before_subsidy"
+)
+
+// What a rule's minimum spend is compared with: the price (default) or the
+// price less a discount taken before the subsidy.
+const (
+	MinSpendOnPrice      = "price"
+	MinSpendOnDiscounted = "discounted"
+)
+
 // Policy is one version of a subsidy policy. Build it with Parse, or fill
 // the fields and call Validate, which must be called again after any
 // change. A validated Policy is safe for concurrent use.
@@ -143,11 +165,20 @@ type Rule struct {
 	// Categories: the elder must hold at least one of them.
 	Categories []string `json:"categories,omitempty" yaml:"categories,omitempty"`
 	// Hukou is HukouAny (""), HukouLocal or HukouNonLocal.
-	Hukou   string  `json:"hukou,omitempty" yaml:"hukou,omitempty"`
+	Hukou string `json:"hukou,omitempty" yaml:"hukou,omitempty"`
+	// Residence requires the elder to live in a jurisdiction (whatever
+	// the hukou).
+	Residence *Residence `json:"residence,omitempty" yaml:"residence,omitempty"`
+	// Subsidy may be left out ({}) only by a rule with a Discount: a
+	// discount-only rule (decision "discounted", reason "discount_only").
 	Subsidy Subsidy `json:"subsidy" yaml:"subsidy"`
-	// MinSpendFen: a meal priced below it gets no subsidy (full price).
+	// MinSpendFen: a meal below it gets no subsidy. MinSpendOn says what
+	// is compared with it: MinSpendOnPrice (default) or
+	// MinSpendOnDiscounted (the price less a discount before the subsidy).
 	MinSpendFen eldergate.Fen `json:"min_spend_fen,omitempty" yaml:"min_spend_fen,omitempty"`
-	// Discount is taken off what remains after the subsidy.
+	MinSpendOn  string        `json:"min_spend_on,omitempty" yaml:"min_spend_on,omitempty"`
+	// Discount is taken off the price before the subsidy or off what
+	// remains after it (Discount.Apply).
 	Discount         *Discount  `json:"discount,omitempty" yaml:"discount,omitempty"`
 	Funding          []Layer    `json:"funding,omitempty" yaml:"funding,omitempty"`
 	OperatingSubsidy *Operating `json:"operating_subsidy,omitempty" yaml:"operating_subsidy,omitempty"`
@@ -166,11 +197,26 @@ type Subsidy struct {
 	Percent  int           `json:"percent,omitempty" yaml:"percent,omitempty"`
 }
 
-// Discount takes Percent (1-100) off what the elder would pay after the
-// subsidy, rounded half up; FundedBy names who bears it (e.g. "hall").
+// Discount takes Percent (1-100) off, rounded half up; FundedBy names who
+// bears it (e.g. "hall"). Apply is DiscountAfterSubsidy (default: off what
+// the elder would pay after the subsidy, subsidised meals only) or
+// DiscountBeforeSubsidy (off the price; the subsidy then applies to the
+// discounted price, and the discount stands when the subsidy is not
+// granted). A rule without a subsidy takes its discount off the price.
 type Discount struct {
 	Percent  int    `json:"percent" yaml:"percent"`
 	FundedBy string `json:"funded_by" yaml:"funded_by"`
+	Apply    string `json:"apply,omitempty" yaml:"apply,omitempty"`
+}
+
+// Residence is a rule's condition on where the elder lives: the elder's
+// residence code at Scope (city, district or street) must be one of Codes,
+// or, when Codes is empty, the site's code at that scope (lives in the
+// hall's district, say). An elder without a residence code at that scope
+// does not match.
+type Residence struct {
+	Scope string   `json:"scope" yaml:"scope"`
+	Codes []string `json:"codes,omitempty" yaml:"codes,omitempty"`
 }
 
 // Layer is one funder of the subsidy. Shares are taken from the subsidy in
@@ -244,7 +290,7 @@ func Parse(data []byte) (*Policy, error) {
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
+			return nil, fmt.Errorf("policy: %w", plainJSON(err))
 		}
 		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 			return nil, errors.New("policy: trailing data after the JSON object")
@@ -253,13 +299,89 @@ func Parse(data []byte) (*Policy, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(trimmed))
 		dec.KnownFields(true)
 		if err := dec.Decode(&p); err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
+			return nil, fmt.Errorf("policy: %w", plainYAML(err))
 		}
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// decodeError is a decoding error told in words, without the Go types.
+type decodeError struct {
+	msg string
+	err error
+}
+
+func (e *decodeError) Error() string { return e.msg }
+func (e *decodeError) Unwrap() error { return e.err }
+
+var (
+	yamlUnknown = regexp.MustCompile(`^(line \d+: )?field (\S+) not found in type \S+$`)
+	yamlType    = regexp.MustCompile("^(line \\d+: )?cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
+)
+
+// expected names, in words, what a Go type of the policy holds.
+func expected(goType string) string {
+	switch {
+	case strings.HasSuffix(goType, "Fen"), strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case goType == "string":
+		return "text"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasSuffix(goType, "Duration"):
+		return "a duration such as 72h"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["), strings.Contains(goType, "."):
+		return "an object (key: value)"
+	}
+	return goType
+}
+
+// plainYAML rewrites the YAML decoder's errors ("field x not found in type
+// policy.Rule", "cannot unmarshal !!str `a` into eldergate.Fen") in words.
+func plainYAML(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	lines := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		switch m := yamlUnknown.FindStringSubmatch(e); {
+		case m != nil:
+			lines[i] = fmt.Sprintf("%sunknown field %q", m[1], m[2])
+		default:
+			if m := yamlType.FindStringSubmatch(e); m != nil {
+				got := strconv.Quote(m[3])
+				switch m[2] {
+				case "map":
+					got = "an object"
+				case "seq":
+					got = "a list"
+				}
+				lines[i] = fmt.Sprintf("%sexpected %s, got %s", m[1], expected(m[4]), got)
+			} else {
+				lines[i] = e
+			}
+		}
+	}
+	return &decodeError{msg: strings.Join(lines, "; "), err: err}
+}
+
+// plainJSON rewrites the JSON decoder's type errors in words.
+func plainJSON(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		f := te.Field
+		if f == "" {
+			f = "the policy"
+		}
+		return &decodeError{msg: fmt.Sprintf("%s: expected %s, got %s", f, expected(te.Type.String()), te.Value), err: err}
+	}
+	return &decodeError{msg: strings.TrimPrefix(err.Error(), "json: "), err: err}
 }
 
 // MarshalJSON writes the policy's data (not its compiled form).
@@ -523,6 +645,23 @@ func (r Rule) validate(f string, p *Policy, c *compiled, ids map[string]bool) er
 	default:
 		return bad(f+".hukou", "%q: must be %q, %q or empty", clip(r.Hukou), HukouLocal, HukouNonLocal)
 	}
+	if rs := r.Residence; rs != nil {
+		switch rs.Scope {
+		case ScopeCity, ScopeDistrict, ScopeStreet:
+		case "":
+			return bad(f+".residence.scope", "missing: city, district or street")
+		default:
+			return bad(f+".residence.scope", "%q: must be city, district or street", clip(rs.Scope))
+		}
+		if len(rs.Codes) > maxItems {
+			return bad(f+".residence.codes", "more than %d", maxItems)
+		}
+		for j, code := range rs.Codes {
+			if err := checkName(fmt.Sprintf("%s.residence.codes[%d]", f, j), code); err != nil {
+				return err
+			}
+		}
+	}
 	s := r.Subsidy
 	if err := checkFen(f+".subsidy.fixed_fen", s.FixedFen); err != nil {
 		return err
@@ -532,8 +671,8 @@ func (r Rule) validate(f string, p *Policy, c *compiled, ids map[string]bool) er
 		return bad(f+".subsidy", "fixed_fen and percent are exclusive")
 	case s.Percent < 0 || s.Percent > 100:
 		return bad(f+".subsidy.percent", "%d is not between 0 and 100", s.Percent)
-	case s.FixedFen == 0 && s.Percent == 0:
-		return bad(f+".subsidy", "missing: fixed_fen or percent")
+	case s.FixedFen == 0 && s.Percent == 0 && r.Discount == nil:
+		return bad(f+".subsidy", "missing: fixed_fen or percent (only a rule with a discount may have no subsidy)")
 	}
 	if err := checkFen(f+".min_spend_fen", r.MinSpendFen); err != nil {
 		return err
@@ -545,6 +684,40 @@ func (r Rule) validate(f string, p *Policy, c *compiled, ids map[string]bool) er
 		if err := checkName(f+".discount.funded_by", d.FundedBy); err != nil {
 			return err
 		}
+		switch d.Apply {
+		case "", DiscountBeforeSubsidy:
+		case DiscountAfterSubsidy:
+			if !r.hasSubsidy() {
+				return bad(f+".discount.apply", "%q needs a subsidy; a rule without one takes the discount off the price (leave apply out)", d.Apply)
+			}
+		default:
+			return bad(f+".discount.apply", "%q: must be %q or %q", clip(d.Apply), DiscountBeforeSubsidy, DiscountAfterSubsidy)
+		}
+	}
+	switch r.MinSpendOn {
+	case "", MinSpendOnPrice:
+	case MinSpendOnDiscounted:
+		if r.Discount == nil || r.Discount.Apply != DiscountBeforeSubsidy {
+			return bad(f+".min_spend_on", "%q needs a discount with apply: %s", r.MinSpendOn, DiscountBeforeSubsidy)
+		}
+	default:
+		return bad(f+".min_spend_on", "%q: must be %q or %q", clip(r.MinSpendOn), MinSpendOnPrice, MinSpendOnDiscounted)
+	}
+	if r.MinSpendOn != "" && r.MinSpendFen == 0 {
+		return bad(f+".min_spend_on", "set without min_spend_fen")
+	}
+	if !r.hasSubsidy() {
+		// A discount-only rule: nothing to fund, no minimum spend, no
+		// operating subsidy (paid per subsidised meal).
+		switch {
+		case r.MinSpendFen > 0:
+			return bad(f+".min_spend_fen", "a rule without a subsidy has no minimum spend")
+		case r.Funding != nil:
+			return bad(f+".funding", "a rule without a subsidy has nothing to fund")
+		case r.OperatingSubsidy != nil:
+			return bad(f+".operating_subsidy", "paid per subsidised meal: a rule without a subsidy has none")
+		}
+		return nil
 	}
 	funding := r.Funding
 	ff := f + ".funding"
@@ -565,6 +738,14 @@ func (r Rule) validate(f string, p *Policy, c *compiled, ids map[string]bool) er
 		}
 	}
 	return nil
+}
+
+func (r *Rule) hasSubsidy() bool { return r.Subsidy.FixedFen > 0 || r.Subsidy.Percent > 0 }
+
+// discountFirst reports whether the rule's discount is taken off the price
+// before the subsidy (or without one).
+func (r *Rule) discountFirst() bool {
+	return r.Discount != nil && (r.Discount.Apply == DiscountBeforeSubsidy || !r.hasSubsidy())
 }
 
 // validateFunding checks a list of layers and, when s is given, that the

@@ -59,13 +59,15 @@ func TestParseYAMLAndJSONAgree(t *testing.T) {
 
 func TestParseStrict(t *testing.T) {
 	for name, tc := range map[string]struct{ in, want string }{
-		"yaml unknown key":  {base + "bogus: 1\n", "field bogus not found"},
-		"yaml nested key":   {strings.Replace(base, "{fixed_fen: 500}", "{fixed_fen: 500, extra: 1}", 1), "field extra not found"},
+		"yaml unknown key":  {base + "bogus: 1\n", `line 12: unknown field "bogus"`},
+		"yaml nested key":   {strings.Replace(base, "{fixed_fen: 500}", "{fixed_fen: 500, extra: 1}", 1), `unknown field "extra"`},
 		"json unknown key":  {`{"version":"v","bogus":1}`, `unknown field "bogus"`},
 		"json trailing":     {`{"version":"v"} {}`, "trailing"},
 		"empty":             {"  \n", "empty"},
 		"too large":         {strings.Repeat(" ", MaxPolicyBytes+1), "larger"},
-		"yaml wrong type":   {strings.Replace(base, "fixed_fen: 1200", "fixed_fen: twelve", 1), "cannot unmarshal"},
+		"yaml wrong type":   {strings.Replace(base, "fixed_fen: 1200", "fixed_fen: twelve", 1), `expected a whole number, got "twelve"`},
+		"json wrong type":   {`{"version":"v","windows":[{"price":{"fixed_fen":"x"}}]}`, "windows.price.fixed_fen: expected a whole number, got string"},
+		"yaml list":         {strings.Replace(base, "match: first_match", "match: [a]", 1), "expected text, got a list"},
 		"duration":          {base + "stale_usage: {after: soon, action: allow}\n", "not a duration"},
 		"validation in yml": {strings.Replace(base, "match: first_match", "match: any", 1), `policy: match: "any"`},
 	} {

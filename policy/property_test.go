@@ -12,8 +12,10 @@ import (
 
 // randomPolicy builds a valid random policy: 1-3 windows with fixed or
 // by-weight prices, 1-4 rules with random conditions, fixed or percentage
-// subsidies, minimum spends, discounts and funding layers with every
-// out-of-jurisdiction rule, and random limits of every period and action.
+// subsidies, minimum spends (on the price or the discounted price),
+// discounts before or after the subsidy, discount-only rules, residence
+// conditions, funding layers with every out-of-jurisdiction rule, and
+// random limits of every period and action.
 func randomPolicy(r *rand.Rand) *Policy {
 	p := &Policy{Version: "prop", TimeZone: "Asia/Shanghai", Match: []string{FirstMatch, BestMatch}[r.IntN(2)]}
 	if r.IntN(3) == 0 {
@@ -61,6 +63,24 @@ func randomPolicy(r *rand.Rand) *Policy {
 		}
 		if r.IntN(3) == 0 {
 			ru.Discount = &Discount{Percent: 1 + r.IntN(100), FundedBy: "hall"}
+			if r.IntN(2) == 0 {
+				ru.Discount.Apply = DiscountBeforeSubsidy
+				if ru.MinSpendFen > 0 && r.IntN(2) == 0 {
+					ru.MinSpendOn = MinSpendOnDiscounted
+				}
+			}
+		}
+		if r.IntN(4) == 0 {
+			ru.Residence = &Residence{Scope: scopes[r.IntN(3)]}
+			if r.IntN(2) == 0 {
+				ru.Residence.Codes = []string{"440307", "440304001", "440300"}[:1+r.IntN(3)]
+			}
+		}
+		if r.IntN(8) == 0 { // a discount-only rule
+			ru.Subsidy, ru.MinSpendFen, ru.MinSpendOn, ru.OperatingSubsidy = Subsidy{}, 0, "", nil
+			ru.Discount = &Discount{Percent: 1 + r.IntN(100), FundedBy: "hall"}
+			p.Rules = append(p.Rules, ru)
+			continue
 		}
 		if r.IntN(3) == 0 {
 			ru.OperatingSubsidy = &Operating{Fen: eldergate.Fen(r.IntN(500)), FundedBy: "district"}
@@ -102,7 +122,8 @@ var places = []Place{
 }
 
 func randomElder(r *rand.Rand, id string) Elder {
-	e := Elder{ID: id, Birth: fmt.Sprintf("%d-%02d-%02d", 1920+r.IntN(80), 1+r.IntN(12), 1+r.IntN(28)), HukouLocal: r.IntN(2) == 0, Home: places[r.IntN(len(places))]}
+	e := Elder{ID: id, Birth: fmt.Sprintf("%d-%02d-%02d", 1920+r.IntN(80), 1+r.IntN(12), 1+r.IntN(28)), HukouLocal: r.IntN(2) == 0, Home: places[r.IntN(len(places))],
+		Residence: places[r.IntN(len(places))]}
 	if r.IntN(5) == 0 {
 		e.Birth = ""
 	}
@@ -117,11 +138,13 @@ func randomElder(r *rand.Rand, id string) Elder {
 // TestPropertyMoneyRules: for 2,000 random policies and 20 random meals
 // each, the subsidy is never above the price, the funding shares are
 // positive and sum to the subsidy, pay = price - subsidy - discount >= 0,
-// and only approved meals carry money beyond the price.
+// only approved meals carry a subsidy, only approved and discounted meals a
+// discount, and a discount before the subsidy is the same whether or not
+// the subsidy is granted.
 func TestPropertyMoneyRules(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 2025))
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	approved := 0
+	approved, discounted, first := 0, 0, 0
 	for i := range 2000 {
 		p := randomPolicy(r)
 		for j := range 20 {
@@ -137,16 +160,34 @@ func TestPropertyMoneyRules(t *testing.T) {
 			}
 			d := p.Decide(in)
 			checkInvariants(t, fmt.Sprintf("policy %d meal %d", i, j), d)
-			if d.Decision == eldergate.DecisionApproved {
+			switch d.Decision {
+			case eldergate.DecisionApproved:
 				approved++
+			case DecisionDiscounted:
+				discounted++
+			}
+			if d.Rule != "" {
+				for k := range p.Rules {
+					ru := &p.Rules[k]
+					if ru.ID != d.Rule || !ru.discountFirst() || (d.Decision != eldergate.DecisionApproved && d.Decision != DecisionDiscounted) {
+						continue
+					}
+					first++
+					if want := halfUp(d.PriceFen, int64(ru.Discount.Percent), 100); d.DiscountFen != want && !(d.DiscountFen == 0 && want == 0) {
+						t.Errorf("policy %d meal %d: discount before the subsidy %d, want %d of %d", i, j, d.DiscountFen, want, d.PriceFen)
+					}
+					if d.SubsidyFen > d.PriceFen-d.DiscountFen {
+						t.Errorf("policy %d meal %d: subsidy %d above the discounted price", i, j, d.SubsidyFen)
+					}
+				}
 			}
 			if t.Failed() {
 				t.Fatalf("policy %+v\ninput %+v\ndecision %+v", p, in, d)
 			}
 		}
 	}
-	if approved < 2000 {
-		t.Fatalf("only %d of 40,000 meals approved: the generator does not exercise subsidies", approved)
+	if approved < 2000 || discounted < 500 || first < 1000 {
+		t.Fatalf("%d approved, %d discounted, %d with a discount first of 40,000 meals: the generator does not exercise every path", approved, discounted, first)
 	}
 }
 

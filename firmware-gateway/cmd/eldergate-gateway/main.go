@@ -29,10 +29,32 @@ import (
 var version = gateway.DefaultVersion
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "eldergate-gateway:", err)
-		os.Exit(1)
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stderr), os.Stderr))
+}
+
+// inputError is an error in what the user gave (arguments, input files):
+// exit code 2, like a usage error.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+// exitCode prints err and returns the exit code: 0 without an error, 2
+// for a usage or input error, 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
 	}
+	fmt.Fprintln(stderr, "eldergate-gateway:", err)
+	var ie *inputError
+	if errors.As(err, &ie) {
+		return 2
+	}
+	return 1
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "--help" || arg == "-help"
 }
 
 const usage = `usage:
@@ -46,11 +68,18 @@ const usage = `usage:
                                              decide one meal and print the decision as JSON
   eldergate-gateway enroll --cloud URL --token T [--data DIR] [--config FILE]
                                              obtain this gateway's broker credentials (written 0600 into the data dir)
-  eldergate-gateway version`
+  eldergate-gateway version
+  eldergate-gateway help                     this text (also -h, --help)
+
+Exit codes: 0 done, 1 failure, 2 wrong arguments or input.`
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return &inputError{errors.New(usage)}
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(os.Stdout, usage)
+		return nil
 	}
 	switch args[0] {
 	case "run":
@@ -126,6 +155,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Println(version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+		return &inputError{fmt.Errorf("unknown command %q\n%s", args[0], usage)}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/policy"
 )
@@ -21,8 +18,10 @@ const policyUsage = `usage: eldergate-gateway policy eval --policy FILE --elder 
         [--usage FILE] [--usage-age DURATION] [--site FILE | --site CITY/DISTRICT/STREET]
 
   --policy     a subsidy policy, YAML or JSON (docs/policies)
-  --elder      the elder, YAML or JSON: {id, birth, categories, hukou_local, home: {city, district, street}}
-               (a roster entry with home_city, home_district, home_street, category is read too)
+  --elder      the elder, YAML or JSON: {id, birth (YYYY-MM-DD), categories, hukou_local,
+               home: {city, district, street}, residence: {city, district, street}}
+               (a roster entry with home_city, ..., residence_city, ..., category is read too);
+               example: docs/policies/examples/elder.json
   --at         RFC 3339 (2025-03-03T04:00:00Z), or local time in the policy's zone (2025-03-03T12:00)
   --price-fen  the price rung up, in fen; --weight-g the stable weight in grams (by-weight windows)
   --usage      the elder's usage in the meal's periods: {window|day|week|month: {count, subsidy_fen}}
@@ -34,7 +33,23 @@ const maxInputBytes = 1 << 20
 
 // runPolicy implements "eldergate-gateway policy eval": it decides one
 // meal with the engine the gateway uses and prints the decision as JSON.
+// Every error is the input's (exit code 2) and says in words what is wrong
+// and what was expected.
 func runPolicy(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) || len(args) > 1 && args[0] == "eval" && isHelp(args[1]) {
+		fmt.Fprintln(stdout, policyUsage)
+		return nil
+	}
+	if err := evalPolicy(args, stdout, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h among the flags: the usage is printed
+		}
+		return &inputError{err}
+	}
+	return nil
+}
+
+func evalPolicy(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "eval" {
 		return errors.New(policyUsage)
 	}
@@ -50,7 +65,7 @@ func runPolicy(args []string, stdout, stderr io.Writer) error {
 	usageAge := fs.String("usage-age", "0s", "time since the last usage sync, or never")
 	siteArg := fs.String("site", "", "site file or CITY/DISTRICT/STREET")
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return fmt.Errorf("policy eval: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("policy eval: unexpected argument %q", fs.Arg(0))
@@ -83,8 +98,12 @@ func runPolicy(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *usagePath != "" {
-		if err := decodeStrict(*usagePath, &in.Usage); err != nil {
+		data, err := readInput(*usagePath)
+		if err != nil {
 			return err
+		}
+		if in.Usage, err = parseUsage(*usagePath, data); err != nil {
+			return fmt.Errorf("policy eval: %w", err)
 		}
 	}
 	if *usageAge == "never" {
@@ -107,6 +126,9 @@ func runPolicy(args []string, stdout, stderr io.Writer) error {
 
 func readInput(path string) ([]byte, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("policy eval: %s: no such file", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("policy eval: %w", err)
 	}
@@ -121,50 +143,30 @@ func readInput(path string) ([]byte, error) {
 	return data, nil
 }
 
-// decodeStrict reads a YAML or JSON file (JSON is read as YAML) into v;
-// unknown fields are errors.
-func decodeStrict(path string, v any) error {
-	data, err := readInput(path)
-	if err != nil {
-		return err
-	}
-	return decodeBytes(path, data, v)
-}
-
-func decodeBytes(path string, data []byte, v any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("policy eval: %s: empty", path)
-		}
-		return fmt.Errorf("policy eval: %s: %w", path, err)
-	}
-	return nil
-}
-
 // readElder reads an elder in the engine's form, or a roster entry.
 func readElder(path string) (policy.Elder, error) {
 	data, err := readInput(path)
 	if err != nil {
 		return policy.Elder{}, err
 	}
-	var e policy.Elder
-	errEngine := decodeBytes(path, data, &e)
-	if errEngine == nil {
-		return e, nil
+	e, err := parseElder(path, data)
+	if err != nil {
+		return policy.Elder{}, fmt.Errorf("policy eval: %w", err)
 	}
-	var r eldergate.Elder
-	if err := decodeBytes(path, data, &r); err != nil {
-		return policy.Elder{}, errEngine
-	}
-	return policy.FromRoster(r), nil
+	return e, nil
 }
 
 func readSite(arg string) (policy.Site, error) {
 	if _, err := os.Stat(arg); err == nil {
-		var s policy.Site
-		return s, decodeStrict(arg, &s)
+		data, err := readInput(arg)
+		if err != nil {
+			return policy.Site{}, err
+		}
+		s, err := parseSite(arg, data)
+		if err != nil {
+			return policy.Site{}, fmt.Errorf("policy eval: %w", err)
+		}
+		return s, nil
 	}
 	parts := strings.Split(arg, "/")
 	if len(parts) != 3 || parts[0] == "" {
@@ -188,5 +190,5 @@ func parseAt(s, zone string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("policy eval: --at %q: RFC 3339 or local YYYY-MM-DDTHH:MM", s)
+	return time.Time{}, fmt.Errorf("policy eval: --at %q: expected RFC 3339 (2025-03-03T04:00:00Z) or local time YYYY-MM-DDTHH:MM (2025-03-03T12:00)", s)
 }

@@ -88,7 +88,7 @@ func TestPolicyEvalErrors(t *testing.T) {
 		{[]string{"eval", "--policy", zh, "--elder", elder, "--at", "noon"}, `--at "noon"`},
 		{[]string{"eval", "--policy", zh, "--elder", elder, "--at", "2025-03-03T12:00", "--price-fen", "1", "--weight-g", "1"}, "not both"},
 		{[]string{"eval", "--policy", badPolicy, "--elder", elder, "--at", "2025-03-03T12:00"}, `policy: match: "sometimes"`},
-		{[]string{"eval", "--policy", zh, "--elder", badElder, "--at", "2025-03-03T12:00"}, "field birthday not found"},
+		{[]string{"eval", "--policy", zh, "--elder", badElder, "--at", "2025-03-03T12:00"}, `unknown field "birthday"; the fields are: id, birth, categories`},
 		{[]string{"eval", "--policy", zh, "--elder", elder, "--at", "2025-03-03T12:00", "--site", "nowhere"}, "CITY/DISTRICT/STREET"},
 		{[]string{"eval", "--policy", zh, "--elder", elder, "--at", "2025-03-03T12:00", "--usage-age", "-1h"}, "--usage-age"},
 		{[]string{"eval", "--policy", "/nonexistent.yaml", "--elder", elder, "--at", "2025-03-03T12:00"}, "no such file"},
