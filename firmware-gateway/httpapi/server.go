@@ -22,6 +22,7 @@ import (
 type Status struct {
 	GatewayID       string           `json:"gateway_id"`
 	Site            string           `json:"site"`
+	SiteName        string           `json:"site_name,omitempty"` // what the kiosk shows; empty: Site
 	Version         string           `json:"version"`
 	Boot            uint64           `json:"boot"`
 	UplinkConnected bool             `json:"uplink_connected"`
@@ -32,6 +33,7 @@ type Status struct {
 	DeadLetters     int              `json:"dead_letters"`   // events the cloud rejected, kept and never resent
 	RosterVersion   uint64           `json:"roster_version"` // 0: never synced from the cloud
 	RosterElders    int              `json:"roster_elders"`
+	ResultSeconds   int              `json:"result_seconds"` // how long the kiosk shows a tap's result
 }
 
 // SimCard is one roster entry offered to the demo panel.
