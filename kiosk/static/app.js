@@ -5,7 +5,7 @@
 const T = {
   "zh-CN": {
     please_tap: "请刷卡", please_tap_sub: "Please tap your card",
-    approved: "成功", full_pay: "请全额付款", refused: "未通过",
+    approved: "补贴成功", full_pay: "请付全价", refused: "刷卡未通过",
     price: "餐费", subsidy: "补贴", to_pay: "应付",
     alert_calling: "正在呼叫工作人员…", alert_calling_sub: "请留在原地。工作人员收到后，这里会显示",
     alert_acked: (n) => `${n} 已收到，马上就到`, alert_acked_anon: "工作人员已收到，马上就到",
@@ -22,9 +22,13 @@ const T = {
     say_calling: "正在呼叫工作人员，请稍候",
     sim_title: "模拟面板", weight_g: "重量(克)", stable: "稳定", set_weight: "称重", emergency: "紧急按钮",
     online: "已连接云端", offline: "离线（数据已保存）", yuan: "元",
-    reasons: { ok: "", unknown_card: "卡片未登记", card_inactive: "卡片已停用", card_lost: "此卡已挂失，请联系工作人员", card_cancelled: "此卡已注销", outside_meal_window: "不在用餐时间",
-      already_served: "本餐已用过", subsidy_limit_reached: "补贴额度已用完", not_eligible: "不在补贴范围，按原价付款", below_minimum_spend: "未达最低消费，无补贴", outside_jurisdiction: "非户籍所在地，无补贴", no_subsidy: "本餐无补贴", usage_stale: "用餐记录未同步，暂按原价", price_unknown: "请先称重", invalid_input: "数据有误，请联系工作人员", system_error: "系统故障，请联系工作人员",
-      disk_full: "存储空间已满，暂停记餐，请联系工作人员" },
+    reasons: { ok: "", unknown_card: "这张卡还没有登记", card_inactive: "这张卡已停用", card_lost: "这张卡已挂失", card_cancelled: "这张卡已注销", outside_meal_window: "现在不是用餐时间",
+      already_served: "这一餐您已经用过了", subsidy_limit_reached: "补贴额度已用完", not_eligible: "您不在补贴范围内", below_minimum_spend: "未达到最低消费，没有补贴", outside_jurisdiction: "不在户籍所在地，没有补贴", no_subsidy: "这一餐没有补贴", usage_stale: "用餐记录未同步，暂按原价", price_unknown: "还没有称重", invalid_input: "数据有误", system_error: "系统出了故障",
+      disk_full: "存储已满，暂停记餐" },
+    next: { unknown_card: "请找工作人员登记", card_inactive: "请找工作人员", card_lost: "请找工作人员补办新卡", card_cancelled: "请找工作人员", outside_meal_window: "请在用餐时间再来",
+      already_served: "如有疑问，请找工作人员", subsidy_limit_reached: "请找工作人员", not_eligible: "请按原价付款", price_unknown: "请先把饭菜放上秤，再刷卡", invalid_input: "请找工作人员", system_error: "请找工作人员", disk_full: "请找工作人员", _: "请找工作人员" },
+    limits: { window: "这一餐的补贴已用过", day: "今天的补贴额度已用完", week: "本周的补贴额度已用完", month: "本月的补贴额度已用完" },
+    done: "轻触屏幕返回",
     staff: "工作人员", staff_title: "工作人员操作", staff_pin: "工作人员密码", staff_login: "登录", staff_logout: "退出",
     staff_card_hint: "或刷工作人员卡", staff_search: "长者编号或姓名", search: "查找", staff_recent: "最近用餐（可撤销）",
     record_meal: "手工记餐", void_meal: "撤销", close: "关闭", manual: "手工",
@@ -34,7 +38,7 @@ const T = {
   },
   "zh-HK": {
     please_tap: "請拍卡", please_tap_sub: "Please tap your card",
-    approved: "成功", full_pay: "請全額付款", refused: "未能通過",
+    approved: "資助成功", full_pay: "請付全費", refused: "拍卡未能通過",
     price: "餐費", subsidy: "資助", to_pay: "應付",
     alert_calling: "正在呼叫職員…", alert_calling_sub: "請留在原位。職員收到後，這裏會顯示",
     alert_acked: (n) => `${n} 已收到，即將到達`, alert_acked_anon: "職員已收到，即將到達",
@@ -51,9 +55,13 @@ const T = {
     say_calling: "正在呼叫職員，請稍候",
     sim_title: "模擬面板", weight_g: "重量(克)", stable: "穩定", set_weight: "秤重", emergency: "緊急按鈕",
     online: "已連接雲端", offline: "離線（資料已儲存）", yuan: "元",
-    reasons: { ok: "", unknown_card: "卡未登記", card_inactive: "卡已停用", card_lost: "此卡已報失，請聯絡職員", card_cancelled: "此卡已註銷", outside_meal_window: "不在用膳時間",
-      already_served: "此餐已用", subsidy_limit_reached: "資助額已用完", not_eligible: "不在資助範圍，按原價付款", below_minimum_spend: "未達最低消費，無資助", outside_jurisdiction: "非戶籍所在地，無資助", no_subsidy: "此餐無資助", usage_stale: "用膳記錄未同步，暫按原價", price_unknown: "請先秤重", invalid_input: "資料有誤，請聯絡職員", system_error: "系統故障，請聯絡職員",
-      disk_full: "儲存空間已滿，暫停記錄膳食，請聯絡職員" },
+    reasons: { ok: "", unknown_card: "這張卡未登記", card_inactive: "這張卡已停用", card_lost: "這張卡已報失", card_cancelled: "這張卡已註銷", outside_meal_window: "現在不是用膳時間",
+      already_served: "這一餐您已經用過了", subsidy_limit_reached: "資助額已用完", not_eligible: "您不在資助範圍內", below_minimum_spend: "未達最低消費，沒有資助", outside_jurisdiction: "非戶籍所在地，沒有資助", no_subsidy: "這一餐沒有資助", usage_stale: "用膳記錄未同步，暫按原價", price_unknown: "還未秤重", invalid_input: "資料有誤", system_error: "系統出現故障",
+      disk_full: "儲存已滿，暫停記錄膳食" },
+    next: { unknown_card: "請找職員登記", card_inactive: "請找職員", card_lost: "請找職員補領新卡", card_cancelled: "請找職員", outside_meal_window: "請在用膳時間再來",
+      already_served: "如有疑問，請找職員", subsidy_limit_reached: "請找職員", not_eligible: "請按原價付款", price_unknown: "請先把飯菜放上秤，再拍卡", invalid_input: "請找職員", system_error: "請找職員", disk_full: "請找職員", _: "請找職員" },
+    limits: { window: "這一餐的資助已用過", day: "今日的資助額已用完", week: "本週的資助額已用完", month: "本月的資助額已用完" },
+    done: "輕觸螢幕返回",
     staff: "職員", staff_title: "職員操作", staff_pin: "職員密碼", staff_login: "登入", staff_logout: "登出",
     staff_card_hint: "或拍職員卡", staff_search: "長者編號或姓名", search: "搜尋", staff_recent: "最近膳食（可撤銷）",
     record_meal: "人手記錄膳食", void_meal: "撤銷", close: "關閉", manual: "人手",
@@ -63,7 +71,7 @@ const T = {
   },
   en: {
     please_tap: "Please tap your card", please_tap_sub: "请刷卡",
-    approved: "Approved", full_pay: "Please pay in full", refused: "Refused",
+    approved: "Subsidised", full_pay: "Full price", refused: "Not accepted",
     price: "Price", subsidy: "Subsidy", to_pay: "To pay",
     alert_calling: "Calling staff…", alert_calling_sub: "Please stay where you are. You will see here when staff have received your call",
     alert_acked: (n) => `${n} has received your call and is on the way`, alert_acked_anon: "Staff have received your call and are on the way",
@@ -80,9 +88,13 @@ const T = {
     say_calling: "Calling staff, please wait",
     sim_title: "Simulation", weight_g: "Weight (g)", stable: "stable", set_weight: "Weigh", emergency: "Emergency button",
     online: "Cloud connected", offline: "Offline (data saved)", yuan: "yuan",
-    reasons: { ok: "", unknown_card: "Card not registered", card_inactive: "Card inactive", card_lost: "Card reported lost, please see staff", card_cancelled: "Card cancelled", outside_meal_window: "Not a meal time",
-      already_served: "Already served this meal", subsidy_limit_reached: "Subsidy limit reached", not_eligible: "Not eligible, full price", below_minimum_spend: "Below the minimum spend, no subsidy", outside_jurisdiction: "Outside your home area, no subsidy", no_subsidy: "No subsidy for this meal", usage_stale: "Usage not synced, full price for now", price_unknown: "Please weigh the meal first", invalid_input: "Invalid data, please ask staff", system_error: "System error, please ask staff",
-      disk_full: "Storage full: meals paused, please ask staff" },
+    reasons: { ok: "", unknown_card: "This card is not registered", card_inactive: "This card is switched off", card_lost: "This card was reported lost", card_cancelled: "This card was cancelled", outside_meal_window: "It is not meal time now",
+      already_served: "You have had this meal already", subsidy_limit_reached: "Your subsidy is used up", not_eligible: "No subsidy for you here", below_minimum_spend: "Below the minimum spend: no subsidy", outside_jurisdiction: "Outside your home area: no subsidy", no_subsidy: "No subsidy for this meal", usage_stale: "Records not synced: full price for now", price_unknown: "The meal has not been weighed", invalid_input: "Something is wrong with the data", system_error: "The system has a fault",
+      disk_full: "Storage full: meals paused" },
+    next: { unknown_card: "Please ask staff to register it", card_inactive: "Please ask staff", card_lost: "Please ask staff for a new card", card_cancelled: "Please ask staff", outside_meal_window: "Please come back at meal time",
+      already_served: "Any question? Please ask staff", subsidy_limit_reached: "Please ask staff", not_eligible: "Please pay the full price", price_unknown: "Put the meal on the scale, then tap again", invalid_input: "Please ask staff", system_error: "Please ask staff", disk_full: "Please ask staff", _: "Please ask staff" },
+    limits: { window: "This meal's subsidy is used", day: "Today's subsidy is used up", week: "This week's subsidy is used up", month: "This month's subsidy is used up" },
+    done: "Touch the screen to go back",
     staff: "Staff", staff_title: "Staff actions", staff_pin: "Staff PIN", staff_login: "Log in", staff_logout: "Log out",
     staff_card_hint: "or tap a staff card", staff_search: "Elder id or name", search: "Search", staff_recent: "Recent meals (can be voided)",
     record_meal: "Record meal by hand", void_meal: "Void", close: "Close", manual: "manual",
@@ -92,7 +104,7 @@ const T = {
   },
 };
 const VOICE_LANG = { "zh-CN": "zh-CN", "zh-HK": "zh-HK", en: "en-US" };
-const RESULT_MS = 5000;
+let RESULT_MS = 8000; // kiosk.result_seconds from /api/status
 const ALERT_DONE_MS = 5000; // "taken care of" shown this long, then idle
 const OUTCOMES = ["helped_on_site", "sent_to_hospital", "family_contacted", "false_alarm", "test"];
 
@@ -112,7 +124,20 @@ function yuan(fen) {
 }
 
 function t(key) { return T[lang][key] ?? T["zh-CN"][key] ?? key; }
+// why says why a tap was refused or pays in full (the limit reached when
+// the gateway says which); next what to do next, for a refusal.
+function why(ev) {
+  const lim = String(ev.limit || "").split(".")[0];
+  if (ev.reason === "subsidy_limit_reached" && T[lang].limits[lim]) return T[lang].limits[lim];
+  return T[lang].reasons[ev.reason] ?? ev.reason ?? "";
+}
+function next(ev) {
+  if (ev.decision !== "refused" && ev.decision) return "";
+  return T[lang].next[ev.reason] ?? T[lang].next._;
+}
 function reasonText(code) { return T[lang].reasons[code] ?? code; }
+// money is what the screen shows: "15.00 元", "¥15.00".
+function money(fen) { return lang === "en" ? `¥${yuan(fen)}` : `${yuan(fen)} ${t("yuan")}`; }
 
 function applyLang() {
   document.documentElement.lang = lang;
@@ -154,27 +179,44 @@ function renderTap(ev, withVoice) {
   r.dataset.decision = decision;
   $("r-title").textContent = t(decision);
   $("r-name").textContent = ev.elder_name || ev.card || "";
-  $("r-reason").textContent = reasonText(ev.reason);
+  const because = decision === "approved" ? "" : why(ev);
+  $("r-reason").textContent = because;
+  $("r-reason").hidden = !because;
+  $("r-next").textContent = next(ev);
+  $("r-next").hidden = !next(ev);
   const served = decision !== "refused";
   $("r-money").hidden = !served;
-  $("r-price").textContent = `${yuan(ev.price_fen)} ${t("yuan")}`;
-  $("r-subsidy").textContent = `${yuan(ev.subsidy_fen)} ${t("yuan")}`;
-  $("r-pay").textContent = `${yuan(ev.pay_fen)} ${t("yuan")}`;
+  $("r-price").textContent = money(ev.price_fen);
+  $("r-subsidy").textContent = money(ev.subsidy_fen);
+  $("r-pay").textContent = money(ev.pay_fen);
   $("idle").hidden = true;
-  $("alert").hidden = true; // for RESULT_MS; the call comes back after
   r.hidden = false;
+  document.body.dataset.result = "on"; // a call stays up, as a strip above the result
+  renderAlert();
   if (withVoice) {
-    const v = { name: ev.elder_name || "", pay: yuan(ev.pay_fen), reason: reasonText(ev.reason) };
+    const v = { name: ev.elder_name || "", pay: yuan(ev.pay_fen), reason: [because, next(ev)].filter(Boolean).join("，") };
     speak(served ? T[lang].say_approved(v) : T[lang].say_refused(v));
   }
 }
 
+let taps = 0;
 function onTap(ev) {
   lastTap = ev;
   renderTap(ev, true);
+  document.body.dataset.taps = String(++taps);
   clearTimeout(resultTimer);
-  resultTimer = setTimeout(() => { $("result").hidden = true; renderAlert(); }, RESULT_MS); // back to the call, if any, else idle
+  resultTimer = setTimeout(hideResult, RESULT_MS);
 }
+
+// hideResult goes back to the call, if any, else idle: after RESULT_MS or
+// when the elder touches the result.
+function hideResult() {
+  clearTimeout(resultTimer);
+  $("result").hidden = true;
+  document.body.dataset.result = "";
+  renderAlert();
+}
+$("result").addEventListener("click", hideResult);
 
 // Alerts: every live alert the gateway told us (SSE "alert" events carry
 // the whole alert; GET /api/alerts and /api/staff/alerts list them). The
@@ -233,7 +275,7 @@ function renderAlert() {
     sec.hidden = true;
     sec.dataset.state = "";
     sec.dataset.alertId = "";
-    if ($("result").hidden) $("idle").hidden = false;
+    $("idle").hidden = !$("result").hidden;
     return;
   }
   sec.dataset.alertId = a.id;
@@ -262,8 +304,7 @@ function renderAlert() {
   $("alert-more").hidden = others === 0;
   $("alert-more").textContent = others ? T[lang].alert_more(others) : "";
   $("idle").hidden = true;
-  $("result").hidden = true;
-  sec.hidden = false;
+  sec.hidden = false; // with a result up, a strip above it (style.css)
 }
 
 // loadAlerts fills the alerts from the gateway (at start and after the
@@ -299,7 +340,7 @@ function connect() {
 
 function renderStatus() {
   if (!status) return;
-  $("site").textContent = status.site;
+  $("site").textContent = status.site_name || status.site;
   $("conn").textContent = `${status.gateway_id} · ${status.uplink_connected ? t("online") : t("offline")}`;
 }
 
@@ -314,6 +355,7 @@ async function loadStatus() {
     if (!res.ok) return;
     const first = status === null;
     status = await res.json();
+    if (status.result_seconds > 0) RESULT_MS = status.result_seconds * 1000;
     renderStatus();
     tick(); // the clock follows the site's time zone from now on
     if (first && status.simulation) await setupSim();
@@ -340,6 +382,11 @@ async function setupSim() {
     post("/api/sim/weight", { grams: parseInt($("sim-weight").value, 10) || 0, stable: $("sim-stable").checked });
   });
   $("sim-button").addEventListener("click", () => post("/api/sim/button", { button: "kiosk" }));
+  $("sim-toggle").addEventListener("click", () => {
+    const open = $("sim-toggle").getAttribute("aria-expanded") !== "true";
+    $("sim-toggle").setAttribute("aria-expanded", String(open));
+    $("sim-body").hidden = !open;
+  });
   $("sim").hidden = false;
   document.body.dataset.sim = "ready";
 }
