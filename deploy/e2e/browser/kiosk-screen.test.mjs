@@ -157,14 +157,14 @@ try {
       if (w === 1024 && lang === 'zh-CN') {
         await page.getByTestId('sim-toggle').click();
         check(await page.getByTestId('sim-toggle').getAttribute('aria-expanded') === 'false' && !(await page.getByTestId('sim-tap').first().isVisible()), 'the simulation panel did not fold');
-        const t0 = Date.now();
         r = await tap(YOUNG);
+        const t0 = Date.now(); // the result is up (tap waited for it)
         await visible('simulation panel folded', served);
         await axe('simulation panel folded');
         await shot('sim-folded');
         await page.getByTestId('tap-result').waitFor({ state: 'hidden', timeout: 12000 });
         const shown = Date.now() - t0;
-        check(shown >= 7000 && shown <= 10000, `the result stayed ${shown} ms, want about 8 s`);
+        check(shown >= 6500 && shown <= 9000, `the result stayed ${shown} ms, want about 8 s`);
         check(await page.getByTestId('idle').isVisible(), 'not back to idle after the result');
         await page.getByTestId('sim-toggle').click();
         await page.getByTestId('sim-tap').first().waitFor({ state: 'visible', timeout: 2000 });
