@@ -196,7 +196,9 @@ func tap(t *testing.T, g *gateway.Gateway, card string) {
 func TestTapsDecidedWithoutBroker(t *testing.T) {
 	dir := t.TempDir()
 	c := &clock{t: lunch}
-	g := start(t, testConfig(t, dir, deadBroker(t)), c)
+	cfg := testConfig(t, dir, deadBroker(t))
+	cfg.SiteName = "测试长者饭堂" // what the kiosk shows instead of the site id
+	g := start(t, cfg, c)
 	events := subscribe(t, g.HTTPURL())
 
 	var ev tapdesk.TapEvent
@@ -296,9 +298,12 @@ func TestTapsDecidedWithoutBroker(t *testing.T) {
 		UplinkConnected bool   `json:"uplink_connected"`
 		OutboxPending   int    `json:"outbox_pending"`
 		Simulation      bool   `json:"simulation"`
+		SiteName        string `json:"site_name"`
+		ResultSeconds   int    `json:"result_seconds"`
 	}
 	getJSON(t, g.HTTPURL()+"/api/status", &st)
-	if st.GatewayID != "gw-t1" || st.UplinkConnected || st.OutboxPending != 8 || !st.Simulation {
+	if st.GatewayID != "gw-t1" || st.UplinkConnected || st.OutboxPending != 8 || !st.Simulation ||
+		st.SiteName != "测试长者饭堂" || st.ResultSeconds != 8 {
 		t.Fatalf("status = %+v", st)
 	}
 

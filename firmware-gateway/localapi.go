@@ -31,7 +31,7 @@ func (g *Gateway) Status(ctx context.Context) (httpapi.Status, error) {
 	}
 	st := httpapi.Status{
 		DeadLetters: dead, RosterVersion: ri.Version, RosterElders: ri.Elders,
-		GatewayID: g.cfg.GatewayID, Site: g.cfg.Site, Version: g.version, Boot: g.store.Boot(),
+		GatewayID: g.cfg.GatewayID, Site: g.cfg.Site, SiteName: g.cfg.SiteName, ResultSeconds: g.cfg.Kiosk.ResultSeconds, Version: g.version, Boot: g.store.Boot(),
 		UplinkConnected: g.up.Connected(), OutboxPending: n, Simulation: g.cfg.Simulation,
 		TimeZone: g.desk.Policy().TimeZone,
 		Devices:  g.devices.Statuses(),

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 	"github.com/eldergate/eldergate/kiosk"
+	"github.com/eldergate/eldergate/policy"
 )
 
 func TestFilesAndTestHooks(t *testing.T) {
@@ -80,6 +83,44 @@ func TestLanguagesComplete(t *testing.T) {
 					t.Errorf("%s has %s, %s has not", name, k, other)
 				}
 			}
+		}
+	}
+}
+
+// TestEveryReasonSaid: every reason code a decision or the tap desk can
+// give has its words on the elder's screen (why), and a refusal has what
+// to do next (the "next" block, or its general "_" entry). The languages
+// have the same keys (TestLanguagesComplete), so zh-CN is checked here.
+func TestEveryReasonSaid(t *testing.T) {
+	b, err := fs.ReadFile(kiosk.FS(), "app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(b)
+	block := func(name string) string {
+		i := strings.Index(js, "\n    "+name+": {")
+		if i < 0 {
+			t.Fatalf("app.js has no %s block", name)
+		}
+		j := strings.Index(js[i:], "},")
+		return js[i : i+j]
+	}
+	reasons, next := block("reasons"), block("next")
+	for _, code := range []string{eldergate.ReasonUnknownCard, eldergate.ReasonCardInactive, eldergate.ReasonCardLost,
+		eldergate.ReasonCardCancelled, eldergate.ReasonOutsideWindow, eldergate.ReasonAlreadyServed, eldergate.ReasonNoSubsidyLimit,
+		policy.ReasonNotEligible, policy.ReasonBelowMinSpend, policy.ReasonOutsideJurisdiction, policy.ReasonNoSubsidy,
+		policy.ReasonUsageStale, policy.ReasonPriceUnknown, policy.ReasonInvalidInput,
+		tapdesk.ReasonSystemError, tapdesk.ReasonDiskFull} {
+		if !regexp.MustCompile(`\b` + code + `: "[^"]+"`).MatchString(reasons) {
+			t.Errorf("reason %s has no words on the kiosk", code)
+		}
+	}
+	if !strings.Contains(next, `_: "`) {
+		t.Error("the next block has no general entry _")
+	}
+	for _, period := range []string{policy.PeriodWindow, policy.PeriodDay, policy.PeriodWeek, policy.PeriodMonth} {
+		if !regexp.MustCompile(`\b` + period + `: "[^"]+"`).MatchString(block("limits")) {
+			t.Errorf("limit period %s has no words on the kiosk", period)
 		}
 	}
 }

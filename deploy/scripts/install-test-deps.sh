@@ -70,11 +70,18 @@ if [ "$node_major" -lt 18 ]; then
 fi
 
 # playwright-core drives Debian's chromium; it never downloads a browser.
-# npm ci again when the installed version is not the pinned one (a checkout
-# that installed an earlier pin keeps its node_modules).
-pw_version() { node -p "require('./$1').version" 2>/dev/null || echo none; }
-if [ "$(pw_version deploy/e2e/browser/node_modules/playwright-core/package.json)" != \
-	"$(node -p "require('./deploy/e2e/browser/package.json').dependencies['playwright-core']")" ]; then
-	echo "install-test-deps: npm ci in deploy/e2e/browser"
+# npm ci again when an installed package is not the version the lock file
+# pins (a checkout that installed an earlier lock keeps its node_modules):
+# playwright-core, and axe-core for the kiosk's accessibility test.
+stale="$(cd deploy/e2e/browser && node -e '
+const lock = require("./package-lock.json").packages;
+for (const [k, v] of Object.entries(lock)) {
+  if (!k.startsWith("node_modules/")) continue;
+  let got = "none";
+  try { got = require("./" + k + "/package.json").version; } catch (e) {}
+  if (got !== v.version) { console.log(k); break; }
+}')"
+if [ -n "$stale" ]; then
+	echo "install-test-deps: npm ci in deploy/e2e/browser ($stale)"
 	(cd deploy/e2e/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi

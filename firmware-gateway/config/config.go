@@ -31,6 +31,7 @@ const MaxBytes = 8 << 20
 type Config struct {
 	GatewayID  string            `yaml:"gateway_id"`
 	Site       string            `yaml:"site"`
+	SiteName   string            `yaml:"site_name"` // what the kiosk shows, e.g. 幸福里长者饭堂; empty: the site id
 	DataDir    string            `yaml:"data_dir"`
 	HTTPAddr   string            `yaml:"http_addr"` // default 127.0.0.1:8081
 	MQTT       MQTTConfig        `yaml:"mqtt"`
@@ -57,7 +58,15 @@ type Config struct {
 	// Outputs: buzzer, LED, siren relay, ticket printer (outputs.go).
 	Outputs OutputsConfig `yaml:"outputs"`
 
-	Till TillConfig `yaml:"till"` // till prices: till tokens, timeout, largest amount (till.go)
+	Till  TillConfig  `yaml:"till"`  // till prices: till tokens, timeout, largest amount (till.go)
+	Kiosk KioskConfig `yaml:"kiosk"` // the elder's screen
+}
+
+// KioskConfig configures the elder's screen.
+type KioskConfig struct {
+	// ResultSeconds is how long a tap's result stays on the screen,
+	// default 8, between 3 and 60.
+	ResultSeconds int `yaml:"result_seconds"`
 }
 
 // MQTTConfig configures the uplink.
@@ -183,6 +192,9 @@ func (c *Config) ApplyDefaults() {
 	if c.TapDedupe == 0 {
 		c.TapDedupe = 3 * time.Second
 	}
+	if c.Kiosk.ResultSeconds == 0 {
+		c.Kiosk.ResultSeconds = 8
+	}
 	c.applyOpsDefaults()
 	c.Alarms.applyDefaults()
 	c.Outputs.applyDefaults()
@@ -247,6 +259,12 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			return bad("%s %v: must not be negative", name, d)
 		}
+	}
+	if len(c.SiteName) > maxAlarmText || !cleanText(c.SiteName) {
+		return bad("site_name: longer than %d bytes or not plain text", maxAlarmText)
+	}
+	if c.Kiosk.ResultSeconds < 3 || c.Kiosk.ResultSeconds > 60 {
+		return bad("kiosk.result_seconds %d: must be between 3 and 60", c.Kiosk.ResultSeconds)
 	}
 	if c.MQTT.KeepAlive < time.Second {
 		return bad("mqtt.keepalive %v: must be at least 1s", c.MQTT.KeepAlive)

@@ -22,6 +22,7 @@ import (
 type Status struct {
 	GatewayID       string           `json:"gateway_id"`
 	Site            string           `json:"site"`
+	SiteName        string           `json:"site_name,omitempty"` // what the kiosk shows; empty: Site
 	Version         string           `json:"version"`
 	Boot            uint64           `json:"boot"`
 	UplinkConnected bool             `json:"uplink_connected"`
@@ -34,7 +35,8 @@ type Status struct {
 	RosterElders    int              `json:"roster_elders"`
 	// Voice is the state of the speech synthesiser (espeak-ng, package
 	// voice); nil when the gateway has none. Not connected: the kiosk is silent.
-	Voice *drivers.Status `json:"voice,omitempty"`
+	Voice         *drivers.Status `json:"voice,omitempty"`
+	ResultSeconds int             `json:"result_seconds"` // how long the kiosk shows a tap's result
 }
 
 // SimCard is one roster entry offered to the demo panel.

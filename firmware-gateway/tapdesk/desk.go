@@ -289,7 +289,7 @@ func (d *Desk) record(ctx context.Context, rd card.Read, at time.Time, elder eld
 	d.log.Info("gateway: tap decided", "event_id", env.ID, "elder", elder.ID, "name", eldergate.MaskName(elder.Name),
 		"decision", dec.Decision, "reason", dec.Reason, "window", dec.Window, "pay_fen", int64(dec.PayFen))
 	ev.EventID = env.ID
-	ev.Decision, ev.Reason, ev.Window = dec.Decision, dec.Reason, dec.Window
+	ev.Decision, ev.Reason, ev.Window, ev.Limit = dec.Decision, dec.Reason, dec.Window, dec.Limit
 	ev.PriceFen, ev.SubsidyFen, ev.PayFen = dec.PriceFen, dec.SubsidyFen, dec.PayFen
 	ev.DiscountFen = dec.DiscountFen
 	ev.WeightG = weight

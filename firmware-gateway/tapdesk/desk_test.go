@@ -337,6 +337,10 @@ func TestUsageLimitsAcrossSites(t *testing.T) {
 	if taps[0].SubsidyFen != 0 {
 		t.Fatalf("refused tap with a subsidy: %+v", taps[0])
 	}
+	// The kiosk is told which limit was reached, to say so.
+	if taps[0].Reason != eldergate.ReasonNoSubsidyLimit || taps[0].Limit != "day.count" || taps[1].Limit != "" {
+		t.Fatalf("reason %q limit %q, then limit %q", taps[0].Reason, taps[0].Limit, taps[1].Limit)
+	}
 }
 
 func TestStaffCardIsNotAMeal(t *testing.T) {

@@ -24,9 +24,13 @@ const (
 
 // TapEvent is the data of the SSE "tap" event. Personal data is masked.
 type TapEvent struct {
-	EventID    string        `json:"event_id,omitempty"` // empty when nothing could be recorded
-	Decision   string        `json:"decision"`
-	Reason     string        `json:"reason"`
+	EventID  string `json:"event_id,omitempty"` // empty when nothing could be recorded
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
+	// Limit is the limit reached with reason subsidy_limit_reached, as
+	// policy.Decision.Limit ("week.count", "month.fen", ...), so the
+	// kiosk can say which one.
+	Limit      string        `json:"limit,omitempty"`
 	Window     string        `json:"window,omitempty"`
 	PriceFen   eldergate.Fen `json:"price_fen"`
 	SubsidyFen eldergate.Fen `json:"subsidy_fen"`

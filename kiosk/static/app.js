@@ -5,7 +5,7 @@
 const T = {
   "zh-CN": {
     please_tap: "请刷卡", please_tap_sub: "Please tap your card",
-    approved: "成功", full_pay: "请全额付款", refused: "未通过",
+    approved: "补贴成功", full_pay: "请付全价", refused: "刷卡未通过", discounted: "长者优惠价", waiting: "请稍候",
     price: "餐费", subsidy: "补贴", to_pay: "应付",
     alert_calling: "正在呼叫工作人员…", alert_calling_sub: "请留在原地。工作人员收到后，这里会显示",
     alert_acked: (n) => `${n} 已收到，马上就到`, alert_acked_anon: "工作人员已收到，马上就到",
@@ -19,22 +19,23 @@ const T = {
     supervision: { button_silent: "按钮无信号", battery_low: "按钮电量低", button_stuck: "按钮卡住", kiosk_disconnected: "屏幕已断开", gateway_silent: "网关离线" },
     staff_done_ack: "已确认收到", staff_done_resolve: "已处理",
     alert_err: { 404: "此警报已不存在", 409: "此警报已被确认或已处理" },
-    say_calling: "正在呼叫工作人员，请稍候",
     sim_title: "模拟面板", weight_g: "重量(克)", stable: "稳定", set_weight: "称重", emergency: "紧急按钮",
     online: "已连接云端", offline: "离线（数据已保存）", yuan: "元",
-    reasons: { ok: "", unknown_card: "卡片未登记", card_inactive: "卡片已停用", card_lost: "此卡已挂失，请联系工作人员", card_cancelled: "此卡已注销", outside_meal_window: "不在用餐时间",
-      already_served: "本餐已用过", subsidy_limit_reached: "补贴额度已用完", not_eligible: "不在补贴范围，按原价付款", below_minimum_spend: "未达最低消费，无补贴", outside_jurisdiction: "非户籍所在地，无补贴", no_subsidy: "本餐无补贴", usage_stale: "用餐记录未同步，暂按原价", price_unknown: "请先称重", invalid_input: "数据有误，请联系工作人员", system_error: "系统故障，请联系工作人员",
-      disk_full: "存储空间已满，暂停记餐，请联系工作人员" },
+    reasons: { ok: "", unknown_card: "这张卡还没有登记", card_inactive: "这张卡已停用", card_lost: "这张卡已挂失", card_cancelled: "这张卡已注销", outside_meal_window: "现在不是用餐时间",
+      discount_only: "这一餐按长者优惠价，没有补贴", awaiting_amount: "收银员正在输入这一餐的金额", already_served: "这一餐您已经用过了", subsidy_limit_reached: "补贴额度已用完", not_eligible: "您不在补贴范围内", below_minimum_spend: "未达到最低消费，没有补贴", outside_jurisdiction: "不在户籍所在地，没有补贴", no_subsidy: "这一餐没有补贴", usage_stale: "用餐记录未同步，暂按原价", price_unknown: "还没有称重", invalid_input: "数据有误", system_error: "系统出了故障",
+      disk_full: "存储已满，暂停记餐" },
+    next: { unknown_card: "请找工作人员登记", card_inactive: "请找工作人员", card_lost: "请找工作人员补办新卡", card_cancelled: "请找工作人员", outside_meal_window: "请在用餐时间再来",
+      discount_only: "请付优惠后的价钱", awaiting_amount: "请稍等，不用再刷卡", already_served: "如有疑问，请找工作人员", subsidy_limit_reached: "请找工作人员", not_eligible: "请按原价付款", price_unknown: "请先把饭菜放上秤，再刷卡", invalid_input: "请找工作人员", system_error: "请找工作人员", disk_full: "请找工作人员", _: "请找工作人员" },
+    limits: { window: "这一餐的补贴已用过", day: "今天的补贴额度已用完", week: "本周的补贴额度已用完", month: "本月的补贴额度已用完" },
     staff: "工作人员", staff_title: "工作人员操作", staff_pin: "工作人员密码", staff_login: "登录", staff_logout: "退出",
     staff_card_hint: "或刷工作人员卡", staff_search: "长者编号或姓名", search: "查找", staff_recent: "最近用餐（可撤销）",
     record_meal: "手工记餐", void_meal: "撤销", close: "关闭", manual: "手工",
     staff_err: { 401: "密码错误或登录已过期", 429: "错误次数过多，请5分钟后再试", 404: "未找到", 409: "无法撤销：只能撤销该长者最近一餐，且须在规定时间内", 503: "存储空间已满" },
     staff_done_meal: "已记餐", staff_done_void: "已撤销",
-    say_approved: (r) => `${r.name}，刷卡成功，应付${r.pay}元`, say_refused: (r) => `刷卡未通过，${r.reason}`,
   },
   "zh-HK": {
     please_tap: "請拍卡", please_tap_sub: "Please tap your card",
-    approved: "成功", full_pay: "請全額付款", refused: "未能通過",
+    approved: "資助成功", full_pay: "請付全費", refused: "拍卡未能通過", discounted: "長者優惠價", waiting: "請稍候",
     price: "餐費", subsidy: "資助", to_pay: "應付",
     alert_calling: "正在呼叫職員…", alert_calling_sub: "請留在原位。職員收到後，這裏會顯示",
     alert_acked: (n) => `${n} 已收到，即將到達`, alert_acked_anon: "職員已收到，即將到達",
@@ -48,22 +49,23 @@ const T = {
     supervision: { button_silent: "按鈕無訊號", battery_low: "按鈕電量低", button_stuck: "按鈕卡住", kiosk_disconnected: "螢幕已斷線", gateway_silent: "網關離線" },
     staff_done_ack: "已確認收到", staff_done_resolve: "已處理",
     alert_err: { 404: "此警報已不存在", 409: "此警報已被確認或已處理" },
-    say_calling: "正在呼叫職員，請稍候",
     sim_title: "模擬面板", weight_g: "重量(克)", stable: "穩定", set_weight: "秤重", emergency: "緊急按鈕",
     online: "已連接雲端", offline: "離線（資料已儲存）", yuan: "元",
-    reasons: { ok: "", unknown_card: "卡未登記", card_inactive: "卡已停用", card_lost: "此卡已報失，請聯絡職員", card_cancelled: "此卡已註銷", outside_meal_window: "不在用膳時間",
-      already_served: "此餐已用", subsidy_limit_reached: "資助額已用完", not_eligible: "不在資助範圍，按原價付款", below_minimum_spend: "未達最低消費，無資助", outside_jurisdiction: "非戶籍所在地，無資助", no_subsidy: "此餐無資助", usage_stale: "用膳記錄未同步，暫按原價", price_unknown: "請先秤重", invalid_input: "資料有誤，請聯絡職員", system_error: "系統故障，請聯絡職員",
-      disk_full: "儲存空間已滿，暫停記錄膳食，請聯絡職員" },
+    reasons: { ok: "", unknown_card: "這張卡未登記", card_inactive: "這張卡已停用", card_lost: "這張卡已報失", card_cancelled: "這張卡已註銷", outside_meal_window: "現在不是用膳時間",
+      discount_only: "這一餐按長者優惠價，沒有資助", awaiting_amount: "收銀員正在輸入這一餐的金額", already_served: "這一餐您已經用過了", subsidy_limit_reached: "資助額已用完", not_eligible: "您不在資助範圍內", below_minimum_spend: "未達最低消費，沒有資助", outside_jurisdiction: "非戶籍所在地，沒有資助", no_subsidy: "這一餐沒有資助", usage_stale: "用膳記錄未同步，暫按原價", price_unknown: "還未秤重", invalid_input: "資料有誤", system_error: "系統出現故障",
+      disk_full: "儲存已滿，暫停記錄膳食" },
+    next: { unknown_card: "請找職員登記", card_inactive: "請找職員", card_lost: "請找職員補領新卡", card_cancelled: "請找職員", outside_meal_window: "請在用膳時間再來",
+      discount_only: "請付優惠後的價錢", awaiting_amount: "請稍等，不用再拍卡", already_served: "如有疑問，請找職員", subsidy_limit_reached: "請找職員", not_eligible: "請按原價付款", price_unknown: "請先把飯菜放上秤，再拍卡", invalid_input: "請找職員", system_error: "請找職員", disk_full: "請找職員", _: "請找職員" },
+    limits: { window: "這一餐的資助已用過", day: "今日的資助額已用完", week: "本週的資助額已用完", month: "本月的資助額已用完" },
     staff: "職員", staff_title: "職員操作", staff_pin: "職員密碼", staff_login: "登入", staff_logout: "登出",
     staff_card_hint: "或拍職員卡", staff_search: "長者編號或姓名", search: "搜尋", staff_recent: "最近膳食（可撤銷）",
     record_meal: "人手記錄膳食", void_meal: "撤銷", close: "關閉", manual: "人手",
     staff_err: { 401: "密碼錯誤或登入已過期", 429: "錯誤次數過多，請5分鐘後再試", 404: "找不到", 409: "無法撤銷：只可撤銷該長者最近一餐，並須在限定時間內", 503: "儲存空間已滿" },
     staff_done_meal: "已記錄", staff_done_void: "已撤銷",
-    say_approved: (r) => `${r.name}，拍卡成功，應付${r.pay}元`, say_refused: (r) => `拍卡未能通過，${r.reason}`,
   },
   en: {
     please_tap: "Please tap your card", please_tap_sub: "请刷卡",
-    approved: "Approved", full_pay: "Please pay in full", refused: "Refused",
+    approved: "Subsidised", full_pay: "Full price", refused: "Not accepted", discounted: "Senior discount", waiting: "Please wait",
     price: "Price", subsidy: "Subsidy", to_pay: "To pay",
     alert_calling: "Calling staff…", alert_calling_sub: "Please stay where you are. You will see here when staff have received your call",
     alert_acked: (n) => `${n} has received your call and is on the way`, alert_acked_anon: "Staff have received your call and are on the way",
@@ -77,21 +79,22 @@ const T = {
     supervision: { button_silent: "Button not heard", battery_low: "Button battery low", button_stuck: "Button stuck", kiosk_disconnected: "Kiosk screen disconnected", gateway_silent: "Gateway offline" },
     staff_done_ack: "Acknowledged", staff_done_resolve: "Resolved",
     alert_err: { 404: "This alert no longer exists", 409: "This alert was already acknowledged or closed" },
-    say_calling: "Calling staff, please wait",
     sim_title: "Simulation", weight_g: "Weight (g)", stable: "stable", set_weight: "Weigh", emergency: "Emergency button",
     online: "Cloud connected", offline: "Offline (data saved)", yuan: "yuan",
-    reasons: { ok: "", unknown_card: "Card not registered", card_inactive: "Card inactive", card_lost: "Card reported lost, please see staff", card_cancelled: "Card cancelled", outside_meal_window: "Not a meal time",
-      already_served: "Already served this meal", subsidy_limit_reached: "Subsidy limit reached", not_eligible: "Not eligible, full price", below_minimum_spend: "Below the minimum spend, no subsidy", outside_jurisdiction: "Outside your home area, no subsidy", no_subsidy: "No subsidy for this meal", usage_stale: "Usage not synced, full price for now", price_unknown: "Please weigh the meal first", invalid_input: "Invalid data, please ask staff", system_error: "System error, please ask staff",
-      disk_full: "Storage full: meals paused, please ask staff" },
+    reasons: { ok: "", unknown_card: "This card is not registered", card_inactive: "This card is switched off", card_lost: "This card was reported lost", card_cancelled: "This card was cancelled", outside_meal_window: "It is not meal time now",
+      discount_only: "Senior discount on this meal, no subsidy", awaiting_amount: "The cashier is keying this meal's amount", already_served: "You have had this meal already", subsidy_limit_reached: "Your subsidy is used up", not_eligible: "Not eligible for a subsidy", below_minimum_spend: "Below the minimum spend: no subsidy", outside_jurisdiction: "Outside your home area: no subsidy", no_subsidy: "No subsidy for this meal", usage_stale: "Records not synced: full price for now", price_unknown: "The meal has not been weighed", invalid_input: "Something is wrong with the data", system_error: "The system has a fault",
+      disk_full: "Storage full: meals paused" },
+    next: { unknown_card: "Please ask staff to register it", card_inactive: "Please ask staff", card_lost: "Please ask staff for a new card", card_cancelled: "Please ask staff", outside_meal_window: "Please come back at meal time",
+      discount_only: "Please pay the discounted price", awaiting_amount: "Please wait, no need to tap again", already_served: "Any question? Please ask staff", subsidy_limit_reached: "Please ask staff", not_eligible: "Please pay the full price", price_unknown: "Put the meal on the scale, then tap again", invalid_input: "Please ask staff", system_error: "Please ask staff", disk_full: "Please ask staff", _: "Please ask staff" },
+    limits: { window: "This meal's subsidy is used", day: "Today's subsidy is used up", week: "This week's subsidy is used up", month: "This month's subsidy is used up" },
     staff: "Staff", staff_title: "Staff actions", staff_pin: "Staff PIN", staff_login: "Log in", staff_logout: "Log out",
     staff_card_hint: "or tap a staff card", staff_search: "Elder id or name", search: "Search", staff_recent: "Recent meals (can be voided)",
     record_meal: "Record meal by hand", void_meal: "Void", close: "Close", manual: "manual",
     staff_err: { 401: "Wrong PIN or session expired", 429: "Too many wrong attempts, try again in 5 minutes", 404: "Not found", 409: "Cannot void: only the elder's last meal, within the allowed time", 503: "Storage full" },
     staff_done_meal: "Meal recorded", staff_done_void: "Meal voided",
-    say_approved: (r) => `${r.name}, approved, please pay ${r.pay} yuan`, say_refused: (r) => `Refused: ${r.reason}`,
   },
 };
-const RESULT_MS = 5000;
+let RESULT_MS = 8000; // kiosk.result_seconds from /api/status
 const ALERT_DONE_MS = 5000; // "taken care of" shown this long, then idle
 const OUTCOMES = ["helped_on_site", "sent_to_hospital", "family_contacted", "false_alarm", "test"];
 
@@ -111,7 +114,20 @@ function yuan(fen) {
 }
 
 function t(key) { return T[lang][key] ?? T["zh-CN"][key] ?? key; }
+// why says why a tap was refused or pays in full (the limit reached when
+// the gateway says which); next what to do next, for a refusal.
+function why(ev) {
+  const lim = String(ev.limit || "").split(".")[0];
+  if (ev.reason === "subsidy_limit_reached" && T[lang].limits[lim]) return T[lang].limits[lim];
+  return T[lang].reasons[ev.reason] ?? ev.reason ?? "";
+}
+function next(ev) {
+  if (ev.decision !== "refused" && ev.decision) return "";
+  return T[lang].next[ev.reason] ?? T[lang].next._;
+}
 function reasonText(code) { return T[lang].reasons[code] ?? code; }
+// money is what the screen shows: "15.00 元", "¥15.00".
+function money(fen) { return lang === "en" ? `¥${yuan(fen)}` : `${yuan(fen)} ${t("yuan")}`; }
 
 function applyLang() {
   document.documentElement.lang = lang;
@@ -158,26 +174,58 @@ function renderTap(ev, withVoice) {
   r.dataset.decision = decision;
   $("r-title").textContent = t(decision);
   $("r-name").textContent = ev.elder_name || ev.card || "";
-  $("r-reason").textContent = reasonText(ev.reason);
+  const because = decision === "approved" ? "" : why(ev);
+  $("r-reason").textContent = because;
+  $("r-reason").hidden = !because;
+  $("r-next").textContent = next(ev);
+  $("r-next").hidden = !next(ev);
   const served = decision !== "refused";
   $("r-money").hidden = !served;
-  $("r-price").textContent = `${yuan(ev.price_fen)} ${t("yuan")}`;
-  $("r-subsidy").textContent = `${yuan(ev.subsidy_fen)} ${t("yuan")}`;
-  $("r-pay").textContent = `${yuan(ev.pay_fen)} ${t("yuan")}`;
+  $("r-price").textContent = money(ev.price_fen);
+  $("r-subsidy").textContent = money(ev.subsidy_fen);
+  $("r-pay").textContent = money(ev.pay_fen);
   $("idle").hidden = true;
-  $("alert").hidden = true; // for RESULT_MS; the call comes back after
   r.hidden = false;
+  document.body.dataset.result = "on"; // a call stays up, as a strip above the result
+  renderAlert();
   if (withVoice) {
-    speak(ev.manual ? "manual" : decision, ev.pay_fen, ev.reason);
+    // A discount with no subsidy is read as a result to pay, like approved.
+    speak(ev.manual ? "manual" : decision === "discounted" ? "approved" : decision, ev.pay_fen, ev.reason);
   }
 }
 
+let taps = 0;
 function onTap(ev) {
   lastTap = ev;
   renderTap(ev, true);
+  document.body.dataset.taps = String(++taps);
   clearTimeout(resultTimer);
-  resultTimer = setTimeout(() => { $("result").hidden = true; renderAlert(); }, RESULT_MS); // back to the call, if any, else idle
+  resultTimer = setTimeout(hideResult, RESULT_MS);
 }
+
+// onTill shows a tap on a till-priced window waiting for the cashier's
+// amount (SSE "till", state waiting); the decision follows as a "tap"
+// event once the amount is keyed. An expired wait goes back to idle.
+function onTill(ev) {
+  if (ev.state === "waiting") {
+    renderTap({ decision: "waiting", reason: ev.reason, elder_name: ev.elder_name, card: ev.card }, false);
+    $("r-money").hidden = true;
+    clearTimeout(resultTimer);
+    resultTimer = setTimeout(hideResult, 60000);
+  } else if (ev.state === "expired" && $("result").dataset.decision === "waiting") {
+    hideResult();
+  }
+}
+
+// hideResult goes back to the call, if any, else idle: after RESULT_MS or
+// when the elder touches the result.
+function hideResult() {
+  clearTimeout(resultTimer);
+  $("result").hidden = true;
+  document.body.dataset.result = "";
+  renderAlert();
+}
+$("result").addEventListener("click", hideResult);
 
 // Alerts: every live alert the gateway told us (SSE "alert" events carry
 // the whole alert; GET /api/alerts and /api/staff/alerts list them). The
@@ -234,7 +282,7 @@ function renderAlert() {
     sec.hidden = true;
     sec.dataset.state = "";
     sec.dataset.alertId = "";
-    if ($("result").hidden) $("idle").hidden = false;
+    $("idle").hidden = !$("result").hidden;
     return;
   }
   sec.dataset.alertId = a.id;
@@ -263,8 +311,7 @@ function renderAlert() {
   $("alert-more").hidden = others === 0;
   $("alert-more").textContent = others ? T[lang].alert_more(others) : "";
   $("idle").hidden = true;
-  $("result").hidden = true;
-  sec.hidden = false;
+  sec.hidden = false; // with a result up, a strip above it (style.css)
 }
 
 // loadAlerts fills the alerts from the gateway (at start and after the
@@ -291,6 +338,7 @@ function connect() {
   const es = new EventSource("/api/events");
   const parse = (fn) => (m) => { try { fn(JSON.parse(m.data)); } catch (e) { console.error(e); } };
   es.addEventListener("tap", parse(onTap));
+  es.addEventListener("till", parse(onTill));
   es.addEventListener("alert", parse(onAlert));
   es.addEventListener("weight", parse(onWeight));
   es.addEventListener("staff", parse(onStaffSession));
@@ -300,7 +348,7 @@ function connect() {
 
 function renderStatus() {
   if (!status) return;
-  $("site").textContent = status.site;
+  $("site").textContent = status.site_name || status.site;
   $("conn").textContent = `${status.gateway_id} · ${status.uplink_connected ? t("online") : t("offline")}`;
 }
 
@@ -315,6 +363,7 @@ async function loadStatus() {
     if (!res.ok) return;
     const first = status === null;
     status = await res.json();
+    if (status.result_seconds > 0) RESULT_MS = status.result_seconds * 1000;
     renderStatus();
     tick(); // the clock follows the site's time zone from now on
     if (first && status.simulation) await setupSim();
@@ -341,6 +390,11 @@ async function setupSim() {
     post("/api/sim/weight", { grams: parseInt($("sim-weight").value, 10) || 0, stable: $("sim-stable").checked });
   });
   $("sim-button").addEventListener("click", () => post("/api/sim/button", { button: "kiosk" }));
+  $("sim-toggle").addEventListener("click", () => {
+    const open = $("sim-toggle").getAttribute("aria-expanded") !== "true";
+    $("sim-toggle").setAttribute("aria-expanded", String(open));
+    $("sim-body").hidden = !open;
+  });
   $("sim").hidden = false;
   document.body.dataset.sim = "ready";
 }
