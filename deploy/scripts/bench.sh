@@ -21,6 +21,11 @@ run ./deploy/e2e '^BenchmarkIdleRSS$' 1x
 run ./cloud '^BenchmarkIngest$' 3x
 run ./cloud/postgres '^BenchmarkIngestBatches$' 20x
 run . '^BenchmarkDecodeBatch$' 2s
+# The kiosk in headless Chromium: simulated card read -> result drawn (200 taps).
+echo "== kiosk tap -> screen (Chromium, 200 taps)" >&2
+"$GO" build -o bin/ ./cloud/cmd/eldergate-cloud ./firmware-gateway/cmd/eldergate-gateway
+"$GO" run ./deploy/demo -fresh -data "$(mktemp -d)" -http 18880 -mqtt 18883 -kiosk 18881 \
+	-run "node deploy/e2e/browser/tap-latency.bench.mjs" 2>&1 | grep '^BenchmarkKioskTapToScreen' | tee -a "$OUT"
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $("$GO" version)"
 awk '
