@@ -11,6 +11,8 @@ const T = {
     alert_acked: (n) => `${n} 已收到，马上就到`, alert_acked_anon: "工作人员已收到，马上就到",
     alert_again: "您又按了一次，已再次通知工作人员", alert_done: "已处理", alert_cancelled: "呼叫已取消",
     alert_more: (n) => `另有 ${n} 个呼叫`, alert_emergency: "紧急呼叫",
+    cashier: "收银", cashier_amount: "这一餐的金额（元）", cashier_send: "确定金额", cashier_cancel: "撤回金额", cashier_bad: "请输入金额，如 12.50",
+    cashier_pending: "金额 {a} 元，请长者刷卡",
     staff_alerts: "警报", staff_meals: "用餐", no_alerts: "暂无警报", alert_ack: "确认收到", alert_resolve: "处理完毕",
     alert_outcome: "处理结果", alert_note: "备注（可选）", alert_submit: "提交", cancel: "取消",
     alert_presses: (n) => `按了 ${n} 次`, alert_acked_by: (n) => `${n} 已确认`, alert_pressed_again: "再次按下",
@@ -41,6 +43,8 @@ const T = {
     alert_acked: (n) => `${n} 已收到，即將到達`, alert_acked_anon: "職員已收到，即將到達",
     alert_again: "您再按了一次，已再次通知職員", alert_done: "已處理", alert_cancelled: "呼叫已取消",
     alert_more: (n) => `另有 ${n} 個呼叫`, alert_emergency: "緊急呼叫",
+    cashier: "收銀", cashier_amount: "這一餐的金額（元）", cashier_send: "確定金額", cashier_cancel: "撤回金額", cashier_bad: "請輸入金額，如 12.50",
+    cashier_pending: "金額 {a} 元，請長者拍卡",
     staff_alerts: "警報", staff_meals: "膳食", no_alerts: "暫無警報", alert_ack: "確認收到", alert_resolve: "處理完畢",
     alert_outcome: "處理結果", alert_note: "備註（可選）", alert_submit: "提交", cancel: "取消",
     alert_presses: (n) => `按了 ${n} 次`, alert_acked_by: (n) => `${n} 已確認`, alert_pressed_again: "再次按下",
@@ -71,6 +75,8 @@ const T = {
     alert_acked: (n) => `${n} has received your call and is on the way`, alert_acked_anon: "Staff have received your call and are on the way",
     alert_again: "You pressed again: staff have been told again", alert_done: "Taken care of", alert_cancelled: "Call cancelled",
     alert_more: (n) => `${n} more ${n === 1 ? "call" : "calls"}`, alert_emergency: "Emergency call",
+    cashier: "Cashier", cashier_amount: "This meal's amount (yuan)", cashier_send: "Set amount", cashier_cancel: "Withdraw amount", cashier_bad: "Enter an amount such as 12.50",
+    cashier_pending: "Amount ¥{a}: the elder may tap now",
     staff_alerts: "Alerts", staff_meals: "Meals", no_alerts: "No alerts", alert_ack: "Acknowledge", alert_resolve: "Resolve",
     alert_outcome: "Outcome", alert_note: "Note (optional)", alert_submit: "Submit", cancel: "Cancel",
     alert_presses: (n) => `${n} ${n === 1 ? "press" : "presses"}`, alert_acked_by: (n) => `acknowledged by ${n}`, alert_pressed_again: "pressed again",
@@ -197,6 +203,7 @@ function renderTap(ev, withVoice) {
 let taps = 0;
 function onTap(ev) {
   lastTap = ev;
+  if (staff) cashierState(0); // an amount pays for exactly one tap
   renderTap(ev, true);
   document.body.dataset.taps = String(++taps);
   clearTimeout(resultTimer);
@@ -583,6 +590,34 @@ $("staff-login").addEventListener("submit", async (e) => {
   $("staff-pin").value = "";
   try { onStaffSession(await staffCall("POST", "/api/staff/login", { pin })); } catch (err) { staffMsg(err.message); }
 });
+// The cashier's keyed amount for a till-priced window (POST
+// /api/staff/amount): it waits for the elder's tap, or decides a tap that
+// waits for it. Yuan are turned into integer fen from the text, never
+// through a float.
+function yuanToFen(text) {
+  const m = String(text).trim().match(/^(\d{1,5})(?:\.(\d{1,2}))?$/);
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0"));
+}
+function cashierState(pending) {
+  $("cashier-state").textContent = pending ? t("cashier_pending").replace("{a}", yuan(pending)) : "";
+  $("cashier-cancel").hidden = !pending;
+}
+$("cashier").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const fen = yuanToFen($("cashier-yuan").value);
+  if (!fen) { staffMsg(t("cashier_bad")); return; }
+  try {
+    const r = await staffCall("POST", "/api/staff/amount", { amount_fen: fen });
+    $("cashier-yuan").value = "";
+    cashierState(r.state === "pending" ? fen : 0);
+    staffMsg("");
+  } catch (err) { staffMsg(err.message); }
+});
+$("cashier-cancel").addEventListener("click", async () => {
+  try { await staffCall("DELETE", "/api/staff/amount"); cashierState(0); } catch (err) { staffMsg(err.message); }
+});
+
 $("staff-search").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
