@@ -108,18 +108,32 @@ func cleanText(s string) bool {
 // ParseAlarms reads an alarms section on its own (YAML, unknown keys are
 // errors), applies its defaults and validates it.
 func ParseAlarms(data []byte) (AlarmsConfig, error) {
-	var a AlarmsConfig
+	return parseSection[AlarmsConfig]("alarms", data)
+}
+
+// section is a configuration section that completes and checks itself.
+type section[T any] interface {
+	*T
+	applyDefaults()
+	validate() error
+}
+
+// parseSection reads one section on its own (YAML, unknown keys are
+// errors, at most MaxBytes), applies its defaults and validates it: the
+// rule of Parse for one section, used by its fuzz tests and tools.
+func parseSection[T any, P section[T]](name string, data []byte) (T, error) {
+	var v T
 	if len(data) > MaxBytes {
-		return a, fmt.Errorf("gateway: config: alarms: larger than %d bytes", MaxBytes)
+		return v, fmt.Errorf("gateway: config: %s: larger than %d bytes", name, MaxBytes)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&a); err != nil && !errors.Is(err, io.EOF) {
-		return a, fmt.Errorf("gateway: config: alarms: %w", err)
+	if err := dec.Decode(&v); err != nil && !errors.Is(err, io.EOF) {
+		return v, fmt.Errorf("gateway: config: %s: %w", name, err)
 	}
-	a.applyDefaults()
-	if err := a.validate(); err != nil {
-		return a, err
+	P(&v).applyDefaults()
+	if err := P(&v).validate(); err != nil {
+		return v, err
 	}
-	return a, nil
+	return v, nil
 }

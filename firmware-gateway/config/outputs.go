@@ -1,15 +1,10 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/eldergate/eldergate/drivers"
 	"github.com/eldergate/eldergate/drivers/output"
@@ -244,18 +239,5 @@ func (o *OutputsConfig) validate() error {
 // ParseOutputs reads an outputs section on its own (YAML, unknown keys
 // are errors), applies its defaults and validates it.
 func ParseOutputs(data []byte) (OutputsConfig, error) {
-	var o OutputsConfig
-	if len(data) > MaxBytes {
-		return o, fmt.Errorf("gateway: config: outputs: larger than %d bytes", MaxBytes)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&o); err != nil && !errors.Is(err, io.EOF) {
-		return o, fmt.Errorf("gateway: config: outputs: %w", err)
-	}
-	o.applyDefaults()
-	if err := o.validate(); err != nil {
-		return o, err
-	}
-	return o, nil
+	return parseSection[OutputsConfig]("outputs", data)
 }
