@@ -262,7 +262,6 @@ func (r *Runner) RecordDelivery(d notify.Delivery) {
 		By: d.ChannelID, Via: string(d.Kind), Level: d.Level, Detail: detail}); err != nil {
 		r.log.Error("alarm: delivery not recorded", "alert", d.AlertID, "channel", d.ChannelID, "err", err)
 	}
-	r.Wake()
 }
 
 // push tells the gateways of each changed alert's site its new state (an

@@ -103,13 +103,11 @@ func (r Resolution) Check() error {
 }
 
 // AlertStep is the outcome of one alert event.
+// A press after the acknowledgement ("pressed again") sets
+// Alert.Escalation.Renotify: whoever was told must be told again.
 type AlertStep struct {
-	Op       AlertOp
-	Alert    Alert  // the alert as it must be stored (Op != AlertOpKeep)
-	ClosedBy string // set when the step closes the alert
-	// Renotify is set when the press came after the acknowledgement
-	// ("pressed again"): whoever was told must be told again.
-	Renotify bool
+	Op    AlertOp
+	Alert Alert // the alert as it must be stored (Op != AlertOpKeep)
 	// Log is what the step appends to the alert's timeline.
 	Log []AlertLogEntry
 }
@@ -137,7 +135,7 @@ const OutcomeRecovered AlertOutcome = "recovered"
 //     received after it): merged into it (one more press; last_at the later);
 //   - raised, live and pressed after its acknowledgement: merged, it stays
 //     acknowledged, pressed_again_at is the press's time (the later) and
-//     the step says Renotify (the escalation is due at once);
+//     the escalation says Renotify and is due at once;
 //   - cancelled, live: it becomes a recorded false alarm, closed at the
 //     event's time by the gateway;
 //   - acknowledged / resolved (staff at the kiosk), live: Ack / Resolve by
@@ -178,7 +176,6 @@ func ApplyAlertEvent(live *Alert, e eldergate.Envelope, a eldergate.AlertData) A
 				again := at
 				step.Alert.PressedAgainAt = &again
 			}
-			step.Renotify = true
 			step.Alert.Escalation.Renotify = true
 			step.Alert.Escalation.DueAt = &at
 			step.Log[0].Kind = AlertLogPressedAgain
@@ -191,7 +188,7 @@ func ApplyAlertEvent(live *Alert, e eldergate.Envelope, a eldergate.AlertData) A
 		next.ClosedBy = ClosedByGateway
 		next.Outcome = OutcomeFalseAlarm
 		next.Escalation.DueAt = nil
-		return AlertStep{Op: AlertOpCancel, Alert: next, ClosedBy: ClosedByGateway,
+		return AlertStep{Op: AlertOpCancel, Alert: next,
 			Log: []AlertLogEntry{entry(next.ID, AlertLogFalseAlarm, ClosedByGateway, "gateway", "cancelled")}}
 	case eldergate.AlertAcknowledged:
 		if next.Ack(a.By, ViaKiosk, at) != nil {
@@ -203,7 +200,7 @@ func ApplyAlertEvent(live *Alert, e eldergate.Envelope, a eldergate.AlertData) A
 		if next.Resolve(a.By, ViaKiosk, Resolution{Outcome: AlertOutcome(a.Outcome), Note: a.Note}, at) != nil {
 			return AlertStep{Op: AlertOpKeep}
 		}
-		return AlertStep{Op: AlertOpUpdate, Alert: next, ClosedBy: a.By, Log: closeLog(next, wasAcked)}
+		return AlertStep{Op: AlertOpUpdate, Alert: next, Log: closeLog(next, wasAcked)}
 	case eldergate.AlertCleared:
 		next.Version++
 		next.State, next.ClosedAt, next.ClosedBy, next.Outcome = AlertResolved, &at, ClosedByGateway, OutcomeRecovered
@@ -211,7 +208,7 @@ func ApplyAlertEvent(live *Alert, e eldergate.Envelope, a eldergate.AlertData) A
 			next.ClosedBy = ClosedByCloud
 		}
 		next.Escalation.DueAt = nil
-		return AlertStep{Op: AlertOpUpdate, Alert: next, ClosedBy: next.ClosedBy,
+		return AlertStep{Op: AlertOpUpdate, Alert: next,
 			Log: []AlertLogEntry{entry(next.ID, AlertLogCleared, next.ClosedBy, next.ClosedBy, string(OutcomeRecovered))}}
 	}
 	return AlertStep{Op: AlertOpKeep}

@@ -65,14 +65,14 @@ func TestAlertLifecycle(t *testing.T) {
 	}{
 		{"press opens", 0, func(t *testing.T) {
 			s := event(eldergate.AlertRaised)
-			if s.Op != AlertOpOpen || s.Renotify || last.State != AlertOpen || last.Presses != 1 || last.ID != "e1" ||
+			if s.Op != AlertOpOpen || s.Alert.Escalation.Renotify || last.State != AlertOpen || last.Presses != 1 || last.ID != "e1" ||
 				!last.OpenedAt.Equal(t0) || !last.LastAt.Equal(t0) || last.Type != DefaultAlertType {
 				t.Fatalf("step = %+v", s)
 			}
 		}},
 		{"press while open merges", 10 * time.Second, func(t *testing.T) {
 			s := event(eldergate.AlertRaised)
-			if s.Op != AlertOpMerge || s.Renotify || last.ID != "e1" || last.State != AlertOpen || last.Presses != 2 ||
+			if s.Op != AlertOpMerge || s.Alert.Escalation.Renotify || last.ID != "e1" || last.State != AlertOpen || last.Presses != 2 ||
 				!last.LastAt.Equal(clock.Now()) || last.PressedAgainAt != nil {
 				t.Fatalf("step = %+v", s)
 			}
@@ -92,7 +92,7 @@ func TestAlertLifecycle(t *testing.T) {
 		}},
 		{"press after ack is pressed again", time.Minute, func(t *testing.T) {
 			s := event(eldergate.AlertRaised)
-			if s.Op != AlertOpMerge || !s.Renotify || last.ID != "e1" || last.State != AlertAcknowledged || last.Presses != 3 ||
+			if s.Op != AlertOpMerge || !s.Alert.Escalation.Renotify || last.ID != "e1" || last.State != AlertAcknowledged || last.Presses != 3 ||
 				last.PressedAgainAt == nil || !last.PressedAgainAt.Equal(clock.Now()) || !last.LastAt.Equal(clock.Now()) {
 				t.Fatalf("step = %+v", s)
 			}
@@ -102,7 +102,9 @@ func TestAlertLifecycle(t *testing.T) {
 			e, a := press(eldergate.AlertRaised)
 			e.At = t0.Add(5 * time.Second) // pressed before the ack, received now
 			s := ApplyAlertEvent(live, e, a)
-			if s.Op != AlertOpMerge || s.Renotify || s.Alert.Presses != 4 || !s.Alert.PressedAgainAt.Equal(again) || !s.Alert.LastAt.Equal(again) {
+			// Quietly: the escalation stays as it was (the pending
+			// re-notification of the press after the ack, no new one).
+			if s.Op != AlertOpMerge || s.Alert.Escalation != live.Escalation || s.Alert.Presses != 4 || !s.Alert.PressedAgainAt.Equal(again) || !s.Alert.LastAt.Equal(again) {
 				t.Fatalf("step = %+v", s)
 			}
 			last, live = s.Alert, &s.Alert
@@ -145,7 +147,7 @@ func TestAlertLifecycle(t *testing.T) {
 		{"cancel makes a false alarm", 3 * time.Second, func(t *testing.T) {
 			s := event(eldergate.AlertCancelled)
 			if s.Op != AlertOpCancel || last.ID != "e5" || last.State != AlertFalseAlarm || last.Outcome != OutcomeFalseAlarm ||
-				last.ClosedBy != ClosedByGateway || s.ClosedBy != ClosedByGateway || !last.ClosedAt.Equal(clock.Now()) {
+				last.ClosedBy != ClosedByGateway || s.Alert.ClosedBy != ClosedByGateway || !last.ClosedAt.Equal(clock.Now()) {
 				t.Fatalf("step = %+v", s)
 			}
 		}},
@@ -187,7 +189,7 @@ func TestApplyAlertEventDoesNotChangeLive(t *testing.T) {
 	live := Alert{ID: "e1", State: AlertAcknowledged, Presses: 1, OpenedAt: at, LastAt: at, AckedAt: &acked}
 	s := ApplyAlertEvent(&live, eldergate.Envelope{ID: "e2", At: at.Add(time.Minute)},
 		eldergate.AlertData{AlertID: "g2", Action: eldergate.AlertRaised})
-	if !s.Renotify || live.Presses != 1 || live.PressedAgainAt != nil || !live.LastAt.Equal(at) {
+	if !s.Alert.Escalation.Renotify || live.Presses != 1 || live.PressedAgainAt != nil || !live.LastAt.Equal(at) {
 		t.Fatalf("ApplyAlertEvent changed the live alert it was given: %+v", live)
 	}
 }
