@@ -218,7 +218,9 @@ function onTill(ev) {
     renderTap({ decision: "waiting", reason: ev.reason, elder_name: ev.elder_name, card: ev.card }, false);
     $("r-money").hidden = true;
     clearTimeout(resultTimer);
-    resultTimer = setTimeout(hideResult, 60000);
+    // Until the gateway's till.timeout (the event's expires), then idle.
+    const left = new Date(ev.expires).getTime() - Date.now();
+    resultTimer = setTimeout(hideResult, Number.isFinite(left) ? Math.max(left, 1000) : RESULT_MS);
   } else if (ev.state === "expired" && $("result").dataset.decision === "waiting") {
     hideResult();
   }
