@@ -27,7 +27,7 @@ const T = {
       discount_only: "这一餐按长者优惠价，没有补贴", awaiting_amount: "收银员正在输入这一餐的金额", already_served: "这一餐您已经用过了", subsidy_limit_reached: "补贴额度已用完", not_eligible: "您不在补贴范围内", below_minimum_spend: "未达到最低消费，没有补贴", outside_jurisdiction: "不在户籍所在地，没有补贴", no_subsidy: "这一餐没有补贴", usage_stale: "用餐记录未同步，暂按原价", price_unknown: "还没有称重", invalid_input: "数据有误", system_error: "系统出了故障",
       disk_full: "存储已满，暂停记餐" },
     next: { unknown_card: "请找工作人员登记", card_inactive: "请找工作人员", card_lost: "请找工作人员补办新卡", card_cancelled: "请找工作人员", outside_meal_window: "请在用餐时间再来",
-      discount_only: "请付优惠后的价钱", awaiting_amount: "请稍等，不用再刷卡", already_served: "如有疑问，请找工作人员", subsidy_limit_reached: "请找工作人员", not_eligible: "请按原价付款", price_unknown: "请先把饭菜放上秤，再刷卡", invalid_input: "请找工作人员", system_error: "请找工作人员", disk_full: "请找工作人员", _: "请找工作人员" },
+      awaiting_amount: "请稍等，不用再刷卡", already_served: "如有疑问，请找工作人员", subsidy_limit_reached: "请找工作人员", not_eligible: "请按原价付款", price_unknown: "请先把饭菜放上秤，再刷卡", invalid_input: "请找工作人员", system_error: "请找工作人员", disk_full: "请找工作人员", _: "请找工作人员" },
     limits: { window: "这一餐的补贴已用过", day: "今天的补贴额度已用完", week: "本周的补贴额度已用完", month: "本月的补贴额度已用完" },
     staff: "工作人员", staff_title: "工作人员操作", staff_pin: "工作人员密码", staff_login: "登录", staff_logout: "退出",
     staff_card_hint: "或刷工作人员卡", staff_search: "长者编号或姓名", search: "查找", staff_recent: "最近用餐（可撤销）",
@@ -59,7 +59,7 @@ const T = {
       discount_only: "這一餐按長者優惠價，沒有資助", awaiting_amount: "收銀員正在輸入這一餐的金額", already_served: "這一餐您已經用過了", subsidy_limit_reached: "資助額已用完", not_eligible: "您不在資助範圍內", below_minimum_spend: "未達最低消費，沒有資助", outside_jurisdiction: "非戶籍所在地，沒有資助", no_subsidy: "這一餐沒有資助", usage_stale: "用膳記錄未同步，暫按原價", price_unknown: "還未秤重", invalid_input: "資料有誤", system_error: "系統出現故障",
       disk_full: "儲存已滿，暫停記錄膳食" },
     next: { unknown_card: "請找職員登記", card_inactive: "請找職員", card_lost: "請找職員補領新卡", card_cancelled: "請找職員", outside_meal_window: "請在用膳時間再來",
-      discount_only: "請付優惠後的價錢", awaiting_amount: "請稍等，不用再拍卡", already_served: "如有疑問，請找職員", subsidy_limit_reached: "請找職員", not_eligible: "請按原價付款", price_unknown: "請先把飯菜放上秤，再拍卡", invalid_input: "請找職員", system_error: "請找職員", disk_full: "請找職員", _: "請找職員" },
+      awaiting_amount: "請稍等，不用再拍卡", already_served: "如有疑問，請找職員", subsidy_limit_reached: "請找職員", not_eligible: "請按原價付款", price_unknown: "請先把飯菜放上秤，再拍卡", invalid_input: "請找職員", system_error: "請找職員", disk_full: "請找職員", _: "請找職員" },
     limits: { window: "這一餐的資助已用過", day: "今日的資助額已用完", week: "本週的資助額已用完", month: "本月的資助額已用完" },
     staff: "職員", staff_title: "職員操作", staff_pin: "職員密碼", staff_login: "登入", staff_logout: "登出",
     staff_card_hint: "或拍職員卡", staff_search: "長者編號或姓名", search: "搜尋", staff_recent: "最近膳食（可撤銷）",
@@ -91,7 +91,7 @@ const T = {
       discount_only: "Senior discount on this meal, no subsidy", awaiting_amount: "The cashier is keying this meal's amount", already_served: "You have had this meal already", subsidy_limit_reached: "Your subsidy is used up", not_eligible: "Not eligible for a subsidy", below_minimum_spend: "Below the minimum spend: no subsidy", outside_jurisdiction: "Outside your home area: no subsidy", no_subsidy: "No subsidy for this meal", usage_stale: "Records not synced: full price for now", price_unknown: "The meal has not been weighed", invalid_input: "Something is wrong with the data", system_error: "The system has a fault",
       disk_full: "Storage full: meals paused" },
     next: { unknown_card: "Please ask staff to register it", card_inactive: "Please ask staff", card_lost: "Please ask staff for a new card", card_cancelled: "Please ask staff", outside_meal_window: "Please come back at meal time",
-      discount_only: "Please pay the discounted price", awaiting_amount: "Please wait, no need to tap again", already_served: "Any question? Please ask staff", subsidy_limit_reached: "Please ask staff", not_eligible: "Please pay the full price", price_unknown: "Put the meal on the scale, then tap again", invalid_input: "Please ask staff", system_error: "Please ask staff", disk_full: "Please ask staff", _: "Please ask staff" },
+      awaiting_amount: "Please wait, no need to tap again", already_served: "Any question? Please ask staff", subsidy_limit_reached: "Please ask staff", not_eligible: "Please pay the full price", price_unknown: "Put the meal on the scale, then tap again", invalid_input: "Please ask staff", system_error: "Please ask staff", disk_full: "Please ask staff", _: "Please ask staff" },
     limits: { window: "This meal's subsidy is used", day: "Today's subsidy is used up", week: "This week's subsidy is used up", month: "This month's subsidy is used up" },
     staff: "Staff", staff_title: "Staff actions", staff_pin: "Staff PIN", staff_login: "Log in", staff_logout: "Log out",
     staff_card_hint: "or tap a staff card", staff_search: "Elder id or name", search: "Search", staff_recent: "Recent meals (can be voided)",
@@ -128,7 +128,7 @@ function why(ev) {
   return T[lang].reasons[ev.reason] ?? ev.reason ?? "";
 }
 function next(ev) {
-  if (ev.decision !== "refused" && ev.decision) return "";
+  if (ev.decision !== "refused" && ev.decision !== "waiting" && ev.decision) return ""; // a result to pay says it by its figures
   return T[lang].next[ev.reason] ?? T[lang].next._;
 }
 function reasonText(code) { return T[lang].reasons[code] ?? code; }
