@@ -16,6 +16,7 @@ const (
 	CmdReboot = "reboot" // no body; answered, then the process exits for systemd to restart it
 	CmdOTA    = "ota"    // reserved, not implemented by the gateway yet
 	CmdAlert  = "alert"  // body: AlertUpdate, an alert of the gateway's site changed in the cloud
+	CmdMenu   = "menu"   // body: Menu, the site's dishes and prices (menu.go)
 )
 
 // Size limits of a command payload: a roster (100,000 elders with their
@@ -85,7 +86,7 @@ func DecodeAlertUpdate(body []byte) (AlertUpdate, error) {
 // KnownCommand reports whether t is a command type of the contract.
 func KnownCommand(t string) bool {
 	switch t {
-	case CmdConfig, CmdPolicy, CmdRoster, CmdUsage, CmdPing, CmdReboot, CmdOTA, CmdAlert:
+	case CmdConfig, CmdPolicy, CmdRoster, CmdUsage, CmdPing, CmdReboot, CmdOTA, CmdAlert, CmdMenu:
 		return true
 	}
 	return false

@@ -224,12 +224,22 @@ func DecodeMealData(raw []byte) (MealData, error) {
 		return m, invalid("data.discount_fen", "%d is above what remains after the subsidy", m.DiscountFen)
 	case len(m.Rule) > maxTextFieldSize || len(m.DiscountBy) > maxTextFieldSize || len(m.OperatingBy) > maxTextFieldSize:
 		return m, invalid("data", "text field too long")
-	case m.PriceSource != "" && m.PriceSource != PriceSourceTill && m.PriceSource != PriceSourceCashier:
-		return m, invalid("data.price_source", "unknown price source %q (till or cashier)", clip(m.PriceSource))
+	case m.PriceSource != "" && m.PriceSource != PriceSourceTill && m.PriceSource != PriceSourceCashier && m.PriceSource != PriceSourceMenu:
+		return m, invalid("data.price_source", "unknown price source %q (till, cashier or menu)", clip(m.PriceSource))
 	case len(m.Till) > maxTextFieldSize || len(m.TillRef) > maxTextFieldSize || len(m.Cashier) > maxTextFieldSize:
 		return m, invalid("data", "text field too long")
 	case len(m.Funding) > MaxFundingShares:
 		return m, invalid("data.funding", "%d shares exceed the limit of %d", len(m.Funding), MaxFundingShares)
+	case len(m.Items) > 0 && m.PriceSource != PriceSourceMenu:
+		return m, invalid("data.items", "dishes are listed only for a price from the menu")
+	}
+	if m.PriceSource == PriceSourceMenu {
+		if err := ValidateLines(m.Items); err != nil {
+			return m, invalid("data."+err.(*ValidationError).Field, "%s", err.(*ValidationError).Problem)
+		}
+		if len(m.Items) == 0 || LinesTotal(m.Items) != m.PriceFen {
+			return m, invalid("data.items", "the dishes add up to %d fen, not the price %d", LinesTotal(m.Items), m.PriceFen)
+		}
 	}
 	if len(m.Funding) > 0 {
 		var sum Fen

@@ -175,12 +175,16 @@ type MealData struct {
 	Till        string `json:"till,omitempty"`         // id of the till that sent the price
 	TillRef     string `json:"till_ref,omitempty"`     // the till's reference of the sale
 	Cashier     string `json:"cashier,omitempty"`      // id of the staff member who keyed the price
+	// The dishes the cashier picked when PriceSource is PriceSourceMenu;
+	// their total (LinesTotal) is PriceFen.
+	Items []MenuLine `json:"items,omitempty"`
 }
 
 // Where the price of a till-priced meal came from (MealData.PriceSource).
 const (
 	PriceSourceTill    = "till"    // sent by a till (POS) over the gateway's API
 	PriceSourceCashier = "cashier" // keyed by a cashier logged in at the gateway
+	PriceSourceMenu    = "menu"    // dishes of the site's menu picked by a cashier (MealData.Items)
 )
 
 // FundingShare is the part of a meal's subsidy paid by one funding layer

@@ -1,0 +1,89 @@
+package eldergate_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/eldergate/eldergate"
+)
+
+func TestDecodeMenu(t *testing.T) {
+	good := `{"site":"s1","version":"3","dishes":[
+		{"id":"rice","name":{"zh-CN":"米饭","en":"Rice"},"price_fen":100},
+		{"id":"fish","name":{"zh-CN":"清蒸鱼"},"price_fen":1200,"windows":["lunch"]}]}`
+	m, err := eldergate.DecodeMenu([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Dishes[0].DishName("en") != "Rice" || m.Dishes[1].DishName("zh-HK") != "清蒸鱼" {
+		t.Errorf("names: %q %q", m.Dishes[0].DishName("en"), m.Dishes[1].DishName("zh-HK"))
+	}
+	if !m.Dishes[0].SoldIn("dinner") || m.Dishes[1].SoldIn("dinner") || !m.Dishes[1].SoldIn("lunch") {
+		t.Error("windows")
+	}
+	for name, c := range map[string]struct{ body, want string }{
+		"dup":      {`{"dishes":[{"id":"a","name":{"zh-CN":"甲"},"price_fen":1},{"id":"a","name":{"zh-CN":"乙"},"price_fen":1}]}`, "used by two dishes"},
+		"noname":   {`{"dishes":[{"id":"a","name":{"en":"A"},"price_fen":1}]}`, "zh-CN name is missing"},
+		"price0":   {`{"dishes":[{"id":"a","name":{"zh-CN":"甲"},"price_fen":0}]}`, "not a price"},
+		"lang":     {`{"dishes":[{"id":"a","name":{"zh-CN":"甲","fr":"x"},"price_fen":1}]}`, "unknown language"},
+		"long":     {`{"dishes":[{"id":"a","name":{"zh-CN":"` + strings.Repeat("菜", 41) + `"},"price_fen":1}]}`, "longer than 40"},
+		"notjson":  {`{"dishes":`, "not a valid menu"},
+		"idspaces": {`{"dishes":[{"id":" a","name":{"zh-CN":"甲"},"price_fen":1}]}`, "padded"},
+	} {
+		_, err := eldergate.DecodeMenu([]byte(c.body))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", name, err, c.want)
+		}
+	}
+}
+
+func TestMealItemsAddUp(t *testing.T) {
+	meal := func(src string, price eldergate.Fen, items []eldergate.MenuLine) error {
+		b, _ := json.Marshal(eldergate.MealData{ElderID: "e1", Window: "lunch", Day: "2026-12-06", Decision: eldergate.DecisionFullPay,
+			PriceFen: price, PayFen: price, PriceSource: src, Items: items})
+		_, err := eldergate.DecodeMealData(b)
+		return err
+	}
+	lines := []eldergate.MenuLine{{Dish: "rice", Name: "米饭", Qty: 2, PriceFen: 100}, {Dish: "fish", Name: "清蒸鱼", Qty: 1, PriceFen: 1200}}
+	if err := meal(eldergate.PriceSourceMenu, 1400, lines); err != nil {
+		t.Fatal(err)
+	}
+	if err := meal(eldergate.PriceSourceMenu, 1300, lines); err == nil || !strings.Contains(err.Error(), "add up to 1400") {
+		t.Errorf("wrong total: %v", err)
+	}
+	if err := meal(eldergate.PriceSourceTill, 1400, lines); err == nil {
+		t.Error("items on a till price accepted")
+	}
+	if err := meal(eldergate.PriceSourceMenu, 0, nil); err == nil {
+		t.Error("a menu price without dishes accepted")
+	}
+	bad := []eldergate.MenuLine{{Dish: "rice", Qty: 0, PriceFen: 100}}
+	if err := meal(eldergate.PriceSourceMenu, 0, bad); err == nil || !strings.Contains(err.Error(), "data.items[0].qty") {
+		t.Errorf("qty 0: %v", err)
+	}
+}
+
+func FuzzDecodeMenu(f *testing.F) {
+	f.Add([]byte(`{"site":"s","version":"1","dishes":[{"id":"a","name":{"zh-CN":"甲"},"price_fen":100,"windows":["lunch"]}]}`))
+	f.Add([]byte(`{"dishes":[{"id":"a","name":{"zh-CN":""},"price_fen":-1}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := eldergate.DecodeMenu(b)
+		if err != nil {
+			return
+		}
+		// A valid menu survives a round trip and stays valid.
+		out, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eldergate.DecodeMenu(out); err != nil {
+			t.Fatalf("round trip of a valid menu: %v", err)
+		}
+		for _, d := range m.Dishes {
+			if d.PriceFen < 1 || d.PriceFen > eldergate.MaxDishPriceFen || d.Name["zh-CN"] == "" {
+				t.Fatalf("invalid dish accepted: %+v", d)
+			}
+		}
+	})
+}
