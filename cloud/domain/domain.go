@@ -404,6 +404,7 @@ type Store interface {
 	OrgStore    // organisation tree and API tokens (org.go)
 	RosterStore // elders, roster versions, policies (roster.go)
 	ConfigStore // desired and reported configuration (desired.go)
+	MenuStore   // the menu of each site (menu.go)
 
 	// Close releases the store.
 	Close() error

@@ -1,6 +1,7 @@
 // Package followup is the one owner of what the cloud does about the
 // commands it sends gateways: it publishes a queued command, publishes a
-// gateway's pending commands again at its birth, and follows up on each
+// gateway's pending commands again at its birth (and queues the site's
+// menu to a gateway that has not had it), and follows up on each
 // command's result (a roster delta refused with full_roster_needed is
 // answered with the full roster; a configuration result moves the
 // desired configuration out of "pending").
@@ -23,6 +24,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/rosterpush"
+	"github.com/eldergate/eldergate/cloud/sitepush"
 )
 
 // Publisher publishes a payload on a topic with QoS 1 and waits for the
@@ -36,6 +38,7 @@ type Publisher interface {
 // the desired configurations.
 type Store interface {
 	rosterpush.Store
+	sitepush.MenuStore
 	GatewayCredential(ctx context.Context, id string) (domain.GatewayCredential, error)
 	PendingCommands(ctx context.Context, gw string, now time.Time) ([]domain.Command, error)
 	MarkCommandSent(ctx context.Context, id string, at time.Time) error
@@ -115,15 +118,32 @@ func (c *Commands) SendCommand(ctx context.Context, cmd domain.Command) {
 	c.log.Info("followup: command published", "gw", cmd.GW, "command", cmd.ID, "type", cmd.Type)
 }
 
-// OnBirth publishes the pending commands of gw again (ingest.Config.OnBirth).
+// OnBirth publishes the pending commands of gw again, then queues and
+// publishes the site's menu when gw is due it (a gateway born or enrolled
+// after the menu was set, or whose menu command expired unanswered:
+// sitepush.MenuAtBirth) (ingest.Config.OnBirth).
 func (c *Commands) OnBirth(ctx context.Context, gw string) {
-	pending, err := c.store.PendingCommands(ctx, gw, c.now().UTC())
+	now := c.now().UTC()
+	pending, err := c.store.PendingCommands(ctx, gw, now)
 	if err != nil {
 		c.log.Error("followup: pending commands", "gw", gw, "err", err)
 		return
 	}
 	for _, cmd := range pending {
 		c.SendCommand(ctx, cmd)
+	}
+	cred, err := c.store.GatewayCredential(ctx, gw)
+	if err != nil {
+		c.log.Error("followup: birth: gateway", "gw", gw, "err", err)
+		return
+	}
+	cmd, err := sitepush.MenuAtBirth(ctx, c.store, c, now, gw, cred.Site)
+	if err != nil {
+		c.log.Error("followup: birth: menu", "gw", gw, "err", err)
+		return
+	}
+	if cmd != nil {
+		c.log.Info("followup: birth: the site's menu queued", "gw", gw, "site", cred.Site, "command", cmd.ID)
 	}
 }
 

@@ -168,3 +168,66 @@ func TestBirthSendsPending(t *testing.T) {
 		}
 	}
 }
+
+// TestBirthQueuesMenu, on SQLite: a gateway born after its site's menu
+// was set gets one menu command carrying it (site and version set); its
+// next birth re-sends that pending command and queues no other; once the
+// menu changes, the next birth brings the new version; a gateway of a
+// site without a menu gets none.
+func TestBirthQueuesMenu(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	for _, c := range []domain.GatewayCredential{{ID: "gw-a", Site: "site-a"}, {ID: "gw-b", Site: "site-b"}} {
+		if err := st.UpsertGateway(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rice := eldergate.Dish{ID: "rice", Name: map[string]string{"zh-CN": "米饭"}, PriceFen: 100}
+	if _, _, err := st.SetMenu(ctx, "site-a", eldergate.Menu{Dishes: []eldergate.Dish{rice}}, "op", now); err != nil {
+		t.Fatal(err)
+	}
+	pub := &publisher{}
+	fu, err := followup.New(followup.Config{Store: st, Publisher: pub, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	menus := func() []eldergate.Menu {
+		var out []eldergate.Menu
+		for _, c := range pub.cmds {
+			if c.Type == eldergate.CmdMenu {
+				m, err := eldergate.DecodeMenu(c.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	fu.OnBirth(ctx, "gw-a")
+	fu.OnBirth(ctx, "gw-b")
+	if ms := menus(); len(ms) != 1 || ms[0].Site != "site-a" || ms[0].Version != "1" || ms[0].Dishes[0].ID != "rice" {
+		t.Fatalf("first births published menus %+v", ms)
+	}
+	first := pub.cmds[0].ID
+	fu.OnBirth(ctx, "gw-a")
+	if ms := menus(); len(ms) != 2 || pub.cmds[1].ID != first {
+		t.Fatalf("second birth: %+v, want the pending menu command %s again", pub.cmds, first)
+	}
+	if cmds, _ := st.ListCommands(ctx, "gw-a"); len(cmds) != 1 {
+		t.Fatalf("second birth queued another command: %+v", cmds)
+	}
+	rice.PriceFen = 150
+	if _, _, err := st.SetMenu(ctx, "site-a", eldergate.Menu{Dishes: []eldergate.Dish{rice}}, "op", now); err != nil {
+		t.Fatal(err)
+	}
+	fu.OnBirth(ctx, "gw-a")
+	if ms := menus(); len(ms) != 4 || ms[3].Version != "2" || ms[3].Dishes[0].PriceFen != 150 {
+		t.Fatalf("birth after a change: %+v", ms)
+	}
+}

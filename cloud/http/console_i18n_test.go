@@ -45,7 +45,7 @@ func TestConsoleTextsTranslated(t *testing.T) {
 			used[m[1]] = true
 		}
 	}
-	for _, m := range regexp.MustCompile(`\b(?:t|fmt)\("([A-Za-z_][A-Za-z0-9_]*)"`).FindAllStringSubmatch(string(js), -1) {
+	for _, m := range regexp.MustCompile(`\b(?:t|fmt|menuSay)\("([A-Za-z_][A-Za-z0-9_]*)"`).FindAllStringSubmatch(string(js), -1) {
 		used[m[1]] = true
 	}
 	for _, k := range []string{"cs_active", "cs_lost", "cs_cancelled", "ck_card", "ck_resident_id", "ck_ssc",
@@ -53,7 +53,8 @@ func TestConsoleTextsTranslated(t *testing.T) {
 		used[k] = true
 	}
 	for _, k := range []string{"tabRoster", "rCheck", "rRefused", "rImported", "lostDone", "pRefused", "pAssigned",
-		"resolve", "resolveSubmit", "resolveFailed", "pressedAgain"} {
+		"resolve", "resolveSubmit", "resolveFailed", "pressedAgain",
+		"tabMenu", "mSaved", "mSame", "mRefused", "mBadPrice", "mPriceRange", "mNeedName", "mRemoved", "mSummary", "mNone"} {
 		if !used[k] {
 			t.Errorf("roster tab text %s is not used", k)
 		}

@@ -57,6 +57,7 @@ type Store interface {
 	domain.OrgStore
 	domain.RosterStore
 	domain.ConfigStore
+	domain.MenuStore
 	ReportStore // reports.go
 }
 
@@ -166,6 +167,7 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("GET /api/v1/gateways/{id}/commands", s.require(domain.RoleViewer, s.listCommands))
 	s.orgRoutes(mux)    // org.go
 	s.rosterRoutes(mux) // roster.go
+	s.menuRoutes(mux)   // menu.go
 	s.configRoutes(mux) // desired.go
 	s.reportRoutes(mux) // reports.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {

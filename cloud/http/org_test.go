@@ -299,4 +299,14 @@ func TestPolicyNeedsAdmin(t *testing.T) {
 	if w := do(f.h, "GET", "/api/v1/policies", opA, ""); w.Code != http.StatusOK {
 		t.Fatalf("operator lists policies: %d %s", w.Code, w.Body)
 	}
+	// Assigned to a site of st-a: one policy command to its one gateway.
+	w := do(f.h, "PUT", "/api/v1/sites/site-gw-a1/policy", opA, `{"version":"shenzhen-2025.1"}`)
+	var r AssignPolicyResponse
+	if json.Unmarshal(w.Body.Bytes(), &r); w.Code != http.StatusAccepted || len(r.Commands) != 1 {
+		t.Fatalf("operator assigns the policy: %d %s", w.Code, w.Body)
+	}
+	cmds, err := f.st.ListCommands(context.Background(), "gw-a1")
+	if err != nil || len(cmds) != 1 || cmds[0].ID != r.Commands[0] || cmds[0].Type != eldergate.CmdPolicy {
+		t.Fatalf("policy command: %+v %v", cmds, err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/rosterimport"
 	"github.com/eldergate/eldergate/cloud/rosterpush"
+	"github.com/eldergate/eldergate/cloud/sitepush"
 	"github.com/eldergate/eldergate/policy"
 )
 
@@ -249,32 +250,17 @@ func (s *Server) assignPolicy(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	gws, err := s.cfg.Store.SiteGateways(r.Context(), site)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
 	body, err := json.Marshal(p.Body) // a JSON string holding the YAML (or JSON) text
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	out := AssignPolicyResponse{Site: site, Version: p.Version, Commands: []string{}}
-	for _, gw := range gws {
-		c, err := domain.NewCommand(gw, eldergate.CmdPolicy, body, now, domain.PushCommandTTL)
-		if err != nil {
-			s.internal(w, r, err)
-			return
-		}
-		if err := s.cfg.Store.QueueCommand(r.Context(), c); err != nil {
-			s.internal(w, r, err)
-			return
-		}
-		if s.cfg.Commands != nil {
-			s.cfg.Commands.SendCommand(r.Context(), c)
-		}
-		out.Commands = append(out.Commands, c.ID)
+	ids, err := sitepush.Site(r.Context(), s.cfg.Store, s.cfg.Commands, now, site, eldergate.CmdPolicy, body, nil)
+	if err != nil {
+		s.internal(w, r, err)
+		return
 	}
-	s.log.Info("http: policy assigned", "site", site, "version", p.Version, "gateways", len(gws))
+	out := AssignPolicyResponse{Site: site, Version: p.Version, Commands: ids}
+	s.log.Info("http: policy assigned", "site", site, "version", p.Version, "gateways", len(ids))
 	writeJSON(w, http.StatusAccepted, out)
 }

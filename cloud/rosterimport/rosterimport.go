@@ -108,6 +108,9 @@ const (
 	colCity       = "home_city"
 	colDistrict   = "home_district"
 	colStreet     = "home_street"
+	colResCity    = "residence_city"
+	colResDist    = "residence_district"
+	colResStreet  = "residence_street"
 )
 
 // headers maps accepted header texts (lower-case, without spaces and
@@ -125,6 +128,9 @@ var headers = map[string]string{
 	"户籍市": colCity, "homecity": colCity,
 	"户籍区": colDistrict, "homedistrict": colDistrict,
 	"户籍街道": colStreet, "户籍街镇": colStreet, "homestreet": colStreet,
+	"居住市": colResCity, "常住市": colResCity, "居住地市": colResCity, "residencecity": colResCity,
+	"居住区": colResDist, "常住区": colResDist, "居住地区": colResDist, "residencedistrict": colResDist,
+	"居住街道": colResStreet, "居住街镇": colResStreet, "常住街道": colResStreet, "居住地街道": colResStreet, "residencestreet": colResStreet,
 }
 
 func headerKey(h string) string {
@@ -170,7 +176,7 @@ func (t *table) header(cells []string) bool {
 		key := headerKey(text)
 		switch {
 		case key == "":
-			t.rep.add(1, clip(text), "unknown column header %q (accepted: 编号/id, 姓名/name, 卡号/card, 身份证号/resident_id, 社保卡号/ssc, 出生日期/birth, 类别/category, 其他类别/categories, 本地户籍/hukou_local, 户籍市/home_city, 户籍区/home_district, 户籍街道/home_street)", clip(text))
+			t.rep.add(1, clip(text), "unknown column header %q (accepted: 编号/id, 姓名/name, 卡号/card, 身份证号/resident_id, 社保卡号/ssc, 出生日期/birth, 类别/category, 其他类别/categories, 本地户籍/hukou_local, 户籍市/home_city, 户籍区/home_district, 户籍街道/home_street, 居住市/residence_city, 居住区/residence_district, 居住街道/residence_street)", clip(text))
 		case t.names[key] != "":
 			t.rep.add(1, clip(text), "column %q repeats column %q", clip(text), t.names[key])
 		default:
@@ -307,9 +313,83 @@ func (t *table) add(rec record) {
 	e.HomeCity, _, _ = t.cell(rec.cells, colCity)
 	e.HomeDistrict, _, _ = t.cell(rec.cells, colDistrict)
 	e.HomeStreet, _, _ = t.cell(rec.cells, colStreet)
+	t.residence(&e, row, rec.cells)
 	if t.rep.Count == before {
 		t.elders = append(t.elders, e)
 	}
+}
+
+// residence reads where the elder lives (ADR 0015): administrative
+// division codes, as a residence rule of a policy and the site's area
+// name them. A city or district is 6 digits, a street or town 9 (or the
+// 12 of the statistical code); a street lies in its district and a
+// district in its city's province.
+func (t *table) residence(e *eldergate.RosterElder, row int, cells []string) {
+	type level struct {
+		key, what string
+		dst       *string
+		lens      []int
+		example   string
+	}
+	levels := []level{
+		{colResCity, "city", &e.ResidenceCity, []int{6}, "440300"},
+		{colResDist, "district", &e.ResidenceDistrict, []int{6}, "440307"},
+		{colResStreet, "street", &e.ResidenceStreet, []int{9, 12}, "440307001"},
+	}
+	ok := true
+	for _, l := range levels {
+		v, col, present := t.cell(cells, l.key)
+		if !present || v == "" {
+			continue
+		}
+		code, err := divisionCode(v, l.lens)
+		if err != nil {
+			t.rep.add(row, col, "residence %s %q is not a division code: write its %s-digit code, e.g. %s", l.what, clip(v), digits(l.lens), l.example)
+			ok = false
+			continue
+		}
+		*l.dst = code
+	}
+	if !ok {
+		return
+	}
+	if c, d := e.ResidenceCity, e.ResidenceDistrict; c != "" && d != "" && c[:2] != d[:2] {
+		t.rep.add(row, t.names[colResDist], "residence district %s is not in the province of residence city %s", d, c)
+	}
+	if d, st := e.ResidenceDistrict, e.ResidenceStreet; d != "" && st != "" && !strings.HasPrefix(st, d) {
+		t.rep.add(row, t.names[colResStreet], "residence street %s is not in residence district %s (its code starts with the district's)", st, d)
+	}
+}
+
+// divisionCode reads an administrative division code of one of lens
+// digits (full-width digits are folded; spaces around are ignored).
+func divisionCode(v string, lens []int) (string, error) {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(v) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r >= '０' && r <= '９':
+			b.WriteRune('0' + r - '０')
+		default:
+			return "", errors.New("not digits")
+		}
+	}
+	code := b.String()
+	for _, n := range lens {
+		if len(code) == n {
+			return code, nil
+		}
+	}
+	return "", errors.New("wrong length")
+}
+
+func digits(lens []int) string {
+	s := make([]string, len(lens))
+	for i, n := range lens {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, " or ")
 }
 
 func (t *table) credential(e *eldergate.RosterElder, row int, col, kind, v string) {

@@ -301,6 +301,7 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte("\xef\xbb\xbfid,name,resident_id\nE1,x,11010519491231002X\n"))
 	f.Add([]byte("id;name;card\nE1;a;C\nE1;b;C\n"))
 	f.Add([]byte("id,name,card\n\"E1,x\n"))
+	f.Add(csvText([][]string{{"编号", "姓名", "卡号", "居住市", "居住区", "居住街道"}, {"E1", "张三", "C1", "440300", "440307", "440307001"}, {"E2", "李四", "C2", "", "龙岗区", "４４０３０７００２"}}))
 	f.Add([]byte{0xb1, 0xe0, 0xba, 0xc5, ',', 'n', 'a', 'm', 'e', ',', 'c', 'a', 'r', 'd', '\n'})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		els, rep, err := ParseCSV(data)
@@ -312,9 +313,109 @@ func FuzzXLSX(f *testing.F) {
 	f.Add(xlsxFile(f, [][]string{{"编号", "姓名", "卡号"}, {"E1", "张三", "C1"}}))
 	f.Add(xlsxFile(f, [][]string{{"id", "name", "resident_id", "birth"}, {"E1", "x", "11010519491231002X", "1949-12-31"}, {"E1", "", "bad", "x"}}))
 	f.Add(xlsxFile(f, [][]string{{"", ""}, {"id", "name", "ssc"}}))
+	f.Add(xlsxFile(f, [][]string{{"id", "name", "card", "residence_district", "residence_street"}, {"E1", "x", "C1", "440307", "440305001"}}))
 	f.Add([]byte("PK\x03\x04"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		els, rep, err := ParseXLSX(data)
 		check(t, els, rep, err)
+	})
+}
+
+// TestResidenceColumns: where an elder lives (ADR 0015) is read from
+// columns named like the hukou ones, in Chinese or English, from CSV and
+// XLSX; codes are kept as division codes (full-width digits folded);
+// empty cells leave the residence unknown.
+func TestResidenceColumns(t *testing.T) {
+	for _, head := range [][]string{
+		{"编号", "姓名", "卡号", "户籍", "户籍区", "居住市", "居住区", "居住街道"},
+		{"id", "name", "card", "hukou_local", "home_district", "residence_city", "Residence District", "residence-street"},
+	} {
+		rows := [][]string{head,
+			{"E1", "张三明", "C1", "否", "420102", "440300", "440307", "440307001"},
+			{"E2", "李四", "C2", "是", "440307", "", "４４０３０７", ""},
+			{"E3", "王五", "C3", "", "", "", "", ""},
+		}
+		for _, tc := range []struct {
+			name string
+			data []byte
+			f    Format
+		}{{"csv", csvText(rows), CSV}, {"xlsx", xlsxFile(t, rows), XLSX}} {
+			t.Run(head[5]+"/"+tc.name, func(t *testing.T) {
+				els, rep, err := Parse(tc.data, tc.f)
+				if err != nil || !rep.OK() || len(els) != 3 {
+					t.Fatalf("Parse: %v %+v", err, rep)
+				}
+				e := els[0]
+				if e.HukouLocal || e.HomeDistrict != "420102" || e.ResidenceCity != "440300" || e.ResidenceDistrict != "440307" || e.ResidenceStreet != "440307001" {
+					t.Fatalf("elder 1 = %+v", e.Elder)
+				}
+				if e := els[1]; e.ResidenceCity != "" || e.ResidenceDistrict != "440307" || e.ResidenceStreet != "" {
+					t.Fatalf("elder 2 = %+v", e.Elder)
+				}
+				if e := els[2]; e.ResidenceCity+e.ResidenceDistrict+e.ResidenceStreet != "" {
+					t.Fatalf("elder 3 = %+v", e.Elder)
+				}
+			})
+		}
+	}
+}
+
+// TestResidenceRefused: a residence that is no division code, or a
+// street outside its district, is refused in words with its row and
+// column, and nothing is imported.
+func TestResidenceRefused(t *testing.T) {
+	rows := [][]string{
+		{"编号", "姓名", "卡号", "居住市", "居住区", "居住街道"},
+		{"E1", "张三明", "C1", "440300", "440307", "440307001"},
+		{"E2", "李四", "C2", "", "龙岗区", ""},
+		{"E3", "王五", "C3", "440300", "440307", "440305002"},
+		{"E4", "赵六", "C4", "4403", "", ""},
+		{"E5", "钱七", "C5", "110000", "440307", ""},
+	}
+	els, rep, err := ParseCSV(csvText(rows))
+	if err != nil || rep.OK() || els != nil {
+		t.Fatalf("bad residences accepted: %v %+v %+v", err, rep, els)
+	}
+	at := problemsAt(rep)
+	want := map[int]struct{ col, words string }{
+		3: {"居住区", `residence district "龙岗区" is not a division code: write its 6-digit code, e.g. 440307`},
+		4: {"居住街道", "residence street 440305002 is not in residence district 440307"},
+		5: {"居住市", `residence city "4403" is not a division code`},
+		6: {"居住区", "residence district 440307 is not in the province of residence city 110000"},
+	}
+	if rep.Count != len(want) || len(at[2]) != 0 {
+		t.Fatalf("problems %+v, want one on each of rows 3-6", rep.Problems)
+	}
+	for row, w := range want {
+		ps := at[row]
+		if len(ps) != 1 || ps[0].Column != w.col || !strings.Contains(ps[0].Message, w.words) {
+			t.Errorf("row %d: %+v, want column %s saying %q", row, ps, w.col, w.words)
+		}
+	}
+}
+
+// FuzzDivisionCode: an accepted code is digits only, of an accepted
+// length, and reads back as itself.
+func FuzzDivisionCode(f *testing.F) {
+	for _, s := range []string{"440307", " 440307001 ", "４４０３", "龙岗区", "440307001002", "", "44030７"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		lens := []int{9, 12}
+		code, err := divisionCode(v, lens)
+		if err != nil {
+			return
+		}
+		if len(code) != 9 && len(code) != 12 {
+			t.Fatalf("%q gave %q of length %d", v, code, len(code))
+		}
+		for _, r := range code {
+			if r < '0' || r > '9' {
+				t.Fatalf("%q gave %q", v, code)
+			}
+		}
+		if again, err := divisionCode(code, lens); err != nil || again != code {
+			t.Fatalf("%q does not read back: %q %v", code, again, err)
+		}
 	})
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Org", testOrg},
 		{"Roster", testRoster},
 		{"Desired", testDesired},
+		{"Menu", testMenu},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,10 +10,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -52,6 +54,32 @@ func seedOrg(ctx context.Context, consoleURL, token string) error {
 		if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
 			return fmt.Errorf("org tree: %s answered %s", body, res.Status)
 		}
+	}
+	return nil
+}
+
+// seedMenu sets the demo site's menu (deploy/demo/menu.json) through the
+// API: the cloud queues it to gw-demo-1, which gets it at its birth. Set
+// again on a demo run on its data, the same dishes change nothing.
+func seedMenu(ctx context.Context, root, consoleURL, token string) error {
+	body, err := os.ReadFile(filepath.Join(root, "deploy", "demo", "menu.json"))
+	if err != nil {
+		return fmt.Errorf("menu: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, "PUT", consoleURL+"/api/v1/sites/site-demo-1/menu", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("menu: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
+		return fmt.Errorf("menu: the cloud answered %s: %s", res.Status, msg)
 	}
 	return nil
 }
@@ -115,6 +143,9 @@ func run() error {
 		return err
 	}
 	if err := seedOrg(ctx, consoleURL, *token); err != nil {
+		return err
+	}
+	if err := seedMenu(ctx, root, consoleURL, *token); err != nil {
 		return err
 	}
 	gw, err := startProc(filepath.Join(*data, "gateway.log"), filepath.Join(*bin, "eldergate-gateway"), "run",

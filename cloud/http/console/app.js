@@ -18,6 +18,13 @@
       gwOnce: "令牌只显示这一次，请立即扫码或抄录；过期后需重新创建网关。", gwHow: "或在网关上运行：", gwDone: "完成并清除令牌",
       gwQRAlt: "网关注册二维码", gwExists: "网关 {id} 已存在", gwForbidden: "站点 {site} 不在您的管辖范围内", gwFailed: "创建失败：{msg}",
       tabDashboard: "概览", tabRoster: "名单与政策", rLoad: "查看名单", rNoSites: "组织架构中暂无站点，请输入站点编号",
+      tabMenu: "菜单", mTitle: "菜单（按菜品计价的饭堂）", mLoad: "查看菜单", mNameZhCN: "名称（简体）", mNameZhHK: "名称（繁体）", mNameEn: "名称（英文）",
+      mPrice: "价格（元）", mWindows: "餐次", mAllWindows: "全部餐次", mWindowsNone: "都不选即每个餐次都供应", mOn: "在售", mOff: "售罄", mOffLong: "售罄（暂停供应）",
+      mEdit: "编辑", mRemove: "删除", mAdd: "添加菜品", mDishOk: "确定", mSave: "保存并下发到网关", mDirty: "有未保存的修改",
+      mNew: "新菜品", mEditing: "编辑菜品：{name}", mNone: "站点 {site} 还没有菜单：添加菜品后保存", mSummary: "站点 {site}：菜单版本 {v}，共 {n} 道菜，{by} 设置于 {at}",
+      mSaved: "已保存：菜单版本 {v}，已下发到 {c} 台网关", mSame: "菜单没有变化，仍为版本 {v}，未下发", mRefused: "菜单未通过校验：{msg}",
+      mNeedName: "请填写简体中文名称", mBadPrice: "价格“{p}”不是金额：请写成 6 或 1.50 这样的元数，最多两位小数", mPriceRange: "价格须在 ¥0.01 至 ¥1000.00 之间",
+      mRemoved: "已删除“{name}”，保存后生效",
       rImport: "导入名单", rFile: "名单文件（CSV 或 XLSX）", rCheck: "检查", rDoImport: "导入", rRow: "行", rColumn: "列", rMessage: "问题",
       rRoster: "当前名单", rElderId: "编号", rName: "姓名", rCategory: "类别", rKind: "凭证", rValue: "号码",
       pTitle: "补贴政策", pFile: "政策文件（YAML 或 JSON）", pUpload: "上传", pCreated: "上传时间", pAssign: "分配给本站点",
@@ -71,6 +78,13 @@
       gwOnce: "令牌只會顯示這一次，請立即掃碼或抄錄；過期後須重新建立網關。", gwHow: "或在網關上執行：", gwDone: "完成並清除令牌",
       gwQRAlt: "網關登記二維碼", gwExists: "網關 {id} 已存在", gwForbidden: "站點 {site} 不在您的管轄範圍內", gwFailed: "建立失敗：{msg}",
       tabDashboard: "概覽", tabRoster: "名單與政策", rLoad: "查看名單", rNoSites: "組織架構中暫無站點，請輸入站點編號",
+      tabMenu: "餐單", mTitle: "餐單（按菜式計價的飯堂）", mLoad: "查看餐單", mNameZhCN: "名稱（簡體）", mNameZhHK: "名稱（繁體）", mNameEn: "名稱（英文）",
+      mPrice: "價錢（元）", mWindows: "餐次", mAllWindows: "全部餐次", mWindowsNone: "全部不選即每個餐次都供應", mOn: "供應中", mOff: "售罄", mOffLong: "售罄（暫停供應）",
+      mEdit: "編輯", mRemove: "刪除", mAdd: "新增菜式", mDishOk: "確定", mSave: "儲存並發送到網關", mDirty: "有未儲存的修改",
+      mNew: "新菜式", mEditing: "編輯菜式：{name}", mNone: "站點 {site} 尚未有餐單：新增菜式後儲存", mSummary: "站點 {site}：餐單版本 {v}，共 {n} 款菜式，{by} 設定於 {at}",
+      mSaved: "已儲存：餐單版本 {v}，已發送到 {c} 部網關", mSame: "餐單沒有變動，仍為版本 {v}，未有發送", mRefused: "餐單未通過檢查：{msg}",
+      mNeedName: "請填寫簡體中文名稱", mBadPrice: "價錢「{p}」不是金額：請寫成 6 或 1.50 這樣的元數，最多兩位小數", mPriceRange: "價錢須在 ¥0.01 至 ¥1000.00 之間",
+      mRemoved: "已刪除「{name}」，儲存後生效",
       rImport: "匯入名單", rFile: "名單檔案（CSV 或 XLSX）", rCheck: "檢查", rDoImport: "匯入", rRow: "行", rColumn: "欄", rMessage: "問題",
       rRoster: "現行名單", rElderId: "編號", rName: "姓名", rCategory: "類別", rKind: "憑證", rValue: "號碼",
       pTitle: "資助政策", pFile: "政策檔案（YAML 或 JSON）", pUpload: "上載", pCreated: "上載時間", pAssign: "指派給本站點",
@@ -124,6 +138,13 @@
       gwOnce: "The token is shown only this once: scan or copy it now. After it expires, create the gateway again.", gwHow: "Or run on the gateway:", gwDone: "Done, clear the token",
       gwQRAlt: "Gateway enrollment QR code", gwExists: "Gateway {id} already exists", gwForbidden: "Site {site} is outside your scope", gwFailed: "Creation failed: {msg}",
       tabDashboard: "Overview", tabRoster: "Roster & policy", rLoad: "Show roster", rNoSites: "No site in the organisation tree: type the site ID",
+      tabMenu: "Menu", mTitle: "Menu (halls priced by the dish)", mLoad: "Show menu", mNameZhCN: "Name (Simplified Chinese)", mNameZhHK: "Name (Traditional Chinese)", mNameEn: "Name (English)",
+      mPrice: "Price (yuan)", mWindows: "Meals", mAllWindows: "Every meal", mWindowsNone: "None ticked: served at every meal", mOn: "On sale", mOff: "Sold out", mOffLong: "Sold out (not served for now)",
+      mEdit: "Edit", mRemove: "Remove", mAdd: "Add a dish", mDishOk: "OK", mSave: "Save and send to the gateways", mDirty: "Unsaved changes",
+      mNew: "New dish", mEditing: "Edit dish: {name}", mNone: "Site {site} has no menu yet: add dishes, then save", mSummary: "Site {site}: menu version {v}, {n} dishes, set by {by} at {at}",
+      mSaved: "Saved: menu version {v}, sent to {c} gateway(s)", mSame: "The menu did not change: still version {v}, nothing sent", mRefused: "Menu refused: {msg}",
+      mNeedName: "Type the name in Simplified Chinese", mBadPrice: "The price \"{p}\" is not an amount of money: write yuan like 6 or 1.50, at most two decimals", mPriceRange: "The price must be from ¥0.01 to ¥1000.00",
+      mRemoved: "Removed \"{name}\"; save to apply",
       rImport: "Import a roster", rFile: "Roster file (CSV or XLSX)", rCheck: "Check", rDoImport: "Import", rRow: "Row", rColumn: "Column", rMessage: "Problem",
       rRoster: "Current roster", rElderId: "ID", rName: "Name", rCategory: "Category", rKind: "Credential", rValue: "Number",
       pTitle: "Subsidy policies", pFile: "Policy file (YAML or JSON)", pUpload: "Upload", pCreated: "Uploaded", pAssign: "Assign to this site",
@@ -191,6 +212,7 @@
     renderBoard();
     renderRoster(); // the roster tab too, from what it last loaded
     renderPolicies();
+    renderMenu(); // the menu tab, with unsaved edits kept
     renderReport(); // and the report tab
   }
 
@@ -756,7 +778,9 @@
     $("dashboard").hidden = name !== "dashboard";
     $("roster").hidden = name !== "roster";
     $("reports").hidden = name !== "reports";
+    $("menu").hidden = name !== "menu";
     if (name === "roster") openRosterTab();
+    else if (name === "menu") openMenuTab();
     else if (name === "reports") openReportsTab();
     else refresh();
   }
@@ -962,6 +986,198 @@
     $("p-upload").addEventListener("click", guard(uploadPolicy));
   }
 
+  // ---- Menu tab (operators): the dishes of a site priced by the dish,
+  // edited here and saved as a whole (PUT .../menu), which queues the menu
+  // to every gateway of the site. Prices are typed in yuan and kept in fen.
+  const M = { site: "", menu: null, dishes: [], dirty: false, editing: -1, result: null };
+  // menuSay shows a result of the menu tab and keeps it, so that a change
+  // of language shows it again in the new language.
+  function menuSay(key, vars, bad) {
+    M.result = key ? { key, vars: vars || {}, bad: !!bad } : null;
+    say("m-result", key ? fmt(key, vars || {}) : "", bad);
+  }
+  const WINDOWS = ["breakfast", "lunch", "dinner"];
+  const menuSite = () => $("m-site").value.trim();
+
+  // parseYuan reads a price typed in yuan ("6", "1.5", "¥12.00") into
+  // integer fen without floating point; err is "money" when it is no
+  // amount of money, "range" when it is not from ¥0.01 to ¥1000.00.
+  function parseYuan(text) {
+    const v = String(text).trim().replace(/^[¥￥]\s*/, "").replace(/．/g, ".").replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+    const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(v);
+    if (!m) return { err: "money" };
+    const fen = Number(m[1]) * 100 + Number((m[2] || "").padEnd(2, "0"));
+    if (fen < 1 || fen > 100000) return { err: "range" };
+    return { fen };
+  }
+  const yuanPlain = (fen) => Math.floor(fen / 100) + "." + String(fen % 100).padStart(2, "0");
+
+  async function openMenuTab() {
+    if (!$("r-sites").children.length || !menuSite()) {
+      try {
+        const [org, gws] = await Promise.all([api("GET", "org"), api("GET", "gateways")]);
+        const all = [...new Set(org.filter((u) => u.level === "site").map((u) => u.id).concat(gws.map((g) => g.site).filter(Boolean)))];
+        $("r-sites").replaceChildren(...all.map((x) => { const o = document.createElement("option"); o.value = x; return o; }));
+        if (!menuSite() && all.length) $("m-site").value = all[0];
+      } catch (e) { /* the site can still be typed */ }
+    }
+    if (menuSite() && menuSite() !== M.site) loadMenu();
+  }
+
+  async function loadMenu() {
+    const s = menuSite();
+    menuSay(null);
+    if (!s) return say("m-summary", t("rNoSite"), true);
+    const r = await call("GET", "sites/" + encodeURIComponent(s) + "/menu");
+    if (!r.ok && r.status !== 404) return say("m-summary", fmt("rFailed", { msg: errText(r) }), true);
+    M.site = s;
+    M.menu = r.ok ? r.data : null;
+    M.dishes = M.menu ? JSON.parse(JSON.stringify(M.menu.dishes || [])) : [];
+    M.dirty = false;
+    M.editing = -1;
+    $("m-form").hidden = true;
+    renderMenu();
+  }
+
+  function renderMenu() {
+    const tb = $("m-dishes");
+    tb.replaceChildren();
+    $("m-dirty").hidden = !M.dirty;
+    const sum = $("m-summary");
+    if (M.result) say("m-result", fmt(M.result.key, M.result.vars), M.result.bad);
+    if (!M.site) { sum.textContent = ""; return; }
+    if (M.menu) {
+      say("m-summary", fmt("mSummary", { site: M.site, v: M.menu.version, n: (M.menu.dishes || []).length, by: M.menu.set_by, at: when(M.menu.set_at) }));
+      sum.dataset.version = M.menu.version;
+    } else {
+      say("m-summary", fmt("mNone", { site: M.site }));
+      delete sum.dataset.version;
+    }
+    if (!M.dishes.length) return emptyRow(tb, 7);
+    M.dishes.forEach((d, i) => {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "dish-row";
+      tr.dataset.dish = d.id;
+      tr.dataset.off = d.off ? "true" : "false";
+      cell(tr, d.name["zh-CN"] || "", "", "dish-name");
+      cell(tr, d.name["zh-HK"] || "—");
+      cell(tr, d.name.en || "—");
+      cell(tr, yuan(d.price_fen), "num", "dish-price");
+      const ws = d.windows || [];
+      cell(tr, ws.length ? ws.map((w) => tk("w_", w)).join(lang === "en" ? ", " : "、") : t("mAllWindows"), "", "dish-windows");
+      cell(tr, d.off ? t("mOff") : t("mOn"), d.off ? "cs-lost" : "cs-active", "dish-state");
+      const td = cell(tr, "");
+      const name = d.name["zh-CN"] || d.id;
+      const edit = document.createElement("button");
+      edit.type = "button";
+      edit.textContent = t("mEdit");
+      edit.dataset.testid = "dish-edit";
+      edit.setAttribute("aria-label", t("mEdit") + " " + name);
+      edit.addEventListener("click", () => editDish(i));
+      const rm = document.createElement("button");
+      rm.type = "button";
+      rm.textContent = t("mRemove");
+      rm.dataset.testid = "dish-remove";
+      rm.setAttribute("aria-label", t("mRemove") + " " + name);
+      rm.addEventListener("click", () => {
+        M.dishes.splice(i, 1);
+        M.dirty = true;
+        if (M.editing === i) { M.editing = -1; $("m-form").hidden = true; }
+        else if (M.editing > i) M.editing--;
+        renderMenu();
+        menuSay("mRemoved", { name });
+      });
+      td.append(edit, " ", rm);
+      tb.appendChild(tr);
+    });
+    if (!$("m-form").hidden) $("m-form-title").textContent = M.editing < 0 ? t("mNew") : fmt("mEditing", { name: M.dishes[M.editing].name["zh-CN"] });
+  }
+
+  // editDish opens the form on dish i (-1: a new dish).
+  function editDish(i) {
+    if (!M.site) return menuSay("rNoSite", {}, true);
+    M.editing = i;
+    const d = i < 0 ? { name: {}, price_fen: 0, windows: [], off: false } : M.dishes[i];
+    $("m-zh-cn").value = d.name["zh-CN"] || "";
+    $("m-zh-hk").value = d.name["zh-HK"] || "";
+    $("m-en").value = d.name.en || "";
+    $("m-price").value = d.price_fen ? yuanPlain(d.price_fen) : "";
+    document.querySelectorAll("#m-form .windows input").forEach((c) => { c.checked = (d.windows || []).includes(c.value); });
+    $("m-off").checked = !!d.off;
+    $("m-form-msg").textContent = "";
+    $("m-form").hidden = false;
+    $("m-form-title").textContent = i < 0 ? t("mNew") : fmt("mEditing", { name: d.name["zh-CN"] });
+    $("m-form").scrollIntoView({ block: "nearest" });
+    $("m-zh-cn").focus({ preventScroll: true });
+  }
+
+  function submitDish(ev) {
+    ev.preventDefault();
+    const msg = $("m-form-msg");
+    const zh = $("m-zh-cn").value.trim();
+    if (!zh) { msg.textContent = t("mNeedName"); $("m-zh-cn").focus(); return; }
+    const p = parseYuan($("m-price").value);
+    if (p.err) {
+      msg.textContent = p.err === "range" ? t("mPriceRange") : fmt("mBadPrice", { p: $("m-price").value.trim() });
+      $("m-price").focus();
+      return;
+    }
+    const name = { "zh-CN": zh };
+    if ($("m-zh-hk").value.trim()) name["zh-HK"] = $("m-zh-hk").value.trim();
+    if ($("m-en").value.trim()) name.en = $("m-en").value.trim();
+    const old = M.editing >= 0 ? M.dishes[M.editing] : null;
+    // Windows other than the three ticked here (a policy's own) are kept.
+    const other = ((old && old.windows) || []).filter((w) => !WINDOWS.includes(w));
+    const windows = [...document.querySelectorAll("#m-form .windows input")].filter((c) => c.checked).map((c) => c.value).concat(other);
+    const d = { id: old ? old.id : newDishId(), name, price_fen: p.fen };
+    if (windows.length) d.windows = windows;
+    if ($("m-off").checked) d.off = true;
+    if (old) M.dishes[M.editing] = d; else M.dishes.push(d);
+    M.dirty = true;
+    M.editing = -1;
+    $("m-form").hidden = true;
+    menuSay(null);
+    renderMenu();
+  }
+
+  function newDishId() {
+    const used = new Set(M.dishes.map((d) => d.id));
+    for (let n = M.dishes.length + 1; ; n++) {
+      const id = "dish-" + n;
+      if (!used.has(id)) return id;
+    }
+  }
+
+  async function saveMenu() {
+    if (!M.site) return menuSay("rNoSite", {}, true);
+    $("m-save").disabled = true;
+    try {
+      const r = await call("PUT", "sites/" + encodeURIComponent(M.site) + "/menu", JSON.stringify({ dishes: M.dishes }), "application/json");
+      if (!r.ok) return menuSay("mRefused", { msg: errText(r) }, true);
+      M.menu = r.data.menu;
+      M.dishes = JSON.parse(JSON.stringify(M.menu.dishes || []));
+      M.dirty = false;
+      const v = { v: M.menu.version, c: (r.data.commands || []).length };
+      if (r.data.changed) menuSay("mSaved", v); else menuSay("mSame", v);
+      renderMenu();
+      const res = $("m-result");
+      res.dataset.version = M.menu.version;
+      res.dataset.commands = (r.data.commands || []).join(" ");
+    } finally {
+      $("m-save").disabled = false;
+    }
+  }
+
+  function wireMenu() {
+    const guard = (fn) => (...a) => Promise.resolve(fn(...a)).catch((e) => { if (e.message !== "unauthorized") say("m-result", t("netError"), true); });
+    $("m-load").addEventListener("click", guard(loadMenu));
+    $("m-site").addEventListener("change", guard(loadMenu));
+    $("m-add").addEventListener("click", () => editDish(-1));
+    $("m-form").addEventListener("submit", submitDish);
+    $("m-form-cancel").addEventListener("click", () => { M.editing = -1; $("m-form").hidden = true; });
+    $("m-save").addEventListener("click", guard(saveMenu));
+  }
+
   function showDashboard() {
     $("login").hidden = true;
     $("tabs").hidden = false;
@@ -980,6 +1196,13 @@
     $("dashboard").hidden = true;
     $("roster").hidden = true;
     $("reports").hidden = true;
+    $("menu").hidden = true;
+    M.menu = null;
+    M.site = "";
+    M.dishes = [];
+    M.dirty = false;
+    M.result = null;
+    renderMenu();
     REP.report = null;
     renderReport();
     $("tabs").hidden = true;
@@ -1185,6 +1408,7 @@
     $("gw-form").addEventListener("submit", createGateway);
     $("gw-done").addEventListener("click", clearEnroll);
     wireRoster();
+    wireMenu();
     $("sound").addEventListener("click", toggleSound);
     $("as-add").addEventListener("click", () => $("as-channels").appendChild(channelRow({ kind: "wecom", lang: lang })));
     $("as-save").addEventListener("click", () => saveAlarmSettings().catch((e) => { if (e.message !== "unauthorized") say("as-msg", t("netError"), true); }));
