@@ -67,7 +67,8 @@ func TestLineOverPty(t *testing.T) {
 	if a := recvAmount(t, amounts); a.Fen != 1250 || a.Ref != "REF-123" || a.Till != "till-2" || a.At.IsZero() {
 		t.Fatalf("amount %+v", a)
 	}
-	if st := tl.Status(); !st.Connected || st.Last != "12.50 ref REF-123" || st.LastAt == nil || st.Err != "" {
+	// The status follows once the handler has returned.
+	if st := waitStatus(t, tl, func(st drivers.Status) bool { return st.Last != "" }); st.Last != "12.50 ref REF-123" || st.LastAt == nil || st.Err != "" {
 		t.Fatalf("status after an amount %+v", st)
 	}
 	expect("\x01\xffgarbage\n", "ERR syntax ")
@@ -83,7 +84,7 @@ func TestLineOverPty(t *testing.T) {
 	busy.Store(true)
 	expect("AMT 900 X\n", "ERR busy ")
 	recvAmount(t, amounts)
-	if st := tl.Status(); !strings.Contains(st.Err, "9.00 ref X refused") || st.Last != "8.00" {
+	if st := waitStatus(t, tl, func(st drivers.Status) bool { return st.Err != "" }); !strings.Contains(st.Err, "9.00 ref X refused") || st.Last != "8.00" {
 		t.Fatalf("status after a refusal %+v", st)
 	}
 	if s := tl.Stats(); s.Frames != 7 || s.Delivered != 3 || s.Rejected != 3 || s.Refused != 1 {
@@ -173,6 +174,18 @@ func noAmount(t *testing.T, ch <-chan till.Amount, d time.Duration) {
 		t.Fatalf("unexpected amount %+v", a)
 	case <-time.After(d):
 	}
+}
+
+func waitStatus(t *testing.T, tl *Till, ok func(drivers.Status) bool) drivers.Status {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := tl.Status(); ok(st) {
+			return st
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return tl.Status()
 }
 
 func waitConnected(t *testing.T, tl *Till, connected bool) {
