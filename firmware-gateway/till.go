@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/eldergate/eldergate"
 	tilldrv "github.com/eldergate/eldergate/drivers/till"
@@ -28,16 +29,27 @@ func (g *Gateway) tillAmount(ctx context.Context, till string, fen eldergate.Fen
 }
 
 // deviceAmount takes an amount of a till on a device line. Its error is
-// the refusal the till is told: busy while an amount waits for a tap.
+// the refusal the till is told (the line protocol's ERR busy or refused):
+// the desk's sentence, without the prefixes of the layers it went through.
 func (g *Gateway) deviceAmount(ctx context.Context, a tilldrv.Amount) error {
 	_, err := g.tillAmount(ctx, a.Till, a.Fen, a.Ref)
 	switch {
 	case errors.Is(err, tapdesk.ErrAmountWaiting):
-		return fmt.Errorf("%w: %w", tilldrv.ErrBusy, err)
+		return fmt.Errorf("%w: %s", tilldrv.ErrBusy, deskWords(err, tapdesk.ErrAmountWaiting))
 	case errors.Is(err, tapdesk.ErrBadAmount):
-		return fmt.Errorf("%w: %w", tilldrv.ErrRefused, err)
+		return fmt.Errorf("%w: %s", tilldrv.ErrRefused, deskWords(err, tapdesk.ErrBadAmount))
 	}
 	return err
+}
+
+// deskWords is what err says after the desk's sentinel (the amount, the
+// limit, until when an amount waits), or all of it.
+func deskWords(err, sentinel error) string {
+	msg, prefix := err.Error(), sentinel.Error()+": "
+	if i := strings.Index(msg, prefix); i >= 0 {
+		return msg[i+len(prefix):]
+	}
+	return msg
 }
 
 // CashierAmount implements httpapi.TillBackend.

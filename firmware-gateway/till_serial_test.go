@@ -73,7 +73,7 @@ func TestSerialTillPricesMeal(t *testing.T) {
 
 	// A line-protocol till while that amount waits: busy.
 	line.Write([]byte("AMT 1200 SZ-0002\r\n"))
-	if got, err := line.ReadUntil([]byte("\r\n"), 3*time.Second); err != nil || !strings.HasPrefix(string(got), "ERR busy ") {
+	if got, err := line.ReadUntil([]byte("\r\n"), 3*time.Second); err != nil || !strings.HasPrefix(string(got), "ERR busy till: an amount already waits for a tap: 20.00") {
 		t.Fatalf("line till answer while an amount waits: %q, %v", got, err)
 	}
 
@@ -87,6 +87,12 @@ func TestSerialTillPricesMeal(t *testing.T) {
 	if m.PriceSource != eldergate.PriceSourceTill || m.Till != "till-2" || m.TillRef != "" || m.PriceFen != 2000 ||
 		m.SubsidyFen != 1500 || m.Rule != "priority-60" || m.PolicyVer != "shenzhen-2025.1" {
 		t.Fatalf("meal event = %+v", m)
+	}
+
+	// Above till.max_fen (200 yuan): refused, in words.
+	line.Write([]byte("AMT 30000\r\n"))
+	if got, err := line.ReadUntil([]byte("\r\n"), 3*time.Second); err != nil || !strings.HasPrefix(string(got), "ERR refused till: amount refused: amount_fen 30000 is above the most") {
+		t.Fatalf("line till answer above max_fen: %q, %v", got, err)
 	}
 
 	// Now the line till's amount is taken, and the next tap uses it.

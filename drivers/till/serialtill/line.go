@@ -157,13 +157,16 @@ func clip(s string, n int) string {
 	return s
 }
 
+// maxAnswerWords bounds the words of an ERR answer.
+const maxAnswerWords = 200
+
 // answerError turns a handler's refusal into a LineError for the till.
 func answerError(err error) *LineError {
 	code := CodeRefused
 	if errors.Is(err, till.ErrBusy) {
 		code = CodeBusy
 	}
-	return &LineError{code, asciiWords(err.Error(), 120)}
+	return &LineError{code, asciiWords(err.Error(), maxAnswerWords)}
 }
 
 // asciiWords makes msg one line of printable ASCII of at most n bytes.
