@@ -221,8 +221,9 @@ func number(raw string) (DisplayCommand, bool, error) {
 // for Settle, is one amount. Price, paid and change are never amounts,
 // nor is zero. Showing the same total again (POS software refreshes its
 // display, or shows the total again after paid and change) is not another
-// amount until a new sale starts: ESC @, CLR, the 单价 (price) light or
-// all lights off. A different total is another amount.
+// amount until a new sale starts: ESC @, CLR, the 单价 (price) light, all
+// lights off, or a zero shown (an idle display, no change due). A
+// different total is another amount.
 type Totals struct {
 	settle time.Duration
 	light  Light
@@ -251,6 +252,9 @@ func (t *Totals) Apply(c DisplayCommand, at time.Time) {
 		}
 	case KindNumber:
 		t.fen = c.Fen
+		if c.Fen == 0 && c.Text != "" {
+			t.last = 0 // zero shown (idle, no change due): the sale is over
+		}
 	default:
 		return
 	}

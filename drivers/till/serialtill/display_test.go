@@ -71,6 +71,8 @@ func TestDisplayTotals(t *testing.T) {
 		{"same total after another sale's price", total + num("12.50") + "|" + price + num("12.50") + "|" + total + num("12.50"), "12.50 12.50", 0},
 		{"a corrected total is another amount", total + num("12.50") + "|" + num("13.00"), "12.50 13.00", 0},
 		{"zero total is nothing", total + num("0.00") + "|" + total + num("0"), "", 0},
+		{"zero shown between two equal totals: two sales", total + num("12.50") + "|" + num("0.00") + "|" + num("12.50"), "12.50 12.50", 0},
+		{"not money between two equal totals: one sale", total + num("12.50") + "|" + num("x") + "|" + num("12.50"), "12.50", 1},
 		{"12 and 12.5 are money", total + num(" 12 ") + "|" + init_ + total + num("12.5"), "12.00 12.50", 0},
 		{"not money", total + num("12.345") + num("1.2.3") + num("-5.00") + num("12,50") + num("") + num(".5"), "", 6},
 		{"not money hides the last number", total + num("9.00") + num("9x"), "", 1},
