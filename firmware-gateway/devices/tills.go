@@ -41,7 +41,7 @@ func OpenTills(c []config.TillDevice, now func() time.Time, log *slog.Logger) (*
 }
 
 func (t *Tills) open(d config.TillDevice, now func() time.Time) (till.Till, error) {
-	log := t.log.With("till", d.ID, "driver", d.Driver)
+	log := t.log.With("device", d.ID, "driver", d.Driver)
 	var mu sync.Mutex
 	connected := false
 	onStatus := func(st drivers.Status) { // every amount changes the status; log the line's state only
