@@ -30,6 +30,10 @@ type Status struct {
 	Connected bool      `json:"connected"` // the device answers
 	Err       string    `json:"error,omitempty"`
 	Since     time.Time `json:"since"` // when Connected last changed
+	// Last is what the device last delivered, in words, for drivers that
+	// report it (a till: "12.50 ref S-0042"); LastAt is when.
+	Last   string     `json:"last,omitempty"`
+	LastAt *time.Time `json:"last_at,omitempty"`
 }
 
 // Tracker keeps a driver's Status and tells an observer about every
@@ -74,6 +78,26 @@ func (t *Tracker) Set(connected bool, err error) {
 		t.st.Since = t.now().UTC()
 	}
 	t.st.Connected, t.st.Err = connected, msg
+	st, fn := t.st, t.onChange
+	t.mu.Unlock()
+	if fn != nil {
+		fn(st)
+	}
+}
+
+// SetLast records what the device delivered last (Status.Last) and err
+// (nil: the delivery was good); the device stays connected. A rejected
+// frame records its reason in Err until the next good delivery.
+func (t *Tracker) SetLast(last string, err error) {
+	t.mu.Lock()
+	at := t.now().UTC()
+	if last != "" {
+		t.st.Last, t.st.LastAt = last, &at
+	}
+	t.st.Err = ""
+	if err != nil {
+		t.st.Err = err.Error()
+	}
 	st, fn := t.st, t.onChange
 	t.mu.Unlock()
 	if fn != nil {

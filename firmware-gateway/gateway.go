@@ -96,6 +96,7 @@ type Gateway struct {
 	staff   *staffauth.Auth
 	devices *devices.Set
 	outputs *devices.Outputs
+	tills   *devices.Tills // tills on device lines (till.go)
 	up      *uplink.Uplink
 	http    *httpapi.Server
 	desk    *tapdesk.Desk
@@ -176,6 +177,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 			if g.outputs != nil {
 				g.outputs.Close()
 			}
+			if g.tills != nil {
+				g.tills.Close()
+			}
 			g.store.Close()
 			g.store = nil
 		}
@@ -212,6 +216,11 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		return err
 	}
 	g.devices.SetOutputs(g.outputs) // their statuses
+	g.tills, err = devices.OpenTills(g.cfg.Till.Devices, g.now, g.log)
+	if err != nil {
+		return err
+	}
+	g.devices.SetTills(g.tills) // their statuses
 
 	g.up, err = uplink.New(uplink.Config{
 		URL:        g.cfg.MQTT.URL,
@@ -282,6 +291,8 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.goRun("commands", g.cmds.Run)
 	g.goRun("alarms", g.alarms.Run)   // supervision deadlines
 	g.goRun("outputs", g.outputs.Run) // tickets, paper state
+	// The tills on serial lines: their amounts take the HTTP till's path (till.go).
+	g.goRun("tills", func(ctx context.Context) error { return g.tills.Run(ctx, g.deviceAmount) })
 	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.URL, "simulation", g.cfg.Simulation)
 	return nil
 }
@@ -340,6 +351,9 @@ func (g *Gateway) Close() error {
 	}
 	if g.outputs != nil {
 		g.outputs.Close() // switches them off
+	}
+	if g.tills != nil {
+		g.tills.Close()
 	}
 	if g.store != nil {
 		g.saveClockFloor() // maintenance.go

@@ -75,6 +75,12 @@ func (g *Gateway) SimWeight(grams int64, stable bool) error {
 // SimButton implements httpapi.Backend through the simulated button.
 func (g *Gateway) SimButton(id string) error { return g.devices.SimButton(id) }
 
+// SimTill implements httpapi.SimTillBackend through a simulated till of
+// till.devices.
+func (g *Gateway) SimTill(till string, amountFen int64, ref string) error {
+	return g.tills.SimRing(till, eldergate.Fen(amountFen), ref)
+}
+
 // WriteMetrics implements httpapi.MetricsBackend: the registry's counters
 // and the gauges read now.
 func (g *Gateway) WriteMetrics(ctx context.Context, w io.Writer) error {

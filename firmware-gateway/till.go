@@ -4,19 +4,52 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/eldergate/eldergate"
+	tilldrv "github.com/eldergate/eldergate/drivers/till"
 	"github.com/eldergate/eldergate/firmware-gateway/httpapi"
 	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 )
 
 // Till prices over the local HTTP API (httpapi.TillBackend): a till
 // authenticated by its token (checked by httpapi), or a cashier logged in
-// as staff, gives the amount of the next till-priced meal to the desk.
+// as staff, gives the amount of the next till-priced meal to the desk. A
+// till on a serial line (till.devices, devices.Tills) gives its amounts
+// through deviceAmount, the same path as a till's HTTP amount.
 
 // TillAmount implements httpapi.TillBackend.
 func (g *Gateway) TillAmount(ctx context.Context, till string, req httpapi.TillRequest) (any, error) {
-	return g.amount(ctx, tapdesk.Amount{Fen: eldergate.Fen(req.AmountFen), Source: eldergate.PriceSourceTill, Till: till, Ref: req.Ref})
+	return g.tillAmount(ctx, till, eldergate.Fen(req.AmountFen), req.Ref)
+}
+
+// tillAmount gives the desk the amount of till's sale ref.
+func (g *Gateway) tillAmount(ctx context.Context, till string, fen eldergate.Fen, ref string) (any, error) {
+	return g.amount(ctx, tapdesk.Amount{Fen: fen, Source: eldergate.PriceSourceTill, Till: till, Ref: ref})
+}
+
+// deviceAmount takes an amount of a till on a device line. Its error is
+// the refusal the till is told (the line protocol's ERR busy or refused):
+// the desk's sentence, without the prefixes of the layers it went through.
+func (g *Gateway) deviceAmount(ctx context.Context, a tilldrv.Amount) error {
+	_, err := g.tillAmount(ctx, a.Till, a.Fen, a.Ref)
+	switch {
+	case errors.Is(err, tapdesk.ErrAmountWaiting):
+		return fmt.Errorf("%w: %s", tilldrv.ErrBusy, deskWords(err, tapdesk.ErrAmountWaiting))
+	case errors.Is(err, tapdesk.ErrBadAmount):
+		return fmt.Errorf("%w: %s", tilldrv.ErrRefused, deskWords(err, tapdesk.ErrBadAmount))
+	}
+	return err
+}
+
+// deskWords is what err says after the desk's sentinel (the amount, the
+// limit, until when an amount waits), or all of it.
+func deskWords(err, sentinel error) string {
+	msg, prefix := err.Error(), sentinel.Error()+": "
+	if i := strings.Index(msg, prefix); i >= 0 {
+		return msg[i+len(prefix):]
+	}
+	return msg
 }
 
 // CashierAmount implements httpapi.TillBackend.

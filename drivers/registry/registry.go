@@ -1,6 +1,7 @@
 // Package registry names every device driver so that the gateway's
 // configuration and `eldergate-gateway probe` can select one by name. Each
-// family file (card.go, scale.go, button.go, output.go) lists its drivers.
+// family file (card.go, scale.go, button.go, output.go, till.go) lists its
+// drivers.
 package registry
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/eldergate/eldergate/drivers/output"
 	"github.com/eldergate/eldergate/drivers/printer"
 	"github.com/eldergate/eldergate/drivers/scale"
+	"github.com/eldergate/eldergate/drivers/till"
 )
 
 // Family is a device family.
@@ -36,6 +38,8 @@ const (
 	Output Family = "output"
 	// Printer: a ticket printer.
 	Printer Family = "printer"
+	// Till: a till (POS) sending the amount of a sale over a device line.
+	Till Family = "till"
 )
 
 // Entry describes one driver.
@@ -52,6 +56,7 @@ type Entry struct {
 	NewButton  func(drivers.Options) (button.Source, error)                `json:"-"`
 	NewOutput  func(drivers.Options, output.Clock) (*output.Player, error) `json:"-"`
 	NewPrinter func(drivers.Options) (printer.Printer, error)              `json:"-"`
+	NewTill    func(drivers.Options) (till.Till, error)                    `json:"-"`
 }
 
 // All returns every driver, ordered by family and name.
@@ -61,7 +66,7 @@ func All() []Entry {
 		cardEntries(), cardSerialEntries(), cardGPIOEntries(),
 		scaleEntries(), scaleHWEntries(),
 		buttonEntries(), buttonGPIOEntries(), buttonRF433Entries(),
-		outputEntries(), printerEntries(),
+		outputEntries(), printerEntries(), tillEntries(),
 	} {
 		all = append(all, list...)
 	}

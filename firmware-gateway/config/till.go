@@ -2,9 +2,13 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/drivers"
+	"github.com/eldergate/eldergate/drivers/registry"
+	"github.com/eldergate/eldergate/drivers/till/serialtill"
 )
 
 // TillConfig configures prices rung up at a till, for windows of the
@@ -19,6 +23,39 @@ type TillConfig struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// MaxFen is the largest acceptable amount; default 20000 (200 yuan).
 	MaxFen eldergate.Fen `yaml:"max_fen"`
+	// Devices are tills on a device line (a POS on a serial port), whose
+	// amounts go to the desk exactly as a till's HTTP amount does. Opened
+	// at start; a change takes effect at the next start.
+	Devices []TillDevice `yaml:"devices,omitempty"`
+}
+
+// TillDevice is one till on a device line:
+//
+//	till:
+//	  devices:
+//	    - {id: till-2, driver: serial, port: /dev/ttyUSB0, baud: 9600, protocol: customer_display}
+//
+// Driver is a driver of the registry's till family (`eldergate-gateway
+// probe --list`): serial, or sim.
+type TillDevice struct {
+	ID       string            `yaml:"id"`       // the till's id, recorded on its meals (till)
+	Driver   string            `yaml:"driver"`   // serial or sim
+	Port     string            `yaml:"port"`     // serial: e.g. /dev/ttyUSB0 or /dev/serial/by-id/...
+	Baud     int               `yaml:"baud"`     // serial: default 9600
+	Protocol string            `yaml:"protocol"` // serial: line or customer_display
+	Settings map[string]string `yaml:"settings"` // driver settings as for probe --set, e.g. settle: 300ms
+}
+
+// Options returns the driver settings of d: its Settings with protocol.
+func (d TillDevice) Options() map[string]string {
+	out := map[string]string{}
+	for k, v := range d.Settings {
+		out[k] = v
+	}
+	if d.Protocol != "" {
+		out["protocol"] = d.Protocol
+	}
+	return out
 }
 
 // Till defaults and limits.
@@ -61,6 +98,63 @@ func (t *TillConfig) validate() error {
 			return bad("tokens.%s: same token as till %s; each till needs its own", id, seen[tok])
 		}
 		seen[tok] = id
+	}
+	return t.validateDevices()
+}
+
+// validateDevices checks the tills on device lines.
+func (t *TillConfig) validateDevices() error {
+	ids := map[string]bool{}
+	for i, d := range t.Devices {
+		at := fmt.Sprintf("till.devices[%d]", i)
+		if d.ID != "" {
+			at = fmt.Sprintf("till.devices[%d] (%s)", i, d.ID)
+		}
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("gateway: config: "+at+": "+format, args...)
+		}
+		switch {
+		case d.ID == "":
+			return bad("id is missing: the till's name, recorded on its meals (e.g. till-2)")
+		case len(d.ID) > maxTillIDLen || !cleanText(d.ID) || strings.ContainsAny(d.ID, " \t"):
+			return bad("id: at most %d bytes of text without spaces", maxTillIDLen)
+		case ids[d.ID]:
+			return bad("id: another till on a device line has the same id")
+		case d.Driver == "":
+			return bad("driver is missing (known: %s)", strings.Join(registry.Names(registry.Till), ", "))
+		}
+		ids[d.ID] = true
+		e, err := registry.Lookup(registry.Till, d.Driver)
+		if err != nil {
+			return bad("driver: unknown till driver %q (known: %s)", d.Driver, strings.Join(registry.Names(registry.Till), ", "))
+		}
+		if _, ok := d.Settings["protocol"]; ok && d.Protocol != "" {
+			return bad("protocol is given twice, as protocol and in settings; keep protocol")
+		}
+		if err := drivers.Params(d.Options()).Check(e.Params); err != nil {
+			return bad("settings: %w", err)
+		}
+		if d.Baud < 0 {
+			return bad("baud %d: must not be negative", d.Baud)
+		}
+		if e.Transport != "serial" {
+			continue
+		}
+		if d.Port == "" {
+			return bad("port is missing: driver %s needs a serial port such as /dev/ttyUSB0", e.Name)
+		}
+		proto := d.Options()["protocol"]
+		if _, err := serialtill.ParseProtocol(proto); err != nil {
+			if proto == "" {
+				return bad("protocol is missing: line (the AMT line protocol) or customer_display (the gateway poses as the POS's customer display)")
+			}
+			return bad("protocol %q: must be line or customer_display", proto)
+		}
+		if v, ok := d.Settings["settle"]; ok {
+			if st, err := time.ParseDuration(v); err != nil || st < 0 || st > 10*time.Second {
+				return bad("settings.settle %q: a duration between 0 and 10s, e.g. 300ms", v)
+			}
+		}
 	}
 	return nil
 }

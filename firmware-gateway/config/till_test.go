@@ -38,3 +38,40 @@ func TestParseTill(t *testing.T) {
 		t.Fatalf("local-only tokens: %+v", pushed.Till.Tokens)
 	}
 }
+
+func TestParseTillDevices(t *testing.T) {
+	c, err := config.Parse([]byte(minimal + `till:
+  devices:
+    - {id: till-2, driver: serial, port: /dev/ttyUSB0, baud: 9600, protocol: customer_display, settings: {settle: 500ms}}
+    - {id: till-3, driver: serial, port: /dev/ttyUSB1, protocol: line}
+    - {id: till-sim, driver: sim}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Till.Devices
+	if len(d) != 3 || d[0].ID != "till-2" || d[0].Port != "/dev/ttyUSB0" || d[0].Baud != 9600 ||
+		d[0].Options()["protocol"] != "customer_display" || d[0].Options()["settle"] != "500ms" || d[1].Protocol != "line" {
+		t.Fatalf("till devices = %+v", d)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"{driver: serial, port: /dev/ttyUSB0, protocol: line}", "till.devices[0]: id is missing"},
+		{"{id: till 2, driver: sim}", "without spaces"},
+		{"{id: till-2, port: /dev/ttyUSB0, protocol: line}", "till.devices[0] (till-2): driver is missing (known: serial, sim)"},
+		{"{id: till-2, driver: usb}", `unknown till driver "usb" (known: serial, sim)`},
+		{"{id: till-2, driver: serial, protocol: line}", "port is missing: driver serial needs a serial port"},
+		{"{id: till-2, driver: serial, port: /dev/ttyUSB0}", "protocol is missing: line (the AMT line protocol) or customer_display"},
+		{"{id: till-2, driver: serial, port: /dev/ttyUSB0, protocol: escpos}", `protocol "escpos": must be line or customer_display`},
+		{"{id: till-2, driver: serial, port: /dev/ttyUSB0, protocol: line, settings: {protocol: line}}", "protocol is given twice"},
+		{"{id: till-2, driver: serial, port: /dev/ttyUSB0, protocol: line, settings: {speed: fast}}", "unknown setting(s) speed"},
+		{"{id: till-2, driver: serial, port: /dev/ttyUSB0, protocol: customer_display, settings: {settle: 1h}}", "settings.settle \"1h\": a duration between 0 and 10s"},
+		{"{id: till-2, driver: serial, port: /dev/ttyUSB0, protocol: line, baud: -1}", "baud -1: must not be negative"},
+		{"{id: till-2, driver: sim}, {id: till-2, driver: sim}", "till.devices[1] (till-2): id: another till"},
+		{"{id: till-2, driver: sim, protocol: line}", "unknown setting(s) protocol (this driver takes none)"},
+	} {
+		y := minimal + "till: {devices: [" + tc.yaml + "]}\n"
+		if _, err := config.Parse([]byte(y)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}

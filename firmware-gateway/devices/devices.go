@@ -2,7 +2,8 @@
 // opens the drivers a configuration names (the simulated ones included),
 // runs one loop per device that restarts after a failure, and reopens the
 // devices when a config command changes them. Outputs (outputs.go) drive
-// the buzzer, LED, siren relay and ticket printer.
+// the buzzer, LED, siren relay and ticket printer; Tills (tills.go) read
+// the amounts of tills on serial lines.
 package devices
 
 import (
@@ -55,6 +56,7 @@ type Set struct {
 	buttonSim *buttonsim.Source
 	run       *loops
 	outputs   *Outputs        // their statuses follow the inputs'; owned by the caller
+	tills     *Tills          // their statuses follow the outputs'; owned by the caller
 	parent    context.Context // of the loops, for a reopen
 }
 
@@ -253,7 +255,18 @@ func (s *Set) Statuses() []drivers.Status {
 	if s.outputs != nil {
 		out = append(out, s.outputs.Statuses()...)
 	}
+	if s.tills != nil {
+		out = append(out, s.tills.Statuses()...)
+	}
 	return out
+}
+
+// SetTills adds the statuses of the tills on device lines to Statuses.
+// The caller still owns t and closes it.
+func (s *Set) SetTills(t *Tills) {
+	s.mu.Lock()
+	s.tills = t
+	s.mu.Unlock()
 }
 
 // SetOutputs adds the statuses of o (its real devices: a GPIO buzzer, a

@@ -122,6 +122,9 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/sim/tap", s.simTap)
 		mux.HandleFunc("POST /api/sim/weight", s.simWeight)
 		mux.HandleFunc("POST /api/sim/button", s.simButton)
+		if tb, ok := s.b.(SimTillBackend); ok {
+			mux.HandleFunc("POST /api/sim/till", s.simTill(tb)) // till.go
+		}
 	}
 	if m, ok := s.b.(MetricsBackend); ok {
 		mux.HandleFunc("GET /metrics", s.metrics(m))

@@ -219,3 +219,28 @@ func (s *Server) tillRoutes(mux *http.ServeMux, b TillBackend) {
 		writeJSON(w, http.StatusOK, out)
 	})
 }
+
+// SimTillBackend rings an amount on a simulated till of till.devices
+// (driver sim): POST /api/sim/till, served in simulation only. The amount
+// then takes the path of a serial till's amount.
+type SimTillBackend interface {
+	SimTill(till string, amountFen int64, ref string) error
+}
+
+func (s *Server) simTill(b SimTillBackend) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Till      string `json:"till"`
+			AmountFen *int64 `json:"amount_fen"`
+			Ref       string `json:"ref"`
+		}
+		if !s.decode(w, r, &body) {
+			return
+		}
+		if body.Till == "" || body.AmountFen == nil || *body.AmountFen <= 0 {
+			s.fail(w, http.StatusBadRequest, errors.New("httpapi: till and amount_fen (integer fen above zero) are required"))
+			return
+		}
+		s.accepted(w, b.SimTill(body.Till, *body.AmountFen, body.Ref))
+	}
+}

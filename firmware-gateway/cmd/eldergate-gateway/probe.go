@@ -21,6 +21,7 @@ import (
 	"github.com/eldergate/eldergate/drivers/printer/escpos"
 	"github.com/eldergate/eldergate/drivers/registry"
 	"github.com/eldergate/eldergate/drivers/scale"
+	"github.com/eldergate/eldergate/drivers/till"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
 
@@ -29,13 +30,16 @@ const probeUsage = `usage:
   eldergate-gateway probe DRIVER [--port PATH] [--baud N] [--set key=value ...] [--count N] [--for DURATION]
   eldergate-gateway probe output/DRIVER [--set pin=GPIO18 ...] [--pattern ok|error|blink|100ms,100ms,...] [--for DURATION]
   eldergate-gateway probe printer/DRIVER [--port PATH] [--baud N] [--set key=value ...]
+  eldergate-gateway probe till/serial --port PATH [--baud N] --set protocol=line|customer_display [--count N] [--for DURATION]
 
 Opens one device and prints one JSON object per line for every card read,
 weight, button press and status change, until Ctrl-C, --count events or
 --for time. DRIVER is a name from --list; "sim" and "gpio" need their
 family: card/sim, output/gpio. An output plays --pattern (a beep, a blink)
 and stops; a repeating pattern plays for --for (default 3s). A printer
-prints a test ticket.`
+prints a test ticket. A till prints every amount the POS sends (the line
+protocol is answered OK; the gateway's desk is not involved) and every
+frame it skipped, with the reason, as a status line.`
 
 // multiFlag collects repeated --set flags.
 type multiFlag []string
@@ -46,7 +50,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // probeLine is one line of probe output.
 type probeLine struct {
 	At         time.Time `json:"at"`
-	Type       string    `json:"type"` // status, card, weight, press, signal (supervision: alive, battery_low, stuck, unstuck)
+	Type       string    `json:"type"` // status, card, weight, press, signal (supervision: alive, battery_low, stuck, unstuck), amount
 	Device     string    `json:"device"`
 	Driver     string    `json:"driver"`
 	Connected  *bool     `json:"connected,omitempty"`
@@ -56,8 +60,10 @@ type probeLine struct {
 	State      string    `json:"state,omitempty"`
 	Button     string    `json:"button,omitempty"`
 	Kind       string    `json:"kind,omitempty"`
-	Pattern    string    `json:"pattern,omitempty"` // output: the pattern played
-	Bytes      int       `json:"bytes,omitempty"`   // printer: the test ticket's size
+	Pattern    string    `json:"pattern,omitempty"`    // output: the pattern played
+	Bytes      int       `json:"bytes,omitempty"`      // printer: the test ticket's size
+	AmountFen  *int64    `json:"amount_fen,omitempty"` // till: the sale's amount
+	Ref        string    `json:"ref,omitempty"`        // till: the sale's reference
 }
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -174,6 +180,18 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		runErr = b.Run(ctx, func(p button.Press) {
 			emit(probeLine{At: p.At, Type: "press", Button: p.Button, Kind: string(p.Kind)})
 			counted()
+		})
+	case registry.Till:
+		tl, err := e.OpenTill(opts)
+		if err != nil {
+			return fmt.Errorf("probe: %w", err)
+		}
+		defer tl.Close()
+		runErr = tl.Run(ctx, func(a till.Amount) error {
+			fen := int64(a.Fen)
+			emit(probeLine{At: a.At, Type: "amount", AmountFen: &fen, Ref: a.Ref})
+			counted()
+			return nil
 		})
 	case registry.Output:
 		runErr = probeOutput(ctx, e, opts, *pattern, *dur, emit)
