@@ -184,12 +184,17 @@ function tick() {
 // (GET /api/voice: espeak-ng on the gateway, offline, cached), in the
 // kiosk's language. Without it (no espeak-ng) the kiosk stays silent.
 let voice = null;
-function speak(kind, pay, reason) {
+function speak(kind, pay, reason, left) {
   try {
     if (voice) voice.pause();
     const q = new URLSearchParams({ lang, kind });
     if (pay !== undefined) q.set("pay", String(Math.max(0, Math.trunc(Number(pay) || 0))));
     if (reason) q.set("reason", reason);
+    if (left) { // the quota line of the screen, read after the result
+      q.set("left", left.period);
+      if (left.count != null) q.set("left_count", String(left.count));
+      if (left.fen != null) q.set("left_fen", String(left.fen));
+    }
     voice = new Audio("/api/voice?" + q);
     voice.play().catch(() => { /* voice is best effort */ });
   } catch (e) { /* voice is best effort */ }
@@ -219,7 +224,8 @@ function renderTap(ev, withVoice) {
   renderAlert();
   if (withVoice) {
     // A discount with no subsidy is read as a result to pay, like approved.
-    speak(ev.manual ? "manual" : decision === "discounted" ? "approved" : decision, ev.pay_fen, ev.reason);
+    speak(ev.manual ? "manual" : decision === "discounted" ? "approved" : decision, ev.pay_fen, ev.reason,
+      quota(ev) && !ev.manual ? ev.remaining[0] : null);
   }
 }
 

@@ -9,7 +9,9 @@
 // inside the viewport and not covered, at least 48 px, together with the
 // title, price, subsidy and amount to pay. A second tap in the window
 // (refused, nothing counted) shows the same figure; an elder without a
-// subsidy (under 60) sees no quota line. Screenshots go to docs/kiosk/
+// subsidy (under 60) sees no quota line. The page asks the gateway to
+// speak it after the result (GET /api/voice with left=month, a WAV).
+// Screenshots go to docs/kiosk/
 // (EG_SHOTS overrides) as quota[-alarm]-lang-size.png.
 // Runs under `go run ./deploy/demo -run` (EG_KIOSK_URL, EG_CONSOLE_URL,
 // EG_TOKEN), after kiosk-screen.test.mjs (it takes elders that test
@@ -83,6 +85,8 @@ try {
       const ctx = await browser.newContext({ viewport: { width: w, height: h } });
       await ctx.addInitScript((l) => localStorage.setItem('eg-lang', l), lang);
       const page = await ctx.newPage();
+      const voices = []; // the recordings the page asks the gateway for
+      page.on('request', (req) => { if (req.url().includes('/api/voice?')) voices.push(req.url()); });
       await page.goto(kioskURL + '/');
       await page.waitForFunction(() => document.body.dataset.sim === 'ready' && document.body.dataset.sse === 'open', null, { timeout: 10000 });
       // The tap events as the gateway sends them, beside the page's own.
@@ -148,6 +152,16 @@ try {
         check(rem === JSON.stringify([{ period: 'month', until: monthEnd(day), fen: left }]), `${what} ${screen}: tap event remaining ${rem}, want ${left} fen until ${monthEnd(day)}`);
         check(r.quota === wantLine[lang](left), `${what} ${screen}: quota line "${r.quota}", want "${wantLine[lang](left)}"`);
         check(r.quotaPx >= 48, `${what} ${screen}: quota line ${r.quotaPx} px`);
+        // Spoken too: the result, then the quota (a WAV from espeak-ng).
+        let voice;
+        for (let i = 0; i < 40 && !voice; i++) {
+          voice = voices.findLast((u) => u.includes(`kind=${r.decision}`) && u.includes(`left_fen=${left}`));
+          if (!voice) await page.waitForTimeout(50);
+        }
+        check(voice && new URL(voice).searchParams.get('left') === 'month' && new URL(voice).searchParams.get('left_fen') === String(left) &&
+          new URL(voice).searchParams.get('lang') === lang, `${what} ${screen}: voice ${voice}, want the month's ${left} fen`);
+        const wav = await page.evaluate(async (u) => { const res = await fetch(u); return { status: res.status, type: res.headers.get('content-type'), size: (await res.arrayBuffer()).byteLength }; }, voice);
+        check(wav.status === 200 && wav.type === 'audio/wav' && wav.size > 20000, `${what} ${screen}: voice ${JSON.stringify(wav)}`);
         const ids = r.decision === 'approved' ? ['tap-title', 'tap-quota', 'tap-price', 'tap-subsidy', 'tap-pay'] : ['tap-title', 'tap-reason', 'tap-next', 'tap-quota'];
         await visible(`${screen} (${r.decision})`, [...ids, ...extra]);
         await axe(screen);
