@@ -148,6 +148,22 @@ type Decision struct {
 	Funding       []eldergate.FundingShare `json:"funding"`
 	OperatingFen  eldergate.Fen            `json:"operating_subsidy_fen"`
 	OperatingBy   string                   `json:"operating_funded_by,omitempty"`
+	// Remaining is what is left of the week and month limits after this
+	// meal, for the elder's screen: set when a rule with a subsidy
+	// matched and the usage could be trusted (see remaining).
+	Remaining []Remaining `json:"remaining,omitempty"`
+}
+
+// Remaining is what is left of an elder's limits of one week or month
+// after a meal: subsidised meals (Count, with a count limit) and subsidy
+// (Fen, with a fen limit), never below 0, until the period's last local
+// day. With several limits of one period the tightest of each kind is
+// given.
+type Remaining struct {
+	Period string         `json:"period"` // PeriodWeek or PeriodMonth
+	Until  string         `json:"until"`  // the period's last local day, YYYY-MM-DD (a Sunday, or the month's last day)
+	Count  *int           `json:"count,omitempty"`
+	Fen    *eldergate.Fen `json:"fen,omitempty"`
 }
 
 // Counts reports whether the decision counts in the usage counters: only
@@ -249,8 +265,75 @@ func (o *outcome) better(b *outcome) bool {
 // Decide decides one meal. It never fails: problems with the input are
 // refusals with a reason. The subsidy is never above the price, the
 // funding shares sum to the subsidy, the pay is never negative and no
-// limit is exceeded given the usage passed in.
+// limit is exceeded given the usage passed in. The decision carries what
+// remains of the week and month limits after the meal (Remaining).
 func (p *Policy) Decide(in Input) Decision {
+	var quota bool
+	d := p.decide(in, &quota)
+	if quota {
+		if c, err := p.prepared(); err == nil {
+			d.Remaining = p.remaining(in.At.In(c.loc), in.Usage, d)
+		}
+	}
+	return d
+}
+
+// remaining is what is left of the week and month limits after decision
+// d of a meal at local time lt with the usage before it: the limit less
+// the usage less the meal when it counts (an approved meal: one meal and
+// its subsidy), never below 0; the tightest limit of each kind per
+// period. Every limit applies to every elder (limits are the policy's,
+// not a rule's), so the rule chosen does not matter.
+func (p *Policy) remaining(lt time.Time, u Usage, d Decision) []Remaining {
+	var out []Remaining
+	for _, period := range []string{PeriodWeek, PeriodMonth} {
+		r := Remaining{Period: period, Until: periodEnd(period, lt)}
+		used := u.of(period)
+		if d.Counts() {
+			used.Count++
+			used.SubsidyFen += d.SubsidyFen
+		}
+		for _, l := range p.Limits {
+			if l.Period != period {
+				continue
+			}
+			if l.Count > 0 {
+				n := max(l.Count-used.Count, 0)
+				if r.Count == nil || n < *r.Count {
+					r.Count = &n
+				}
+			}
+			if l.Fen > 0 {
+				f := max(l.Fen-used.SubsidyFen, 0)
+				if r.Fen == nil || f < *r.Fen {
+					r.Fen = &f
+				}
+			}
+		}
+		if r.Count != nil || r.Fen != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// periodEnd is the last local day of the week (ISO: its Sunday) or month
+// of local time lt, YYYY-MM-DD.
+func periodEnd(period string, lt time.Time) string {
+	y, m, day := lt.Date()
+	if period == PeriodWeek {
+		day += (7 - int(lt.Weekday())) % 7 // Sunday is 0
+	} else {
+		m, day = m+1, 0 // the day before the next month's first
+	}
+	return time.Date(y, m, day, 12, 0, 0, 0, time.UTC).Format(time.DateOnly)
+}
+
+// decide is Decide without Remaining; it sets *quota when the week and
+// month limits apply to the elder and can be told: a rule with a subsidy
+// matched (a discount-only rule counts nothing), and the usage is not
+// stale (or stale usage is allowed).
+func (p *Policy) decide(in Input, quota *bool) Decision {
 	c, err := p.prepared()
 	if err != nil {
 		return Decision{Decision: eldergate.DecisionRefused, Reason: ReasonInvalidInput, PolicyVersion: p.Version, Funding: []eldergate.FundingShare{}}
@@ -305,12 +388,14 @@ func (p *Policy) Decide(in Input) Decision {
 	// Eligibility: the matching rules, in order.
 	age, ageOK := AgeAt(in.Elder.Birth, lt)
 	var best *outcome
+	subsidised := false // a matching rule has a subsidy
 	for i := range p.Rules {
 		r := &p.Rules[i]
 		if !r.matches(w.Name, age, ageOK, in.Elder, in.Site.Place) {
 			continue
 		}
 		o := p.grant(i, price, in)
+		subsidised = subsidised || r.hasSubsidy()
 		if best == nil || o.better(best) {
 			best = &o
 		}
@@ -318,6 +403,9 @@ func (p *Policy) Decide(in Input) Decision {
 			break
 		}
 	}
+	// Stale usage: cross-site limits cannot be trusted.
+	stale := p.StaleUsage != nil && (in.UsageAge < 0 || in.UsageAge > time.Duration(p.StaleUsage.After))
+	*quota = subsidised && (!stale || p.StaleUsage.Action == ActionAllow)
 	if best == nil {
 		if p.NotEligible == ActionRefuse {
 			return refuse(ReasonNotEligible)
@@ -341,9 +429,8 @@ func (p *Policy) Decide(in Input) Decision {
 		return noSubsidy(ReasonDiscountOnly) // no limits, no stale usage: nothing is counted
 	}
 
-	// Stale usage: cross-site limits cannot be trusted.
-	if s := p.StaleUsage; s != nil && (in.UsageAge < 0 || in.UsageAge > time.Duration(s.After)) {
-		switch s.Action {
+	if stale {
+		switch p.StaleUsage.Action {
 		case ActionFullPay:
 			return noSubsidy(ReasonUsageStale)
 		case ActionRefuse:

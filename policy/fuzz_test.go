@@ -11,8 +11,9 @@ import (
 )
 
 // FuzzParse feeds arbitrary bytes to Parse (YAML and JSON). It must never
-// panic; a policy it accepts must decide meals that obey the money rules,
-// and must survive a JSON round trip.
+// panic; a policy it accepts must decide meals that obey the money rules
+// and tell a remaining quota that agrees with its limits, and must
+// survive a JSON round trip.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(policiesDir, "*.yaml"))
 	for _, file := range files {
@@ -50,6 +51,12 @@ func FuzzParse(f *testing.F) {
 			if d.Decision == eldergate.DecisionApproved && d.SubsidyFen > MaxFen {
 				t.Fatalf("subsidy beyond MaxFen: %+v", d)
 			}
+			after := in.Usage
+			if d.Counts() {
+				after.Week.Count, after.Week.SubsidyFen = after.Week.Count+1, after.Week.SubsidyFen+d.SubsidyFen
+				after.Month.Count, after.Month.SubsidyFen = after.Month.Count+1, after.Month.SubsidyFen+d.SubsidyFen
+			}
+			checkRemaining(t, "fuzz", p, d, after)
 		}
 		js, err := json.Marshal(p)
 		if err != nil {

@@ -38,6 +38,14 @@ type goldenResult struct {
 	Decision Decision `json:"decision"`
 }
 
+// remainingResult is one case's remaining quota, kept in its own golden
+// file (<policy>.remaining.golden.json) so that the decision goldens,
+// written before the engine told what remains, stand unchanged.
+type remainingResult struct {
+	Name      string      `json:"name"`
+	Remaining []Remaining `json:"remaining"`
+}
+
 func (c goldenCase) input(t *testing.T) Input {
 	t.Helper()
 	in := Input{Elder: c.Elder, Site: c.Site, At: c.At, PriceFen: c.PriceFen, WeightG: c.WeightG, Usage: c.Usage}
@@ -92,32 +100,53 @@ func TestGoldenCityPolicies(t *testing.T) {
 				t.Fatalf("%d cases, want at least 5", len(cases))
 			}
 			var got []goldenResult
+			var left []remainingResult
 			for _, c := range cases {
 				d := p.Decide(c.input(t))
 				checkInvariants(t, c.Name, d)
 				checkExpect(t, c.Name, d, c.Expect)
+				if d.Remaining != nil {
+					left = append(left, remainingResult{Name: c.Name, Remaining: d.Remaining})
+				}
+				d.Remaining = nil
 				got = append(got, goldenResult{Name: c.Name, Decision: d})
 			}
-			out, err := json.MarshalIndent(got, "", " ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, '\n')
-			golden := filepath.Join(policiesDir, "testdata", base+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
-					t.Fatal(err)
+			compareGolden(t, filepath.Join(policiesDir, "testdata", base+".golden.json"), got)
+			remGolden := filepath.Join(policiesDir, "testdata", base+".remaining.golden.json")
+			if left == nil { // no week or month limit, or never told: no file
+				if *update {
+					_ = os.Remove(remGolden)
+				} else if _, err := os.Stat(remGolden); err == nil {
+					t.Errorf("%s exists, but no case has a remaining quota", remGolden)
 				}
 				return
 			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./policy -run Golden -update)", err)
-			}
-			if !bytes.Equal(out, want) {
-				t.Errorf("decisions differ from %s; got:\n%s", golden, out)
-			}
+			compareGolden(t, remGolden, left)
 		})
+	}
+}
+
+// compareGolden compares v as indented JSON with the golden file (or
+// rewrites it with -update).
+func compareGolden(t *testing.T, golden string, v any) {
+	t.Helper()
+	out, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, '\n')
+	if *update {
+		if err := os.WriteFile(golden, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./policy -run Golden -update)", err)
+	}
+	if !bytes.Equal(out, want) {
+		t.Errorf("decisions differ from %s; got:\n%s", golden, out)
 	}
 }
 

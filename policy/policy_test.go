@@ -406,3 +406,55 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	}
 }
+
+// TestRemainingWhenLimitsApply: the week and month quota is told when a
+// rule with a subsidy matched (whichever rule the decision took, under
+// either match mode) and the usage can be trusted; never for a
+// discount-only elder, an elder no rule matches, stale usage served at
+// full price or refused, or a policy without week or month limits.
+func TestRemainingWhenLimitsApply(t *testing.T) {
+	limits := "limits:\n  - {period: day, count: 1}\n  - {period: month, count: 20, fen: 9000}\n  - {period: month, count: 8, action: refuse}\n  - {period: week, fen: 3000}\n"
+	p := mustParse(t, base+limits)
+	u := Usage{Week: Counter{Count: 2, SubsidyFen: 1000}, Month: Counter{Count: 5, SubsidyFen: 2500}}
+	d := p.Decide(Input{Elder: local, Site: homeSite, At: noon, Usage: u})
+	// Approved 500: week 3000-1000-500; month count min(20, 8)-6, fen 9000-2500-500.
+	got, _ := json.Marshal(d.Remaining)
+	if want := `[{"period":"week","until":"2025-03-09","fen":1500},{"period":"month","until":"2025-03-31","count":2,"fen":6000}]`; string(got) != want {
+		t.Fatalf("remaining %s, want %s", got, want)
+	}
+	// The day's limit reached: full price, nothing counted, the quota as before the meal.
+	u.Day.Count = 1
+	d = p.Decide(Input{Elder: local, Site: homeSite, At: noon, Usage: u})
+	got, _ = json.Marshal(d.Remaining)
+	if want := `[{"period":"week","until":"2025-03-09","fen":2000},{"period":"month","until":"2025-03-31","count":3,"fen":6500}]`; d.Decision != eldergate.DecisionFullPay || string(got) != want {
+		t.Fatalf("%s: remaining %s, want %s", d.Decision, got, want)
+	}
+	if d := mustParse(t, base+"limits:\n  - {period: day, count: 1}\n").Decide(Input{Elder: local, Site: homeSite, At: noon}); d.Remaining != nil {
+		t.Fatalf("no week or month limit: %+v", d.Remaining)
+	}
+	young := local
+	young.Birth = "1990-01-01"
+	aged := strings.Replace(base, "{id: r1, subsidy: {fixed_fen: 500}}", "{id: r1, age: {min: 60}, subsidy: {fixed_fen: 500}}", 1)
+	if d := mustParse(t, aged+limits).Decide(Input{Elder: young, Site: homeSite, At: noon}); d.Reason != ReasonNotEligible || d.Remaining != nil {
+		t.Fatalf("not eligible: %+v", d)
+	}
+	// A discount-only rule first (first_match): no limit applies to the elder.
+	discountFirst := strings.Replace(base, "  - {id: r1,", "  - {id: d1, discount: {percent: 10, funded_by: hall}, subsidy: {}}\n  - {id: r1,", 1)
+	if d := mustParse(t, discountFirst+limits).Decide(Input{Elder: local, Site: homeSite, At: noon}); d.Decision != DecisionDiscounted || d.Remaining != nil {
+		t.Fatalf("discount only: %+v", d)
+	}
+	// best_match: the subsidy rule below its minimum spend loses to the
+	// discount, but its limits are the elder's: the quota is told.
+	best := strings.Replace(strings.Replace(discountFirst, "match: first_match", "match: best_match", 1),
+		"{id: r1, subsidy: {fixed_fen: 500}}", "{id: r1, subsidy: {fixed_fen: 500}, min_spend_fen: 5000}", 1)
+	d = mustParse(t, best+limits).Decide(Input{Elder: local, Site: homeSite, At: noon})
+	if d.Decision != DecisionDiscounted || len(d.Remaining) != 2 || *d.Remaining[1].Count != 8 {
+		t.Fatalf("best_match, discount wins: %+v", d)
+	}
+	for action, told := range map[string]bool{ActionFullPay: false, ActionRefuse: false, ActionAllow: true} {
+		sp := mustParse(t, base+limits+"stale_usage: {after: 72h, action: "+action+"}\n")
+		if d := sp.Decide(Input{Elder: local, Site: homeSite, At: noon, UsageAge: -1}); (d.Remaining != nil) != told {
+			t.Fatalf("stale usage, %s: %s, remaining %+v", action, d.Decision, d.Remaining)
+		}
+	}
+}

@@ -200,7 +200,7 @@ func TestPropertyMoneyRules(t *testing.T) {
 // a limit really had that limit reached.
 func TestPropertyLimitsHoldUnderAnyTapSequence(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 2025))
-	limited, capped := 0, 0
+	limited, capped, told := 0, 0, 0
 	for i := range 400 {
 		p := randomPolicy(r)
 		if len(p.Limits) == 0 {
@@ -256,7 +256,13 @@ func TestPropertyLimitsHoldUnderAnyTapSequence(t *testing.T) {
 					c.SubsidyFen += d.SubsidyFen
 					used[key] = c
 				}
-				after := Usage{Window: used[ps.Window], Day: used[ps.Day], Week: used[ps.Week], Month: used[ps.Month]}
+			}
+			after := Usage{Window: used[ps.Window], Day: used[ps.Day], Week: used[ps.Week], Month: used[ps.Month]}
+			checkRemaining(t, name, p, d, after)
+			if d.Remaining != nil {
+				told++
+			}
+			if d.Counts() {
 				for _, l := range p.Limits {
 					u := after.of(l.Period)
 					if l.Count > 0 && u.Count > l.Count {
@@ -272,8 +278,37 @@ func TestPropertyLimitsHoldUnderAnyTapSequence(t *testing.T) {
 			}
 		}
 	}
-	if limited < 1000 || capped < 50 {
-		t.Fatalf("limits hit %d times, fen limits reached exactly %d times: the sequences do not exercise the limits", limited, capped)
+	if limited < 1000 || capped < 50 || told < 1000 {
+		t.Fatalf("limits hit %d times, fen limits reached exactly %d times, remaining told %d times: the sequences do not exercise the limits", limited, capped, told)
+	}
+}
+
+// checkRemaining: what a decision says remains of a week or month agrees
+// with the usage after the meal (after): 0 left exactly when that limit is
+// reached for the next meal, and the period ends on its last day (a
+// Sunday, the month's last day) in the same period as the meal.
+func checkRemaining(t *testing.T, name string, p *Policy, d Decision, after Usage) {
+	t.Helper()
+	for _, r := range d.Remaining {
+		if r.Period != PeriodWeek && r.Period != PeriodMonth {
+			t.Fatalf("%s: remaining of period %q", name, r.Period)
+		}
+		if r.Count != nil && (*r.Count < 0 || (*r.Count == 0) != limitReached(p, r.Period+".count", after)) {
+			t.Fatalf("%s: %d %s meals left, but usage after is %+v, limits %+v", name, *r.Count, r.Period, after, p.Limits)
+		}
+		if r.Fen != nil && (*r.Fen < 0 || (*r.Fen == 0) != limitReached(p, r.Period+".fen", after)) {
+			t.Fatalf("%s: %d %s fen left, but usage after is %+v, limits %+v", name, *r.Fen, r.Period, after, p.Limits)
+		}
+		end, err := time.ParseInLocation(time.DateOnly, r.Until, p.c.loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, _ := p.Periods(end.Add(12 * time.Hour))
+		next, _ := p.Periods(end.Add(36 * time.Hour))
+		weekEnds, monthEnds := ps.Week == d.Periods.Week && next.Week != ps.Week, ps.Month == d.Periods.Month && next.Month != ps.Month
+		if (r.Period == PeriodWeek && !weekEnds) || (r.Period == PeriodMonth && !monthEnds) {
+			t.Fatalf("%s: %s ends %s, the meal is in %+v", name, r.Period, r.Until, d.Periods)
+		}
 	}
 }
 

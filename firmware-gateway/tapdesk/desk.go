@@ -292,6 +292,7 @@ func (d *Desk) record(ctx context.Context, rd card.Read, at time.Time, elder eld
 	ev.Decision, ev.Reason, ev.Window, ev.Limit = dec.Decision, dec.Reason, dec.Window, dec.Limit
 	ev.PriceFen, ev.SubsidyFen, ev.PayFen = dec.PriceFen, dec.SubsidyFen, dec.PayFen
 	ev.DiscountFen = dec.DiscountFen
+	ev.Remaining = dec.Remaining
 	ev.WeightG = weight
 	ev.ElderName = eldergate.MaskName(elder.Name)
 	return ev, nil

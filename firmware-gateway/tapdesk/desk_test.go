@@ -391,3 +391,60 @@ func TestPolicyChangedLive(t *testing.T) {
 		t.Fatalf("taps = %+v", taps)
 	}
 }
+
+// TestTapTellsRemainingQuota: the tap event tells the kiosk what remains
+// of the week and month limits after the meal, counted from the store
+// (this hall's meals and other halls' usage), down to 0.
+func TestTapTellsRemainingQuota(t *testing.T) {
+	p := lunchPolicy()
+	p.Version = "quota"
+	p.Limits = append(p.Limits, policy.Limit{Period: policy.PeriodWeek, Count: 3}, policy.Limit{Period: policy.PeriodMonth, Fen: 2500})
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	f := newDesk(t, p, 1<<30)
+	if _, err := f.desk.ApplyRemoteUsage(t.Context(), []sqlite.RemoteUsage{
+		{ElderID: "E1", Site: "other-hall", Day: "2025-03-01", Meals: 1, SubsidyFen: 1000}, // Saturday: last week, this month
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for day := range 3 { // Monday to Wednesday
+		f.read(t, "04A1B2C3", lunch.AddDate(0, 0, day))
+	}
+	type left struct{ week, fen int64 }
+	var got []left
+	var decisions []string
+	for _, ev := range f.kiosk.taps() {
+		decisions = append(decisions, ev.Decision+"/"+ev.Limit)
+		l := left{-1, -1}
+		for _, r := range ev.Remaining {
+			switch {
+			case r.Period == policy.PeriodWeek && r.Until == "2025-03-09" && r.Count != nil && r.Fen == nil:
+				l.week = int64(*r.Count)
+			case r.Period == policy.PeriodMonth && r.Until == "2025-03-31" && r.Fen != nil && r.Count == nil:
+				l.fen = int64(*r.Fen)
+			default:
+				t.Fatalf("remaining %+v", r)
+			}
+		}
+		got = append(got, l)
+	}
+	// 1500 meals subsidised 1000: month 2500 - 1000 (other hall) - 1000 = 500;
+	// then capped at 500: 0 left; then the month's fen limit is used up.
+	want := []left{{2, 500}, {1, 0}, {1, 0}}
+	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] ||
+		decisions[0] != "approved/" || decisions[1] != "approved/" || decisions[2] != "full_pay/month.fen" {
+		t.Fatalf("decisions %v, remaining %+v, want %+v", decisions, got, want)
+	}
+	raw, err := json.Marshal(f.kiosk.taps()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := ev["remaining"].([]any); !ok || len(r) != 2 {
+		t.Fatalf("tap event JSON %s has no remaining quota", raw)
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/drivers/scale"
+	"github.com/eldergate/eldergate/policy"
 )
 
 // SSE event names the desk publishes.
@@ -41,6 +42,10 @@ type TapEvent struct {
 	ElderName   string        `json:"elder_name,omitempty"` // eldergate.MaskName
 	Card        string        `json:"card"`                 // eldergate.MaskID
 	At          time.Time     `json:"at"`
+	// Remaining is what is left of the elder's week and month limits
+	// after this meal (policy.Decision.Remaining), for the elder's
+	// screen; absent when no such limit applies to the elder.
+	Remaining []policy.Remaining `json:"remaining,omitempty"`
 }
 
 // WeightEvent is the data of the SSE "weight" event.

@@ -10,7 +10,7 @@ import (
 )
 
 // Handler serves GET /api/voice?lang=..&kind=..[&pay=FEN][&reason=CODE]
-// (ParseQuery): the WAV of the phrase, audio/wav, cacheable (the same
+// [&left=week|month&left_count=N&left_fen=FEN] (ParseQuery): the WAV of the phrase, audio/wav, cacheable (the same
 // query is always the same audio of a given software version), with an
 // ETag and range requests. A malformed query is 400; without espeak-ng
 // 503, a synthesis that fails or times out 503 too, with a JSON error.

@@ -271,3 +271,32 @@ func TestChineseReadAsChinese(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotaIsSpoken: the quota left is read after the result in every
+// language: a valid, not silent WAV, longer than the result alone by
+// more than half a second.
+func TestQuotaIsSpoken(t *testing.T) {
+	needEspeak(t)
+	s, err := New(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range Langs {
+		plain := Phrase{Lang: l, Kind: KindApproved, PayFen: 400}
+		with := plain
+		with.Left = Left{Period: PeriodMonth, Count: 18, Fen: 59200, Meals: true, Subsidy: true}
+		a, err := s.Render(t.Context(), plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.Render(t.Context(), with)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wa, wb := checkAudio(t, string(l), a.Data), checkAudio(t, string(l)+" quota", b.Data)
+		if wb.Duration() < wa.Duration()+500*time.Millisecond || a.Key == b.Key {
+			t.Errorf("%s: %s for %q, %s with the quota %q", l, wa.Duration(), a.Text, wb.Duration(), b.Text)
+		}
+		t.Logf("%s: %.2fs: %s", l, wb.Duration().Seconds(), b.Text)
+	}
+}

@@ -49,7 +49,33 @@ type Phrase struct {
 	Kind   Kind
 	PayFen int64  // approved, full_pay, manual
 	Reason string // refused: a reason code (unknown codes are not read)
+	Left   Left   // approved, refused: the quota left, read after the result
 }
+
+// Left is what remains of the elder's week or month quota after the meal
+// (the tap event's remaining, as the kiosk shows it): meals (Count, when
+// Meals) and/or subsidy (Fen, when Subsidy). Period "" says nothing.
+type Left struct {
+	Period  string // PeriodWeek or PeriodMonth
+	Count   int64
+	Fen     int64
+	Meals   bool
+	Subsidy bool
+}
+
+// Periods of a quota.
+const (
+	PeriodWeek  = "week"
+	PeriodMonth = "month"
+)
+
+// MaxCount is the largest number of meals left spoken (a policy's count
+// limits are at most 10000).
+const MaxCount = 10_000
+
+// carriesLeft reports whether k may read the quota left (the kinds whose
+// screen shows it).
+func (k Kind) carriesLeft() bool { return k == KindApproved || k == KindRefused }
 
 // carriesPay reports whether k speaks a sum.
 func (k Kind) carriesPay() bool {
@@ -67,6 +93,20 @@ func (p Phrase) Validate() error {
 	if p.PayFen < 0 || p.PayFen > MaxFen {
 		return fmt.Errorf("voice: pay %d fen out of range 0..%d", p.PayFen, MaxFen)
 	}
+	if l := p.Left; l != (Left{}) {
+		switch {
+		case !p.Kind.carriesLeft():
+			return fmt.Errorf("voice: %s does not read a quota", p.Kind)
+		case l.Period != PeriodWeek && l.Period != PeriodMonth:
+			return fmt.Errorf("voice: quota period %q is not week or month", l.Period)
+		case !l.Meals && !l.Subsidy:
+			return errors.New("voice: a quota without meals or subsidy")
+		case l.Count < 0 || l.Count > MaxCount || (!l.Meals && l.Count != 0):
+			return fmt.Errorf("voice: %d meals left out of range 0..%d", l.Count, MaxCount)
+		case l.Fen < 0 || l.Fen > MaxFen || (!l.Subsidy && l.Fen != 0):
+			return fmt.Errorf("voice: %d fen left out of range 0..%d", l.Fen, MaxFen)
+		}
+	}
 	return nil
 }
 
@@ -74,6 +114,10 @@ type langText struct {
 	kinds   map[Kind]string   // {money} and {reason} are replaced
 	reasons map[string]string // reason code -> words
 	refused string            // refused with no known reason
+	// The quota left, after the result: {p} is the period's word, {n}
+	// the meals, {money} the subsidy.
+	periods                  map[string]string
+	leftMeals, leftFen, both string
 }
 
 // The words are those of the kiosk's screen (kiosk/static/app.js), without
@@ -91,7 +135,9 @@ var texts = map[Lang]langText{
 			KindDone:      "已处理",
 			KindCancelled: "呼叫已取消",
 		},
-		refused: "刷卡未通过，请联系工作人员",
+		refused:   "刷卡未通过，请联系工作人员",
+		periods:   map[string]string{PeriodWeek: "本周", PeriodMonth: "本月"},
+		leftMeals: "，{p}还可享受补贴{n}次", leftFen: "，{p}补贴余额{money}", both: "，{p}还可享受补贴{n}次，余额{money}",
 		reasons: map[string]string{
 			"unknown_card": "卡片未登记", "card_inactive": "卡片已停用", "card_lost": "此卡已挂失，请联系工作人员",
 			"card_cancelled": "此卡已注销", "outside_meal_window": "不在用餐时间", "already_served": "本餐已用过",
@@ -114,7 +160,9 @@ var texts = map[Lang]langText{
 			KindDone:      "已處理",
 			KindCancelled: "呼叫已取消",
 		},
-		refused: "拍卡未能通過，請聯絡職員",
+		refused:   "拍卡未能通過，請聯絡職員",
+		periods:   map[string]string{PeriodWeek: "本週", PeriodMonth: "本月"},
+		leftMeals: "，{p}還可享受資助{n}次", leftFen: "，{p}資助餘額{money}", both: "，{p}還可享受資助{n}次，餘額{money}",
 		reasons: map[string]string{
 			"unknown_card": "卡未登記", "card_inactive": "卡已停用", "card_lost": "此卡已報失，請聯絡職員",
 			"card_cancelled": "此卡已註銷", "outside_meal_window": "不在用膳時間", "already_served": "此餐已用",
@@ -137,7 +185,9 @@ var texts = map[Lang]langText{
 			KindDone:      "Taken care of.",
 			KindCancelled: "Call cancelled.",
 		},
-		refused: "Refused. Please see staff.",
+		refused:   "Refused. Please see staff.",
+		periods:   map[string]string{PeriodWeek: "this week", PeriodMonth: "this month"},
+		leftMeals: " Subsidised meals left {p}: {n}.", leftFen: " Subsidy left {p}: {money}.", both: " Left {p}: {n} {meals} and {money}.",
 		reasons: map[string]string{
 			"unknown_card": "Card not registered", "card_inactive": "Card inactive", "card_lost": "Card reported lost, please see staff",
 			"card_cancelled": "Card cancelled", "outside_meal_window": "Not a meal time", "already_served": "Already served this meal",
@@ -159,10 +209,11 @@ func Text(p Phrase) (string, error) {
 	s := lt.kinds[p.Kind]
 	if p.Kind == KindRefused {
 		r, ok := lt.reasons[p.Reason]
-		if !ok {
-			return lt.refused, nil
+		if ok {
+			s = strings.ReplaceAll(s, "{reason}", r)
+		} else {
+			s = lt.refused
 		}
-		s = strings.ReplaceAll(s, "{reason}", r)
 	}
 	if p.Kind.carriesPay() {
 		m, err := MoneyWords(p.PayFen, p.Lang)
@@ -171,7 +222,40 @@ func Text(p Phrase) (string, error) {
 		}
 		s = strings.ReplaceAll(s, "{money}", m)
 	}
-	return s, nil
+	left, err := leftWords(lt, p)
+	if err != nil {
+		return "", err
+	}
+	return s + left, nil
+}
+
+// leftWords reads the quota left after the result, or nothing.
+func leftWords(lt langText, p Phrase) (string, error) {
+	l := p.Left
+	if l.Period == "" {
+		return "", nil
+	}
+	s := lt.leftMeals
+	switch {
+	case l.Meals && l.Subsidy:
+		s = lt.both
+	case l.Subsidy:
+		s = lt.leftFen
+	}
+	n := enNumber(l.Count)
+	meals := "meals"
+	if l.Count == 1 {
+		meals = "meal"
+	}
+	if p.Lang != LangEn {
+		n = zhAmount(l.Count, p.Lang == LangZhHK)
+	}
+	m, err := MoneyWords(l.Fen, p.Lang)
+	if err != nil {
+		return "", err
+	}
+	r := strings.NewReplacer("{p}", lt.periods[l.Period], "{n}", n, "{meals}", meals, "{money}", m)
+	return r.Replace(s), nil
 }
 
 // MoneyWords reads a sum of integer fen as it is said in lang:

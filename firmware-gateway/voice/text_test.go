@@ -60,6 +60,12 @@ func TestText(t *testing.T) {
 		{Phrase{Lang: LangZhCN, Kind: KindRefused, Reason: "no_such_code"}, "刷卡未通过，请联系工作人员"},
 		{Phrase{Lang: LangEn, Kind: KindRefused, Reason: "already_served"}, "Refused. Already served this meal."},
 		{Phrase{Lang: LangZhHK, Kind: KindComing}, "職員已收到，即將到達"},
+		// The quota left, after the result, as the kiosk shows it.
+		{Phrase{Lang: LangZhCN, Kind: KindApproved, PayFen: 400, Left: Left{Period: PeriodMonth, Fen: 59200, Subsidy: true}}, "刷卡成功，应付四元，本月补贴余额五百九十二元"},
+		{Phrase{Lang: LangZhHK, Kind: KindApproved, PayFen: 0, Left: Left{Period: PeriodWeek, Count: 2, Meals: true}}, "拍卡成功，應付零蚊，本週還可享受資助兩次"},
+		{Phrase{Lang: LangEn, Kind: KindApproved, PayFen: 700, Left: Left{Period: PeriodMonth, Count: 19, Fen: 11250, Meals: true, Subsidy: true}}, "Approved. Please pay seven yuan. Left this month: nineteen meals and one hundred twelve yuan fifty fen."},
+		{Phrase{Lang: LangEn, Kind: KindRefused, Reason: "already_served", Left: Left{Period: PeriodWeek, Count: 1, Meals: true}}, "Refused. Already served this meal. Subsidised meals left this week: one."},
+		{Phrase{Lang: LangZhCN, Kind: KindRefused, Reason: "no_such_code", Left: Left{Period: PeriodMonth, Count: 0, Meals: true}}, "刷卡未通过，请联系工作人员，本月还可享受补贴零次"},
 	}
 	for _, c := range cases {
 		got, err := Text(c.p)
@@ -79,7 +85,11 @@ func TestText(t *testing.T) {
 			t.Errorf("%s has %d reasons, zh-CN %d", l, len(texts[l].reasons), len(texts[LangZhCN].reasons))
 		}
 	}
-	for _, p := range []Phrase{{Lang: "fr", Kind: KindDone}, {Lang: LangEn, Kind: "sing"}, {Lang: LangEn, Kind: KindApproved, PayFen: -1}} {
+	for _, p := range []Phrase{{Lang: "fr", Kind: KindDone}, {Lang: LangEn, Kind: "sing"}, {Lang: LangEn, Kind: KindApproved, PayFen: -1},
+		{Lang: LangEn, Kind: KindFullPay, Left: Left{Period: PeriodMonth, Fen: 1, Subsidy: true}},
+		{Lang: LangEn, Kind: KindApproved, Left: Left{Period: "day", Count: 1, Meals: true}},
+		{Lang: LangEn, Kind: KindApproved, Left: Left{Period: PeriodWeek}},
+		{Lang: LangEn, Kind: KindApproved, Left: Left{Period: PeriodWeek, Count: MaxCount + 1, Meals: true}}} {
 		if _, err := Text(p); err == nil {
 			t.Errorf("Text(%+v): no error", p)
 		}

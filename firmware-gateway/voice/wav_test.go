@@ -95,6 +95,12 @@ func TestParseQuery(t *testing.T) {
 		"lang=en&kind=refused":                  {Lang: LangEn, Kind: KindRefused},
 		"lang=zh-HK&kind=calling&pay=7&x=1":     {Lang: LangZhHK, Kind: KindCalling}, // pay ignored
 		"lang=en&kind=manual&pay=0":             {Lang: LangEn, Kind: KindManual},
+		"lang=zh-CN&kind=approved&pay=400&left=month&left_fen=59200": {Lang: LangZhCN, Kind: KindApproved, PayFen: 400,
+			Left: Left{Period: PeriodMonth, Fen: 59200, Subsidy: true}},
+		"lang=en&kind=refused&reason=already_served&left=week&left_count=0&left_fen=10000": {Lang: LangEn, Kind: KindRefused, Reason: "already_served",
+			Left: Left{Period: PeriodWeek, Fen: 10000, Meals: true, Subsidy: true}},
+		"lang=en&kind=full_pay&pay=1&left=week&left_count=3": {Lang: LangEn, Kind: KindFullPay, PayFen: 1},  // not read with full pay
+		"lang=en&kind=approved&pay=1&left_count=3":           {Lang: LangEn, Kind: KindApproved, PayFen: 1}, // counts only with left
 	}
 	for q, want := range good {
 		v, _ := url.ParseQuery(q)
@@ -105,7 +111,10 @@ func TestParseQuery(t *testing.T) {
 	}
 	for _, q := range []string{"", "lang=en", "kind=done", "lang=EN&kind=done", "lang=en&kind=approved", "lang=en&kind=approved&pay=3.5",
 		"lang=en&kind=approved&pay=+35", "lang=en&kind=approved&pay=100000000", "lang=en&kind=approved&pay=1&pay=2",
-		"lang=en&kind=refused&reason=Card", "lang=en&kind=done&lang=zh-CN"} {
+		"lang=en&kind=refused&reason=Card", "lang=en&kind=done&lang=zh-CN",
+		"lang=en&kind=approved&pay=1&left=day&left_count=1", "lang=en&kind=approved&pay=1&left=week",
+		"lang=en&kind=approved&pay=1&left=week&left_count=10001", "lang=en&kind=approved&pay=1&left=week&left_fen=100000000",
+		"lang=en&kind=approved&pay=1&left=week&left_count=-1", "lang=en&kind=approved&pay=1&left=week&left_count=1&left_count=2"} {
 		v, _ := url.ParseQuery(q)
 		if p, err := ParseQuery(v); err == nil || !IsBadQuery(err) {
 			t.Errorf("%s: %+v, %v", q, p, err)
@@ -117,6 +126,7 @@ func FuzzParseQuery(f *testing.F) {
 	f.Add("lang=zh-CN&kind=approved&pay=350")
 	f.Add("lang=en&kind=refused&reason=card_lost")
 	f.Add("lang=zh-HK&kind=coming")
+	f.Add("lang=zh-HK&kind=approved&pay=0&left=week&left_count=2&left_fen=300")
 	f.Fuzz(func(t *testing.T, raw string) {
 		v, err := url.ParseQuery(raw)
 		if err != nil {

@@ -29,6 +29,7 @@ const T = {
     next: { unknown_card: "请找工作人员登记", card_inactive: "请找工作人员", card_lost: "请找工作人员补办新卡", card_cancelled: "请找工作人员", outside_meal_window: "请在用餐时间再来",
       awaiting_amount: "请稍等，不用再刷卡", already_served: "如有疑问，请找工作人员", subsidy_limit_reached: "请找工作人员", not_eligible: "请按原价付款", price_unknown: "请先把饭菜放上秤，再刷卡", invalid_input: "请找工作人员", system_error: "请找工作人员", disk_full: "请找工作人员", _: "请找工作人员" },
     limits: { window: "这一餐的补贴已用过", day: "今天的补贴额度已用完", week: "本周的补贴额度已用完", month: "本月的补贴额度已用完" },
+    quota: { week: "本周", month: "本月", count: (p, n) => `${p}还可享受补贴 ${n} 次`, fen: (p, m) => `${p}补贴余额 ${m}`, both: (p, n, m) => `${p}还可享受补贴 ${n} 次，余额 ${m}` },
     staff: "工作人员", staff_title: "工作人员操作", staff_pin: "工作人员密码", staff_login: "登录", staff_logout: "退出",
     staff_card_hint: "或刷工作人员卡", staff_search: "长者编号或姓名", search: "查找", staff_recent: "最近用餐（可撤销）",
     record_meal: "手工记餐", void_meal: "撤销", close: "关闭", manual: "手工",
@@ -61,6 +62,7 @@ const T = {
     next: { unknown_card: "請找職員登記", card_inactive: "請找職員", card_lost: "請找職員補領新卡", card_cancelled: "請找職員", outside_meal_window: "請在用膳時間再來",
       awaiting_amount: "請稍等，不用再拍卡", already_served: "如有疑問，請找職員", subsidy_limit_reached: "請找職員", not_eligible: "請按原價付款", price_unknown: "請先把飯菜放上秤，再拍卡", invalid_input: "請找職員", system_error: "請找職員", disk_full: "請找職員", _: "請找職員" },
     limits: { window: "這一餐的資助已用過", day: "今日的資助額已用完", week: "本週的資助額已用完", month: "本月的資助額已用完" },
+    quota: { week: "本週", month: "本月", count: (p, n) => `${p}還可享受資助 ${n} 次`, fen: (p, m) => `${p}資助餘額 ${m}`, both: (p, n, m) => `${p}還可享受資助 ${n} 次，餘額 ${m}` },
     staff: "職員", staff_title: "職員操作", staff_pin: "職員密碼", staff_login: "登入", staff_logout: "登出",
     staff_card_hint: "或拍職員卡", staff_search: "長者編號或姓名", search: "搜尋", staff_recent: "最近膳食（可撤銷）",
     record_meal: "人手記錄膳食", void_meal: "撤銷", close: "關閉", manual: "人手",
@@ -93,6 +95,7 @@ const T = {
     next: { unknown_card: "Please ask staff to register it", card_inactive: "Please ask staff", card_lost: "Please ask staff for a new card", card_cancelled: "Please ask staff", outside_meal_window: "Please come back at meal time",
       awaiting_amount: "Please wait, no need to tap again", already_served: "Any question? Please ask staff", subsidy_limit_reached: "Please ask staff", not_eligible: "Please pay the full price", price_unknown: "Put the meal on the scale, then tap again", invalid_input: "Please ask staff", system_error: "Please ask staff", disk_full: "Please ask staff", _: "Please ask staff" },
     limits: { window: "This meal's subsidy is used", day: "Today's subsidy is used up", week: "This week's subsidy is used up", month: "This month's subsidy is used up" },
+    quota: { week: "this week", month: "this month", count: (p, n) => `${n} subsidised ${n === 1 ? "meal" : "meals"} left ${p}`, fen: (p, m) => `Subsidy left ${p}: ${m}`, both: (p, n, m) => `Left ${p}: ${n} ${n === 1 ? "meal" : "meals"}, ${m}` },
     staff: "Staff", staff_title: "Staff actions", staff_pin: "Staff PIN", staff_login: "Log in", staff_logout: "Log out",
     staff_card_hint: "or tap a staff card", staff_search: "Elder id or name", search: "Search", staff_recent: "Recent meals (can be voided)",
     record_meal: "Record meal by hand", void_meal: "Void", close: "Close", manual: "manual",
@@ -131,6 +134,24 @@ function next(ev) {
   if (ev.decision !== "refused" && ev.decision !== "waiting" && ev.decision) return ""; // a result to pay says it by its figures
   return T[lang].next[ev.reason] ?? T[lang].next._;
 }
+// quota says what remains of the elder's week or month limits after the
+// meal (the gateway's remaining, week first): "本月补贴余额 450.00 元".
+// Shown with a subsidised meal and with a refusal that is not about the
+// week or month (a second tap in the window, say); a meal at full price
+// or discounted shows its reason instead, and a week or month limit
+// reached says so in the reason.
+function quota(ev) {
+  const r = (ev.remaining || [])[0];
+  const lim = String(ev.limit || "").split(".")[0];
+  if (!r || !(ev.decision === "approved" || ev.decision === "refused") || lim === "week" || lim === "month") return "";
+  const q = T[lang].quota;
+  const p = q[r.period];
+  if (!p) return "";
+  if (r.count != null && r.fen != null) return q.both(p, r.count, money(r.fen));
+  if (r.count != null) return q.count(p, r.count);
+  if (r.fen != null) return q.fen(p, money(r.fen));
+  return "";
+}
 function reasonText(code) { return T[lang].reasons[code] ?? code; }
 // money is what the screen shows: "15.00 元", "¥15.00".
 function money(fen) { return lang === "en" ? `¥${yuan(fen)}` : `${yuan(fen)} ${t("yuan")}`; }
@@ -163,12 +184,17 @@ function tick() {
 // (GET /api/voice: espeak-ng on the gateway, offline, cached), in the
 // kiosk's language. Without it (no espeak-ng) the kiosk stays silent.
 let voice = null;
-function speak(kind, pay, reason) {
+function speak(kind, pay, reason, left) {
   try {
     if (voice) voice.pause();
     const q = new URLSearchParams({ lang, kind });
     if (pay !== undefined) q.set("pay", String(Math.max(0, Math.trunc(Number(pay) || 0))));
     if (reason) q.set("reason", reason);
+    if (left) { // the quota line of the screen, read after the result
+      q.set("left", left.period);
+      if (left.count != null) q.set("left_count", String(left.count));
+      if (left.fen != null) q.set("left_fen", String(left.fen));
+    }
     voice = new Audio("/api/voice?" + q);
     voice.play().catch(() => { /* voice is best effort */ });
   } catch (e) { /* voice is best effort */ }
@@ -185,6 +211,8 @@ function renderTap(ev, withVoice) {
   $("r-reason").hidden = !because;
   $("r-next").textContent = next(ev);
   $("r-next").hidden = !next(ev);
+  $("r-quota").textContent = quota(ev);
+  $("r-quota").hidden = !quota(ev);
   const served = decision !== "refused";
   $("r-money").hidden = !served;
   $("r-price").textContent = money(ev.price_fen);
@@ -196,7 +224,8 @@ function renderTap(ev, withVoice) {
   renderAlert();
   if (withVoice) {
     // A discount with no subsidy is read as a result to pay, like approved.
-    speak(ev.manual ? "manual" : decision === "discounted" ? "approved" : decision, ev.pay_fen, ev.reason);
+    speak(ev.manual ? "manual" : decision === "discounted" ? "approved" : decision, ev.pay_fen, ev.reason,
+      quota(ev) && !ev.manual ? ev.remaining[0] : null);
   }
 }
 

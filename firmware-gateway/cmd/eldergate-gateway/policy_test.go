@@ -61,13 +61,20 @@ func TestPolicyEvalUsageAndStale(t *testing.T) {
 	elder := writeFile(t, "elder.yaml", "id: L1\nbirth: '1950-01-15'\nhukou_local: true\ncategories: [低保]\n")
 	usage := writeFile(t, "usage.json", `{"week":{"count":5,"subsidy_fen":7500},"month":{"count":5,"subsidy_fen":7500}}`)
 	args := []string{"--policy", policies + "shenzhen-longgang-2025.yaml", "--elder", elder, "--at", "2025-03-03T12:00", "--price-fen", "1800"}
-	if d := evalJSON(t, append(args, "--usage-age", "2h")...); d.Decision != "approved" || d.SubsidyFen != 1500 || d.OperatingFen != 300 {
+	// What remains of the week's five meals is printed with the decision.
+	weekLeft := func(d policy.Decision) int {
+		if len(d.Remaining) != 1 || d.Remaining[0].Period != "week" || d.Remaining[0].Until != "2025-03-09" || d.Remaining[0].Count == nil || d.Remaining[0].Fen != nil {
+			t.Fatalf("remaining = %+v", d.Remaining)
+		}
+		return *d.Remaining[0].Count
+	}
+	if d := evalJSON(t, append(args, "--usage-age", "2h")...); d.Decision != "approved" || d.SubsidyFen != 1500 || d.OperatingFen != 300 || weekLeft(d) != 4 {
 		t.Fatalf("fresh = %+v", d)
 	}
-	if d := evalJSON(t, append(args, "--usage", usage, "--usage-age", "2h")...); d.Decision != "full_pay" || d.Limit != "week.count" || d.PayFen != 1800 {
+	if d := evalJSON(t, append(args, "--usage", usage, "--usage-age", "2h")...); d.Decision != "full_pay" || d.Limit != "week.count" || d.PayFen != 1800 || weekLeft(d) != 0 {
 		t.Fatalf("sixth of the week = %+v", d)
 	}
-	if d := evalJSON(t, append(args, "--usage-age", "never")...); d.Decision != "full_pay" || d.Reason != "usage_stale" {
+	if d := evalJSON(t, append(args, "--usage-age", "never")...); d.Decision != "full_pay" || d.Reason != "usage_stale" || d.Remaining != nil {
 		t.Fatalf("never synced = %+v", d)
 	}
 }

@@ -1,0 +1,214 @@
+// The remaining quota on the elder's screen (issue #11): after a tap the
+// result says what is left of the elder's month subsidy under the demo
+// policy (deploy/demo/gateway.yaml: a month fen limit of 600 yuan), in
+// zh-CN, zh-HK and en, at 1024x600 and 1280x800, without and with an
+// alarm banner up. The figure on screen is checked against the cloud's
+// record of the elder's subsidised meals this month (600 yuan less their
+// subsidies, the meal just tapped included) and against the gateway's
+// tap event (remaining: month, until the month's last day); the line is
+// inside the viewport and not covered, at least 48 px, together with the
+// title, price, subsidy and amount to pay. A second tap in the window
+// (refused, nothing counted) shows the same figure; an elder without a
+// subsidy (under 60) sees no quota line. The page asks the gateway to
+// speak it after the result (GET /api/voice with left=month, a WAV).
+// Screenshots go to docs/kiosk/
+// (EG_SHOTS overrides) as quota[-alarm]-lang-size.png.
+// Runs under `go run ./deploy/demo -run` (EG_KIOSK_URL, EG_CONSOLE_URL,
+// EG_TOKEN), after kiosk-screen.test.mjs (it takes elders that test
+// leaves alone, or taps the served ones again) and before roster.test.mjs
+// replaces the demo roster.
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const kioskURL = process.env.EG_KIOSK_URL;
+const consoleURL = process.env.EG_CONSOLE_URL;
+const token = process.env.EG_TOKEN;
+if (!kioskURL || !consoleURL || !token) throw new Error('EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN must be set');
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = process.env.EG_SHOTS || join(here, '..', '..', '..', 'docs', 'kiosk');
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const PIN = process.env.EG_STAFF_PIN || '2468';
+const MONTH_FEN = 60000; // deploy/demo/gateway.yaml: {period: month, fen: 60000}
+// Demo roster: E0001-E0008 subsidised (one meal per window), E0010 under 60.
+const elders = { '04A1B2C3': 'E0001', '04B2C3D4': 'E0002', '04C3D4E5': 'E0003', '04D4E5F6': 'E0004',
+  '04E5F6A7': 'E0005', '04F6A7B8': 'E0006', '0A1B2C3D': 'E0007', '0B2C3D4E': 'E0008' };
+const cards = Object.keys(elders).reverse(); // the last ones first: kiosk-screen takes the first
+const YOUNG = '0D4E5F60';
+
+const check = (cond, msg) => { if (!cond) throw new Error('assertion failed: ' + msg); };
+const yuan = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+const wantLine = { 'zh-CN': (f) => `本月补贴余额 ${yuan(f)} 元`, 'zh-HK': (f) => `本月資助餘額 ${yuan(f)} 元`, en: (f) => `Subsidy left this month: ¥${yuan(f)}` };
+
+// monthLeft is what the cloud's records leave of the elder's month
+// subsidy: the limit less the subsidies of their approved meals in the
+// month of day, once the meal eventID has reached the cloud.
+async function monthLeft(elderID, eventID) {
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(consoleURL + '/api/v1/meals', { headers: { Authorization: `Bearer ${token}` } });
+    check(res.ok, `cloud meals: ${res.status}`);
+    const meals = await res.json();
+    const meal = meals.find((m) => m.event_id === eventID);
+    if (meal) {
+      const month = meal.day.slice(0, 7);
+      const used = meals.filter((m) => m.elder_id === elderID && m.decision === 'approved' && m.day.startsWith(month))
+        .reduce((s, m) => s + m.subsidy_fen, 0);
+      return { left: Math.max(MONTH_FEN - used, 0), day: meal.day };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`meal ${eventID} never reached the cloud`);
+}
+
+function monthEnd(day) {
+  const [y, m] = day.split('-').map(Number);
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return `${day.slice(0, 7)}-${String(last).padStart(2, '0')}`;
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const lastTap = new Map(); // card -> ms, the gateway merges taps within 3 s
+const seen = { approved: 0, refused: 0 };
+let next = 0;
+let shotsTaken = 0;
+try {
+  for (const [w, h] of [[1024, 600], [1280, 800]]) {
+    for (const lang of ['zh-CN', 'zh-HK', 'en']) {
+      const what = `${w}x${h} ${lang}`;
+      const ctx = await browser.newContext({ viewport: { width: w, height: h } });
+      await ctx.addInitScript((l) => localStorage.setItem('eg-lang', l), lang);
+      const page = await ctx.newPage();
+      const voices = []; // the recordings the page asks the gateway for
+      page.on('request', (req) => { if (req.url().includes('/api/voice?')) voices.push(req.url()); });
+      await page.goto(kioskURL + '/');
+      await page.waitForFunction(() => document.body.dataset.sim === 'ready' && document.body.dataset.sse === 'open', null, { timeout: 10000 });
+      // The tap events as the gateway sends them, beside the page's own.
+      await page.evaluate(() => {
+        window.egTaps = [];
+        const es = new EventSource('/api/events');
+        es.addEventListener('tap', (m) => window.egTaps.push(JSON.parse(m.data)));
+        return new Promise((ok) => { es.onopen = ok; });
+      });
+
+      const visible = async (screen, ids) => {
+        const bad = await page.evaluate((ids) => ids.flatMap((id) => {
+          const e = document.querySelector(`[data-testid="${id}"]`);
+          if (!e || e.offsetParent === null) return [`${id} not shown`];
+          const r = e.getBoundingClientRect();
+          if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight || r.width === 0) {
+            return [`${id} at ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)} outside ${innerWidth}x${innerHeight}`];
+          }
+          const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          if (!at || !(at === e || e.contains(at))) return [`${id} covered by ${at ? at.id || at.dataset.testid || at.tagName : 'nothing'}`];
+          return [];
+        }), ids);
+        check(bad.length === 0, `${what} ${screen}: ${bad.join('; ')}`);
+        const sz = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight }));
+        check(sz.sw <= w && sz.sh <= h, `${what} ${screen}: page ${sz.sw}x${sz.sh} larger than the screen`);
+      };
+      const axe = async (screen) => {
+        if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+        const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+        const v = res.violations.map((x) => `${x.id} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+        check(v.length === 0, `${what} ${screen}: axe violations: ${v.join('; ')}`);
+      };
+      const tap = async (card) => {
+        const wait = (lastTap.get(card) || 0) + 3300 - Date.now();
+        if (wait > 0) await page.waitForTimeout(wait);
+        const before = await page.evaluate(() => ({ taps: Number(document.body.dataset.taps || 0), events: window.egTaps.length }));
+        await page.evaluate((card) => fetch('/api/sim/tap', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ card }) }), card);
+        lastTap.set(card, Date.now());
+        await page.waitForFunction((b) => Number(document.body.dataset.taps || 0) > b.taps && window.egTaps.length > b.events, before, { timeout: 5000 });
+        return page.evaluate(() => {
+          const q = document.querySelector('[data-testid="tap-quota"]');
+          return {
+            ev: window.egTaps[window.egTaps.length - 1],
+            decision: document.getElementById('result').dataset.decision,
+            quota: q.hidden ? null : q.textContent,
+            quotaPx: parseFloat(getComputedStyle(q).fontSize),
+          };
+        });
+      };
+      const dismiss = async () => {
+        await page.getByTestId('tap-result').click();
+        await page.getByTestId('tap-result').waitFor({ state: 'hidden', timeout: 2000 });
+      };
+      // One subsidised elder's tap: approved (a meal left in this window)
+      // or refused as already served; either way the month's quota.
+      const quotaTap = async (screen, extra) => {
+        const card = cards[next++ % cards.length];
+        const r = await tap(card);
+        check(r.decision === 'approved' || (r.decision === 'refused' && r.ev.reason === 'already_served'), `${what} ${screen}: ${JSON.stringify(r)}`);
+        seen[r.decision]++;
+        const { left, day } = await monthLeft(elders[card], r.ev.event_id);
+        const rem = JSON.stringify(r.ev.remaining);
+        check(rem === JSON.stringify([{ period: 'month', until: monthEnd(day), fen: left }]), `${what} ${screen}: tap event remaining ${rem}, want ${left} fen until ${monthEnd(day)}`);
+        check(r.quota === wantLine[lang](left), `${what} ${screen}: quota line "${r.quota}", want "${wantLine[lang](left)}"`);
+        check(r.quotaPx >= 48, `${what} ${screen}: quota line ${r.quotaPx} px`);
+        // Spoken too: the result, then the quota (a WAV from espeak-ng).
+        let voice;
+        for (let i = 0; i < 40 && !voice; i++) {
+          voice = voices.findLast((u) => u.includes(`kind=${r.decision}`) && u.includes(`left_fen=${left}`));
+          if (!voice) await page.waitForTimeout(50);
+        }
+        check(voice && new URL(voice).searchParams.get('left') === 'month' && new URL(voice).searchParams.get('left_fen') === String(left) &&
+          new URL(voice).searchParams.get('lang') === lang, `${what} ${screen}: voice ${voice}, want the month's ${left} fen`);
+        const wav = await page.evaluate(async (u) => { const res = await fetch(u); return { status: res.status, type: res.headers.get('content-type'), size: (await res.arrayBuffer()).byteLength }; }, voice);
+        check(wav.status === 200 && wav.type === 'audio/wav' && wav.size > 20000, `${what} ${screen}: voice ${JSON.stringify(wav)}`);
+        const ids = r.decision === 'approved' ? ['tap-title', 'tap-quota', 'tap-price', 'tap-subsidy', 'tap-pay'] : ['tap-title', 'tap-reason', 'tap-next', 'tap-quota'];
+        await visible(`${screen} (${r.decision})`, [...ids, ...extra]);
+        await axe(screen);
+        if (r.decision === 'approved') await shot(screen);
+        await dismiss();
+        return { card, left };
+      };
+      const shot = async (screen) => {
+        await page.screenshot({ path: join(shots, `${screen}-${lang}-${w}x${h}.png`) });
+        shotsTaken++;
+      };
+
+      // With a call up first (the tightest screen, and the elders with a
+      // meal left in this window go to it first): the banner above, the
+      // quota line and the amount to pay still inside.
+      await page.getByTestId('sim-button').click();
+      await page.waitForFunction(() => document.getElementById('alert').dataset.state === 'open', null, { timeout: 3000 });
+      await quotaTap('quota-alarm', ['alert-banner']);
+      // Resolved, so the rest of the round is without a call.
+      await page.getByTestId('staff-open').click();
+      await page.getByTestId('staff-pin').fill(PIN);
+      await page.getByTestId('staff-pin').press('Enter');
+      await page.locator('[data-testid="staff-alert-resolve"]').first().click();
+      await page.getByTestId('staff-alert-outcome').selectOption('test');
+      await page.getByTestId('staff-alert-resolve-submit').click();
+      await page.waitForFunction(() => document.getElementById('alert').dataset.state === 'resolved', null, { timeout: 3000 });
+      await page.locator('#staff-logout').click();
+      await page.locator('#staff-close').click();
+      await page.getByTestId('alert-banner').waitFor({ state: 'hidden', timeout: 8000 });
+
+      const first = await quotaTap('quota', []);
+      // Again in the window: refused, nothing counted, the same quota.
+      const again = await tap(first.card);
+      check(again.decision === 'refused' && again.quota === wantLine[lang](first.left), `${what}: second tap ${JSON.stringify(again)}, want the quota "${wantLine[lang](first.left)}"`);
+      await visible('quota again', ['tap-title', 'tap-reason', 'tap-next', 'tap-quota']);
+      await axe('quota again');
+      await shot('quota-refused');
+      await dismiss();
+      // No subsidy, no quota.
+      const young = await tap(YOUNG);
+      check(young.decision === 'full_pay' && young.quota === null && young.ev.remaining === undefined, `${what}: an elder under 60 sees a quota: ${JSON.stringify(young)}`);
+      await dismiss();
+      await ctx.close();
+    }
+  }
+  check(seen.approved > 0, 'no subsidised tap: every elder had had this meal (the quota was only seen on refusals)');
+  console.log(`kiosk quota: ${seen.approved} subsidised and ${seen.refused} already-served taps showed the month's quota as the cloud counts it; ${shotsTaken} screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}
