@@ -175,6 +175,24 @@ func TestOperatorScreen(t *testing.T) {
 	if res := <-done; res.Result != httpapi.TestPrinted || res.EventID == "" {
 		t.Fatalf("ticket = %+v", res)
 	}
+	// Out of paper: the test says so, and so does the printer's state.
+	go func() {
+		var res httpapi.OperatorTest
+		staffCall(t, "POST", base+"/api/operator/test/ticket", op.Token, "", &res)
+		done <- res
+	}()
+	printerAnswers(t, dev, 0x1A, 0x72)
+	if res := <-done; res.Result != httpapi.TestPaperOut {
+		t.Fatalf("ticket without paper = %+v", res)
+	}
+	var fault struct{ Type, Reason, Button string }
+	next(t, events, "alert", &fault)
+	if fault.Type != eldergate.AlertTypeSupervision || fault.Reason != eldergate.SupervisePaperOut || fault.Button != "printer" {
+		t.Fatalf("paper out alert = %+v", fault)
+	}
+	if d := device(status().Devices, "printer"); d.State != httpapi.DevicePaperOut {
+		t.Fatalf("printer without paper = %+v", d)
+	}
 
 	// Scale: the weight the simulated scale sends now.
 	post(t, base+"/api/sim/weight", `{"grams":350,"stable":true}`)
@@ -246,7 +264,7 @@ func TestOperatorScreen(t *testing.T) {
 			tests = append(tests, d.Test)
 		}
 	}
-	if !slices.Equal(tests, []string{"beep", "ticket", "scale", "card"}) {
+	if !slices.Equal(tests, []string{"beep", "ticket", "ticket", "scale", "card"}) {
 		t.Fatalf("audited tests = %v", tests)
 	}
 }
