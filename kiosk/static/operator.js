@@ -53,7 +53,7 @@ Object.assign(T.en, {
   op_pending: "Waiting", op_dead: "Rejected by the cloud", op_oldest: "Oldest waiting for", op_none: "none",
   op_clock_state: { synced: "Synchronised", unsynced: "Not synchronised" }, op_clock_now: "Gateway time",
   op_clock_reason: { kernel_unsynced: "The system clock is not synchronised with network time", before_build_time: "The system clock is earlier than the software's build", behind_floor: "The system clock is earlier than a time already used (set back)" },
-  op_uplink: "Cloud link", op_connected: "Connected", op_disconnected: "Not connected", op_broker: "Server", op_last_ack: "Last cloud acknowledgement", op_never: "none since start", op_addresses: "This host's addresses",
+  op_uplink: "Cloud link", op_connected: "Connected", op_disconnected: "Not connected", op_broker: "Server", op_last_ack: "Last cloud receipt", op_never: "none since start", op_addresses: "This host's addresses",
   op_version_v: "Software version", op_boot: "Boot number", op_started: "Started", op_uptime: "Running for",
   op_gateway: "Gateway id", op_site: "Site", op_credentials: "Credentials", op_cred_yes: "Present (not shown)", op_cred_no: "Missing",
   op_roster: "Roster version", op_roster_never: "Never synced from the cloud", op_elders: "Elders on the roster", op_policy: "Policy version", op_driver: "driver",
@@ -129,7 +129,7 @@ function renderOperator() {
       const b = el("button", { type: "button", class: "op-test", "data-testid": "op-test-" + test, "data-test": test }, T[lang].op_test[test]);
       const r = opResults[test];
       const out = el("p", { class: "op-result", role: "status", "data-testid": "op-result-" + test, "data-result": r ? r.result : "" }, r ? r.text : "");
-      extra.push(el("div", { class: "op-test-row" }, b, out));
+      extra.push(b, out); // the button on the device's line, the result under it
     }
     return deviceItem(d, extra);
   }));
@@ -172,6 +172,8 @@ async function runTest(test) {
     opResults[test] = { result: "failed", text: `${T[lang].op_res.failed}: ${e.message}` };
   }
   renderOperator();
+  const out = document.querySelector(`[data-testid="op-result-${test}"]`);
+  if (out) out.scrollIntoView({ block: "nearest" }); // the result in sight
   loadOperator(); // a test can change a device's state (paper out)
 }
 

@@ -83,15 +83,15 @@ function renderBoard() {
   if (!staff || !board) { box.replaceChildren(); return; }
   const c = board.counts || { total: {}, windows: [] };
   const C = T[lang].counts;
-  const head = el("tr", {}, el("th", { scope: "col" }, t("board_window")), ...COUNT_KEYS.map((k) => el("th", { scope: "col" }, C[k])),
-    el("th", { scope: "col" }, C.subsidy_fen), el("th", { scope: "col" }, C.pay_fen));
-  const row = (label, r, testid) => el("tr", { "data-testid": testid, "data-window": r.window || "" },
-    el("th", { scope: "row" }, label), ...COUNT_KEYS.map((k) => el("td", { "data-count": k }, String(r[k] || 0))),
-    el("td", { "data-count": "subsidy_fen" }, money(r.subsidy_fen || 0)), el("td", { "data-count": "pay_fen" }, money(r.pay_fen || 0)));
+  // One column per window and the total, one row per count: narrow
+  // enough to sit beside the staff actions.
+  const cols = [...(c.windows || []).map((w) => ({ label: windowName(w.window), key: w.window, r: w })), { label: t("board_total"), key: "total", r: c.total || {} }];
+  const row = (k, fmt) => el("tr", { "data-row": k }, el("th", { scope: "row" }, C[k]),
+    ...cols.map((col) => el("td", { "data-count": k, "data-window": col.key }, fmt(col.r[k] || 0))));
   const table = el("table", { class: "counts", "data-testid": "staff-counts" },
     el("caption", {}, `${t("board_today")} ${board.day}`),
-    el("thead", {}, head),
-    el("tbody", {}, ...(c.windows || []).map((w) => row(windowName(w.window), w, "staff-count-window")), row(t("board_total"), c.total || {}, "staff-count-total")));
+    el("thead", {}, el("tr", {}, el("td", {}), ...cols.map((col) => el("th", { scope: "col", "data-window": col.key }, col.label)))),
+    el("tbody", {}, ...COUNT_KEYS.map((k) => row(k, String)), row("subsidy_fen", money), row("pay_fen", money)));
   const devs = el("ul", { class: "devs", "data-testid": "staff-devices" }, ...(board.devices || []).map((d) => deviceItem(d)));
   const parts = [el("div", { class: "counts-wrap" }, table), el("h3", {}, t("board_devices")), devs];
   if (staff.role === "operator") {
@@ -112,7 +112,7 @@ async function loadBoard() {
 
 // The board sits at the top of the staff actions.
 (function setupBoard() {
-  const box = el("section", { id: "staff-board", "data-testid": "staff-board", "aria-label": "board" });
+  const box = el("section", { id: "staff-board", "data-testid": "staff-board" });
   $("staff-actions").prepend(box);
 })();
 
