@@ -103,6 +103,7 @@ type Gateway struct {
 	alarms  *alarms.Alarms
 	cmds    *commands.Handler
 	voice   *voice.Speaker // nil when its cache directory cannot be made
+	probe   probe          // the operator's card and scale tests (operator.go)
 
 	runCtx context.Context
 	cancel context.CancelFunc
@@ -198,8 +199,12 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.disk.Start()
 
 	g.devices, err = devices.Open(g.cfg.Devices, devices.Handlers{
-		Read:   func(ctx context.Context, rd card.Read) { g.desk.Read(ctx, rd) },
-		Weigh:  func(w scale.Weight) { g.desk.Weigh(w) },
+		Read: func(ctx context.Context, rd card.Read) {
+			if !g.probe.takeCard(rd) { // a card test's read is never a meal
+				g.desk.Read(ctx, rd)
+			}
+		},
+		Weigh:  func(w scale.Weight) { g.probe.weigh(w); g.desk.Weigh(w) },
 		Press:  func(p button.Press) { g.alarms.Press(g.runCtx, p) },
 		Signal: func(s button.Signal) { g.alarms.Signal(g.runCtx, s) },
 	}, g.now, g.log)

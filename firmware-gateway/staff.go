@@ -49,6 +49,8 @@ type StaffAuditData struct {
 	SubsidyFen  eldergate.Fen `json:"subsidy_fen,omitempty"`
 	PayFen      eldergate.Fen `json:"pay_fen,omitempty"`
 	Failures    int           `json:"failures,omitempty"` // lockout
+	Test        string        `json:"test,omitempty"`     // operator test: beep | ticket | scale | card
+	Result      string        `json:"result,omitempty"`   // operator test's result
 }
 
 // VoidResult is the answer to POST /api/staff/void.
@@ -99,7 +101,7 @@ func (g *Gateway) staffLoggedIn(ctx context.Context, tok string, s staffauth.Ses
 	if _, err := g.staffAudit(ctx, StaffAuditData{Type: AuditStaffLogin, Staff: s.Staff.ID, Method: method}); err != nil {
 		g.log.Error("gateway: staff login not recorded", "err", err)
 	}
-	return httpapi.StaffSession{Token: tok, StaffID: s.Staff.ID, Name: eldergate.MaskName(s.Staff.Name), Expires: s.Expires.UTC()}
+	return httpapi.StaffSession{Token: tok, StaffID: s.Staff.ID, Name: eldergate.MaskName(s.Staff.Name), Role: s.Staff.RoleOrDefault(), Expires: s.Expires.UTC()}
 }
 
 // staffCards is the desk's tapdesk.StaffCards.

@@ -163,6 +163,7 @@ func run() error {
 
   Kiosk (simulated gateway gw-demo-1):  %[2]s/
       staff PIN (工作人员):             2468
+      operator PIN (运维):              1357
   Cloud console:                        %[3]s/
       login token:                      %[4]s
   Cloud API:                            curl -H 'Authorization: Bearer %[4]s' %[3]s/api/v1/meals

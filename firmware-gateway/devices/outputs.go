@@ -80,6 +80,7 @@ type Outputs struct {
 	patterns           map[string][2]*output.Pattern          // result -> buzzer, led
 
 	tickets chan escpos.MealTicket
+	tests   chan printJob // test tickets of the operator screen (test.go)
 	changed chan struct{} // the printer's status changed
 
 	mu       sync.Mutex // guards open and the siren's state
@@ -104,7 +105,7 @@ func OpenOutputs(c config.OutputsConfig, o OutputsOptions) (*Outputs, error) {
 		o.PrintTimeout = 10 * time.Second
 	}
 	out := &Outputs{cfg: c, opts: o, log: o.Log, patterns: map[string][2]*output.Pattern{},
-		tickets: make(chan escpos.MealTicket, TicketQueue), changed: make(chan struct{}, 1), open: map[string]bool{}}
+		tickets: make(chan escpos.MealTicket, TicketQueue), changed: make(chan struct{}, 1), tests: make(chan printJob), open: map[string]bool{}}
 	for _, r := range config.Results {
 		var pair [2]*output.Pattern
 		for i, spec := range []string{c.Patterns[r].Buzzer, c.Patterns[r].LED} {
@@ -310,6 +311,13 @@ func (o *Outputs) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-o.changed:
+			o.checkPaper(ctx)
+		case j := <-o.tests:
+			pctx, cancel := context.WithTimeout(ctx, o.opts.PrintTimeout)
+			err := o.printer.Print(pctx, j.ticket)
+			cancel()
+			o.log.Info("gateway: test ticket", "err", err)
+			j.done <- err
 			o.checkPaper(ctx)
 		case t := <-o.tickets:
 			pctx, cancel := context.WithTimeout(ctx, o.opts.PrintTimeout)

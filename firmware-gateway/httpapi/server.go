@@ -132,6 +132,12 @@ func (s *Server) Handler() http.Handler {
 	if sb, ok := s.b.(StaffBackend); ok {
 		s.staffRoutes(mux, sb)
 	}
+	if bb, ok := s.b.(BoardBackend); ok {
+		s.boardRoutes(mux, bb) // operator.go
+	}
+	if ob, ok := s.b.(OperatorBackend); ok {
+		s.operatorRoutes(mux, ob)
+	}
 	if tb, ok := s.b.(TillBackend); ok {
 		s.tillRoutes(mux, tb)
 	}

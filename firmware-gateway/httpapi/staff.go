@@ -25,6 +25,7 @@ type StaffSession struct {
 	Token   string    `json:"token"` // send as "Authorization: Bearer TOKEN"
 	StaffID string    `json:"staff_id"`
 	Name    string    `json:"name"`
+	Role    string    `json:"role"` // staff | operator
 	Expires time.Time `json:"expires"`
 }
 
@@ -153,6 +154,8 @@ func (s *Server) staffFail(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrUnauthorized):
 		code = http.StatusUnauthorized
+	case errors.Is(err, ErrForbidden):
+		code = http.StatusForbidden
 	case errors.Is(err, ErrLocked):
 		code = http.StatusTooManyRequests
 	case errors.Is(err, ErrNotFound):

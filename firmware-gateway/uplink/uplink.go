@@ -98,6 +98,7 @@ type Uplink struct {
 
 	batchSize atomic.Int64 // cfg.BatchSize, changed live by SetBatch
 	batchWait atomic.Int64 // cfg.BatchWait in ns, changed live by SetBatch
+	lastAck   atomic.Int64 // unix ns of the last ack (LastAck)
 
 	birthMu sync.Mutex // one birth at a time, so the last one published is the newest
 }
@@ -203,6 +204,16 @@ func (u *Uplink) Notify() {
 
 // Connected reports whether the MQTT connection is up.
 func (u *Uplink) Connected() bool { return u.client.IsConnectionOpen() }
+
+// LastAck is when the cloud last acknowledged events; zero: not since
+// the start.
+func (u *Uplink) LastAck() time.Time {
+	n := u.lastAck.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
 
 func (u *Uplink) onConnect(c mqtt.Client) {
 	u.log.Info("uplink: connected", "broker", u.cfg.URL, "boot", u.cfg.Boot)
@@ -522,6 +533,7 @@ func (u *Uplink) backoff(attempts int) time.Duration {
 
 func (u *Uplink) handleAck(ctx context.Context, a eldergate.Ack, inflight map[int]*batch) {
 	at := u.now().UTC()
+	u.lastAck.Store(at.UnixNano())
 	if n, err := u.ob.MarkDelivered(ctx, a.IDs, at); err != nil {
 		u.log.Error("uplink: mark delivered", "err", err)
 		return // rows stay pending and are resent; the cloud dedupes

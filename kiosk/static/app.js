@@ -164,6 +164,7 @@ function applyLang() {
   renderStatus();
   renderAlert();
   renderStaffAlerts();
+  document.dispatchEvent(new Event("eg:lang")); // staff.js, operator.js
 }
 
 function tick() {
@@ -470,6 +471,7 @@ function onStaffSession(s) {
   staffMsg("");
   loadStaffMeals();
   loadAlerts(); // supervision alerts too
+  document.dispatchEvent(new CustomEvent("eg:staff", { detail: s })); // the board (staff.js)
 }
 
 function staffLogout(callServer) {
@@ -485,6 +487,7 @@ function staffLogout(callServer) {
   resolving = null;
   renderStaffAlerts();
   document.body.dataset.staff = "out";
+  document.dispatchEvent(new CustomEvent("eg:staff", { detail: null }));
 }
 
 // The staff screen's alerts: every live alert with Acknowledge (in the
