@@ -89,9 +89,12 @@ function opDuration(sec) {
 
 function opTime(iso) {
   if (!iso) return "";
-  const opts = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" };
-  if (status && status.time_zone) opts.timeZone = status.time_zone;
-  try { return new Date(iso).toLocaleString(lang, opts); } catch (e) { return iso; }
+  // In the site's zone, 24-hour, with the zone named (an operator may be
+  // comparing it with a log in UTC).
+  const opts = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+  const zone = status && status.time_zone;
+  if (zone) opts.timeZone = zone;
+  try { return new Date(iso).toLocaleString(lang, opts) + (zone ? ` (${zone})` : ""); } catch (e) { return iso; }
 }
 
 // opResultText says a test's result in words.
