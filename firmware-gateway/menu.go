@@ -7,11 +7,16 @@ import (
 	"fmt"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/httpapi"
+	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 )
 
 // The site's menu (issue 11): pushed by the cloud in a menu command,
-// kept in the store across restarts, and reported in the birth and the
-// status.
+// kept in the store across restarts, reported in the birth and the
+// status, and the only source of the names and prices of the dishes a
+// cashier picks on the staff screen (httpapi.MenuBackend). The total of
+// the picked dishes is the meal's amount, with price source menu and the
+// lines (tapdesk.Amount.Items).
 
 // loadMenu loads the stored menu at start.
 func (g *Gateway) loadMenu(ctx context.Context) error {
@@ -72,4 +77,61 @@ func (g *Gateway) applyMenuCommand(ctx context.Context, body json.RawMessage) (a
 	g.setMenu(&m)
 	g.log.Info("gateway: menu applied", "menu_version", m.Version, "dishes", len(m.Dishes))
 	return MenuResult{MenuVersion: m.Version, Dishes: len(m.Dishes)}, nil
+}
+
+// windowNow is the meal window of the policy open now, "" when none.
+func (g *Gateway) windowNow() string {
+	p := g.desk.Policy()
+	at, _ := g.clock.Stamp(g.now())
+	_, w := p.Periods(at)
+	return w
+}
+
+// StaffMenu implements httpapi.MenuBackend: the dishes sold in the meal
+// window open now, with their names in every language; off dishes are
+// listed and flagged.
+func (g *Gateway) StaffMenu(ctx context.Context, tok string) (httpapi.StaffMenu, error) {
+	if _, err := g.staff.Session(tok); err != nil {
+		return httpapi.StaffMenu{}, err
+	}
+	out := httpapi.StaffMenu{Dishes: []httpapi.StaffDish{}, MaxQty: eldergate.MaxDishQty}
+	m := g.currentMenu()
+	if m == nil {
+		return out, nil
+	}
+	out.Window = g.windowNow()
+	out.Version = m.Version
+	if out.Window == "" {
+		return out, nil
+	}
+	for _, d := range m.Dishes {
+		if !d.SoldIn(out.Window) {
+			continue
+		}
+		names := make(map[string]string, len(eldergate.Languages))
+		for _, l := range eldergate.Languages {
+			names[l] = d.DishName(l)
+		}
+		out.Dishes = append(out.Dishes, httpapi.StaffDish{ID: d.ID, Name: names, PriceFen: int64(d.PriceFen), Off: d.Off})
+	}
+	return out, nil
+}
+
+// StaffDishes implements httpapi.MenuBackend: the picked dishes, priced
+// from the stored menu, give the desk the amount of the next till-priced
+// meal (either order with the tap, as a keyed amount).
+func (g *Gateway) StaffDishes(ctx context.Context, tok string, picks []eldergate.DishPick) (any, error) {
+	st, err := g.staff.Session(tok)
+	if err != nil {
+		return nil, err
+	}
+	m := g.currentMenu()
+	if m == nil {
+		return nil, fmt.Errorf("gateway: %w: this gateway has no menu yet (the cloud pushes the site's menu)", httpapi.ErrConflict)
+	}
+	lines, err := m.Pick(g.windowNow(), picks)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w: %w", httpapi.ErrInvalid, err)
+	}
+	return g.amount(ctx, tapdesk.Amount{Fen: eldergate.LinesTotal(lines), Source: eldergate.PriceSourceMenu, Cashier: st.ID, Items: lines})
 }

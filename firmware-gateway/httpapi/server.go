@@ -134,6 +134,9 @@ func (s *Server) Handler() http.Handler {
 	if tb, ok := s.b.(TillBackend); ok {
 		s.tillRoutes(mux, tb)
 	}
+	if mb, ok := s.b.(MenuBackend); ok {
+		s.menuRoutes(mux, mb) // menu.go
+	}
 	if ab, ok := s.b.(AlertBackend); ok {
 		s.alertRoutes(mux, ab)
 	}
