@@ -143,6 +143,7 @@ function applyLang() {
   renderStatus();
   renderAlert();
   renderStaffAlerts();
+  dishes.render();
 }
 
 function tick() {
@@ -441,6 +442,7 @@ function onStaffSession(s) {
   staffMsg("");
   loadStaffMeals();
   loadAlerts(); // supervision alerts too
+  dishes.load();
 }
 
 function staffLogout(callServer) {
@@ -455,6 +457,7 @@ function staffLogout(callServer) {
   for (const [id, a] of alerts) if (!isCall(a)) alerts.delete(id); // supervision alerts are for staff only
   resolving = null;
   renderStaffAlerts();
+  dishes.reset();
   document.body.dataset.staff = "out";
 }
 
@@ -620,6 +623,9 @@ $("cashier-cancel").addEventListener("click", async () => {
   try { await staffCall("DELETE", "/api/staff/amount"); cashierState(0); } catch (err) { staffMsg(err.message); }
 });
 
+// The dish picker (cashier.js): dishes of the site's menu, priced by the
+// gateway (POST /api/staff/dishes), waiting for the tap like a keyed amount.
+const dishes = window.EgCashier.picker($("dish-picker"), { lang: () => lang, call: staffCall, msg: staffMsg, pending: cashierState });
 $("staff-search").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
