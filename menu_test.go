@@ -120,3 +120,14 @@ func TestMenuPick(t *testing.T) {
 		}
 	}
 }
+
+func TestStateMenuVersion(t *testing.T) {
+	st, err := eldergate.DecodeState([]byte(`{"online":true,"boot":3,"policy_version":"p1","menu_version":"menu-7"}`))
+	if err != nil || st.MenuVersion != "menu-7" || st.PolicyVersion != "p1" {
+		t.Fatalf("DecodeState = %+v, %v", st, err)
+	}
+	b, _ := json.Marshal(eldergate.State{Online: true, Boot: 1})
+	if strings.Contains(string(b), "menu_version") {
+		t.Fatalf("a state without a menu names one: %s", b)
+	}
+}
