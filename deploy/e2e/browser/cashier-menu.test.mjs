@@ -7,7 +7,8 @@
 // pay are fully inside the viewport and not covered (elementFromPoint at
 // their centres), also while an alarm banner is up; the cashier's screen
 // shows the same decision; axe-core finds no violation on the staff panel
-// with the dish picker nor on /cashier.html; the meals reach the cloud.
+// with the dish picker nor on /cashier.html; the meals reach the cloud,
+// those priced from the menu with their dishes (cloud meals API).
 // Screenshots: docs/kiosk/cashier-menu-{lang}-{w}x{h}.png (staff panel)
 // and docs/kiosk/cashier-screen-{lang}-{w}x{h}.png (second screen).
 //
@@ -304,12 +305,21 @@ try {
   });
   const rej = (await api('GET', '/api/v1/rejections')).data || [];
   check(rej.length === 0, `the cloud rejected events: ${JSON.stringify(rej).slice(0, 300)}`);
-  const withItems = meals.filter((m) => Array.isArray(m.items) && m.items.length);
-  for (const m of withItems) {
-    const sum = m.items.reduce((s, l) => s + l.qty * l.price_fen, 0);
+  const by = (src) => meals.filter((m) => m.price_source === src);
+  check(by('menu').length === 12 && by('cashier').length === 6 && by('till').length === 6,
+    `price sources in the cloud: menu ${by('menu').length}, cashier ${by('cashier').length}, till ${by('till').length}; want 12, 6, 6`);
+  for (const m of meals) {
+    const items = m.items || [];
+    check((m.price_source === 'menu') === (items.length > 0), `meal ${m.event_id} (${m.price_source}) has ${items.length} items`);
+    if (!items.length) continue;
+    const sum = items.reduce((s, l) => s + l.qty * l.price_fen, 0);
     check(sum === m.price_fen, `meal ${m.event_id}: items add up to ${sum}, price ${m.price_fen}`);
+    for (const l of items) {
+      const d = menu.dishes.find((x) => x.id === l.dish);
+      check(d && l.price_fen === d.price_fen && l.name === d.name['zh-CN'], `meal ${m.event_id}: line ${JSON.stringify(l)} is not the menu's`);
+    }
   }
-  console.log(`cashier-menu: menu pushed (a menu for another site refused), dishes then tap, tap then dishes, keyed amount and till API in zh-CN, zh-HK and en at 1024x600 and 1280x800: result, price, subsidy and pay inside the screen and uncovered (with an alarm up for two of them), the same decision on the cashier's screen, no axe violation; ${meals.length} meals in the cloud, none rejected${withItems.length ? `, ${withItems.length} with items adding up to their price` : ' (the cloud meals API does not list items yet)'}`);
+  console.log(`cashier-menu: menu pushed (a menu for another site refused), dishes then tap, tap then dishes, keyed amount and till API in zh-CN, zh-HK and en at 1024x600 and 1280x800: result, price, subsidy and pay inside the screen and uncovered (with an alarm up for two of them), the same decision on the cashier's screen, no axe violation; ${meals.length} meals in the cloud, none rejected, the ${by('menu').length} priced from the menu with their dishes adding up to the price`);
 } finally {
   // The demo's policy again, for the browser tests that follow.
   try { await assignPolicy(demoVersion); } catch (e) { console.error('demo policy not restored:', e.message); process.exitCode = 1; }
