@@ -205,6 +205,7 @@ let taps = 0;
 function onTap(ev) {
   lastTap = ev;
   if (staff) cashierState(0); // an amount pays for exactly one tap
+  $("staff").hidden = true; // the elder's result is never under the staff panel (the session stays)
   renderTap(ev, true);
   document.body.dataset.taps = String(++taps);
   clearTimeout(resultTimer);
