@@ -152,12 +152,33 @@
         if (r.state === "pending") { o.pending(t); o.msg(L("pending")(yuan(t))); } else { o.pending(0); o.msg(L("decided")); }
       } catch (err) { o.msg(err.message); }
     }
+    // load reads the menu of the window open now, and again every minute
+    // while signed in (a new menu, the next meal window); picks of dishes
+    // no longer sold are dropped.
+    let reload = null;
     async function load() {
+      clearTimeout(reload);
       try { menu = await o.call("GET", "/api/staff/menu"); } catch (err) { menu = null; o.msg(err.message); }
+      if (menu) {
+        const sold = new Set(menu.dishes.filter((d) => !d.off).map((d) => d.id));
+        for (const id of [...qty.keys()]) if (!sold.has(id)) qty.delete(id);
+        reload = setTimeout(load, 60000);
+      }
+      const focused = box.contains(document.activeElement) ? document.activeElement : null;
+      const key = focused && [focused.dataset.testid, focused.dataset.dish];
       render();
+      if (key) { // keep the cashier's place
+        const again = box.querySelector(`[data-testid="${key[0]}"]${key[1] ? `[data-dish="${CSS.escape(key[1])}"]` : ""}`);
+        if (again && !again.disabled) again.focus();
+      }
     }
-    function reset() { menu = null; qty.clear(); render(); }
-    return { load, render, reset, total };
+    function reset() { clearTimeout(reload); menu = null; qty.clear(); render(); }
+    // name is a dish's name in the language, from the menu.
+    function name(id) {
+      const d = menu && menu.dishes.find((x) => x.id === id);
+      return d ? dishName(d) : null;
+    }
+    return { load, render, reset, total, name };
   }
 
   window.EgCashier = { picker, yuan, yuanToFen };
@@ -189,7 +210,8 @@
     function setPending(fen) {
       pendingFen = fen;
       $("c-withdraw").hidden = !fen;
-      if (fen) show({ state: "pending", amount_fen: fen });
+      const shown = last && last.state === "pending" && last.amount_fen === fen; // the event came first, with its dishes
+      if (fen && !shown) show({ state: "pending", amount_fen: fen });
     }
     function applyLang() {
       document.documentElement.lang = lang;
@@ -207,6 +229,7 @@
       sec.dataset.decision = isTap ? ev.decision : "";
       $("c-result").hidden = !isTap;
       $("c-state").hidden = !!isTap;
+      $("c-lines").hidden = true;
       if (!ev) { $("c-state").textContent = L("idle"); return; }
       if (!isTap) {
         const s = ev.state;
@@ -214,6 +237,10 @@
           : s === "pending" ? L("amount_pending")(yuan(ev.amount_fen))
           : s === "expired" ? L("expired") : s === "canceled" ? L("canceled") : L("idle");
         $("c-state").dataset.state = s || "";
+        // The dishes of an amount waiting for the tap, as the gateway priced them.
+        const lines = s === "pending" && Array.isArray(ev.items) ? ev.items : [];
+        $("c-lines").replaceChildren(...lines.map((l) => h("li", {}, `${pick.name(l.dish) || l.name} × ${l.qty}`)));
+        $("c-lines").hidden = lines.length === 0;
         return;
       }
       $("c-word").textContent = L(ev.decision) || ev.decision;

@@ -243,6 +243,10 @@ try {
       let before = { elder: await taps(elder), cashier: await taps(cashier) };
       await ebox.getByTestId('dish-send').click();
       await cashier.waitForFunction(() => document.querySelector('[data-testid="cashier-state"]').dataset.state === 'pending', null, { timeout: 5000 });
+      await cashier.waitForFunction(() => document.querySelectorAll('[data-testid="cashier-lines"] li').length === 2, null, { timeout: 5000 });
+      const lines = await cashier.getByTestId('cashier-lines').textContent();
+      const names = ['rice', 'fish'].map((id) => menu.dishes.find((d) => d.id === id).name[lang]);
+      check(names.every((n) => lines.includes(n)) && lines.includes('× 2'), `${at}: the cashier's screen lists the waiting dishes as "${lines}"`);
       await tap(card()); // the result closes the staff panel: nothing covers it
       await decided(elder, cashier, before, total, w, h, `${at}: dishes then tap`);
 
