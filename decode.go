@@ -325,6 +325,7 @@ func DecodeState(payload []byte) (State, error) {
 		SHA    string `json:"config_sha256"`
 		Policy string `json:"policy_version"`
 		Roster uint64 `json:"roster_version"`
+		Menu   string `json:"menu_version"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return s, invalid("", "payload is not a valid state: %v", err)
@@ -336,7 +337,7 @@ func DecodeState(payload []byte) (State, error) {
 		return s, invalid("config_sha256", "%q is not 64 lowercase hex digits", clip(raw.SHA))
 	}
 	return State{Online: *raw.Online, Boot: raw.Boot, Version: clip(raw.Ver),
-		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster}, nil
+		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster, MenuVersion: clip(raw.Menu)}, nil
 }
 
 // isSHA256Hex reports whether s is a SHA-256 sum in lowercase hex.

@@ -112,6 +112,7 @@ type State struct {
 	ConfigSHA256  string `json:"config_sha256,omitempty"`
 	PolicyVersion string `json:"policy_version,omitempty"`
 	RosterVersion uint64 `json:"roster_version,omitempty"`
+	MenuVersion   string `json:"menu_version,omitempty"` // the site's menu (menu.go); "" before the first
 }
 
 // Command is the payload of eg/v1/gw/{gw}/cmd.

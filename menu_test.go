@@ -87,3 +87,47 @@ func FuzzDecodeMenu(f *testing.F) {
 		}
 	})
 }
+
+func TestMenuPick(t *testing.T) {
+	m := eldergate.Menu{Site: "s", Version: "v1", Dishes: []eldergate.Dish{
+		{ID: "rice", Name: map[string]string{"zh-CN": "米饭"}, PriceFen: 100},
+		{ID: "fish", Name: map[string]string{"zh-CN": "蒸鱼"}, PriceFen: 1200, Windows: []string{"dinner"}},
+		{ID: "soup", Name: map[string]string{"zh-CN": "例汤"}, PriceFen: 300, Off: true},
+	}}
+	lines, err := m.Pick("dinner", []eldergate.DishPick{{Dish: "fish", Qty: 1}, {Dish: "rice", Qty: 3}})
+	if err != nil || len(lines) != 2 || eldergate.LinesTotal(lines) != 1500 || lines[0] != (eldergate.MenuLine{Dish: "fish", Name: "蒸鱼", Qty: 1, PriceFen: 1200}) {
+		t.Fatalf("pick: %+v %v", lines, err)
+	}
+	if err := eldergate.ValidateLines(lines); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		w     string
+		picks []eldergate.DishPick
+		want  string
+	}{
+		"unknown":   {"lunch", []eldergate.DishPick{{Dish: "cake", Qty: 1}}, `"cake" is not on this site's menu (version "v1")`},
+		"off":       {"lunch", []eldergate.DishPick{{Dish: "soup", Qty: 1}}, "例汤 (soup) is off the menu for now"},
+		"window":    {"lunch", []eldergate.DishPick{{Dish: "fish", Qty: 1}}, "蒸鱼 (fish) is not sold at lunch"},
+		"no window": {"", []eldergate.DishPick{{Dish: "rice", Qty: 1}}, "no meal window is open now"},
+		"twice":     {"lunch", []eldergate.DishPick{{Dish: "rice", Qty: 1}, {Dish: "rice", Qty: 1}}, "listed twice"},
+		"qty":       {"lunch", []eldergate.DishPick{{Dish: "rice", Qty: 21}}, "21 of 米饭 is not a quantity from 1 to 20"},
+		"none":      {"lunch", nil, "pick at least one dish"},
+		"too many":  {"lunch", make([]eldergate.DishPick, 51), "51 lines exceed the limit of 50"},
+	} {
+		if _, err := m.Pick(tc.w, tc.picks); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestStateMenuVersion(t *testing.T) {
+	st, err := eldergate.DecodeState([]byte(`{"online":true,"boot":3,"policy_version":"p1","menu_version":"menu-7"}`))
+	if err != nil || st.MenuVersion != "menu-7" || st.PolicyVersion != "p1" {
+		t.Fatalf("DecodeState = %+v, %v", st, err)
+	}
+	b, _ := json.Marshal(eldergate.State{Online: true, Boot: 1})
+	if strings.Contains(string(b), "menu_version") {
+		t.Fatalf("a state without a menu names one: %s", b)
+	}
+}

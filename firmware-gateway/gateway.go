@@ -109,8 +109,9 @@ type Gateway struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu        sync.Mutex // guards the fields below
-	configSHA string     // reported in the birth (reported.go)
+	mu        sync.Mutex      // guards the fields below
+	configSHA string          // reported in the birth (reported.go)
+	menu      *eldergate.Menu // the site's menu (menu.go); nil before the first
 	started   bool
 	closed    bool
 }
@@ -186,6 +187,9 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		}
 	}()
 	if err := g.setupRoster(ctx); err != nil { // roster key, seed (roster.go)
+		return err
+	}
+	if err := g.loadMenu(ctx); err != nil { // menu.go
 		return err
 	}
 	g.log = g.log.With("boot", st.Boot())

@@ -36,6 +36,9 @@ func (g *Gateway) Status(ctx context.Context) (httpapi.Status, error) {
 		TimeZone: g.desk.Policy().TimeZone,
 		Devices:  g.devices.Statuses(),
 	}
+	if m := g.currentMenu(); m != nil { // menu.go
+		st.MenuVersion, st.MenuDishes = m.Version, len(m.Dishes)
+	}
 	if g.voice != nil {
 		v := g.voice.Status()
 		st.Voice = &v

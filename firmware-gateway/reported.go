@@ -17,7 +17,7 @@ import (
 
 // What the gateway reports it runs, in its birth message: the SHA-256 of
 // the configuration body last applied from a config command, the policy
-// version and the roster version. The cloud compares the first with the
+// version, the roster version and the menu version. The cloud compares the first with the
 // desired configuration it pushed.
 
 // configSHAFile, in data_dir, holds the SHA-256 (hex) of the body of the
@@ -36,6 +36,7 @@ func (g *Gateway) reported() eldergate.State {
 	st := eldergate.State{ConfigSHA256: g.configSHA}
 	g.mu.Unlock()
 	st.PolicyVersion = g.running().Policy.Version
+	st.MenuVersion = g.menuVersion() // menu.go
 	if g.store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -21,7 +21,8 @@ import (
 // After a config command is applied, a fresh retained birth of the same
 // boot carries the SHA-256 of the pushed body and the new policy version;
 // a refused config changes nothing; after a restart with the same data
-// dir the birth reports the same checksum.
+// dir the birth reports the same checksum. A menu command gives a fresh
+// birth with the menu's version, reported again after the restart.
 func TestBirthReportsAppliedConfig(t *testing.T) {
 	srv := mochi.New(&mochi.Options{Logger: slog.New(slog.DiscardHandler)})
 	srv.AddHook(new(auth.AllowHook), nil)
@@ -109,6 +110,13 @@ func TestBirthReportsAppliedConfig(t *testing.T) {
 		t.Fatalf("birth after a re-delivered config: %+v", st)
 	case <-time.After(300 * time.Millisecond):
 	}
+	// A menu: a fresh birth with its version.
+	if res := g.HandleCommand(t.Context(), command(t, c, "menu-1", eldergate.CmdMenu, testMenu(cfg.Site, "menu-3"))); !res.OK {
+		t.Fatalf("menu = %+v", res)
+	}
+	if st := nextBirth("after the menu command"); st.MenuVersion != "menu-3" || st.ConfigSHA256 != want {
+		t.Fatalf("birth after the menu = %+v, want menu-3", st)
+	}
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +127,7 @@ func TestBirthReportsAppliedConfig(t *testing.T) {
 	for again.Boot == first.Boot { // the retained birth of the first boot may come first on resubscribe
 		again = nextBirth("after the restart")
 	}
-	if again.ConfigSHA256 != want || again.PolicyVersion != "p-cfg" {
+	if again.ConfigSHA256 != want || again.PolicyVersion != "p-cfg" || again.MenuVersion != "menu-3" {
 		t.Fatalf("birth after restart = %+v, want sha %s", again, want)
 	}
 }

@@ -40,8 +40,13 @@ type Meal struct {
 	PayFen     eldergate.Fen `json:"pay_fen"`
 	WeightG    int64         `json:"weight_g,omitempty"`
 	PolicyVer  string        `json:"policy_version,omitempty"`
-	At         time.Time     `json:"at"`          // when the gateway decided, UTC
-	ReceivedAt time.Time     `json:"received_at"` // when the cloud committed it, UTC
+	// Where a till-priced meal's price came from (till, cashier or menu)
+	// and, priced from the site's menu, the dishes picked: read from the
+	// meal event, whose items the ingester checked add up to the price.
+	PriceSource string               `json:"price_source,omitempty"`
+	Items       []eldergate.MenuLine `json:"items,omitempty"`
+	At          time.Time            `json:"at"`          // when the gateway decided, UTC
+	ReceivedAt  time.Time            `json:"received_at"` // when the cloud committed it, UTC
 }
 
 // AlertState is the workflow state of an alert.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -121,9 +122,10 @@ func scanGateway(r *sql.Rows) (domain.Gateway, error) {
 
 // ListMeals implements domain.Store.
 func (s *Store) ListMeals(ctx context.Context, scope string) ([]domain.Meal, error) {
-	out, err := queryAll(ctx, s.Conn(), scanMeal, `SELECT event_id, gw, site, elder_id, "window", day, decision, reason,
-		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at
-		FROM meals WHERE `+inScope("site")+` ORDER BY at DESC, event_id DESC LIMIT ?2`, scope, domain.ListLimit)
+	out, err := queryAll(ctx, s.Conn(), scanMeal, `SELECT m.event_id, m.gw, m.site, m.elder_id, m."window", m.day, m.decision, m.reason,
+		m.price_fen, m.subsidy_fen, m.pay_fen, m.weight_g, m.policy_version, m.at, m.received_at, e.data
+		FROM meals m JOIN events e ON e.id = m.event_id
+		WHERE `+inScope("m.site")+` ORDER BY m.at DESC, m.event_id DESC LIMIT ?2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, s.errf("list meals: %w", err)
 	}
@@ -133,9 +135,19 @@ func (s *Store) ListMeals(ctx context.Context, scope string) ([]domain.Meal, err
 func scanMeal(r *sql.Rows) (domain.Meal, error) {
 	var m domain.Meal
 	var price, subsidy, pay int64
+	var data string
 	err := r.Scan(&m.EventID, &m.GW, &m.Site, &m.ElderID, &m.Window, &m.Day, &m.Decision, &m.Reason,
-		&price, &subsidy, &pay, &m.WeightG, &m.PolicyVer, Time(&m.At), Time(&m.ReceivedAt))
+		&price, &subsidy, &pay, &m.WeightG, &m.PolicyVer, Time(&m.At), Time(&m.ReceivedAt), &data)
 	m.PriceFen, m.SubsidyFen, m.PayFen = eldergate.Fen(price), eldergate.Fen(subsidy), eldergate.Fen(pay)
+	if err == nil && strings.Contains(data, `"price_source"`) { // a till-priced meal: where its price came from
+		var d struct {
+			PriceSource string               `json:"price_source"`
+			Items       []eldergate.MenuLine `json:"items"`
+		}
+		if json.Unmarshal([]byte(data), &d) == nil {
+			m.PriceSource, m.Items = d.PriceSource, d.Items
+		}
+	}
 	return m, err
 }
 

@@ -68,4 +68,28 @@ func testIngestBatches(t *testing.T, s domain.Store) {
 	if err != nil || len(meals) != 5 {
 		t.Errorf("ListMeals = %d rows, %v, want 5", len(meals), err)
 	}
+	for _, m := range meals {
+		if m.PriceSource != "" || m.Items != nil {
+			t.Errorf("a fixed-price meal lists a price source or dishes: %+v", m)
+		}
+	}
+
+	// A meal priced from the menu is listed with its dishes.
+	items := []eldergate.MenuLine{{Dish: "rice", Name: "米饭", Qty: 2, PriceFen: 150}, {Dish: "fish", Name: "清蒸鱼", Qty: 1, PriceFen: 900}}
+	d := eldergate.MealData{ElderID: "E1", Window: "lunch", Day: "2025-03-04", Decision: eldergate.DecisionApproved, Reason: eldergate.ReasonOK,
+		PriceFen: 1200, SubsidyFen: 500, PayFen: 700, PolicyVer: "p1", PriceSource: eldergate.PriceSourceMenu, Cashier: "S1", Items: items}
+	menuMeal := envelope(t, "gw-a", 10, eldergate.KindMeal, base.Add(time.Hour), d)
+	if _, err := eldergate.DecodeMealData(menuMeal.Data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{menuMeal}, base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	meals, err = s.ListMeals(ctx, "")
+	if err != nil || len(meals) != 6 || meals[0].EventID != menuMeal.ID {
+		t.Fatalf("ListMeals after a menu meal = %d rows, %v", len(meals), err)
+	}
+	if m := meals[0]; m.PriceSource != eldergate.PriceSourceMenu || !slices.Equal(m.Items, items) {
+		t.Errorf("menu meal listed as %+v", m)
+	}
 }

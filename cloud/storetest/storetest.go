@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -191,7 +192,7 @@ func testMealRow(t *testing.T, s domain.Store) {
 	want := domain.Meal{EventID: newer.ID, GW: "gw-a", Site: "site-gw-a", ElderID: "E2", Window: "lunch",
 		Day: "2025-03-04", Decision: "approved", Reason: "ok", PriceFen: 1200, SubsidyFen: 500, PayFen: 700,
 		PolicyVer: "p1", At: base.Add(time.Hour), ReceivedAt: base.Add(2 * time.Hour)}
-	if m != want {
+	if !reflect.DeepEqual(m, want) {
 		t.Errorf("meal row\n got %+v\nwant %+v", m, want)
 	}
 	if m.At.Location() != time.UTC {

@@ -91,6 +91,9 @@ func main() {
 	}
 }
 
+// demoTillToken is the token of the demo till till-1 (gateway.yaml).
+const demoTillToken = "demo-till-1-token-2468"
+
 func run() error {
 	root, _ := os.Getwd()
 	bin := flag.String("bin", filepath.Join(root, "bin"), "folder with eldergate-cloud and eldergate-gateway")
@@ -114,7 +117,7 @@ func run() error {
 		}
 	}
 	const secret = "demo-gateway-secret"
-	subst := strings.NewReplacer("@SECRET@", secret, "@MQTT_PORT@", fmt.Sprint(*mqttPort),
+	subst := strings.NewReplacer("@SECRET@", secret, "@TILL_TOKEN@", demoTillToken, "@MQTT_PORT@", fmt.Sprint(*mqttPort),
 		"@KIOSK_PORT@", fmt.Sprint(*kioskPort), "@DATA@", filepath.Join(*data, "gateway"))
 	for _, name := range []string{"cloud.yaml", "gateway.yaml"} {
 		tmpl, err := os.ReadFile(filepath.Join(root, "deploy", "demo", name))
@@ -164,6 +167,10 @@ func run() error {
   Kiosk (simulated gateway gw-demo-1):  %[2]s/
       staff PIN (工作人员):             2468
       operator PIN (运维):              1357
+      cashier's screen (收银员屏幕):     %[2]s/cashier.html
+      demo till till-1 (token %[6]s), for windows priced at the till:
+        curl -H 'Authorization: Bearer %[6]s' -H 'Content-Type: application/json' \
+             -d '{"amount_fen":1250,"ref":"S-1"}' %[2]s/api/till/amount
   Cloud console:                        %[3]s/
       login token:                      %[4]s
   Cloud API:                            curl -H 'Authorization: Bearer %[4]s' %[3]s/api/v1/meals
@@ -174,12 +181,12 @@ func run() error {
   the kiosk says staff are being called; acknowledge the alert in the
   console or on the kiosk's staff screen (PIN 2468), then resolve it.
 
-`, *data, kioskURL, consoleURL, *token, *mqttPort)
+`, *data, kioskURL, consoleURL, *token, *mqttPort, demoTillToken)
 
 	if *runCmd != "" {
 		c := exec.CommandContext(ctx, "sh", "-c", *runCmd)
 		c.Stdout, c.Stderr = os.Stdout, os.Stderr
-		c.Env = append(os.Environ(), "EG_CONSOLE_URL="+consoleURL, "EG_KIOSK_URL="+kioskURL, "EG_TOKEN="+*token)
+		c.Env = append(os.Environ(), "EG_CONSOLE_URL="+consoleURL, "EG_KIOSK_URL="+kioskURL, "EG_TOKEN="+*token, "EG_TILL_TOKEN="+demoTillToken)
 		return c.Run()
 	}
 	fmt.Println("  Ctrl-C stops both.")

@@ -10,8 +10,9 @@
 //
 // What a command does is the Executor's business; the handler keeps the
 // rules common to all: decoding, expiry, idempotency, the result, the
-// fresh birth after a change of what the gateway reports, and the
-// restart after a reboot command.
+// fresh birth after a change of what the gateway reports (config,
+// policy, roster and menu versions), and the restart after a reboot
+// command.
 package commands
 
 import (
@@ -79,7 +80,7 @@ type Config struct {
 	Executor  Executor
 	Alerts    Alerts // command alert; nil: refused
 	// Reported is what the birth reports; Rebirth publishes a fresh birth
-	// when it differs from before (after config, policy, roster commands).
+	// when it differs from before (after config, policy, roster, menu commands).
 	Reported func() eldergate.State
 	Rebirth  func(before eldergate.State)
 	// Restart is what a reboot command does once its result is recorded;
@@ -237,5 +238,5 @@ func (h *Handler) publish(res eldergate.CommandResult) {
 // reportsConfig says whether a command of type typ may change what the
 // birth reports.
 func reportsConfig(typ string) bool {
-	return typ == eldergate.CmdConfig || typ == eldergate.CmdPolicy || typ == eldergate.CmdRoster
+	return typ == eldergate.CmdConfig || typ == eldergate.CmdPolicy || typ == eldergate.CmdRoster || typ == eldergate.CmdMenu
 }

@@ -33,6 +33,8 @@ type Status struct {
 	DeadLetters     int              `json:"dead_letters"`   // events the cloud rejected, kept and never resent
 	RosterVersion   uint64           `json:"roster_version"` // 0: never synced from the cloud
 	RosterElders    int              `json:"roster_elders"`
+	MenuVersion     string           `json:"menu_version"` // "": no menu pushed yet
+	MenuDishes      int              `json:"menu_dishes"`
 	// Voice is the state of the speech synthesiser (espeak-ng, package
 	// voice); nil when the gateway has none. Not connected: the kiosk is silent.
 	Voice         *drivers.Status `json:"voice,omitempty"`
@@ -140,6 +142,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if tb, ok := s.b.(TillBackend); ok {
 		s.tillRoutes(mux, tb)
+	}
+	if mb, ok := s.b.(MenuBackend); ok {
+		s.menuRoutes(mux, mb) // menu.go
 	}
 	if ab, ok := s.b.(AlertBackend); ok {
 		s.alertRoutes(mux, ab)

@@ -271,6 +271,7 @@ func (d *Desk) record(ctx context.Context, rd card.Read, at time.Time, elder eld
 	}
 	if amount != nil { // where the till price came from, for settlement
 		data.PriceSource, data.Till, data.TillRef, data.Cashier = amount.Source, amount.Till, amount.Ref, amount.Cashier
+		data.Items = amount.Items // the dishes picked, which add up to the price
 	}
 	env, err := d.env.New(eldergate.KindMeal, at, data)
 	if err != nil {

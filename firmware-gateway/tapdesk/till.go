@@ -67,7 +67,10 @@ type Amount struct {
 	Source  string // eldergate.PriceSourceTill or eldergate.PriceSourceCashier
 	Till    string // the till's id (Source till)
 	Ref     string // the till's reference of the sale, optional
-	Cashier string // the staff id (Source cashier)
+	Cashier string // the staff id (Source cashier or menu)
+	// Items are the dishes picked (Source menu), priced from the site's
+	// menu; they add up to Fen.
+	Items []eldergate.MenuLine
 }
 
 // Check reports, in words, why a is not an acceptable amount: zero or
@@ -88,12 +91,25 @@ func (a Amount) Check(maxFen eldergate.Fen) error {
 		if err := checkText("till", a.Till, MaxTillIDLen, true); err != nil {
 			return bad("%v", err)
 		}
-	case eldergate.PriceSourceCashier:
+	case eldergate.PriceSourceCashier, eldergate.PriceSourceMenu:
 		if err := checkText("cashier", a.Cashier, MaxTillIDLen, true); err != nil {
 			return bad("%v", err)
 		}
 	default:
-		return bad("unknown price source %q (till or cashier)", a.Source)
+		return bad("unknown price source %q (till, cashier or menu)", a.Source)
+	}
+	switch {
+	case a.Source != eldergate.PriceSourceMenu && len(a.Items) > 0:
+		return bad("dishes are given only with price source menu")
+	case a.Source == eldergate.PriceSourceMenu && len(a.Items) == 0:
+		return bad("no dish picked")
+	case a.Source == eldergate.PriceSourceMenu:
+		if err := eldergate.ValidateLines(a.Items); err != nil {
+			return bad("%v", err)
+		}
+		if t := eldergate.LinesTotal(a.Items); t != a.Fen {
+			return bad("the dishes add up to %d fen, not the amount %d", int64(t), int64(a.Fen))
+		}
 	}
 	if err := checkText("ref", a.Ref, MaxTillRefLen, false); err != nil {
 		return bad("%v", err)
@@ -148,10 +164,12 @@ type TillEvent struct {
 	Reason    string        `json:"reason,omitempty"` // ReasonAwaitingAmount while a tap waits
 	AmountFen eldergate.Fen `json:"amount_fen,omitempty"`
 	Source    string        `json:"source,omitempty"`
-	Card      string        `json:"card,omitempty"`       // masked, of a waiting tap
-	ElderName string        `json:"elder_name,omitempty"` // masked, of a waiting tap
-	Window    string        `json:"window,omitempty"`
-	Expires   time.Time     `json:"expires,omitzero"`
+	// Items are the dishes of a pending amount picked from the menu.
+	Items     []eldergate.MenuLine `json:"items,omitempty"`
+	Card      string               `json:"card,omitempty"`       // masked, of a waiting tap
+	ElderName string               `json:"elder_name,omitempty"` // masked, of a waiting tap
+	Window    string               `json:"window,omitempty"`
+	Expires   time.Time            `json:"expires,omitzero"`
 }
 
 // TillState is what waits now: an amount, a tap, or nothing.
@@ -260,7 +278,7 @@ func (d *Desk) Amount(ctx context.Context, a Amount) (AmountResult, error) {
 	d.pending = &pendingAmount{Amount: a, at: at}
 	exp := at.Add(d.till.Timeout)
 	d.log.Info("gateway: till amount waits for a tap", "amount_fen", int64(a.Fen), "source", a.Source, "till", a.Till, "ref", a.Ref, "cashier", a.Cashier)
-	d.pub.Publish(EventTill, TillEvent{State: TillPending, AmountFen: a.Fen, Source: a.Source, Expires: exp})
+	d.pub.Publish(EventTill, TillEvent{State: TillPending, AmountFen: a.Fen, Source: a.Source, Items: a.Items, Expires: exp})
 	return AmountResult{State: TillPending, Expires: exp}, nil
 }
 

@@ -225,15 +225,19 @@ func TestTillBadAmounts(t *testing.T) {
 		a    tapdesk.Amount
 		want string
 	}{
-		"zero":           {tillAmount(0), "must be more than zero"},
-		"negative":       {tillAmount(-1250), "must be more than zero"},
-		"absurd":         {tillAmount(20001), "above the most a meal may cost here (20000 fen, 200.00 yuan)"},
-		"no source":      {tapdesk.Amount{Fen: 100}, "unknown price source"},
-		"no till":        {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill}, "till is missing"},
-		"no cashier":     {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceCashier}, "cashier is missing"},
-		"long ref":       {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill, Till: "t", Ref: strings.Repeat("r", 129)}, "ref is longer than 128 bytes"},
-		"control in ref": {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill, Till: "t", Ref: "a\nb"}, "control character"},
-		"bad utf-8 till": {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill, Till: "\xff"}, "not valid UTF-8"},
+		"zero":             {tillAmount(0), "must be more than zero"},
+		"negative":         {tillAmount(-1250), "must be more than zero"},
+		"absurd":           {tillAmount(20001), "above the most a meal may cost here (20000 fen, 200.00 yuan)"},
+		"no source":        {tapdesk.Amount{Fen: 100}, "unknown price source"},
+		"no till":          {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill}, "till is missing"},
+		"no cashier":       {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceCashier}, "cashier is missing"},
+		"long ref":         {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill, Till: "t", Ref: strings.Repeat("r", 129)}, "ref is longer than 128 bytes"},
+		"control in ref":   {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill, Till: "t", Ref: "a\nb"}, "control character"},
+		"bad utf-8 till":   {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill, Till: "\xff"}, "not valid UTF-8"},
+		"menu, no dish":    {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceMenu, Cashier: "S1"}, "no dish picked"},
+		"menu, sum":        {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceMenu, Cashier: "S1", Items: []eldergate.MenuLine{{Dish: "rice", Qty: 2, PriceFen: 100}}}, "the dishes add up to 200 fen, not the amount 100"},
+		"menu, qty":        {tapdesk.Amount{Fen: 2100, Source: eldergate.PriceSourceMenu, Cashier: "S1", Items: []eldergate.MenuLine{{Dish: "rice", Qty: 21, PriceFen: 100}}}, "is not a quantity from 1 to 20"},
+		"dishes of a till": {tapdesk.Amount{Fen: 100, Source: eldergate.PriceSourceTill, Till: "t", Items: []eldergate.MenuLine{{Dish: "rice", Qty: 1, PriceFen: 100}}}, "dishes are given only with price source menu"},
 	} {
 		_, err := f.desk.Amount(t.Context(), tc.a)
 		if !errors.Is(err, tapdesk.ErrBadAmount) || !strings.Contains(err.Error(), tc.want) {

@@ -165,6 +165,7 @@ function applyLang() {
   renderAlert();
   renderStaffAlerts();
   document.dispatchEvent(new Event("eg:lang")); // staff.js, operator.js
+  dishes.render();
 }
 
 function tick() {
@@ -234,7 +235,7 @@ let taps = 0;
 function onTap(ev) {
   lastTap = ev;
   if (staff) cashierState(0); // an amount pays for exactly one tap
-  renderTap(ev, true);
+  renderTap(ev, true); // the staff panel steps aside while it shows (staff.css)
   document.body.dataset.taps = String(++taps);
   clearTimeout(resultTimer);
   resultTimer = setTimeout(hideResult, RESULT_MS);
@@ -472,6 +473,7 @@ function onStaffSession(s) {
   loadStaffMeals();
   loadAlerts(); // supervision alerts too
   document.dispatchEvent(new CustomEvent("eg:staff", { detail: s })); // the board (staff.js)
+  dishes.load();
 }
 
 function staffLogout(callServer) {
@@ -486,6 +488,7 @@ function staffLogout(callServer) {
   for (const [id, a] of alerts) if (!isCall(a)) alerts.delete(id); // supervision alerts are for staff only
   resolving = null;
   renderStaffAlerts();
+  dishes.reset();
   document.body.dataset.staff = "out";
   document.dispatchEvent(new CustomEvent("eg:staff", { detail: null }));
 }
@@ -652,6 +655,9 @@ $("cashier-cancel").addEventListener("click", async () => {
   try { await staffCall("DELETE", "/api/staff/amount"); cashierState(0); } catch (err) { staffMsg(err.message); }
 });
 
+// The dish picker (cashier.js): dishes of the site's menu, priced by the
+// gateway (POST /api/staff/dishes), waiting for the tap like a keyed amount.
+const dishes = window.EgCashier.picker($("dish-picker"), { lang: () => lang, call: staffCall, msg: staffMsg, pending: cashierState });
 $("staff-search").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
