@@ -134,23 +134,18 @@ try {
   check(added && added.price_fen === 850 && added.name.en === 'Steamed spare ribs' && added.windows.join() === 'lunch', `added dish in the API: ${JSON.stringify(added)}`);
   check(menu.dishes.find((d) => d.id === 'braised-pork').off === true, '红烧肉 not sold out in the API');
   const ids = (await result.getAttribute('data-commands')).split(' ');
-  check(ids.length === 1, `commands ${ids}`);
+  check(ids.length === gws, `commands ${ids}, want one per gateway of the site (${gws})`);
   let cmd;
-  for (const until = Date.now() + 5000; Date.now() < until;) {
+  for (const until = Date.now() + 10000; Date.now() < until;) {
     const list = await (await page.request.get(`${consoleURL}/api/v1/gateways/gw-demo-1/commands`, auth)).json();
-    cmd = list.find((c) => c.id === ids[0]);
+    cmd = list.find((c) => ids.includes(c.id));
     if (cmd && cmd.result_at) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   check(cmd && cmd.type === 'menu' && cmd.body.version === version && cmd.body.site === site && cmd.body.dishes.length === seeded.length + 1,
     `menu command to gw-demo-1: ${JSON.stringify(cmd && { type: cmd.type, version: cmd.body.version })}`);
-  let answer = 'pending';
-  if (cmd.result_at) {
-    // A gateway without the menu's receiving side answers "not supported";
-    // anything else that is not ok is a failure.
-    check(cmd.ok || /not supported/.test(cmd.error), `gw-demo-1 refused the menu: ${cmd.error}`);
-    answer = cmd.ok ? 'answered ok' : `answered "${cmd.error}" (this gateway has no menu side)`;
-  }
+  check(cmd.result_at && cmd.ok, `gw-demo-1 did not take the menu: ${cmd.result_at ? cmd.error : 'no answer'}`);
+  const answer = 'answered ok';
   console.log(`menu: ${seeded.length} seeded dishes listed, bad prices refused in words, a dish added and one sold out, saved as version ${version}, sent to gw-demo-1 (${answer}), no axe violation and nothing cut off at 1024×600 and 1280×800; screenshots in ${shots}`);
 } finally {
   await browser.close();
