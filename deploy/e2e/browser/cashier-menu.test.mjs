@@ -18,7 +18,7 @@
 // tests run after it in the same demo). Runs under `go run ./deploy/demo
 // -run`, which sets EG_KIOSK_URL, EG_CONSOLE_URL, EG_TOKEN, EG_TILL_TOKEN.
 import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
+import { axeViolations, check, offScreen } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 
 const kioskURL = process.env.EG_KIOSK_URL;
@@ -26,9 +26,7 @@ const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
 const tillToken = process.env.EG_TILL_TOKEN || 'demo-till-1-token-2468';
 if (!kioskURL || !consoleURL || !token) throw new Error('EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN must be set');
-const check = (cond, msg) => { if (!cond) throw new Error('assertion failed: ' + msg); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const GW = 'gw-demo-1';
 const SITE = 'site-demo-1';
 
@@ -120,22 +118,12 @@ const card = () => cards[nextCard++ % cards.length];
 // visible checks that every element of the testids on page is fully
 // inside the viewport and is what is on top at its centre.
 async function visible(page, ids, w, h, what) {
-  const out = await page.evaluate(([ids, w, h]) => ids.map((id) => {
-    const e = document.querySelector(`[data-testid="${id}"]`);
-    if (!e) return `${id}: missing`;
-    const r = e.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) return `${id}: not shown`;
-    if (r.left < 0 || r.top < 0 || r.right > w + 0.5 || r.bottom > h + 0.5) return `${id}: outside the viewport ${JSON.stringify([r.left, r.top, r.right, r.bottom])}`;
-    const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-    if (!top || !(e === top || e.contains(top))) return `${id}: covered by ${top ? top.outerHTML.slice(0, 80) : 'nothing'}`;
-    return '';
-  }).filter(Boolean), [ids, w, h]);
+  const out = await offScreen(page, ids);
   check(out.length === 0, `${what}: ${out.join('; ')}`);
 }
 async function axe(page, what) {
-  await page.evaluate(axeSource); // the page's CSP forbids inline scripts
-  const res = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  check(res.violations.length === 0, `${what}: axe: ${res.violations.map((v) => v.id + ' ' + v.nodes.map((n) => n.target).join(',')).join('; ')}`);
+  const v = await axeViolations(page);
+  check(v.length === 0, `${what}: axe: ${v.join('; ')}`);
 }
 const taps = (page) => page.evaluate(() => Number(document.body.dataset.taps || 0));
 // decided waits for the next tap result on the elder's and the cashier's

@@ -18,8 +18,8 @@
 // leaves alone, or taps the served ones again) and before roster.test.mjs
 // replaces the demo roster.
 import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { axeViolations, check, offScreen } from './screen.mjs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,7 +30,6 @@ if (!kioskURL || !consoleURL || !token) throw new Error('EG_KIOSK_URL, EG_CONSOL
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = process.env.EG_SHOTS || join(here, '..', '..', '..', 'docs', 'kiosk');
 mkdirSync(shots, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PIN = process.env.EG_STAFF_PIN || '2468';
 const MONTH_FEN = 60000; // deploy/demo/gateway.yaml: {period: month, fen: 60000}
 // Demo roster: E0001-E0008 subsidised (one meal per window), E0010 under 60.
@@ -39,7 +38,6 @@ const elders = { '04A1B2C3': 'E0001', '04B2C3D4': 'E0002', '04C3D4E5': 'E0003', 
 const cards = Object.keys(elders).reverse(); // the last ones first: kiosk-screen takes the first
 const YOUNG = '0D4E5F60';
 
-const check = (cond, msg) => { if (!cond) throw new Error('assertion failed: ' + msg); };
 const yuan = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
 const wantLine = { 'zh-CN': (f) => `本月补贴余额 ${yuan(f)} 元`, 'zh-HK': (f) => `本月資助餘額 ${yuan(f)} 元`, en: (f) => `Subsidy left this month: ¥${yuan(f)}` };
 
@@ -98,25 +96,13 @@ try {
       });
 
       const visible = async (screen, ids) => {
-        const bad = await page.evaluate((ids) => ids.flatMap((id) => {
-          const e = document.querySelector(`[data-testid="${id}"]`);
-          if (!e || e.offsetParent === null) return [`${id} not shown`];
-          const r = e.getBoundingClientRect();
-          if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight || r.width === 0) {
-            return [`${id} at ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)} outside ${innerWidth}x${innerHeight}`];
-          }
-          const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-          if (!at || !(at === e || e.contains(at))) return [`${id} covered by ${at ? at.id || at.dataset.testid || at.tagName : 'nothing'}`];
-          return [];
-        }), ids);
+        const bad = await offScreen(page, ids);
         check(bad.length === 0, `${what} ${screen}: ${bad.join('; ')}`);
         const sz = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight }));
         check(sz.sw <= w && sz.sh <= h, `${what} ${screen}: page ${sz.sw}x${sz.sh} larger than the screen`);
       };
       const axe = async (screen) => {
-        if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-        const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-        const v = res.violations.map((x) => `${x.id} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+        const v = await axeViolations(page);
         check(v.length === 0, `${what} ${screen}: axe violations: ${v.join('; ')}`);
       };
       const tap = async (card) => {

@@ -10,8 +10,8 @@
 // Runs under `go run ./deploy/demo -run` (EG_KIOSK_URL), after
 // demo.test.mjs and before roster.test.mjs replaces the demo roster.
 import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { axeViolations, offScreen } from './screen.mjs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +20,6 @@ if (!kioskURL) throw new Error('EG_KIOSK_URL must be set');
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = process.env.EG_SHOTS || join(here, '..', '..', '..', 'docs', 'kiosk');
 mkdirSync(shots, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PIN = process.env.EG_STAFF_PIN || '2468';
 // Demo roster (deploy/demo/gateway.yaml): E0001-E0008 subsidised once per
 // meal window (demo.test.mjs used E0001), E0009 inactive, E0010 too young.
@@ -54,10 +53,8 @@ try {
       check(site === '幸福里长者饭堂', `${what}: site shows "${site}", want its name`);
 
       const axe = async (screen) => {
-        if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-        const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
         axeRuns++;
-        const v = res.violations.map((x) => `${x.id} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+        const v = await axeViolations(page);
         check(v.length === 0, `${what} ${screen}: axe violations: ${v.join('; ')}`);
       };
       const shot = async (screen) => {
@@ -68,17 +65,7 @@ try {
       // visible: every element of sel (that is shown) lies inside the
       // viewport and is what the screen shows at its centre.
       const visible = async (screen, ids) => {
-        const bad = await page.evaluate((ids) => ids.flatMap((id) => {
-          const e = document.querySelector(`[data-testid="${id}"]`);
-          if (!e || e.offsetParent === null) return [`${id} not shown`];
-          const r = e.getBoundingClientRect();
-          if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight || r.width === 0) {
-            return [`${id} at ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)} outside ${innerWidth}x${innerHeight}`];
-          }
-          const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-          if (!at || !(at === e || e.contains(at))) return [`${id} covered by ${at ? at.id || at.dataset.testid || at.tagName : 'nothing'}`];
-          return [];
-        }), ids);
+        const bad = await offScreen(page, ids);
         check(bad.length === 0, `${what} ${screen}: ${bad.join('; ')}`);
         const page2 = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight }));
         check(page2.sw <= w && page2.sh <= h, `${what} ${screen}: page ${page2.sw}x${page2.sh} larger than the screen`);

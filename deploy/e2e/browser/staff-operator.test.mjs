@@ -11,8 +11,8 @@
 // Screenshots: docs/kiosk/{staff,staff-manual-alarm,operator}-{lang}-{w}x{h}.png. Runs under
 // `go run ./deploy/demo -run`, which sets EG_KIOSK_URL.
 import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { axeViolations, check, offScreen } from './screen.mjs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,6 @@ if (!kioskURL) throw new Error('EG_KIOSK_URL must be set');
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = process.env.EG_SHOTS || join(here, '..', '..', '..', 'docs', 'kiosk');
 mkdirSync(shots, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const STAFF_PIN = '2468';
 const OPERATOR_PIN = '1357';
 // E0010 (demo roster) is too young for a subsidy: a meal by hand is full
@@ -31,7 +30,6 @@ const ELDER = 'E0010';
 const CARD = '04A1B2C3';
 const MIN_BUTTON = 57;
 
-const check = (cond, msg) => { if (!cond) throw new Error('assertion failed: ' + msg); };
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 let runs = 0;
@@ -47,9 +45,7 @@ try {
       const api = (path, body) => page.evaluate(([path, body]) => fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.status), [path, body]);
 
       const axe = async (screen) => {
-        if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-        const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-        const v = res.violations.map((x) => `${x.id} (${x.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+        const v = await axeViolations(page);
         check(v.length === 0, `${what} ${screen}: axe violations: ${v.join('; ')}`);
       };
       // Every button shown is at least 57 px tall (15 mm touch target).
@@ -63,17 +59,7 @@ try {
       // inside: each element lies inside the viewport and is what the
       // screen shows at its centre (not covered).
       const inside = async (screen, ids) => {
-        const bad = await page.evaluate((ids) => ids.flatMap((id) => {
-          const e = document.querySelector(`[data-testid="${id}"]`);
-          if (!e || e.offsetParent === null) return [`${id} not shown`];
-          const r = e.getBoundingClientRect();
-          if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight || r.width === 0) {
-            return [`${id} at ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)} outside ${innerWidth}x${innerHeight}`];
-          }
-          const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-          if (!at || !(at === e || e.contains(at))) return [`${id} covered by ${at ? at.id || at.dataset.testid || at.tagName : 'nothing'}`];
-          return [];
-        }), ids);
+        const bad = await offScreen(page, ids);
         check(bad.length === 0, `${what} ${screen}: ${bad.join('; ')}`);
       };
       const count = (key) => page.evaluate((k) => Number(document.querySelector(`[data-testid="staff-counts"] td[data-count="${k}"][data-window="total"]`)?.textContent ?? -1), key);
