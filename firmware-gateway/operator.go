@@ -59,13 +59,12 @@ func (p *probe) lastWeight() (scale.Weight, bool) {
 // takeCard hands rd to a waiting card test and reports whether it did.
 func (p *probe) takeCard(rd card.Read) bool {
 	p.mu.Lock()
-	ch := p.cardWait
-	p.cardWait = nil
-	p.mu.Unlock()
-	if ch == nil {
+	defer p.mu.Unlock()
+	if p.cardWait == nil {
 		return false
 	}
-	ch <- rd // buffered, one read
+	p.cardWait <- rd // buffered, one read; sent under the lock (waitCard relies on it)
+	p.cardWait = nil
 	return true
 }
 
@@ -79,23 +78,26 @@ func (p *probe) waitCard(ctx context.Context, d time.Duration) (card.Read, bool,
 	}
 	p.cardWait = ch
 	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		if p.cardWait == ch {
-			p.cardWait = nil
-		}
-		p.mu.Unlock()
-	}()
 	t := time.NewTimer(d)
 	defer t.Stop()
+	var err error
 	select {
 	case rd := <-ch:
 		return rd, true, nil
 	case <-t.C:
-		return card.Read{}, false, nil
 	case <-ctx.Done():
-		return card.Read{}, false, ctx.Err()
+		err = ctx.Err()
 	}
+	// Withdrawn: unless a read was handed over meanwhile (it is then in
+	// ch already, takeCard sends under the lock), and it is the test's:
+	// a card never falls between the test and the desk.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cardWait == ch {
+		p.cardWait = nil
+		return card.Read{}, false, err
+	}
+	return <-ch, true, nil
 }
 
 // operator returns the staff member of a session with the operator role.
