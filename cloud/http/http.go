@@ -59,6 +59,7 @@ type Store interface {
 	domain.ConfigStore
 	domain.MenuStore
 	ReportStore // reports.go
+	domain.CareStore
 }
 
 // Server serves the API and the console.
@@ -170,6 +171,7 @@ func (s *Server) routes() *routeMux {
 	s.menuRoutes(mux)   // menu.go
 	s.configRoutes(mux) // desired.go
 	s.reportRoutes(mux) // reports.go
+	s.careRoutes(mux)   // care.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))
