@@ -53,6 +53,18 @@
       resolve: "解决", outcome: "处理结果", note: "备注（可选）", resolveSubmit: "确认解决", resolveFailed: "提交失败：{msg}",
       pressedAgain: "确认后再次按下（最后一次 {time}）",
       o_helped_on_site: "现场处置", o_sent_to_hospital: "已送医", o_family_contacted: "已联系家属", o_false_alarm: "误报", o_test: "测试",
+      tabCare: "关怀探访", careTitle: "关怀探访名单", careUnit: "范围", careElder: "老人", careHome: "所属站点", careLastSeen: "最后就餐",
+      careLastSite: "就餐站点", careAbsent: "未到天数", carePattern: "此前每周餐数", careLastVisit: "上次探访", careAction: "操作",
+      careOutcome: "探访结果", careNoteLabel: "备注（最多 500 字）", careMark: "记录探访", careVisitedTitle: "本次缺席已探访",
+      careNoteCol: "备注", careBy: "探访人", careAt: "探访时间", careRuleTitle: "关怀规则", careRuleUnit: "单位",
+      careMin: "每周至少餐数", careWeeks: "连续周数", careDays: "未到天数", careRuleSave: "保存规则",
+      careRules: "列入名单：此前连续数周每周就餐达到规定餐数、且已超过规定天数未再就餐的老人（按老人名单所在站点的社区列出，任何站点就餐都计入）。记录探访后移出名单，直到老人再次就餐后又缺席。",
+      v_visited: "已上门见到", v_not_home: "不在家", v_hospital: "住院", v_moved: "已搬离", v_other: "其他",
+      careAll: "全部（我的范围）", careVisitBtn: "记录探访", careFormTitle: "探访 {name}（{site}）", careLoading: "正在读取…",
+      careSummary: "{n} 位老人待探访，{v} 位本次缺席已探访（{time} 时的名单，时间按 {tz}）。", careDaysN: "{n} 天",
+      careSaved: "已记录探访。", careRuleFrom: "{unit} 的规则：每周至少 {min} 餐、连续 {weeks} 周，未到 {days} 天列入名单（{from}）。",
+      careRuleOwn: "本单位自定", careRuleInherited: "沿用 {from}", careRuleDefault: "默认规则", careRuleStored: "规则已保存。",
+      careNone: "—", careFailed: "操作失败：{msg}",
       tabReports: "报表", repTitle: "报警响应报表", repMonth: "月份", repShow: "查看", repCSV: "下载 CSV", repXLSX: "下载 Excel（XLSX）",
       repAlarms: "报警数", repOpen: "未关闭", repAckP50: "确认 P50", repAckP90: "确认 P90", repAckMax: "确认最长",
       repResP50: "处置 P50", repResP90: "处置 P90", repResMax: "处置最长", repWithin: "60 秒内确认", repFalse: "误报", repEsc: "升级",
@@ -113,6 +125,18 @@
       resolve: "解決", outcome: "處理結果", note: "備註（可選）", resolveSubmit: "確認解決", resolveFailed: "提交失敗：{msg}",
       pressedAgain: "確認後再次按下（最後一次 {time}）",
       o_helped_on_site: "現場處理", o_sent_to_hospital: "已送院", o_family_contacted: "已聯絡家屬", o_false_alarm: "誤報", o_test: "測試",
+      tabCare: "關懷探訪", careTitle: "關懷探訪名單", careUnit: "範圍", careElder: "長者", careHome: "所屬站點", careLastSeen: "最後用餐",
+      careLastSite: "用餐站點", careAbsent: "未到天數", carePattern: "此前每週餐數", careLastVisit: "上次探訪", careAction: "操作",
+      careOutcome: "探訪結果", careNoteLabel: "備註（最多 500 字）", careMark: "記錄探訪", careVisitedTitle: "本次缺席已探訪",
+      careNoteCol: "備註", careBy: "探訪人", careAt: "探訪時間", careRuleTitle: "關懷規則", careRuleUnit: "單位",
+      careMin: "每週至少餐數", careWeeks: "連續週數", careDays: "未到天數", careRuleSave: "儲存規則",
+      careRules: "列入名單：此前連續數週每週用餐達到規定餐數、且已超過規定天數未再用餐的長者（按長者名單所在站點的社區列出，任何站點用餐都計入）。記錄探訪後移出名單，直到長者再次用餐後又缺席。",
+      v_visited: "已上門見到", v_not_home: "不在家", v_hospital: "住院", v_moved: "已搬離", v_other: "其他",
+      careAll: "全部（我的範圍）", careVisitBtn: "記錄探訪", careFormTitle: "探訪 {name}（{site}）", careLoading: "正在讀取…",
+      careSummary: "{n} 位長者待探訪，{v} 位本次缺席已探訪（{time} 時的名單，時間按 {tz}）。", careDaysN: "{n} 天",
+      careSaved: "已記錄探訪。", careRuleFrom: "{unit} 的規則：每週至少 {min} 餐、連續 {weeks} 週，未到 {days} 天列入名單（{from}）。",
+      careRuleOwn: "本單位自訂", careRuleInherited: "沿用 {from}", careRuleDefault: "預設規則", careRuleStored: "規則已儲存。",
+      careNone: "—", careFailed: "操作失敗：{msg}",
       tabReports: "報表", repTitle: "警報響應報表", repMonth: "月份", repShow: "查看", repCSV: "下載 CSV", repXLSX: "下載 Excel（XLSX）",
       repAlarms: "警報數", repOpen: "未關閉", repAckP50: "確認 P50", repAckP90: "確認 P90", repAckMax: "確認最長",
       repResP50: "處理 P50", repResP90: "處理 P90", repResMax: "處理最長", repWithin: "60 秒內確認", repFalse: "誤報", repEsc: "升級",
@@ -173,6 +197,18 @@
       resolve: "Resolve", outcome: "Outcome", note: "Note (optional)", resolveSubmit: "Resolve", resolveFailed: "Failed: {msg}",
       pressedAgain: "Pressed again after acknowledgement (last {time})",
       o_helped_on_site: "Helped on site", o_sent_to_hospital: "Sent to hospital", o_family_contacted: "Family contacted", o_false_alarm: "False alarm", o_test: "Test",
+      tabCare: "Care visits", careTitle: "Care visit list", careUnit: "Area", careElder: "Elder", careHome: "Home site", careLastSeen: "Last meal",
+      careLastSite: "Meal site", careAbsent: "Days away", carePattern: "Meals per week before", careLastVisit: "Last visit", careAction: "Action",
+      careOutcome: "Outcome", careNoteLabel: "Note (at most 500 characters)", careMark: "Mark visit", careVisitedTitle: "Visited during this absence",
+      careNoteCol: "Note", careBy: "Visited by", careAt: "Visited at", careRuleTitle: "Care rule", careRuleUnit: "Unit",
+      careMin: "At least meals a week", careWeeks: "Weeks in a row", careDays: "Days away", careRuleSave: "Save rule",
+      careRules: "Listed: elders who ate at least the rule's meals in each of the weeks before their last meal and have not eaten for the rule's days (listed under the community of the site whose roster holds them; meals at any site count). A marked visit takes them off until they eat again and then stay away again.",
+      v_visited: "visited at home", v_not_home: "not at home", v_hospital: "in hospital", v_moved: "moved away", v_other: "other",
+      careAll: "All (my scope)", careVisitBtn: "Mark visit", careFormTitle: "Visit {name} ({site})", careLoading: "Loading…",
+      careSummary: "{n} elders to visit, {v} visited during this absence (list as of {time}, times in {tz}).", careDaysN: "{n} days",
+      careSaved: "Visit recorded.", careRuleFrom: "Rule of {unit}: at least {min} meals a week for {weeks} weeks, listed after {days} days away ({from}).",
+      careRuleOwn: "its own", careRuleInherited: "from {from}", careRuleDefault: "the default", careRuleStored: "Rule saved.",
+      careNone: "—", careFailed: "Failed: {msg}",
       tabReports: "Reports", repTitle: "Alarm response report", repMonth: "Month", repShow: "Show", repCSV: "Download CSV", repXLSX: "Download Excel (XLSX)",
       repAlarms: "Alarms", repOpen: "Open", repAckP50: "Ack p50", repAckP90: "Ack p90", repAckMax: "Ack max",
       repResP50: "Resolve p50", repResP90: "Resolve p90", repResMax: "Resolve max", repWithin: "Acked within 60 s", repFalse: "False alarms", repEsc: "Escalations",
@@ -213,6 +249,7 @@
     renderRoster(); // the roster tab too, from what it last loaded
     renderPolicies();
     renderMenu(); // the menu tab, with unsaved edits kept
+    renderCare(); // the care tab, from what it last loaded
     renderReport(); // and the report tab
   }
 
@@ -779,9 +816,11 @@
     $("roster").hidden = name !== "roster";
     $("reports").hidden = name !== "reports";
     $("menu").hidden = name !== "menu";
+    $("care").hidden = name !== "care";
     if (name === "roster") openRosterTab();
     else if (name === "menu") openMenuTab();
     else if (name === "reports") openReportsTab();
+    else if (name === "care") openCareTab();
     else refresh();
   }
 
@@ -1205,6 +1244,10 @@
     renderMenu();
     REP.report = null;
     renderReport();
+    $("care").hidden = true;
+    CARE.list = null;
+    CARE.target = null;
+    renderCare();
     $("tabs").hidden = true;
     $("logout").hidden = true;
     clearEnroll(); // never leave an enrollment token on a logged-out page
@@ -1384,6 +1427,153 @@
     $("rep-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); download("xlsx", $("rep-xlsx")); });
   }
 
+  // ---- Care tab: the visit list of the communities in scope, marking a
+  // visit, and the care rule per unit (docs/care.md).
+  const CARE = { list: null, target: null, rule: null, units: [] };
+  const careDay = (iso) => {
+    if (!iso) return "—";
+    try {
+      return new Intl.DateTimeFormat(lang, { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+    } catch (e) { return when(iso); }
+  };
+  const unitName = (id) => { const u = CARE.units.find((x) => x.id === id); return u ? u.name : (id || "—"); };
+
+  async function openCareTab() {
+    try {
+      CARE.units = await api("GET", "org");
+    } catch (e) {
+      if (e.message === "unauthorized") return;
+      CARE.units = [];
+    }
+    const areas = CARE.units.filter((u) => u.level !== "site");
+    const keep = $("care-unit").value, keepRule = $("care-rule-unit").value;
+    const opt = (v, text) => { const o = document.createElement("option"); o.value = v; o.textContent = text; return o; };
+    $("care-unit").replaceChildren(opt("", t("careAll")), ...areas.map((u) => opt(u.id, tk("lv_", u.level) + " · " + u.name)));
+    $("care-rule-unit").replaceChildren(...CARE.units.map((u) => opt(u.id, tk("lv_", u.level) + " · " + u.name)));
+    if (areas.some((u) => u.id === keep)) $("care-unit").value = keep;
+    if (CARE.units.some((u) => u.id === keepRule)) $("care-rule-unit").value = keepRule;
+    else if (areas.length) $("care-rule-unit").value = areas[0].id;
+    loadCare().catch((e) => { if (e.message !== "unauthorized") say("care-note", t("netError"), true); });
+    loadCareRule().catch((e) => { if (e.message !== "unauthorized") say("care-rule-msg", t("netError"), true); });
+  }
+
+  async function loadCare() {
+    say("care-note", t("careLoading"));
+    const unit = $("care-unit").value;
+    const r = await call("GET", "care/visits" + (unit ? "?unit=" + encodeURIComponent(unit) : ""));
+    if (!r.ok) { CARE.list = null; renderCare(); return say("care-note", fmt("careFailed", { msg: errText(r) }), true); }
+    CARE.list = r.data;
+    renderCare();
+  }
+
+  function renderCare() {
+    const rows = $("care-rows"), done = $("care-visited");
+    rows.replaceChildren();
+    done.replaceChildren();
+    const l = CARE.list;
+    if (!l) { $("care-note").textContent = ""; renderCareForm(); return; }
+    say("care-note", fmt("careSummary", { n: l.to_visit.length, v: l.visited.length, time: careDay(l.now), tz: "Asia/Shanghai" }));
+    for (const e of l.to_visit) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "care-row";
+      tr.dataset.elder = e.elder_id;
+      cell(tr, unitName(e.community), "", "care-community");
+      cell(tr, e.name, "", "care-name");
+      cell(tr, unitName(e.site), "", "care-site");
+      cell(tr, careDay(e.last_seen), "", "care-last-seen");
+      cell(tr, unitName(e.last_site), "", "care-last-site");
+      cell(tr, fmt("careDaysN", { n: e.days_absent }), "num", "care-days");
+      cell(tr, (e.weekly || []).join(" · "), "num", "care-pattern");
+      const v = e.last_visit;
+      cell(tr, v ? careDay(v.at) + " · " + tk("v_", v.outcome) + (v.note ? " · " + v.note : "") : t("careNone"), "", "care-last-visit");
+      const td = document.createElement("td");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = t("careVisitBtn");
+      b.dataset.testid = "care-visit-button";
+      b.addEventListener("click", () => { CARE.target = e; $("care-text").value = ""; $("care-msg").textContent = ""; renderCareForm(); $("care-text").focus(); });
+      td.appendChild(b);
+      tr.appendChild(td);
+      rows.appendChild(tr);
+    }
+    for (const e of l.visited) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "care-visited-row";
+      tr.dataset.elder = e.elder_id;
+      const v = e.last_visit || {};
+      cell(tr, unitName(e.community));
+      cell(tr, e.name);
+      cell(tr, careDay(e.last_seen));
+      cell(tr, fmt("careDaysN", { n: e.days_absent }), "num");
+      cell(tr, tk("v_", v.outcome), "", "care-visited-outcome");
+      cell(tr, v.note || t("careNone"), "", "care-visited-note");
+      cell(tr, v.marked_by || "—");
+      cell(tr, careDay(v.at));
+      done.appendChild(tr);
+    }
+    renderCareForm();
+  }
+
+  function renderCareForm() {
+    const e = CARE.target;
+    $("care-form").hidden = !e;
+    if (e) $("care-form-title").textContent = fmt("careFormTitle", { name: e.name, site: unitName(e.site) });
+  }
+
+  async function markVisit(ev) {
+    ev.preventDefault();
+    const e = CARE.target;
+    if (!e) return;
+    const body = JSON.stringify({ elder_id: e.elder_id, site: e.site, outcome: $("care-outcome").value, note: $("care-text").value });
+    const r = await call("POST", "care/visits", body, "application/json");
+    if (!r.ok) return say("care-msg", fmt("careFailed", { msg: errText(r) }), true);
+    CARE.target = null;
+    await loadCare();
+    say("care-note", t("careSaved"));
+  }
+
+  async function loadCareRule() {
+    const unit = $("care-rule-unit").value;
+    if (!unit) return;
+    const r = await call("GET", "org/" + encodeURIComponent(unit) + "/care-rule");
+    if (!r.ok) { CARE.rule = null; return say("care-rule-msg", fmt("careFailed", { msg: errText(r) }), true); }
+    CARE.rule = r.data;
+    renderCareRule();
+  }
+
+  function renderCareRule() {
+    const c = CARE.rule;
+    if (!c) { $("care-rule-msg").textContent = ""; return; }
+    $("care-min").value = c.rule.min_meals_per_week;
+    $("care-weeks").value = c.rule.weeks;
+    $("care-days").value = c.rule.absent_days;
+    const from = c.stored ? t("careRuleOwn") : (c.from ? fmt("careRuleInherited", { from: unitName(c.from) }) : t("careRuleDefault"));
+    say("care-rule-msg", fmt("careRuleFrom", { unit: unitName(c.unit), min: c.rule.min_meals_per_week, weeks: c.rule.weeks, days: c.rule.absent_days, from }));
+  }
+
+  async function saveCareRule() {
+    const unit = $("care-rule-unit").value;
+    if (!unit) return;
+    const num = (id) => Number($(id).value);
+    const body = JSON.stringify({ min_meals_per_week: num("care-min"), weeks: num("care-weeks"), absent_days: num("care-days") });
+    const r = await call("PUT", "org/" + encodeURIComponent(unit) + "/care-rule", body, "application/json");
+    if (!r.ok) return say("care-rule-msg", fmt("careFailed", { msg: errText(r) }), true);
+    CARE.rule = r.data;
+    renderCareRule();
+    $("care-rule-msg").textContent += " " + t("careRuleStored");
+    await loadCare();
+  }
+
+  function wireCare() {
+    const guard = (id, fn) => (ev) => fn(ev).catch((e) => { if (e.message !== "unauthorized") say(id, t("netError"), true); });
+    $("care-load").addEventListener("click", guard("care-note", loadCare));
+    $("care-unit").addEventListener("change", guard("care-note", loadCare));
+    $("care-form").addEventListener("submit", guard("care-msg", markVisit));
+    $("care-cancel").addEventListener("click", () => { CARE.target = null; renderCareForm(); });
+    $("care-rule-unit").addEventListener("change", guard("care-rule-msg", loadCareRule));
+    $("care-rule-save").addEventListener("click", guard("care-rule-msg", saveCareRule));
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     applyLang();
     $("lang").addEventListener("change", () => {
@@ -1414,6 +1604,7 @@
     $("as-save").addEventListener("click", () => saveAlarmSettings().catch((e) => { if (e.message !== "unauthorized") say("as-msg", t("netError"), true); }));
     $("as-close").addEventListener("click", () => { AS = null; renderAlarmSettings(); });
     wireReports();
+    wireCare();
     if (sessionStorage.getItem("eg.token")) showDashboard();
   });
 })();
