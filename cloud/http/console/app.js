@@ -53,7 +53,7 @@
       resolve: "解决", outcome: "处理结果", note: "备注（可选）", resolveSubmit: "确认解决", resolveFailed: "提交失败：{msg}",
       pressedAgain: "确认后再次按下（最后一次 {time}）",
       o_helped_on_site: "现场处置", o_sent_to_hospital: "已送医", o_family_contacted: "已联系家属", o_false_alarm: "误报", o_test: "测试",
-      tabCare: "关怀探访", careTitle: "关怀探访名单", careUnit: "范围", careElder: "老人", careHome: "所属站点", careLastSeen: "最后就餐",
+      tabCare: "关怀探访", careCommunity: "社区", careTitle: "关怀探访名单", careUnit: "范围", careElder: "老人", careHome: "所属站点", careLastSeen: "最后就餐",
       careLastSite: "就餐站点", careAbsent: "未到天数", carePattern: "此前每周餐数", careLastVisit: "上次探访", careAction: "操作",
       careOutcome: "探访结果", careNoteLabel: "备注（最多 500 字）", careMark: "记录探访", careVisitedTitle: "本次缺席已探访",
       careNoteCol: "备注", careBy: "探访人", careAt: "探访时间", careRuleTitle: "关怀规则", careRuleUnit: "单位",
@@ -125,7 +125,7 @@
       resolve: "解決", outcome: "處理結果", note: "備註（可選）", resolveSubmit: "確認解決", resolveFailed: "提交失敗：{msg}",
       pressedAgain: "確認後再次按下（最後一次 {time}）",
       o_helped_on_site: "現場處理", o_sent_to_hospital: "已送院", o_family_contacted: "已聯絡家屬", o_false_alarm: "誤報", o_test: "測試",
-      tabCare: "關懷探訪", careTitle: "關懷探訪名單", careUnit: "範圍", careElder: "長者", careHome: "所屬站點", careLastSeen: "最後用餐",
+      tabCare: "關懷探訪", careCommunity: "社區", careTitle: "關懷探訪名單", careUnit: "範圍", careElder: "長者", careHome: "所屬站點", careLastSeen: "最後用餐",
       careLastSite: "用餐站點", careAbsent: "未到天數", carePattern: "此前每週餐數", careLastVisit: "上次探訪", careAction: "操作",
       careOutcome: "探訪結果", careNoteLabel: "備註（最多 500 字）", careMark: "記錄探訪", careVisitedTitle: "本次缺席已探訪",
       careNoteCol: "備註", careBy: "探訪人", careAt: "探訪時間", careRuleTitle: "關懷規則", careRuleUnit: "單位",
@@ -197,7 +197,7 @@
       resolve: "Resolve", outcome: "Outcome", note: "Note (optional)", resolveSubmit: "Resolve", resolveFailed: "Failed: {msg}",
       pressedAgain: "Pressed again after acknowledgement (last {time})",
       o_helped_on_site: "Helped on site", o_sent_to_hospital: "Sent to hospital", o_family_contacted: "Family contacted", o_false_alarm: "False alarm", o_test: "Test",
-      tabCare: "Care visits", careTitle: "Care visit list", careUnit: "Area", careElder: "Elder", careHome: "Home site", careLastSeen: "Last meal",
+      tabCare: "Care visits", careCommunity: "Community", careTitle: "Care visit list", careUnit: "Area", careElder: "Elder", careHome: "Home site", careLastSeen: "Last meal",
       careLastSite: "Meal site", careAbsent: "Days away", carePattern: "Meals per week before", careLastVisit: "Last visit", careAction: "Action",
       careOutcome: "Outcome", careNoteLabel: "Note (at most 500 characters)", careMark: "Mark visit", careVisitedTitle: "Visited during this absence",
       careNoteCol: "Note", careBy: "Visited by", careAt: "Visited at", careRuleTitle: "Care rule", careRuleUnit: "Unit",
@@ -205,7 +205,7 @@
       careRules: "Listed: elders who ate at least the rule's meals in each of the weeks before their last meal and have not eaten for the rule's days (listed under the community of the site whose roster holds them; meals at any site count). A marked visit takes them off until they eat again and then stay away again.",
       v_visited: "visited at home", v_not_home: "not at home", v_hospital: "in hospital", v_moved: "moved away", v_other: "other",
       careAll: "All (my scope)", careVisitBtn: "Mark visit", careFormTitle: "Visit {name} ({site})", careLoading: "Loading…",
-      careSummary: "{n} elders to visit, {v} visited during this absence (list as of {time}, times in {tz}).", careDaysN: "{n} days",
+      careSummary: "To visit: {n}; visited during this absence: {v} (list as of {time}, times in {tz}).", careDaysN: "{n} days",
       careSaved: "Visit recorded.", careRuleFrom: "Rule of {unit}: at least {min} meals a week for {weeks} weeks, listed after {days} days away ({from}).",
       careRuleOwn: "its own", careRuleInherited: "from {from}", careRuleDefault: "the default", careRuleStored: "Rule saved.",
       careNone: "—", careFailed: "Failed: {msg}",
@@ -1247,7 +1247,10 @@
     $("care").hidden = true;
     CARE.list = null;
     CARE.target = null;
+    CARE.rule = null;
+    CARE.units = [];
     renderCare();
+    $("care-rule-msg").textContent = "";
     $("tabs").hidden = true;
     $("logout").hidden = true;
     clearEnroll(); // never leave an enrollment token on a logged-out page
@@ -1445,6 +1448,16 @@
       if (e.message === "unauthorized") return;
       CARE.units = [];
     }
+    careOptions();
+    const areas = CARE.units.filter((u) => u.level !== "site");
+    if (!$("care-rule-unit").value && areas.length) $("care-rule-unit").value = areas[0].id;
+    loadCare().catch((e) => { if (e.message !== "unauthorized") say("care-note", t("netError"), true); });
+    loadCareRule().catch((e) => { if (e.message !== "unauthorized") say("care-rule-msg", t("netError"), true); });
+  }
+
+  // careOptions fills the unit pickers in the current language, keeping
+  // the choices.
+  function careOptions() {
     const areas = CARE.units.filter((u) => u.level !== "site");
     const keep = $("care-unit").value, keepRule = $("care-rule-unit").value;
     const opt = (v, text) => { const o = document.createElement("option"); o.value = v; o.textContent = text; return o; };
@@ -1452,9 +1465,6 @@
     $("care-rule-unit").replaceChildren(...CARE.units.map((u) => opt(u.id, tk("lv_", u.level) + " · " + u.name)));
     if (areas.some((u) => u.id === keep)) $("care-unit").value = keep;
     if (CARE.units.some((u) => u.id === keepRule)) $("care-rule-unit").value = keepRule;
-    else if (areas.length) $("care-rule-unit").value = areas[0].id;
-    loadCare().catch((e) => { if (e.message !== "unauthorized") say("care-note", t("netError"), true); });
-    loadCareRule().catch((e) => { if (e.message !== "unauthorized") say("care-rule-msg", t("netError"), true); });
   }
 
   async function loadCare() {
@@ -1470,6 +1480,8 @@
     const rows = $("care-rows"), done = $("care-visited");
     rows.replaceChildren();
     done.replaceChildren();
+    careOptions();
+    renderCareRule(false);
     const l = CARE.list;
     if (!l) { $("care-note").textContent = ""; renderCareForm(); return; }
     say("care-note", fmt("careSummary", { n: l.to_visit.length, v: l.visited.length, time: careDay(l.now), tz: "Asia/Shanghai" }));
@@ -1482,7 +1494,7 @@
       cell(tr, unitName(e.site), "", "care-site");
       cell(tr, careDay(e.last_seen), "", "care-last-seen");
       cell(tr, unitName(e.last_site), "", "care-last-site");
-      cell(tr, fmt("careDaysN", { n: e.days_absent }), "num", "care-days");
+      cell(tr, fmt("careDaysN", { n: e.days_absent }), "num", "care-absent");
       cell(tr, (e.weekly || []).join(" · "), "num", "care-pattern");
       const v = e.last_visit;
       cell(tr, v ? careDay(v.at) + " · " + tk("v_", v.outcome) + (v.note ? " · " + v.note : "") : t("careNone"), "", "care-last-visit");
@@ -1541,12 +1553,15 @@
     renderCareRule();
   }
 
-  function renderCareRule() {
+  // renderCareRule shows the rule last read; fill false keeps what is typed.
+  function renderCareRule(fill) {
     const c = CARE.rule;
-    if (!c) { $("care-rule-msg").textContent = ""; return; }
-    $("care-min").value = c.rule.min_meals_per_week;
-    $("care-weeks").value = c.rule.weeks;
-    $("care-days").value = c.rule.absent_days;
+    if (!c) return;
+    if (fill !== false) {
+      $("care-min").value = c.rule.min_meals_per_week;
+      $("care-weeks").value = c.rule.weeks;
+      $("care-days").value = c.rule.absent_days;
+    }
     const from = c.stored ? t("careRuleOwn") : (c.from ? fmt("careRuleInherited", { from: unitName(c.from) }) : t("careRuleDefault"));
     say("care-rule-msg", fmt("careRuleFrom", { unit: unitName(c.unit), min: c.rule.min_meals_per_week, weeks: c.rule.weeks, days: c.rule.absent_days, from }));
   }
@@ -1559,9 +1574,9 @@
     const r = await call("PUT", "org/" + encodeURIComponent(unit) + "/care-rule", body, "application/json");
     if (!r.ok) return say("care-rule-msg", fmt("careFailed", { msg: errText(r) }), true);
     CARE.rule = r.data;
+    await loadCare();
     renderCareRule();
     $("care-rule-msg").textContent += " " + t("careRuleStored");
-    await loadCare();
   }
 
   function wireCare() {
