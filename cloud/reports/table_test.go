@@ -80,7 +80,10 @@ func TestTableXLSX(t *testing.T) {
 		t.Fatalf("header row %d, want 4", h)
 	}
 	cell := func(c string) string { v, _ := f.GetCellValue("结算", c); return v }
-	raw := func(c string) string { v, _ := f.GetCellValue("结算", c, excelize.Options{RawCellValue: true}); return v }
+	raw := func(c string) string {
+		v, _ := f.GetCellValue("结算", c, excelize.Options{RawCellValue: true})
+		return v
+	}
 	if cell("A1") != tab.Title || cell("A4") != "名称" || cell("A7") != "合计" {
 		t.Errorf("layout: A1 %q A4 %q A7 %q", cell("A1"), cell("A4"), cell("A7"))
 	}
