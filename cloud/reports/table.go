@@ -4,7 +4,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
+	"time"
 
 	"github.com/eldergate/eldergate"
 	"github.com/xuri/excelize/v2"
@@ -22,7 +24,7 @@ type Table struct {
 	Header     []string // column names
 	Rows       [][]Cell
 	Total      []Cell   // nil: no totals row
-	Signatures []string // labels of the signature lines, e.g. "制表人", "审核人"
+	Signatures []string // the signature lines as written, e.g. "制表人：", "审核人：" (SignatureLabels)
 	Note       string   // a line under the table, "" for none
 	Sheet      string   // XLSX sheet name, default "Sheet1"
 }
@@ -47,6 +49,10 @@ func Money(fen int64) Cell { return Cell{kind: 'm', value: fen} }
 // Empty is an empty cell (a figure that does not apply).
 func Empty() Cell { return Cell{} }
 
+// Percent is a cell holding a share in percent, kept and shown with one
+// decimal (37.5).
+func Percent(pct float64) Cell { return Cell{kind: 'p', value: int64(math.Round(pct * 10))} }
+
 // String is the cell as the CSV writes it: yuan with two decimals for
 // money (eldergate.Fen's own formatting), a plain integer for a count.
 func (c Cell) String() string {
@@ -57,6 +63,8 @@ func (c Cell) String() string {
 		return strconv.FormatInt(c.value, 10)
 	case 'm':
 		return eldergate.Fen(c.value).String()
+	case 'p':
+		return strconv.FormatFloat(float64(c.value)/10, 'f', 1, 64)
 	}
 	return ""
 }
@@ -71,6 +79,8 @@ func (c Cell) xlsx() any {
 		return c.value
 	case 'm':
 		return float64(c.value) / 100
+	case 'p':
+		return float64(c.value) / 10
 	}
 	return nil
 }
@@ -109,11 +119,7 @@ func (t Table) WriteCSV(w io.Writer) error {
 	}
 	if len(t.Signatures) > 0 {
 		_ = cw.Write([]string{""})
-		sig := make([]string, 0, len(t.Signatures))
-		for _, s := range t.Signatures {
-			sig = append(sig, s+"：")
-		}
-		_ = cw.Write(sig)
+		_ = cw.Write(t.Signatures)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -256,7 +262,7 @@ func (t Table) WriteXLSX(w io.Writer) error {
 			// Spread the signature lines over the width: 制表人 left, 审核人 further right.
 			col := 1 + i*max(width/len(t.Signatures), 2)
 			a, _ := excelize.CoordinatesToCellName(col, row)
-			if err := f.SetCellStr(sheet, a, s+"："); err != nil {
+			if err := f.SetCellStr(sheet, a, s); err != nil {
 				return fail(err)
 			}
 		}
@@ -266,4 +272,67 @@ func (t Table) WriteXLSX(w io.Writer) error {
 		return fail(err)
 	}
 	return nil
+}
+
+// The lines every report's Table shares, in each language.
+var tableTexts = map[string]struct {
+	period, unit string
+	signatures   []string
+}{
+	"zh-CN": {"统计期间：%s 至 %s（%s）", "填报单位：%s", []string{"制表人：", "审核人："}},
+	"zh-HK": {"統計期間：%s 至 %s（%s）", "填報單位：%s", []string{"製表人：", "審核人："}},
+	"en":    {"Period: %s to %s (%s)", "Reporting unit: %s", []string{"Prepared by:", "Reviewed by:"}},
+}
+
+// MonthTitle is a report's title for month ("2026-12") in lang: "2026年12月
+// 长者助餐补贴结算表" from the names of the report in each language
+// (names[lang], zh-CN when missing); English: "Meal subsidy settlement,
+// December 2026".
+func MonthTitle(lang, month string, names map[string]string) string {
+	name := names[lang]
+	if name == "" {
+		name = names["zh-CN"]
+	}
+	m, err := time.Parse("2006-01", month)
+	if err != nil {
+		return name + " " + month
+	}
+	if lang == "en" {
+		return name + ", " + m.Format("January 2006")
+	}
+	return fmt.Sprintf("%d年%d月 %s", m.Year(), int(m.Month()), name)
+}
+
+// PeriodLine says the period from (inclusive) to (exclusive) as the local
+// dates in zone, with the zone named: "统计期间：2026-12-01 至 2026-12-31（Asia/Shanghai）".
+func PeriodLine(lang string, from, to time.Time, zone string) string {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc, zone = time.UTC, "UTC"
+	}
+	tt, ok := tableTexts[lang]
+	if !ok {
+		tt = tableTexts["zh-CN"]
+	}
+	last := to.Add(-time.Nanosecond)
+	return fmt.Sprintf(tt.period, from.In(loc).Format(time.DateOnly), last.In(loc).Format(time.DateOnly), zone)
+}
+
+// UnitLine names the reporting unit: "填报单位：南山区".
+func UnitLine(lang, name string) string {
+	tt, ok := tableTexts[lang]
+	if !ok {
+		tt = tableTexts["zh-CN"]
+	}
+	return fmt.Sprintf(tt.unit, name)
+}
+
+// SignatureLabels are the lines the preparer and the reviewer sign:
+// "制表人：", "审核人：".
+func SignatureLabels(lang string) []string {
+	tt, ok := tableTexts[lang]
+	if !ok {
+		tt = tableTexts["zh-CN"]
+	}
+	return append([]string(nil), tt.signatures...)
 }

@@ -21,7 +21,7 @@ func sampleTable() reports.Table {
 			{reports.Text("南头长者饭堂"), reports.Count(7), reports.Money(5)},
 		},
 		Total:      []reports.Cell{reports.Text("合计"), reports.Count(127), reports.Money(96005)},
-		Signatures: []string{"制表人", "审核人"},
+		Signatures: reports.SignatureLabels("zh-CN"),
 		Sheet:      "结算",
 	}
 }
