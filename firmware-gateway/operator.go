@@ -17,7 +17,6 @@ import (
 	"github.com/eldergate/eldergate/drivers/printer"
 	"github.com/eldergate/eldergate/drivers/scale"
 	"github.com/eldergate/eldergate/firmware-gateway/alarms"
-	"github.com/eldergate/eldergate/firmware-gateway/clockguard"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/firmware-gateway/devices"
 	"github.com/eldergate/eldergate/firmware-gateway/httpapi"
@@ -248,7 +247,7 @@ func (g *Gateway) OperatorStatus(ctx context.Context, tok string) (httpapi.Opera
 	}
 	st.Clock.State, st.Clock.Now = clockState, now
 	if clockState != eldergate.ClockSynced {
-		st.Clock.Reason = g.clockReason()
+		st.Clock.Reason = g.clock.Reason() // of the Stamp above
 	}
 	st.Clock.JumpsForward, st.Clock.JumpsBackward = g.clock.Jumps()
 	st.Network.UplinkConnected, st.Network.Broker, st.Network.LastAck = g.up.Connected(), brokerHost(g.cfg.MQTT.URL), g.up.LastAck()
@@ -267,22 +266,6 @@ func (g *Gateway) OperatorStatus(ctx context.Context, tok string) (httpapi.Opera
 	p := g.desk.Policy()
 	st.Policy.Version, st.Policy.TimeZone = p.Version, p.TimeZone
 	return st, nil
-}
-
-// clockReason says why the clock is unsynced: the kernel says so, the
-// time is before the build, or behind a time already used.
-func (g *Gateway) clockReason() string {
-	synced := g.clockSync
-	if synced == nil {
-		synced = clockguard.KernelSynced
-	}
-	switch {
-	case !synced():
-		return "kernel_unsynced"
-	case g.now().Before(g.minValid):
-		return "before_build_time"
-	}
-	return "behind_floor"
 }
 
 // OperatorTest implements httpapi.OperatorBackend: runs one device test

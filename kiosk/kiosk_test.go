@@ -48,9 +48,40 @@ func TestFilesAndTestHooks(t *testing.T) {
 }
 
 // TestLanguagesComplete: zh-CN, zh-HK and en have the same texts (the
-// keys of their blocks in app.js, nested ones included).
+// keys of their blocks, nested ones included) in app.js and in the
+// results' texts it shares with the cashier's screen (results.js).
 func TestLanguagesComplete(t *testing.T) {
-	b, err := fs.ReadFile(kiosk.FS(), "app.js")
+	app := languageKeys(t, "app.js")
+	for _, k := range []string{"alert_calling", "alert_acked", "alert_done", "helped_on_site", "kiosk_disconnected"} {
+		if !app["zh-CN"][k] {
+			t.Fatalf("zh-CN lacks %s: the key pattern is wrong", k)
+		}
+	}
+	results := languageKeys(t, "results.js")
+	for _, k := range []string{"approved", "to_pay", "unknown_card", "disk_full"} {
+		if !results["zh-CN"][k] {
+			t.Fatalf("results.js: zh-CN lacks %s: the key pattern is wrong", k)
+		}
+	}
+	for file, langs := range map[string]map[string]map[string]bool{"app.js": app, "results.js": results} {
+		for name, set := range langs {
+			for other, oset := range langs {
+				for k := range set {
+					if !oset[k] {
+						t.Errorf("%s: %s has %s, %s has not", file, name, k, other)
+					}
+				}
+			}
+		}
+	}
+}
+
+// languageKeys returns the keys of the zh-CN, zh-HK and en blocks of the
+// text table at the top of file (blocks "zh-CN": {, "zh-HK": {, en: {,
+// closed by "};").
+func languageKeys(t *testing.T, file string) map[string]map[string]bool {
+	t.Helper()
+	b, err := fs.ReadFile(kiosk.FS(), file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +89,7 @@ func TestLanguagesComplete(t *testing.T) {
 	start, hk, en := strings.Index(js, `"zh-CN": {`), strings.Index(js, `"zh-HK": {`), strings.Index(js, "\n  en: {")
 	end := strings.Index(js[en:], "\n};") + en
 	if start < 0 || hk < start || en < hk || end < en {
-		t.Fatal("language blocks not found in app.js")
+		t.Fatalf("language blocks not found in %s", file)
 	}
 	key := regexp.MustCompile(`(?:^|[{,]\s*)([a-z_0-9]+):\s`)
 	keys := func(block string) map[string]bool {
@@ -70,21 +101,7 @@ func TestLanguagesComplete(t *testing.T) {
 		}
 		return out
 	}
-	langs := map[string]map[string]bool{"zh-CN": keys(js[start:hk]), "zh-HK": keys(js[hk:en]), "en": keys(js[en+len("\n  en: {") : end])}
-	for _, k := range []string{"alert_calling", "alert_acked", "alert_done", "helped_on_site", "kiosk_disconnected"} {
-		if !langs["zh-CN"][k] {
-			t.Fatalf("zh-CN lacks %s: the key pattern is wrong", k)
-		}
-	}
-	for name, set := range langs {
-		for other, oset := range langs {
-			for k := range set {
-				if !oset[k] {
-					t.Errorf("%s has %s, %s has not", name, k, other)
-				}
-			}
-		}
-	}
+	return map[string]map[string]bool{"zh-CN": keys(js[start:hk]), "zh-HK": keys(js[hk:en]), "en": keys(js[en+len("\n  en: {") : end])}
 }
 
 // TestEveryReasonSaid: every reason code a decision or the tap desk can
@@ -92,20 +109,20 @@ func TestLanguagesComplete(t *testing.T) {
 // to do next (the "next" block, or its general "_" entry). The languages
 // have the same keys (TestLanguagesComplete), so zh-CN is checked here.
 func TestEveryReasonSaid(t *testing.T) {
-	b, err := fs.ReadFile(kiosk.FS(), "app.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	js := string(b)
-	block := func(name string) string {
+	block := func(file, name string) string {
+		b, err := fs.ReadFile(kiosk.FS(), file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js := string(b)
 		i := strings.Index(js, "\n    "+name+": {")
 		if i < 0 {
-			t.Fatalf("app.js has no %s block", name)
+			t.Fatalf("%s has no %s block", file, name)
 		}
 		j := strings.Index(js[i:], "},")
 		return js[i : i+j]
 	}
-	reasons, next := block("reasons"), block("next")
+	reasons, next := block("results.js", "reasons"), block("app.js", "next")
 	for _, code := range []string{eldergate.ReasonUnknownCard, eldergate.ReasonCardInactive, eldergate.ReasonCardLost,
 		eldergate.ReasonCardCancelled, eldergate.ReasonOutsideWindow, eldergate.ReasonAlreadyServed, eldergate.ReasonNoSubsidyLimit,
 		policy.ReasonNotEligible, policy.ReasonBelowMinSpend, policy.ReasonOutsideJurisdiction, policy.ReasonNoSubsidy,
@@ -119,7 +136,7 @@ func TestEveryReasonSaid(t *testing.T) {
 		t.Error("the next block has no general entry _")
 	}
 	for _, period := range []string{policy.PeriodWindow, policy.PeriodDay, policy.PeriodWeek, policy.PeriodMonth} {
-		if !regexp.MustCompile(`\b` + period + `: "[^"]+"`).MatchString(block("limits")) {
+		if !regexp.MustCompile(`\b` + period + `: "[^"]+"`).MatchString(block("app.js", "limits")) {
 			t.Errorf("limit period %s has no words on the kiosk", period)
 		}
 	}

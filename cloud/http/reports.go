@@ -88,13 +88,18 @@ func (s *Server) responseReport(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, rep)
 		return
 	}
+	tab, err := reports.ResponseTable(rep, lang)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	var buf bytes.Buffer
 	ctype := contentTypeCSV
 	if format == "csv" {
-		err = reports.WriteResponseCSV(&buf, rep, lang)
+		err = tab.WriteCSV(&buf)
 	} else {
 		ctype = contentTypeXLSX
-		err = reports.WriteResponseXLSX(&buf, rep, lang)
+		err = tab.WriteXLSX(&buf)
 	}
 	if err != nil {
 		s.internal(w, r, err)

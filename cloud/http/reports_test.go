@@ -396,10 +396,17 @@ func TestResponseReportDownloads(t *testing.T) {
 	if sheets := x.GetSheetList(); len(sheets) != 1 || sheets[0] != "报警响应" {
 		t.Fatalf("sheets %v", sheets)
 	}
-	rows, err := x.GetRows("报警响应")
+	all, err := x.GetRows("报警响应")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Title and period above the table, an empty row and the signatures
+	// under it.
+	if len(all) < 5 || all[0][0] != "2026年12月 报警响应统计表" || all[len(all)-1][0] != "制表人：" {
+		t.Fatalf("title and signatures: %q", all)
+	}
+	const top = 2 // the header is on row 3
+	rows := all[top : len(all)-2]
 	if len(rows) != 1+len(rep.Rows)+1 {
 		t.Fatalf("%d rows, want header + %d + total", len(rows), len(rep.Rows))
 	}
@@ -413,7 +420,7 @@ func TestResponseReportDownloads(t *testing.T) {
 		t.Fatalf("total row %q", last)
 	}
 	for i := 4; i < len(wantTotal); i++ {
-		cell, _ := excelize.CoordinatesToCellName(i+1, len(rows))
+		cell, _ := excelize.CoordinatesToCellName(i+1, top+len(rows))
 		v, _ := x.GetCellValue("报警响应", cell, excelize.Options{RawCellValue: true})
 		typ, _ := x.GetCellType("报警响应", cell)
 		got, err1 := strconv.ParseFloat(v, 64)
@@ -432,10 +439,16 @@ func TestResponseReportDownloads(t *testing.T) {
 		!strings.HasPrefix(w.Header().Get("Content-Type"), "text/csv") || !bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {
 		t.Fatalf("csv: %d %v %q", w.Code, w.Header(), body[:min(len(body), 8)])
 	}
-	recs, err := csv.NewReader(bytes.NewReader(body[3:])).ReadAll()
+	cr := csv.NewReader(bytes.NewReader(body[3:]))
+	cr.FieldsPerRecord = -1 // title, period and signatures around the table
+	recs, err := cr.ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if recs[0][0] != "Alarm response report, December 2026" || recs[len(recs)-1][0] != "Prepared by:" {
+		t.Fatalf("csv title and signatures: %q %q", recs[0], recs[len(recs)-1])
+	}
+	recs = recs[top : len(recs)-1]
 	if recs[0][0] != "Month (Asia/Shanghai time)" || recs[0][4] != "Alarms" || len(recs) != len(rows) {
 		t.Fatalf("csv header %q, %d records", recs[0], len(recs))
 	}

@@ -1,13 +1,6 @@
 package reports
 
-import (
-	"encoding/csv"
-	"fmt"
-	"io"
-	"strconv"
-
-	"github.com/xuri/excelize/v2"
-)
+import "fmt"
 
 // Langs are the languages the writers' headers come in.
 var Langs = []string{"zh-CN", "zh-HK", "en"}
@@ -46,6 +39,9 @@ var langTexts = map[string]texts{
 		sheet:  "Alarm response",
 	},
 }
+
+// responseTitle names the alarm response report in each language.
+var responseTitle = map[string]string{"zh-CN": "报警响应统计表", "zh-HK": "警報響應統計表", "en": "Alarm response report"}
 
 func textsOf(lang string) (texts, error) {
 	t, ok := langTexts[lang]
@@ -94,97 +90,39 @@ func rows(rep ResponseReport) []ResponseRow {
 	return append(append([]ResponseRow(nil), rep.Rows...), rep.Total)
 }
 
-// WriteResponseCSV writes rep as CSV: UTF-8 with a byte-order mark (so
-// that Excel reads the Chinese right), the header in lang, one line per
-// row and the total last. Absent figures are empty cells; the share is
-// written with one decimal.
-func WriteResponseCSV(w io.Writer, rep ResponseReport, lang string) error {
+// ResponseTable lays rep out for download in lang (Table: CSV and XLSX):
+// the title and period in the zone of the month, the header, one line per
+// row, the total last; absent figures are empty cells, the share has one
+// decimal.
+func ResponseTable(rep ResponseReport, lang string) (Table, error) {
 	t, err := textsOf(lang)
 	if err != nil {
-		return err
+		return Table{}, err
 	}
 	h, _ := Header(rep, lang)
-	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
-		return fmt.Errorf("reports: csv: %w", err)
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true // what Excel writes
-	_ = cw.Write(h)
+	tab := Table{Header: h, Sheet: t.sheet, Signatures: SignatureLabels(lang),
+		Title:  MonthTitle(lang, rep.Month, responseTitle),
+		Period: PeriodLine(lang, rep.From, rep.To, rep.TimeZone)}
 	for _, r := range rows(rep) {
 		rec := record(rep, r, t)
-		out := make([]string, len(rec))
+		cells := make([]Cell, len(rec))
 		for i, v := range rec {
 			switch v := v.(type) {
 			case nil:
+				cells[i] = Empty()
 			case string:
-				out[i] = v
+				cells[i] = Text(v)
 			case int64:
-				out[i] = strconv.FormatInt(v, 10)
+				cells[i] = Count(v)
 			case float64:
-				out[i] = strconv.FormatFloat(v, 'f', 1, 64)
+				cells[i] = Percent(v)
 			}
 		}
-		_ = cw.Write(out)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("reports: csv: %w", err)
-	}
-	return nil
-}
-
-// WriteResponseXLSX writes rep as an XLSX workbook of one sheet: the
-// header in lang (bold, frozen), one row per ResponseRow and the total
-// last (bold); figures are numbers, absent ones empty cells.
-func WriteResponseXLSX(w io.Writer, rep ResponseReport, lang string) error {
-	t, err := textsOf(lang)
-	if err != nil {
-		return err
-	}
-	h, _ := Header(rep, lang)
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := t.sheet
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return fmt.Errorf("reports: xlsx: %w", err)
-	}
-	fail := func(err error) error { return fmt.Errorf("reports: xlsx: %w", err) }
-	hdr := make([]any, len(h))
-	for i, s := range h {
-		hdr[i] = s
-	}
-	if err := f.SetSheetRow(sheet, "A1", &hdr); err != nil {
-		return fail(err)
-	}
-	all := rows(rep)
-	for i, r := range all {
-		rec := record(rep, r, t)
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := f.SetSheetRow(sheet, cell, &rec); err != nil {
-			return fail(err)
+		if r.Level == LevelTotal {
+			tab.Total = cells
+		} else {
+			tab.Rows = append(tab.Rows, cells)
 		}
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return fail(err)
-	}
-	last, _ := excelize.CoordinatesToCellName(len(h), 1)
-	if err := f.SetCellStyle(sheet, "A1", last, bold); err != nil {
-		return fail(err)
-	}
-	first, _ := excelize.CoordinatesToCellName(1, len(all)+1)
-	last, _ = excelize.CoordinatesToCellName(len(h), len(all)+1)
-	if err := f.SetCellStyle(sheet, first, last, bold); err != nil {
-		return fail(err)
-	}
-	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return fail(err)
-	}
-	_ = f.SetColWidth(sheet, "A", "A", 22)
-	_ = f.SetColWidth(sheet, "C", "D", 18)
-	_ = f.SetColWidth(sheet, "E", "R", 14)
-	if _, err := f.WriteTo(w); err != nil {
-		return fail(err)
-	}
-	return nil
+	return tab, nil
 }

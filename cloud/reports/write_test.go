@@ -20,16 +20,27 @@ func TestWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteResponseCSV(&buf, rep, "zh-HK"); err != nil {
+	tab, err := ResponseTable(rep, "zh-HK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.WriteCSV(&buf); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(buf.Bytes(), []byte("\uFEFF")) {
 		t.Fatal("no BOM")
 	}
-	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
+	r := csv.NewReader(bytes.NewReader(buf.Bytes()[3:]))
+	r.FieldsPerRecord = -1 // title lines and signatures around the table
+	all, err := r.ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if all[0][0] != "2026年12月 警報響應統計表" || all[1][0] != "統計期間：2026-12-01 至 2026-12-31（Asia/Shanghai）" ||
+		strings.Join(all[len(all)-1], ",") != "製表人：,審核人：" {
+		t.Fatalf("title, period, signatures: %q %q %q", all[0], all[1], all[len(all)-1])
+	}
+	recs := all[tab.HeaderRow()-1 : len(all)-1]
 	if len(recs) != 1+len(rep.Rows)+1 || recs[0][0] != "月份（Asia/Shanghai 時間）" || recs[0][4] != "警報數" {
 		t.Fatalf("%d records, header %q", len(recs), recs[0])
 	}
@@ -42,7 +53,11 @@ func TestWriters(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := WriteResponseXLSX(&buf, rep, "en"); err != nil {
+	tab, err = ResponseTable(rep, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.WriteXLSX(&buf); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(&buf)
@@ -53,7 +68,7 @@ func TestWriters(t *testing.T) {
 	if s := f.GetSheetList(); len(s) != 1 || s[0] != "Alarm response" {
 		t.Fatalf("sheets %v", s)
 	}
-	last := len(rep.Rows) + 2
+	last := tab.HeaderRow() + len(rep.Rows) + 1
 	for col, want := range map[string]string{"B": "Total", "E": "8", "P": "37.5", "R": "5"} {
 		cell := col + itoa(int64(last))
 		v, _ := f.GetCellValue("Alarm response", cell)
@@ -62,10 +77,10 @@ func TestWriters(t *testing.T) {
 			t.Errorf("%s = %q (type %v), want %q", cell, v, typ, want)
 		}
 	}
-	if err := WriteResponseCSV(&buf, rep, "fr"); err == nil || !strings.HasPrefix(err.Error(), "reports: ") {
+	if _, err := ResponseTable(rep, "fr"); err == nil || !strings.HasPrefix(err.Error(), "reports: ") {
 		t.Fatalf("unknown language: %v", err)
 	}
-	if err := WriteResponseXLSX(&buf, rep, ""); err == nil {
+	if _, err := ResponseTable(rep, ""); err == nil {
 		t.Fatal("empty language accepted")
 	}
 }

@@ -74,6 +74,7 @@ type Guard struct {
 	lastWall  time.Time // last wall reading, to detect jumps
 	lastMono  time.Time // time.Now (monotonic) at lastWall
 	state     string
+	reason    string // why state is unsynced (Reason*), "" when synced
 	backJumps int
 	fwdJumps  int
 }
@@ -112,12 +113,13 @@ func (c *Guard) Stamp(t time.Time) (time.Time, string) {
 	}
 	c.lastWall, c.lastMono = t, mono
 	state := eldergate.ClockSynced
-	if !synced || t.Before(c.minValid) || t.Before(c.floor.Add(-backwardTolerance)) {
+	reason := c.unsyncedReason(t, synced)
+	if reason != "" {
 		state = eldergate.ClockUnsynced
 	}
-	if state != c.state {
-		c.log.Warn("gateway: clock state changed", "state", state, "kernel_synced", synced, "time", t, "floor", c.floor)
-		c.state = state
+	if state != c.state || reason != c.reason {
+		c.log.Warn("gateway: clock state changed", "state", state, "reason", reason, "kernel_synced", synced, "time", t, "floor", c.floor)
+		c.state, c.reason = state, reason
 	}
 	if t.Before(c.floor) {
 		// Behind the floor: carry on from it at the pace of the monotonic
@@ -129,6 +131,35 @@ func (c *Guard) Stamp(t time.Time) (time.Time, string) {
 	}
 	c.floor, c.floorMono = t, mono
 	return t, state
+}
+
+// Why a clock is unsynced (Guard.Reason).
+const (
+	ReasonKernelUnsynced = "kernel_unsynced"   // the kernel says the clock is not synchronised (NTP)
+	ReasonBeforeBuild    = "before_build_time" // the time is before the binary was built
+	ReasonBehindFloor    = "behind_floor"      // the time is behind one already used, beyond the tolerance
+)
+
+// unsyncedReason says why wall time t is unsynced, "" when it is synced.
+// The caller holds c.mu.
+func (c *Guard) unsyncedReason(t time.Time, synced bool) string {
+	switch {
+	case !synced:
+		return ReasonKernelUnsynced
+	case t.Before(c.minValid):
+		return ReasonBeforeBuild
+	case t.Before(c.floor.Add(-backwardTolerance)):
+		return ReasonBehindFloor
+	}
+	return ""
+}
+
+// Reason is why the clock was unsynced at the last stamp (one of the
+// Reason* constants), "" when it was synced.
+func (c *Guard) Reason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
 }
 
 // State is the clock state of the last stamp, refreshed from the source.

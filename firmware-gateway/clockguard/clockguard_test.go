@@ -42,6 +42,9 @@ func TestBackwardJumpKeepsTheFloor(t *testing.T) {
 	if !g.Floor().Equal(at) {
 		t.Fatalf("floor %v, want %v", g.Floor(), at)
 	}
+	if g.Reason() != clockguard.ReasonBehindFloor {
+		t.Fatalf("reason %q after a backward jump", g.Reason())
+	}
 	if _, back := g.Jumps(); back != 1 {
 		t.Fatalf("backward jumps = %d", back)
 	}
@@ -50,16 +53,21 @@ func TestBackwardJumpKeepsTheFloor(t *testing.T) {
 	if at, st := g.Stamp(time.Time{}); !at.Equal(t0.Add(time.Minute)) || st != eldergate.ClockSynced {
 		t.Fatalf("back on time: %v %s", at, st)
 	}
+	if g.Reason() != "" {
+		t.Fatalf("reason %q when synced", g.Reason())
+	}
 }
 
 func TestUnsyncedBeforeMinValidOrWhenTheSourceSaysSo(t *testing.T) {
 	w := &wall{t: time.Date(1970, 1, 1, 0, 0, 10, 0, time.UTC)}
-	if _, st := guard(w, true, time.Time{}).Stamp(time.Time{}); st != eldergate.ClockUnsynced {
-		t.Fatalf("1970 stamped %s", st)
+	g := guard(w, true, time.Time{})
+	if _, st := g.Stamp(time.Time{}); st != eldergate.ClockUnsynced || g.Reason() != clockguard.ReasonBeforeBuild {
+		t.Fatalf("1970 stamped %s (%s)", st, g.Reason())
 	}
 	w.set(t0)
-	if st := guard(w, false, time.Time{}).State(); st != eldergate.ClockUnsynced {
-		t.Fatalf("kernel unsynced stamped %s", st)
+	g = guard(w, false, time.Time{})
+	if st := g.State(); st != eldergate.ClockUnsynced || g.Reason() != clockguard.ReasonKernelUnsynced {
+		t.Fatalf("kernel unsynced stamped %s (%s)", st, g.Reason())
 	}
 	// A persisted floor ahead of the wall clock holds.
 	if at, _ := guard(w, true, t0.Add(time.Hour)).Stamp(time.Time{}); at.Before(t0.Add(time.Hour)) {

@@ -5,8 +5,7 @@
 const T = {
   "zh-CN": {
     please_tap: "请刷卡", please_tap_sub: "Please tap your card",
-    approved: "补贴成功", full_pay: "请付全价", refused: "刷卡未通过", discounted: "长者优惠价", waiting: "请稍候",
-    price: "餐费", subsidy: "补贴", to_pay: "应付",
+    waiting: "请稍候",
     alert_calling: "正在呼叫工作人员…", alert_calling_sub: "请留在原地。工作人员收到后，这里会显示",
     alert_acked: (n) => `${n} 已收到，马上就到`, alert_acked_anon: "工作人员已收到，马上就到",
     alert_again: "您又按了一次，已再次通知工作人员", alert_done: "已处理", alert_cancelled: "呼叫已取消",
@@ -22,10 +21,7 @@ const T = {
     staff_done_ack: "已确认收到", staff_done_resolve: "已处理",
     alert_err: { 404: "此警报已不存在", 409: "此警报已被确认或已处理" },
     sim_title: "模拟面板", weight_g: "重量(克)", stable: "稳定", set_weight: "称重", emergency: "紧急按钮",
-    online: "已连接云端", offline: "离线（数据已保存）", yuan: "元",
-    reasons: { ok: "", unknown_card: "这张卡还没有登记", card_inactive: "这张卡已停用", card_lost: "这张卡已挂失", card_cancelled: "这张卡已注销", outside_meal_window: "现在不是用餐时间",
-      discount_only: "这一餐按长者优惠价，没有补贴", awaiting_amount: "收银员正在输入这一餐的金额", already_served: "这一餐您已经用过了", subsidy_limit_reached: "补贴额度已用完", not_eligible: "您不在补贴范围内", below_minimum_spend: "未达到最低消费，没有补贴", outside_jurisdiction: "不在户籍所在地，没有补贴", no_subsidy: "这一餐没有补贴", usage_stale: "用餐记录未同步，暂按原价", price_unknown: "还没有称重", invalid_input: "数据有误", system_error: "系统出了故障",
-      disk_full: "存储已满，暂停记餐" },
+    online: "已连接云端", offline: "离线（数据已保存）",
     next: { unknown_card: "请找工作人员登记", card_inactive: "请找工作人员", card_lost: "请找工作人员补办新卡", card_cancelled: "请找工作人员", outside_meal_window: "请在用餐时间再来",
       awaiting_amount: "请稍等，不用再刷卡", already_served: "如有疑问，请找工作人员", subsidy_limit_reached: "请找工作人员", not_eligible: "请按原价付款", price_unknown: "请先把饭菜放上秤，再刷卡", invalid_input: "请找工作人员", system_error: "请找工作人员", disk_full: "请找工作人员", _: "请找工作人员" },
     limits: { window: "这一餐的补贴已用过", day: "今天的补贴额度已用完", week: "本周的补贴额度已用完", month: "本月的补贴额度已用完" },
@@ -38,8 +34,7 @@ const T = {
   },
   "zh-HK": {
     please_tap: "請拍卡", please_tap_sub: "Please tap your card",
-    approved: "資助成功", full_pay: "請付全費", refused: "拍卡未能通過", discounted: "長者優惠價", waiting: "請稍候",
-    price: "餐費", subsidy: "資助", to_pay: "應付",
+    waiting: "請稍候",
     alert_calling: "正在呼叫職員…", alert_calling_sub: "請留在原位。職員收到後，這裏會顯示",
     alert_acked: (n) => `${n} 已收到，即將到達`, alert_acked_anon: "職員已收到，即將到達",
     alert_again: "您再按了一次，已再次通知職員", alert_done: "已處理", alert_cancelled: "呼叫已取消",
@@ -55,10 +50,7 @@ const T = {
     staff_done_ack: "已確認收到", staff_done_resolve: "已處理",
     alert_err: { 404: "此警報已不存在", 409: "此警報已被確認或已處理" },
     sim_title: "模擬面板", weight_g: "重量(克)", stable: "穩定", set_weight: "秤重", emergency: "緊急按鈕",
-    online: "已連接雲端", offline: "離線（資料已儲存）", yuan: "元",
-    reasons: { ok: "", unknown_card: "這張卡未登記", card_inactive: "這張卡已停用", card_lost: "這張卡已報失", card_cancelled: "這張卡已註銷", outside_meal_window: "現在不是用膳時間",
-      discount_only: "這一餐按長者優惠價，沒有資助", awaiting_amount: "收銀員正在輸入這一餐的金額", already_served: "這一餐您已經用過了", subsidy_limit_reached: "資助額已用完", not_eligible: "您不在資助範圍內", below_minimum_spend: "未達最低消費，沒有資助", outside_jurisdiction: "非戶籍所在地，沒有資助", no_subsidy: "這一餐沒有資助", usage_stale: "用膳記錄未同步，暫按原價", price_unknown: "還未秤重", invalid_input: "資料有誤", system_error: "系統出現故障",
-      disk_full: "儲存已滿，暫停記錄膳食" },
+    online: "已連接雲端", offline: "離線（資料已儲存）",
     next: { unknown_card: "請找職員登記", card_inactive: "請找職員", card_lost: "請找職員補領新卡", card_cancelled: "請找職員", outside_meal_window: "請在用膳時間再來",
       awaiting_amount: "請稍等，不用再拍卡", already_served: "如有疑問，請找職員", subsidy_limit_reached: "請找職員", not_eligible: "請按原價付款", price_unknown: "請先把飯菜放上秤，再拍卡", invalid_input: "請找職員", system_error: "請找職員", disk_full: "請找職員", _: "請找職員" },
     limits: { window: "這一餐的資助已用過", day: "今日的資助額已用完", week: "本週的資助額已用完", month: "本月的資助額已用完" },
@@ -71,8 +63,7 @@ const T = {
   },
   en: {
     please_tap: "Please tap your card", please_tap_sub: "请刷卡",
-    approved: "Subsidised", full_pay: "Full price", refused: "Not accepted", discounted: "Senior discount", waiting: "Please wait",
-    price: "Price", subsidy: "Subsidy", to_pay: "To pay",
+    waiting: "Please wait",
     alert_calling: "Calling staff…", alert_calling_sub: "Please stay where you are. You will see here when staff have received your call",
     alert_acked: (n) => `${n} has received your call and is on the way`, alert_acked_anon: "Staff have received your call and are on the way",
     alert_again: "You pressed again: staff have been told again", alert_done: "Taken care of", alert_cancelled: "Call cancelled",
@@ -88,10 +79,7 @@ const T = {
     staff_done_ack: "Acknowledged", staff_done_resolve: "Resolved",
     alert_err: { 404: "This alert no longer exists", 409: "This alert was already acknowledged or closed" },
     sim_title: "Simulation", weight_g: "Weight (g)", stable: "stable", set_weight: "Weigh", emergency: "Emergency button",
-    online: "Cloud connected", offline: "Offline (data saved)", yuan: "yuan",
-    reasons: { ok: "", unknown_card: "This card is not registered", card_inactive: "This card is switched off", card_lost: "This card was reported lost", card_cancelled: "This card was cancelled", outside_meal_window: "It is not meal time now",
-      discount_only: "Senior discount on this meal, no subsidy", awaiting_amount: "The cashier is keying this meal's amount", already_served: "You have had this meal already", subsidy_limit_reached: "Your subsidy is used up", not_eligible: "Not eligible for a subsidy", below_minimum_spend: "Below the minimum spend: no subsidy", outside_jurisdiction: "Outside your home area: no subsidy", no_subsidy: "No subsidy for this meal", usage_stale: "Records not synced: full price for now", price_unknown: "The meal has not been weighed", invalid_input: "Something is wrong with the data", system_error: "The system has a fault",
-      disk_full: "Storage full: meals paused" },
+    online: "Cloud connected", offline: "Offline (data saved)",
     next: { unknown_card: "Please ask staff to register it", card_inactive: "Please ask staff", card_lost: "Please ask staff for a new card", card_cancelled: "Please ask staff", outside_meal_window: "Please come back at meal time",
       awaiting_amount: "Please wait, no need to tap again", already_served: "Any question? Please ask staff", subsidy_limit_reached: "Please ask staff", not_eligible: "Please pay the full price", price_unknown: "Put the meal on the scale, then tap again", invalid_input: "Please ask staff", system_error: "Please ask staff", disk_full: "Please ask staff", _: "Please ask staff" },
     limits: { window: "This meal's subsidy is used", day: "Today's subsidy is used up", week: "This week's subsidy is used up", month: "This month's subsidy is used up" },
@@ -103,6 +91,7 @@ const T = {
     staff_done_meal: "Meal recorded", staff_done_void: "Meal voided",
   },
 };
+for (const l of Object.keys(T)) Object.assign(T[l], EG_RESULTS[l]); // results.js
 let RESULT_MS = 8000; // kiosk.result_seconds from /api/status
 const ALERT_DONE_MS = 5000; // "taken care of" shown this long, then idle
 const OUTCOMES = ["helped_on_site", "sent_to_hospital", "family_contacted", "false_alarm", "test"];
@@ -115,12 +104,6 @@ let lastTap = null;
 let status = null;
 
 // yuan formats integer fen as yuan with two decimals, without floats.
-function yuan(fen) {
-  fen = Math.trunc(Number(fen) || 0);
-  const sign = fen < 0 ? "-" : "";
-  fen = Math.abs(fen);
-  return `${sign}${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
-}
 
 function t(key) { return T[lang][key] ?? T["zh-CN"][key] ?? key; }
 // why says why a tap was refused or pays in full (the limit reached when
@@ -631,11 +614,6 @@ $("staff-login").addEventListener("submit", async (e) => {
 // /api/staff/amount): it waits for the elder's tap, or decides a tap that
 // waits for it. Yuan are turned into integer fen from the text, never
 // through a float.
-function yuanToFen(text) {
-  const m = String(text).trim().match(/^(\d{1,5})(?:\.(\d{1,2}))?$/);
-  if (!m) return null;
-  return Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0"));
-}
 function cashierState(pending) {
   $("cashier-state").textContent = pending ? t("cashier_pending").replace("{a}", yuan(pending)) : "";
   $("cashier-cancel").hidden = !pending;

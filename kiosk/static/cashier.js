@@ -16,11 +16,6 @@
       amount_bad: "请输入金额，如 12.50", withdraw: "撤回金额",
       idle: "等待长者刷卡", waiting: (n) => `${n} 已刷卡，请选菜或输入金额`, expired: "等待超时，请重新操作", canceled: "金额已撤回",
       amount_pending: (a) => `金额 ${a} 元，请长者刷卡`,
-      approved: "补贴成功", full_pay: "请付全价", refused: "刷卡未通过", discounted: "长者优惠价",
-      price: "餐费", subsidy: "补贴", to_pay: "应付", yuan: "元",
-      reasons: { ok: "", unknown_card: "这张卡还没有登记", card_inactive: "这张卡已停用", card_lost: "这张卡已挂失", card_cancelled: "这张卡已注销", outside_meal_window: "现在不是用餐时间",
-        discount_only: "这一餐按长者优惠价，没有补贴", awaiting_amount: "收银员正在输入这一餐的金额", already_served: "这一餐您已经用过了", subsidy_limit_reached: "补贴额度已用完", not_eligible: "您不在补贴范围内", below_minimum_spend: "未达到最低消费，没有补贴", outside_jurisdiction: "不在户籍所在地，没有补贴", no_subsidy: "这一餐没有补贴", usage_stale: "用餐记录未同步，暂按原价", price_unknown: "还没有称重", invalid_input: "数据有误", system_error: "系统出了故障",
-        disk_full: "存储已满，暂停记餐" },
       err: { 401: "密码错误或登录已过期", 429: "错误次数过多，请5分钟后再试", 409: "已有一个金额在等待刷卡，请先撤回" },
     },
     "zh-HK": {
@@ -32,11 +27,6 @@
       amount_bad: "請輸入金額，如 12.50", withdraw: "撤回金額",
       idle: "等待長者拍卡", waiting: (n) => `${n} 已拍卡，請選菜或輸入金額`, expired: "等候逾時，請重新操作", canceled: "金額已撤回",
       amount_pending: (a) => `金額 ${a} 元，請長者拍卡`,
-      approved: "資助成功", full_pay: "請付全費", refused: "拍卡未能通過", discounted: "長者優惠價",
-      price: "餐費", subsidy: "資助", to_pay: "應付", yuan: "元",
-      reasons: { ok: "", unknown_card: "這張卡未登記", card_inactive: "這張卡已停用", card_lost: "這張卡已報失", card_cancelled: "這張卡已註銷", outside_meal_window: "現在不是用膳時間",
-        discount_only: "這一餐按長者優惠價，沒有資助", awaiting_amount: "收銀員正在輸入這一餐的金額", already_served: "這一餐您已經用過了", subsidy_limit_reached: "資助額已用完", not_eligible: "您不在資助範圍內", below_minimum_spend: "未達最低消費，沒有資助", outside_jurisdiction: "非戶籍所在地，沒有資助", no_subsidy: "這一餐沒有資助", usage_stale: "用膳記錄未同步，暫按原價", price_unknown: "還未秤重", invalid_input: "資料有誤", system_error: "系統出現故障",
-        disk_full: "儲存已滿，暫停記錄膳食" },
       err: { 401: "密碼錯誤或登入已過期", 429: "錯誤次數過多，請5分鐘後再試", 409: "已有一個金額在等候拍卡，請先撤回" },
     },
     en: {
@@ -48,23 +38,12 @@
       amount_bad: "Enter an amount such as 12.50", withdraw: "Withdraw amount",
       idle: "Waiting for a card", waiting: (n) => `${n} tapped: pick dishes or key the amount`, expired: "Timed out: please start again", canceled: "Amount withdrawn",
       amount_pending: (a) => `Amount ¥${a}: the elder may tap now`,
-      approved: "Subsidised", full_pay: "Full price", refused: "Not accepted", discounted: "Senior discount",
-      price: "Price", subsidy: "Subsidy", to_pay: "To pay", yuan: "yuan",
-      reasons: { ok: "", unknown_card: "This card is not registered", card_inactive: "This card is switched off", card_lost: "This card was reported lost", card_cancelled: "This card was cancelled", outside_meal_window: "It is not meal time now",
-        discount_only: "Senior discount on this meal, no subsidy", awaiting_amount: "The cashier is keying this meal's amount", already_served: "You have had this meal already", subsidy_limit_reached: "Your subsidy is used up", not_eligible: "Not eligible for a subsidy", below_minimum_spend: "Below the minimum spend: no subsidy", outside_jurisdiction: "Outside your home area: no subsidy", no_subsidy: "No subsidy for this meal", usage_stale: "Records not synced: full price for now", price_unknown: "The meal has not been weighed", invalid_input: "Something is wrong with the data", system_error: "The system has a fault",
-        disk_full: "Storage full: meals paused" },
       err: { 401: "Wrong PIN or session expired", 429: "Too many wrong attempts, try again in 5 minutes", 409: "An amount already waits for a tap: withdraw it first" },
     },
   };
+  for (const l of Object.keys(CT)) Object.assign(CT[l], EG_RESULTS[l]); // results.js
   const ct = (lang, key) => (CT[lang] || CT["zh-CN"])[key] ?? CT["zh-CN"][key];
 
-  // yuan formats integer fen as yuan with two decimals, without floats.
-  function yuan(fen) {
-    fen = Math.trunc(Number(fen) || 0);
-    const sign = fen < 0 ? "-" : "";
-    fen = Math.abs(fen);
-    return `${sign}${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
-  }
   function money(lang, fen) { return lang === "en" ? `¥${yuan(fen)}` : `${yuan(fen)} ${ct(lang, "yuan")}`; }
   function h(tag, attrs, ...children) {
     const e = document.createElement(tag);
@@ -74,12 +53,6 @@
     }
     e.append(...children.filter((c) => c !== null && c !== undefined));
     return e;
-  }
-  // yuanToFen turns "12.5" into 1250 from the text, never through a float.
-  function yuanToFen(text) {
-    const m = String(text).trim().match(/^(\d{1,5})(?:\.(\d{1,2}))?$/);
-    if (!m) return null;
-    return Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0"));
   }
 
   // picker mounts a dish picker in box. o.lang() is the language, o.call

@@ -62,7 +62,7 @@ try {
   check(await total.locator('td').first().textContent() === 'Total', 'the total row is not in English');
 
   // Downloads, fetched with the token and saved from a Blob.
-  for (const [id, name, magic] of [['response-csv', `alarm-response-${month}.csv`, Buffer.from('\uFEFFMonth (Asia/Shanghai time)')],
+  for (const [id, name, magic] of [['response-csv', `alarm-response-${month}.csv`, Buffer.from('\uFEFF"Alarm response report, ')],
     ['response-xlsx', `alarm-response-${month}.xlsx`, Buffer.from('PK')]]) {
     const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 5000 }), page.getByTestId(id).click()]);
     check(dl.suggestedFilename() === name, `${id}: file ${dl.suggestedFilename()}, want ${name}`);
