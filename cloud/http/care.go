@@ -1,13 +1,17 @@
 package cloudhttp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/eldergate/eldergate/cloud/care"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/reports"
 	"github.com/google/uuid"
 )
 
@@ -76,17 +80,38 @@ type CareListResponse struct {
 	Visited []care.Entry `json:"visited"`
 }
 
-// careVisitList serves GET /api/v1/care/visits[?unit=ID]: unit defaults
-// to the caller's scope and must lie in it.
+// careVisitList serves GET /api/v1/care/visits[?unit=ID][&format=json|csv|xlsx]
+// [&lang=zh-CN|zh-HK|en]: unit defaults to the caller's scope and must lie
+// in it.
 func (s *Server) careVisitList(w http.ResponseWriter, r *http.Request) {
 	scope, ok := s.unitParam(w, r)
 	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	format, lang := q.Get("format"), q.Get("lang")
+	if format == "" {
+		format = "json"
+	}
+	if lang == "" {
+		lang = "zh-CN"
+	}
+	if !slices.Contains([]string{"json", "csv", "xlsx"}, format) {
+		writeError(w, http.StatusBadRequest, "format "+quote(format)+" is not one of json, csv, xlsx")
+		return
+	}
+	if !slices.Contains(reports.Langs, lang) {
+		writeError(w, http.StatusBadRequest, "lang "+quote(lang)+" is not one of zh-CN, zh-HK, en")
 		return
 	}
 	now := s.cfg.Now().UTC()
 	es, err := care.List(r.Context(), s.cfg.Store, scope, now)
 	if err != nil {
 		s.internal(w, r, err)
+		return
+	}
+	if format != "json" {
+		s.careDownload(w, r, scope, es, format, lang, now)
 		return
 	}
 	out := CareListResponse{Unit: scope, Now: now.Format("2006-01-02T15:04:05Z"), ToVisit: []care.Entry{}, Visited: []care.Entry{}}
@@ -98,6 +123,55 @@ func (s *Server) careVisitList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// careDownload writes the visit list as CSV or XLSX (care.Table).
+func (s *Server) careDownload(w http.ResponseWriter, r *http.Request, scope string, es []care.Entry, format, lang string, now time.Time) {
+	units, err := s.cfg.Store.ListOrgUnits(r.Context(), scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	names := map[string]string{}
+	for _, u := range units {
+		names[u.ID] = u.Name
+	}
+	name := func(id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	}
+	unitName := map[string]string{"zh-CN": "全部", "zh-HK": "全部", "en": "All"}[lang]
+	if scope != "" {
+		unitName = name(scope)
+	}
+	zone, err := time.LoadLocation(domain.DefaultTimeZone)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	tab, err := care.Table(es, lang, now, zone, unitName, name)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	ctype := contentTypeCSV
+	if format == "csv" {
+		err = tab.WriteCSV(&buf)
+	} else {
+		ctype = contentTypeXLSX
+		err = tab.WriteXLSX(&buf)
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="care-visits-`+now.In(zone).Format(time.DateOnly)+`.`+format+`"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
 }
 
 // unitParam is listScope for the query parameter "unit".

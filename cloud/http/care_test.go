@@ -1,7 +1,9 @@
 package cloudhttp
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/storetest"
+	"github.com/xuri/excelize/v2"
 )
 
 // careFixture: the org fixture with two regulars who stopped coming, one
@@ -147,5 +150,89 @@ func TestCareVisitList(t *testing.T) {
 	}
 	if to, done := elderIDs(careList(t, f, viewer, "")); len(to) != 1 || to[0] != "E-B" || len(done) != 0 {
 		t.Fatalf("with st-a's 10 days: to visit %v, visited %v; want only E-B", to, done)
+	}
+}
+
+// TestCareVisitListDownloads: the CSV and the XLSX of the visit list hold
+// the same elders as the JSON (masked, in the unit's scope), a total equal
+// to their number, the title with the date and the signature lines.
+func TestCareVisitListDownloads(t *testing.T) {
+	f := careFixture(t)
+	_, staffA := f.token(t, `{"name":"A 社工","role":"staff","scope":"st-a"}`)
+	f.advance(time.Hour)
+	if w := do(f.h, "POST", "/api/v1/care/visits", staffA, `{"elder_id":"E-A","site":"site-gw-a1","outcome":"hospital","note":"住院, \"心内科\""}`); w.Code != 201 {
+		t.Fatalf("mark: %d %s", w.Code, w.Body)
+	}
+	js := careList(t, f, "adm", "?unit=d-north")
+	w := do(f.h, "GET", "/api/v1/care/visits?unit=d-north&format=csv", "adm", "")
+	if w.Code != 200 || w.Header().Get("Content-Type") != contentTypeCSV ||
+		!strings.Contains(w.Header().Get("Content-Disposition"), `care-visits-2026-01-02.csv`) {
+		t.Fatalf("csv: %d %v", w.Code, w.Header())
+	}
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(w.Body.String(), "\uFEFF")))
+	cr.FieldsPerRecord = -1 // the title lines have one field
+	recs, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := w.Body.String()
+	if strings.Contains(body, "欧阳大爷") || !strings.Contains(body, "关怀探访名单 2026-01-02") || !strings.Contains(body, "北区") ||
+		!strings.Contains(body, "制表人") {
+		t.Fatalf("csv body:\n%s", body)
+	}
+	var rows [][]string
+	header := -1
+	for i, rec := range recs {
+		if len(rec) > 0 && rec[0] == "社区" {
+			header = i
+		}
+	}
+	if header < 0 {
+		t.Fatalf("no header in\n%s", body)
+	}
+	for _, rec := range recs[header+1:] {
+		if len(rec) == 12 {
+			rows = append(rows, rec)
+		}
+	}
+	n := len(js.ToVisit) + len(js.Visited)
+	if n != 2 || len(rows) != n+1 {
+		t.Fatalf("csv rows %v for %d elders", rows, n)
+	}
+	// To visit first (E-B), then visited (E-A) with the outcome and the note.
+	if rows[0][2] != "E-B" || rows[0][1] != js.ToVisit[0].Name || rows[0][6] != "7" || rows[0][7] != "3 · 3 · 3 · 3" || rows[0][8] != "待探访" ||
+		rows[1][2] != "E-A" || rows[1][10] != "住院" || rows[1][11] != `住院, "心内科"` || rows[1][8] != "本次缺席已探访" {
+		t.Fatalf("csv rows: %q", rows)
+	}
+	if rows[2][0] != "合计" || rows[2][1] != "2" {
+		t.Fatalf("csv total: %q", rows[2])
+	}
+
+	w = do(f.h, "GET", "/api/v1/care/visits?unit=d-north&format=xlsx&lang=en", "adm", "")
+	if w.Code != 200 || w.Header().Get("Content-Type") != contentTypeXLSX {
+		t.Fatalf("xlsx: %d %s", w.Code, w.Body)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(w.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := x.GetSheetList()[0]
+	xr, err := x.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total []string
+	for _, r := range xr {
+		if len(r) > 0 && r[0] == "Total" {
+			total = r
+		}
+	}
+	if total == nil || total[1] != "2" || sheet != "Care visit list" {
+		t.Fatalf("xlsx sheet %q total %q in %q", sheet, total, xr)
+	}
+	for q, code := range map[string]int{"?format=pdf": 400, "?format=csv&lang=fr": 400} {
+		if w := do(f.h, "GET", "/api/v1/care/visits"+q, "adm", ""); w.Code != code {
+			t.Errorf("%s: %d, want %d", q, w.Code, code)
+		}
 	}
 }

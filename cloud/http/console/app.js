@@ -1579,7 +1579,41 @@
     $("care-rule-msg").textContent += " " + t("careRuleStored");
   }
 
+  // careDownload fetches the visit list as format with the token and saves
+  // it under the server's file name.
+  async function careDownload(format, link) {
+    const unit = $("care-unit").value;
+    const token = sessionStorage.getItem("eg.token") || "";
+    link.setAttribute("aria-disabled", "true");
+    try {
+      const q = "care/visits?format=" + format + "&lang=" + encodeURIComponent(lang) + (unit ? "&unit=" + encodeURIComponent(unit) : "");
+      const res = await fetch("/api/v1/" + q, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+      if (res.status === 401) { logout(t("badToken")); return; }
+      if (!res.ok) {
+        let msg = "HTTP " + res.status;
+        try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
+        return say("care-note", fmt("careFailed", { msg }), true);
+      }
+      const blob = await res.blob();
+      const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = m ? m[1] : "care-visits." + format;
+      a.hidden = true;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    } catch (e) {
+      say("care-note", t("netError"), true);
+    } finally {
+      link.removeAttribute("aria-disabled");
+    }
+  }
+
   function wireCare() {
+    $("care-csv").addEventListener("click", (ev) => { ev.preventDefault(); careDownload("csv", $("care-csv")); });
+    $("care-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); careDownload("xlsx", $("care-xlsx")); });
     const guard = (id, fn) => (ev) => fn(ev).catch((e) => { if (e.message !== "unauthorized") say(id, t("netError"), true); });
     $("care-load").addEventListener("click", guard("care-note", loadCare));
     $("care-unit").addEventListener("change", guard("care-note", loadCare));

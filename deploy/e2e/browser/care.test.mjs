@@ -2,12 +2,14 @@
 // TestCareConsoleBrowser (cloud/http/care_browser_test.go) against its
 // fixture: two regulars who stopped coming, in communities c-a1 and c-b1,
 // seven days away on the fixture's clock. At 1024×600 the tab lists both
-// with masked names and no sideways scroll; the list narrows to one
-// community; a visit is marked with an outcome and a note and moves the
-// elder to the visited table; the rule editor stores a street's rule and
+// with masked names and no sideways scroll; the CSV download holds the
+// same elders and their total; the list narrows to one community; a visit
+// is marked with an outcome and a note and moves the elder to the visited
+// table; the rule editor stores a street's rule and
 // the list follows it; the texts follow the language. Screenshots go to
 // EG_SHOT_DIR (default /tmp).
 import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
@@ -24,7 +26,7 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
-  const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 } });
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
   await page.getByTestId('token-input').fill(token);
@@ -41,6 +43,14 @@ try {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the page scrolls sideways by ${overflow}px at 1024×600`);
   await page.screenshot({ path: shots + '/care-1024x600.png' });
+
+  // The CSV download holds the same two elders and their total.
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 5000 }), page.getByTestId('care-csv').click()]);
+  check(/^care-visits-\d{4}-\d{2}-\d{2}\.csv$/.test(dl.suggestedFilename()), `csv file ${dl.suggestedFilename()}`);
+  const csvText = readFileSync(await dl.path(), 'utf8');
+  check(csvText.includes('\r\n合计,2,'), 'the CSV total is not 2 elders');
+  for (const id of ['E-A', 'E-B']) check(csvText.includes(',' + id + ','), `the CSV lacks ${id}`);
+  check(!csvText.includes('欧阳大爷'), 'the CSV has a full name');
 
   // One community.
   await page.getByTestId('care-unit').selectOption('c-a1');
@@ -80,7 +90,7 @@ try {
   await page.getByTestId('lang-select').selectOption('zh-HK');
   check((await page.getByTestId('care-rule-msg').textContent()).includes('未到 10 天列入名單'), 'the rule message is not in zh-HK');
   check((await page.getByTestId('care-unit').locator('option').first().textContent()) === '全部（我的範圍）', 'the unit picker is not in zh-HK');
-  console.log('care tab: 2 elders listed with masked names, 1 in c-a1, visit marked with a note, street rule stored and a bad one refused in words; screenshots in ' + shots);
+  console.log('care tab: 2 elders listed with masked names and in the CSV, 1 in c-a1, visit marked with a note, street rule stored and a bad one refused in words; screenshots in ' + shots);
 } finally {
   await browser.close();
 }
