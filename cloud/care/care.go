@@ -12,14 +12,6 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
-// LookbackDays bounds how far back the signal reads meals: an elder whose
-// regular weeks began before now − LookbackDays is not flagged (after
-// that long away the roster, not the visit list, is the place to act).
-const LookbackDays = 400
-
-// Since is the earliest meal time the signal needs at now.
-func Since(now time.Time) time.Time { return now.Add(-LookbackDays * 24 * time.Hour) }
-
 // Home is where an elder belongs on the visit lists.
 type Home struct {
 	Community string         // the community of the home site ("" outside the tree)
@@ -59,6 +51,18 @@ type Entry struct {
 	LastVisit *domain.CareVisit `json:"last_visit"`
 	Visited   bool              `json:"visited"`
 }
+
+// today is the day number of now in zone (UTC when nil).
+func today(now time.Time, zone *time.Location) int {
+	if zone == nil {
+		zone = time.UTC
+	}
+	y, mo, d := now.In(zone).Date()
+	return int(time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// dayString is the YYYY-MM-DD of day number n.
+func dayString(n int) string { return time.Unix(int64(n)*86400, 0).UTC().Format(time.DateOnly) }
 
 // dayNum is the number of day "YYYY-MM-DD" (days since 1970-01-01), or
 // false when it is not a date.
@@ -124,13 +128,7 @@ func Flag(in Input) []Entry {
 			continue
 		}
 		seen[e.ID] = true
-		zone := home.Zone
-		if zone == nil {
-			zone = time.UTC
-		}
-		y, mo, d := in.Now.In(zone).Date()
-		today := int(time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
-		absent := today - em.lastDay
+		absent := today(in.Now, home.Zone) - em.lastDay
 		if absent < home.Rule.AbsentDays {
 			continue
 		}
@@ -149,7 +147,7 @@ func Flag(in Input) []Entry {
 		ent := Entry{
 			ElderID: e.ID, Name: eldergate.MaskName(e.Name), Site: e.Site, Community: home.Community,
 			LastSeen: em.last.UTC(), LastSite: em.lastSite,
-			LastDay:    time.Unix(int64(em.lastDay)*86400, 0).UTC().Format(time.DateOnly),
+			LastDay:    dayString(em.lastDay),
 			DaysAbsent: absent, Weekly: weekly, Rule: home.Rule,
 		}
 		if v, ok := lastVisit[e.ID]; ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
@@ -78,22 +79,25 @@ func Homes(ctx context.Context, r RuleReader, sites []string) (map[string]Home, 
 type ListStore interface {
 	RuleReader
 	CareElders(ctx context.Context, scope string) ([]domain.CareElder, error)
-	CareMealDays(ctx context.Context, scope string, since time.Time) ([]domain.CareMealDay, error)
+	CareLastDays(ctx context.Context, scope string) (map[string]string, error)
+	CareMealDays(ctx context.Context, elders []string, from, to string) ([]domain.CareMealDay, error)
 	CareVisits(ctx context.Context, scope string) ([]domain.CareVisit, error)
 }
 
+// chunk is the number of elders whose meals List reads at once.
+const chunk = 100
+
 // List reads the store and runs Flag for the elders whose home site is in
-// the subtree of scope, at now.
+// the subtree of scope, at now. It reads the last meal day of every elder
+// (one index seek each), and the meals of the rule's weeks only for the
+// elders away for at least the rule's days: the cost follows the roster
+// and the absent elders, not the years of meals.
 func List(ctx context.Context, st ListStore, scope string, now time.Time) ([]Entry, error) {
 	elders, err := st.CareElders(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
-	meals, err := st.CareMealDays(ctx, scope, Since(now))
-	if err != nil {
-		return nil, err
-	}
-	visits, err := st.CareVisits(ctx, scope)
+	lastDays, err := st.CareLastDays(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +106,53 @@ func List(ctx context.Context, st ListStore, scope string, now time.Time) ([]Ent
 		sites = append(sites, e.Site)
 	}
 	homes, err := Homes(ctx, st, sites)
+	if err != nil {
+		return nil, err
+	}
+	type window struct {
+		elder    string
+		from, to int // day numbers
+	}
+	windows := map[string]*window{}
+	for _, e := range elders {
+		h, ok := homes[e.Site]
+		last, seen := dayNum(lastDays[e.ID])
+		if !e.Active || !ok || !seen {
+			continue
+		}
+		if today(now, h.Zone)-last < h.Rule.AbsentDays {
+			continue
+		}
+		from := last - 7*h.Rule.Weeks + 1
+		if w := windows[e.ID]; w != nil {
+			w.from = min(w.from, from)
+		} else {
+			windows[e.ID] = &window{elder: e.ID, from: from, to: last}
+		}
+	}
+	ws := make([]*window, 0, len(windows))
+	for _, w := range windows {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool {
+		return ws[i].from < ws[j].from || ws[i].from == ws[j].from && ws[i].elder < ws[j].elder
+	})
+	var meals []domain.CareMealDay
+	for i := 0; i < len(ws); i += chunk {
+		part := ws[i:min(i+chunk, len(ws))]
+		ids := make([]string, len(part))
+		from, to := part[0].from, part[0].to
+		for j, w := range part {
+			ids[j] = w.elder
+			from, to = min(from, w.from), max(to, w.to)
+		}
+		m, err := st.CareMealDays(ctx, ids, dayString(from), dayString(to))
+		if err != nil {
+			return nil, err
+		}
+		meals = append(meals, m...)
+	}
+	visits, err := st.CareVisits(ctx, scope)
 	if err != nil {
 		return nil, err
 	}

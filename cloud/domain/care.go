@@ -28,10 +28,14 @@ type CareStore interface {
 	// CareElders returns the elders on the roster (not removed) of the
 	// sites in the subtree of scope, with their site, ordered by site and id.
 	CareElders(ctx context.Context, scope string) ([]CareElder, error)
-	// CareMealDays returns, per elder of CareElders(scope), site and day,
-	// the served (not refused) meals decided at or after since, at any
+	// CareLastDays returns, for each elder of CareElders(scope) who has a
+	// served (not refused) meal at any site, the day of the last one
+	// (elder id → YYYY-MM-DD). One index seek per elder.
+	CareLastDays(ctx context.Context, scope string) (map[string]string, error)
+	// CareMealDays returns, per elder of elders, site and day, the served
+	// meals on the days from through to (YYYY-MM-DD, inclusive), at any
 	// site (an elder eats where they like).
-	CareMealDays(ctx context.Context, scope string, since time.Time) ([]CareMealDay, error)
+	CareMealDays(ctx context.Context, elders []string, from, to string) ([]CareMealDay, error)
 	// AddCareVisit records a visit (its ID and At set by the caller).
 	AddCareVisit(ctx context.Context, v CareVisit) error
 	// CareVisits returns the visits of the elders whose home site is in

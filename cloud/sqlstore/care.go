@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
@@ -55,18 +56,58 @@ func (s *Store) CareElders(ctx context.Context, scope string) ([]domain.CareElde
 	return out, nil
 }
 
-// CareMealDays implements domain.CareStore.
-func (s *Store) CareMealDays(ctx context.Context, scope string, since time.Time) ([]domain.CareMealDay, error) {
-	out, err := queryAll(ctx, s.Conn(), func(r *sql.Rows) (domain.CareMealDay, error) {
-		var d domain.CareMealDay
-		err := r.Scan(&d.ElderID, &d.Site, &d.Day, &d.Meals, Time(&d.Last))
-		return d, err
-	}, `SELECT m.elder_id, m.site, m.day, count(*), max(m.at) FROM meals m
-		WHERE m.at >= ?2 AND m.decision <> 'refused'
-		AND m.elder_id IN (SELECT elder_id FROM roster_elders WHERE removed = false AND `+inScope("site")+`)
-		GROUP BY m.elder_id, m.site, m.day ORDER BY m.elder_id, m.day, m.site`, scope, s.D.T(since))
+// CareLastDays implements domain.CareStore: max(day) per elder is a seek
+// backwards on meals_elder_day, so the cost grows with the roster, not
+// with the meals.
+func (s *Store) CareLastDays(ctx context.Context, scope string) (map[string]string, error) {
+	type last struct{ id, day string }
+	rows, err := queryAll(ctx, s.Conn(), func(r *sql.Rows) (last, error) {
+		var l last
+		var day sql.NullString
+		err := r.Scan(&l.id, &day)
+		l.day = day.String
+		return l, err
+	}, `SELECT e.elder_id, (SELECT max(m.day) FROM meals m WHERE m.elder_id = e.elder_id AND m.decision <> 'refused')
+		FROM (SELECT DISTINCT elder_id FROM roster_elders WHERE removed = false AND `+inScope("site")+`) e`, scope)
 	if err != nil {
-		return nil, s.errf("care meal days: %w", err)
+		return nil, s.errf("care last days: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, l := range rows {
+		if l.day != "" {
+			out[l.id] = l.day
+		}
+	}
+	return out, nil
+}
+
+// careChunk is the number of elders of one CareMealDays query (the list
+// is padded to it, so that the statement is always the same).
+const careChunk = 100
+
+// CareMealDays implements domain.CareStore.
+func (s *Store) CareMealDays(ctx context.Context, elders []string, from, to string) ([]domain.CareMealDay, error) {
+	var out []domain.CareMealDay
+	marks := strings.TrimSuffix(strings.Repeat("?, ", careChunk), ", ")
+	query := `SELECT m.elder_id, m.site, m.day, count(*), max(m.at) FROM meals m
+		WHERE m.elder_id IN (` + marks + `) AND m.day >= ? AND m.day <= ? AND m.decision <> 'refused'
+		GROUP BY m.elder_id, m.site, m.day ORDER BY m.elder_id, m.day, m.site`
+	for i := 0; i < len(elders); i += careChunk {
+		chunk := elders[i:min(i+careChunk, len(elders))]
+		args := make([]any, 0, careChunk+2)
+		for j := 0; j < careChunk; j++ {
+			args = append(args, chunk[min(j, len(chunk)-1)])
+		}
+		args = append(args, from, to)
+		rows, err := queryAll(ctx, s.Conn(), func(r *sql.Rows) (domain.CareMealDay, error) {
+			var d domain.CareMealDay
+			err := r.Scan(&d.ElderID, &d.Site, &d.Day, &d.Meals, Time(&d.Last))
+			return d, err
+		}, query, args...)
+		if err != nil {
+			return nil, s.errf("care meal days: %w", err)
+		}
+		out = append(out, rows...)
 	}
 	return out, nil
 }
