@@ -67,3 +67,20 @@ func BenchmarkIngestBatches(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCareList: the visit list of a district of 100 sites × 100
+// elders with 180 days of meals (docs/care.md, "Cost").
+func BenchmarkCareList(b *testing.B) {
+	pg := testenv.StartPostgres(b)
+	ctx := context.Background()
+	dsn, err := pg.NewDatabase(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	storetest.BenchCareList(b, st, 100, 100, 180)
+}
