@@ -410,6 +410,7 @@ type Store interface {
 	RosterStore // elders, roster versions, policies (roster.go)
 	ConfigStore // desired and reported configuration (desired.go)
 	MenuStore   // the menu of each site (menu.go)
+	StatsStore  // service statistics (stats.go)
 
 	// Close releases the store.
 	Close() error
