@@ -240,9 +240,9 @@ func Service(month string, tz *time.Location, units []domain.OrgUnit, d domain.S
 // serviceTexts are the words of the service table in one language.
 type serviceTexts struct {
 	title, unit, period, sheet, note string
-	header                          []string // level, id, name, meals, elders, roster, coverage
-	windows                         map[string]string
-	signatures                      []string
+	header                           []string // level, id, name, meals, elders, roster, coverage
+	windows                          map[string]string
+	signatures                       []string
 }
 
 var serviceLang = map[string]serviceTexts{
