@@ -1531,7 +1531,7 @@
       animation: false,
       color: ["#24527a"],
       tooltip: { trigger: "axis" },
-      grid: { left: 48, right: 16, top: 16, bottom: 28 },
+      grid: { left: 48, right: 16, top: 28, bottom: 28 },
       xAxis: { type: "category", data: ws.map(winName) },
       yAxis: { type: "value", minInterval: 1 },
       series: [{ name: t("svcMeals"), type: "bar", data: ws.map((w) => (rep.total.by_window || {})[w] || 0), label: { show: true, position: "top" } }],
