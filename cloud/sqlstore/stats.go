@@ -13,6 +13,11 @@ import (
 func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay string) (domain.ServiceData, error) {
 	var out domain.ServiceData
 	err := s.readRoster(ctx, "service stats", func(tx *Tx) error {
+		if s.D.AnalyticsSQL != "" {
+			if _, err := tx.Exec(ctx, s.D.AnalyticsSQL); err != nil {
+				return s.errf("service stats: %w", err)
+			}
+		}
 		where := `WHERE ` + inScope("m.site") + ` AND m.day >= ?2 AND m.day <= ?3 AND ` + domain.ServedMealSQL
 		var err error
 		out.Counts, err = queryAll(ctx, tx.Conn, func(r *sql.Rows) (domain.ServiceCount, error) {
