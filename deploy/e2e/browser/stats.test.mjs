@@ -84,6 +84,12 @@ try {
       const u = new URL(r.url());
       if (!['blob:', 'data:'].includes(u.protocol) && u.hostname !== '127.0.0.1') outside.push(r.url());
     });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Console errors but the browser's own favicon request (the console
+    // has no icon); failed responses with their address.
+    page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
+    page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(r.status() + ' ' + r.url()); });
     await page.goto(consoleURL + '/');
     await page.getByTestId('token-input').fill(token);
     await page.getByTestId('login-button').click();
@@ -141,6 +147,7 @@ try {
     }
     const v = await axeViolations(page);
     check(v.length === 0, `axe-core at ${width}×${height}: ${v.join('; ')}`);
+    check(errors.length === 0, `errors in the page (a CSP refusal would be one): ${errors.join('; ')}`);
     check(outside.length === 0, `requests left 127.0.0.1: ${outside.join(', ')}`);
 
     // The whole section, from its title to its rules (taller than 600 px).
