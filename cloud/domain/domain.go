@@ -411,6 +411,7 @@ type Store interface {
 	ConfigStore // desired and reported configuration (desired.go)
 	MenuStore   // the menu of each site (menu.go)
 	CareStore   // care rules and visits (care.go)
+	StatsStore  // service statistics (stats.go)
 
 	// Close releases the store.
 	Close() error

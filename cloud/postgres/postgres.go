@@ -67,6 +67,8 @@ var Dialect = &sqlstore.Dialect{
 	ByteOrder: `COLLATE "C"`,
 	ReadTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	TimeType:  "timestamptz",
+	// SET LOCAL: for this read transaction only.
+	AnalyticsSQL: `SET LOCAL work_mem = '64MB'`,
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a

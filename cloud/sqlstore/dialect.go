@@ -50,6 +50,10 @@ type Dialect struct {
 	ReadTx *sql.TxOptions
 	// TimeType is the column type of times in DDL.
 	TimeType string
+	// AnalyticsSQL runs first in the read transaction of a report that
+	// aggregates a month of meals ("" for none): PostgreSQL raises
+	// work_mem there so that its sorts and hashes stay in memory.
+	AnalyticsSQL string
 
 	rebound sync.Map // query -> rewritten query
 }

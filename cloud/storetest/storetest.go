@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Desired", testDesired},
 		{"Menu", testMenu},
 		{"CareSignal", testCareSignal},
+		{"ServiceStats", testServiceStats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -72,6 +72,10 @@
       repNote: "{month}（按 {tz} 时间划分月份）：报警 {alarms} 起，未关闭 {open} 起，60 秒内确认 {within} 起（{pct}）。",
       repRules: "时间为 分:秒。P50、P90 为最近秩百分位；确认用时 = 首次确认 − 报警时间，处置用时 = 首次关闭 − 报警时间，未关闭的报警不计入处置用时；60 秒内确认率以全部报警为分母。",
       repNoMonth: "请选择月份", repLoading: "加载中…",
+      svcTitle: "服务统计", svcUnit: "单位", svcAll: "全部", svcDailyChart: "每日服务人次与服务长者数", svcWindowChart: "各餐次服务人次",
+      svcMeals: "服务人次", svcElders: "服务长者数", svcRoster: "在册长者", svcCoverage: "覆盖率", svcNoData: "本月没有用餐记录",
+      svcNote: "{month}（按服务日）：服务 {meals} 人次，服务长者 {elders} 人，在册 {roster} 人，覆盖率 {pct}。",
+      svcRules: "服务人次为已供餐人次（不含拒绝）；服务长者数按人去重，同一长者在多个站点用餐只计一次；覆盖率 = 服务长者数 ÷ 花名册在册长者数；按服务日统计。",
     },
     "zh-HK": {
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
@@ -144,6 +148,10 @@
       repNote: "{month}（按 {tz} 時間劃分月份）：警報 {alarms} 宗，未關閉 {open} 宗，60 秒內確認 {within} 宗（{pct}）。",
       repRules: "時間為 分:秒。P50、P90 為最近秩百分位；確認用時 = 首次確認 − 警報時間，處理用時 = 首次關閉 − 警報時間，未關閉的警報不計入處理用時；60 秒內確認率以全部警報為分母。",
       repNoMonth: "請選擇月份", repLoading: "載入中…",
+      svcTitle: "服務統計", svcUnit: "單位", svcAll: "全部", svcDailyChart: "每日服務人次與服務長者數", svcWindowChart: "各餐次服務人次",
+      svcMeals: "服務人次", svcElders: "服務長者數", svcRoster: "在冊長者", svcCoverage: "覆蓋率", svcNoData: "本月沒有用餐記錄",
+      svcNote: "{month}（按服務日）：服務 {meals} 人次，服務長者 {elders} 人，在冊 {roster} 人，覆蓋率 {pct}。",
+      svcRules: "服務人次為已供餐人次（不含拒絕）；服務長者數按人去重，同一長者在多個站點用餐只計一次；覆蓋率 = 服務長者數 ÷ 名冊在冊長者數；按服務日統計。",
     },
     en: {
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
@@ -216,6 +224,10 @@
       repNote: "{month} (months in {tz} time): {alarms} alarms, open: {open}, acknowledged within 60 s: {within} ({pct}).",
       repRules: "Times are m:ss. p50 and p90 are nearest-rank percentiles; time to acknowledge = first acknowledgement − alarm, time to resolve = first close − alarm; open alarms are left out of the resolve times; the 60-second share is of all alarms.",
       repNoMonth: "Choose a month", repLoading: "Loading…",
+      svcTitle: "Service statistics", svcUnit: "Unit", svcAll: "All", svcDailyChart: "Meals served and elders served per day", svcWindowChart: "Meals served per window",
+      svcMeals: "Meals served", svcElders: "Elders served", svcRoster: "On roster", svcCoverage: "Coverage", svcNoData: "No meals this month",
+      svcNote: "{month} (by service day): {meals} meals served, {elders} elders served, {roster} on the roster, coverage {pct}.",
+      svcRules: "Meals served exclude refusals; elders are counted once even if they ate at several sites; coverage = elders served ÷ active elders on the roster; days are service days.",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -251,6 +263,7 @@
     renderMenu(); // the menu tab, with unsaved edits kept
     renderCare(); // the care tab, from what it last loaded
     renderReport(); // and the report tab
+    renderService(); // and its service statistics
   }
 
   function cell(tr, text, cls, testid) {
@@ -1243,6 +1256,8 @@
     M.result = null;
     renderMenu();
     REP.report = null;
+    SVC.report = null;
+    SVC.units = null;
     renderReport();
     $("care").hidden = true;
     CARE.list = null;
@@ -1353,6 +1368,7 @@
     if (!repMonth()) $("rep-month").value = thisMonth();
     if (!REP.report || REP.report.month !== repMonth()) loadReport().catch(() => say("rep-note", t("netError"), true));
     else renderReport();
+    openService().catch((e) => { if (e.message !== "unauthorized") say("svc-note", t("netError"), true); });
   }
 
   async function loadReport() {
@@ -1393,33 +1409,189 @@
 
   // download fetches the report as format (csv or xlsx) with the token
   // and saves it under the server's file name.
-  async function download(format, link) {
-    if (!repMonth()) return say("rep-note", t("repNoMonth"), true);
+  async function download(format, link, query, note, stem) {
+    query = query || repQuery;
+    note = note || "rep-note";
+    stem = stem || "alarm-response-";
+    if (!repMonth() && note === "rep-note") return say("rep-note", t("repNoMonth"), true);
     const token = sessionStorage.getItem("eg.token") || "";
     link.setAttribute("aria-disabled", "true");
     try {
-      const res = await fetch("/api/v1/" + repQuery(format), { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+      const res = await fetch("/api/v1/" + query(format), { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
       if (res.status === 401) { logout(t("badToken")); return; }
       if (!res.ok) {
         let msg = "HTTP " + res.status;
         try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
-        return say("rep-note", fmt("rFailed", { msg }), true);
+        return say(note, fmt("rFailed", { msg }), true);
       }
       const blob = await res.blob();
       const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
-      a.download = m ? m[1] : "alarm-response-" + repMonth() + "." + format;
+      a.download = m ? m[1] : stem + format;
       a.hidden = true;
       document.body.appendChild(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(a.href), 10000);
     } catch (e) {
-      say("rep-note", t("netError"), true);
+      say(note, t("netError"), true);
     } finally {
       link.removeAttribute("aria-disabled");
     }
+  }
+
+
+  // ---- Reports tab: the service statistics (服务人次) of a month and a
+  // unit, with two charts drawn by Apache ECharts. ECharts is served by
+  // the cloud itself (vendor/echarts.min.js, no CDN) and loaded only when
+  // the tab is first opened.
+  const SVC = { report: null, units: null, charts: {} };
+  const svcMonth = () => $("svc-month").value;
+  const svcQuery = (format) => "reports/service?month=" + encodeURIComponent(svcMonth()) +
+    ($("svc-unit").value ? "&unit=" + encodeURIComponent($("svc-unit").value) : "") +
+    "&format=" + format + "&lang=" + encodeURIComponent(lang);
+  let echartsLoading = null;
+  function loadECharts() {
+    if (window.echarts) return Promise.resolve(window.echarts);
+    if (!echartsLoading) {
+      echartsLoading = new Promise((resolve, reject) => {
+        const el = document.createElement("script");
+        el.src = "vendor/echarts.min.js";
+        el.onload = () => resolve(window.echarts);
+        el.onerror = () => { echartsLoading = null; reject(new Error("echarts")); };
+        document.head.appendChild(el);
+      });
+    }
+    return echartsLoading;
+  }
+
+  async function openService() {
+    if (!svcMonth()) $("svc-month").value = thisMonth();
+    if (!SVC.units) {
+      const r = await call("GET", "org");
+      if (r.ok) {
+        SVC.units = r.data || [];
+        fillUnits();
+      }
+    }
+    if (!SVC.report || SVC.report.month !== svcMonth()) await loadService();
+    else renderService();
+  }
+
+  function fillUnits() {
+    const sel = $("svc-unit");
+    const keep = sel.value;
+    sel.replaceChildren();
+    const all = document.createElement("option");
+    all.value = "";
+    all.textContent = t("svcAll");
+    sel.appendChild(all);
+    for (const u of SVC.units || []) {
+      const o = document.createElement("option");
+      o.value = u.id;
+      const depth = Math.max(0, (u.path || "").split("/").length - 3);
+      o.textContent = "\u3000".repeat(depth) + u.name + "（" + tk("lv_", u.level) + "）";
+      sel.appendChild(o);
+    }
+    sel.value = keep;
+  }
+
+  async function loadService() {
+    if (!svcMonth()) return say("svc-note", t("repNoMonth"), true);
+    say("svc-note", t("repLoading"));
+    const r = await call("GET", svcQuery("json"));
+    if (!r.ok) { SVC.report = null; renderService(); return say("svc-note", fmt("rFailed", { msg: errText(r) }), true); }
+    SVC.report = r.data;
+    renderService();
+  }
+
+  const winName = (w) => tk("w_", w);
+
+  function renderService() {
+    const head = $("svc-head");
+    const tb = $("svc-rows");
+    head.replaceChildren();
+    tb.replaceChildren();
+    if (SVC.units) fillUnits();
+    const rep = SVC.report;
+    if (!rep || !rep.total) { $("svc-note").textContent = ""; drawCharts(null); return; }
+    const wins = rep.windows || [];
+    for (const h of [t("level"), t("name"), t("svcMeals"), t("svcElders"), t("svcRoster"), t("svcCoverage")].concat(wins.map(winName))) {
+      const th = document.createElement("th");
+      th.textContent = h;
+      head.appendChild(th);
+    }
+    const tot = rep.total;
+    say("svc-note", fmt("svcNote", { month: rep.month, meals: tot.meals, elders: tot.elders, roster: tot.roster, pct: pctText(tot.coverage_pct) }) +
+      (tot.meals === 0 ? " " + t("svcNoData") : ""));
+    for (const r of (rep.rows || []).concat([tot])) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "service-row";
+      tr.dataset.level = r.level;
+      tr.dataset.unit = r.unit;
+      tr.className = "lv-" + r.level;
+      cell(tr, r.level === "total" ? t("repTotal") : tk("lv_", r.level));
+      cell(tr, r.level === "total" ? t("repTotal") : (r.name || r.unit) + (r.in_tree ? "" : t("repOutside")), "", "service-name");
+      cell(tr, String(r.meals), "num", "service-meals");
+      cell(tr, String(r.elders), "num", "service-elders");
+      cell(tr, String(r.roster), "num", "service-roster");
+      cell(tr, pctText(r.coverage_pct), "num", "service-coverage");
+      for (const w of wins) cell(tr, String((r.by_window || {})[w] || 0), "num", "service-window-" + w);
+      tb.appendChild(tr);
+    }
+    loadECharts().then(() => drawCharts(rep)).catch(() => say("svc-note", t("netError"), true));
+  }
+
+  function chart(id) {
+    if (!window.echarts) return null;
+    const el = $(id);
+    let c = SVC.charts[id];
+    if (!c || c.isDisposed()) c = SVC.charts[id] = window.echarts.init(el, null, { renderer: "canvas" });
+    return c;
+  }
+
+  function drawCharts(rep) {
+    const daily = chart("svc-daily");
+    const wins = chart("svc-windows");
+    if (!daily || !wins) return;
+    if (!rep) { daily.clear(); wins.clear(); return; }
+    const days = (rep.daily || []).map((d) => d.day.slice(8));
+    $("svc-daily").setAttribute("aria-label", t("svcDailyChart") + " " + rep.month + ": " + fmt("svcNote", { month: rep.month, meals: rep.total.meals, elders: rep.total.elders, roster: rep.total.roster, pct: pctText(rep.total.coverage_pct) }));
+    daily.setOption({
+      animation: false,
+      color: ["#24527a", "#c0562b"],
+      tooltip: { trigger: "axis" },
+      legend: { data: [t("svcMeals"), t("svcElders")], top: 0 },
+      grid: { left: 48, right: 48, top: 32, bottom: 28 },
+      xAxis: { type: "category", data: days },
+      yAxis: [{ type: "value", name: t("svcMeals"), minInterval: 1 }, { type: "value", name: t("svcElders"), minInterval: 1 }],
+      series: [
+        { name: t("svcMeals"), type: "bar", data: (rep.daily || []).map((d) => d.meals) },
+        { name: t("svcElders"), type: "line", yAxisIndex: 1, data: (rep.daily || []).map((d) => d.elders) },
+      ],
+    }, true);
+    const ws = rep.windows || [];
+    $("svc-windows").setAttribute("aria-label", t("svcWindowChart") + ": " + ws.map((w) => winName(w) + " " + (rep.total.by_window || {})[w]).join("，"));
+    wins.setOption({
+      animation: false,
+      color: ["#24527a"],
+      tooltip: { trigger: "axis" },
+      grid: { left: 48, right: 16, top: 28, bottom: 28 },
+      xAxis: { type: "category", data: ws.map(winName) },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ name: t("svcMeals"), type: "bar", data: ws.map((w) => (rep.total.by_window || {})[w] || 0), label: { show: true, position: "top" } }],
+    }, true);
+  }
+
+  function wireService() {
+    const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("svc-note", t("netError"), true); });
+    $("svc-load").addEventListener("click", guard(loadService));
+    $("svc-month").addEventListener("change", guard(loadService));
+    $("svc-unit").addEventListener("change", guard(loadService));
+    $("svc-csv").addEventListener("click", (ev) => { ev.preventDefault(); if (svcMonth()) download("csv", $("svc-csv"), svcQuery, "svc-note", "service-statistics-"); });
+    $("svc-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); if (svcMonth()) download("xlsx", $("svc-xlsx"), svcQuery, "svc-note", "service-statistics-"); });
+    window.addEventListener("resize", () => { for (const c of Object.values(SVC.charts)) if (!c.isDisposed()) c.resize(); });
   }
 
   function wireReports() {
@@ -1654,6 +1826,7 @@
     $("as-close").addEventListener("click", () => { AS = null; renderAlarmSettings(); });
     wireReports();
     wireCare();
+    wireService();
     if (sessionStorage.getItem("eg.token")) showDashboard();
   });
 })();
