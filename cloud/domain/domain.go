@@ -406,10 +406,11 @@ type Store interface {
 	AlertStore
 	AlarmStore
 	CommandStore
-	OrgStore    // organisation tree and API tokens (org.go)
-	RosterStore // elders, roster versions, policies (roster.go)
-	ConfigStore // desired and reported configuration (desired.go)
-	MenuStore   // the menu of each site (menu.go)
+	OrgStore        // organisation tree and API tokens (org.go)
+	RosterStore     // elders, roster versions, policies (roster.go)
+	ConfigStore     // desired and reported configuration (desired.go)
+	MenuStore       // the menu of each site (menu.go)
+	SettlementStore // the rows of the monthly settlement (settlement.go)
 
 	// Close releases the store.
 	Close() error

@@ -226,6 +226,9 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				return nil, err
 			}
 		}
+		if err := s.RecordSettlement(ctx, tx.Conn, e); err != nil {
+			return nil, err
+		}
 		t.Add(e.Seq)
 	}
 	// Gateway rows in id order: two transactions never wait on each

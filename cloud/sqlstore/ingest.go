@@ -104,6 +104,9 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				if err != nil {
 					return err
 				}
+				if err := s.RecordSettlement(ctx, tx.Conn, e); err != nil {
+					return err
+				}
 				t.Add(e.Seq)
 				out[i] = append(out[i], e.ID)
 			}
