@@ -25,6 +25,7 @@ type SettlementMealRow struct {
 	Category    string `json:"category"` // the elder's category on the cloud roster at ingest; "" unknown
 	Manual      bool   `json:"manual"`
 	Voided      bool   `json:"voided"`
+	Outside     bool   `json:"outside"`      // a funding share is outside (SettlementFundingRow.Outside)
 	OutsideLost bool   `json:"outside_lost"` // reason outside_jurisdiction: every share lost outside the home jurisdiction
 
 	Meals        int64 `json:"meals"`

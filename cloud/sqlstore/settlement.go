@@ -75,15 +75,21 @@ func (s *Store) recordMeal(ctx context.Context, c Conn, id, site string, m elder
 		manual, s.D.S(m.Staff), s.D.S(m.PriceSource), s.D.S(elder.Category), id); err != nil {
 		return s.errf("settlement %s: %w", id, err)
 	}
+	anyOutside := int64(0)
 	for i, f := range m.Funding {
 		outside := int64(0)
 		if ShareOutside(f.Code, elder) {
-			outside = 1
+			outside, anyOutside = 1, 1
 		}
 		if _, err := c.Exec(ctx, `INSERT INTO meal_funding (event_id, idx, layer, code, fen, outside) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (event_id, idx) DO NOTHING`,
 			id, i, s.D.S(f.Layer), s.D.S(f.Code), int64(f.Fen), outside); err != nil {
 			return s.errf("settlement %s: funding: %w", id, err)
+		}
+	}
+	if anyOutside == 1 {
+		if _, err := c.Exec(ctx, `UPDATE meals SET outside = 1 WHERE event_id = ?`, id); err != nil {
+			return s.errf("settlement %s: %w", id, err)
 		}
 	}
 	return nil
@@ -190,18 +196,18 @@ func (s *Store) SettlementRows(ctx context.Context, scope string, from, to time.
 	const lost = `CASE WHEN m.reason = 'outside_jurisdiction' THEN 1 ELSE 0 END`
 	meals, err := queryAll(ctx, s.Conn(), func(r *sql.Rows) (domain.SettlementMealRow, error) {
 		var x domain.SettlementMealRow
-		var manual, void, outside int64
-		err := r.Scan(&x.Site, &x.Decision, &x.Rule, &x.Category, &manual, &void, &outside,
+		var manual, void, outside, lost int64
+		err := r.Scan(&x.Site, &x.Decision, &x.Rule, &x.Category, &manual, &void, &outside, &lost,
 			&x.Meals, &x.Subsidised, &x.PriceFen, &x.SubsidyFen, &x.PayFen, &x.DiscountFen, &x.OperatingFen)
-		x.Manual, x.Voided, x.OutsideLost = manual != 0, void != 0, outside != 0
+		x.Manual, x.Voided, x.Outside, x.OutsideLost = manual != 0, void != 0, outside != 0, lost != 0
 		return x, err
-	}, `SELECT m.site, m.decision, m.rule, m.category, m.manual, `+voided+`, `+lost+`,
+	}, `SELECT m.site, m.decision, m.rule, m.category, m.manual, `+voided+`, m.outside, `+lost+`,
 			count(*), sum(CASE WHEN m.subsidy_fen > 0 THEN 1 ELSE 0 END), sum(m.price_fen), sum(m.subsidy_fen),
 			sum(m.pay_fen), sum(m.discount_fen), sum(m.operating_fen)
 		FROM meals m LEFT JOIN meal_voids v ON v.meal_event_id = m.event_id
 		WHERE `+inScope("m.site")+` AND m.at >= ?2 AND m.at < ?3 AND m.decision <> 'refused'
-		GROUP BY m.site, m.decision, m.rule, m.category, m.manual, `+voided+`, `+lost+`
-		ORDER BY 1, 2, 3, 4, 5, 6, 7`, scope, s.D.T(from), s.D.T(to))
+		GROUP BY m.site, m.decision, m.rule, m.category, m.manual, `+voided+`, m.outside, `+lost+`
+		ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`, scope, s.D.T(from), s.D.T(to))
 	if err != nil {
 		return nil, nil, s.errf("settlement meals: %w", err)
 	}

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Roster", testRoster},
 		{"Desired", testDesired},
 		{"Menu", testMenu},
+		{"Settlement", testSettlement},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,8 @@ ALTER TABLE meals ADD COLUMN price_source TEXT NOT NULL DEFAULT '';
 -- The elder's category on the cloud roster of the meal's site when the
 -- meal was stored ('' when not on it).
 ALTER TABLE meals ADD COLUMN category TEXT NOT NULL DEFAULT '';
+-- 1 when a funding share of the meal is outside (meal_funding.outside).
+ALTER TABLE meals ADD COLUMN outside INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX meals_site_at ON meals (site, at);
 
 -- One row per funding share of a meal. outside = 1 when the share's code
