@@ -473,7 +473,8 @@ func TestOpenAPIResponseReportSchema(t *testing.T) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	for name, v := range map[string]any{"ResponseReport": reports.ResponseReport{}, "ResponseRow": reports.ResponseRow{}} {
+	for name, v := range map[string]any{"ResponseReport": reports.ResponseReport{}, "ResponseRow": reports.ResponseRow{},
+		"SettlementReport": reports.SettlementReport{}, "SettlementRow": reports.SettlementRow{}, "KeyCount": reports.KeyCount{}} {
 		var documented, fields []string
 		for k := range doc.Components.Schemas[name].Properties {
 			documented = append(documented, k)

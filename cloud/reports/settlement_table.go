@@ -35,7 +35,7 @@ var settlementLang = map[string]settlementTexts{
 		signatures: []string{"製表人", "審核人"},
 	},
 	"en": {
-		title: "Elder meal subsidy settlement, %s-%s", unit: "Reporting unit: %s", period: "Period: %s to %s (%s)", sheet: "Settlement",
+		title: "Elder meal subsidy settlement %s-%s", unit: "Reporting unit: %s", period: "Period: %s to %s (%s)", sheet: "Settlement",
 		fixed: []string{"Level", "ID", "Name", "Meals served", "Subsidised meals", "Price total", "Paid by elders", "Subsidy total",
 			"Meals outside home jurisdiction", "Subsidy for outside meals", "Operating subsidy", "Discounts", "Manual meals",
 			"Voided meals", "Voided price", "Voided subsidy"},
