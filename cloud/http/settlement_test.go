@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ import (
 // settlementFixture is the org fixture (two meals per gateway on
 // 2026-01-02, 500 fen subsidy each, no funding shares) with funded meals
 // and a void added in January 2026.
-func settlementFixture(t *testing.T) *orgFixture {
+func settlementFixture(t testing.TB) *orgFixture {
 	t.Helper()
 	f := newOrgFixture(t)
 	ctx := context.Background()
@@ -169,4 +170,48 @@ func TestSettlementReport(t *testing.T) {
 	if w := do(f.h, "GET", "/api/v1/reports/settlement?month=2026-01&format=csv&lang=zh-HK", "adm", ""); !strings.Contains(w.Body.String(), "長者助餐補貼結算表") {
 		t.Errorf("zh-HK title: %q", w.Body.String()[:80])
 	}
+}
+
+// FuzzSettlementQuery: any parameters of the settlement get an answer
+// (never a 5xx); a 200 names a month ParseMonth accepts, and a JSON 200's
+// rows lie in the unit asked for.
+func FuzzSettlementQuery(f *testing.F) {
+	fx := settlementFixture(f)
+	f.Add("2026-01", "", "", "", "", "")
+	f.Add("2026-01", "c-a1", "c-a1", "csv", "en", "UTC")
+	f.Add("2026-1", "../x", "", "xlsx", "zh-HK", "Asia/Shanghai")
+	f.Add("2026-01", "C-A1", "c-b1", "json", "fr", "Local")
+	f.Fuzz(func(t *testing.T, month, unit, scope, format, lang, tz string) {
+		q := url.Values{}
+		for k, v := range map[string]string{"month": month, "unit": unit, "scope": scope, "format": format, "lang": lang, "tz": tz} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		w := do(fx.h, "GET", "/api/v1/reports/settlement?"+q.Encode(), "adm", "")
+		if w.Code >= 500 {
+			t.Fatalf("%q: %d %s", q.Encode(), w.Code, w.Body)
+		}
+		if w.Code != http.StatusOK {
+			return
+		}
+		if _, _, err := reports.ParseMonth(month, time.UTC); err != nil {
+			t.Fatalf("%q answered 200 with month %q", q.Encode(), month)
+		}
+		if format != "" && format != "json" {
+			return
+		}
+		var rep reports.SettlementReport
+		if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if unit == "" {
+			unit = scope
+		}
+		for _, row := range rep.Rows {
+			if unit != "" && !strings.Contains(row.Path, "/"+unit+"/") {
+				t.Fatalf("%q: row %s %s outside unit %s", q.Encode(), row.Level, row.Path, unit)
+			}
+		}
+	})
 }
