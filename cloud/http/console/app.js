@@ -53,6 +53,12 @@
       resolve: "解决", outcome: "处理结果", note: "备注（可选）", resolveSubmit: "确认解决", resolveFailed: "提交失败：{msg}",
       pressedAgain: "确认后再次按下（最后一次 {time}）",
       o_helped_on_site: "现场处置", o_sent_to_hospital: "已送医", o_family_contacted: "已联系家属", o_false_alarm: "误报", o_test: "测试",
+      stTitle: "长者助餐补贴结算", stUnit: "单位", stAllUnits: "全部（本账号范围）",
+      stRules: "金额单位为元。就餐人次不含作废；补贴合计等于各资金层级之和；异地就餐指资金份额的行政区划代码不属于长者户籍地（由就餐地支付），或因异地全部份额不予补贴的餐次。",
+      stNote: "{month}（按 {tz} 时间划分月份）：就餐 {meals} 人次，补贴 {subsidy} 元，长者自付 {pay} 元，作废 {voids} 人次。",
+      stLevel: "层级", stName: "名称", stMeals: "就餐人次", stSubsidised: "补贴人次", stPrice: "餐费合计", stPay: "长者自付", stSubsidy: "补贴合计",
+      stOutside: "异地就餐人次", stOutsideFen: "异地补贴", stOperating: "运营补贴", stDiscount: "折扣", stManual: "手工登记", stVoids: "作废人次", stVoidPrice: "作废餐费",
+      stLayer: "补贴·{layer}", ly_city: "市级", ly_district: "区级", ly_street: "街道", ly_charity: "慈善",
       tabReports: "报表", repTitle: "报警响应报表", repMonth: "月份", repShow: "查看", repCSV: "下载 CSV", repXLSX: "下载 Excel（XLSX）",
       repAlarms: "报警数", repOpen: "未关闭", repAckP50: "确认 P50", repAckP90: "确认 P90", repAckMax: "确认最长",
       repResP50: "处置 P50", repResP90: "处置 P90", repResMax: "处置最长", repWithin: "60 秒内确认", repFalse: "误报", repEsc: "升级",
@@ -113,6 +119,12 @@
       resolve: "解決", outcome: "處理結果", note: "備註（可選）", resolveSubmit: "確認解決", resolveFailed: "提交失敗：{msg}",
       pressedAgain: "確認後再次按下（最後一次 {time}）",
       o_helped_on_site: "現場處理", o_sent_to_hospital: "已送院", o_family_contacted: "已聯絡家屬", o_false_alarm: "誤報", o_test: "測試",
+      stTitle: "長者助餐補貼結算", stUnit: "單位", stAllUnits: "全部（本帳號範圍）",
+      stRules: "金額單位為元。用餐人次不含作廢；補貼合計等於各資金層級之和；異地用餐指資金份額的行政區劃代碼不屬於長者戶籍地（由用餐地支付），或因異地全部份額不予補貼的餐次。",
+      stNote: "{month}（按 {tz} 時間劃分月份）：用餐 {meals} 人次，補貼 {subsidy} 元，長者自付 {pay} 元，作廢 {voids} 人次。",
+      stLevel: "層級", stName: "名稱", stMeals: "用餐人次", stSubsidised: "補貼人次", stPrice: "餐費合計", stPay: "長者自付", stSubsidy: "補貼合計",
+      stOutside: "異地用餐人次", stOutsideFen: "異地補貼", stOperating: "營運補貼", stDiscount: "折扣", stManual: "手工登記", stVoids: "作廢人次", stVoidPrice: "作廢餐費",
+      stLayer: "補貼·{layer}", ly_city: "市級", ly_district: "區級", ly_street: "街道", ly_charity: "慈善",
       tabReports: "報表", repTitle: "警報響應報表", repMonth: "月份", repShow: "查看", repCSV: "下載 CSV", repXLSX: "下載 Excel（XLSX）",
       repAlarms: "警報數", repOpen: "未關閉", repAckP50: "確認 P50", repAckP90: "確認 P90", repAckMax: "確認最長",
       repResP50: "處理 P50", repResP90: "處理 P90", repResMax: "處理最長", repWithin: "60 秒內確認", repFalse: "誤報", repEsc: "升級",
@@ -173,6 +185,12 @@
       resolve: "Resolve", outcome: "Outcome", note: "Note (optional)", resolveSubmit: "Resolve", resolveFailed: "Failed: {msg}",
       pressedAgain: "Pressed again after acknowledgement (last {time})",
       o_helped_on_site: "Helped on site", o_sent_to_hospital: "Sent to hospital", o_family_contacted: "Family contacted", o_false_alarm: "False alarm", o_test: "Test",
+      stTitle: "Elder meal subsidy settlement", stUnit: "Unit", stAllUnits: "All (this token's scope)",
+      stRules: "Amounts in yuan. Meals exclude voided ones; the subsidy total is the sum of the funding layers; outside meals are meals with a share whose division code is not the elder's home (paid by the site's jurisdiction), or whose every share was lost outside the home jurisdiction.",
+      stNote: "{month} (month boundaries in {tz} time): {meals} meals, subsidy ¥{subsidy}, paid by elders ¥{pay}, {voids} voided.",
+      stLevel: "Level", stName: "Name", stMeals: "Meals", stSubsidised: "Subsidised", stPrice: "Price total", stPay: "Paid by elders", stSubsidy: "Subsidy total",
+      stOutside: "Outside meals", stOutsideFen: "Outside subsidy", stOperating: "Operating subsidy", stDiscount: "Discounts", stManual: "Manual", stVoids: "Voided", stVoidPrice: "Voided price",
+      stLayer: "Subsidy: {layer}", ly_city: "city", ly_district: "district", ly_street: "street", ly_charity: "charity",
       tabReports: "Reports", repTitle: "Alarm response report", repMonth: "Month", repShow: "Show", repCSV: "Download CSV", repXLSX: "Download Excel (XLSX)",
       repAlarms: "Alarms", repOpen: "Open", repAckP50: "Ack p50", repAckP90: "Ack p90", repAckMax: "Ack max",
       repResP50: "Resolve p50", repResP90: "Resolve p90", repResMax: "Resolve max", repWithin: "Acked within 60 s", repFalse: "False alarms", repEsc: "Escalations",
@@ -214,6 +232,7 @@
     renderPolicies();
     renderMenu(); // the menu tab, with unsaved edits kept
     renderReport(); // and the report tab
+    renderSettlement();
   }
 
   function cell(tr, text, cls, testid) {
@@ -1205,6 +1224,9 @@
     renderMenu();
     REP.report = null;
     renderReport();
+    ST.report = null;
+    renderSettlement();
+    while ($("st-unit").options.length > 1) $("st-unit").remove(1); // the next token may have another scope
     $("tabs").hidden = true;
     $("logout").hidden = true;
     clearEnroll(); // never leave an enrollment token on a logged-out page
@@ -1307,6 +1329,7 @@
     if (!repMonth()) $("rep-month").value = thisMonth();
     if (!REP.report || REP.report.month !== repMonth()) loadReport().catch(() => say("rep-note", t("netError"), true));
     else renderReport();
+    openSettlement().catch((e) => { if (e.message !== "unauthorized") say("st-note", t("netError"), true); });
   }
 
   async function loadReport() {
@@ -1347,32 +1370,111 @@
 
   // download fetches the report as format (csv or xlsx) with the token
   // and saves it under the server's file name.
-  async function download(format, link) {
-    if (!repMonth()) return say("rep-note", t("repNoMonth"), true);
+  async function download(format, link, query = repQuery, note = "rep-note", month = repMonth, base = "alarm-response-") {
+    if (!month()) return say(note, t("repNoMonth"), true);
     const token = sessionStorage.getItem("eg.token") || "";
     link.setAttribute("aria-disabled", "true");
     try {
-      const res = await fetch("/api/v1/" + repQuery(format), { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+      const res = await fetch("/api/v1/" + query(format), { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
       if (res.status === 401) { logout(t("badToken")); return; }
       if (!res.ok) {
         let msg = "HTTP " + res.status;
         try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
-        return say("rep-note", fmt("rFailed", { msg }), true);
+        return say(note, fmt("rFailed", { msg }), true);
       }
       const blob = await res.blob();
       const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
-      a.download = m ? m[1] : "alarm-response-" + repMonth() + "." + format;
+      a.download = m ? m[1] : base + month() + "." + format;
       a.hidden = true;
       document.body.appendChild(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(a.href), 10000);
     } catch (e) {
-      say("rep-note", t("netError"), true);
+      say(note, t("netError"), true);
     } finally {
       link.removeAttribute("aria-disabled");
+    }
+  }
+
+
+  // ---- Reports tab: the monthly settlement (核销) of a unit. The figures
+  // on the page are the JSON's, as the CSV and XLSX carry them (yuan with
+  // two decimals).
+  const ST = { report: null, key: "" };
+  const stMonth = () => $("st-month").value;
+  const stQuery = (format) => "reports/settlement?month=" + encodeURIComponent(stMonth()) +
+    ($("st-unit").value ? "&unit=" + encodeURIComponent($("st-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
+
+  async function openSettlement() {
+    if (!stMonth()) $("st-month").value = thisMonth();
+    if ($("st-unit").options.length <= 1) {
+      const org = await api("GET", "org");
+      for (const u of (org || []).filter((u) => u.level !== "site")) {
+        const o = document.createElement("option");
+        o.value = u.id;
+        o.textContent = tk("lv_", u.level) + " · " + u.name;
+        $("st-unit").appendChild(o);
+      }
+    }
+    if (!ST.report || ST.key !== stQuery("json")) await loadSettlement();
+    else renderSettlement();
+  }
+
+  async function loadSettlement() {
+    if (!stMonth()) return say("st-note", t("repNoMonth"), true);
+    say("st-note", t("repLoading"));
+    const q = stQuery("json");
+    const r = await call("GET", q);
+    if (!r.ok) { ST.report = null; renderSettlement(); return say("st-note", fmt("rFailed", { msg: errText(r) }), true); }
+    ST.report = r.data;
+    ST.key = q;
+    renderSettlement();
+  }
+
+  // The columns of the settlement table: [header key or text, value of a row, testid].
+  function stColumns(rep) {
+    const cols = [
+      [t("stMeals"), (r) => String(r.meals), "meals"], [t("stSubsidised"), (r) => String(r.subsidised), "subsidised"],
+      [t("stPrice"), (r) => yuanPlain(r.price_fen), "price"], [t("stPay"), (r) => yuanPlain(r.pay_fen), "pay"],
+      [t("stSubsidy"), (r) => yuanPlain(r.subsidy_fen), "subsidy"],
+    ];
+    for (const l of rep.layers || []) cols.push([fmt("stLayer", { layer: tk("ly_", l) }), (r) => yuanPlain((r.funding || {})[l] || 0), "layer-" + l]);
+    cols.push([t("stOutside"), (r) => String(r.outside_meals), "outside"], [t("stOutsideFen"), (r) => yuanPlain(r.outside_fen), "outside-fen"],
+      [t("stOperating"), (r) => yuanPlain(r.operating_fen), "operating"], [t("stDiscount"), (r) => yuanPlain(r.discount_fen), "discount"],
+      [t("stManual"), (r) => String(r.manual), "manual"], [t("stVoids"), (r) => String(r.voids), "voids"],
+      [t("stVoidPrice"), (r) => yuanPlain(r.void_price_fen), "void-price"]);
+    return cols;
+  }
+
+  function renderSettlement() {
+    const head = $("st-head"), tb = $("st-rows");
+    head.replaceChildren();
+    tb.replaceChildren();
+    const rep = ST.report;
+    if (!rep || !rep.total) { $("st-note").textContent = ""; return; }
+    const tot = rep.total;
+    say("st-note", fmt("stNote", { month: rep.month, tz: rep.time_zone, meals: tot.meals, subsidy: yuanPlain(tot.subsidy_fen),
+      pay: yuanPlain(tot.pay_fen), voids: tot.voids }));
+    const cols = stColumns(rep);
+    for (const h of [t("stLevel"), t("stName")].concat(cols.map((c) => c[0]))) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = h;
+      head.appendChild(th);
+    }
+    for (const r of (rep.rows || []).concat([tot])) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "settlement-row";
+      tr.dataset.level = r.level;
+      tr.dataset.unit = r.unit;
+      tr.className = "lv-" + r.level;
+      cell(tr, r.level === "total" ? t("repTotal") : tk("lv_", r.level));
+      cell(tr, r.level === "total" ? t("repTotal") : (r.name || r.unit) + (r.in_tree ? "" : t("repOutside")), "", "settlement-name");
+      for (const c of cols) cell(tr, c[1](r), "num", "settlement-" + c[2]);
+      tb.appendChild(tr);
     }
   }
 
@@ -1382,6 +1484,13 @@
     $("rep-month").addEventListener("change", guard(loadReport));
     $("rep-csv").addEventListener("click", (ev) => { ev.preventDefault(); download("csv", $("rep-csv")); });
     $("rep-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); download("xlsx", $("rep-xlsx")); });
+    const stGuard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("st-note", t("netError"), true); });
+    $("st-load").addEventListener("click", stGuard(loadSettlement));
+    $("st-month").addEventListener("change", stGuard(loadSettlement));
+    $("st-unit").addEventListener("change", stGuard(loadSettlement));
+    for (const f of ["csv", "xlsx"]) {
+      $("st-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("st-" + f), stQuery, "st-note", stMonth, "settlement-"); });
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
