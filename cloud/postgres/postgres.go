@@ -206,6 +206,7 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	}
 
 	tally := map[string]*sqlstore.GatewayTally{}
+	var freshEvents []*eldergate.Envelope // stored now, for RecordSettlement
 	for _, r := range rows {
 		e := r.e
 		t := tally[e.GW]
@@ -226,10 +227,11 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				return nil, err
 			}
 		}
-		if err := s.RecordSettlement(ctx, tx.Conn, e); err != nil {
-			return nil, err
-		}
+		freshEvents = append(freshEvents, e)
 		t.Add(e.Seq)
+	}
+	if err := s.RecordSettlement(ctx, tx.Conn, freshEvents); err != nil {
+		return nil, err
 	}
 	// Gateway rows in id order: two transactions never wait on each
 	// other's gateway rows in opposite orders.

@@ -65,6 +65,7 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	var tally map[string]*GatewayTally
 	err := s.inTx(ctx, "ingest", func(tx *Tx) error {
 		tally = map[string]*GatewayTally{}
+		var fresh []*eldergate.Envelope // stored now, for RecordSettlement
 		rat := s.D.T(receivedAt)
 		for i, b := range batches {
 			for j := range b.Events {
@@ -104,12 +105,13 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				if err != nil {
 					return err
 				}
-				if err := s.RecordSettlement(ctx, tx.Conn, e); err != nil {
-					return err
-				}
+				fresh = append(fresh, e)
 				t.Add(e.Seq)
 				out[i] = append(out[i], e.ID)
 			}
+		}
+		if err := s.RecordSettlement(ctx, tx.Conn, fresh); err != nil {
+			return err
 		}
 		return s.updateGateways(ctx, tx.Conn, tally, rat)
 	})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/eldergate/eldergate"
@@ -23,28 +25,15 @@ type voidAudit struct {
 	MealEventID string `json:"meal_event_id"`
 }
 
-// RecordSettlement stores what the settlement needs of a freshly stored
-// event, in the transaction that stored it: for a meal, the meal row's
+// RecordSettlement stores what the settlement needs of freshly stored
+// events, in the transaction that stored them: for a meal, the meal row's
 // settlement columns and its funding shares (meal_funding); for a
 // meal_void audit event, the void (meal_voids; a second void of one meal
-// is ignored, and the meal may come before or after its void). Both
-// engines' ingest call it once per fresh event (one place for the rules);
-// other events are ignored.
-func (s *Store) RecordSettlement(ctx context.Context, c Conn, e *eldergate.Envelope) error {
-	switch e.Kind {
-	case eldergate.KindMeal:
-		m, err := e.Meal()
-		if err != nil {
-			return s.errf("settlement %s: %w", e.ID, err)
-		}
-		return s.recordMeal(ctx, c, e.ID, e.Site, m)
-	case eldergate.KindAudit:
-		return s.recordVoid(ctx, c, e.ID, e.At, e.Data)
-	}
-	return nil
-}
-
-// recordMeal fills the settlement columns of meal id and its funding rows.
+// is ignored, and the meal may come before or after its void). Other
+// events are ignored. Both engines' ingest call it once per transaction
+// with the fresh events (one place for the rules); it batches its
+// statements (a few per call, not per meal), so that ingest keeps its
+// throughput.
 //
 // The elder's category and home codes are taken from the cloud roster of
 // the meal's site (roster_elders) AS IT IS WHEN THE MEAL IS STORED, which
@@ -52,47 +41,146 @@ func (s *Store) RecordSettlement(ctx context.Context, c Conn, e *eldergate.Envel
 // back-filled meal takes the roster as of the back-fill. An elder not on
 // the roster has category "" and no home codes (no share is then marked
 // outside).
-func (s *Store) recordMeal(ctx context.Context, c Conn, id, site string, m eldergate.MealData) error {
-	var data string
-	err := c.Row(ctx, `SELECT data FROM roster_elders WHERE site = ? AND elder_id = ?`, site, m.ElderID).Scan(&data)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return s.errf("settlement %s: roster: %w", id, err)
+func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergate.Envelope) error {
+	type meal struct {
+		id, site string
+		m        eldergate.MealData
 	}
-	var elder eldergate.Elder
-	if data != "" {
-		var re eldergate.RosterElder
-		if json.Unmarshal([]byte(data), &re) == nil {
-			elder = re.Elder
+	var meals []meal
+	var voids []any // meal_event_id, audit_id, staff, at
+	sites, elders := map[string]bool{}, map[string]bool{}
+	for _, e := range events {
+		switch e.Kind {
+		case eldergate.KindMeal:
+			m, err := e.Meal()
+			if err != nil {
+				return s.errf("settlement %s: %w", e.ID, err)
+			}
+			meals = append(meals, meal{e.ID, e.Site, m})
+			sites[e.Site], elders[m.ElderID] = true, true
+		case eldergate.KindAudit:
+			var a voidAudit
+			if json.Unmarshal(e.Data, &a) != nil || a.Type != AuditMealVoid || a.MealEventID == "" {
+				continue
+			}
+			voids = append(voids, s.D.S(a.MealEventID), e.ID, s.D.S(a.Staff), s.D.T(e.At))
 		}
 	}
-	manual := int64(0)
-	if m.Manual {
-		manual = 1
+	roster, err := s.rosterOf(ctx, c, sites, elders)
+	if err != nil {
+		return err
 	}
-	if _, err := c.Exec(ctx, `UPDATE meals SET rule = ?, discount_fen = ?, operating_fen = ?, operating_by = ?,
-		manual = ?, staff = ?, price_source = ?, category = ? WHERE event_id = ?`,
-		s.D.S(m.Rule), int64(m.DiscountFen), int64(m.OperatingFen), s.D.S(m.OperatingBy),
-		manual, s.D.S(m.Staff), s.D.S(m.PriceSource), s.D.S(elder.Category), id); err != nil {
-		return s.errf("settlement %s: %w", id, err)
-	}
-	anyOutside := int64(0)
-	for i, f := range m.Funding {
+	var upd, fund []any
+	for _, x := range meals {
+		elder := roster[x.site+"\x00"+x.m.ElderID]
 		outside := int64(0)
-		if ShareOutside(f.Code, elder) {
-			outside, anyOutside = 1, 1
+		for i, f := range x.m.Funding {
+			o := int64(0)
+			if ShareOutside(f.Code, elder) {
+				o, outside = 1, 1
+			}
+			fund = append(fund, x.id, i, s.D.S(f.Layer), s.D.S(f.Code), int64(f.Fen), o)
 		}
-		if _, err := c.Exec(ctx, `INSERT INTO meal_funding (event_id, idx, layer, code, fen, outside) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (event_id, idx) DO NOTHING`,
-			id, i, s.D.S(f.Layer), s.D.S(f.Code), int64(f.Fen), outside); err != nil {
-			return s.errf("settlement %s: funding: %w", id, err)
+		m := x.m
+		manual := int64(0)
+		if m.Manual {
+			manual = 1
+		}
+		if m.Rule == "" && m.DiscountFen == 0 && m.OperatingFen == 0 && m.OperatingBy == "" && !m.Manual && m.Staff == "" &&
+			m.PriceSource == "" && elder.Category == "" && outside == 0 {
+			continue // the columns' defaults are right
+		}
+		upd = append(upd, x.id, s.D.S(m.Rule), int64(m.DiscountFen), int64(m.OperatingFen), s.D.S(m.OperatingBy),
+			manual, s.D.S(m.Staff), s.D.S(m.PriceSource), s.D.S(elder.Category), outside)
+	}
+	// The rows to update, as a derived table: the first row's casts give
+	// PostgreSQL the types; SQLite takes them as they are.
+	const updCols = 10
+	for rows := range slices.Chunk(upd, updCols*50) {
+		var q strings.Builder
+		q.WriteString(`UPDATE meals SET rule = v.rule, discount_fen = v.discount_fen, operating_fen = v.operating_fen,
+			operating_by = v.operating_by, manual = v.manual, staff = v.staff, price_source = v.price_source,
+			category = v.category, outside = v.outside FROM (`)
+		for i := 0; i < len(rows)/updCols; i++ {
+			if i == 0 {
+				q.WriteString(`SELECT CAST(? AS text) AS id, CAST(? AS text) AS rule, CAST(? AS bigint) AS discount_fen,
+					CAST(? AS bigint) AS operating_fen, CAST(? AS text) AS operating_by, CAST(? AS bigint) AS manual,
+					CAST(? AS text) AS staff, CAST(? AS text) AS price_source, CAST(? AS text) AS category, CAST(? AS bigint) AS outside`)
+			} else {
+				q.WriteString(` UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`)
+			}
+		}
+		q.WriteString(`) AS v WHERE meals.event_id = v.id`)
+		if _, err := c.Exec(ctx, q.String(), rows...); err != nil {
+			return s.errf("settlement: meals: %w", err)
 		}
 	}
-	if anyOutside == 1 {
-		if _, err := c.Exec(ctx, `UPDATE meals SET outside = 1 WHERE event_id = ?`, id); err != nil {
-			return s.errf("settlement %s: %w", id, err)
+	if err := s.insertRows(ctx, c, `INSERT INTO meal_funding (event_id, idx, layer, code, fen, outside) VALUES `, 6, fund,
+		` ON CONFLICT (event_id, idx) DO NOTHING`); err != nil {
+		return s.errf("settlement: funding: %w", err)
+	}
+	if err := s.insertRows(ctx, c, `INSERT INTO meal_voids (meal_event_id, audit_id, staff, at) VALUES `, 4, voids,
+		` ON CONFLICT (meal_event_id) DO NOTHING`); err != nil {
+		return s.errf("settlement: voids: %w", err)
+	}
+	return nil
+}
+
+// insertRows runs prefix with the rows of args (n columns each) as
+// multi-row VALUES, 100 rows per statement, then suffix.
+func (s *Store) insertRows(ctx context.Context, c Conn, prefix string, n int, args []any, suffix string) error {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	for rows := range slices.Chunk(args, n*100) {
+		k := len(rows) / n
+		q := prefix + strings.TrimSuffix(strings.Repeat(row+", ", k), ", ") + suffix
+		if _, err := c.Exec(ctx, q, rows...); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// rosterOf returns the roster entries of the elders on the sites given,
+// keyed by site NUL elder id (one query per 200 sites and elders).
+func (s *Store) rosterOf(ctx context.Context, c Conn, sites, elders map[string]bool) (map[string]eldergate.Elder, error) {
+	out := map[string]eldergate.Elder{}
+	if len(sites) == 0 {
+		return out, nil
+	}
+	ss, es := slices.Sorted(maps.Keys(sites)), slices.Sorted(maps.Keys(elders))
+	for sc := range slices.Chunk(ss, 200) {
+		for ec := range slices.Chunk(es, 200) {
+			args := make([]any, 0, len(sc)+len(ec))
+			for _, v := range sc {
+				args = append(args, s.D.S(v))
+			}
+			for _, v := range ec {
+				args = append(args, s.D.S(v))
+			}
+			q := `SELECT site, elder_id, data FROM roster_elders WHERE site IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(sc)), ", ") +
+				`) AND elder_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ec)), ", ") + `) AND data <> ''`
+			rows, err := c.Query(ctx, q, args...)
+			if err != nil {
+				return nil, s.errf("settlement: roster: %w", err)
+			}
+			for rows.Next() {
+				var site, id, data string
+				if err := rows.Scan(&site, &id, &data); err != nil {
+					rows.Close()
+					return nil, s.errf("settlement: roster: %w", err)
+				}
+				var re eldergate.RosterElder
+				if json.Unmarshal([]byte(data), &re) == nil {
+					out[site+"\x00"+id] = re.Elder
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, s.errf("settlement: roster: %w", err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // ShareOutside reports whether a funding share with division code code
@@ -112,19 +200,6 @@ func ShareOutside(code string, elder eldergate.Elder) bool {
 		return false
 	}
 	return code != elder.HomeCity && code != elder.HomeDistrict && code != elder.HomeStreet
-}
-
-// recordVoid stores the void of an audit event of type meal_void.
-func (s *Store) recordVoid(ctx context.Context, c Conn, id string, at time.Time, data []byte) error {
-	var a voidAudit
-	if json.Unmarshal(data, &a) != nil || a.Type != AuditMealVoid || a.MealEventID == "" {
-		return nil
-	}
-	if _, err := c.Exec(ctx, `INSERT INTO meal_voids (meal_event_id, audit_id, staff, at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (meal_event_id) DO NOTHING`, s.D.S(a.MealEventID), id, s.D.S(a.Staff), s.D.T(at)); err != nil {
-		return s.errf("settlement void %s: %w", id, err)
-	}
-	return nil
 }
 
 // backfillSettlement is the name of the one-time back-fill of migration
@@ -147,7 +222,8 @@ func (s *Store) Backfill(ctx context.Context) error {
 		if n > 0 {
 			return nil
 		}
-		rows, err := tx.Query(ctx, `SELECT id, kind, site, at, data FROM events WHERE kind IN ('meal', 'audit') ORDER BY id`)
+		rows, err := tx.Query(ctx, `SELECT e.id, e.kind, e.site, e.at, e.data FROM events e
+			WHERE e.kind = 'audit' OR e.kind = 'meal' AND e.id IN (SELECT event_id FROM meals) ORDER BY e.id`)
 		if err != nil {
 			return s.errf("backfill: %w", err)
 		}
@@ -167,19 +243,15 @@ func (s *Store) Backfill(ctx context.Context) error {
 		if err := rows.Err(); err != nil {
 			return s.errf("backfill: %w", err)
 		}
+		// Only meal events with a meal row (the ingester stores both).
+		batch := make([]*eldergate.Envelope, 0, 500)
 		for i := range evs {
-			if evs[i].Kind == eldergate.KindMeal {
-				// A meal row exists only for an event the ingester accepted.
-				var has int
-				if err := tx.Row(ctx, `SELECT count(*) FROM meals WHERE event_id = ?`, evs[i].ID).Scan(&has); err != nil {
-					return s.errf("backfill: %w", err)
+			batch = append(batch, &evs[i])
+			if len(batch) == cap(batch) || i == len(evs)-1 {
+				if err := s.RecordSettlement(ctx, tx.Conn, batch); err != nil {
+					return err
 				}
-				if has == 0 {
-					continue
-				}
-			}
-			if err := s.RecordSettlement(ctx, tx.Conn, &evs[i]); err != nil {
-				return err
+				batch = batch[:0]
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO backfills (name, done_at) VALUES (?, ?)`, backfillSettlement, s.D.T(time.Now())); err != nil {
