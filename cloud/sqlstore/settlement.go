@@ -25,15 +25,26 @@ type voidAudit struct {
 	MealEventID string `json:"meal_event_id"`
 }
 
-// RecordSettlement stores what the settlement needs of freshly stored
-// events, in the transaction that stored them: for a meal, the meal row's
-// settlement columns and its funding shares (meal_funding); for a
-// meal_void audit event, the void (meal_voids; a second void of one meal
-// is ignored, and the meal may come before or after its void). Other
-// events are ignored. Both engines' ingest call it once per transaction
-// with the fresh events (one place for the rules); it batches its
-// statements (a few per call, not per meal), so that ingest keeps its
-// throughput.
+// MealCols are the settlement columns of one meal row, computed before
+// the row is inserted (MealColumns) so that both engines' inserts write
+// them at once, never by a later UPDATE.
+type MealCols struct {
+	Rule         string
+	DiscountFen  int64
+	OperatingFen int64
+	OperatingBy  string
+	Manual       int64 // 0 or 1
+	Staff        string
+	PriceSource  string
+	Category     string // the elder's on the cloud roster of the site; "" when not on it
+	Outside      int64  // 1 when a funding share is outside (ShareOutside)
+	outside      []bool // per funding share
+}
+
+// MealColumns computes the settlement columns of the meal events among
+// events, keyed by event id, with one roster query per 200 sites and
+// elders. Both engines' ingest call it in the transaction, before they
+// insert the meal rows (one place for the rules).
 //
 // The elder's category and home codes are taken from the cloud roster of
 // the meal's site (roster_elders) AS IT IS WHEN THE MEAL IS STORED, which
@@ -41,14 +52,57 @@ type voidAudit struct {
 // back-filled meal takes the roster as of the back-fill. An elder not on
 // the roster has category "" and no home codes (no share is then marked
 // outside).
-func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergate.Envelope) error {
-	type meal struct {
-		id, site string
-		m        eldergate.MealData
-	}
-	var meals []meal
-	var voids []any // meal_event_id, audit_id, staff, at
+func (s *Store) MealColumns(ctx context.Context, c Conn, events []*eldergate.Envelope) (map[string]MealCols, error) {
+	out := map[string]MealCols{}
 	sites, elders := map[string]bool{}, map[string]bool{}
+	meals := map[string]eldergate.MealData{}
+	for _, e := range events {
+		if e.Kind != eldergate.KindMeal {
+			continue
+		}
+		m, err := e.Meal()
+		if err != nil {
+			return nil, s.errf("settlement %s: %w", e.ID, err)
+		}
+		meals[e.ID] = m
+		sites[e.Site], elders[m.ElderID] = true, true
+	}
+	roster, err := s.rosterOf(ctx, c, sites, elders)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		m, ok := meals[e.ID]
+		if !ok {
+			continue
+		}
+		elder := roster[e.Site+"\x00"+m.ElderID]
+		mc := MealCols{Rule: m.Rule, DiscountFen: int64(m.DiscountFen), OperatingFen: int64(m.OperatingFen), OperatingBy: m.OperatingBy,
+			Staff: m.Staff, PriceSource: m.PriceSource, Category: elder.Category}
+		if m.Manual {
+			mc.Manual = 1
+		}
+		for _, f := range m.Funding {
+			o := ShareOutside(f.Code, elder)
+			mc.outside = append(mc.outside, o)
+			if o {
+				mc.Outside = 1
+			}
+		}
+		out[e.ID] = mc
+	}
+	return out, nil
+}
+
+// RecordSettlement stores, in the transaction that stored them, the
+// funding shares (meal_funding) of the freshly stored meal events among
+// events, with cols as MealColumns gave them, and the voids (meal_voids)
+// of the meal_void audit events among them: a second void of one meal is
+// ignored, and a meal may come before or after its void. Other events are
+// ignored. Both engines' ingest call it once per transaction with the
+// fresh events; its statements are multi-row inserts of 100 rows.
+func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergate.Envelope, cols map[string]MealCols) error {
+	var fund, voids []any
 	for _, e := range events {
 		switch e.Kind {
 		case eldergate.KindMeal:
@@ -56,63 +110,20 @@ func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergat
 			if err != nil {
 				return s.errf("settlement %s: %w", e.ID, err)
 			}
-			meals = append(meals, meal{e.ID, e.Site, m})
-			sites[e.Site], elders[m.ElderID] = true, true
+			mc := cols[e.ID]
+			for i, f := range m.Funding {
+				o := int64(0)
+				if i < len(mc.outside) && mc.outside[i] {
+					o = 1
+				}
+				fund = append(fund, e.ID, i, s.D.S(f.Layer), s.D.S(f.Code), int64(f.Fen), o)
+			}
 		case eldergate.KindAudit:
 			var a voidAudit
 			if json.Unmarshal(e.Data, &a) != nil || a.Type != AuditMealVoid || a.MealEventID == "" {
 				continue
 			}
 			voids = append(voids, s.D.S(a.MealEventID), e.ID, s.D.S(a.Staff), s.D.T(e.At))
-		}
-	}
-	roster, err := s.rosterOf(ctx, c, sites, elders)
-	if err != nil {
-		return err
-	}
-	var upd, fund []any
-	for _, x := range meals {
-		elder := roster[x.site+"\x00"+x.m.ElderID]
-		outside := int64(0)
-		for i, f := range x.m.Funding {
-			o := int64(0)
-			if ShareOutside(f.Code, elder) {
-				o, outside = 1, 1
-			}
-			fund = append(fund, x.id, i, s.D.S(f.Layer), s.D.S(f.Code), int64(f.Fen), o)
-		}
-		m := x.m
-		manual := int64(0)
-		if m.Manual {
-			manual = 1
-		}
-		if m.Rule == "" && m.DiscountFen == 0 && m.OperatingFen == 0 && m.OperatingBy == "" && !m.Manual && m.Staff == "" &&
-			m.PriceSource == "" && elder.Category == "" && outside == 0 {
-			continue // the columns' defaults are right
-		}
-		upd = append(upd, x.id, s.D.S(m.Rule), int64(m.DiscountFen), int64(m.OperatingFen), s.D.S(m.OperatingBy),
-			manual, s.D.S(m.Staff), s.D.S(m.PriceSource), s.D.S(elder.Category), outside)
-	}
-	// The rows to update, as a derived table: the first row's casts give
-	// PostgreSQL the types; SQLite takes them as they are.
-	const updCols = 10
-	for rows := range slices.Chunk(upd, updCols*50) {
-		var q strings.Builder
-		q.WriteString(`UPDATE meals SET rule = v.rule, discount_fen = v.discount_fen, operating_fen = v.operating_fen,
-			operating_by = v.operating_by, manual = v.manual, staff = v.staff, price_source = v.price_source,
-			category = v.category, outside = v.outside FROM (`)
-		for i := 0; i < len(rows)/updCols; i++ {
-			if i == 0 {
-				q.WriteString(`SELECT CAST(? AS text) AS id, CAST(? AS text) AS rule, CAST(? AS bigint) AS discount_fen,
-					CAST(? AS bigint) AS operating_fen, CAST(? AS text) AS operating_by, CAST(? AS bigint) AS manual,
-					CAST(? AS text) AS staff, CAST(? AS text) AS price_source, CAST(? AS text) AS category, CAST(? AS bigint) AS outside`)
-			} else {
-				q.WriteString(` UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`)
-			}
-		}
-		q.WriteString(`) AS v WHERE meals.event_id = v.id`)
-		if _, err := c.Exec(ctx, q.String(), rows...); err != nil {
-			return s.errf("settlement: meals: %w", err)
 		}
 	}
 	if err := s.insertRows(ctx, c, `INSERT INTO meal_funding (event_id, idx, layer, code, fen, outside) VALUES `, 6, fund,
@@ -122,6 +133,20 @@ func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergat
 	if err := s.insertRows(ctx, c, `INSERT INTO meal_voids (meal_event_id, audit_id, staff, at) VALUES `, 4, voids,
 		` ON CONFLICT (meal_event_id) DO NOTHING`); err != nil {
 		return s.errf("settlement: voids: %w", err)
+	}
+	return nil
+}
+
+// backfillMeals sets the settlement columns of stored meal rows (the
+// back-fill: rows inserted before migration 0012), one UPDATE per meal.
+func (s *Store) backfillMeals(ctx context.Context, c Conn, cols map[string]MealCols) error {
+	for id, mc := range cols {
+		if _, err := c.Exec(ctx, `UPDATE meals SET rule = ?, discount_fen = ?, operating_fen = ?, operating_by = ?,
+			manual = ?, staff = ?, price_source = ?, category = ?, outside = ? WHERE event_id = ?`,
+			s.D.S(mc.Rule), mc.DiscountFen, mc.OperatingFen, s.D.S(mc.OperatingBy), mc.Manual, s.D.S(mc.Staff),
+			s.D.S(mc.PriceSource), s.D.S(mc.Category), mc.Outside, id); err != nil {
+			return s.errf("backfill %s: %w", id, err)
+		}
 	}
 	return nil
 }
@@ -248,7 +273,14 @@ func (s *Store) Backfill(ctx context.Context) error {
 		for i := range evs {
 			batch = append(batch, &evs[i])
 			if len(batch) == cap(batch) || i == len(evs)-1 {
-				if err := s.RecordSettlement(ctx, tx.Conn, batch); err != nil {
+				cols, err := s.MealColumns(ctx, tx.Conn, batch)
+				if err != nil {
+					return err
+				}
+				if err := s.backfillMeals(ctx, tx.Conn, cols); err != nil {
+					return err
+				}
+				if err := s.RecordSettlement(ctx, tx.Conn, batch, cols); err != nil {
 					return err
 				}
 				batch = batch[:0]
