@@ -110,13 +110,16 @@ func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergat
 			if err != nil {
 				return s.errf("settlement %s: %w", e.ID, err)
 			}
+			if m.Decision == eldergate.DecisionRefused {
+				continue // no meal, nothing to fund (the policy engine gives a refusal no shares)
+			}
 			mc := cols[e.ID]
 			for i, f := range m.Funding {
 				o := int64(0)
 				if i < len(mc.outside) && mc.outside[i] {
 					o = 1
 				}
-				fund = append(fund, e.ID, i, s.D.S(f.Layer), s.D.S(f.Code), int64(f.Fen), o)
+				fund = append(fund, e.ID, i, e.Site, s.D.T(e.At), s.D.S(f.Layer), s.D.S(f.Code), int64(f.Fen), o)
 			}
 		case eldergate.KindAudit:
 			var a voidAudit
@@ -126,7 +129,7 @@ func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergat
 			voids = append(voids, s.D.S(a.MealEventID), e.ID, s.D.S(a.Staff), s.D.T(e.At))
 		}
 	}
-	if err := s.insertRows(ctx, c, `INSERT INTO meal_funding (event_id, idx, layer, code, fen, outside) VALUES `, 6, fund,
+	if err := s.insertRows(ctx, c, `INSERT INTO meal_funding (event_id, idx, site, at, layer, code, fen, outside) VALUES `, 8, fund,
 		` ON CONFLICT (event_id, idx) DO NOTHING`); err != nil {
 		return s.errf("settlement: funding: %w", err)
 	}
@@ -294,7 +297,8 @@ func (s *Store) Backfill(ctx context.Context) error {
 }
 
 // SettlementRows implements domain.SettlementStore: one grouped query per
-// table, over the meals_site_at / meals_at indexes.
+// table (meals; meal_funding, which holds each share's site and time),
+// over the (site, at) indexes.
 func (s *Store) SettlementRows(ctx context.Context, scope string, from, to time.Time) ([]domain.SettlementMealRow, []domain.SettlementFundingRow, error) {
 	const voided = `CASE WHEN v.meal_event_id IS NULL THEN 0 ELSE 1 END`
 	const lost = `CASE WHEN m.reason = 'outside_jurisdiction' THEN 1 ELSE 0 END`
@@ -321,11 +325,10 @@ func (s *Store) SettlementRows(ctx context.Context, scope string, from, to time.
 		err := r.Scan(&x.Site, &x.Layer, &x.Code, &outside, &void, &x.Meals, &x.Fen)
 		x.Outside, x.Voided = outside != 0, void != 0
 		return x, err
-	}, `SELECT m.site, f.layer, f.code, f.outside, `+voided+`, count(*), sum(f.fen)
-		FROM meal_funding f JOIN meals m ON m.event_id = f.event_id
-			LEFT JOIN meal_voids v ON v.meal_event_id = m.event_id
-		WHERE `+inScope("m.site")+` AND m.at >= ?2 AND m.at < ?3 AND m.decision <> 'refused'
-		GROUP BY m.site, f.layer, f.code, f.outside, `+voided+`
+	}, `SELECT f.site, f.layer, f.code, f.outside, `+voided+`, count(*), sum(f.fen)
+		FROM meal_funding f LEFT JOIN meal_voids v ON v.meal_event_id = f.event_id
+		WHERE `+inScope("f.site")+` AND f.at >= ?2 AND f.at < ?3
+		GROUP BY f.site, f.layer, f.code, f.outside, `+voided+`
 		ORDER BY 1, 2, 3, 4, 5`, scope, s.D.T(from), s.D.T(to))
 	if err != nil {
 		return nil, nil, s.errf("settlement funding: %w", err)

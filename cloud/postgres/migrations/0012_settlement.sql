@@ -24,12 +24,15 @@ CREATE INDEX meals_site_at ON meals (site, at);
 CREATE TABLE meal_funding (
 	event_id text NOT NULL REFERENCES meals (event_id),
 	idx      bigint NOT NULL,
+	site     text NOT NULL, -- the meal's site and time, copied so that the settlement
+	at       timestamptz NOT NULL, -- reads the shares without joining meals
 	layer    text NOT NULL,
 	code     text NOT NULL DEFAULT '',
 	fen      bigint NOT NULL,
 	outside  bigint NOT NULL DEFAULT 0,
 	PRIMARY KEY (event_id, idx)
 );
+CREATE INDEX meal_funding_site_at ON meal_funding (site, at);
 
 -- Voided meals: one row per meal (a second void of it is ignored); the
 -- meal may arrive after its void.
