@@ -406,12 +406,13 @@ type Store interface {
 	AlertStore
 	AlarmStore
 	CommandStore
-	OrgStore    // organisation tree and API tokens (org.go)
-	RosterStore // elders, roster versions, policies (roster.go)
-	ConfigStore // desired and reported configuration (desired.go)
-	MenuStore   // the menu of each site (menu.go)
-	CareStore   // care rules and visits (care.go)
-	StatsStore  // service statistics (stats.go)
+	OrgStore        // organisation tree and API tokens (org.go)
+	RosterStore     // elders, roster versions, policies (roster.go)
+	ConfigStore     // desired and reported configuration (desired.go)
+	MenuStore       // the menu of each site (menu.go)
+	CareStore       // care rules and visits (care.go)
+	StatsStore      // service statistics (stats.go)
+	SettlementStore // the rows of the monthly settlement (settlement.go)
 
 	// Close releases the store.
 	Close() error

@@ -32,7 +32,7 @@ func (f *orgFixture) clock() time.Time { f.mu.Lock(); defer f.mu.Unlock(); retur
 
 func (f *orgFixture) advance(d time.Duration) { f.mu.Lock(); f.now = f.now.Add(d); f.mu.Unlock() }
 
-func newOrgFixture(t *testing.T) *orgFixture {
+func newOrgFixture(t testing.TB) *orgFixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir())

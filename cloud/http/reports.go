@@ -18,11 +18,13 @@ type ReportStore interface {
 	AlertLogBetween(ctx context.Context, scope string, from, to time.Time) ([]domain.Alert, []domain.AlertLogEntry, error)
 	// ServiceStats: see domain.StatsStore.
 	ServiceStats(ctx context.Context, scope, firstDay, lastDay string) (domain.ServiceData, error)
+	domain.SettlementStore
 }
 
 func (s *Server) reportRoutes(mux *routeMux) {
 	mux.Handle("GET /api/v1/reports/response", s.require(domain.RoleViewer, s.responseReport))
 	mux.Handle("GET /api/v1/reports/service", s.require(domain.RoleViewer, s.serviceReport))
+	mux.Handle("GET /api/v1/reports/settlement", s.require(domain.RoleViewer, s.settlementReport))
 }
 
 // The content types of the report downloads.
@@ -31,31 +33,38 @@ const (
 	contentTypeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
 
-// responseReport serves GET /api/v1/reports/response?month=2026-12
-// [&scope=ID][&format=json|csv|xlsx][&lang=zh-CN|zh-HK|en][&tz=Asia/Shanghai]:
-// the alarm response report of the month in the caller's scope
-// (package reports has the rules of the figures).
-func (s *Server) responseReport(w http.ResponseWriter, r *http.Request) {
+// reportQuery is the parameters every report takes.
+type reportQuery struct {
+	scope, format, lang, month string
+	tz                         *time.Location
+	from, to                   time.Time
+}
+
+// reportParams reads the parameters of a report (scope, format, lang, tz,
+// month) and answers 400/403 itself when one is wrong.
+func (s *Server) reportParams(w http.ResponseWriter, r *http.Request) (reportQuery, bool) {
+	var p reportQuery
 	scope, ok := s.listScope(w, r)
 	if !ok {
-		return
+		return p, false
 	}
+	p.scope = scope
 	q := r.URL.Query()
-	format := q.Get("format")
-	if format == "" {
-		format = "json"
+	p.format = q.Get("format")
+	if p.format == "" {
+		p.format = "json"
 	}
-	if !slices.Contains([]string{"json", "csv", "xlsx"}, format) {
-		writeError(w, http.StatusBadRequest, "format "+quote(format)+" is not one of json, csv, xlsx")
-		return
+	if !slices.Contains([]string{"json", "csv", "xlsx"}, p.format) {
+		writeError(w, http.StatusBadRequest, "format "+quote(p.format)+" is not one of json, csv, xlsx")
+		return p, false
 	}
-	lang := q.Get("lang")
-	if lang == "" {
-		lang = "zh-CN"
+	p.lang = q.Get("lang")
+	if p.lang == "" {
+		p.lang = "zh-CN"
 	}
-	if !slices.Contains(reports.Langs, lang) {
-		writeError(w, http.StatusBadRequest, "lang "+quote(lang)+" is not one of zh-CN, zh-HK, en")
-		return
+	if !slices.Contains(reports.Langs, p.lang) {
+		writeError(w, http.StatusBadRequest, "lang "+quote(p.lang)+" is not one of zh-CN, zh-HK, en")
+		return p, false
 	}
 	zone := q.Get("tz")
 	if zone == "" {
@@ -64,54 +73,137 @@ func (s *Server) responseReport(w http.ResponseWriter, r *http.Request) {
 	tz, err := time.LoadLocation(zone)
 	if err != nil || zone == "Local" {
 		writeError(w, http.StatusBadRequest, "tz "+quote(zone)+" is not an IANA time zone such as Asia/Shanghai")
-		return
+		return p, false
 	}
-	month := q.Get("month")
-	from, to, err := reports.ParseMonth(month, tz)
+	p.tz = tz
+	p.month = q.Get("month")
+	p.from, p.to, err = reports.ParseMonth(p.month, tz)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
+		return p, false
+	}
+	return p, true
+}
+
+// writeDownload sends a report download of format csv or xlsx.
+func writeDownload(w http.ResponseWriter, format, name string, body []byte) {
+	ctype := contentTypeCSV
+	if format == "xlsx" {
+		ctype = contentTypeXLSX
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.`+format+`"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// responseReport serves GET /api/v1/reports/response?month=2026-12
+// [&scope=ID][&format=json|csv|xlsx][&lang=zh-CN|zh-HK|en][&tz=Asia/Shanghai]:
+// the alarm response report of the month in the caller's scope
+// (package reports has the rules of the figures).
+func (s *Server) responseReport(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.reportParams(w, r)
+	if !ok {
 		return
 	}
-	units, err := s.cfg.Store.ListOrgUnits(r.Context(), scope)
+	units, err := s.cfg.Store.ListOrgUnits(r.Context(), p.scope)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	alerts, log, err := s.cfg.Store.AlertLogBetween(r.Context(), scope, from, to)
+	alerts, log, err := s.cfg.Store.AlertLogBetween(r.Context(), p.scope, p.from, p.to)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	rep, err := reports.Response(month, tz, units, alerts, log)
+	rep, err := reports.Response(p.month, p.tz, units, alerts, log)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	if format == "json" {
+	if p.format == "json" {
 		writeJSON(w, http.StatusOK, rep)
 		return
 	}
-	tab, err := reports.ResponseTable(rep, lang)
+	tab, err := reports.ResponseTable(rep, p.lang)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
-	ctype := contentTypeCSV
-	if format == "csv" {
+	if p.format == "csv" {
 		err = tab.WriteCSV(&buf)
 	} else {
-		ctype = contentTypeXLSX
 		err = tab.WriteXLSX(&buf)
 	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", `attachment; filename="alarm-response-`+month+`.`+format+`"`)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	writeDownload(w, p.format, "alarm-response-"+p.month, buf.Bytes())
+}
+
+// allUnits names the reporting unit of a report over every site.
+var allUnits = map[string]string{"zh-CN": "全部站点", "zh-HK": "全部站點", "en": "All sites"}
+
+// settlementReport serves GET /api/v1/reports/settlement?month=2026-12
+// [&unit=ID (or scope=ID)][&format=json|csv|xlsx][&lang=...][&tz=...]:
+// the monthly settlement of the unit's sites (package reports,
+// settlement.go, has the rules; docs/settlement.md what they mean).
+func (s *Server) settlementReport(w http.ResponseWriter, r *http.Request) {
+	if q := r.URL.Query(); q.Get("unit") != "" {
+		if q.Get("scope") != "" && q.Get("scope") != q.Get("unit") {
+			writeError(w, http.StatusBadRequest, "unit and scope name different org units; give one")
+			return
+		}
+		q.Set("scope", q.Get("unit"))
+		r.URL.RawQuery = q.Encode()
+	}
+	p, ok := s.reportParams(w, r)
+	if !ok {
+		return
+	}
+	units, err := s.cfg.Store.ListOrgUnits(r.Context(), p.scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	meals, funding, err := s.cfg.Store.SettlementRows(r.Context(), p.scope, p.from, p.to)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	rep, err := reports.Settlement(p.month, p.tz, units, meals, funding)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if p.format == "json" {
+		writeJSON(w, http.StatusOK, rep)
+		return
+	}
+	unitName := allUnits[p.lang]
+	for _, u := range units {
+		if u.ID == p.scope {
+			unitName = u.Name
+		}
+	}
+	t, err := reports.SettlementTable(rep, p.lang, unitName)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if p.format == "csv" {
+		err = t.WriteCSV(&buf)
+	} else {
+		err = t.WriteXLSX(&buf)
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeDownload(w, p.format, "settlement-"+p.month, buf.Bytes())
 }
 
 // quote quotes a query value for an error message, bounded in length.

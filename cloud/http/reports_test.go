@@ -487,7 +487,8 @@ func TestOpenAPIResponseReportSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, v := range map[string]any{"ResponseReport": reports.ResponseReport{}, "ResponseRow": reports.ResponseRow{},
-		"ServiceReport": reports.ServiceReport{}, "ServiceRow": reports.ServiceRow{}, "ServiceDaily": reports.ServiceDaily{}} {
+		"ServiceReport": reports.ServiceReport{}, "ServiceRow": reports.ServiceRow{}, "ServiceDaily": reports.ServiceDaily{},
+		"SettlementReport": reports.SettlementReport{}, "SettlementRow": reports.SettlementRow{}, "KeyCount": reports.KeyCount{}} {
 		var documented, fields []string
 		for k := range doc.Components.Schemas[name].Properties {
 			documented = append(documented, k)

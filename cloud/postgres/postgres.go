@@ -159,6 +159,17 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	}
 	defer tx.Rollback()
 
+	// The settlement columns of the meals (shared with SQLite).
+	firsts := make([]*eldergate.Envelope, 0, len(ml.id))
+	for _, id := range ml.id {
+		firsts = append(firsts, first[id])
+	}
+	cols, err := s.MealColumns(ctx, tx.Conn, firsts)
+	if err != nil {
+		return nil, err
+	}
+	ml.addCols(cols)
+
 	q, err := tx.Query(ctx, `WITH ins AS (
 			INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
 			SELECT u.*, $10::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[],
@@ -167,17 +178,21 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 			ON CONFLICT (id) DO NOTHING RETURNING id
 		), meal AS (
 			INSERT INTO meals (event_id, gw, site, elder_id, "window", day, decision, reason,
-				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at)
+				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at,
+				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, received_at)
 			SELECT m.*, $10::timestamptz FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
 				$16::text[], $17::text[], $18::text[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], $23::text[],
-				$24::timestamptz[]) AS m (event_id, gw, site, elder_id, "window", day, decision, reason,
-				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at)
+				$24::timestamptz[], $25::text[], $26::int8[], $27::int8[], $28::text[], $29::int8[], $30::text[], $31::text[],
+				$32::text[], $33::int8[]) AS m (event_id, gw, site, elder_id, "window", day, decision, reason,
+				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at,
+				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside)
 			WHERE m.event_id IN (SELECT id FROM ins)
 		)
 		SELECT id, '' FROM ins`,
 		ev.id, ev.gw, ev.kind, ev.site, ev.seq, ev.boot, ev.at, ev.clock, ev.data, rat,
 		ml.id, ml.gw, ml.site, ml.elder, ml.window, ml.day, ml.decision, ml.reason,
-		ml.price, ml.subsidy, ml.pay, ml.weight, ml.policy, ml.at)
+		ml.price, ml.subsidy, ml.pay, ml.weight, ml.policy, ml.at,
+		ml.rule, ml.discount, ml.operating, ml.operatingBy, ml.manual, ml.staff, ml.priceSource, ml.category, ml.outside)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
 	}
@@ -208,6 +223,7 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	}
 
 	tally := map[string]*sqlstore.GatewayTally{}
+	var freshEvents []*eldergate.Envelope // stored now, for RecordSettlement
 	for _, r := range rows {
 		e := r.e
 		t := tally[e.GW]
@@ -228,7 +244,11 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				return nil, err
 			}
 		}
+		freshEvents = append(freshEvents, e)
 		t.Add(e.Seq)
+	}
+	if err := s.RecordSettlement(ctx, tx.Conn, freshEvents, cols); err != nil {
+		return nil, err
 	}
 	// Gateway rows in id order: two transactions never wait on each
 	// other's gateway rows in opposite orders.
@@ -287,6 +307,25 @@ type mealArrays struct {
 	id, gw, site, elder, window, day, decision, reason, policy []string
 	price, subsidy, pay, weight                                []int64
 	at                                                         []time.Time
+	// The settlement columns (sqlstore.MealColumns), set by addCols.
+	rule, operatingBy, staff, priceSource, category []string
+	discount, operating, manual, outside            []int64
+}
+
+// addCols sets the settlement columns of the meals added, from cols.
+func (a *mealArrays) addCols(cols map[string]sqlstore.MealCols) {
+	for _, id := range a.id {
+		c := cols[id]
+		a.rule = append(a.rule, c.Rule)
+		a.discount = append(a.discount, c.DiscountFen)
+		a.operating = append(a.operating, c.OperatingFen)
+		a.operatingBy = append(a.operatingBy, c.OperatingBy)
+		a.manual = append(a.manual, c.Manual)
+		a.staff = append(a.staff, c.Staff)
+		a.priceSource = append(a.priceSource, c.PriceSource)
+		a.category = append(a.category, c.Category)
+		a.outside = append(a.outside, c.Outside)
+	}
 }
 
 func (a *mealArrays) add(e *eldergate.Envelope, m eldergate.MealData) {

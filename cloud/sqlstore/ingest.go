@@ -65,6 +65,19 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	var tally map[string]*GatewayTally
 	err := s.inTx(ctx, "ingest", func(tx *Tx) error {
 		tally = map[string]*GatewayTally{}
+		var fresh []*eldergate.Envelope // stored now, for RecordSettlement
+		var all []*eldergate.Envelope
+		for i, b := range batches {
+			for j := range b.Events {
+				if b.Events[j].GW == b.GW {
+					all = append(all, &batches[i].Events[j])
+				}
+			}
+		}
+		cols, err := s.MealColumns(ctx, tx.Conn, all)
+		if err != nil {
+			return err
+		}
 		rat := s.D.T(receivedAt)
 		for i, b := range batches {
 			for j := range b.Events {
@@ -97,16 +110,20 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				}
 				switch e.Kind {
 				case eldergate.KindMeal:
-					err = s.insertMeal(ctx, tx.Conn, e, rat)
+					err = s.insertMeal(ctx, tx.Conn, e, cols[e.ID], rat)
 				case eldergate.KindAlert:
 					err = s.ApplyAlert(ctx, tx.Conn, *e)
 				}
 				if err != nil {
 					return err
 				}
+				fresh = append(fresh, e)
 				t.Add(e.Seq)
 				out[i] = append(out[i], e.ID)
 			}
+		}
+		if err := s.RecordSettlement(ctx, tx.Conn, fresh, cols); err != nil {
+			return err
 		}
 		return s.updateGateways(ctx, tx.Conn, tally, rat)
 	})
@@ -146,16 +163,19 @@ func (s *Store) updateGateways(ctx context.Context, c Conn, tally map[string]*Ga
 	return nil
 }
 
-func (s *Store) insertMeal(ctx context.Context, c Conn, e *eldergate.Envelope, rat any) error {
+func (s *Store) insertMeal(ctx context.Context, c Conn, e *eldergate.Envelope, mc MealCols, rat any) error {
 	m, err := e.Meal()
 	if err != nil {
 		return s.errf("ingest meal %s: %w", e.ID, err)
 	}
 	_, err = c.Exec(ctx, `INSERT INTO meals (event_id, gw, site, elder_id, "window", day, decision, reason,
-		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at,
+		rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.GW, e.Site, s.D.S(m.ElderID), m.Window, m.Day, m.Decision, s.D.S(m.Reason),
-		int64(m.PriceFen), int64(m.SubsidyFen), int64(m.PayFen), m.WeightG, s.D.S(m.PolicyVer), s.D.T(e.At), rat)
+		int64(m.PriceFen), int64(m.SubsidyFen), int64(m.PayFen), m.WeightG, s.D.S(m.PolicyVer), s.D.T(e.At), rat,
+		s.D.S(mc.Rule), mc.DiscountFen, mc.OperatingFen, s.D.S(mc.OperatingBy), mc.Manual, s.D.S(mc.Staff),
+		s.D.S(mc.PriceSource), s.D.S(mc.Category), mc.Outside)
 	if err != nil {
 		return s.errf("ingest meal %s: %w", e.ID, err)
 	}

@@ -41,6 +41,9 @@ func Open(ctx context.Context, db *sql.DB, d *Dialect, fsys fs.FS) (*Store, erro
 	} else {
 		err = s.Migrate(ctx, fsys, "migrations")
 	}
+	if err == nil {
+		err = s.Backfill(ctx)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err

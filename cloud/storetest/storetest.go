@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Menu", testMenu},
 		{"CareSignal", testCareSignal},
 		{"ServiceStats", testServiceStats},
+		{"Settlement", testSettlement},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

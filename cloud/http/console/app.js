@@ -65,6 +65,12 @@
       careSaved: "已记录探访。", careRuleFrom: "{unit} 的规则：每周至少 {min} 餐、连续 {weeks} 周，未到 {days} 天列入名单（{from}）。",
       careRuleOwn: "本单位自定", careRuleInherited: "沿用 {from}", careRuleDefault: "默认规则", careRuleStored: "规则已保存。",
       careNone: "—", careFailed: "操作失败：{msg}",
+      stTitle: "长者助餐补贴结算", stUnit: "单位", stAllUnits: "全部（本账号范围）",
+      stRules: "金额单位为元。就餐人次不含作废；补贴合计等于各资金层级之和；异地就餐指资金份额的行政区划代码不属于长者户籍地（由就餐地支付），或因异地全部份额不予补贴的餐次。",
+      stNote: "{month}（按 {tz} 时间划分月份）：就餐 {meals} 人次，补贴 {subsidy} 元，长者自付 {pay} 元，作废 {voids} 人次。",
+      stLevel: "层级", stName: "名称", stMeals: "就餐人次", stSubsidised: "补贴人次", stPrice: "餐费合计", stPay: "长者自付", stSubsidy: "补贴合计",
+      stOutside: "异地就餐人次", stOutsideFen: "异地补贴", stOperating: "运营补贴", stDiscount: "折扣", stManual: "手工登记", stVoids: "作废人次", stVoidPrice: "作废餐费",
+      stLayer: "补贴·{layer}", ly_city: "市级", ly_district: "区级", ly_street: "街道", ly_charity: "慈善",
       tabReports: "报表", repTitle: "报警响应报表", repMonth: "月份", repShow: "查看", repCSV: "下载 CSV", repXLSX: "下载 Excel（XLSX）",
       repAlarms: "报警数", repOpen: "未关闭", repAckP50: "确认 P50", repAckP90: "确认 P90", repAckMax: "确认最长",
       repResP50: "处置 P50", repResP90: "处置 P90", repResMax: "处置最长", repWithin: "60 秒内确认", repFalse: "误报", repEsc: "升级",
@@ -141,6 +147,12 @@
       careSaved: "已記錄探訪。", careRuleFrom: "{unit} 的規則：每週至少 {min} 餐、連續 {weeks} 週，未到 {days} 天列入名單（{from}）。",
       careRuleOwn: "本單位自訂", careRuleInherited: "沿用 {from}", careRuleDefault: "預設規則", careRuleStored: "規則已儲存。",
       careNone: "—", careFailed: "操作失敗：{msg}",
+      stTitle: "長者助餐補貼結算", stUnit: "單位", stAllUnits: "全部（本帳號範圍）",
+      stRules: "金額單位為元。用餐人次不含作廢；補貼合計等於各資金層級之和；異地用餐指資金份額的行政區劃代碼不屬於長者戶籍地（由用餐地支付），或因異地全部份額不予補貼的餐次。",
+      stNote: "{month}（按 {tz} 時間劃分月份）：用餐 {meals} 人次，補貼 {subsidy} 元，長者自付 {pay} 元，作廢 {voids} 人次。",
+      stLevel: "層級", stName: "名稱", stMeals: "用餐人次", stSubsidised: "補貼人次", stPrice: "餐費合計", stPay: "長者自付", stSubsidy: "補貼合計",
+      stOutside: "異地用餐人次", stOutsideFen: "異地補貼", stOperating: "營運補貼", stDiscount: "折扣", stManual: "手工登記", stVoids: "作廢人次", stVoidPrice: "作廢餐費",
+      stLayer: "補貼·{layer}", ly_city: "市級", ly_district: "區級", ly_street: "街道", ly_charity: "慈善",
       tabReports: "報表", repTitle: "警報響應報表", repMonth: "月份", repShow: "查看", repCSV: "下載 CSV", repXLSX: "下載 Excel（XLSX）",
       repAlarms: "警報數", repOpen: "未關閉", repAckP50: "確認 P50", repAckP90: "確認 P90", repAckMax: "確認最長",
       repResP50: "處理 P50", repResP90: "處理 P90", repResMax: "處理最長", repWithin: "60 秒內確認", repFalse: "誤報", repEsc: "升級",
@@ -217,6 +229,12 @@
       careSaved: "Visit recorded.", careRuleFrom: "Rule of {unit}: at least {min} meals a week for {weeks} weeks, listed after {days} days away ({from}).",
       careRuleOwn: "its own", careRuleInherited: "from {from}", careRuleDefault: "the default", careRuleStored: "Rule saved.",
       careNone: "—", careFailed: "Failed: {msg}",
+      stTitle: "Elder meal subsidy settlement", stUnit: "Unit", stAllUnits: "All (this token's scope)",
+      stRules: "Amounts in yuan. Meals exclude voided ones; the subsidy total is the sum of the funding layers; outside meals are meals with a share whose division code is not the elder's home (paid by the site's jurisdiction), or whose every share was lost outside the home jurisdiction.",
+      stNote: "{month} (month boundaries in {tz} time): {meals} meals, subsidy ¥{subsidy}, paid by elders ¥{pay}, {voids} voided.",
+      stLevel: "Level", stName: "Name", stMeals: "Meals", stSubsidised: "Subsidised", stPrice: "Price total", stPay: "Paid by elders", stSubsidy: "Subsidy total",
+      stOutside: "Outside meals", stOutsideFen: "Outside subsidy", stOperating: "Operating subsidy", stDiscount: "Discounts", stManual: "Manual", stVoids: "Voided", stVoidPrice: "Voided price",
+      stLayer: "Subsidy: {layer}", ly_city: "city", ly_district: "district", ly_street: "street", ly_charity: "charity",
       tabReports: "Reports", repTitle: "Alarm response report", repMonth: "Month", repShow: "Show", repCSV: "Download CSV", repXLSX: "Download Excel (XLSX)",
       repAlarms: "Alarms", repOpen: "Open", repAckP50: "Ack p50", repAckP90: "Ack p90", repAckMax: "Ack max",
       repResP50: "Resolve p50", repResP90: "Resolve p90", repResMax: "Resolve max", repWithin: "Acked within 60 s", repFalse: "False alarms", repEsc: "Escalations",
@@ -263,6 +281,7 @@
     renderMenu(); // the menu tab, with unsaved edits kept
     renderCare(); // the care tab, from what it last loaded
     renderReport(); // and the report tab
+    renderSettlement();
     renderService(); // and its service statistics
   }
 
@@ -1259,6 +1278,9 @@
     SVC.report = null;
     SVC.units = null;
     renderReport();
+    ST.report = null;
+    renderSettlement();
+    while ($("st-unit").options.length > 1) $("st-unit").remove(1); // the next token may have another scope
     $("care").hidden = true;
     CARE.list = null;
     CARE.target = null;
@@ -1368,6 +1390,7 @@
     if (!repMonth()) $("rep-month").value = thisMonth();
     if (!REP.report || REP.report.month !== repMonth()) loadReport().catch(() => say("rep-note", t("netError"), true));
     else renderReport();
+    openSettlement().catch((e) => { if (e.message !== "unauthorized") say("st-note", t("netError"), true); });
     openService().catch((e) => { if (e.message !== "unauthorized") say("svc-note", t("netError"), true); });
   }
 
@@ -1409,11 +1432,8 @@
 
   // download fetches the report as format (csv or xlsx) with the token
   // and saves it under the server's file name.
-  async function download(format, link, query, note, stem) {
-    query = query || repQuery;
-    note = note || "rep-note";
-    stem = stem || "alarm-response-";
-    if (!repMonth() && note === "rep-note") return say("rep-note", t("repNoMonth"), true);
+  async function download(format, link, query = repQuery, note = "rep-note", month = repMonth, base = "alarm-response-") {
+    if (!month()) return say(note, t("repNoMonth"), true);
     const token = sessionStorage.getItem("eg.token") || "";
     link.setAttribute("aria-disabled", "true");
     try {
@@ -1428,7 +1448,7 @@
       const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
-      a.download = m ? m[1] : stem + format;
+      a.download = m ? m[1] : base + month() + "." + format;
       a.hidden = true;
       document.body.appendChild(a);
       a.click();
@@ -1440,6 +1460,7 @@
       link.removeAttribute("aria-disabled");
     }
   }
+
 
 
   // ---- Reports tab: the service statistics (服务人次) of a month and a
@@ -1589,9 +1610,87 @@
     $("svc-load").addEventListener("click", guard(loadService));
     $("svc-month").addEventListener("change", guard(loadService));
     $("svc-unit").addEventListener("change", guard(loadService));
-    $("svc-csv").addEventListener("click", (ev) => { ev.preventDefault(); if (svcMonth()) download("csv", $("svc-csv"), svcQuery, "svc-note", "service-statistics-"); });
-    $("svc-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); if (svcMonth()) download("xlsx", $("svc-xlsx"), svcQuery, "svc-note", "service-statistics-"); });
+    $("svc-csv").addEventListener("click", (ev) => { ev.preventDefault(); if (svcMonth()) download("csv", $("svc-csv"), svcQuery, "svc-note", svcMonth, "service-statistics-"); });
+    $("svc-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); if (svcMonth()) download("xlsx", $("svc-xlsx"), svcQuery, "svc-note", svcMonth, "service-statistics-"); });
     window.addEventListener("resize", () => { for (const c of Object.values(SVC.charts)) if (!c.isDisposed()) c.resize(); });
+  }
+
+  // ---- Reports tab: the monthly settlement (核销) of a unit. The figures
+  // on the page are the JSON's, as the CSV and XLSX carry them (yuan with
+  // two decimals).
+  const ST = { report: null, key: "" };
+  const stMonth = () => $("st-month").value;
+  const stQuery = (format) => "reports/settlement?month=" + encodeURIComponent(stMonth()) +
+    ($("st-unit").value ? "&unit=" + encodeURIComponent($("st-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
+
+  async function openSettlement() {
+    if (!stMonth()) $("st-month").value = thisMonth();
+    if ($("st-unit").options.length <= 1) {
+      const org = await api("GET", "org");
+      for (const u of (org || []).filter((u) => u.level !== "site")) {
+        const o = document.createElement("option");
+        o.value = u.id;
+        o.textContent = tk("lv_", u.level) + " · " + u.name;
+        $("st-unit").appendChild(o);
+      }
+    }
+    if (!ST.report || ST.key !== stQuery("json")) await loadSettlement();
+    else renderSettlement();
+  }
+
+  async function loadSettlement() {
+    if (!stMonth()) return say("st-note", t("repNoMonth"), true);
+    say("st-note", t("repLoading"));
+    const q = stQuery("json");
+    const r = await call("GET", q);
+    if (!r.ok) { ST.report = null; renderSettlement(); return say("st-note", fmt("rFailed", { msg: errText(r) }), true); }
+    ST.report = r.data;
+    ST.key = q;
+    renderSettlement();
+  }
+
+  // The columns of the settlement table: [header key or text, value of a row, testid].
+  function stColumns(rep) {
+    const cols = [
+      [t("stMeals"), (r) => String(r.meals), "meals"], [t("stSubsidised"), (r) => String(r.subsidised), "subsidised"],
+      [t("stPrice"), (r) => yuanPlain(r.price_fen), "price"], [t("stPay"), (r) => yuanPlain(r.pay_fen), "pay"],
+      [t("stSubsidy"), (r) => yuanPlain(r.subsidy_fen), "subsidy"],
+    ];
+    for (const l of rep.layers || []) cols.push([fmt("stLayer", { layer: tk("ly_", l) }), (r) => yuanPlain((r.funding || {})[l] || 0), "layer-" + l]);
+    cols.push([t("stOutside"), (r) => String(r.outside_meals), "outside"], [t("stOutsideFen"), (r) => yuanPlain(r.outside_fen), "outside-fen"],
+      [t("stOperating"), (r) => yuanPlain(r.operating_fen), "operating"], [t("stDiscount"), (r) => yuanPlain(r.discount_fen), "discount"],
+      [t("stManual"), (r) => String(r.manual), "manual"], [t("stVoids"), (r) => String(r.voids), "voids"],
+      [t("stVoidPrice"), (r) => yuanPlain(r.void_price_fen), "void-price"]);
+    return cols;
+  }
+
+  function renderSettlement() {
+    const head = $("st-head"), tb = $("st-rows");
+    head.replaceChildren();
+    tb.replaceChildren();
+    const rep = ST.report;
+    if (!rep || !rep.total) { $("st-note").textContent = ""; return; }
+    const tot = rep.total;
+    say("st-note", fmt("stNote", { month: rep.month, tz: rep.time_zone, meals: tot.meals, subsidy: yuanPlain(tot.subsidy_fen),
+      pay: yuanPlain(tot.pay_fen), voids: tot.voids }));
+    const cols = stColumns(rep);
+    for (const h of [t("stLevel"), t("stName")].concat(cols.map((c) => c[0]))) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = h;
+      head.appendChild(th);
+    }
+    for (const r of (rep.rows || []).concat([tot])) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "settlement-row";
+      tr.dataset.level = r.level;
+      tr.dataset.unit = r.unit;
+      tr.className = "lv-" + r.level;
+      cell(tr, r.level === "total" ? t("repTotal") : tk("lv_", r.level));
+      cell(tr, r.level === "total" ? t("repTotal") : (r.name || r.unit) + (r.in_tree ? "" : t("repOutside")), "", "settlement-name");
+      for (const c of cols) cell(tr, c[1](r), "num", "settlement-" + c[2]);
+      tb.appendChild(tr);
+    }
   }
 
   function wireReports() {
@@ -1600,6 +1699,13 @@
     $("rep-month").addEventListener("change", guard(loadReport));
     $("rep-csv").addEventListener("click", (ev) => { ev.preventDefault(); download("csv", $("rep-csv")); });
     $("rep-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); download("xlsx", $("rep-xlsx")); });
+    const stGuard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("st-note", t("netError"), true); });
+    $("st-load").addEventListener("click", stGuard(loadSettlement));
+    $("st-month").addEventListener("change", stGuard(loadSettlement));
+    $("st-unit").addEventListener("change", stGuard(loadSettlement));
+    for (const f of ["csv", "xlsx"]) {
+      $("st-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("st-" + f), stQuery, "st-note", stMonth, "settlement-"); });
+    }
   }
 
   // ---- Care tab: the visit list of the communities in scope, marking a

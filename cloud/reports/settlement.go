@@ -1,0 +1,309 @@
+package reports
+
+// # The monthly settlement (issue 12)
+//
+// Settlement computes, for one month in a time zone, per site and rolled
+// up per community, street and district of the org tree and in total, the
+// figures a district pays its dining halls from (docs/settlement.md says
+// what each means). Its input is the store's grouped rows
+// (domain.SettlementStore); amounts are integer fen.
+//
+//   - Meals: recorded meals (decision approved, full_pay or discounted;
+//     refused taps are no meal) whose event time lies in the month and
+//     that are not voided. Every figure but the Void ones counts only
+//     these.
+//   - Subsidised: meals with a subsidy, also by rule and by the elder's
+//     category (the cloud roster's, when the meal was stored).
+//   - Subsidy per funding layer: the sum of the meals' funding shares per
+//     layer (the shares of a meal sum to its subsidy).
+//   - Outside: meals eaten outside the elder's home jurisdiction: a meal
+//     with a share the site's jurisdiction pays (policy outside: site; see
+//     sqlstore.ShareOutside) or one whose every share was lost (outside:
+//     lose, reason outside_jurisdiction). OutsideFunding is what each
+//     layer (and division code) pays for them.
+//   - Paid by elders, operating subsidy owed to the hall, discounts,
+//     manual meals: sums and counts over the meals.
+//   - Voids: meals voided by staff (meal_void audit events), with their
+//     price, subsidy and what the elder had paid, which are in no other
+//     figure.
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eldergate/eldergate/cloud/domain"
+)
+
+// SettlementReport is the settlement of one month.
+type SettlementReport struct {
+	Month    string    `json:"month"`
+	TimeZone string    `json:"time_zone"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	// The keys of the breakdowns over every row, in column order: funding
+	// layers (city, district, street, charity, then others by name), rules
+	// and categories by name.
+	Layers     []string `json:"layers"`
+	Rules      []string `json:"rules"`
+	Categories []string `json:"categories"`
+	// Rows: sites (in the tree, then outside it), communities, streets,
+	// districts, each group in the order of the tree's paths.
+	Rows  []SettlementRow `json:"rows"`
+	Total SettlementRow   `json:"total"`
+}
+
+// SettlementRow is the settlement of one site, org unit or the total.
+type SettlementRow struct {
+	Level  string `json:"level"`
+	Unit   string `json:"unit"`
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	InTree bool   `json:"in_tree"`
+
+	Meals        int64 `json:"meals"`
+	Subsidised   int64 `json:"subsidised"`
+	PriceFen     int64 `json:"price_fen"`
+	SubsidyFen   int64 `json:"subsidy_fen"`
+	PayFen       int64 `json:"pay_fen"` // paid by elders
+	DiscountFen  int64 `json:"discount_fen"`
+	OperatingFen int64 `json:"operating_fen"` // operating subsidy owed to the hall
+	Manual       int64 `json:"manual"`
+
+	ByRule     map[string]KeyCount `json:"by_rule"`     // subsidised meals and subsidy by rule
+	ByCategory map[string]KeyCount `json:"by_category"` // subsidised meals and subsidy by elder category
+	Funding    map[string]int64    `json:"funding"`     // subsidy fen by funding layer
+
+	OutsideMeals   int64         `json:"outside_meals"`
+	OutsideLost    int64         `json:"outside_lost"`    // of OutsideMeals: every share lost, no subsidy
+	OutsideFunding []LayerAmount `json:"outside_funding"` // who pays for the outside meals
+	OutsideFen     int64         `json:"outside_fen"`     // their sum
+
+	Voids          int64 `json:"voids"`
+	VoidPriceFen   int64 `json:"void_price_fen"`
+	VoidSubsidyFen int64 `json:"void_subsidy_fen"`
+	VoidPayFen     int64 `json:"void_pay_fen"`
+}
+
+// KeyCount is the subsidised meals and their subsidy of one rule or
+// category.
+type KeyCount struct {
+	Meals      int64 `json:"meals"`
+	SubsidyFen int64 `json:"subsidy_fen"`
+}
+
+// LayerAmount is what one funding layer of one division code pays.
+type LayerAmount struct {
+	Layer  string `json:"layer"`
+	Code   string `json:"code"`
+	Shares int64  `json:"shares"`
+	Fen    int64  `json:"fen"`
+}
+
+func newSettlementRow() *SettlementRow {
+	return &SettlementRow{ByRule: map[string]KeyCount{}, ByCategory: map[string]KeyCount{},
+		Funding: map[string]int64{}, OutsideFunding: []LayerAmount{}}
+}
+
+func (r *SettlementRow) addMeals(m domain.SettlementMealRow) {
+	if m.Voided {
+		r.Voids += m.Meals
+		r.VoidPriceFen += m.PriceFen
+		r.VoidSubsidyFen += m.SubsidyFen
+		r.VoidPayFen += m.PayFen
+		return
+	}
+	r.Meals += m.Meals
+	r.Subsidised += m.Subsidised
+	r.PriceFen += m.PriceFen
+	r.SubsidyFen += m.SubsidyFen
+	r.PayFen += m.PayFen
+	r.DiscountFen += m.DiscountFen
+	r.OperatingFen += m.OperatingFen
+	if m.Manual {
+		r.Manual += m.Meals
+	}
+	if m.Subsidised > 0 {
+		k := r.ByRule[m.Rule]
+		r.ByRule[m.Rule] = KeyCount{k.Meals + m.Subsidised, k.SubsidyFen + m.SubsidyFen}
+		k = r.ByCategory[m.Category]
+		r.ByCategory[m.Category] = KeyCount{k.Meals + m.Subsidised, k.SubsidyFen + m.SubsidyFen}
+	}
+	if m.Outside || m.OutsideLost {
+		r.OutsideMeals += m.Meals
+	}
+	if m.OutsideLost && !m.Outside {
+		r.OutsideLost += m.Meals
+	}
+}
+
+func (r *SettlementRow) addFunding(f domain.SettlementFundingRow) {
+	if f.Voided {
+		return
+	}
+	r.Funding[f.Layer] += f.Fen
+	if !f.Outside {
+		return
+	}
+	r.OutsideFen += f.Fen
+	r.addOutside(LayerAmount{Layer: f.Layer, Code: f.Code, Shares: f.Meals, Fen: f.Fen})
+}
+
+// addOutside adds a to the outside funding of its layer and code.
+func (r *SettlementRow) addOutside(a LayerAmount) {
+	i := slices.IndexFunc(r.OutsideFunding, func(x LayerAmount) bool { return x.Layer == a.Layer && x.Code == a.Code })
+	if i < 0 {
+		r.OutsideFunding = append(r.OutsideFunding, LayerAmount{Layer: a.Layer, Code: a.Code})
+		i = len(r.OutsideFunding) - 1
+	}
+	r.OutsideFunding[i].Shares += a.Shares
+	r.OutsideFunding[i].Fen += a.Fen
+}
+
+func (r *SettlementRow) merge(o *SettlementRow) {
+	r.Meals += o.Meals
+	r.Subsidised += o.Subsidised
+	r.PriceFen += o.PriceFen
+	r.SubsidyFen += o.SubsidyFen
+	r.PayFen += o.PayFen
+	r.DiscountFen += o.DiscountFen
+	r.OperatingFen += o.OperatingFen
+	r.Manual += o.Manual
+	for k, v := range o.ByRule {
+		w := r.ByRule[k]
+		r.ByRule[k] = KeyCount{w.Meals + v.Meals, w.SubsidyFen + v.SubsidyFen}
+	}
+	for k, v := range o.ByCategory {
+		w := r.ByCategory[k]
+		r.ByCategory[k] = KeyCount{w.Meals + v.Meals, w.SubsidyFen + v.SubsidyFen}
+	}
+	for k, v := range o.Funding {
+		r.Funding[k] += v
+	}
+	r.OutsideMeals += o.OutsideMeals
+	r.OutsideLost += o.OutsideLost
+	r.OutsideFen += o.OutsideFen
+	for _, a := range o.OutsideFunding {
+		r.addOutside(a)
+	}
+	r.Voids += o.Voids
+	r.VoidPriceFen += o.VoidPriceFen
+	r.VoidSubsidyFen += o.VoidSubsidyFen
+	r.VoidPayFen += o.VoidPayFen
+}
+
+func (r *SettlementRow) sortOutside() {
+	slices.SortFunc(r.OutsideFunding, func(a, b LayerAmount) int {
+		return cmp.Or(cmp.Compare(layerRank(a.Layer), layerRank(b.Layer)), strings.Compare(a.Layer, b.Layer), strings.Compare(a.Code, b.Code))
+	})
+}
+
+// layerRank orders the usual layers from the top down; others come after.
+func layerRank(l string) int {
+	if i := slices.Index([]string{"city", "district", "street", "charity"}, l); i >= 0 {
+		return i
+	}
+	return 4
+}
+
+// Settlement computes the settlement of month in tz from the org units in
+// scope (as ListOrgUnits gives them) and the store's grouped rows for the
+// month. The rules are at the top of this file.
+func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals []domain.SettlementMealRow, funding []domain.SettlementFundingRow) (SettlementReport, error) {
+	from, to, err := ParseMonth(month, tz)
+	if err != nil {
+		return SettlementReport{}, err
+	}
+	rep := SettlementReport{Month: month, TimeZone: tz.String(), From: from.UTC(), To: to.UTC(),
+		Layers: []string{}, Rules: []string{}, Categories: []string{}, Rows: []SettlementRow{}}
+	sites := map[string]*SettlementRow{}
+	site := func(id string) *SettlementRow {
+		if sites[id] == nil {
+			sites[id] = newSettlementRow()
+		}
+		return sites[id]
+	}
+	for _, m := range meals {
+		site(m.Site).addMeals(m)
+	}
+	for _, f := range funding {
+		site(f.Site).addFunding(f)
+	}
+	total := newSettlementRow()
+	layers, rules, cats := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, r := range sites {
+		total.merge(r)
+		for k := range r.Funding {
+			layers[k] = true
+		}
+		for k := range r.ByRule {
+			rules[k] = true
+		}
+		for k := range r.ByCategory {
+			cats[k] = true
+		}
+	}
+	for k := range layers {
+		rep.Layers = append(rep.Layers, k)
+	}
+	slices.SortFunc(rep.Layers, func(a, b string) int { return cmp.Or(cmp.Compare(layerRank(a), layerRank(b)), strings.Compare(a, b)) })
+	for k := range rules {
+		rep.Rules = append(rep.Rules, k)
+	}
+	slices.Sort(rep.Rules)
+	for k := range cats {
+		rep.Categories = append(rep.Categories, k)
+	}
+	slices.Sort(rep.Categories)
+
+	emit := func(r *SettlementRow, level, unit, name, path string, inTree bool) {
+		r.Level, r.Unit, r.Name, r.Path, r.InTree = level, unit, name, path, inTree
+		r.sortOutside()
+		rep.Rows = append(rep.Rows, *r)
+	}
+	ordered := slices.Clone(units)
+	slices.SortStableFunc(ordered, func(x, y domain.OrgUnit) int { return strings.Compare(x.Path, y.Path) })
+	inTree := map[string]bool{}
+	for _, u := range ordered {
+		if u.Level == domain.LevelSite {
+			inTree[u.ID] = true
+			r := sites[u.ID]
+			if r == nil {
+				r = newSettlementRow()
+			}
+			emit(r, u.Level, u.ID, u.Name, u.Path, true)
+		}
+	}
+	var outside []string
+	for s := range sites {
+		if !inTree[s] {
+			outside = append(outside, s)
+		}
+	}
+	slices.Sort(outside)
+	for _, s := range outside {
+		emit(sites[s], domain.LevelSite, s, s, "", false)
+	}
+	for _, level := range []string{domain.LevelCommunity, domain.LevelStreet, domain.LevelDistrict} {
+		for _, u := range ordered {
+			if u.Level != level {
+				continue
+			}
+			agg := newSettlementRow()
+			for _, s := range ordered {
+				if s.Level == domain.LevelSite && strings.HasPrefix(s.Path, u.Path) && sites[s.ID] != nil {
+					agg.merge(sites[s.ID])
+				}
+			}
+			emit(agg, u.Level, u.ID, u.Name, u.Path, true)
+		}
+	}
+	total.Level = LevelTotal
+	total.sortOutside()
+	rep.Total = *total
+	return rep, nil
+}
+
+// loadZone loads a zone the report names.
+func loadZone(name string) (*time.Location, error) { return time.LoadLocation(name) }
