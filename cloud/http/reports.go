@@ -40,10 +40,21 @@ type reportQuery struct {
 	from, to                   time.Time
 }
 
-// reportParams reads the parameters of a report (scope, format, lang, tz,
-// month) and answers 400/403 itself when one is wrong.
+// reportParams reads the parameters every report takes (unit= or scope=
+// within the caller's scope, format, lang, tz, month) and answers
+// 400/403/404 itself when one is wrong.
 func (s *Server) reportParams(w http.ResponseWriter, r *http.Request) (reportQuery, bool) {
 	var p reportQuery
+	// unit=ID names the unit as the other lists do; scope=ID is its synonym.
+	if q := r.URL.Query(); q.Get("unit") != "" {
+		if q.Get("scope") != "" && q.Get("scope") != q.Get("unit") {
+			writeError(w, http.StatusBadRequest, "unit and scope name different org units; give one")
+			return p, false
+		}
+		q.Set("scope", q.Get("unit"))
+		r = r.Clone(r.Context())
+		r.URL.RawQuery = q.Encode()
+	}
 	scope, ok := s.listScope(w, r)
 	if !ok {
 		return p, false
@@ -151,14 +162,6 @@ var allUnits = map[string]string{"zh-CN": "全部站点", "zh-HK": "全部站點
 // the monthly settlement of the unit's sites (package reports,
 // settlement.go, has the rules; docs/settlement.md what they mean).
 func (s *Server) settlementReport(w http.ResponseWriter, r *http.Request) {
-	if q := r.URL.Query(); q.Get("unit") != "" {
-		if q.Get("scope") != "" && q.Get("scope") != q.Get("unit") {
-			writeError(w, http.StatusBadRequest, "unit and scope name different org units; give one")
-			return
-		}
-		q.Set("scope", q.Get("unit"))
-		r.URL.RawQuery = q.Encode()
-	}
 	p, ok := s.reportParams(w, r)
 	if !ok {
 		return
@@ -214,67 +217,12 @@ func quote(v string) string {
 	return strconv.Quote(v)
 }
 
-// reportParams are the query parameters every report takes.
-type reportParams struct {
-	scope, format, lang, month string
-	tz                         *time.Location
-}
-
-// reportQuery reads the scope (unit=ID or scope=ID, within the caller's
-// scope), format, lang, tz and month of a report request; on false it
-// has answered.
-func (s *Server) reportQuery(w http.ResponseWriter, r *http.Request) (p reportParams, ok bool) {
-	q := r.URL.Query()
-	if u := q.Get("unit"); u != "" && q.Get("scope") == "" {
-		r2 := r.Clone(r.Context())
-		q2 := r2.URL.Query()
-		q2.Set("scope", u)
-		r2.URL.RawQuery = q2.Encode()
-		r = r2
-	}
-	if p.scope, ok = s.listScope(w, r); !ok {
-		return p, false
-	}
-	p.format = q.Get("format")
-	if p.format == "" {
-		p.format = "json"
-	}
-	if !slices.Contains([]string{"json", "csv", "xlsx"}, p.format) {
-		writeError(w, http.StatusBadRequest, "format "+quote(p.format)+" is not one of json, csv, xlsx")
-		return p, false
-	}
-	p.lang = q.Get("lang")
-	if p.lang == "" {
-		p.lang = "zh-CN"
-	}
-	if !slices.Contains(reports.Langs, p.lang) {
-		writeError(w, http.StatusBadRequest, "lang "+quote(p.lang)+" is not one of zh-CN, zh-HK, en")
-		return p, false
-	}
-	zone := q.Get("tz")
-	if zone == "" {
-		zone = reports.DefaultTimeZone
-	}
-	tz, err := time.LoadLocation(zone)
-	if err != nil || zone == "Local" {
-		writeError(w, http.StatusBadRequest, "tz "+quote(zone)+" is not an IANA time zone such as Asia/Shanghai")
-		return p, false
-	}
-	p.tz = tz
-	p.month = q.Get("month")
-	if _, _, err := reports.ParseMonth(p.month, tz); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return p, false
-	}
-	return p, true
-}
-
 // serviceReport serves GET /api/v1/reports/service?month=2026-12
 // [&unit=ID][&format=json|csv|xlsx][&lang=zh-CN|zh-HK|en][&tz=...]: the
 // service statistics (服务人次) of the month in the unit's subtree
 // (package reports, stats.go, has the rules of the figures).
 func (s *Server) serviceReport(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.reportQuery(w, r)
+	p, ok := s.reportParams(w, r)
 	if !ok {
 		return
 	}
