@@ -96,16 +96,46 @@ func (s *Server) reportParams(w http.ResponseWriter, r *http.Request) (reportQue
 	return p, true
 }
 
-// writeDownload sends a report download of format csv or xlsx.
-func writeDownload(w http.ResponseWriter, format, name string, body []byte) {
+// writeReport answers a report request: rep as JSON, or the table that
+// table lays it out as (reports.Table) as a CSV or XLSX download named
+// name.format. Every report is sent through it.
+func (s *Server) writeReport(w http.ResponseWriter, r *http.Request, p reportQuery, rep any, table func() (reports.Table, error), name string) {
+	if p.format == "json" {
+		writeJSON(w, http.StatusOK, rep)
+		return
+	}
+	tab, err := table()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
 	ctype := contentTypeCSV
-	if format == "xlsx" {
+	if p.format == "csv" {
+		err = tab.WriteCSV(&buf)
+	} else {
 		ctype = contentTypeXLSX
+		err = tab.WriteXLSX(&buf)
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.`+format+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.`+p.format+`"`)
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// unitName is the name of the report's unit (p.scope), for the table's
+// reporting-unit line; "" when the scope is the whole tree.
+func unitName(units []domain.OrgUnit, p reportQuery) string {
+	for _, u := range units {
+		if u.ID == p.scope {
+			return u.Name
+		}
+	}
+	return allUnits[p.lang]
 }
 
 // responseReport serves GET /api/v1/reports/response?month=2026-12
@@ -132,26 +162,7 @@ func (s *Server) responseReport(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if p.format == "json" {
-		writeJSON(w, http.StatusOK, rep)
-		return
-	}
-	tab, err := reports.ResponseTable(rep, p.lang)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	var buf bytes.Buffer
-	if p.format == "csv" {
-		err = tab.WriteCSV(&buf)
-	} else {
-		err = tab.WriteXLSX(&buf)
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writeDownload(w, p.format, "alarm-response-"+p.month, buf.Bytes())
+	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ResponseTable(rep, p.lang) }, "alarm-response-"+p.month)
 }
 
 // allUnits names the reporting unit of a report over every site.
@@ -181,32 +192,7 @@ func (s *Server) settlementReport(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if p.format == "json" {
-		writeJSON(w, http.StatusOK, rep)
-		return
-	}
-	unitName := allUnits[p.lang]
-	for _, u := range units {
-		if u.ID == p.scope {
-			unitName = u.Name
-		}
-	}
-	t, err := reports.SettlementTable(rep, p.lang, unitName)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	var buf bytes.Buffer
-	if p.format == "csv" {
-		err = t.WriteCSV(&buf)
-	} else {
-		err = t.WriteXLSX(&buf)
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writeDownload(w, p.format, "settlement-"+p.month, buf.Bytes())
+	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.SettlementTable(rep, p.lang, unitName(units, p)) }, "settlement-"+p.month)
 }
 
 // quote quotes a query value for an error message, bounded in length.
@@ -247,35 +233,5 @@ func (s *Server) serviceReport(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if p.format == "json" {
-		writeJSON(w, http.StatusOK, rep)
-		return
-	}
-	unitName := map[string]string{"zh-CN": "全部", "zh-HK": "全部", "en": "All"}[p.lang]
-	for _, u := range units {
-		if u.ID == p.scope {
-			unitName = u.Name
-		}
-	}
-	tab, err := reports.ServiceTable(rep, p.lang, unitName)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	var buf bytes.Buffer
-	ctype := contentTypeCSV
-	if p.format == "csv" {
-		err = tab.WriteCSV(&buf)
-	} else {
-		ctype = contentTypeXLSX
-		err = tab.WriteXLSX(&buf)
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", `attachment; filename="service-statistics-`+p.month+`.`+p.format+`"`)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ServiceTable(rep, p.lang, unitName(units, p)) }, "service-statistics-"+p.month)
 }

@@ -63,7 +63,7 @@ func TestServiceReportDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if recs[0][0] != "2026年1月 长者助餐服务统计表" || recs[1][0] != "填报单位：全部" || !strings.Contains(recs[2][0], "2026-01-01 至 2026-01-31") {
+	if recs[0][0] != "2026年1月 长者助餐服务统计表" || recs[1][0] != "填报单位：全部站点" || !strings.Contains(recs[2][0], "2026-01-01 至 2026-01-31") {
 		t.Fatalf("csv head %q", recs[:3])
 	}
 	var total []string
