@@ -307,7 +307,7 @@ func manualBurst(meals []domain.ReviewMeal, from, to time.Time, n int, window ti
 			}
 			g := slices.Clone(ms[start : end+1])
 			out = append(out, finding{KindManualBurst, map[string]string{"site": k.site, "staff": k.staff,
-				"meals": strconv.Itoa(len(g)), "minutes": strconv.Itoa(int(g[len(g)-1].At.Sub(g[0].At).Round(time.Minute) / time.Minute))}, g})
+				"meals": strconv.Itoa(len(g)), "minutes": strconv.Itoa(spanMinutes(g[0].At, g[len(g)-1].At))}, g})
 			start, end = -1, -1
 		}
 		j := 0
@@ -332,6 +332,13 @@ func manualBurst(meals []domain.ReviewMeal, from, to time.Time, n int, window ti
 		flush()
 	}
 	return out
+}
+
+// spanMinutes is the whole minutes from a to b, rounded up, at least 1
+// ("within 1 minute" for meals keyed seconds apart).
+func spanMinutes(a, b time.Time) int {
+	m := int((b.Sub(a) + time.Minute - 1) / time.Minute)
+	return max(m, 1)
 }
 
 // voids: each of the caller's voided meals of the month, with who voided
