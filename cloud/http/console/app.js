@@ -1843,13 +1843,13 @@
           cell(tr, ((m.name || "") + " " + (m.elder_id || "")).trim());
           if (m.withheld) {
             cell(tr, "—");
-            cell(tr, m.day + " " + tk("w_", m.window));
+            cell(tr, tk("w_", m.window));
             cell(tr, tk("d_", m.decision));
             const w = cell(tr, t("rvWithheld"), "withheld");
             w.colSpan = 5;
           } else {
             cell(tr, m.manual ? t("rvManual") : (m.credential || "—"), "mono");
-            cell(tr, m.day + " " + tk("w_", m.window));
+            cell(tr, tk("w_", m.window));
             cell(tr, tk("d_", m.decision));
             cell(tr, m.staff || "");
             cell(tr, yuanPlain(m.price_fen), "num");
@@ -1857,7 +1857,7 @@
             cell(tr, yuanPlain(m.pay_fen), "num");
             cell(tr, m.voided_by || "");
           }
-          cell(tr, m.event_id, "mono", "review-event");
+          cell(tr, m.event_id, "mono evid", "review-event");
           tb.appendChild(tr);
         }
         tbl.appendChild(tb);
