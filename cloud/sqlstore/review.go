@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -14,40 +13,96 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
-// ReviewRows implements domain.ReviewStore: one query per kind of
-// candidate gives event ids, then the meals of those ids are read in
-// chunks of 200 with their event JSON (for the masked credential) and
-// their void. Each candidate query runs over an index: meals (site, at),
-// meals (elder_id, day), roster_changes (elder_id, at).
+// ReviewRows implements domain.ReviewStore in one pass over the meals of
+// the scope and month (the (site, at) index), which says per meal whether
+// the elder had a recorded meal at another site in the same day and
+// window (an EXISTS over the (elder_id, day) index) and whether it is
+// voided; the candidates are picked from it here, with the roster
+// changes of removals and lost or cancelled credentials, read first. Then
+// the meals of the two-site groups (any site) and of the candidates are
+// read in chunks of 200 with their event JSON (for the masked
+// credential), their void and the elders' roster history.
 func (s *Store) ReviewRows(ctx context.Context, scope string, from, to time.Time, night [][2]time.Time) ([]domain.ReviewMeal, []domain.RosterChangeRow, error) {
 	c := s.Conn()
-	month := inScope("m.site") + ` AND m.at >= ?2 AND m.at < ?3`
-	args := []any{scope, s.D.T(from), s.D.T(to)}
-	ids := map[string]bool{}
-	collect := func(what, q string, args ...any) error {
-		got, err := queryAll(ctx, c, scanString, q, args...)
-		if err != nil {
-			return s.errf("review %s: %w", what, err)
+	// The first time each elder (any site) had a credential reported lost
+	// or cancelled, and was removed from each site, before the month's end.
+	lostFrom, removedFrom := map[string]time.Time{}, map[string]time.Time{}
+	type change struct {
+		site, elder, what string
+		at                time.Time
+	}
+	chs, err := queryAll(ctx, c, func(r *sql.Rows) (change, error) {
+		var x change
+		return x, r.Scan(&x.site, &x.elder, &x.what, Time(&x.at))
+	}, `SELECT site, elder_id, what, at FROM roster_changes
+		WHERE at < ? AND (what = 'removed' OR what = 'credential' AND state IN ('lost', 'cancelled'))`, s.D.T(to))
+	if err != nil {
+		return nil, nil, s.errf("review roster changes: %w", err)
+	}
+	first := func(m map[string]time.Time, k string, t time.Time) {
+		if old, ok := m[k]; !ok || t.Before(old) {
+			m[k] = t
 		}
-		for _, id := range got {
-			ids[id] = true
+	}
+	for _, x := range chs {
+		if x.what == domain.RosterRemoved {
+			first(removedFrom, x.site+"\x00"+x.elder, x.at)
+		} else {
+			first(lostFrom, x.elder, x.at)
 		}
-		return nil
+	}
+	atNight := func(t time.Time) bool {
+		i, _ := slices.BinarySearchFunc(night, t, func(span [2]time.Time, t time.Time) int {
+			if !span[1].After(t) {
+				return -1
+			}
+			if span[0].After(t) {
+				return 1
+			}
+			return 0
+		})
+		return i < len(night) && !night[i][0].After(t) && night[i][1].After(t)
 	}
 
-	// One elder, one local day and window, recorded meals at two sites:
-	// the groups with a meal in scope and month, then all their meals.
 	type group struct{ elder, day, window string }
-	groups, err := queryAll(ctx, c, func(r *sql.Rows) (group, error) {
-		var g group
-		return g, r.Scan(&g.elder, &g.day, &g.window)
-	}, `SELECT DISTINCT m.elder_id, m.day, m."window" FROM meals m
-		WHERE `+month+` AND m.decision <> 'refused' AND m.elder_id <> ''
-		AND EXISTS (SELECT 1 FROM meals o WHERE o.elder_id = m.elder_id AND o.day = m.day AND o."window" = m."window"
-			AND o.decision <> 'refused' AND o.site <> m.site)`, args...)
+	ids := map[string]bool{}
+	seen := map[group]bool{}
+	var groups []group
+	rows, err := c.Query(ctx, `SELECT m.event_id, m.site, m.elder_id, m.day, m."window", m.at, m.manual, m.decision,
+			CASE WHEN v.meal_event_id IS NULL THEN 0 ELSE 1 END,
+			CASE WHEN m.decision <> 'refused' AND m.elder_id <> '' AND EXISTS (SELECT 1 FROM meals o WHERE o.elder_id = m.elder_id
+				AND o.day = m.day AND o."window" = m."window" AND o.decision <> 'refused' AND o.site <> m.site) THEN 1 ELSE 0 END
+		FROM meals m LEFT JOIN meal_voids v ON v.meal_event_id = m.event_id
+		WHERE `+inScope("m.site")+` AND m.at >= ?2 AND m.at < ?3`, scope, s.D.T(from), s.D.T(to))
 	if err != nil {
-		return nil, nil, s.errf("review two sites: %w", err)
+		return nil, nil, s.errf("review meals: %w", err)
 	}
+	for rows.Next() {
+		var id, site, elder, decision string
+		var g group
+		var at time.Time
+		var manual, voided, other int64
+		if err := rows.Scan(&id, &site, &elder, &g.day, &g.window, Time(&at), &manual, &decision, &voided, &other); err != nil {
+			rows.Close()
+			return nil, nil, s.errf("review meals: %w", err)
+		}
+		g.elder = elder
+		recorded := decision != eldergate.DecisionRefused
+		lost, lok := lostFrom[elder]
+		removed, rok := removedFrom[site+"\x00"+elder]
+		if other != 0 && !seen[g] {
+			seen[g] = true
+			groups = append(groups, g)
+		}
+		if manual != 0 || voided != 0 || atNight(at) || recorded && (lok && !at.Before(lost) || rok && !at.Before(removed)) {
+			ids[id] = true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, s.errf("review meals: %w", err)
+	}
+	// Every recorded meal of the two-site groups, at any site.
 	for chunk := range slices.Chunk(groups, 100) {
 		var or []string
 		var a []any
@@ -55,31 +110,13 @@ func (s *Store) ReviewRows(ctx context.Context, scope string, from, to time.Time
 			or = append(or, `(m.elder_id = ? AND m.day = ? AND m."window" = ?)`)
 			a = append(a, g.elder, g.day, g.window)
 		}
-		if err := collect("two sites", `SELECT m.event_id FROM meals m WHERE m.decision <> 'refused' AND (`+strings.Join(or, " OR ")+`)`, a...); err != nil {
-			return nil, nil, err
+		got, err := queryAll(ctx, c, scanString, `SELECT m.event_id FROM meals m WHERE m.decision <> 'refused' AND (`+strings.Join(or, " OR ")+`)`, a...)
+		if err != nil {
+			return nil, nil, s.errf("review two sites: %w", err)
 		}
-	}
-	if err := collect("manual", `SELECT m.event_id FROM meals m WHERE `+month+` AND m.manual = 1`, args...); err != nil {
-		return nil, nil, err
-	}
-	if err := collect("voids", `SELECT m.event_id FROM meals m JOIN meal_voids v ON v.meal_event_id = m.event_id WHERE `+month, args...); err != nil {
-		return nil, nil, err
-	}
-	for chunk := range slices.Chunk(night, 50) {
-		var or []string
-		a := slices.Clone(args)
-		for _, n := range chunk {
-			or = append(or, fmt.Sprintf(`(m.at >= ?%d AND m.at < ?%d)`, len(a)+1, len(a)+2))
-			a = append(a, s.D.T(n[0]), s.D.T(n[1]))
+		for _, id := range got {
+			ids[id] = true
 		}
-		if err := collect("night", `SELECT m.event_id FROM meals m WHERE `+month+` AND m.manual = 0 AND (`+strings.Join(or, " OR ")+`)`, a...); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := collect("roster changes", `SELECT DISTINCT m.event_id FROM meals m JOIN roster_changes c ON c.elder_id = m.elder_id AND c.at <= m.at
-		AND (c.what = 'removed' AND c.site = m.site OR c.what = 'credential' AND c.state IN ('lost', 'cancelled'))
-		WHERE `+month+` AND m.decision <> 'refused'`, args...); err != nil {
-		return nil, nil, err
 	}
 
 	meals := make([]domain.ReviewMeal, 0, len(ids))
