@@ -182,6 +182,12 @@ func testReview(t *testing.T, s domain.Store) {
 	r2after := tap("gw-r2", 5, at(13, 12, 0), "")
 	ingest("gw-r2", at(13, 12, 0), r2after, tap("gw-r2", 6, at(13, 12, 1), ""))
 	ingest("gw-r1", at(14, 12, 0), tap("gw-r1", 5, at(14, 12, 0), ""))
+	// Put back on R2's roster on the 15th: a lunch there on the 16th is
+	// no item (the one on the 13th stays one).
+	if ch, err := s.ReplaceRoster(ctx, "site-gw-r2", roster, at(15, 9, 0)); err != nil || !ch.Changed {
+		t.Fatalf("ReplaceRoster (E5 back): %+v %v", ch, err)
+	}
+	ingest("gw-r2", at(16, 12, 0), tap("gw-r2", 5, at(16, 12, 0), ""))
 
 	// Manual burst: staff st-b keys 10 meals at R1 in 9 minutes (an
 	// item); st-c keys 9 (none).
