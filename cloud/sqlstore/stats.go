@@ -7,10 +7,10 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
-// ServiceStats implements domain.StatsStore: four GROUP BY queries in
-// one read snapshot. The period is selected on the meal's service day
+// ServiceStats implements domain.StatsStore: four GROUP BY queries and
+// one count per week in one read snapshot. The period is selected on the meal's service day
 // (a text column YYYY-MM-DD, compared as text).
-func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay string) (domain.ServiceData, error) {
+func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay string, weeks []domain.DayRange) (domain.ServiceData, error) {
 	var out domain.ServiceData
 	err := s.readRoster(ctx, "service stats", func(tx *Tx) error {
 		if s.D.AnalyticsSQL != "" {
@@ -44,6 +44,15 @@ func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay strin
 			GROUP BY m.day ORDER BY m.day`, scope, firstDay, lastDay)
 		if err != nil {
 			return s.errf("service stats: daily: %w", err)
+		}
+		out.Weekly = []domain.DayElders{}
+		for _, w := range weeks { // a month touches at most six weeks: one query each
+			d := domain.DayElders{Day: w.Key}
+			if err := tx.Row(ctx, `SELECT count(DISTINCT m.elder_id) FROM meals m `+where,
+				scope, max(w.First, firstDay), min(w.Last, lastDay)).Scan(&d.Elders); err != nil {
+				return s.errf("service stats: week %s: %w", w.Key, err)
+			}
+			out.Weekly = append(out.Weekly, d)
 		}
 		type rosterRow struct{ site, id, data string }
 		rows, err := queryAll(ctx, tx.Conn, func(r *sql.Rows) (rosterRow, error) {
