@@ -3,12 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
-// ServiceStats implements domain.StatsStore: four GROUP BY queries and
-// one count per week in one read snapshot. The period is selected on the meal's service day
+// ServiceStats implements domain.StatsStore: five GROUP BY queries in
+// one read snapshot. The period is selected on the meal's service day
 // (a text column YYYY-MM-DD, compared as text).
 func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay string, weeks []domain.DayRange) (domain.ServiceData, error) {
 	var out domain.ServiceData
@@ -46,13 +47,21 @@ func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay strin
 			return s.errf("service stats: daily: %w", err)
 		}
 		out.Weekly = []domain.DayElders{}
-		for _, w := range weeks { // a month touches at most six weeks: one query each
-			d := domain.DayElders{Day: w.Key}
-			if err := tx.Row(ctx, `SELECT count(DISTINCT m.elder_id) FROM meals m `+where,
-				scope, max(w.First, firstDay), min(w.Last, lastDay)).Scan(&d.Elders); err != nil {
-				return s.errf("service stats: week %s: %w", w.Key, err)
+		if len(weeks) > 0 { // one pass: each day falls in the first week whose last day is not before it
+			args := []any{scope, firstDay, lastDay}
+			cases := ""
+			for _, w := range weeks {
+				args = append(args, w.Last, w.Key)
+				cases += fmt.Sprintf(" WHEN m.day <= ?%d THEN ?%d", len(args)-1, len(args))
 			}
-			out.Weekly = append(out.Weekly, d)
+			out.Weekly, err = queryAll(ctx, tx.Conn, func(r *sql.Rows) (domain.DayElders, error) {
+				var d domain.DayElders
+				return d, r.Scan(&d.Day, &d.Elders)
+			}, `SELECT w.wk, count(DISTINCT w.elder_id) FROM (SELECT CASE`+cases+` END AS wk, m.elder_id FROM meals m `+where+`) w
+				WHERE w.wk IS NOT NULL GROUP BY w.wk ORDER BY w.wk`, args...)
+			if err != nil {
+				return s.errf("service stats: weekly: %w", err)
+			}
 		}
 		type rosterRow struct{ site, id, data string }
 		rows, err := queryAll(ctx, tx.Conn, func(r *sql.Rows) (rosterRow, error) {
