@@ -5,14 +5,16 @@
 // every time) within a minute — a manual_burst — and one of them voided —
 // a void. Then: the section's counts per kind equal the API's JSON, the
 // burst item opens on its meals (one row per meal, the event ids of the
-// JSON), the CSV download carries those event ids, the page never scrolls
-// sideways, the language selector rewords the items, and screenshots of
-// the opened item at 1024×600 and 1280×800 go to docs/
-// (review-1024x600.png, review-1280x800.png). Runs under
+// JSON), axe-core finds no violation with it open, the CSV download
+// carries those event ids, the page never scrolls sideways, the language
+// selector rewords the items, and screenshots of the opened item at
+// 1024×600 and 1280×800 go to docs/ (review-1024x600.png,
+// review-1280x800.png). Runs under
 // `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL, EG_KIOSK_URL and
 // EG_TOKEN.
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { axeViolations } from './screen.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -96,6 +98,8 @@ try {
   check(JSON.stringify(ids) === JSON.stringify(burst.meals.map((m) => m.event_id)), `burst rows ${ids}`);
   check((await item.locator('summary').textContent()).includes(burst.text), 'the item does not say its facts');
 
+  const v = await axeViolations(page);
+  check(v.length === 0, `axe-core with the burst open: ${v.join('; ')}`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the page scrolls sideways by ${overflow}px at 1024×600`);
   for (const id of ['review-month', 'review-unit', 'review-load', 'review-csv', 'review-xlsx']) {
@@ -127,7 +131,7 @@ try {
   const enBurst = en.items.find((it) => it.kind === 'manual_burst');
   await page.waitForFunction((text) => [...document.querySelectorAll('[data-testid=review-item] summary')].some((s) => s.textContent.includes(text)), enBurst.text, { timeout: 5000 });
   check((await page.locator('[data-testid=review-group][data-kind=manual_burst] h3').textContent()).startsWith('Burst of manual meals'), 'the group is not in English');
-  console.log(`review: ${api.items.length} items (${JSON.stringify(api.counts)}), the burst opened on its ${burst.meals.length} meals, page = API, CSV holds every meal, no sideways scroll at 1024×600`);
+  console.log(`review: ${api.items.length} items (${JSON.stringify(api.counts)}), the burst opened on its ${burst.meals.length} meals (axe clean), page = API, CSV holds every meal, no sideways scroll at 1024×600`);
 } finally {
   await browser.close();
 }
