@@ -173,16 +173,19 @@ func (s *Store) ReviewRows(ctx context.Context, scope string, from, to time.Time
 		hist = append(hist, got...)
 	}
 	slices.SortStableFunc(hist, func(a, b domain.RosterChangeRow) int { return a.At.Compare(b.At) })
+	kept := map[string]string{} // a removed elder's masked name, kept with the change
+	for _, h := range hist {
+		if k := h.Site + "\x00" + h.ElderID; kept[k] == "" {
+			kept[k] = h.Name
+		}
+	}
 	for i := range meals {
 		m := &meals[i]
 		m.InScope = in[m.Site]
 		if e, ok := roster[m.Site+"\x00"+m.ElderID]; ok {
 			m.Name = eldergate.MaskName(e.Name)
-		}
-		for _, h := range hist { // a removed elder: the name kept with the change
-			if m.Name == "" && h.Site == m.Site && h.ElderID == m.ElderID {
-				m.Name = h.Name
-			}
+		} else {
+			m.Name = kept[m.Site+"\x00"+m.ElderID]
 		}
 	}
 	slices.SortFunc(meals, func(a, b domain.ReviewMeal) int {
