@@ -2,6 +2,7 @@ package cloudhttp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/reports"
+	"github.com/eldergate/eldergate/cloud/storetest"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -190,4 +193,47 @@ func FuzzReviewQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReviewCardLostThroughTheAPI: a card reported lost through the
+// roster API at the cloud's (injected) clock dates the report: a meal
+// with the card a minute before it is no item, a meal a minute after is
+// an after_card_lost item naming that meal and the report's time.
+func TestReviewCardLostThroughTheAPI(t *testing.T) {
+	f := newOrgFixture(t)
+	ctx := context.Background()
+	roster := []eldergate.RosterElder{{Elder: eldergate.Elder{ID: "E7", Name: "陈七", Active: true},
+		Credentials: []eldergate.Credential{{Kind: eldergate.CredCard, Value: "04AABBCC", State: eldergate.CredActive}}}}
+	if _, err := f.st.ReplaceRoster(ctx, "site-gw-a1", roster, f.clock()); err != nil {
+		t.Fatal(err)
+	}
+	tz, _ := time.LoadLocation("Asia/Shanghai")
+	meal := func(seq uint64, at time.Time) eldergate.Envelope {
+		raw, _ := json.Marshal(eldergate.MealData{ElderID: "E7", Credential: eldergate.MaskID("04AABBCC"), Window: "lunch",
+			Day: at.In(tz).Format(time.DateOnly), Decision: eldergate.DecisionApproved, PriceFen: 1200, SubsidyFen: 500, PayFen: 700})
+		return eldergate.Envelope{ID: storetest.NewID(t), Kind: eldergate.KindMeal, GW: "gw-a1", Site: "site-gw-a1", Seq: seq, Boot: 1,
+			At: at, Clock: eldergate.ClockSynced, Data: raw}
+	}
+	f.advance(time.Hour)
+	before := meal(30, f.clock().Add(-time.Minute))
+	w := do(f.h, "POST", "/api/v1/sites/site-gw-a1/elders/E7/credentials/state", "adm", `{"kind":"card","value":"04aabbcc","state":"lost"}`)
+	if w.Code != http.StatusOK {
+		t.Fatalf("report lost: %d %s", w.Code, w.Body)
+	}
+	reported := f.clock()
+	after := meal(31, reported.Add(time.Minute))
+	if _, err := f.st.IngestBatch(ctx, "gw-a1", []eldergate.Envelope{before, after}, reported.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rep := getReview(t, f, "adm", "month=2026-01&unit=site-gw-a1")
+	var lost []reports.ReviewItem
+	for _, it := range rep.Items {
+		if it.Kind == reports.KindAfterCardLost {
+			lost = append(lost, it)
+		}
+	}
+	if len(lost) != 1 || len(lost[0].Meals) != 1 || lost[0].Meals[0].EventID != after.ID ||
+		lost[0].Params["reported_at"] != reported.UTC().Format(time.RFC3339) || lost[0].Meals[0].Name != "陈*" || lost[0].Meals[0].Credential != "****BBCC" {
+		t.Fatalf("after_card_lost items %+v", lost)
+	}
 }
