@@ -28,10 +28,13 @@ import (
 
 // demoOrg is the demo's organisation tree: the demo site under a
 // district, a street and a community, so that the console shows the
-// site's name and the alarm ladder has its levels.
+// site's name and the alarm ladder has its levels. The district and the
+// street carry the division codes of the demo gateway's area
+// (deploy/demo/gateway.yaml), from which the reconciliation builds the
+// site's jurisdiction.
 var demoOrg = []string{
-	`{"id":"demo-district","level":"district","name":"示范区"}`,
-	`{"id":"demo-street","parent":"demo-district","level":"street","name":"幸福街道"}`,
+	`{"id":"demo-district","level":"district","name":"示范区","code":"440307"}`,
+	`{"id":"demo-street","parent":"demo-district","level":"street","name":"幸福街道","code":"440307001"}`,
 	`{"id":"demo-community","parent":"demo-street","level":"community","name":"幸福里社区"}`,
 	`{"id":"site-demo-1","parent":"demo-community","level":"site","name":"幸福里长者饭堂"}`,
 }
