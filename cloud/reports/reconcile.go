@@ -130,6 +130,8 @@ type ReconcileSkip struct {
 	Site     string    `json:"site"`
 	SiteName string    `json:"site_name"`
 	At       time.Time `json:"at"`
+	Local    string    `json:"local"`     // the time in the report's zone, "2026-12-03 12:05"
+	TimeZone string    `json:"time_zone"` // the report's zone
 	Elder    string    `json:"elder"`
 	Policy   string    `json:"policy_version"`
 	Decision string    `json:"decision"`
@@ -302,7 +304,8 @@ func Reconcile(in ReconcileInput) (ReconcileReport, error) {
 		skip := func(reason string) {
 			if report {
 				rep.NotRedecidable = append(rep.NotRedecidable, ReconcileSkip{EventID: m.EventID, Site: m.Site, SiteName: names[m.Site],
-					At: m.At.UTC(), Elder: masked(m.ElderID), Policy: m.PolicyVersion, Decision: m.Decision, Subsidy: m.SubsidyFen, Reason: reason})
+					At: m.At.UTC(), Local: m.At.In(in.TZ).Format("2006-01-02 15:04"), TimeZone: in.TZ.String(),
+					Elder: masked(m.ElderID), Policy: m.PolicyVersion, Decision: m.Decision, Subsidy: m.SubsidyFen, Reason: reason})
 			}
 		}
 		pol, held := in.Policies[m.PolicyVersion]
@@ -435,4 +438,47 @@ func diffShares(gw, cloud []eldergate.FundingShare) []LayerDiff {
 		return cmp.Or(cmp.Compare(layerRank(a.Layer), layerRank(b.Layer)), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Code, b.Code))
 	})
 	return out
+}
+
+// ReconcileSource is what ReconcileMonth reads: the org tree and the
+// reconciliation's store reads (a domain.Store).
+type ReconcileSource interface {
+	ListOrgUnits(ctx context.Context, scope string) ([]domain.OrgUnit, error)
+	domain.ReconcileStore
+}
+
+// ReconcileMonth reads what the reconciliation of month (in tz) for the
+// sites of scope needs from src — the whole tree, the meals of the month's
+// elders since ReconcileLookback at every site, their cloud roster
+// entries, the policy versions the meals name — and reconciles.
+func ReconcileMonth(ctx context.Context, src ReconcileSource, month string, tz *time.Location, scope string) (ReconcileReport, error) {
+	from, to, err := ParseMonth(month, tz)
+	if err != nil {
+		return ReconcileReport{}, err
+	}
+	units, err := src.ListOrgUnits(ctx, "")
+	if err != nil {
+		return ReconcileReport{}, fmt.Errorf("reports: reconcile: %w", err)
+	}
+	meals, err := src.ReconcileMeals(ctx, scope, ReconcileLookback(from, tz), from, to)
+	if err != nil {
+		return ReconcileReport{}, fmt.Errorf("reports: reconcile: %w", err)
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, m := range meals {
+		if !seen[m.ElderID] {
+			seen[m.ElderID] = true
+			ids = append(ids, m.ElderID)
+		}
+	}
+	elders, err := src.RosterElders(ctx, ids)
+	if err != nil {
+		return ReconcileReport{}, fmt.Errorf("reports: reconcile: %w", err)
+	}
+	pols, err := LoadPolicies(ctx, src.Policy, meals)
+	if err != nil {
+		return ReconcileReport{}, err
+	}
+	return Reconcile(ReconcileInput{Month: month, TZ: tz, Units: units, Meals: meals, Elders: elders, Policies: pols})
 }

@@ -138,38 +138,11 @@ func recSite(gw string) policy.Site {
 	return policy.Site{ID: "site-" + gw, Place: policy.Place{City: "440300", District: "440304", Street: street}}
 }
 
-// runReconcile reads what the HTTP route reads and reconciles.
+// runReconcile reconciles month in scope as the HTTP route does.
 func runReconcile(t *testing.T, s domain.Store, month, scope string) reports.ReconcileReport {
 	t.Helper()
-	ctx := context.Background()
 	tz, _ := time.LoadLocation("Asia/Shanghai")
-	from, to, err := reports.ParseMonth(month, tz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	units, err := s.ListOrgUnits(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	meals, err := s.ReconcileMeals(ctx, scope, reports.ReconcileLookback(from, tz), from, to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, m := range meals {
-		if !slices.Contains(ids, m.ElderID) {
-			ids = append(ids, m.ElderID)
-		}
-	}
-	elders, err := s.RosterElders(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pols, err := reports.LoadPolicies(ctx, s.Policy, meals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := reports.Reconcile(reports.ReconcileInput{Month: month, TZ: tz, Units: units, Meals: meals, Elders: elders, Policies: pols})
+	rep, err := reports.ReconcileMonth(context.Background(), s, month, tz, scope)
 	if err != nil {
 		t.Fatal(err)
 	}
