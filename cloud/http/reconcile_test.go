@@ -8,7 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -159,14 +162,14 @@ func TestReconciliationReport(t *testing.T) {
 		t.Fatalf("title %q", rows[0])
 	}
 	hdr := tbl.HeaderRow()
-	if got := rows[hdr-1]; got[11] != "差额·市级 440300" || got[12] != "差额·区级 440304" {
+	if got := rows[hdr-1]; got[10] != "差额·市级 440300" || got[11] != "差额·区级 440304" || got[len(got)-1] != "差异原因" {
 		t.Fatalf("header %q", got)
 	}
 	totalRow := hdr + len(rep.Differences) + len(rep.NotRedecidable) + 1
 	if rows[totalRow-1][0] != "合计" {
 		t.Fatalf("row %d is %q", totalRow, rows[totalRow-1])
 	}
-	for col, v := range map[int]float64{12: -3, 13: -7, 14: -10} {
+	for col, v := range map[int]float64{11: -3, 12: -7, 13: -10} {
 		cell, _ := excelize.CoordinatesToCellName(col, totalRow)
 		raw, _ := x.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
 		if got, err := strconv.ParseFloat(raw, 64); err != nil || got != v {
@@ -190,10 +193,10 @@ func TestReconciliationReport(t *testing.T) {
 			total = r
 		}
 	}
-	if len(line) < 15 || line[6] != "subsidised" || line[8] != "full price" || line[10] != "limit reached across sites: window.count" || line[11] != "-3.00" || line[12] != "-7.00" {
+	if len(line) < 15 || line[6] != "subsidised" || line[8] != "full price" || line[15] != "limit reached across sites: window.count" || line[10] != "-3.00" || line[11] != "-7.00" {
 		t.Fatalf("csv line %q", line)
 	}
-	if len(total) < 14 || total[11] != "-3.00" || total[12] != "-7.00" || total[13] != "-10.00" {
+	if len(total) < 14 || total[10] != "-3.00" || total[11] != "-7.00" || total[12] != "-10.00" {
 		t.Fatalf("csv total %q", total)
 	}
 	if strings.Contains(body, "陈九妹") {
@@ -316,4 +319,31 @@ func FuzzOrgUnitPatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReconcileConsoleBrowser runs the browser test of the console's
+// reconciliation section with a difference
+// (deploy/e2e/browser/reconcile-diff.test.mjs) against reconcileFixture
+// served on a local port: the demo's one connected gateway has no
+// difference to show. Skipped unless EG_RECONCILE_BROWSER holds the
+// command, run from the repository root with EG_CONSOLE_URL and EG_TOKEN
+// set, e.g.
+//
+//	EG_RECONCILE_BROWSER="node deploy/e2e/browser/reconcile-diff.test.mjs" go test -run TestReconcileConsoleBrowser ./cloud/http
+func TestReconcileConsoleBrowser(t *testing.T) {
+	cmdline := os.Getenv("EG_RECONCILE_BROWSER")
+	if cmdline == "" {
+		t.Skip("EG_RECONCILE_BROWSER not set")
+	}
+	f, _ := reconcileFixture(t)
+	srv := httptest.NewServer(f.h)
+	defer srv.Close()
+	cmd := exec.Command("sh", "-c", cmdline)
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "EG_CONSOLE_URL="+srv.URL, "EG_TOKEN=adm")
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("%s: %v", cmdline, err)
+	}
 }

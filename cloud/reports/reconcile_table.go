@@ -22,8 +22,8 @@ type reconcileTexts struct {
 var reconcileLang = map[string]reconcileTexts{
 	"zh-CN": {
 		title: "长者助餐补贴复核差异表", sheet: "复核差异",
-		fixed: []string{"事件编号", "站点", "就餐时间", "时区", "餐次", "长者", "网关决定", "网关补贴", "云端决定", "云端补贴", "差异原因"},
-		diff:  "差额·", tail: []string{"补贴差额", "运营补贴差额", "长者自付差额"}, total: "合计",
+		fixed: []string{"事件编号", "站点", "就餐时间", "时区", "餐次", "长者", "网关决定", "网关补贴", "云端决定", "云端补贴"},
+		diff:  "差额·", tail: []string{"补贴差额", "运营补贴差额", "长者自付差额", "差异原因"}, total: "合计",
 		limit: "跨站点用量已达限额 %s", skipped: "未能复核",
 		note:      "差额＝云端复核－网关决定；原记录不作修改，差额在结算中作为调整项处理。",
 		decisions: map[string]string{"approved": "补贴", "full_pay": "全价", "discounted": "折扣", "refused": "拒绝"},
@@ -33,8 +33,8 @@ var reconcileLang = map[string]reconcileTexts{
 	},
 	"zh-HK": {
 		title: "長者助餐補貼覆核差異表", sheet: "覆核差異",
-		fixed: []string{"事件編號", "站點", "用餐時間", "時區", "餐次", "長者", "網關決定", "網關補貼", "雲端決定", "雲端補貼", "差異原因"},
-		diff:  "差額·", tail: []string{"補貼差額", "營運補貼差額", "長者自付差額"}, total: "合計",
+		fixed: []string{"事件編號", "站點", "用餐時間", "時區", "餐次", "長者", "網關決定", "網關補貼", "雲端決定", "雲端補貼"},
+		diff:  "差額·", tail: []string{"補貼差額", "營運補貼差額", "長者自付差額", "差異原因"}, total: "合計",
 		limit: "跨站點用量已達限額 %s", skipped: "未能覆核",
 		note:      "差額＝雲端覆核－網關決定；原記錄不作修改，差額在結算中作為調整項處理。",
 		decisions: map[string]string{"approved": "補貼", "full_pay": "全費", "discounted": "折扣", "refused": "拒絕"},
@@ -44,8 +44,8 @@ var reconcileLang = map[string]reconcileTexts{
 	},
 	"en": {
 		title: "Meal subsidy reconciliation", sheet: "Reconciliation",
-		fixed: []string{"Event", "Site", "Time", "Time zone", "Window", "Elder", "Gateway decision", "Gateway subsidy", "Cloud decision", "Cloud subsidy", "Reason"},
-		diff:  "Difference: ", tail: []string{"Subsidy difference", "Operating subsidy difference", "Paid by elder difference"}, total: "Total",
+		fixed: []string{"Event", "Site", "Time", "Time zone", "Window", "Elder", "Gateway decision", "Gateway subsidy", "Cloud decision", "Cloud subsidy"},
+		diff:  "Difference: ", tail: []string{"Subsidy difference", "Operating subsidy difference", "Paid by elder difference", "Reason"}, total: "Total",
 		limit: "limit reached across sites: %s", skipped: "not re-decidable",
 		note:      "Difference = cloud re-decision − gateway decision; nothing stored is changed, the differences are settled as adjustments.",
 		decisions: map[string]string{"approved": "subsidised", "full_pay": "full price", "discounted": "discounted", "refused": "refused"},
@@ -71,7 +71,8 @@ func ReconcileReason(l ReconcileLine, lang string) string {
 
 // ReconcileTable lays the reconciliation out as the table of its CSV and
 // XLSX downloads in lang; unitName names the reporting unit. One row per
-// listed meal (the differences per layer and division code in columns),
+// listed meal (the differences per layer and division code in columns,
+// the reason last),
 // then one per meal not re-decided (the reason, no difference), then the
 // totals row.
 func ReconcileTable(rep ReconcileReport, lang, unitName string) (Table, error) {
@@ -101,8 +102,7 @@ func ReconcileTable(rep ReconcileReport, lang, unitName string) (Table, error) {
 	}
 	for _, l := range rep.Differences {
 		row := []Cell{Text(l.EventID), Text(cmp.Or(l.SiteName, l.Site)), Text(l.Local), Text(l.TimeZone), Text(l.Window), Text(l.Elder),
-			Text(dec(l.Gateway.Decision)), Money(l.Gateway.SubsidyFen), Text(dec(l.Cloud.Decision)), Money(l.Cloud.SubsidyFen),
-			Text(ReconcileReason(l, lang))}
+			Text(dec(l.Gateway.Decision)), Money(l.Gateway.SubsidyFen), Text(dec(l.Cloud.Decision)), Money(l.Cloud.SubsidyFen)}
 		for _, tot := range rep.Totals {
 			var fen int64
 			for _, d := range l.Layers {
@@ -112,15 +112,15 @@ func ReconcileTable(rep ReconcileReport, lang, unitName string) (Table, error) {
 			}
 			row = append(row, Money(fen))
 		}
-		t.Rows = append(t.Rows, append(row, Money(l.Subsidy), Money(l.Operating), Money(l.Pay)))
+		t.Rows = append(t.Rows, append(row, Money(l.Subsidy), Money(l.Operating), Money(l.Pay), Text(ReconcileReason(l, lang))))
 	}
 	for _, s := range rep.NotRedecidable {
 		row := []Cell{Text(s.EventID), Text(cmp.Or(s.SiteName, s.Site)), Text(s.Local), Text(s.TimeZone),
-			Empty(), Text(s.Elder), Text(dec(s.Decision)), Money(s.Subsidy), Text(tx.skipped), Empty(), Text(cmp.Or(tx.reasons[s.Reason], s.Reason))}
+			Empty(), Text(s.Elder), Text(dec(s.Decision)), Money(s.Subsidy), Text(tx.skipped), Empty()}
 		for range rep.Totals {
 			row = append(row, Empty())
 		}
-		t.Rows = append(t.Rows, append(row, Empty(), Empty(), Empty()))
+		t.Rows = append(t.Rows, append(row, Empty(), Empty(), Empty(), Text(cmp.Or(tx.reasons[s.Reason], s.Reason))))
 	}
 	total := []Cell{Text(tx.total)}
 	for range len(tx.fixed) - 1 {
@@ -129,6 +129,6 @@ func ReconcileTable(rep ReconcileReport, lang, unitName string) (Table, error) {
 	for _, tot := range rep.Totals {
 		total = append(total, Money(tot.Fen))
 	}
-	t.Total = append(total, Money(rep.SubsidyFen), Money(rep.OperatingFen), Money(rep.PayFen))
+	t.Total = append(total, Money(rep.SubsidyFen), Money(rep.OperatingFen), Money(rep.PayFen), Empty())
 	return t, nil
 }
