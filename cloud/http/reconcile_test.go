@@ -215,9 +215,9 @@ func TestOrgUnitCodes(t *testing.T) {
 	}{
 		{"d-north", `{"code":"440304"}`, 200},
 		{"st-a", `{"code":"440304001"}`, 200},
-		{"st-b", `{"code":"440305001"}`, 400},   // not under its district's code
-		{"d-north", `{"code":"440305"}`, 400},   // st-a's code no longer begins with it
-		{"d-north", `{"code":"440300"}`, 400},   // a city's code
+		{"st-b", `{"code":"440305001"}`, 400},    // not under its district's code
+		{"d-north", `{"code":"440305"}`, 400},    // st-a's code no longer begins with it
+		{"d-north", `{"code":"440300"}`, 400},    // a city's code
 		{"site-gw-a1", `{"code":"440304"}`, 400}, // a site carries none
 		{"st-b", `{"code":"44030400"}`, 400},
 		{"st-b", `{}`, 400},
