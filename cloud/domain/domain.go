@@ -413,6 +413,7 @@ type Store interface {
 	CareStore       // care rules and visits (care.go)
 	StatsStore      // service statistics (stats.go)
 	SettlementStore // the rows of the monthly settlement (settlement.go)
+	ReconcileStore  // the meals and elders the reconciliation re-decides (reconcile.go)
 
 	// Close releases the store.
 	Close() error

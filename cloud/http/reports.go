@@ -19,12 +19,14 @@ type ReportStore interface {
 	// ServiceStats: see domain.StatsStore.
 	ServiceStats(ctx context.Context, scope, firstDay, lastDay string, weeks []domain.DayRange) (domain.ServiceData, error)
 	domain.SettlementStore
+	domain.ReconcileStore
 }
 
 func (s *Server) reportRoutes(mux *routeMux) {
 	mux.Handle("GET /api/v1/reports/response", s.require(domain.RoleViewer, s.responseReport))
 	mux.Handle("GET /api/v1/reports/service", s.require(domain.RoleViewer, s.serviceReport))
 	mux.Handle("GET /api/v1/reports/settlement", s.require(domain.RoleViewer, s.settlementReport))
+	mux.Handle("GET /api/v1/reports/reconciliation", s.require(domain.RoleViewer, s.reconciliationReport))
 }
 
 // The content types of the report downloads.
@@ -259,4 +261,27 @@ func (s *Server) serviceReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ServiceTable(rep, p.lang, unitName(units, p)) }, "service-statistics-"+p.period.Key)
+}
+
+// reconciliationReport serves GET /api/v1/reports/reconciliation?month=2026-12
+// [&unit=ID (or scope=ID)][&format=json|csv|xlsx][&lang=...][&tz=...]: the
+// meals of the unit's sites in the month whose re-decision by the cloud
+// differs from their gateway's, with the difference per funding layer
+// (package reports, reconcile.go; docs/reconciliation.md).
+func (s *Server) reconciliationReport(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.reportParams(w, r)
+	if !ok {
+		return
+	}
+	units, err := s.cfg.Store.ListOrgUnits(r.Context(), p.scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	rep, err := reports.ReconcileMonth(r.Context(), s.cfg.Store, p.month, p.tz, p.scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ReconcileTable(rep, p.lang, unitName(units, p)) }, "reconciliation-"+p.month)
 }

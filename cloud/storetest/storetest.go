@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"CareSignal", testCareSignal},
 		{"ServiceStats", testServiceStats},
 		{"Settlement", testSettlement},
+		{"ReconcileOfflineSite", testReconcileOfflineSite},
+		{"ReconcileConnectedIsZero", testReconcileConnectedIsZero},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

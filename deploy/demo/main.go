@@ -12,6 +12,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,10 +29,13 @@ import (
 
 // demoOrg is the demo's organisation tree: the demo site under a
 // district, a street and a community, so that the console shows the
-// site's name and the alarm ladder has its levels.
+// site's name and the alarm ladder has its levels. The district and the
+// street carry the division codes of the demo gateway's area
+// (deploy/demo/gateway.yaml), from which the reconciliation builds the
+// site's jurisdiction.
 var demoOrg = []string{
-	`{"id":"demo-district","level":"district","name":"示范区"}`,
-	`{"id":"demo-street","parent":"demo-district","level":"street","name":"幸福街道"}`,
+	`{"id":"demo-district","level":"district","name":"示范区","code":"440307"}`,
+	`{"id":"demo-street","parent":"demo-district","level":"street","name":"幸福街道","code":"440307001"}`,
 	`{"id":"demo-community","parent":"demo-street","level":"community","name":"幸福里社区"}`,
 	`{"id":"site-demo-1","parent":"demo-community","level":"site","name":"幸福里长者饭堂"}`,
 }
@@ -54,6 +58,35 @@ func seedOrg(ctx context.Context, consoleURL, token string) error {
 		if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
 			return fmt.Errorf("org tree: %s answered %s", body, res.Status)
 		}
+		if res.StatusCode == http.StatusConflict {
+			if err := seedOrgCode(ctx, consoleURL, token, body); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// seedOrgCode gives a unit that exists already (a demo run again on data
+// from before the org codes) the division code of its demoOrg entry.
+func seedOrgCode(ctx context.Context, consoleURL, token, body string) error {
+	var u struct{ ID, Code string }
+	if err := json.Unmarshal([]byte(body), &u); err != nil || u.Code == "" {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "PATCH", consoleURL+"/api/v1/org/"+u.ID, strings.NewReader(`{"code":"`+u.Code+`"}`))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("org code: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("org code of %s answered %s", u.ID, res.Status)
 	}
 	return nil
 }

@@ -65,6 +65,16 @@
       careSaved: "已记录探访。", careRuleFrom: "{unit} 的规则：每周至少 {min} 餐、连续 {weeks} 周，未到 {days} 天列入名单（{from}）。",
       careRuleOwn: "本单位自定", careRuleInherited: "沿用 {from}", careRuleDefault: "默认规则", careRuleStored: "规则已保存。",
       careNone: "—", careFailed: "操作失败：{msg}",
+      rcTitle: "补贴复核：网关决定与云端重算的差异", rcSkipTitle: "未能复核的餐次",
+      rcRules: "云端用网关所用的政策版本、云端名册中的长者信息、站点上级的行政区划代码和该餐的价格或重量，按长者在所有站点的用餐（网络畅通时网关应看到的用量）重新计算每一餐。差额＝云端重算－网关决定，金额单位为元；原记录不作修改，差额在结算中作为调整项处理。",
+      rcNote: "{month}（按 {tz} 时间划分月份）：{meals} 餐，已复核 {compared} 餐，其中 {diff} 餐有差异，补贴差额 {subsidy} 元；{skipped} 餐未能复核，{voided} 餐已作废，{reader} 次读卡即被拒绝。",
+      rcNone: "本月没有差异：所有已复核的餐次与网关决定一致。", rcNoSkip: "没有未能复核的餐次。",
+      rcTime: "就餐时间", rcTimeIn: "就餐时间（{tz}）", rcSite: "站点", rcElder: "长者", rcWindow: "餐次", rcGateway: "网关决定", rcCloud: "云端重算", rcWhy: "原因", rcPolicy: "政策版本",
+      rcDiff: "差额·{layer}", rcSubsidyDiff: "补贴差额", rcOperatingDiff: "运营补贴差额", rcPayDiff: "自付差额",
+      rcLimit: "跨站点用量已达限额 {limit}", rcStale: "网关用量过期",
+      rs_no_policy_version: "无政策版本", rs_policy_not_held: "云端无此政策版本", rs_policy_invalid: "政策版本无法解析",
+      rs_elder_not_on_roster: "长者不在云端名册", rs_site_not_in_tree: "站点不在组织架构", rs_site_without_codes: "站点上级无行政区划代码",
+      d_discounted: "折扣", orgCode: "区划代码",
       stTitle: "长者助餐补贴结算", stUnit: "单位", stAllUnits: "全部（本账号范围）",
       stRules: "金额单位为元。就餐人次不含作废；补贴合计等于各资金层级之和；异地就餐指资金份额的行政区划代码不属于长者户籍地（由就餐地支付），或因异地全部份额不予补贴的餐次。",
       stNote: "{month}（按 {tz} 时间划分月份）：就餐 {meals} 人次，补贴 {subsidy} 元，长者自付 {pay} 元，作废 {voids} 人次。",
@@ -149,6 +159,16 @@
       careSaved: "已記錄探訪。", careRuleFrom: "{unit} 的規則：每週至少 {min} 餐、連續 {weeks} 週，未到 {days} 天列入名單（{from}）。",
       careRuleOwn: "本單位自訂", careRuleInherited: "沿用 {from}", careRuleDefault: "預設規則", careRuleStored: "規則已儲存。",
       careNone: "—", careFailed: "操作失敗：{msg}",
+      rcTitle: "補貼覆核：網關決定與雲端重算的差異", rcSkipTitle: "未能覆核的餐次",
+      rcRules: "雲端用網關所用的政策版本、雲端名冊中的長者資料、站點上級的行政區劃代碼和該餐的價格或重量，按長者在所有站點的用餐（網絡暢通時網關應看到的用量）重新計算每一餐。差額＝雲端重算－網關決定，金額單位為元；原記錄不作修改，差額在結算中作為調整項處理。",
+      rcNote: "{month}（按 {tz} 時間劃分月份）：{meals} 餐，已覆核 {compared} 餐，其中 {diff} 餐有差異，補貼差額 {subsidy} 元；{skipped} 餐未能覆核，{voided} 餐已作廢，{reader} 次讀卡即被拒絕。",
+      rcNone: "本月沒有差異：所有已覆核的餐次與網關決定一致。", rcNoSkip: "沒有未能覆核的餐次。",
+      rcTime: "用餐時間", rcTimeIn: "用餐時間（{tz}）", rcSite: "站點", rcElder: "長者", rcWindow: "餐次", rcGateway: "網關決定", rcCloud: "雲端重算", rcWhy: "原因", rcPolicy: "政策版本",
+      rcDiff: "差額·{layer}", rcSubsidyDiff: "補貼差額", rcOperatingDiff: "營運補貼差額", rcPayDiff: "自付差額",
+      rcLimit: "跨站點用量已達限額 {limit}", rcStale: "網關用量過期",
+      rs_no_policy_version: "無政策版本", rs_policy_not_held: "雲端無此政策版本", rs_policy_invalid: "政策版本無法解析",
+      rs_elder_not_on_roster: "長者不在雲端名冊", rs_site_not_in_tree: "站點不在組織架構", rs_site_without_codes: "站點上級無行政區劃代碼",
+      d_discounted: "折扣", orgCode: "區劃代碼",
       stTitle: "長者助餐補貼結算", stUnit: "單位", stAllUnits: "全部（本帳號範圍）",
       stRules: "金額單位為元。用餐人次不含作廢；補貼合計等於各資金層級之和；異地用餐指資金份額的行政區劃代碼不屬於長者戶籍地（由用餐地支付），或因異地全部份額不予補貼的餐次。",
       stNote: "{month}（按 {tz} 時間劃分月份）：用餐 {meals} 人次，補貼 {subsidy} 元，長者自付 {pay} 元，作廢 {voids} 人次。",
@@ -233,6 +253,16 @@
       careSaved: "Visit recorded.", careRuleFrom: "Rule of {unit}: at least {min} meals a week for {weeks} weeks, listed after {days} days away ({from}).",
       careRuleOwn: "its own", careRuleInherited: "from {from}", careRuleDefault: "the default", careRuleStored: "Rule saved.",
       careNone: "—", careFailed: "Failed: {msg}",
+      rcTitle: "Subsidy reconciliation: gateway decisions against the cloud's re-decisions", rcSkipTitle: "Meals that could not be re-decided",
+      rcRules: "The cloud re-decides every meal with the policy version the gateway used, the elder as on the cloud roster, the division codes above the site and the meal's own price or weight, with the elder's meals at every site as usage (what a gateway with a perfect network would have seen). Difference = cloud re-decision − gateway decision, in yuan; nothing stored is changed, the differences are settled as adjustments.",
+      rcNote: "{month} (month boundaries in {tz} time): {meals} meals, {compared} re-decided, {diff} with a difference, subsidy difference ¥{subsidy}; {skipped} could not be re-decided, {voided} voided, {reader} refused at the reader.",
+      rcNone: "No differences this month: every re-decided meal matches its gateway's decision.", rcNoSkip: "Every meal could be re-decided.",
+      rcTime: "Time", rcTimeIn: "Time ({tz})", rcSite: "Site", rcElder: "Elder", rcWindow: "Window", rcGateway: "Gateway decision", rcCloud: "Cloud re-decision", rcWhy: "Reason", rcPolicy: "Policy version",
+      rcDiff: "Difference: {layer}", rcSubsidyDiff: "Subsidy difference", rcOperatingDiff: "Operating subsidy difference", rcPayDiff: "Paid by elder difference",
+      rcLimit: "limit reached across sites: {limit}", rcStale: "gateway usage stale",
+      rs_no_policy_version: "no policy version", rs_policy_not_held: "policy version not held by the cloud", rs_policy_invalid: "policy version does not parse",
+      rs_elder_not_on_roster: "elder on no cloud roster", rs_site_not_in_tree: "site not in the org tree", rs_site_without_codes: "no division code above the site",
+      d_discounted: "discounted", orgCode: "Division code",
       stTitle: "Elder meal subsidy settlement", stUnit: "Unit", stAllUnits: "All (this token's scope)",
       stRules: "Amounts in yuan. Meals exclude voided ones; the subsidy total is the sum of the funding layers; outside meals are meals with a share whose division code is not the elder's home (paid by the site's jurisdiction), or whose every share was lost outside the home jurisdiction.",
       stNote: "{month} (month boundaries in {tz} time): {meals} meals, subsidy ¥{subsidy}, paid by elders ¥{pay}, {voids} voided.",
@@ -288,6 +318,7 @@
     renderCare(); // the care tab, from what it last loaded
     renderReport(); // and the report tab
     renderSettlement();
+    renderReconcile();
     renderService(); // and its service statistics
   }
 
@@ -670,7 +701,7 @@
   function renderOrg(list) {
     const tb = $("org");
     tb.replaceChildren();
-    if (!list.length) return emptyRow(tb, 4);
+    if (!list.length) return emptyRow(tb, 5);
     const depth = { district: 0, street: 1, community: 2, site: 3 };
     for (const u of list) {
       const tr = document.createElement("tr");
@@ -680,6 +711,7 @@
       td.style.paddingLeft = (0.5 + 1.5 * (depth[u.level] || 0)) + "em";
       cell(tr, u.id);
       cell(tr, tk("lv_", u.level));
+      cell(tr, u.code || "", "", "org-code");
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = t("alarmSettings");
@@ -1287,6 +1319,9 @@
     ST.report = null;
     renderSettlement();
     while ($("st-unit").options.length > 1) $("st-unit").remove(1); // the next token may have another scope
+    RC.report = null;
+    renderReconcile();
+    while ($("rc-unit").options.length > 1) $("rc-unit").remove(1);
     $("care").hidden = true;
     CARE.list = null;
     CARE.target = null;
@@ -1397,6 +1432,7 @@
     if (!REP.report || REP.report.month !== repMonth()) loadReport().catch(() => say("rep-note", t("netError"), true));
     else renderReport();
     openSettlement().catch((e) => { if (e.message !== "unauthorized") say("st-note", t("netError"), true); });
+    openReconcile().catch((e) => { if (e.message !== "unauthorized") say("rc-note", t("netError"), true); });
     openService().catch((e) => { if (e.message !== "unauthorized") say("svc-note", t("netError"), true); });
   }
 
@@ -1753,6 +1789,134 @@
     $("st-unit").addEventListener("change", stGuard(loadSettlement));
     for (const f of ["csv", "xlsx"]) {
       $("st-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("st-" + f), stQuery, "st-note", stMonth, "settlement-"); });
+    }
+    const rcGuard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("rc-note", t("netError"), true); });
+    $("rc-load").addEventListener("click", rcGuard(loadReconcile));
+    $("rc-month").addEventListener("change", rcGuard(loadReconcile));
+    $("rc-unit").addEventListener("change", rcGuard(loadReconcile));
+    for (const f of ["csv", "xlsx"]) {
+      $("rc-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("rc-" + f), rcQuery, "rc-note", rcMonth, "reconciliation-"); });
+    }
+  }
+
+  // ---- Reports tab: the reconciliation of a unit's month: the meals whose
+  // re-decision by the cloud differs from their gateway's, with the
+  // difference per funding layer (docs/reconciliation.md).
+  const RC = { report: null, key: "" };
+  const rcMonth = () => $("rc-month").value;
+  const rcQuery = (format) => "reports/reconciliation?month=" + encodeURIComponent(rcMonth()) +
+    ($("rc-unit").value ? "&unit=" + encodeURIComponent($("rc-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
+  // yuanSigned is a signed amount in yuan with two decimals ("-3.00").
+  const yuanSigned = (fen) => (fen < 0 ? "-" : "") + yuanPlain(Math.abs(fen));
+
+  async function openReconcile() {
+    if (!rcMonth()) $("rc-month").value = thisMonth();
+    if ($("rc-unit").options.length <= 1) {
+      const org = await api("GET", "org");
+      for (const u of (org || []).filter((u) => u.level !== "site")) {
+        const o = document.createElement("option");
+        o.value = u.id;
+        o.textContent = tk("lv_", u.level) + " · " + u.name;
+        $("rc-unit").appendChild(o);
+      }
+    }
+    if (!RC.report || RC.key !== rcQuery("json")) await loadReconcile();
+    else renderReconcile();
+  }
+
+  async function loadReconcile() {
+    if (!rcMonth()) return say("rc-note", t("repNoMonth"), true);
+    say("rc-note", t("repLoading"));
+    const q = rcQuery("json");
+    const r = await call("GET", q);
+    if (!r.ok) { RC.report = null; renderReconcile(); return say("rc-note", fmt("rFailed", { msg: errText(r) }), true); }
+    RC.report = r.data;
+    RC.key = q;
+    renderReconcile();
+  }
+
+  // rcReason says why a listed meal differs, as the table's download does.
+  function rcReason(l) {
+    if (l.cloud.limit && l.cloud.limit !== l.gateway.reason) return fmt("rcLimit", { limit: l.cloud.limit });
+    if (l.gateway.reason === "usage_stale") return t("rcStale");
+    return l.gateway.reason + " → " + l.cloud.reason;
+  }
+
+  function renderReconcile() {
+    const head = $("rc-head"), tb = $("rc-rows"), sk = $("rc-skipped");
+    head.replaceChildren();
+    tb.replaceChildren();
+    sk.replaceChildren();
+    const rep = RC.report;
+    if (!rep || !rep.differences) { $("rc-note").textContent = ""; return; }
+    say("rc-note", fmt("rcNote", { month: rep.month, tz: rep.time_zone, meals: rep.meals, compared: rep.compared,
+      diff: rep.differences.length, subsidy: yuanSigned(rep.subsidy_diff_fen), skipped: rep.not_redecidable.length,
+      voided: rep.voided, reader: rep.refused_at_reader }));
+    const totals = rep.totals || [];
+    const layerHead = (d) => fmt("rcDiff", { layer: tk("ly_", d.layer) + (d.code ? " " + d.code : "") });
+    const heads = [fmt("rcTimeIn", { tz: rep.time_zone }), t("rcSite"), t("rcElder"), t("rcWindow"), t("rcGateway"), t("rcCloud")]
+      .concat(totals.map(layerHead), [t("rcSubsidyDiff"), t("rcOperatingDiff"), t("rcPayDiff"), t("rcWhy")]);
+    for (const h of heads) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = h;
+      head.appendChild(th);
+    }
+    const side = (s) => tk("d_", s.decision) + " · " + yuanPlain(s.subsidy_fen);
+    for (const l of rep.differences) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "reconcile-row";
+      tr.dataset.event = l.event_id;
+      // The time in the site's zone, named when it is not the report's.
+      cell(tr, l.local + (l.time_zone === rep.time_zone ? "" : " (" + l.time_zone + ")"), "", "reconcile-time");
+      cell(tr, l.site_name || l.site, "", "reconcile-site");
+      cell(tr, l.elder, "", "reconcile-elder");
+      cell(tr, l.window, "", "reconcile-window");
+      cell(tr, side(l.gateway), "", "reconcile-gateway");
+      cell(tr, side(l.cloud), "", "reconcile-cloud");
+      for (const d of totals) {
+        const x = (l.layers || []).find((y) => y.layer === d.layer && y.code === d.code);
+        cell(tr, yuanSigned(x ? x.fen : 0), "num", "reconcile-layer-" + d.layer);
+      }
+      cell(tr, yuanSigned(l.subsidy_diff_fen), "num", "reconcile-subsidy");
+      cell(tr, yuanSigned(l.operating_diff_fen), "num", "reconcile-operating");
+      cell(tr, yuanSigned(l.pay_diff_fen), "num", "reconcile-pay");
+      cell(tr, rcReason(l), "", "reconcile-reason");
+      tb.appendChild(tr);
+    }
+    if (!rep.differences.length) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "reconcile-empty";
+      cell(tr, t("rcNone")).colSpan = heads.length;
+      tb.appendChild(tr);
+    } else {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "reconcile-total";
+      tr.className = "lv-total";
+      cell(tr, t("repTotal"));
+      for (let i = 1; i < 6; i++) cell(tr, "");
+      for (const d of totals) cell(tr, yuanSigned(d.fen), "num", "reconcile-total-" + d.layer);
+      cell(tr, yuanSigned(rep.subsidy_diff_fen), "num", "reconcile-total-subsidy");
+      cell(tr, yuanSigned(rep.operating_diff_fen), "num", "reconcile-total-operating");
+      cell(tr, yuanSigned(rep.pay_diff_fen), "num", "reconcile-total-pay");
+      cell(tr, "");
+      tb.appendChild(tr);
+    }
+    for (const x of rep.not_redecidable) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "reconcile-skip-row";
+      cell(tr, x.local);
+      cell(tr, x.site_name || x.site);
+      cell(tr, x.elder);
+      cell(tr, x.policy_version || "—");
+      cell(tr, tk("d_", x.decision) + " · " + yuanPlain(x.subsidy_fen));
+      cell(tr, tk("rs_", x.reason), "", "reconcile-skip-reason");
+      sk.appendChild(tr);
+    }
+    if (!rep.not_redecidable.length) {
+      const tr = document.createElement("tr");
+      cell(tr, t("rcNoSkip")).colSpan = 6;
+      sk.appendChild(tr);
     }
   }
 
