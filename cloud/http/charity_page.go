@@ -21,14 +21,11 @@ import (
 // a 360 px phone to a 1280 px screen. GET /charity/{id}/summary.json
 // serves the stored bytes whose SHA-256 the page shows.
 
-// pageLangs are the page's languages, in the order the matcher prefers.
-var pageLangs = []language.Tag{language.SimplifiedChinese, language.MustParse("zh-HK"), language.English}
-
-var pageMatcher = language.NewMatcher(pageLangs)
-
 // PageLang picks the page's language: query (?lang=) when it is one of
-// zh-CN, zh-HK, en; else the best match of the Accept-Language header
-// (zh-TW and zh-Hant read zh-HK; other Chinese zh-CN); else zh-CN.
+// zh-CN, zh-HK, en; else the first language of the Accept-Language header
+// (by its q-values) that is Chinese or English: Chinese in traditional
+// script (zh-HK, zh-TW, zh-Hant) reads zh-HK, other Chinese zh-CN; else
+// zh-CN.
 func PageLang(query, acceptLanguage string) string {
 	for _, l := range reports.Langs {
 		if query == l {
@@ -39,14 +36,23 @@ func PageLang(query, acceptLanguage string) string {
 		acceptLanguage = acceptLanguage[:512]
 	}
 	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
-	if err != nil || len(tags) == 0 {
+	if err != nil {
 		return "zh-CN"
 	}
-	_, i, conf := pageMatcher.Match(tags...)
-	if conf == language.No {
-		return "zh-CN"
+	hant := language.MustParseScript("Hant")
+	for _, t := range tags {
+		base, _ := t.Base()
+		switch base.String() {
+		case "zh":
+			if sc, _ := t.Script(); sc == hant {
+				return "zh-HK"
+			}
+			return "zh-CN"
+		case "en":
+			return "en"
+		}
 	}
-	return reports.Langs[i]
+	return "zh-CN"
 }
 
 // pageText is the page's words in one language.
