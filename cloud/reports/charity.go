@@ -204,9 +204,9 @@ type CharityPublic struct {
 	PublisherName string    `json:"publisher_name"`
 	PublishedAt   time.Time `json:"published_at"`
 
-	Meals  int64              `json:"meals"`
-	Elders int64              `json:"elders"`
-	Fen    int64              `json:"fen"`
+	Meals  int64               `json:"meals"`
+	Elders int64               `json:"elders"`
+	Fen    int64               `json:"fen"`
 	Sites  []CharityPublicSite `json:"sites"`
 }
 
