@@ -104,6 +104,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:16px 0
 dt{color:#444}dd{margin:0}
 code{word-break:break-all;font-size:.85rem}
 footer p{color:#444;font-size:.9rem}
+th .d{display:none}
+@media (max-width:480px){.dist{display:none}th .d{display:block;font-weight:400;color:#444;font-size:.85rem}dl{grid-template-columns:1fr;gap:0}dd{margin-bottom:8px}th,td{padding:8px 6px}}
 a{color:#0b57a4}`
 
 // pageCSP allows nothing but the inline style above.
@@ -162,11 +164,11 @@ var pageTemplate = template.Must(template.New("charity").Parse(`<!doctype html>
 <h2 id="sites-h">{{.T.Sites}}</h2>
 <div class="wrap" role="region" aria-labelledby="sites-h" tabindex="0">
 <table>
-<thead><tr><th scope="col">{{.T.Site}}</th><th scope="col">{{.T.District}}</th><th scope="col" class="n">{{.T.Meals}}</th><th scope="col" class="n">{{.T.Amount}}</th></tr></thead>
+<thead><tr><th scope="col">{{.T.Site}}</th><th scope="col" class="dist">{{.T.District}}</th><th scope="col" class="n">{{.T.Meals}}</th><th scope="col" class="n">{{.T.Amount}}</th></tr></thead>
 <tbody>{{range .Sites}}
-<tr><th scope="row">{{.Name}}</th><td>{{.District}}</td><td class="n">{{.Meals}}</td><td class="n">{{.Yuan}}</td></tr>{{end}}
+<tr><th scope="row">{{.Name}}{{if .District}}<span class="d">{{.District}}</span>{{end}}</th><td class="dist">{{.District}}</td><td class="n">{{.Meals}}</td><td class="n">{{.Yuan}}</td></tr>{{end}}
 </tbody>
-<tfoot><tr><th scope="row">{{.T.Total}}</th><td></td><td class="n" data-total="meals">{{.Meals}}</td><td class="n" data-total="yuan">{{.Yuan}}</td></tr></tfoot>
+<tfoot><tr><th scope="row">{{.T.Total}}</th><td class="dist"></td><td class="n" data-total="meals">{{.Meals}}</td><td class="n" data-total="yuan">{{.Yuan}}</td></tr></tfoot>
 </table>
 </div>
 <dl>

@@ -286,6 +286,10 @@ func TestCharityPublicPage(t *testing.T) {
 	if p.URL != "https://cloud.example.org/charity/"+p.ID || !strings.HasPrefix(p.QRPNG, "data:image/png;base64,") {
 		t.Errorf("publication %+v", p)
 	}
+	// An independent decoder (ZXing) reads the page's address in the QR code.
+	if _, text, _ := decodeQRDataURI(t, p.QRPNG); text != p.URL {
+		t.Errorf("the QR code says %q, want %q", text, p.URL)
+	}
 
 	// The detail of the same unit: the page must show its totals.
 	w = do(f.h, "GET", "/api/v1/reports/charity?fund=love-fund&month=2026-01&unit=d-north", "adm", "")

@@ -45,17 +45,19 @@ func TestDemoCharityFund(t *testing.T) {
 		t.Fatal(err)
 	}
 	tz, _ := time.LoadLocation("Asia/Shanghai")
-	for _, e := range cfg.Roster[:3] { // elders over 60: a lunch is subsidised
-		d := cfg.Policy.Decide(policy.Input{Elder: policy.FromRoster(e), Site: policy.Site{ID: cfg.Site, Place: cfg.Area},
-			At: time.Date(2026, 12, 2, 12, 0, 0, 0, tz)})
-		var fen int64
-		for _, s := range d.Funding {
-			if s.Layer == fund.ID {
-				fen = int64(s.Fen)
+	for _, e := range cfg.Roster[:3] { // elders over 60: every meal is subsidised
+		for _, hour := range []int{8, 12, 18} { // breakfast, lunch, dinner: a browser test may run at any hour
+			d := cfg.Policy.Decide(policy.Input{Elder: policy.FromRoster(e), Site: policy.Site{ID: cfg.Site, Place: cfg.Area},
+				At: time.Date(2026, 12, 2, hour, 0, 0, 0, tz)})
+			var fen int64
+			for _, s := range d.Funding {
+				if s.Layer == fund.ID {
+					fen = int64(s.Fen)
+				}
 			}
-		}
-		if fen != int64(layer.Fen) {
-			t.Errorf("%s: lunch %+v: the fund's share is %d fen, want %d", e.ID, d, fen, layer.Fen)
+			if fen != int64(layer.Fen) {
+				t.Errorf("%s at %d:00: %+v: the fund's share is %d fen, want %d", e.ID, hour, d, fen, layer.Fen)
+			}
 		}
 	}
 }

@@ -1862,6 +1862,7 @@
       if (!r.ok) return say("ch-note", fmt("rFailed", { msg: errText(r) }), true);
       CH.pub = r.data;
       CH.qr = r.data.qr_png || "";
+      renderPub();
       const f = (CH.funds || []).find((x) => x.id === r.data.fund);
       say("ch-note", fmt("chPublished", { fund: fundName(f) || r.data.fund, month: r.data.month }));
       await loadPubs();
