@@ -22,6 +22,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/reports"
 	"github.com/eldergate/eldergate/cloud/sqlite"
 	"github.com/eldergate/eldergate/cloud/storetest"
+	"github.com/xuri/excelize/v2"
 )
 
 // charityElders are the fixture's elders, with names, ids and credentials
@@ -211,6 +212,33 @@ func TestCharityReport(t *testing.T) {
 	}
 	if !strings.Contains(w.Body.String(), "Voided meals not counted: 3") {
 		t.Errorf("csv lacks the voids note")
+	}
+
+	// The XLSX: the title names the fund and month, the totals row the
+	// JSON's figures (money as yuan numbers).
+	w = do(f.h, "GET", "/api/v1/reports/charity?fund=love-fund&month=2026-01&format=xlsx", "adm", "")
+	x, err := excelize.OpenReader(bytes.NewReader(w.Body.Bytes()))
+	if err != nil {
+		t.Fatalf("xlsx: %v", err)
+	}
+	defer x.Close()
+	sheet := x.GetSheetList()[0]
+	rows, err := x.GetRows(sheet)
+	if err != nil || len(rows) < 5 || rows[0][0] != "2026年1月 爱心助餐基金 慈善资金助餐明细表" {
+		t.Fatalf("xlsx rows %q, %v", rows, err)
+	}
+	totalRow := 0
+	for i, r := range rows {
+		if len(r) > 0 && r[0] == "合计" {
+			totalRow = i + 1
+		}
+	}
+	for col, v := range map[int]float64{5: float64(rep.Meals), 6: 3, 7: float64(rep.Fen) / 100} {
+		cell, _ := excelize.CoordinatesToCellName(col, totalRow)
+		raw, _ := x.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+		if got, err := strconv.ParseFloat(raw, 64); err != nil || got != v {
+			t.Errorf("xlsx total %s = %q, JSON %v", cell, raw, v)
+		}
 	}
 }
 
