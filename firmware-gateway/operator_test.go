@@ -12,6 +12,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/drivers/printer/escpos"
+	"github.com/eldergate/eldergate/drivers/printer/escpos/escpostest"
 	"github.com/eldergate/eldergate/drivers/serialport/serialtest"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/firmware-gateway/httpapi"
@@ -162,12 +163,12 @@ func TestOperatorScreen(t *testing.T) {
 		staffCall(t, "POST", base+"/api/operator/test/ticket", op.Token, "", &res)
 		done <- res
 	}()
-	printerAnswers(t, dev, 0x12, 0x12)
+	escpostest.Answer(t, dev, 0x12, 0x12)
 	ticket, err := dev.ReadUntil([]byte{escpos.GS, 'V', 66, 0}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range [][]byte{{escpos.ESC, '@'}, gb18030(t, "测试小票"), []byte("TEST TICKET"), gb18030(t, "测试饭堂"), []byte("gw-t1"), []byte("2025-03-03 12:00")} {
+	for _, want := range [][]byte{{escpos.ESC, '@'}, escpostest.GB18030(t, "测试小票"), []byte("TEST TICKET"), escpostest.GB18030(t, "测试饭堂"), []byte("gw-t1"), []byte("2025-03-03 12:00")} {
 		if !bytes.Contains(ticket, want) {
 			t.Errorf("test ticket lacks %q: % X", want, ticket)
 		}
@@ -181,7 +182,7 @@ func TestOperatorScreen(t *testing.T) {
 		staffCall(t, "POST", base+"/api/operator/test/ticket", op.Token, "", &res)
 		done <- res
 	}()
-	printerAnswers(t, dev, 0x1A, 0x72)
+	escpostest.Answer(t, dev, 0x1A, 0x72)
 	if res := <-done; res.Result != httpapi.TestPaperOut {
 		t.Fatalf("ticket without paper = %+v", res)
 	}

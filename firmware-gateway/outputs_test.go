@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/drivers/printer/escpos"
+	"github.com/eldergate/eldergate/drivers/printer/escpos/escpostest"
 	"github.com/eldergate/eldergate/drivers/serialport/serialtest"
 	"github.com/eldergate/eldergate/firmware-gateway/alarms"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
@@ -60,26 +60,6 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func gb18030(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// printerAnswers answers the printer's two status requests.
-func printerAnswers(t *testing.T, dev *serialtest.Device, s1, s4 byte) {
-	t.Helper()
-	for _, q := range []struct{ n, reply byte }{{1, s1}, {4, s4}} {
-		if got, err := dev.ReadUntil(escpos.StatusRequest(q.n), 5*time.Second); err != nil {
-			t.Fatalf("waiting for DLE EOT %d: % X, %v", q.n, got, err)
-		}
-		dev.Write([]byte{q.reply})
 	}
 }
 
@@ -136,14 +116,14 @@ func TestOutputsDrivenByTapsAndAlarms(t *testing.T) {
 	}
 	waitUntil(t, "the beep", func() bool { return buzzer.written() == "Low High Low" })
 	waitUntil(t, "the LED", func() bool { return led.written() == "Low High Low" })
-	printerAnswers(t, dev, 0x12, 0x12)
+	escpostest.Answer(t, dev, 0x12, 0x12)
 	ticket, err := dev.ReadUntil([]byte{escpos.GS, 'V', 66, 0}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range [][]byte{
-		gb18030(t, "幸福社区长者饭堂"), []byte("Asia/Shanghai"),
-		append([]byte(ev.PriceFen.String()), gb18030(t, "元")...), append([]byte(ev.PayFen.String()), gb18030(t, "元")...),
+		escpostest.GB18030(t, "幸福社区长者饭堂"), []byte("Asia/Shanghai"),
+		append([]byte(ev.PriceFen.String()), escpostest.GB18030(t, "元")...), append([]byte(ev.PayFen.String()), escpostest.GB18030(t, "元")...),
 		[]byte(ev.EventID[len(ev.EventID)-8:]),
 	} {
 		if !bytes.Contains(ticket, want) {
@@ -179,7 +159,7 @@ func TestOutputsDrivenByTapsAndAlarms(t *testing.T) {
 	// Paper out: no ticket, the printer's status says so, one alert.
 	tap(t, g, "04D5E6F7")
 	next(t, events, "tap", &ev)
-	printerAnswers(t, dev, 0x1A, 0x72)
+	escpostest.Answer(t, dev, 0x1A, 0x72)
 	var fault alarms.AlertEvent
 	next(t, events, "alert", &fault)
 	if fault.Type != eldergate.AlertTypeSupervision || fault.Reason != eldergate.SupervisePaperOut || fault.Button != "printer" || fault.State != alarms.StateOpen {

@@ -6,23 +6,26 @@ import "context"
 // stats.go) read: meals and rosters aggregated in SQL, never meal by
 // meal.
 type StatsStore interface {
-	// ServiceStats returns, for the served meals (ServedMeal) whose
+	// ServiceStats returns, for the served meals (ServedMealSQL) whose
 	// service day (the meal's day, the local date the gateway recorded)
 	// lies in [firstDay, lastDay] (YYYY-MM-DD) and whose site is in scope
 	// ("" = every site, in the tree or not), the aggregates of
-	// ServiceData, all read from one snapshot.
-	ServiceStats(ctx context.Context, scope, firstDay, lastDay string) (ServiceData, error)
+	// ServiceData, all read from one snapshot; Weekly has the distinct
+	// elders of each of weeks (spans of days inside [firstDay, lastDay]).
+	ServiceStats(ctx context.Context, scope, firstDay, lastDay string, weeks []DayRange) (ServiceData, error)
 }
 
-// ServedMeal says which meal rows count as served: every meal not
-// refused. Voided meals (a void is another change's column) are to be
-// left out here too when voids land; the SQL twin is ServedMealSQL.
-func ServedMeal(m Meal) bool { return m.Decision != "refused" }
+// DayRange is a span of service days [First, Last] (YYYY-MM-DD) named Key.
+type DayRange struct {
+	Key   string `json:"key"`
+	First string `json:"first"`
+	Last  string `json:"last"`
+}
 
-// ServedMealSQL is the SQL condition of ServedMeal on the meals table
-// aliased m. HOOK (voids): when meals can be voided, add "AND NOT
-// m.voided" (or whatever the void column is) here and in ServedMeal.
-const ServedMealSQL = `m.decision <> 'refused'`
+// ServedMealSQL is the SQL condition, on the meals table aliased m, of a
+// served meal (服务人次): a meal that was not refused and not voided by
+// staff (meal_voids).
+const ServedMealSQL = `m.decision <> 'refused' AND NOT EXISTS (SELECT 1 FROM meal_voids v WHERE v.meal_event_id = m.event_id)`
 
 // ServiceData is the aggregates of served meals the statistics need.
 type ServiceData struct {
@@ -35,6 +38,9 @@ type ServiceData struct {
 	// Daily: per service day, the distinct elders served over the whole
 	// scope.
 	Daily []DayElders `json:"daily"`
+	// Weekly: per week asked for (its Key), the distinct elders served
+	// over the whole scope.
+	Weekly []DayElders `json:"weekly"`
 	// Roster: the active elders on the current roster of each site in
 	// scope (not removed, Active set), Meals 0.
 	Roster []SiteElder `json:"roster"`
@@ -56,7 +62,8 @@ type SiteElder struct {
 	Meals   int64  `json:"meals"`
 }
 
-// DayElders is the distinct elders served on one day.
+// DayElders is the distinct elders served on one day (or in one week:
+// Day is then the week's key).
 type DayElders struct {
 	Day    string `json:"day"`
 	Elders int64  `json:"elders"`

@@ -18,7 +18,7 @@ type ReportStore interface {
 	// AlertLogBetween: see domain.AlarmStore.
 	AlertLogBetween(ctx context.Context, scope string, from, to time.Time) ([]domain.Alert, []domain.AlertLogEntry, error)
 	// ServiceStats: see domain.StatsStore.
-	ServiceStats(ctx context.Context, scope, firstDay, lastDay string) (domain.ServiceData, error)
+	ServiceStats(ctx context.Context, scope, firstDay, lastDay string, weeks []domain.DayRange) (domain.ServiceData, error)
 	domain.SettlementStore
 }
 
@@ -36,15 +36,23 @@ const (
 
 // reportQuery is the parameters every report takes.
 type reportQuery struct {
-	scope, format, lang, month string
-	tz                         *time.Location
-	from, to                   time.Time
+	scope, format, lang string
+	month               string // the period's key when it is a month
+	period              reports.Period
+	tz                  *time.Location
+	from, to            time.Time // the period's bounds in tz
 }
 
-// reportParams reads the parameters every report takes (unit= or scope=
-// within the caller's scope, format, lang, tz, month) and answers
+// reportParams reads the parameters every monthly report takes (unit= or
+// scope= within the caller's scope, format, lang, tz, month) and answers
 // 400/403/404 itself when one is wrong.
 func (s *Server) reportParams(w http.ResponseWriter, r *http.Request) (reportQuery, bool) {
+	return s.reportParamsOf(w, r, false)
+}
+
+// reportParamsOf is reportParams; with anyPeriod the period may also be an
+// ISO week or a day (reports.ParsePeriod), given as period= (or month=).
+func (s *Server) reportParamsOf(w http.ResponseWriter, r *http.Request, anyPeriod bool) (reportQuery, bool) {
 	var p reportQuery
 	// unit=ID names the unit as the other lists do; scope=ID is its synonym.
 	if q := r.URL.Query(); q.Get("unit") != "" {
@@ -84,12 +92,33 @@ func (s *Server) reportParams(w http.ResponseWriter, r *http.Request) (reportQue
 		return p, false
 	}
 	p.tz = tz
-	p.month = q.Get("month")
-	p.from, p.to, err = reports.ParseMonth(p.month, tz)
+	key := q.Get("month")
+	if pk := q.Get("period"); pk != "" {
+		if !anyPeriod {
+			writeError(w, http.StatusBadRequest, "this report is made per month: give month=YYYY-MM, not period=")
+			return p, false
+		}
+		if key != "" && key != pk {
+			writeError(w, http.StatusBadRequest, "month and period differ; give one")
+			return p, false
+		}
+		key = pk
+	}
+	if !anyPeriod {
+		if _, _, err := reports.ParseMonth(key, tz); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return p, false
+		}
+	}
+	p.period, err = reports.ParsePeriod(key)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return p, false
 	}
+	if p.period.Kind == reports.PeriodMonth {
+		p.month = key
+	}
+	p.from, p.to = p.period.Bounds(tz)
 	return p, true
 }
 
@@ -213,12 +242,13 @@ func quote(v string) string {
 	return strconv.Quote(v)
 }
 
-// serviceReport serves GET /api/v1/reports/service?month=2026-12
+// serviceReport serves GET /api/v1/reports/service?period=2026-12 (or
+// 2026-W48, 2026-11-23; month= is a synonym)
 // [&unit=ID][&format=json|csv|xlsx][&lang=zh-CN|zh-HK|en][&tz=...]: the
-// service statistics (服务人次) of the month in the unit's subtree
+// service statistics (服务人次) of the period in the unit's subtree
 // (package reports, stats.go, has the rules of the figures).
 func (s *Server) serviceReport(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.reportParams(w, r)
+	p, ok := s.reportParamsOf(w, r, true)
 	if !ok {
 		return
 	}
@@ -228,20 +258,15 @@ func (s *Server) serviceReport(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	first, last, err := reports.MonthDays(p.month)
+	data, err := s.cfg.Store.ServiceStats(ctx, p.scope, p.period.FirstDay, p.period.LastDay, reports.ServiceWeeks(p.period))
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	data, err := s.cfg.Store.ServiceStats(ctx, p.scope, first, last)
+	rep, err := reports.Service(p.period, p.tz, units, data)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	rep, err := reports.Service(p.month, p.tz, units, data)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ServiceTable(rep, p.lang, unitName(units, p)) }, "service-statistics-"+p.month)
+	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ServiceTable(rep, p.lang, unitName(units, p)) }, "service-statistics-"+p.period.Key)
 }

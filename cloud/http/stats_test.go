@@ -133,4 +133,29 @@ func TestServiceReportDownloads(t *testing.T) {
 	if w := do(f.h, "GET", "/api/v1/reports/service?month=2026-01&unit=st-a&format=csv&lang=en", "adm", ""); !strings.Contains(w.Body.String(), "Reporting unit: A 街道") {
 		t.Fatalf("en csv: %s", w.Body.String()[:120])
 	}
+	// A week and a day as the period: the same figures for the meals of
+	// 2026-01-02 (a Friday of ISO week 2026-W01); the week's title.
+	for _, q := range []string{"period=2026-W01", "period=2026-01-02", "month=2026-01-02"} {
+		if rep := getService(t, f, "adm", q); rep.Total.Meals != 10 || rep.Total.Elders != 2 || rep.Month != "" || len(rep.Weekly) != 1 || rep.Weekly[0].Elders != 2 {
+			t.Errorf("%s: total %+v weekly %+v month %q", q, rep.Total, rep.Weekly, rep.Month)
+		}
+	}
+	if rep := getService(t, f, "adm", "period=2026-W02"); rep.Total.Meals != 0 || len(rep.Daily) != 7 || rep.Daily[0].Day != "2026-01-05" {
+		t.Errorf("W02: %+v", rep)
+	}
+	w = do(f.h, "GET", "/api/v1/reports/service?period=2026-W01&format=csv", "adm", "")
+	if !strings.Contains(w.Body.String(), "2026年第1周（12月29日—1月4日） 长者助餐服务统计表") || w.Header().Get("Content-Disposition") != `attachment; filename="service-statistics-2026-W01.csv"` {
+		t.Errorf("week csv: %v %s", w.Header(), w.Body.String()[:160])
+	}
+	for q, msg := range map[string]string{
+		"/api/v1/reports/service?period=2025-W53":               "2025 has no week 53",
+		"/api/v1/reports/service?period=2026-W01&month=2026-01": "month and period differ",
+		"/api/v1/reports/settlement?period=2026-W01":            "made per month",
+		"/api/v1/reports/settlement?month=2026-01-02":           "YYYY-MM",
+		"/api/v1/reports/response?month=2026-W01":               "YYYY-MM",
+	} {
+		if w := do(f.h, "GET", q, "adm", ""); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), msg) {
+			t.Errorf("%s: %d %s, want 400 with %q", q, w.Code, w.Body, msg)
+		}
+	}
 }

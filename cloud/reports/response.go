@@ -136,35 +136,34 @@ func ParseMonth(s string, tz *time.Location) (from, to time.Time, err error) {
 	if s == "" {
 		return from, to, fmt.Errorf("%w: the month is missing; write it as YYYY-MM, e.g. 2026-12", ErrMonth)
 	}
-	if len(s) != 7 || s[4] != '-' {
-		return from, to, bad("not of the form YYYY-MM")
-	}
-	num := func(d string) (int, bool) {
-		n := 0
-		for _, c := range d {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	y, ok := num(s[:4])
-	if !ok {
-		return from, to, bad("the year is not 4 digits")
-	}
-	m, ok := num(s[5:])
-	if !ok {
-		return from, to, bad("the month is not 2 digits")
-	}
-	if y < 2000 || y > 2999 {
-		return from, to, bad("the year is not between 2000 and 2999")
-	}
-	if m < 1 || m > 12 {
-		return from, to, bad("the month is not between 01 and 12")
+	y, m, why := yearMonth(s)
+	if why != "" {
+		return from, to, bad(why)
 	}
 	from = time.Date(y, time.Month(m), 1, 0, 0, 0, 0, tz)
 	return from, from.AddDate(0, 1, 0), nil
+}
+
+// yearMonth reads YYYY-MM; why says what is wrong ("" when nothing).
+func yearMonth(s string) (y, m int, why string) {
+	if len(s) != 7 || s[4] != '-' {
+		return 0, 0, "not of the form YYYY-MM"
+	}
+	y, err := digits(s[:4])
+	if err != nil {
+		return 0, 0, "the year is not 4 digits"
+	}
+	m, err = digits(s[5:])
+	if err != nil {
+		return 0, 0, "the month is not 2 digits"
+	}
+	if y < 2000 || y > 2999 {
+		return 0, 0, "the year is not between 2000 and 2999"
+	}
+	if m < 1 || m > 12 {
+		return 0, 0, "the month is not between 01 and 12"
+	}
+	return y, m, ""
 }
 
 // measure is what the timeline says about one alert.

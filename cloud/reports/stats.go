@@ -13,31 +13,34 @@ import (
 
 // # Service statistics (服务人次, issue #12)
 //
-// Service computes, for one month, per site and rolled up per community,
-// street and district, and in total:
+// Service computes, for one period (a month, an ISO week or a day, see
+// Period), per site and rolled up per community, street and district,
+// and in total:
 //
-//   - Meals (服务人次): served meals, i.e. meal rows that are not refused
-//     (domain.ServedMeal; voids are to be excluded there when they land).
+//   - Meals (服务人次): served meals, i.e. meal rows neither refused nor
+//     voided (domain.ServedMealSQL).
 //   - Elders: distinct elders served. A roll-up counts an elder who ate at
 //     two of its sites once; so does the total.
 //   - Roster: distinct active elders on the current roster (not removed) of the
 //     unit's sites, counted once per unit like Elders. It is the roster
-//     as it is now, not as it was in the month.
+//     as it is now, not as it was in the period.
 //   - Coverage: Elders / Roster as a percentage with one decimal, absent
 //     when the roster is empty. Elders who ate at a site whose roster does
 //     not list them count in Elders, so coverage can exceed 100 %.
 //   - ByWindow: served meals per meal window (lunch, ...).
-//   - Daily (for the report's whole scope): per service day of the month,
-//     served meals and distinct elders.
+//   - Daily and Weekly (for the report's whole scope): per service day,
+//     and per ISO week cut to the period, served meals and distinct
+//     elders.
 //
-// The month is selected on the meal's service day: the local date
+// The period is selected on the meal's service day: the local date
 // (YYYY-MM-DD) the gateway recorded for the meal window, i.e. the day in
 // the site's own zone. The time zone of the report only names the zone
 // of From and To.
 
-// ServiceReport is the service statistics of one month.
+// ServiceReport is the service statistics of one period.
 type ServiceReport struct {
-	Month    string    `json:"month"`
+	Period   Period    `json:"period"`
+	Month    string    `json:"month,omitempty"` // the period's key when it is a month
 	TimeZone string    `json:"time_zone"`
 	From     time.Time `json:"from"`
 	To       time.Time `json:"to"`
@@ -45,10 +48,11 @@ type ServiceReport struct {
 	LastDay  string    `json:"last_day"`  // the last service day
 	// Windows are the meal windows of the figures, breakfast, lunch,
 	// dinner first, then any other in name order.
-	Windows []string       `json:"windows"`
-	Rows    []ServiceRow   `json:"rows"`
-	Total   ServiceRow     `json:"total"`
-	Daily   []ServiceDaily `json:"daily"` // every day of the month, for the whole scope
+	Windows []string        `json:"windows"`
+	Rows    []ServiceRow    `json:"rows"`
+	Total   ServiceRow      `json:"total"`
+	Daily   []ServiceDaily  `json:"daily"`  // every day of the period, for the whole scope
+	Weekly  []ServiceWeekly `json:"weekly"` // every ISO week the period touches, cut to it
 }
 
 // ServiceRow is the figures of one site, one org unit or the total.
@@ -72,13 +76,23 @@ type ServiceDaily struct {
 	Elders int64  `json:"elders"`
 }
 
-// MonthDays returns the first and last day (YYYY-MM-DD) of month.
-func MonthDays(month string) (first, last string, err error) {
-	from, to, err := ParseMonth(month, time.UTC)
-	if err != nil {
-		return "", "", err
+// ServiceWeekly is one ISO week of the weekly series, cut to the period.
+type ServiceWeekly struct {
+	Week     string `json:"week"` // 2026-W48
+	FirstDay string `json:"first_day"`
+	LastDay  string `json:"last_day"`
+	Meals    int64  `json:"meals"`
+	Elders   int64  `json:"elders"` // distinct in the week (not the sum of the days)
+}
+
+// ServiceWeeks are the spans of days of the period's weekly series, for
+// StatsStore.ServiceStats.
+func ServiceWeeks(p Period) []domain.DayRange {
+	var out []domain.DayRange
+	for _, w := range p.Weeks() {
+		out = append(out, domain.DayRange{Key: w.Key, First: w.FirstDay, Last: w.LastDay})
 	}
-	return from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly), nil
+	return out
 }
 
 var windowOrder = map[string]int{"breakfast": 1, "lunch": 2, "dinner": 3}
@@ -132,19 +146,23 @@ func (a *sacc) row(level, unit, name, path string, inTree bool, windows []string
 	return r
 }
 
-// Service computes the service statistics of month from the org units in
-// scope (as OrgStore.ListOrgUnits gives them) and the aggregates of the
-// store (StatsStore.ServiceStats over the month's days). Rows: the site
+// Service computes the service statistics of period p from the org
+// units in scope (as OrgStore.ListOrgUnits gives them) and the aggregates
+// of the store (StatsStore.ServiceStats over the period's days and
+// ServiceWeeks(p)). Rows: the site
 // units of the tree (sites without meals too), then sites outside the
 // tree that have meals or a roster (named by their id), then the
 // communities, streets and districts; Total over everything given.
-func Service(month string, tz *time.Location, units []domain.OrgUnit, d domain.ServiceData) (ServiceReport, error) {
-	from, to, err := ParseMonth(month, tz)
-	if err != nil {
-		return ServiceReport{}, err
+func Service(p Period, tz *time.Location, units []domain.OrgUnit, d domain.ServiceData) (ServiceReport, error) {
+	if tz == nil || p.FirstDay == "" {
+		return ServiceReport{}, fmt.Errorf("%w: no period or time zone", ErrPeriod)
 	}
-	first, last, _ := MonthDays(month)
-	rep := ServiceReport{Month: month, TimeZone: tz.String(), From: from.UTC(), To: to.UTC(), FirstDay: first, LastDay: last}
+	from, to := p.Bounds(tz)
+	first, last := p.FirstDay, p.LastDay
+	rep := ServiceReport{Period: p, TimeZone: tz.String(), From: from.UTC(), To: to.UTC(), FirstDay: first, LastDay: last}
+	if p.Kind == PeriodMonth {
+		rep.Month = p.Key
+	}
 
 	sites := map[string]*sacc{}
 	site := func(id string) *sacc {
@@ -155,8 +173,7 @@ func Service(month string, tz *time.Location, units []domain.OrgUnit, d domain.S
 	}
 	windows := map[string]bool{}
 	daily := map[string]*ServiceDaily{}
-	for day := from; day.Before(to); day = day.AddDate(0, 0, 1) {
-		k := day.Format(time.DateOnly)
+	for _, k := range p.Days() {
 		daily[k] = &ServiceDaily{Day: k}
 		rep.Daily = append(rep.Daily, ServiceDaily{Day: k})
 	}
@@ -183,6 +200,20 @@ func Service(month string, tz *time.Location, units []domain.OrgUnit, d domain.S
 	}
 	for i := range rep.Daily {
 		rep.Daily[i] = *daily[rep.Daily[i].Day]
+	}
+	weekElders := map[string]int64{}
+	for _, x := range d.Weekly {
+		weekElders[x.Day] = x.Elders
+	}
+	rep.Weekly = []ServiceWeekly{}
+	for _, w := range p.Weeks() {
+		sw := ServiceWeekly{Week: w.Key, FirstDay: w.FirstDay, LastDay: w.LastDay, Elders: weekElders[w.Key]}
+		for _, dd := range rep.Daily {
+			if dd.Day >= w.FirstDay && dd.Day <= w.LastDay {
+				sw.Meals += dd.Meals
+			}
+		}
+		rep.Weekly = append(rep.Weekly, sw)
 	}
 	for w := range windows {
 		rep.Windows = append(rep.Windows, w)
@@ -239,7 +270,7 @@ func Service(month string, tz *time.Location, units []domain.OrgUnit, d domain.S
 
 // serviceTexts are the words of the service table in one language.
 type serviceTexts struct {
-	title, period, sheet, note string   // title: the report's name (MonthTitle)
+	title, period, sheet, note string   // title: the report's name, after the period's (Period.Title)
 	header                     []string // level, id, name, meals, elders, roster, coverage
 	windows                    map[string]string
 }
@@ -275,7 +306,7 @@ func ServiceTable(rep ServiceReport, lang, unitName string) (Table, error) {
 	}
 	lv := langTexts[lang].levels
 	tab := Table{
-		Title:      MonthTitle(lang, rep.Month, map[string]string{lang: t.title}),
+		Title:      periodTitle(lang, rep.Period, t.title),
 		Unit:       UnitLine(lang, unitName),
 		Period:     fmt.Sprintf(t.period, rep.FirstDay, rep.LastDay),
 		Header:     slices.Clone(t.header),
@@ -306,4 +337,13 @@ func ServiceTable(rep ServiceReport, lang, unitName string) (Table, error) {
 	}
 	tab.Total = cells(rep.Total, lv[LevelTotal], "")
 	return tab, nil
+}
+
+// periodTitle is a report's title for period p: "2026年第48周（…） 长者助餐服务统计表",
+// "Elder meal service statistics, week 48 of 2026 (…)".
+func periodTitle(lang string, p Period, name string) string {
+	if lang == "en" {
+		return name + ", " + p.Title(lang)
+	}
+	return p.Title(lang) + " " + name
 }

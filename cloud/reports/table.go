@@ -293,14 +293,11 @@ func MonthTitle(lang, month string, names map[string]string) string {
 	if name == "" {
 		name = names["zh-CN"]
 	}
-	m, err := time.Parse("2006-01", month)
-	if err != nil {
+	p, err := ParsePeriod(month)
+	if err != nil || p.Kind != PeriodMonth {
 		return name + " " + month
 	}
-	if lang == "en" {
-		return name + ", " + m.Format("January 2006")
-	}
-	return fmt.Sprintf("%d年%d月 %s", m.Year(), int(m.Month()), name)
+	return periodTitle(lang, p, name)
 }
 
 // PeriodLine says the period from (inclusive) to (exclusive) as the local

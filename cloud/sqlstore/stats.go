@@ -3,14 +3,15 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
-// ServiceStats implements domain.StatsStore: four GROUP BY queries in
+// ServiceStats implements domain.StatsStore: five GROUP BY queries in
 // one read snapshot. The period is selected on the meal's service day
 // (a text column YYYY-MM-DD, compared as text).
-func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay string) (domain.ServiceData, error) {
+func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay string, weeks []domain.DayRange) (domain.ServiceData, error) {
 	var out domain.ServiceData
 	err := s.readRoster(ctx, "service stats", func(tx *Tx) error {
 		if s.D.AnalyticsSQL != "" {
@@ -44,6 +45,23 @@ func (s *Store) ServiceStats(ctx context.Context, scope, firstDay, lastDay strin
 			GROUP BY m.day ORDER BY m.day`, scope, firstDay, lastDay)
 		if err != nil {
 			return s.errf("service stats: daily: %w", err)
+		}
+		out.Weekly = []domain.DayElders{}
+		if len(weeks) > 0 { // one pass: each day falls in the first week whose last day is not before it
+			args := []any{scope, firstDay, lastDay}
+			cases := ""
+			for _, w := range weeks {
+				args = append(args, w.Last, w.Key)
+				cases += fmt.Sprintf(" WHEN m.day <= ?%d THEN ?%d", len(args)-1, len(args))
+			}
+			out.Weekly, err = queryAll(ctx, tx.Conn, func(r *sql.Rows) (domain.DayElders, error) {
+				var d domain.DayElders
+				return d, r.Scan(&d.Day, &d.Elders)
+			}, `SELECT w.wk, count(DISTINCT w.elder_id) FROM (SELECT CASE`+cases+` END AS wk, m.elder_id FROM meals m `+where+`) w
+				WHERE w.wk IS NOT NULL GROUP BY w.wk ORDER BY w.wk`, args...)
+			if err != nil {
+				return s.errf("service stats: weekly: %w", err)
+			}
 		}
 		type rosterRow struct{ site, id, data string }
 		rows, err := queryAll(ctx, tx.Conn, func(r *sql.Rows) (rosterRow, error) {

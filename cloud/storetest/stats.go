@@ -15,6 +15,7 @@ import (
 // statMeal is one meal the stats test stores.
 type statMeal struct {
 	gw, elder, window, day, decision string
+	voided                           bool // voided by staff: no served meal
 }
 
 // testServiceStats: the service statistics of a month, computed from
@@ -22,7 +23,8 @@ type statMeal struct {
 // the meals it stored: per site, per roll-up (an elder who ate at two
 // sites of a community counted once), the total (a site outside the
 // tree included), meals by window, the daily series, the roster and the
-// coverage. Refused meals and meals of another month are in no figure.
+// coverage; the weekly series too (elders distinct per week). Refused
+// and voided meals and meals of another month are in no figure.
 func testServiceStats(t *testing.T, s domain.Store) {
 	ctx := context.Background()
 	CreateOrgTree(t, s)
@@ -34,7 +36,7 @@ func testServiceStats(t *testing.T, s domain.Store) {
 	}
 	var meals []statMeal
 	add := func(gw, elder, window, day, decision string) {
-		meals = append(meals, statMeal{gw, elder, window, day, decision})
+		meals = append(meals, statMeal{gw, elder, window, day, decision, false})
 	}
 	for d := 1; d <= 31; d += 3 {
 		day := fmt.Sprintf("2026-12-%02d", d)
@@ -51,6 +53,8 @@ func testServiceStats(t *testing.T, s domain.Store) {
 	add("gw-s1", "E5", "lunch", "2027-01-01", eldergate.DecisionApproved) // next month
 	add("gw-s1", "E6", "lunch", "2026-11-30", eldergate.DecisionApproved) // last month
 	add("gw-x", "E7", "lunch", "2026-12-10", eldergate.DecisionApproved)  // outside the tree
+	add("gw-a1", "E8", "lunch", "2026-12-08", eldergate.DecisionApproved)
+	meals[len(meals)-1].voided = true // E8's only meal, voided: E8 was not served
 	seq := map[string]uint64{}
 	for _, m := range meals {
 		day, _ := time.Parse(time.DateOnly, m.day)
@@ -64,7 +68,13 @@ func testServiceStats(t *testing.T, s domain.Store) {
 		if m.decision == eldergate.DecisionRefused {
 			d.Reason, d.PriceFen, d.PayFen = eldergate.ReasonUnknownCard, 0, 0
 		}
-		if _, err := s.IngestBatch(ctx, m.gw, []eldergate.Envelope{envelope(t, m.gw, seq[m.gw], eldergate.KindMeal, at, d)}, at); err != nil {
+		batch := []eldergate.Envelope{envelope(t, m.gw, seq[m.gw], eldergate.KindMeal, at, d)}
+		if m.voided {
+			seq[m.gw]++
+			batch = append(batch, envelope(t, m.gw, seq[m.gw], eldergate.KindAudit, at.Add(time.Minute), map[string]any{
+				"type": "meal_void", "staff": "staff-1", "meal_event_id": batch[0].ID, "elder_id": m.elder}))
+		}
+		if _, err := s.IngestBatch(ctx, m.gw, batch, at); err != nil {
 			t.Fatalf("ingest %+v: %v", m, err)
 		}
 	}
@@ -92,12 +102,12 @@ func testServiceStats(t *testing.T, s domain.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first, last, _ := reports.MonthDays("2026-12")
-		data, err := s.ServiceStats(ctx, scope, first, last)
+		month, _ := reports.ParsePeriod("2026-12")
+		data, err := s.ServiceStats(ctx, scope, month.FirstDay, month.LastDay, reports.ServiceWeeks(month))
 		if err != nil {
 			t.Fatalf("ServiceStats(%q): %v", scope, err)
 		}
-		rep, err := reports.Service("2026-12", time.UTC, units, data)
+		rep, err := reports.Service(month, time.UTC, units, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +133,7 @@ func testServiceStats(t *testing.T, s domain.Store) {
 			el, ro := map[string]bool{}, map[string]bool{}
 			for _, m := range meals {
 				site := siteOf(m.gw)
-				if !sites(site) || !inScope(site) || m.decision == eldergate.DecisionRefused || m.day < "2026-12-01" || m.day > "2026-12-31" {
+				if !sites(site) || !inScope(site) || m.decision == eldergate.DecisionRefused || m.voided || m.day < "2026-12-01" || m.day > "2026-12-31" {
 					continue
 				}
 				w.meals++
@@ -183,7 +193,7 @@ func testServiceStats(t *testing.T, s domain.Store) {
 			var n int64
 			el := map[string]bool{}
 			for _, m := range meals {
-				if m.day == d.Day && inScope(siteOf(m.gw)) && m.decision != eldergate.DecisionRefused {
+				if m.day == d.Day && inScope(siteOf(m.gw)) && m.decision != eldergate.DecisionRefused && !m.voided {
 					n++
 					el[m.elder] = true
 				}
@@ -192,15 +202,46 @@ func testServiceStats(t *testing.T, s domain.Store) {
 				t.Errorf("scope %q: day %s: %d meals %d elders, want %d %d", scope, d.Day, d.Meals, d.Elders, n, len(el))
 			}
 		}
+		// The weekly series: ISO weeks cut to December, elders distinct
+		// per week; and the week asked for as the period itself.
+		if len(rep.Weekly) != 5 || rep.Weekly[0].FirstDay != "2026-12-01" || rep.Weekly[4].Week != "2026-W53" {
+			t.Fatalf("scope %q: weeks %+v", scope, rep.Weekly)
+		}
+		for _, w := range rep.Weekly {
+			var n int64
+			el := map[string]bool{}
+			for _, m := range meals {
+				if m.day >= w.FirstDay && m.day <= w.LastDay && inScope(siteOf(m.gw)) && m.decision != eldergate.DecisionRefused && !m.voided {
+					n++
+					el[m.elder] = true
+				}
+			}
+			if w.Meals != n || w.Elders != int64(len(el)) {
+				t.Errorf("scope %q: week %s: %d meals %d elders, want %d %d", scope, w.Week, w.Meals, w.Elders, n, len(el))
+			}
+			if w.Week != "2026-W50" {
+				continue
+			}
+			week, _ := reports.ParsePeriod(w.Week)
+			wd, err := s.ServiceStats(ctx, scope, week.FirstDay, week.LastDay, reports.ServiceWeeks(week))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wr, err := reports.Service(week, time.UTC, units, wd)
+			if err != nil || wr.Total.Meals != n || wr.Total.Elders != int64(len(el)) || len(wr.Daily) != 7 || len(wr.Weekly) != 1 || wr.Weekly[0].Elders != w.Elders {
+				t.Errorf("scope %q: period %s: total %+v, %d days, weeks %+v, %v; want %d meals %d elders", scope, w.Week, wr.Total, len(wr.Daily), wr.Weekly, err, n, len(el))
+			}
+		}
 	}
 	// A community's figures as numbers too (not only as computed above):
 	// c-a1 has E1 and E2 (E4 was refused), E1 counted once over its sites.
 	units, _ := s.ListOrgUnits(ctx, "c-a1")
-	data, err := s.ServiceStats(ctx, "c-a1", "2026-12-01", "2026-12-31")
+	month, _ := reports.ParsePeriod("2026-12")
+	data, err := s.ServiceStats(ctx, "c-a1", "2026-12-01", "2026-12-31", reports.ServiceWeeks(month))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, _ := reports.Service("2026-12", time.UTC, units, data)
+	rep, _ := reports.Service(month, time.UTC, units, data)
 	if rep.Total.Elders != 2 || rep.Total.Roster != 4 || rep.Total.Meals != 33 || *rep.Total.CoveragePct != 50 {
 		t.Errorf("c-a1 total = %+v, want 33 meals, 2 elders, roster 4 (E1 E2 E4 E8), 50 %%", rep.Total)
 	}

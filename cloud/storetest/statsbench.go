@@ -88,11 +88,12 @@ func BenchServiceStats(b *testing.B, s domain.Store) {
 	var worst time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		data, err := s.ServiceStats(ctx, benchDistrict, "2026-12-01", "2026-12-31")
+		month, _ := reports.ParsePeriod("2026-12")
+		data, err := s.ServiceStats(ctx, benchDistrict, month.FirstDay, month.LastDay, reports.ServiceWeeks(month))
 		if err != nil {
 			b.Fatal(err)
 		}
-		rep, err := reports.Service("2026-12", time.UTC, units, data)
+		rep, err := reports.Service(month, time.UTC, units, data)
 		if err != nil {
 			b.Fatal(err)
 		}

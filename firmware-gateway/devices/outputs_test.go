@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/gpio/gpiotest"
@@ -18,6 +17,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/drivers/button"
 	"github.com/eldergate/eldergate/drivers/printer/escpos"
+	"github.com/eldergate/eldergate/drivers/printer/escpos/escpostest"
 	"github.com/eldergate/eldergate/drivers/serialport/serialtest"
 	"github.com/eldergate/eldergate/firmware-gateway/alarms"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
@@ -294,27 +294,6 @@ func TestOutputsSirenUntilAcknowledged(t *testing.T) {
 	}
 }
 
-func gb(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// answer plays the printer's side of one print: DLE EOT 1 and 4 answered
-// with s1 and s4.
-func answer(t *testing.T, dev *serialtest.Device, s1, s4 byte) {
-	t.Helper()
-	for _, q := range []struct{ n, reply byte }{{1, s1}, {4, s4}} {
-		if got, err := dev.ReadUntil(escpos.StatusRequest(q.n), 3*time.Second); err != nil {
-			t.Fatalf("waiting for DLE EOT %d: got % X, %v", q.n, got, err)
-		}
-		dev.Write([]byte{q.reply})
-	}
-}
-
 type faults struct {
 	mu  sync.Mutex
 	log []string
@@ -362,15 +341,15 @@ ticket: {site_name: 幸福社区长者饭堂, footer: 祝您健康}
 		Price: 1200, Subsidy: 400, Pay: 800, Elder: "张三明", At: o0}
 	o.Tap(devices.TapResult{Decision: eldergate.DecisionRefused, At: o0}) // no ticket
 	o.Tap(meal)
-	answer(t, dev, 0x12, 0x12)
+	escpostest.Answer(t, dev, 0x12, 0x12)
 	got, err := dev.ReadUntil([]byte{escpos.GS, 'V', 66, 0}, 3*time.Second)
 	if err != nil {
 		t.Fatalf("ticket: % X, %v", got, err)
 	}
 	for _, want := range [][]byte{
-		{escpos.ESC, '@'}, gb(t, "幸福社区长者饭堂"), []byte("2025-03-04 12:30"), []byte("Asia/Shanghai"), gb(t, "张*明"), gb(t, "午餐"),
-		append([]byte("12.00"), gb(t, "元")...), append([]byte("4.00"), gb(t, "元")...), append([]byte("8.00"), gb(t, "元")...),
-		[]byte("2e3f4a5b"), gb(t, "祝您健康"),
+		{escpos.ESC, '@'}, escpostest.GB18030(t, "幸福社区长者饭堂"), []byte("2025-03-04 12:30"), []byte("Asia/Shanghai"), escpostest.GB18030(t, "张*明"), escpostest.GB18030(t, "午餐"),
+		append([]byte("12.00"), escpostest.GB18030(t, "元")...), append([]byte("4.00"), escpostest.GB18030(t, "元")...), append([]byte("8.00"), escpostest.GB18030(t, "元")...),
+		[]byte("2e3f4a5b"), escpostest.GB18030(t, "祝您健康"),
 	} {
 		if !bytes.Contains(got, want) {
 			t.Errorf("ticket bytes lack % X (%q)", want, want)
@@ -385,17 +364,17 @@ ticket: {site_name: 幸福社区长者饭堂, footer: 祝您健康}
 
 	// Paper out: nothing printed, the status says so, one fault.
 	o.Tap(meal)
-	answer(t, dev, 0x1A, 0x72)
+	escpostest.Answer(t, dev, 0x1A, 0x72)
 	eventually(t, "paper out fault", func() bool { return f.String() != "" })
 	if st := o.Statuses()[0]; !st.Connected || !strings.Contains(st.Err, "paper out") {
 		t.Fatalf("status = %+v", st)
 	}
 	o.Tap(meal)
-	answer(t, dev, 0x1A, 0x72)
+	escpostest.Answer(t, dev, 0x1A, 0x72)
 	eventually(t, "second refusal seen", func() bool { return strings.Contains(o.Statuses()[0].Err, "paper out") })
 	// Paper loaded: the next ticket prints and the fault clears.
 	o.Tap(meal)
-	answer(t, dev, 0x12, 0x12)
+	escpostest.Answer(t, dev, 0x12, 0x12)
 	if _, err := dev.ReadUntil([]byte{escpos.GS, 'V', 66, 0}, 3*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -79,9 +79,11 @@
       repRules: "时间为 分:秒。P50、P90 为最近秩百分位；确认用时 = 首次确认 − 报警时间，处置用时 = 首次关闭 − 报警时间，未关闭的报警不计入处置用时；60 秒内确认率以全部报警为分母。",
       repNoMonth: "请选择月份", repLoading: "加载中…",
       svcTitle: "服务统计", svcUnit: "单位", svcAll: "全部", svcDailyChart: "每日服务人次与服务长者数", svcWindowChart: "各餐次服务人次",
-      svcMeals: "服务人次", svcElders: "服务长者数", svcRoster: "在册长者", svcCoverage: "覆盖率", svcNoData: "本月没有用餐记录",
+      svcMeals: "服务人次", svcElders: "服务长者数", svcRoster: "在册长者", svcCoverage: "覆盖率", svcNoData: "本期没有用餐记录",
+      svcKind: "周期", svcByMonth: "按月", svcByWeek: "按周", svcByDay: "按日", svcPeriod: "期间",
+      svcWeekly: "每周服务人次与服务长者数（长者按周去重）", svcWeek: "周", svcDays: "日期",
       svcNote: "{month}（按服务日）：服务 {meals} 人次，服务长者 {elders} 人，在册 {roster} 人，覆盖率 {pct}。",
-      svcRules: "服务人次为已供餐人次（不含拒绝）；服务长者数按人去重，同一长者在多个站点用餐只计一次；覆盖率 = 服务长者数 ÷ 花名册在册长者数；按服务日统计。",
+      svcRules: "服务人次为已供餐人次（不含拒绝和作废）；服务长者数按人去重，同一长者在多个站点用餐只计一次；覆盖率 = 服务长者数 ÷ 花名册在册长者数；按服务日统计。",
       chTitle: "慈善资金去向", chFund: "慈善资金", chPublish: "发布公示", chPubTitle: "公示页面", chSha: "校验码（SHA-256）",
       chPubHelp: "捐赠人扫码即可查看本月公示（不含个人信息）；公示发布后不再更改，再次发布会生成新的页面。",
       chSites: "各站点", chDistrict: "所属区", chMeals: "资助餐次", chElders: "受助长者", chAmount: "资助金额（元）",
@@ -170,9 +172,11 @@
       repRules: "時間為 分:秒。P50、P90 為最近秩百分位；確認用時 = 首次確認 − 警報時間，處理用時 = 首次關閉 − 警報時間，未關閉的警報不計入處理用時；60 秒內確認率以全部警報為分母。",
       repNoMonth: "請選擇月份", repLoading: "載入中…",
       svcTitle: "服務統計", svcUnit: "單位", svcAll: "全部", svcDailyChart: "每日服務人次與服務長者數", svcWindowChart: "各餐次服務人次",
-      svcMeals: "服務人次", svcElders: "服務長者數", svcRoster: "在冊長者", svcCoverage: "覆蓋率", svcNoData: "本月沒有用餐記錄",
+      svcMeals: "服務人次", svcElders: "服務長者數", svcRoster: "在冊長者", svcCoverage: "覆蓋率", svcNoData: "本期沒有用餐記錄",
+      svcKind: "週期", svcByMonth: "按月", svcByWeek: "按週", svcByDay: "按日", svcPeriod: "期間",
+      svcWeekly: "每週服務人次與服務長者數（長者按週去重）", svcWeek: "週", svcDays: "日期",
       svcNote: "{month}（按服務日）：服務 {meals} 人次，服務長者 {elders} 人，在冊 {roster} 人，覆蓋率 {pct}。",
-      svcRules: "服務人次為已供餐人次（不含拒絕）；服務長者數按人去重，同一長者在多個站點用餐只計一次；覆蓋率 = 服務長者數 ÷ 名冊在冊長者數；按服務日統計。",
+      svcRules: "服務人次為已供餐人次（不含拒絕和作廢）；服務長者數按人去重，同一長者在多個站點用餐只計一次；覆蓋率 = 服務長者數 ÷ 名冊在冊長者數；按服務日統計。",
       chTitle: "慈善資金去向", chFund: "慈善資金", chPublish: "發佈公示", chPubTitle: "公示頁面", chSha: "校驗碼（SHA-256）",
       chPubHelp: "捐款人掃碼即可查看本月公示（不含個人資料）；公示發佈後不再更改，再次發佈會產生新的頁面。",
       chSites: "各站點", chDistrict: "所屬區", chMeals: "資助餐次", chElders: "受助長者", chAmount: "資助金額（元）",
@@ -261,9 +265,11 @@
       repRules: "Times are m:ss. p50 and p90 are nearest-rank percentiles; time to acknowledge = first acknowledgement − alarm, time to resolve = first close − alarm; open alarms are left out of the resolve times; the 60-second share is of all alarms.",
       repNoMonth: "Choose a month", repLoading: "Loading…",
       svcTitle: "Service statistics", svcUnit: "Unit", svcAll: "All", svcDailyChart: "Meals served and elders served per day", svcWindowChart: "Meals served per window",
-      svcMeals: "Meals served", svcElders: "Elders served", svcRoster: "On roster", svcCoverage: "Coverage", svcNoData: "No meals this month",
+      svcMeals: "Meals served", svcElders: "Elders served", svcRoster: "On roster", svcCoverage: "Coverage", svcNoData: "No meals in this period",
+      svcKind: "Period", svcByMonth: "Month", svcByWeek: "Week", svcByDay: "Day", svcPeriod: "Period",
+      svcWeekly: "Meals served and elders served per week (elders distinct per week)", svcWeek: "Week", svcDays: "Days",
       svcNote: "{month} (by service day): {meals} meals served, {elders} elders served, {roster} on the roster, coverage {pct}.",
-      svcRules: "Meals served exclude refusals; elders are counted once even if they ate at several sites; coverage = elders served ÷ active elders on the roster; days are service days.",
+      svcRules: "Meals served exclude refusals and voided meals; elders are counted once even if they ate at several sites; coverage = elders served ÷ active elders on the roster; days are service days.",
       chTitle: "Where charity money went", chFund: "Charity fund", chPublish: "Publish summary", chPubTitle: "Public page", chSha: "Checksum (SHA-256)",
       chPubHelp: "Donors scan the code to open the month's public summary (no personal data); a summary never changes, publishing again makes a new page.",
       chSites: "By site", chDistrict: "District", chMeals: "Meals paid for", chElders: "Elders", chAmount: "Amount (yuan)",
@@ -1499,9 +1505,12 @@
   // unit, with two charts drawn by Apache ECharts. ECharts is served by
   // the cloud itself (vendor/echarts.min.js, no CDN) and loaded only when
   // the tab is first opened.
+  // The period is a month, an ISO week or a day: the input's type follows
+  // the kind chosen (month, week, date), whose values are the API's
+  // forms (2026-12, 2026-W48, 2026-11-23).
   const SVC = { report: null, units: null, charts: {} };
   const svcMonth = () => $("svc-month").value;
-  const svcQuery = (format) => "reports/service?month=" + encodeURIComponent(svcMonth()) +
+  const svcQuery = (format) => "reports/service?period=" + encodeURIComponent(svcMonth()) +
     ($("svc-unit").value ? "&unit=" + encodeURIComponent($("svc-unit").value) : "") +
     "&format=" + format + "&lang=" + encodeURIComponent(lang);
   let echartsLoading = null;
@@ -1519,8 +1528,33 @@
     return echartsLoading;
   }
 
+  // svcDefault is the current month, ISO week or day in the sites' zone.
+  function svcDefault(kind) {
+    if (kind === "month") return thisMonth();
+    let today;
+    try {
+      today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+    } catch (e) {
+      today = new Date().toISOString().slice(0, 10);
+    }
+    if (kind === "date") return today;
+    const d = new Date(today + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + 3 - ((d.getUTCDay() + 6) % 7)); // the week's Thursday names its year
+    const jan4 = new Date(Date.UTC(d.getUTCFullYear(), 0, 4));
+    const week = 1 + Math.round(((d - jan4) / 86400000 - 3 + ((jan4.getUTCDay() + 6) % 7)) / 7);
+    return d.getUTCFullYear() + "-W" + String(week).padStart(2, "0");
+  }
+
+  function setSvcKind(kind) {
+    const input = $("svc-month");
+    if (input.type !== kind) {
+      input.type = kind;
+      input.value = svcDefault(kind);
+    }
+  }
+
   async function openService() {
-    if (!svcMonth()) $("svc-month").value = thisMonth();
+    if (!svcMonth()) $("svc-month").value = svcDefault($("svc-month").type);
     if (!SVC.units) {
       const r = await call("GET", "org");
       if (r.ok) {
@@ -1528,7 +1562,7 @@
         fillUnits();
       }
     }
-    if (!SVC.report || SVC.report.month !== svcMonth()) await loadService();
+    if (!SVC.report || SVC.report.period.key !== svcMonth()) await loadService();
     else renderService();
   }
 
@@ -1560,6 +1594,8 @@
   }
 
   const winName = (w) => tk("w_", w);
+  // periodText names a report's period: "2026-12", "2026-W48（11-23 — 11-29）".
+  const periodText = (rep) => rep.period.kind === "week" ? rep.period.key + "（" + rep.first_day.slice(5) + " — " + rep.last_day.slice(5) + "）" : rep.period.key;
 
   function renderService() {
     const head = $("svc-head");
@@ -1576,7 +1612,7 @@
       head.appendChild(th);
     }
     const tot = rep.total;
-    say("svc-note", fmt("svcNote", { month: rep.month, meals: tot.meals, elders: tot.elders, roster: tot.roster, pct: pctText(tot.coverage_pct) }) +
+    say("svc-note", fmt("svcNote", { month: periodText(rep), meals: tot.meals, elders: tot.elders, roster: tot.roster, pct: pctText(tot.coverage_pct) }) +
       (tot.meals === 0 ? " " + t("svcNoData") : ""));
     for (const r of (rep.rows || []).concat([tot])) {
       const tr = document.createElement("tr");
@@ -1592,6 +1628,17 @@
       cell(tr, pctText(r.coverage_pct), "num", "service-coverage");
       for (const w of wins) cell(tr, String((r.by_window || {})[w] || 0), "num", "service-window-" + w);
       tb.appendChild(tr);
+    }
+    const wk = $("svc-weeks");
+    wk.replaceChildren();
+    for (const w of rep.weekly || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "service-week";
+      cell(tr, w.week, "", "service-week-key");
+      cell(tr, w.first_day.slice(5) + " — " + w.last_day.slice(5));
+      cell(tr, String(w.meals), "num", "service-week-meals");
+      cell(tr, String(w.elders), "num", "service-week-elders");
+      wk.appendChild(tr);
     }
     loadECharts().then(() => drawCharts(rep)).catch(() => say("svc-note", t("netError"), true));
   }
@@ -1610,7 +1657,7 @@
     if (!daily || !wins) return;
     if (!rep) { daily.clear(); wins.clear(); return; }
     const days = (rep.daily || []).map((d) => d.day.slice(8));
-    $("svc-daily").setAttribute("aria-label", t("svcDailyChart") + " " + rep.month + ": " + fmt("svcNote", { month: rep.month, meals: rep.total.meals, elders: rep.total.elders, roster: rep.total.roster, pct: pctText(rep.total.coverage_pct) }));
+    $("svc-daily").setAttribute("aria-label", t("svcDailyChart") + " " + periodText(rep) + ": " + fmt("svcNote", { month: periodText(rep), meals: rep.total.meals, elders: rep.total.elders, roster: rep.total.roster, pct: pctText(rep.total.coverage_pct) }));
     daily.setOption({
       animation: false,
       color: ["#24527a", "#c0562b"],
@@ -1642,6 +1689,7 @@
     $("svc-load").addEventListener("click", guard(loadService));
     $("svc-month").addEventListener("change", guard(loadService));
     $("svc-unit").addEventListener("change", guard(loadService));
+    $("svc-kind").addEventListener("change", () => { setSvcKind($("svc-kind").value); guard(loadService)(); });
     $("svc-csv").addEventListener("click", (ev) => { ev.preventDefault(); if (svcMonth()) download("csv", $("svc-csv"), svcQuery, "svc-note", svcMonth, "service-statistics-"); });
     $("svc-xlsx").addEventListener("click", (ev) => { ev.preventDefault(); if (svcMonth()) download("xlsx", $("svc-xlsx"), svcQuery, "svc-note", svcMonth, "service-statistics-"); });
     window.addEventListener("resize", () => { for (const c of Object.values(SVC.charts)) if (!c.isDisposed()) c.resize(); });

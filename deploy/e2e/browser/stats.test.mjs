@@ -152,6 +152,33 @@ try {
 
     // The whole section, from its title to its rules (taller than 600 px).
     await page.getByTestId('service-section').screenshot({ path: join(shots, `service-statistics-${width}.png`) });
+
+    // The weekly series of the month, then the current ISO week as the
+    // period itself: page = API, elders distinct per week.
+    const weekRows = async (rep) => {
+      check(await page.getByTestId('service-week').count() === rep.weekly.length, `${rep.weekly.length} weeks in the API, not on the page`);
+      for (let i = 0; i < rep.weekly.length; i++) {
+        const row = page.getByTestId('service-week').nth(i);
+        const w = rep.weekly[i];
+        check(await row.getByTestId('service-week-key').textContent() === w.week &&
+          await row.getByTestId('service-week-meals').textContent() === String(w.meals) &&
+          await row.getByTestId('service-week-elders').textContent() === String(w.elders), `week ${w.week} differs from the API`);
+      }
+    };
+    await weekRows(api);
+    check(api.weekly.reduce((a, w) => a + w.meals, 0) === api.total.meals, 'the weeks do not add up to the month');
+    await page.getByTestId('service-kind').selectOption('week');
+    const week = await page.getByTestId('service-month').inputValue();
+    check(/^\d{4}-W\d{2}$/.test(week), `the period input holds ${week}, not an ISO week`);
+    const wapi = await apiGet('reports/service?period=' + week);
+    await page.waitForFunction((n) => document.querySelector('[data-testid=service-row][data-level=total] [data-testid=service-meals]')?.textContent === n &&
+      document.querySelectorAll('[data-testid=service-week]').length === 1, String(wapi.total.meals), { timeout: 5000 });
+    check(await total.getByTestId('service-elders').textContent() === String(wapi.total.elders), 'the week\'s elders differ from the API');
+    await weekRows(wapi);
+    check(wapi.daily.length === 7, `${wapi.daily.length} days in a week`);
+    const wv = await axeViolations(page);
+    check(wv.length === 0, `axe-core (week) at ${width}×${height}: ${wv.join('; ')}`);
+    await page.getByTestId('service-section').screenshot({ path: join(shots, `service-statistics-week-${width}.png`) });
     await ctx.close();
   }
   console.log(`service statistics: ${api.total.meals} meals, ${api.total.elders} elders, roster ${api.total.roster}; page = API = CSV at 1024×600 and 1280×800, charts drawn, no request outside 127.0.0.1, axe clean`);

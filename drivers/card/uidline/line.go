@@ -14,43 +14,9 @@ const MaxLine = 64
 // ErrLine is wrapped by every error about a rejected line.
 var ErrLine = errors.New("uidline: bad line")
 
-// LineScanner splits the reader's byte stream into lines ended by CR, LF
-// or CR LF, one byte at a time. Empty lines are skipped (so CR LF makes
-// one line). A line longer than MaxLine is reported once and the rest of
-// it discarded up to its terminator. The zero value is ready.
-type LineScanner struct {
-	buf      []byte
-	tooLong  bool
-	overflow int
-}
-
-// Feed adds one byte. It returns a line when c ends a non-empty one, or
-// an error when c ends an over-long one.
-func (s *LineScanner) Feed(c byte) (string, bool, error) {
-	if c == '\r' || c == '\n' {
-		if s.tooLong {
-			n := s.overflow
-			s.buf, s.tooLong, s.overflow = s.buf[:0], false, 0
-			return "", false, fmt.Errorf("%w: %d bytes, longer than %d", ErrLine, n, MaxLine)
-		}
-		if len(s.buf) == 0 {
-			return "", false, nil
-		}
-		line := string(s.buf)
-		s.buf = s.buf[:0]
-		return line, true, nil
-	}
-	if s.tooLong {
-		s.overflow++
-		return "", false, nil
-	}
-	if len(s.buf) == MaxLine {
-		s.tooLong, s.overflow = true, len(s.buf)+1
-		return "", false, nil
-	}
-	s.buf = append(s.buf, c)
-	return "", false, nil
-}
+// longLine is the error of a line longer than MaxLine
+// (serialport.LongLineError), as an ErrLine.
+func longLine(err error) error { return fmt.Errorf("%w: %v", ErrLine, err) }
 
 // Parser turns one line into a canonical credential.
 type Parser struct {

@@ -6,50 +6,21 @@ import (
 	"testing"
 
 	"github.com/eldergate/eldergate/drivers/card"
+	"github.com/eldergate/eldergate/drivers/serialport"
 )
 
-func scanLines(in string) (lines []string, errs []error) {
-	var s LineScanner
-	for i := 0; i < len(in); i++ {
-		l, ok, err := s.Feed(in[i])
+// TestLongLine: a line longer than MaxLine (split off by
+// serialport.ReadLines) is an ErrLine that says its length.
+func TestLongLine(t *testing.T) {
+	var got []error
+	_ = serialport.ReadLines(strings.NewReader(strings.Repeat("A", MaxLine+5)+"\r\n04A1B2C3\n"), MaxLine, func(line string, err error) error {
 		if err != nil {
-			errs = append(errs, err)
+			got = append(got, longLine(err))
 		}
-		if ok {
-			lines = append(lines, l)
-		}
-	}
-	return lines, errs
-}
-
-func TestLineScanner(t *testing.T) {
-	long := strings.Repeat("A", MaxLine+5)
-	tests := []struct {
-		name  string
-		in    string
-		lines []string
-		errs  int
-	}{
-		{"LF", "04A1B2C3\n", []string{"04A1B2C3"}, 0},
-		{"CR", "04A1B2C3\r", []string{"04A1B2C3"}, 0},
-		{"CRLF twice", "04A1B2C3\r\n0077705923\r\n", []string{"04A1B2C3", "0077705923"}, 0},
-		{"blank lines skipped", "\n\r\n\r\r04A1B2C3\n\n", []string{"04A1B2C3"}, 0},
-		{"no terminator yet", "04A1B2", nil, 0},
-		{"exactly MaxLine", strings.Repeat("B", MaxLine) + "\n", []string{strings.Repeat("B", MaxLine)}, 0},
-		{"too long then good", long + "\r\n04A1B2C3\n", []string{"04A1B2C3"}, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			lines, errs := scanLines(tt.in)
-			if strings.Join(lines, "|") != strings.Join(tt.lines, "|") || len(errs) != tt.errs {
-				t.Fatalf("lines %q errs %v; want %q and %d errors", lines, errs, tt.lines, tt.errs)
-			}
-			for _, err := range errs {
-				if !errors.Is(err, ErrLine) {
-					t.Fatalf("error %v is not ErrLine", err)
-				}
-			}
-		})
+		return nil
+	})
+	if len(got) != 1 || !errors.Is(got[0], ErrLine) || !strings.Contains(got[0].Error(), "69 bytes, longer than 64") {
+		t.Fatalf("errors %v", got)
 	}
 }
 
@@ -119,7 +90,7 @@ func FuzzLines(f *testing.F) {
 		if dec {
 			p.Format.Input = card.InputDec10
 		}
-		var s LineScanner
+		s := serialport.LineScanner{Max: MaxLine}
 		for _, c := range in {
 			line, ok, _ := s.Feed(c)
 			if !ok {

@@ -1,7 +1,6 @@
 package uidline
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -83,30 +82,23 @@ func (r *Reader) Run(ctx context.Context, fn func(card.Read)) error {
 }
 
 func (r *Reader) session(port io.Reader, fn func(card.Read)) error {
-	br := bufio.NewReader(port)
-	var sc LineScanner
-	for {
-		c, err := br.ReadByte()
-		if err != nil {
-			return err
-		}
-		line, ok, err := sc.Feed(c)
-		if err == nil && !ok {
-			continue
-		}
+	return serialport.ReadLines(port, MaxLine, func(line string, err error) error {
 		r.stats.Add(func(s *Stats) { s.Lines++ })
 		var cred string
-		if err == nil {
+		if err != nil {
+			err = longLine(err)
+		} else {
 			cred, err = r.cfg.Parser.Parse(line)
 		}
 		if err != nil {
 			r.stats.Add(func(s *Stats) { s.Rejected++ })
 			r.cfg.Log.Warn("uidline: line rejected", "reader", r.cfg.Name, "err", err)
-			continue
+			return nil
 		}
 		r.stats.Add(func(s *Stats) { s.Delivered++ })
 		fn(card.Read{Credential: cred, Reader: r.cfg.Name, At: r.cfg.Now()})
-	}
+		return nil
+	})
 }
 
 // Stats returns the counters.

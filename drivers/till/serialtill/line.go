@@ -58,43 +58,9 @@ func (e *LineError) Unwrap() error { return ErrFrame }
 // Answer is the line sent back for e: "ERR <code> <words>\r\n".
 func (e *LineError) Answer() string { return "ERR " + e.Code + " " + e.Reason + "\r\n" }
 
-// LineScanner splits the byte stream into lines ended by LF, CR or CR LF,
-// one byte at a time. Empty lines are skipped. A line longer than MaxLine
-// is reported once, at its terminator, and discarded. The zero value is
-// ready.
-type LineScanner struct {
-	buf     []byte
-	tooLong int // bytes of the over-long line so far; 0 when not over-long
-}
-
-// Feed adds one byte. It returns a line when c ends a non-empty one, or
-// an error (code long) when c ends an over-long one.
-func (s *LineScanner) Feed(c byte) (string, bool, error) {
-	if c == '\r' || c == '\n' {
-		if s.tooLong > 0 {
-			n := s.tooLong
-			s.buf, s.tooLong = s.buf[:0], 0
-			return "", false, &LineError{CodeLong, fmt.Sprintf("line of %d bytes, longer than %d", n, MaxLine)}
-		}
-		if len(s.buf) == 0 {
-			return "", false, nil
-		}
-		line := string(s.buf)
-		s.buf = s.buf[:0]
-		return line, true, nil
-	}
-	if s.tooLong > 0 {
-		s.tooLong++
-		return "", false, nil
-	}
-	if len(s.buf) == MaxLine {
-		s.tooLong = len(s.buf) + 1
-		s.buf = s.buf[:0]
-		return "", false, nil
-	}
-	s.buf = append(s.buf, c)
-	return "", false, nil
-}
+// longLine is the error of a line longer than MaxLine
+// (serialport.LongLineError), as the LineError its ERR answer says.
+func longLine(err error) *LineError { return &LineError{CodeLong, err.Error()} }
 
 // Command is one parsed command line.
 type Command struct {

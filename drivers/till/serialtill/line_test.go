@@ -5,35 +5,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eldergate/eldergate/drivers/serialport"
 	"github.com/eldergate/eldergate/drivers/till"
 )
 
-func scanLines(in string) (lines []string, errs []error) {
-	var s LineScanner
-	for i := 0; i < len(in); i++ {
-		l, ok, err := s.Feed(in[i])
+// TestLongLine: a line longer than MaxLine (split off by
+// serialport.ReadLines) is answered ERR long with its length.
+func TestLongLine(t *testing.T) {
+	var got []error
+	_ = serialport.ReadLines(strings.NewReader("AMT 1\r\n"+strings.Repeat("9", MaxLine+3)+"\r\nAMT 4\n"), MaxLine, func(line string, err error) error {
 		if err != nil {
-			errs = append(errs, err)
+			got = append(got, longLine(err))
 		}
-		if ok {
-			lines = append(lines, l)
-		}
-	}
-	return lines, errs
-}
-
-func TestLineScanner(t *testing.T) {
-	long := strings.Repeat("9", MaxLine+3)
-	lines, errs := scanLines("AMT 1\r\n\r\nAMT 2\rAMT 3\n" + long + "\r\nAMT 4\nAMT 5")
-	if strings.Join(lines, "|") != "AMT 1|AMT 2|AMT 3|AMT 4" || len(errs) != 1 {
-		t.Fatalf("lines %q errs %v", lines, errs)
-	}
+		return nil
+	})
 	var le *LineError
-	if !errors.As(errs[0], &le) || le.Code != CodeLong || !errors.Is(errs[0], ErrFrame) || !strings.Contains(le.Reason, "163 bytes") {
-		t.Fatalf("over-long line error = %v", errs[0])
-	}
-	if lines, _ := scanLines(strings.Repeat("A", MaxLine) + "\n"); len(lines) != 1 {
-		t.Fatal("a line of exactly MaxLine bytes was not taken")
+	if len(got) != 1 || !errors.As(got[0], &le) || le.Code != CodeLong || !errors.Is(got[0], ErrFrame) || !strings.Contains(le.Reason, "163 bytes") ||
+		le.Answer() != "ERR long line of 163 bytes, longer than 160\r\n" {
+		t.Fatalf("errors %v", got)
 	}
 }
 
@@ -99,11 +88,11 @@ func FuzzLine(f *testing.F) {
 	f.Add([]byte("PING\nAMT 0\nAMT 12.50\r"))
 	f.Add([]byte("\xff\xfeAMT\x1b 99999999 x\n" + strings.Repeat("7", 200) + "\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var s LineScanner
+		s := serialport.LineScanner{Max: MaxLine}
 		for _, c := range in {
 			line, ok, err := s.Feed(c)
 			if err != nil {
-				checkLineErr(t, err)
+				checkLineErr(t, longLine(err))
 			}
 			if !ok {
 				continue

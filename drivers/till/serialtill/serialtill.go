@@ -1,7 +1,6 @@
 package serialtill
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -139,50 +138,31 @@ func (t *Till) deliver(fen eldergate.Fen, ref string, fn func(till.Amount) error
 }
 
 func (t *Till) lineSession(port io.ReadWriter, fn func(till.Amount) error) error {
-	br := bufio.NewReader(port)
-	var sc LineScanner
 	answer := func(s string) error {
 		_, err := io.WriteString(port, s)
 		return err
 	}
-	for {
-		c, err := br.ReadByte()
-		if err != nil {
-			return err
-		}
-		line, ok, err := sc.Feed(c)
-		if err == nil && !ok {
-			continue
-		}
+	return serialport.ReadLines(port, MaxLine, func(line string, err error) error {
 		t.stats.Add(func(s *Stats) { s.Frames++ })
 		var cmd Command
-		if err == nil {
+		if err != nil {
+			err = longLine(err)
+		} else {
 			cmd, err = ParseLine(line)
 		}
 		var le *LineError
 		if errors.As(err, &le) {
 			t.reject(err)
-			if werr := answer(le.Answer()); werr != nil {
-				return werr
-			}
-			continue
+			return answer(le.Answer())
 		}
 		if cmd.Ping {
-			if err := answer("OK\r\n"); err != nil {
-				return err
-			}
-			continue
+			return answer("OK\r\n")
 		}
 		if err := t.deliver(cmd.Fen, cmd.Ref, fn); err != nil {
-			if werr := answer(answerError(err).Answer()); werr != nil {
-				return werr
-			}
-			continue
+			return answer(answerError(err).Answer())
 		}
-		if err := answer("OK\r\n"); err != nil {
-			return err
-		}
-	}
+		return answer("OK\r\n")
+	})
 }
 
 func (t *Till) displaySession(ctx context.Context, port io.Reader, fn func(till.Amount) error) error {

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-
 	"github.com/eldergate/eldergate/drivers/printer/escpos"
+	"github.com/eldergate/eldergate/drivers/printer/escpos/escpostest"
 	"github.com/eldergate/eldergate/drivers/serialport/serialtest"
 )
 
@@ -67,17 +66,12 @@ func TestProbePrinterTestTicket(t *testing.T) {
 	go func() {
 		done <- runProbe(context.Background(), []string{"printer/escpos", "--port", dev.Path(), "--set", "poll=0"}, out, io.Discard)
 	}()
-	for _, n := range []byte{1, 4} {
-		if _, err := dev.ReadUntil(escpos.StatusRequest(n), 5*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		dev.Write([]byte{0x12})
-	}
+	escpostest.Answer(t, dev, 0x12, 0x12)
 	got, err := dev.ReadUntil([]byte{escpos.GS, 'V', 66, 0}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	title, _ := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte("测试小票"))
+	title := escpostest.GB18030(t, "测试小票")
 	if !bytes.Contains(got, title) || !bytes.Contains(got, []byte("TEST0001")) {
 		t.Fatalf("test ticket = % X", got)
 	}
