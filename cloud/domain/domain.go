@@ -414,6 +414,7 @@ type Store interface {
 	StatsStore      // service statistics (stats.go)
 	SettlementStore // the rows of the monthly settlement (settlement.go)
 	ReconcileStore  // the meals and elders the reconciliation re-decides (reconcile.go)
+	CharityStore    // charity funds and their publications (charity.go)
 
 	// Close releases the store.
 	Close() error

@@ -3,6 +3,7 @@ package cloudhttp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -87,13 +88,9 @@ func (s *Server) reportParamsOf(w http.ResponseWriter, r *http.Request, anyPerio
 		writeError(w, http.StatusBadRequest, "lang "+quote(p.lang)+" is not one of zh-CN, zh-HK, en")
 		return p, false
 	}
-	zone := q.Get("tz")
-	if zone == "" {
-		zone = reports.DefaultTimeZone
-	}
-	tz, err := time.LoadLocation(zone)
-	if err != nil || zone == "Local" {
-		writeError(w, http.StatusBadRequest, "tz "+quote(zone)+" is not an IANA time zone such as Asia/Shanghai")
+	tz, err := reportZone(q.Get("tz"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return p, false
 	}
 	p.tz = tz
@@ -125,6 +122,19 @@ func (s *Server) reportParamsOf(w http.ResponseWriter, r *http.Request, anyPerio
 	}
 	p.from, p.to = p.period.Bounds(tz)
 	return p, true
+}
+
+// reportZone loads a report's time zone: an IANA name, the default zone
+// when empty ("Local" is refused: it is the server's, not a place's).
+func reportZone(zone string) (*time.Location, error) {
+	if zone == "" {
+		zone = reports.DefaultTimeZone
+	}
+	tz, err := time.LoadLocation(zone)
+	if err != nil || zone == "Local" {
+		return nil, errors.New("tz " + quote(zone) + " is not an IANA time zone such as Asia/Shanghai")
+	}
+	return tz, nil
 }
 
 // writeReport answers a report request: rep as JSON, or the table that

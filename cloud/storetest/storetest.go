@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Settlement", testSettlement},
 		{"ReconcileOfflineSite", testReconcileOfflineSite},
 		{"ReconcileConnectedIsZero", testReconcileConnectedIsZero},
+		{"Charity", testCharity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

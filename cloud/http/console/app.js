@@ -94,6 +94,15 @@
       svcWeekly: "每周服务人次与服务长者数（长者按周去重）", svcWeek: "周", svcDays: "日期",
       svcNote: "{month}（按服务日）：服务 {meals} 人次，服务长者 {elders} 人，在册 {roster} 人，覆盖率 {pct}。",
       svcRules: "服务人次为已供餐人次（不含拒绝和作废）；服务长者数按人去重，同一长者在多个站点用餐只计一次；覆盖率 = 服务长者数 ÷ 花名册在册长者数；按服务日统计。",
+      chTitle: "慈善资金去向", chFund: "慈善资金", chPublish: "发布公示", chPubTitle: "公示页面", chSha: "校验码（SHA-256）",
+      chPubHelp: "捐赠人扫码即可查看本月公示（不含个人信息）；公示发布后不再更改，再次发布会生成新的页面。",
+      chSites: "各站点", chDistrict: "所属区", chMeals: "资助餐次", chElders: "受助长者", chAmount: "资助金额（元）",
+      chEldersTitle: "受助长者（已脱敏）", chWhere: "就餐站点", chDays: "每日", chDay: "日期", chPubs: "已发布的公示",
+      chRules: "慈善资金即政策中登记为该资金编号的资金层级；资助餐次为本月（按事件时间）由该资金出资且未作废的餐次，受助长者按人去重，金额单位为元；作废餐次另计，不计入上述数字。",
+      chNoFund: "尚未登记慈善资金（管理员可通过 API 登记）。", chPublishing: "正在发布…",
+      chNote: "{fund}，{month}（按 {tz} 时间划分月份）：资助 {meals} 餐次，受助长者 {elders} 人，金额 {yuan} 元；另有作废 {voids} 餐次未计入。",
+      chPublished: "已发布 {fund} {month} 的公示。", chPubLine: "{month} · {unit} · {at} · {by}", chShowQR: "二维码",
+      chQRAlt: "公示页面二维码：{url}", chNoPubs: "暂无公示",
     },
     "zh-HK": {
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
@@ -188,6 +197,15 @@
       svcWeekly: "每週服務人次與服務長者數（長者按週去重）", svcWeek: "週", svcDays: "日期",
       svcNote: "{month}（按服務日）：服務 {meals} 人次，服務長者 {elders} 人，在冊 {roster} 人，覆蓋率 {pct}。",
       svcRules: "服務人次為已供餐人次（不含拒絕和作廢）；服務長者數按人去重，同一長者在多個站點用餐只計一次；覆蓋率 = 服務長者數 ÷ 名冊在冊長者數；按服務日統計。",
+      chTitle: "慈善資金去向", chFund: "慈善資金", chPublish: "發佈公示", chPubTitle: "公示頁面", chSha: "校驗碼（SHA-256）",
+      chPubHelp: "捐款人掃碼即可查看本月公示（不含個人資料）；公示發佈後不再更改，再次發佈會產生新的頁面。",
+      chSites: "各站點", chDistrict: "所屬區", chMeals: "資助餐次", chElders: "受助長者", chAmount: "資助金額（元）",
+      chEldersTitle: "受助長者（已遮蔽）", chWhere: "用餐站點", chDays: "每日", chDay: "日期", chPubs: "已發佈的公示",
+      chRules: "慈善資金即政策中登記為該資金編號的資金層級；資助餐次為本月（按事件時間）由該資金出資且未作廢的餐次，受助長者按人去重，金額單位為元；作廢餐次另計，不計入上述數字。",
+      chNoFund: "尚未登記慈善資金（管理員可透過 API 登記）。", chPublishing: "正在發佈…",
+      chNote: "{fund}，{month}（按 {tz} 時間劃分月份）：資助 {meals} 餐次，受助長者 {elders} 人，金額 {yuan} 元；另有作廢 {voids} 餐次未計入。",
+      chPublished: "已發佈 {fund} {month} 的公示。", chPubLine: "{month} · {unit} · {at} · {by}", chShowQR: "二維碼",
+      chQRAlt: "公示頁面二維碼：{url}", chNoPubs: "暫無公示",
     },
     en: {
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
@@ -282,6 +300,15 @@
       svcWeekly: "Meals served and elders served per week (elders distinct per week)", svcWeek: "Week", svcDays: "Days",
       svcNote: "{month} (by service day): {meals} meals served, {elders} elders served, {roster} on the roster, coverage {pct}.",
       svcRules: "Meals served exclude refusals and voided meals; elders are counted once even if they ate at several sites; coverage = elders served ÷ active elders on the roster; days are service days.",
+      chTitle: "Where charity money went", chFund: "Charity fund", chPublish: "Publish summary", chPubTitle: "Public page", chSha: "Checksum (SHA-256)",
+      chPubHelp: "Donors scan the code to open the month's public summary (no personal data); a summary never changes, publishing again makes a new page.",
+      chSites: "By site", chDistrict: "District", chMeals: "Meals paid for", chElders: "Elders", chAmount: "Amount (yuan)",
+      chEldersTitle: "Elders (masked)", chWhere: "Sites", chDays: "By day", chDay: "Day", chPubs: "Published summaries",
+      chRules: "A charity fund is the funding layer of the policies named by the fund's id; meals paid for are this month's meals (by event time) with a share of the fund, not voided; elders are counted once; amounts in yuan; voided meals are counted apart.",
+      chNoFund: "No charity fund is registered yet (an admin registers one through the API).", chPublishing: "Publishing…",
+      chNote: "{fund}, {month} (months in {tz} time): {meals} meals paid for, {elders} elders, {yuan} yuan; {voids} voided meals not counted.",
+      chPublished: "Published the summary of {fund}, {month}.", chPubLine: "{month} · {unit} · {at} · {by}", chShowQR: "QR code",
+      chQRAlt: "QR code of the public page: {url}", chNoPubs: "None yet",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -320,6 +347,7 @@
     renderSettlement();
     renderReconcile();
     renderService(); // and its service statistics
+    renderCharity(); // and where charity money went
   }
 
   function cell(tr, text, cls, testid) {
@@ -1322,6 +1350,9 @@
     RC.report = null;
     renderReconcile();
     while ($("rc-unit").options.length > 1) $("rc-unit").remove(1);
+    Object.assign(CH, { funds: null, report: null, key: "", pub: null, pubs: [], qr: "" });
+    renderCharity();
+    while ($("ch-unit").options.length > 1) $("ch-unit").remove(1);
     $("care").hidden = true;
     CARE.list = null;
     CARE.target = null;
@@ -1434,6 +1465,7 @@
     openSettlement().catch((e) => { if (e.message !== "unauthorized") say("st-note", t("netError"), true); });
     openReconcile().catch((e) => { if (e.message !== "unauthorized") say("rc-note", t("netError"), true); });
     openService().catch((e) => { if (e.message !== "unauthorized") say("svc-note", t("netError"), true); });
+    openCharity().catch((e) => { if (e.message !== "unauthorized") say("ch-note", t("netError"), true); });
   }
 
   async function loadReport() {
@@ -1920,6 +1952,210 @@
     }
   }
 
+  // ---- Reports tab: where a charity fund's money went (docs/charity.md):
+  // the detail of a fund's month for the unit, publishing its public
+  // summary, and the public page's link and QR code.
+  const CH = { funds: null, report: null, key: "", pub: null, pubs: [], qr: "" };
+  const chMonth = () => $("ch-month").value;
+  const chQuery = (format) => "reports/charity?fund=" + encodeURIComponent($("ch-fund").value) + "&month=" + encodeURIComponent(chMonth()) +
+    ($("ch-unit").value ? "&unit=" + encodeURIComponent($("ch-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
+  const fundName = (f) => (f && f.names ? (f.names[lang] || f.names["zh-CN"] || f.id) : "");
+
+  async function openCharity() {
+    if (!chMonth()) $("ch-month").value = thisMonth();
+    if (!CH.funds) {
+      const r = await call("GET", "charity/funds");
+      CH.funds = r.ok && Array.isArray(r.data) ? r.data : [];
+      fillFunds();
+    }
+    if ($("ch-unit").options.length <= 1) {
+      const org = await api("GET", "org");
+      for (const u of (org || []).filter((u) => u.level !== "site")) {
+        const o = document.createElement("option");
+        o.value = u.id;
+        o.textContent = tk("lv_", u.level) + " · " + u.name;
+        $("ch-unit").appendChild(o);
+      }
+    }
+    if (!CH.funds.length) { renderCharity(); return say("ch-note", t("chNoFund")); }
+    if (!CH.report || CH.key !== chQuery("json")) await loadCharity();
+    else renderCharity();
+    await loadPubs();
+  }
+
+  function fillFunds() {
+    const sel = $("ch-fund"), keep = sel.value;
+    sel.replaceChildren();
+    for (const f of CH.funds || []) {
+      const o = document.createElement("option");
+      o.value = f.id;
+      o.textContent = fundName(f);
+      sel.appendChild(o);
+    }
+    if (keep) sel.value = keep;
+  }
+
+  async function loadCharity() {
+    if (!$("ch-fund").value) return say("ch-note", t("chNoFund"));
+    if (!chMonth()) return say("ch-note", t("repNoMonth"), true);
+    say("ch-note", t("repLoading"));
+    const q = chQuery("json");
+    const r = await call("GET", q);
+    if (!r.ok) { CH.report = null; renderCharity(); return say("ch-note", fmt("rFailed", { msg: errText(r) }), true); }
+    CH.report = r.data;
+    CH.key = q;
+    renderCharity();
+  }
+
+  function renderCharity() {
+    fillFunds();
+    const sites = $("ch-sites"), elders = $("ch-elders"), days = $("ch-days");
+    sites.replaceChildren();
+    elders.replaceChildren();
+    days.replaceChildren();
+    renderPub();
+    renderPubs();
+    const rep = CH.report;
+    if (!rep || !rep.fund) return;
+    say("ch-note", fmt("chNote", { fund: fundName(rep), month: rep.month, tz: rep.time_zone, meals: rep.meals, elders: rep.elders,
+      yuan: yuanPlain(rep.fen), voids: rep.voids }));
+    for (const s of rep.sites || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "charity-site";
+      cell(tr, s.name + (s.in_tree ? "" : t("repOutside")), "", "charity-site-name");
+      cell(tr, s.district || "—", "", "charity-site-district");
+      cell(tr, String(s.meals), "num", "charity-site-meals");
+      cell(tr, String(s.elders), "num", "charity-site-elders");
+      cell(tr, yuanPlain(s.fen), "num", "charity-site-yuan");
+      sites.appendChild(tr);
+    }
+    const tot = document.createElement("tr");
+    tot.className = "lv-total";
+    tot.dataset.testid = "charity-total";
+    cell(tot, t("repTotal"));
+    cell(tot, "");
+    cell(tot, String(rep.meals), "num", "charity-total-meals");
+    cell(tot, String(rep.elders), "num", "charity-total-elders");
+    cell(tot, yuanPlain(rep.fen), "num", "charity-total-yuan");
+    sites.appendChild(tot);
+    for (const e of rep.elder_lines || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "charity-elder";
+      cell(tr, e.id, "", "charity-elder-id");
+      cell(tr, e.name || "—", "", "charity-elder-name");
+      cell(tr, String(e.meals), "num");
+      cell(tr, yuanPlain(e.fen), "num");
+      cell(tr, (e.sites || []).join("、"));
+      elders.appendChild(tr);
+    }
+    if (!(rep.elder_lines || []).length) emptyRow(elders, 5);
+    for (const d of rep.days || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "charity-day";
+      cell(tr, d.day);
+      cell(tr, String(d.meals), "num");
+      cell(tr, String(d.elders), "num");
+      cell(tr, yuanPlain(d.fen), "num");
+      days.appendChild(tr);
+    }
+    if (!(rep.days || []).length) emptyRow(days, 4);
+  }
+
+  async function publishCharity() {
+    if (!$("ch-fund").value) return say("ch-note", t("chNoFund"));
+    if (!chMonth()) return say("ch-note", t("repNoMonth"), true);
+    const btn = $("ch-publish");
+    btn.disabled = true;
+    say("ch-note", t("chPublishing"));
+    try {
+      const body = { fund: $("ch-fund").value, month: chMonth() };
+      if ($("ch-unit").value) body.unit = $("ch-unit").value;
+      const r = await call("POST", "charity/publications", JSON.stringify(body), "application/json");
+      if (!r.ok) return say("ch-note", fmt("rFailed", { msg: errText(r) }), true);
+      CH.pub = r.data;
+      CH.qr = r.data.qr_png || "";
+      renderPub();
+      const f = (CH.funds || []).find((x) => x.id === r.data.fund);
+      say("ch-note", fmt("chPublished", { fund: fundName(f) || r.data.fund, month: r.data.month }));
+      await loadPubs();
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  // showQR fetches a listed publication's QR code with the token (an
+  // <img> cannot send it) and shows it as a data: URI.
+  async function showQR(p) {
+    const token = sessionStorage.getItem("eg.token") || "";
+    const res = await fetch("/api/v1/charity/publications/" + encodeURIComponent(p.id) + "/qr.png", { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+    if (res.status === 401) { logout(t("badToken")); return; }
+    if (!res.ok) return say("ch-note", fmt("rFailed", { msg: "HTTP " + res.status }), true);
+    const blob = await res.blob();
+    CH.qr = await new Promise((resolve) => { const fr = new FileReader(); fr.onload = () => resolve(fr.result); fr.readAsDataURL(blob); });
+    CH.pub = p;
+    renderPub();
+  }
+
+  function renderPub() {
+    const p = CH.pub;
+    $("ch-pub").hidden = !p;
+    if (!p) return;
+    $("ch-qr").src = CH.qr;
+    $("ch-qr").alt = fmt("chQRAlt", { url: p.url });
+    $("ch-link").href = p.url;
+    $("ch-link").textContent = p.url;
+    $("ch-sha").textContent = p.sha256;
+  }
+
+  async function loadPubs() {
+    const fund = $("ch-fund").value;
+    if (!fund) { CH.pubs = []; return renderPubs(); }
+    const r = await call("GET", "charity/publications?fund=" + encodeURIComponent(fund));
+    CH.pubs = r.ok && Array.isArray(r.data) ? r.data : [];
+    renderPubs();
+  }
+
+  function renderPubs() {
+    const ul = $("ch-pubs");
+    ul.replaceChildren();
+    for (const p of CH.pubs) {
+      const li = document.createElement("li");
+      li.dataset.testid = "charity-pub";
+      const a = document.createElement("a");
+      a.href = p.url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      const u = $("ch-unit").querySelector('option[value="' + CSS.escape(p.unit) + '"]');
+      a.textContent = fmt("chPubLine", { month: p.month, unit: p.unit ? (u ? u.textContent : p.unit) : t("stAllUnits"), at: when(p.published_at), by: p.published_by });
+      li.appendChild(a);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = t("chShowQR");
+      b.dataset.testid = "charity-pub-qr";
+      b.addEventListener("click", () => showQR(p).catch(() => say("ch-note", t("netError"), true)));
+      li.append(" ", b);
+      ul.appendChild(li);
+    }
+    if (!CH.pubs.length) {
+      const li = document.createElement("li");
+      li.textContent = t("chNoPubs");
+      ul.appendChild(li);
+    }
+  }
+
+  function wireCharity() {
+    const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("ch-note", t("netError"), true); });
+    const reload = async () => { CH.pub = null; await loadCharity(); await loadPubs(); };
+    $("ch-load").addEventListener("click", guard(reload));
+    $("ch-month").addEventListener("change", guard(reload));
+    $("ch-unit").addEventListener("change", guard(reload));
+    $("ch-fund").addEventListener("change", guard(reload));
+    $("ch-publish").addEventListener("click", guard(publishCharity));
+    for (const f of ["csv", "xlsx"]) {
+      $("ch-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("ch-" + f), chQuery, "ch-note", chMonth, "charity-"); });
+    }
+  }
+
   // ---- Care tab: the visit list of the communities in scope, marking a
   // visit, and the care rule per unit (docs/care.md).
   const CARE = { list: null, target: null, rule: null, units: [] };
@@ -2143,6 +2379,7 @@
     $("as-save").addEventListener("click", () => saveAlarmSettings().catch((e) => { if (e.message !== "unauthorized") say("as-msg", t("netError"), true); }));
     $("as-close").addEventListener("click", () => { AS = null; renderAlarmSettings(); });
     wireReports();
+    wireCharity();
     wireCare();
     wireService();
     if (sessionStorage.getItem("eg.token")) showDashboard();
