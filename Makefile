@@ -40,10 +40,13 @@ test-go:
 # the demo roster (the elders the others tap; its cards) and runs last, the
 # menu test expects the seeded menu that cashier-menu replaces.
 test-browser: build
-	$(GO) run ./deploy/demo -fresh -data $$(mktemp -d) -http 18480 -mqtt 18483 -kiosk 18481 -run "node deploy/e2e/browser/demo.test.mjs && node deploy/e2e/browser/kiosk-screen.test.mjs && node deploy/e2e/browser/kiosk-quota.test.mjs && node deploy/e2e/browser/cashier.test.mjs && node deploy/e2e/browser/staff-operator.test.mjs && node deploy/e2e/browser/alarm-settings.test.mjs && node deploy/e2e/browser/menu.test.mjs && node deploy/e2e/browser/cashier-menu.test.mjs && node deploy/e2e/browser/reports.test.mjs && node deploy/e2e/browser/stats.test.mjs && node deploy/e2e/browser/settlement.test.mjs && node deploy/e2e/browser/roster.test.mjs"
+	$(GO) run ./deploy/demo -fresh -data $$(mktemp -d) -http 18480 -mqtt 18483 -kiosk 18481 -run "node deploy/e2e/browser/demo.test.mjs && node deploy/e2e/browser/kiosk-screen.test.mjs && node deploy/e2e/browser/kiosk-quota.test.mjs && node deploy/e2e/browser/cashier.test.mjs && node deploy/e2e/browser/staff-operator.test.mjs && node deploy/e2e/browser/alarm-settings.test.mjs && node deploy/e2e/browser/menu.test.mjs && node deploy/e2e/browser/cashier-menu.test.mjs && node deploy/e2e/browser/reports.test.mjs && node deploy/e2e/browser/stats.test.mjs && node deploy/e2e/browser/settlement.test.mjs && node deploy/e2e/browser/reconcile.test.mjs && node deploy/e2e/browser/charity.test.mjs && node deploy/e2e/browser/roster.test.mjs"
 	# The care tab needs four weeks of meals the demo does not have: it runs
 	# on the HTTP test fixture (cloud/http/care_browser_test.go).
 	EG_CARE_BROWSER="node deploy/e2e/browser/care.test.mjs" $(GO) test -count=1 -run TestCareConsoleBrowser ./cloud/http
+	# A reconciliation with a difference needs an offline second site: it
+	# runs on the HTTP test fixture (cloud/http/reconcile_browser_test.go).
+	EG_RECONCILE_BROWSER="node deploy/e2e/browser/reconcile-diff.test.mjs" $(GO) test -count=1 -run TestReconcileConsoleBrowser ./cloud/http
 
 # The gateway for the Raspberry Pi (linux/arm64, cgo), smoke-tested under qemu.
 cross:

@@ -99,8 +99,10 @@ type Config struct {
 	// publish the commands queued through its API.
 	NoIngest bool
 
-	// ConsoleURL is the console's public address, for the links in alarm
-	// notifications; default the HTTP listener's URL.
+	// ConsoleURL is the cloud's public address (the console's, e.g.
+	// https://eldergate.example.gov.cn/), for the links in alarm
+	// notifications, the gateways' enrollment links and the QR codes of
+	// published charity summaries; default the HTTP listener's URL.
 	ConsoleURL string
 
 	// IngestClientID is the MQTT client id of this process's ingester:

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	cloudhttp "github.com/eldergate/eldergate/cloud/http"
+	"strings"
 )
 
 // forget drops the cached successful login of gateway id, so that its
@@ -21,6 +22,7 @@ func (a *authenticator) forget(id string) {
 func (c *Cloud) provisioning(auth *authenticator, brokerURL string) cloudhttp.Provisioning {
 	b := c.broker
 	p := cloudhttp.Provisioning{
+		PublicURL: strings.TrimSuffix(c.cfg.ConsoleURL, "/"), // "" = the listener's URL
 		OnRevoke: func(id string) {
 			auth.forget(id)
 			if b != nil {

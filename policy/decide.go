@@ -166,10 +166,6 @@ type Remaining struct {
 	Fen    *eldergate.Fen `json:"fen,omitempty"`
 }
 
-// Counts reports whether the decision counts in the usage counters: only
-// subsidised meals do (count 1, SubsidyFen).
-func (d Decision) Counts() bool { return d.Decision == eldergate.DecisionApproved }
-
 // halfUp returns round(a*num/den) with halves rounded up, for a, num >= 0.
 func halfUp(a eldergate.Fen, num, den int64) eldergate.Fen {
 	return eldergate.Fen((int64(a)*num*2 + den) / (2 * den))

@@ -21,6 +21,11 @@ type OrgStore interface {
 	// the tree rules (ValidateOrgUnit, the parent's level), ErrNotFound
 	// when the parent does not exist, ErrConflict when the id exists.
 	CreateOrgUnit(ctx context.Context, u OrgUnit, at time.Time) (OrgUnit, error)
+	// UpdateOrgUnit changes the name or the code of unit id (the fields
+	// of ch that are set) and returns the unit. ErrNotFound for an unknown
+	// id, ErrInvalidOrg when the result breaks ValidateOrgUnit or the codes
+	// of the unit's ancestors and descendants disagree (CheckOrgCodes).
+	UpdateOrgUnit(ctx context.Context, id string, ch OrgUnitChange) (OrgUnit, error)
 	// OrgUnit returns unit id or ErrNotFound.
 	OrgUnit(ctx context.Context, id string) (OrgUnit, error)
 	// ListOrgUnits returns the units of the subtree of scope (the scope
@@ -77,12 +82,24 @@ func ParentLevel(level string) (string, bool) {
 
 // OrgUnit is one node of the organisation tree.
 type OrgUnit struct {
-	ID        string    `json:"id"`
-	ParentID  string    `json:"parent,omitempty"` // "" for a district
-	Level     string    `json:"level"`
-	Name      string    `json:"name"`
-	Path      string    `json:"path"` // "/district/street/community/site/" of ids
+	ID       string `json:"id"`
+	ParentID string `json:"parent,omitempty"` // "" for a district
+	Level    string `json:"level"`
+	Name     string `json:"name"`
+	Path     string `json:"path"` // "/district/street/community/site/" of ids
+	// Code is the unit's administrative division code (ValidateOrgCode):
+	// a district's 6 digits, a street's 9; "" when not set, and always for
+	// a community or a site. A site's jurisdiction is read from its
+	// ancestors' codes (SitePlace).
+	Code      string    `json:"code,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// OrgUnitChange is what UpdateOrgUnit changes: the fields that are not
+// nil ("" clears the code).
+type OrgUnitChange struct {
+	Name *string `json:"name,omitempty"`
+	Code *string `json:"code,omitempty"`
 }
 
 // MaxOrgIDLen bounds org unit ids.
@@ -121,10 +138,14 @@ func ValidateOrgUnit(u OrgUnit) error {
 	if n := utf8.RuneCountInString(u.Name); strings.TrimSpace(u.Name) == "" || n > 128 {
 		return fmt.Errorf("name: must be 1-128 characters: %w", ErrInvalidOrg)
 	}
+	if err := ValidateOrgCode(u.Level, u.Code); err != nil {
+		return fmt.Errorf("code: %v: %w", err, ErrInvalidOrg)
+	}
 	return nil
 }
 
-// CheckParent checks that parent may hold u and returns u's path.
+// CheckParent checks that parent may hold u and returns u's path. The
+// codes are checked by CheckOrgCodes.
 func CheckParent(u OrgUnit, parent *OrgUnit) (string, error) {
 	pl, _ := ParentLevel(u.Level)
 	if parent == nil {

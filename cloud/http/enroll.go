@@ -26,8 +26,9 @@ type Provisioning struct {
 	// CAPEM is the broker's CA certificate handed to enrolling gateways;
 	// empty when the broker has no TLS.
 	CAPEM string
-	// PublicURL is the cloud's base URL as gateways reach it, used in the
-	// enrollment link; empty: the server's own URL.
+	// PublicURL is the cloud's base URL as gateways and the public reach
+	// it, used in the enrollment link and in the address of a published
+	// charity summary (charity.go); empty: the server's own URL.
 	PublicURL string
 	// TokenTTL is how long an enrollment token lives; default 24h.
 	TokenTTL time.Duration
@@ -91,24 +92,35 @@ func EnrollURL(cloudURL, token string) string {
 // for a phone or the gateway's camera to read from a screen or a print.
 const qrTargetPx = 288
 
-// EnrollQRPNG renders link as a QR code PNG (error correction M, the
-// standard 4-module quiet zone, whole pixels per module, at least
-// qrTargetPx square) and returns it as a data:image/png;base64 URI.
+// EnrollQRPNG renders link as a QR code PNG (QRPNG) and returns it as a
+// data:image/png;base64 URI.
 func EnrollQRPNG(link string) (string, error) {
+	png, err := QRPNG(link)
+	if err != nil {
+		return "", err
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png), nil
+}
+
+// QRPNG renders link as a QR code PNG: error correction M, the standard
+// 4-module quiet zone, whole pixels per module, at least qrTargetPx
+// square. The enrollment link and a charity summary's public address
+// (charity.go) are drawn by it.
+func QRPNG(link string) ([]byte, error) {
 	q, err := qrcode.New(link, qrcode.Medium)
 	if err != nil {
-		return "", fmt.Errorf("enrollment QR code: %w", err)
+		return nil, fmt.Errorf("QR code: %w", err)
 	}
 	modules := len(q.Bitmap()) // symbol plus quiet zone
 	if modules == 0 {
-		return "", errors.New("enrollment QR code: empty symbol")
+		return nil, errors.New("QR code: empty symbol")
 	}
 	perModule := (qrTargetPx + modules - 1) / modules
 	png, err := q.PNG(-perModule) // negative: pixels per module, no resampling
 	if err != nil {
-		return "", fmt.Errorf("enrollment QR code: %w", err)
+		return nil, fmt.Errorf("QR code: %w", err)
 	}
-	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png), nil
+	return png, nil
 }
 
 func (s *Server) provisioning() Provisioning {

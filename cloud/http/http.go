@@ -60,6 +60,7 @@ type Store interface {
 	domain.MenuStore
 	ReportStore // reports.go
 	domain.CareStore
+	domain.CharityStore
 }
 
 // Server serves the API and the console.
@@ -166,12 +167,13 @@ func (s *Server) routes() *routeMux {
 	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
 	mux.Handle("POST /api/v1/gateways/{id}/commands", s.require(domain.RoleOperator, s.queueCommand))
 	mux.Handle("GET /api/v1/gateways/{id}/commands", s.require(domain.RoleViewer, s.listCommands))
-	s.orgRoutes(mux)    // org.go
-	s.rosterRoutes(mux) // roster.go
-	s.menuRoutes(mux)   // menu.go
-	s.configRoutes(mux) // desired.go
-	s.reportRoutes(mux) // reports.go
-	s.careRoutes(mux)   // care.go
+	s.orgRoutes(mux)     // org.go
+	s.rosterRoutes(mux)  // roster.go
+	s.menuRoutes(mux)    // menu.go
+	s.configRoutes(mux)  // desired.go
+	s.reportRoutes(mux)  // reports.go
+	s.careRoutes(mux)    // care.go
+	s.charityRoutes(mux) // charity.go, charity_page.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))

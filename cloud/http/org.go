@@ -18,6 +18,7 @@ import (
 func (s *Server) orgRoutes(mux *routeMux) {
 	mux.Handle("GET /api/v1/org", s.require(domain.RoleViewer, s.listOrg))
 	mux.Handle("POST /api/v1/org", s.require(domain.RoleAdmin, s.createOrgUnit))
+	mux.Handle("PATCH /api/v1/org/{id}", s.require(domain.RoleAdmin, s.updateOrgUnit))
 	mux.Handle("POST /api/v1/tokens", s.require(domain.RoleAdmin, s.createToken))
 	mux.Handle("GET /api/v1/tokens", s.require(domain.RoleAdmin, s.listTokens))
 	mux.Handle("POST /api/v1/tokens/{id}/revoke", s.require(domain.RoleAdmin, s.revokeToken))
@@ -169,6 +170,7 @@ type CreateOrgUnitRequest struct {
 	Parent string `json:"parent"`
 	Level  string `json:"level"`
 	Name   string `json:"name"`
+	Code   string `json:"code,omitempty"` // administrative division code (domain.ValidateOrgCode)
 }
 
 func (s *Server) listOrg(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +187,7 @@ func (s *Server) createOrgUnit(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	u := domain.OrgUnit{ID: req.ID, ParentID: req.Parent, Level: req.Level, Name: strings.TrimSpace(req.Name)}
+	u := domain.OrgUnit{ID: req.ID, ParentID: req.Parent, Level: req.Level, Name: strings.TrimSpace(req.Name), Code: req.Code}
 	if err := domain.ValidateOrgUnit(u); err != nil {
 		writeError(w, http.StatusBadRequest, strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalidOrg.Error()))
 		return
@@ -227,6 +229,57 @@ func (s *Server) createOrgUnit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("http: org unit created", "id", u.ID, "level", u.Level, "parent", u.ParentID)
 	writeJSON(w, http.StatusCreated, u)
+}
+
+// updateOrgUnit serves PATCH /api/v1/org/{id} with a domain.OrgUnitChange
+// ({"name": ..., "code": ...}, each optional; "code": "" clears it): an
+// admin renames a unit of its subtree or sets its administrative division
+// code (a district's 6 digits, a street's 9, agreeing with the codes above
+// and below it).
+func (s *Server) updateOrgUnit(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := domain.ValidateSlug(id); err != nil {
+		writeError(w, http.StatusNotFound, "no org unit "+quote(id))
+		return
+	}
+	var ch domain.OrgUnitChange
+	if !decodeBody(w, r, &ch) {
+		return
+	}
+	if ch.Name == nil && ch.Code == nil {
+		writeError(w, http.StatusBadRequest, "nothing to change: give name or code")
+		return
+	}
+	in, err := s.unitWithin(r.Context(), CallerOf(r.Context()).Scope, id)
+	switch {
+	case errors.Is(err, domain.ErrNotFound) || (err == nil && !in):
+		writeError(w, http.StatusNotFound, "no org unit "+id)
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	u, err := s.cfg.Store.UpdateOrgUnit(r.Context(), id, ch)
+	switch {
+	case errors.Is(err, domain.ErrInvalidOrg):
+		msg := err.Error()
+		for _, f := range []string{"code: ", "name: ", "level: "} {
+			if i := strings.Index(msg, f); i >= 0 {
+				msg = msg[i:]
+				break
+			}
+		}
+		writeError(w, http.StatusBadRequest, strings.TrimSuffix(msg, ": "+domain.ErrInvalidOrg.Error()))
+		return
+	case errors.Is(err, domain.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no org unit "+id)
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Info("http: org unit changed", "id", u.ID, "code", u.Code)
+	writeJSON(w, http.StatusOK, u)
 }
 
 // MaxTokenTTLDays bounds ttl_days of POST /api/v1/tokens.

@@ -3,6 +3,7 @@ package cloudhttp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ type ReportStore interface {
 	// ServiceStats: see domain.StatsStore.
 	ServiceStats(ctx context.Context, scope, firstDay, lastDay string, weeks []domain.DayRange) (domain.ServiceData, error)
 	domain.SettlementStore
+	domain.ReconcileStore
 	domain.ReviewStore
 }
 
@@ -26,6 +28,7 @@ func (s *Server) reportRoutes(mux *routeMux) {
 	mux.Handle("GET /api/v1/reports/response", s.require(domain.RoleViewer, s.responseReport))
 	mux.Handle("GET /api/v1/reports/service", s.require(domain.RoleViewer, s.serviceReport))
 	mux.Handle("GET /api/v1/reports/settlement", s.require(domain.RoleViewer, s.settlementReport))
+	mux.Handle("GET /api/v1/reports/reconciliation", s.require(domain.RoleViewer, s.reconciliationReport))
 	mux.Handle("GET /api/v1/reports/review", s.require(domain.RoleViewer, s.reviewReport))
 }
 
@@ -87,13 +90,9 @@ func (s *Server) reportParamsOf(w http.ResponseWriter, r *http.Request, anyPerio
 		writeError(w, http.StatusBadRequest, "lang "+quote(p.lang)+" is not one of zh-CN, zh-HK, en")
 		return p, false
 	}
-	zone := q.Get("tz")
-	if zone == "" {
-		zone = reports.DefaultTimeZone
-	}
-	tz, err := time.LoadLocation(zone)
-	if err != nil || zone == "Local" {
-		writeError(w, http.StatusBadRequest, "tz "+quote(zone)+" is not an IANA time zone such as Asia/Shanghai")
+	tz, err := reportZone(q.Get("tz"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return p, false
 	}
 	p.tz = tz
@@ -125,6 +124,19 @@ func (s *Server) reportParamsOf(w http.ResponseWriter, r *http.Request, anyPerio
 	}
 	p.from, p.to = p.period.Bounds(tz)
 	return p, true
+}
+
+// reportZone loads a report's time zone: an IANA name, the default zone
+// when empty ("Local" is refused: it is the server's, not a place's).
+func reportZone(zone string) (*time.Location, error) {
+	if zone == "" {
+		zone = reports.DefaultTimeZone
+	}
+	tz, err := time.LoadLocation(zone)
+	if err != nil || zone == "Local" {
+		return nil, errors.New("tz " + quote(zone) + " is not an IANA time zone such as Asia/Shanghai")
+	}
+	return tz, nil
 }
 
 // writeReport answers a report request: rep as JSON, or the table that
@@ -261,6 +273,29 @@ func (s *Server) serviceReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ServiceTable(rep, p.lang, unitName(units, p)) }, "service-statistics-"+p.period.Key)
+}
+
+// reconciliationReport serves GET /api/v1/reports/reconciliation?month=2026-12
+// [&unit=ID (or scope=ID)][&format=json|csv|xlsx][&lang=...][&tz=...]: the
+// meals of the unit's sites in the month whose re-decision by the cloud
+// differs from their gateway's, with the difference per funding layer
+// (package reports, reconcile.go; docs/reconciliation.md).
+func (s *Server) reconciliationReport(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.reportParams(w, r)
+	if !ok {
+		return
+	}
+	units, err := s.cfg.Store.ListOrgUnits(r.Context(), p.scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	rep, err := reports.ReconcileMonth(r.Context(), s.cfg.Store, p.month, p.tz, p.scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ReconcileTable(rep, p.lang, unitName(units, p)) }, "reconciliation-"+p.month)
 }
 
 // reviewReport serves GET /api/v1/reports/review?month=2026-12

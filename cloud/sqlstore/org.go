@@ -3,16 +3,17 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
-const orgCols = `u.id, COALESCE(u.parent_id, ''), u.level, u.name, u.path, u.created_at`
+const orgCols = `u.id, COALESCE(u.parent_id, ''), u.level, u.name, u.path, u.code, u.created_at`
 
 func scanOrgUnit(r rowScanner) (domain.OrgUnit, error) {
 	var u domain.OrgUnit
-	err := r.Scan(&u.ID, &u.ParentID, &u.Level, &u.Name, &u.Path, Time(&u.CreatedAt))
+	err := r.Scan(&u.ID, &u.ParentID, &u.Level, &u.Name, &u.Path, &u.Code, Time(&u.CreatedAt))
 	return u, notFound(err)
 }
 
@@ -35,6 +36,18 @@ func (s *Store) CreateOrgUnit(ctx context.Context, u domain.OrgUnit, at time.Tim
 		if u.Path, err = domain.CheckParent(u, parent); err != nil {
 			return s.errf("create org unit %s: %w", u.ID, err)
 		}
+		if u.Code != "" {
+			if err := tx.lock(ctx, "org-codes"); err != nil { // one writer of codes at a time: chains stay consistent
+				return s.errf("create org unit %s: %w", u.ID, err)
+			}
+			chain, err := s.orgChain(ctx, tx, u.Path, false)
+			if err != nil {
+				return s.errf("create org unit %s: %w", u.ID, err)
+			}
+			if err := domain.CheckOrgCodes(append(chain, u)); err != nil {
+				return s.errf("create org unit %s: %w", u.ID, err)
+			}
+		}
 		u.CreatedAt = at.UTC().Truncate(s.D.Precision)
 		var n int
 		if err := tx.Row(ctx, `SELECT count(*) FROM org_units WHERE id = ?`, u.ID).Scan(&n); err != nil {
@@ -47,12 +60,75 @@ func (s *Store) CreateOrgUnit(ctx context.Context, u domain.OrgUnit, at time.Tim
 		if u.ParentID != "" {
 			parentID = u.ParentID
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO org_units (id, parent_id, level, name, path, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, u.ID, parentID, u.Level, s.D.S(u.Name), u.Path, s.D.T(u.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO org_units (id, parent_id, level, name, path, code, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.ID, parentID, u.Level, s.D.S(u.Name), u.Path, u.Code, s.D.T(u.CreatedAt)); err != nil {
 			if s.D.IsUnique(err) {
 				return s.errf("create org unit %s: id exists: %w", u.ID, domain.ErrConflict)
 			}
 			return s.errf("create org unit %s: %w", u.ID, err)
+		}
+		return nil
+	})
+	return u, err
+}
+
+// orgChain returns the units on path (its ancestors, and the unit itself
+// when it exists) and, with below, the units under it, in path order:
+// what domain.CheckOrgCodes reads.
+func (s *Store) orgChain(ctx context.Context, tx *Tx, path string, below bool) ([]domain.OrgUnit, error) {
+	var ids []any
+	ph := ""
+	for _, id := range strings.Split(strings.Trim(path, "/"), "/") {
+		ids = append(ids, id)
+		ph += ",?"
+	}
+	q := `SELECT ` + orgCols + ` FROM org_units u WHERE u.id IN (` + ph[1:] + `)`
+	if below {
+		ids = append(ids, path)
+		q += ` OR u.path LIKE ? || '%'`
+	}
+	out, err := queryAll(ctx, tx.Conn, func(r *sql.Rows) (domain.OrgUnit, error) { return scanOrgUnit(r) }, q+` ORDER BY u.path `+s.D.ByteOrder, ids...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateOrgUnit implements domain.OrgStore.
+func (s *Store) UpdateOrgUnit(ctx context.Context, id string, ch domain.OrgUnitChange) (domain.OrgUnit, error) {
+	var u domain.OrgUnit
+	err := s.inTx(ctx, "update org unit "+id, func(tx *Tx) error {
+		if err := tx.lock(ctx, "org-codes"); err != nil {
+			return s.errf("update org unit %s: %w", id, err)
+		}
+		var err error
+		u, err = scanOrgUnit(tx.Row(ctx, `SELECT `+orgCols+` FROM org_units u WHERE u.id = ?`+s.D.forUpdate("u"), id))
+		if err != nil {
+			return s.errf("update org unit %s: %w", id, err)
+		}
+		if ch.Name != nil {
+			u.Name = strings.TrimSpace(*ch.Name)
+		}
+		if ch.Code != nil {
+			u.Code = *ch.Code
+		}
+		if err := domain.ValidateOrgUnit(u); err != nil {
+			return s.errf("update org unit %s: %w", id, err)
+		}
+		chain, err := s.orgChain(ctx, tx, u.Path, true)
+		if err != nil {
+			return s.errf("update org unit %s: %w", id, err)
+		}
+		for i := range chain {
+			if chain[i].ID == u.ID {
+				chain[i] = u
+			}
+		}
+		if err := domain.CheckOrgCodes(chain); err != nil {
+			return s.errf("update org unit %s: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE org_units SET name = ?, code = ? WHERE id = ?`, s.D.S(u.Name), u.Code, id); err != nil {
+			return s.errf("update org unit %s: %w", id, err)
 		}
 		return nil
 	})

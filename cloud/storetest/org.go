@@ -45,6 +45,59 @@ func testOrg(t *testing.T, s domain.Store) {
 	t.Run("TreeRules", func(t *testing.T) { testOrgTreeRules(t, s) })
 	t.Run("SubtreeScoping", func(t *testing.T) { testOrgScoping(t, s) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, s) })
+	t.Run("DivisionCodes", func(t *testing.T) { testOrgCodes(t, s) })
+}
+
+// testOrgCodes: division codes are set at creation and by UpdateOrgUnit,
+// checked by level and against the codes above and below the unit
+// (ErrInvalidOrg, nothing changed), cleared with ""; the name changes
+// alone; SitePlace reads a site's jurisdiction from them.
+func testOrgCodes(t *testing.T, s domain.Store) {
+	ctx := context.Background()
+	code := func(c string) domain.OrgUnitChange { return domain.OrgUnitChange{Code: &c} }
+	if u, err := s.UpdateOrgUnit(ctx, "d-south", code("440305")); err != nil || u.Code != "440305" || u.Path != "/d-south/" {
+		t.Fatalf("district code: %+v, %v", u, err)
+	}
+	if _, err := s.UpdateOrgUnit(ctx, "st-s", code("440304001")); !errors.Is(err, domain.ErrInvalidOrg) {
+		t.Errorf("street code outside its district's: %v", err)
+	}
+	if _, err := s.UpdateOrgUnit(ctx, "st-s", code("440305001")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateOrgUnit(ctx, "d-south", code("440306")); !errors.Is(err, domain.ErrInvalidOrg) {
+		t.Errorf("district code its street's no longer begins with: %v", err)
+	}
+	for id, c := range map[string]string{"site-gw-s1": "440305", "c-s1": "440305001001", "st-s": "440305", "d-south": "4403050"} {
+		if _, err := s.UpdateOrgUnit(ctx, id, code(c)); !errors.Is(err, domain.ErrInvalidOrg) {
+			t.Errorf("%s code %q: %v", id, c, err)
+		}
+	}
+	if _, err := s.UpdateOrgUnit(ctx, "nope", code("440305")); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("unknown unit: %v", err)
+	}
+	name := "S 街道办事处"
+	if u, err := s.UpdateOrgUnit(ctx, "st-s", domain.OrgUnitChange{Name: &name}); err != nil || u.Name != name || u.Code != "440305001" {
+		t.Errorf("rename: %+v, %v", u, err)
+	}
+	if _, err := s.CreateOrgUnit(ctx, domain.OrgUnit{ID: "st-s2", ParentID: "d-south", Level: domain.LevelStreet, Name: "S2", Code: "440399002"}, base); !errors.Is(err, domain.ErrInvalidOrg) {
+		t.Errorf("create a street outside its district's code: %v", err)
+	}
+	if u, err := s.CreateOrgUnit(ctx, domain.OrgUnit{ID: "st-s2", ParentID: "d-south", Level: domain.LevelStreet, Name: "S2", Code: "440305002"}, base); err != nil || u.Code != "440305002" {
+		t.Errorf("create with a code: %+v, %v", u, err)
+	}
+	all, err := s.ListOrgUnits(ctx, "d-south")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := domain.SitePlace(all, "site-gw-s1"); !ok || p.City != "440300" || p.District != "440305" || p.Street != "440305001" {
+		t.Errorf("SitePlace(site-gw-s1) = %+v, %v", p, ok)
+	}
+	if u, err := s.UpdateOrgUnit(ctx, "st-s", code("")); err != nil || u.Code != "" {
+		t.Errorf("clear: %+v, %v", u, err)
+	}
+	if u, _ := s.OrgUnit(ctx, "st-s"); u.Code != "" || u.Name != name {
+		t.Errorf("stored %+v", u)
+	}
 }
 
 // testOrgTreeRules: the level order is enforced (a district has no

@@ -54,6 +54,9 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"CareSignal", testCareSignal},
 		{"ServiceStats", testServiceStats},
 		{"Settlement", testSettlement},
+		{"ReconcileOfflineSite", testReconcileOfflineSite},
+		{"ReconcileConnectedIsZero", testReconcileConnectedIsZero},
+		{"Charity", testCharity},
 		{"Review", testReview},
 	}
 	for _, tc := range tests {

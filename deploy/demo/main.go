@@ -12,6 +12,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,10 +29,13 @@ import (
 
 // demoOrg is the demo's organisation tree: the demo site under a
 // district, a street and a community, so that the console shows the
-// site's name and the alarm ladder has its levels.
+// site's name and the alarm ladder has its levels. The district and the
+// street carry the division codes of the demo gateway's area
+// (deploy/demo/gateway.yaml), from which the reconciliation builds the
+// site's jurisdiction.
 var demoOrg = []string{
-	`{"id":"demo-district","level":"district","name":"示范区"}`,
-	`{"id":"demo-street","parent":"demo-district","level":"street","name":"幸福街道"}`,
+	`{"id":"demo-district","level":"district","name":"示范区","code":"440307"}`,
+	`{"id":"demo-street","parent":"demo-district","level":"street","name":"幸福街道","code":"440307001"}`,
 	`{"id":"demo-community","parent":"demo-street","level":"community","name":"幸福里社区"}`,
 	`{"id":"site-demo-1","parent":"demo-community","level":"site","name":"幸福里长者饭堂"}`,
 }
@@ -54,6 +58,61 @@ func seedOrg(ctx context.Context, consoleURL, token string) error {
 		if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
 			return fmt.Errorf("org tree: %s answered %s", body, res.Status)
 		}
+		if res.StatusCode == http.StatusConflict {
+			if err := seedOrgCode(ctx, consoleURL, token, body); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// seedOrgCode gives a unit that exists already (a demo run again on data
+// from before the org codes) the division code of its demoOrg entry.
+func seedOrgCode(ctx context.Context, consoleURL, token, body string) error {
+	var u struct{ ID, Code string }
+	if err := json.Unmarshal([]byte(body), &u); err != nil || u.Code == "" {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "PATCH", consoleURL+"/api/v1/org/"+u.ID, strings.NewReader(`{"code":"`+u.Code+`"}`))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("org code: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("org code of %s answered %s", u.ID, res.Status)
+	}
+	return nil
+}
+
+// demoFund is the demo's charity fund: its id is the layer "charity" of
+// the demo policy (gateway.yaml), so the demo's lunches and dinners carry
+// a share of it (docs/charity.md).
+const demoFund = `{"id":"charity","names":{"zh-CN":"幸福里爱心助餐基金","zh-HK":"幸福里愛心助餐基金","en":"Xingfuli Meals for Elders Fund"},"unit":"demo-district"}`
+
+// seedFund registers demoFund through the API; a fund registered already
+// (a demo run again on its data) is left as it is.
+func seedFund(ctx context.Context, consoleURL, token string) error {
+	req, err := http.NewRequestWithContext(ctx, "POST", consoleURL+"/api/v1/charity/funds", strings.NewReader(demoFund))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("charity fund: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusConflict {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
+		return fmt.Errorf("charity fund: the cloud answered %s: %s", res.Status, msg)
 	}
 	return nil
 }
@@ -149,6 +208,9 @@ func run() error {
 		return err
 	}
 	if err := seedMenu(ctx, root, consoleURL, *token); err != nil {
+		return err
+	}
+	if err := seedFund(ctx, consoleURL, *token); err != nil {
 		return err
 	}
 	gw, err := startProc(filepath.Join(*data, "gateway.log"), filepath.Join(*bin, "eldergate-gateway"), "run",

@@ -40,7 +40,10 @@ func recordMealPolicy(ctx context.Context, tx *sql.Tx, eventID string, m *Meal) 
 		}
 		funding = string(b)
 	}
-	counts := m.Decision == eldergate.DecisionApproved && len(p.UsageKeys) > 0
+	// Which meals count is policy's rule (policy.CountsDecision), shared
+	// with the cloud's reconciliation; one meal and its subsidy per key
+	// (policy.Counted).
+	counts := policy.CountsDecision(m.Decision) && len(p.UsageKeys) > 0
 	keys := ""
 	if counts {
 		for _, k := range p.UsageKeys {
@@ -92,7 +95,7 @@ func reverseMealUsage(ctx context.Context, tx *sql.Tx, eventID string) error {
 	if err != nil {
 		return fmt.Errorf("reverse usage: %w", err)
 	}
-	if decision != eldergate.DecisionApproved || keys == "" {
+	if !policy.CountsDecision(decision) || keys == "" {
 		return nil
 	}
 	if err := addUsage(ctx, tx, elder, strings.Fields(keys), -1, -eldergate.Fen(subsidy)); err != nil {

@@ -89,13 +89,12 @@ func mealData(elder eldergate.Elder, masked, window string, dec policy.Decision,
 	return m
 }
 
-// storedPolicy is what the store keeps of the decision with the meal; an
-// approved meal counts in the usage counters of its periods.
+// storedPolicy is what the store keeps of the decision with the meal; a
+// meal that counts (policy.Counted: an approved meal) counts in the usage
+// counters of its periods, as the cloud's reconciliation counts it.
 func storedPolicy(dec policy.Decision) *sqlite.MealPolicy {
 	mp := &sqlite.MealPolicy{Rule: dec.Rule, DiscountFen: dec.DiscountFen, OperatingFen: dec.OperatingFen, Funding: dec.Funding}
-	if dec.Counts() {
-		mp.UsageKeys = dec.Periods.Keys()
-	}
+	mp.UsageKeys, _ = policy.Counted(dec) // the usage rule, written once (policy/ledger.go)
 	return mp
 }
 

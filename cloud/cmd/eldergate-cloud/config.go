@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 
 	"github.com/eldergate/eldergate/cloud"
 	"gopkg.in/yaml.v3"
@@ -25,6 +26,7 @@ type fileConfig struct {
 	BrokerDynsec   bool                `yaml:"broker_dynsec"`
 	NoIngest       bool                `yaml:"no_ingest"`
 	AdminToken     string              `yaml:"admin_token"`
+	PublicURL      string              `yaml:"public_url"` // the cloud's address as the public reaches it (cloud.Config.ConsoleURL)
 	Gateways       []cloud.GatewaySeed `yaml:"gateways"`
 }
 
@@ -41,4 +43,18 @@ func parseConfig(data []byte) (fileConfig, error) {
 		return fileConfig{}, fmt.Errorf("config: %w", err)
 	}
 	return fc, nil
+}
+
+// checkPublicURL checks the cloud's public address (public_url,
+// --public-url): empty, or an absolute http(s) URL with a host and no
+// query or fragment, since paths are appended to it.
+func checkPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("public url %q: must be an http(s) address such as https://eldergate.example.gov.cn", s)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -47,6 +48,30 @@ func FuzzParseConfig(f *testing.F) {
 		fc, err := parseConfig(data)
 		if err != nil && (fc.DataDir != "" || fc.Gateways != nil) {
 			t.Fatalf("error with non-zero config: %+v", fc)
+		}
+	})
+}
+
+func TestCheckPublicURL(t *testing.T) {
+	for s, ok := range map[string]bool{"": true, "https://eg.example.gov.cn": true, "http://10.0.0.1:8080/eg/": true,
+		"eg.example.gov.cn": false, "ftp://x": false, "https://": false, "https://x/?a=1": false, "https://u:p@x": false, "https://x/#f": false} {
+		if err := checkPublicURL(s); (err == nil) != ok {
+			t.Errorf("checkPublicURL(%q) = %v", s, err)
+		}
+	}
+	fc, err := parseConfig([]byte("public_url: https://eg.example.gov.cn\n"))
+	if err != nil || fc.PublicURL != "https://eg.example.gov.cn" {
+		t.Errorf("public_url: %+v %v", fc, err)
+	}
+}
+
+func FuzzCheckPublicURL(f *testing.F) {
+	f.Add("https://eg.example.gov.cn")
+	f.Add("http://[::1]:80/x")
+	f.Fuzz(func(t *testing.T, s string) {
+		if checkPublicURL(s) == nil && s != "" && !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") &&
+			!strings.HasPrefix(strings.ToLower(s), "http") {
+			t.Fatalf("accepted %q", s)
 		}
 	})
 }

@@ -72,6 +72,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noIngest := fs.Bool("no-ingest", false, "take no gateway message (external broker only): standalone \"eldergate-cloud ingest\" processes ingest")
 	brokerDynsec := fs.Bool("broker-dynsec", false, "manage gateway accounts on the external Mosquitto through its dynamic-security plugin (--broker-user is the dynsec admin)")
 	token := fs.String("token", "", "admin bearer token for the API and the console")
+	publicURL := fs.String("public-url", "", "the cloud's address as gateways, staff and donors reach it, e.g. https://eldergate.example.gov.cn (links in notifications, enrollment and charity QR codes; default the HTTP listener's URL)")
 	mqttTLSCert := fs.String("mqtt-tls-cert", "", "PEM certificate for the embedded broker's listener (enables TLS, ssl://)")
 	mqttTLSKey := fs.String("mqtt-tls-key", "", "PEM private key for -mqtt-tls-cert")
 	clientID := fs.String("client-id", "", "MQTT client id of the ingester, stable and unique per ingesting process (default: eg-cloud-serve-HOSTNAME)")
@@ -111,6 +112,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BrokerUser:     pick("broker-user", *brokerUser, fc.BrokerUser),
 		BrokerPassword: pick("broker-password", *brokerPassword, fc.BrokerPassword),
 		AdminToken:     pick("token", *token, fc.AdminToken),
+		ConsoleURL:     pick("public-url", *publicURL, fc.PublicURL),
 		BrokerDynsec:   *brokerDynsec || fc.BrokerDynsec,
 		NoIngest:       *noIngest || fc.NoIngest,
 		BrokerTLSCert:  *mqttTLSCert,
@@ -119,6 +121,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Gateways:       fc.Gateways,
 		Logger:         log,
 		Now:            time.Now,
+	}
+	if err := checkPublicURL(cfg.ConsoleURL); err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 	if cfg.AdminToken == "" {
 		cfg.AdminToken = os.Getenv("EG_ADMIN_TOKEN")

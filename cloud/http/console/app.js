@@ -65,6 +65,16 @@
       careSaved: "已记录探访。", careRuleFrom: "{unit} 的规则：每周至少 {min} 餐、连续 {weeks} 周，未到 {days} 天列入名单（{from}）。",
       careRuleOwn: "本单位自定", careRuleInherited: "沿用 {from}", careRuleDefault: "默认规则", careRuleStored: "规则已保存。",
       careNone: "—", careFailed: "操作失败：{msg}",
+      rcTitle: "补贴复核：网关决定与云端重算的差异", rcSkipTitle: "未能复核的餐次",
+      rcRules: "云端用网关所用的政策版本、云端名册中的长者信息、站点上级的行政区划代码和该餐的价格或重量，按长者在所有站点的用餐（网络畅通时网关应看到的用量）重新计算每一餐。差额＝云端重算－网关决定，金额单位为元；原记录不作修改，差额在结算中作为调整项处理。",
+      rcNote: "{month}（按 {tz} 时间划分月份）：{meals} 餐，已复核 {compared} 餐，其中 {diff} 餐有差异，补贴差额 {subsidy} 元；{skipped} 餐未能复核，{voided} 餐已作废，{reader} 次读卡即被拒绝。",
+      rcNone: "本月没有差异：所有已复核的餐次与网关决定一致。", rcNoSkip: "没有未能复核的餐次。",
+      rcTime: "就餐时间", rcTimeIn: "就餐时间（{tz}）", rcSite: "站点", rcElder: "长者", rcWindow: "餐次", rcGateway: "网关决定", rcCloud: "云端重算", rcWhy: "原因", rcPolicy: "政策版本",
+      rcDiff: "差额·{layer}", rcSubsidyDiff: "补贴差额", rcOperatingDiff: "运营补贴差额", rcPayDiff: "自付差额",
+      rcLimit: "跨站点用量已达限额 {limit}", rcStale: "网关用量过期",
+      rs_no_policy_version: "无政策版本", rs_policy_not_held: "云端无此政策版本", rs_policy_invalid: "政策版本无法解析",
+      rs_elder_not_on_roster: "长者不在云端名册", rs_site_not_in_tree: "站点不在组织架构", rs_site_without_codes: "站点上级无行政区划代码",
+      d_discounted: "折扣", orgCode: "区划代码",
       rvTitle: "待核查事项（防冒领）", rvUnit: "单位",
       rvNote: "{month}（按 {tz} 时间划分月份）：待核查 {items} 项。",
       rvNone: "本月本单位没有待核查事项。", rvItems: "{n} 项", rvMeals: "{n} 餐",
@@ -93,6 +103,15 @@
       svcWeekly: "每周服务人次与服务长者数（长者按周去重）", svcWeek: "周", svcDays: "日期",
       svcNote: "{month}（按服务日）：服务 {meals} 人次，服务长者 {elders} 人，在册 {roster} 人，覆盖率 {pct}。",
       svcRules: "服务人次为已供餐人次（不含拒绝和作废）；服务长者数按人去重，同一长者在多个站点用餐只计一次；覆盖率 = 服务长者数 ÷ 花名册在册长者数；按服务日统计。",
+      chTitle: "慈善资金去向", chFund: "慈善资金", chPublish: "发布公示", chPubTitle: "公示页面", chSha: "校验码（SHA-256）",
+      chPubHelp: "捐赠人扫码即可查看本月公示（不含个人信息）；公示发布后不再更改，再次发布会生成新的页面。",
+      chSites: "各站点", chDistrict: "所属区", chMeals: "资助餐次", chElders: "受助长者", chAmount: "资助金额（元）",
+      chEldersTitle: "受助长者（已脱敏）", chWhere: "就餐站点", chDays: "每日", chDay: "日期", chPubs: "已发布的公示",
+      chRules: "慈善资金即政策中登记为该资金编号的资金层级；资助餐次为本月（按事件时间）由该资金出资且未作废的餐次，受助长者按人去重，金额单位为元；作废餐次另计，不计入上述数字。",
+      chNoFund: "尚未登记慈善资金（管理员可通过 API 登记）。", chPublishing: "正在发布…",
+      chNote: "{fund}，{month}（按 {tz} 时间划分月份）：资助 {meals} 餐次，受助长者 {elders} 人，金额 {yuan} 元；另有作废 {voids} 餐次未计入。",
+      chPublished: "已发布 {fund} {month} 的公示。", chPubLine: "{month} · {unit} · {at} · {by}", chShowQR: "二维码",
+      chQRAlt: "公示页面二维码：{url}", chNoPubs: "暂无公示",
     },
     "zh-HK": {
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
@@ -158,6 +177,16 @@
       careSaved: "已記錄探訪。", careRuleFrom: "{unit} 的規則：每週至少 {min} 餐、連續 {weeks} 週，未到 {days} 天列入名單（{from}）。",
       careRuleOwn: "本單位自訂", careRuleInherited: "沿用 {from}", careRuleDefault: "預設規則", careRuleStored: "規則已儲存。",
       careNone: "—", careFailed: "操作失敗：{msg}",
+      rcTitle: "補貼覆核：網關決定與雲端重算的差異", rcSkipTitle: "未能覆核的餐次",
+      rcRules: "雲端用網關所用的政策版本、雲端名冊中的長者資料、站點上級的行政區劃代碼和該餐的價格或重量，按長者在所有站點的用餐（網絡暢通時網關應看到的用量）重新計算每一餐。差額＝雲端重算－網關決定，金額單位為元；原記錄不作修改，差額在結算中作為調整項處理。",
+      rcNote: "{month}（按 {tz} 時間劃分月份）：{meals} 餐，已覆核 {compared} 餐，其中 {diff} 餐有差異，補貼差額 {subsidy} 元；{skipped} 餐未能覆核，{voided} 餐已作廢，{reader} 次讀卡即被拒絕。",
+      rcNone: "本月沒有差異：所有已覆核的餐次與網關決定一致。", rcNoSkip: "沒有未能覆核的餐次。",
+      rcTime: "用餐時間", rcTimeIn: "用餐時間（{tz}）", rcSite: "站點", rcElder: "長者", rcWindow: "餐次", rcGateway: "網關決定", rcCloud: "雲端重算", rcWhy: "原因", rcPolicy: "政策版本",
+      rcDiff: "差額·{layer}", rcSubsidyDiff: "補貼差額", rcOperatingDiff: "營運補貼差額", rcPayDiff: "自付差額",
+      rcLimit: "跨站點用量已達限額 {limit}", rcStale: "網關用量過期",
+      rs_no_policy_version: "無政策版本", rs_policy_not_held: "雲端無此政策版本", rs_policy_invalid: "政策版本無法解析",
+      rs_elder_not_on_roster: "長者不在雲端名冊", rs_site_not_in_tree: "站點不在組織架構", rs_site_without_codes: "站點上級無行政區劃代碼",
+      d_discounted: "折扣", orgCode: "區劃代碼",
       rvTitle: "待核查事項（防冒領）", rvUnit: "單位",
       rvNote: "{month}（按 {tz} 時間劃分月份）：待核查 {items} 項。",
       rvNone: "本月本單位沒有待核查事項。", rvItems: "{n} 項", rvMeals: "{n} 餐",
@@ -186,6 +215,15 @@
       svcWeekly: "每週服務人次與服務長者數（長者按週去重）", svcWeek: "週", svcDays: "日期",
       svcNote: "{month}（按服務日）：服務 {meals} 人次，服務長者 {elders} 人，在冊 {roster} 人，覆蓋率 {pct}。",
       svcRules: "服務人次為已供餐人次（不含拒絕和作廢）；服務長者數按人去重，同一長者在多個站點用餐只計一次；覆蓋率 = 服務長者數 ÷ 名冊在冊長者數；按服務日統計。",
+      chTitle: "慈善資金去向", chFund: "慈善資金", chPublish: "發佈公示", chPubTitle: "公示頁面", chSha: "校驗碼（SHA-256）",
+      chPubHelp: "捐款人掃碼即可查看本月公示（不含個人資料）；公示發佈後不再更改，再次發佈會產生新的頁面。",
+      chSites: "各站點", chDistrict: "所屬區", chMeals: "資助餐次", chElders: "受助長者", chAmount: "資助金額（元）",
+      chEldersTitle: "受助長者（已遮蔽）", chWhere: "用餐站點", chDays: "每日", chDay: "日期", chPubs: "已發佈的公示",
+      chRules: "慈善資金即政策中登記為該資金編號的資金層級；資助餐次為本月（按事件時間）由該資金出資且未作廢的餐次，受助長者按人去重，金額單位為元；作廢餐次另計，不計入上述數字。",
+      chNoFund: "尚未登記慈善資金（管理員可透過 API 登記）。", chPublishing: "正在發佈…",
+      chNote: "{fund}，{month}（按 {tz} 時間劃分月份）：資助 {meals} 餐次，受助長者 {elders} 人，金額 {yuan} 元；另有作廢 {voids} 餐次未計入。",
+      chPublished: "已發佈 {fund} {month} 的公示。", chPubLine: "{month} · {unit} · {at} · {by}", chShowQR: "二維碼",
+      chQRAlt: "公示頁面二維碼：{url}", chNoPubs: "暫無公示",
     },
     en: {
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
@@ -251,6 +289,16 @@
       careSaved: "Visit recorded.", careRuleFrom: "Rule of {unit}: at least {min} meals a week for {weeks} weeks, listed after {days} days away ({from}).",
       careRuleOwn: "its own", careRuleInherited: "from {from}", careRuleDefault: "the default", careRuleStored: "Rule saved.",
       careNone: "—", careFailed: "Failed: {msg}",
+      rcTitle: "Subsidy reconciliation: gateway decisions against the cloud's re-decisions", rcSkipTitle: "Meals that could not be re-decided",
+      rcRules: "The cloud re-decides every meal with the policy version the gateway used, the elder as on the cloud roster, the division codes above the site and the meal's own price or weight, with the elder's meals at every site as usage (what a gateway with a perfect network would have seen). Difference = cloud re-decision − gateway decision, in yuan; nothing stored is changed, the differences are settled as adjustments.",
+      rcNote: "{month} (month boundaries in {tz} time): {meals} meals, {compared} re-decided, {diff} with a difference, subsidy difference ¥{subsidy}; {skipped} could not be re-decided, {voided} voided, {reader} refused at the reader.",
+      rcNone: "No differences this month: every re-decided meal matches its gateway's decision.", rcNoSkip: "Every meal could be re-decided.",
+      rcTime: "Time", rcTimeIn: "Time ({tz})", rcSite: "Site", rcElder: "Elder", rcWindow: "Window", rcGateway: "Gateway decision", rcCloud: "Cloud re-decision", rcWhy: "Reason", rcPolicy: "Policy version",
+      rcDiff: "Difference: {layer}", rcSubsidyDiff: "Subsidy difference", rcOperatingDiff: "Operating subsidy difference", rcPayDiff: "Paid by elder difference",
+      rcLimit: "limit reached across sites: {limit}", rcStale: "gateway usage stale",
+      rs_no_policy_version: "no policy version", rs_policy_not_held: "policy version not held by the cloud", rs_policy_invalid: "policy version does not parse",
+      rs_elder_not_on_roster: "elder on no cloud roster", rs_site_not_in_tree: "site not in the org tree", rs_site_without_codes: "no division code above the site",
+      d_discounted: "discounted", orgCode: "Division code",
       rvTitle: "Items to review (anti-fraud)", rvUnit: "Unit",
       rvNote: "{month} (month boundaries in {tz} time): {items} items to review.",
       rvNone: "No items to review for this unit this month.", rvItems: "{n} items", rvMeals: "{n} meals",
@@ -279,6 +327,15 @@
       svcWeekly: "Meals served and elders served per week (elders distinct per week)", svcWeek: "Week", svcDays: "Days",
       svcNote: "{month} (by service day): {meals} meals served, {elders} elders served, {roster} on the roster, coverage {pct}.",
       svcRules: "Meals served exclude refusals and voided meals; elders are counted once even if they ate at several sites; coverage = elders served ÷ active elders on the roster; days are service days.",
+      chTitle: "Where charity money went", chFund: "Charity fund", chPublish: "Publish summary", chPubTitle: "Public page", chSha: "Checksum (SHA-256)",
+      chPubHelp: "Donors scan the code to open the month's public summary (no personal data); a summary never changes, publishing again makes a new page.",
+      chSites: "By site", chDistrict: "District", chMeals: "Meals paid for", chElders: "Elders", chAmount: "Amount (yuan)",
+      chEldersTitle: "Elders (masked)", chWhere: "Sites", chDays: "By day", chDay: "Day", chPubs: "Published summaries",
+      chRules: "A charity fund is the funding layer of the policies named by the fund's id; meals paid for are this month's meals (by event time) with a share of the fund, not voided; elders are counted once; amounts in yuan; voided meals are counted apart.",
+      chNoFund: "No charity fund is registered yet (an admin registers one through the API).", chPublishing: "Publishing…",
+      chNote: "{fund}, {month} (months in {tz} time): {meals} meals paid for, {elders} elders, {yuan} yuan; {voids} voided meals not counted.",
+      chPublished: "Published the summary of {fund}, {month}.", chPubLine: "{month} · {unit} · {at} · {by}", chShowQR: "QR code",
+      chQRAlt: "QR code of the public page: {url}", chNoPubs: "None yet",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -315,8 +372,10 @@
     renderCare(); // the care tab, from what it last loaded
     renderReport(); // and the report tab
     renderSettlement();
+    renderReconcile();
     renderReview();
     renderService(); // and its service statistics
+    renderCharity(); // and where charity money went
   }
 
   function cell(tr, text, cls, testid) {
@@ -698,7 +757,7 @@
   function renderOrg(list) {
     const tb = $("org");
     tb.replaceChildren();
-    if (!list.length) return emptyRow(tb, 4);
+    if (!list.length) return emptyRow(tb, 5);
     const depth = { district: 0, street: 1, community: 2, site: 3 };
     for (const u of list) {
       const tr = document.createElement("tr");
@@ -708,6 +767,7 @@
       td.style.paddingLeft = (0.5 + 1.5 * (depth[u.level] || 0)) + "em";
       cell(tr, u.id);
       cell(tr, tk("lv_", u.level));
+      cell(tr, u.code || "", "", "org-code");
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = t("alarmSettings");
@@ -1315,6 +1375,12 @@
     ST.report = null;
     renderSettlement();
     while ($("st-unit").options.length > 1) $("st-unit").remove(1); // the next token may have another scope
+    RC.report = null;
+    renderReconcile();
+    while ($("rc-unit").options.length > 1) $("rc-unit").remove(1);
+    Object.assign(CH, { funds: null, report: null, key: "", pub: null, pubs: [], qr: "" });
+    renderCharity();
+    while ($("ch-unit").options.length > 1) $("ch-unit").remove(1);
     RV.report = null;
     renderReview();
     while ($("rv-unit").options.length > 1) $("rv-unit").remove(1);
@@ -1428,8 +1494,10 @@
     if (!REP.report || REP.report.month !== repMonth()) loadReport().catch(() => say("rep-note", t("netError"), true));
     else renderReport();
     openSettlement().catch((e) => { if (e.message !== "unauthorized") say("st-note", t("netError"), true); });
+    openReconcile().catch((e) => { if (e.message !== "unauthorized") say("rc-note", t("netError"), true); });
     openReview().catch((e) => { if (e.message !== "unauthorized") say("rv-note", t("netError"), true); });
     openService().catch((e) => { if (e.message !== "unauthorized") say("svc-note", t("netError"), true); });
+    openCharity().catch((e) => { if (e.message !== "unauthorized") say("ch-note", t("netError"), true); });
   }
 
   async function loadReport() {
@@ -1785,6 +1853,338 @@
     $("st-unit").addEventListener("change", stGuard(loadSettlement));
     for (const f of ["csv", "xlsx"]) {
       $("st-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("st-" + f), stQuery, "st-note", stMonth, "settlement-"); });
+    }
+    const rcGuard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("rc-note", t("netError"), true); });
+    $("rc-load").addEventListener("click", rcGuard(loadReconcile));
+    $("rc-month").addEventListener("change", rcGuard(loadReconcile));
+    $("rc-unit").addEventListener("change", rcGuard(loadReconcile));
+    for (const f of ["csv", "xlsx"]) {
+      $("rc-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("rc-" + f), rcQuery, "rc-note", rcMonth, "reconciliation-"); });
+    }
+  }
+
+  // ---- Reports tab: the reconciliation of a unit's month: the meals whose
+  // re-decision by the cloud differs from their gateway's, with the
+  // difference per funding layer (docs/reconciliation.md).
+  const RC = { report: null, key: "" };
+  const rcMonth = () => $("rc-month").value;
+  const rcQuery = (format) => "reports/reconciliation?month=" + encodeURIComponent(rcMonth()) +
+    ($("rc-unit").value ? "&unit=" + encodeURIComponent($("rc-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
+  // yuanSigned is a signed amount in yuan with two decimals ("-3.00").
+  const yuanSigned = (fen) => (fen < 0 ? "-" : "") + yuanPlain(Math.abs(fen));
+
+  async function openReconcile() {
+    if (!rcMonth()) $("rc-month").value = thisMonth();
+    if ($("rc-unit").options.length <= 1) {
+      const org = await api("GET", "org");
+      for (const u of (org || []).filter((u) => u.level !== "site")) {
+        const o = document.createElement("option");
+        o.value = u.id;
+        o.textContent = tk("lv_", u.level) + " · " + u.name;
+        $("rc-unit").appendChild(o);
+      }
+    }
+    if (!RC.report || RC.key !== rcQuery("json")) await loadReconcile();
+    else renderReconcile();
+  }
+
+  async function loadReconcile() {
+    if (!rcMonth()) return say("rc-note", t("repNoMonth"), true);
+    say("rc-note", t("repLoading"));
+    const q = rcQuery("json");
+    const r = await call("GET", q);
+    if (!r.ok) { RC.report = null; renderReconcile(); return say("rc-note", fmt("rFailed", { msg: errText(r) }), true); }
+    RC.report = r.data;
+    RC.key = q;
+    renderReconcile();
+  }
+
+  // rcReason says why a listed meal differs, as the table's download does.
+  function rcReason(l) {
+    if (l.cloud.limit && l.cloud.limit !== l.gateway.reason) return fmt("rcLimit", { limit: l.cloud.limit });
+    if (l.gateway.reason === "usage_stale") return t("rcStale");
+    return l.gateway.reason + " → " + l.cloud.reason;
+  }
+
+  function renderReconcile() {
+    const head = $("rc-head"), tb = $("rc-rows"), sk = $("rc-skipped");
+    head.replaceChildren();
+    tb.replaceChildren();
+    sk.replaceChildren();
+    const rep = RC.report;
+    if (!rep || !rep.differences) { $("rc-note").textContent = ""; return; }
+    say("rc-note", fmt("rcNote", { month: rep.month, tz: rep.time_zone, meals: rep.meals, compared: rep.compared,
+      diff: rep.differences.length, subsidy: yuanSigned(rep.subsidy_diff_fen), skipped: rep.not_redecidable.length,
+      voided: rep.voided, reader: rep.refused_at_reader }));
+    const totals = rep.totals || [];
+    const layerHead = (d) => fmt("rcDiff", { layer: tk("ly_", d.layer) + (d.code ? " " + d.code : "") });
+    const heads = [fmt("rcTimeIn", { tz: rep.time_zone }), t("rcSite"), t("rcElder"), t("rcWindow"), t("rcGateway"), t("rcCloud")]
+      .concat(totals.map(layerHead), [t("rcSubsidyDiff"), t("rcOperatingDiff"), t("rcPayDiff"), t("rcWhy")]);
+    for (const h of heads) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = h;
+      head.appendChild(th);
+    }
+    const side = (s) => tk("d_", s.decision) + " · " + yuanPlain(s.subsidy_fen);
+    for (const l of rep.differences) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "reconcile-row";
+      tr.dataset.event = l.event_id;
+      // The time in the site's zone, named when it is not the report's.
+      cell(tr, l.local + (l.time_zone === rep.time_zone ? "" : " (" + l.time_zone + ")"), "", "reconcile-time");
+      cell(tr, l.site_name || l.site, "", "reconcile-site");
+      cell(tr, l.elder, "", "reconcile-elder");
+      cell(tr, l.window, "", "reconcile-window");
+      cell(tr, side(l.gateway), "", "reconcile-gateway");
+      cell(tr, side(l.cloud), "", "reconcile-cloud");
+      for (const d of totals) {
+        const x = (l.layers || []).find((y) => y.layer === d.layer && y.code === d.code);
+        cell(tr, yuanSigned(x ? x.fen : 0), "num", "reconcile-layer-" + d.layer);
+      }
+      cell(tr, yuanSigned(l.subsidy_diff_fen), "num", "reconcile-subsidy");
+      cell(tr, yuanSigned(l.operating_diff_fen), "num", "reconcile-operating");
+      cell(tr, yuanSigned(l.pay_diff_fen), "num", "reconcile-pay");
+      cell(tr, rcReason(l), "", "reconcile-reason");
+      tb.appendChild(tr);
+    }
+    if (!rep.differences.length) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "reconcile-empty";
+      cell(tr, t("rcNone")).colSpan = heads.length;
+      tb.appendChild(tr);
+    } else {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "reconcile-total";
+      tr.className = "lv-total";
+      cell(tr, t("repTotal"));
+      for (let i = 1; i < 6; i++) cell(tr, "");
+      for (const d of totals) cell(tr, yuanSigned(d.fen), "num", "reconcile-total-" + d.layer);
+      cell(tr, yuanSigned(rep.subsidy_diff_fen), "num", "reconcile-total-subsidy");
+      cell(tr, yuanSigned(rep.operating_diff_fen), "num", "reconcile-total-operating");
+      cell(tr, yuanSigned(rep.pay_diff_fen), "num", "reconcile-total-pay");
+      cell(tr, "");
+      tb.appendChild(tr);
+    }
+    for (const x of rep.not_redecidable) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "reconcile-skip-row";
+      cell(tr, x.local);
+      cell(tr, x.site_name || x.site);
+      cell(tr, x.elder);
+      cell(tr, x.policy_version || "—");
+      cell(tr, tk("d_", x.decision) + " · " + yuanPlain(x.subsidy_fen));
+      cell(tr, tk("rs_", x.reason), "", "reconcile-skip-reason");
+      sk.appendChild(tr);
+    }
+    if (!rep.not_redecidable.length) {
+      const tr = document.createElement("tr");
+      cell(tr, t("rcNoSkip")).colSpan = 6;
+      sk.appendChild(tr);
+    }
+  }
+
+  // ---- Reports tab: where a charity fund's money went (docs/charity.md):
+  // the detail of a fund's month for the unit, publishing its public
+  // summary, and the public page's link and QR code.
+  const CH = { funds: null, report: null, key: "", pub: null, pubs: [], qr: "" };
+  const chMonth = () => $("ch-month").value;
+  const chQuery = (format) => "reports/charity?fund=" + encodeURIComponent($("ch-fund").value) + "&month=" + encodeURIComponent(chMonth()) +
+    ($("ch-unit").value ? "&unit=" + encodeURIComponent($("ch-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
+  const fundName = (f) => (f && f.names ? (f.names[lang] || f.names["zh-CN"] || f.id) : "");
+
+  async function openCharity() {
+    if (!chMonth()) $("ch-month").value = thisMonth();
+    if (!CH.funds) {
+      const r = await call("GET", "charity/funds");
+      CH.funds = r.ok && Array.isArray(r.data) ? r.data : [];
+      fillFunds();
+    }
+    if ($("ch-unit").options.length <= 1) {
+      const org = await api("GET", "org");
+      for (const u of (org || []).filter((u) => u.level !== "site")) {
+        const o = document.createElement("option");
+        o.value = u.id;
+        o.textContent = tk("lv_", u.level) + " · " + u.name;
+        $("ch-unit").appendChild(o);
+      }
+    }
+    if (!CH.funds.length) { renderCharity(); return say("ch-note", t("chNoFund")); }
+    if (!CH.report || CH.key !== chQuery("json")) await loadCharity();
+    else renderCharity();
+    await loadPubs();
+  }
+
+  function fillFunds() {
+    const sel = $("ch-fund"), keep = sel.value;
+    sel.replaceChildren();
+    for (const f of CH.funds || []) {
+      const o = document.createElement("option");
+      o.value = f.id;
+      o.textContent = fundName(f);
+      sel.appendChild(o);
+    }
+    if (keep) sel.value = keep;
+  }
+
+  async function loadCharity() {
+    if (!$("ch-fund").value) return say("ch-note", t("chNoFund"));
+    if (!chMonth()) return say("ch-note", t("repNoMonth"), true);
+    say("ch-note", t("repLoading"));
+    const q = chQuery("json");
+    const r = await call("GET", q);
+    if (!r.ok) { CH.report = null; renderCharity(); return say("ch-note", fmt("rFailed", { msg: errText(r) }), true); }
+    CH.report = r.data;
+    CH.key = q;
+    renderCharity();
+  }
+
+  function renderCharity() {
+    fillFunds();
+    const sites = $("ch-sites"), elders = $("ch-elders"), days = $("ch-days");
+    sites.replaceChildren();
+    elders.replaceChildren();
+    days.replaceChildren();
+    renderPub();
+    renderPubs();
+    const rep = CH.report;
+    if (!rep || !rep.fund) return;
+    say("ch-note", fmt("chNote", { fund: fundName(rep), month: rep.month, tz: rep.time_zone, meals: rep.meals, elders: rep.elders,
+      yuan: yuanPlain(rep.fen), voids: rep.voids }));
+    for (const s of rep.sites || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "charity-site";
+      cell(tr, s.name + (s.in_tree ? "" : t("repOutside")), "", "charity-site-name");
+      cell(tr, s.district || "—", "", "charity-site-district");
+      cell(tr, String(s.meals), "num", "charity-site-meals");
+      cell(tr, String(s.elders), "num", "charity-site-elders");
+      cell(tr, yuanPlain(s.fen), "num", "charity-site-yuan");
+      sites.appendChild(tr);
+    }
+    const tot = document.createElement("tr");
+    tot.className = "lv-total";
+    tot.dataset.testid = "charity-total";
+    cell(tot, t("repTotal"));
+    cell(tot, "");
+    cell(tot, String(rep.meals), "num", "charity-total-meals");
+    cell(tot, String(rep.elders), "num", "charity-total-elders");
+    cell(tot, yuanPlain(rep.fen), "num", "charity-total-yuan");
+    sites.appendChild(tot);
+    for (const e of rep.elder_lines || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "charity-elder";
+      cell(tr, e.id, "", "charity-elder-id");
+      cell(tr, e.name || "—", "", "charity-elder-name");
+      cell(tr, String(e.meals), "num");
+      cell(tr, yuanPlain(e.fen), "num");
+      cell(tr, (e.sites || []).join("、"));
+      elders.appendChild(tr);
+    }
+    if (!(rep.elder_lines || []).length) emptyRow(elders, 5);
+    for (const d of rep.days || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "charity-day";
+      cell(tr, d.day);
+      cell(tr, String(d.meals), "num");
+      cell(tr, String(d.elders), "num");
+      cell(tr, yuanPlain(d.fen), "num");
+      days.appendChild(tr);
+    }
+    if (!(rep.days || []).length) emptyRow(days, 4);
+  }
+
+  async function publishCharity() {
+    if (!$("ch-fund").value) return say("ch-note", t("chNoFund"));
+    if (!chMonth()) return say("ch-note", t("repNoMonth"), true);
+    const btn = $("ch-publish");
+    btn.disabled = true;
+    say("ch-note", t("chPublishing"));
+    try {
+      const body = { fund: $("ch-fund").value, month: chMonth() };
+      if ($("ch-unit").value) body.unit = $("ch-unit").value;
+      const r = await call("POST", "charity/publications", JSON.stringify(body), "application/json");
+      if (!r.ok) return say("ch-note", fmt("rFailed", { msg: errText(r) }), true);
+      CH.pub = r.data;
+      CH.qr = r.data.qr_png || "";
+      renderPub();
+      const f = (CH.funds || []).find((x) => x.id === r.data.fund);
+      say("ch-note", fmt("chPublished", { fund: fundName(f) || r.data.fund, month: r.data.month }));
+      await loadPubs();
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  // showQR fetches a listed publication's QR code with the token (an
+  // <img> cannot send it) and shows it as a data: URI.
+  async function showQR(p) {
+    const token = sessionStorage.getItem("eg.token") || "";
+    const res = await fetch("/api/v1/charity/publications/" + encodeURIComponent(p.id) + "/qr.png", { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+    if (res.status === 401) { logout(t("badToken")); return; }
+    if (!res.ok) return say("ch-note", fmt("rFailed", { msg: "HTTP " + res.status }), true);
+    const blob = await res.blob();
+    CH.qr = await new Promise((resolve) => { const fr = new FileReader(); fr.onload = () => resolve(fr.result); fr.readAsDataURL(blob); });
+    CH.pub = p;
+    renderPub();
+  }
+
+  function renderPub() {
+    const p = CH.pub;
+    $("ch-pub").hidden = !p;
+    if (!p) return;
+    $("ch-qr").src = CH.qr;
+    $("ch-qr").alt = fmt("chQRAlt", { url: p.url });
+    $("ch-link").href = p.url;
+    $("ch-link").textContent = p.url;
+    $("ch-sha").textContent = p.sha256;
+  }
+
+  async function loadPubs() {
+    const fund = $("ch-fund").value;
+    if (!fund) { CH.pubs = []; return renderPubs(); }
+    const r = await call("GET", "charity/publications?fund=" + encodeURIComponent(fund));
+    CH.pubs = r.ok && Array.isArray(r.data) ? r.data : [];
+    renderPubs();
+  }
+
+  function renderPubs() {
+    const ul = $("ch-pubs");
+    ul.replaceChildren();
+    for (const p of CH.pubs) {
+      const li = document.createElement("li");
+      li.dataset.testid = "charity-pub";
+      const a = document.createElement("a");
+      a.href = p.url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      const u = $("ch-unit").querySelector('option[value="' + CSS.escape(p.unit) + '"]');
+      a.textContent = fmt("chPubLine", { month: p.month, unit: p.unit ? (u ? u.textContent : p.unit) : t("stAllUnits"), at: when(p.published_at), by: p.published_by });
+      li.appendChild(a);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = t("chShowQR");
+      b.dataset.testid = "charity-pub-qr";
+      b.addEventListener("click", () => showQR(p).catch(() => say("ch-note", t("netError"), true)));
+      li.append(" ", b);
+      ul.appendChild(li);
+    }
+    if (!CH.pubs.length) {
+      const li = document.createElement("li");
+      li.textContent = t("chNoPubs");
+      ul.appendChild(li);
+    }
+  }
+
+  function wireCharity() {
+    const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("ch-note", t("netError"), true); });
+    const reload = async () => { CH.pub = null; await loadCharity(); await loadPubs(); };
+    $("ch-load").addEventListener("click", guard(reload));
+    $("ch-month").addEventListener("change", guard(reload));
+    $("ch-unit").addEventListener("change", guard(reload));
+    $("ch-fund").addEventListener("change", guard(reload));
+    $("ch-publish").addEventListener("click", guard(publishCharity));
+    for (const f of ["csv", "xlsx"]) {
+      $("ch-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("ch-" + f), chQuery, "ch-note", chMonth, "charity-"); });
     }
   }
 
@@ -2150,6 +2550,7 @@
     $("as-save").addEventListener("click", () => saveAlarmSettings().catch((e) => { if (e.message !== "unauthorized") say("as-msg", t("netError"), true); }));
     $("as-close").addEventListener("click", () => { AS = null; renderAlarmSettings(); });
     wireReports();
+    wireCharity();
     wireReview();
     wireCare();
     wireService();
