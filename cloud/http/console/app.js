@@ -2248,8 +2248,6 @@
       li.appendChild(b);
       counts.appendChild(li);
     }
-    const head = [t("rvTime").replace("{tz}", rep.time_zone), t("rvSite"), t("rvElder"), t("rvCard"), t("rvWindow"), t("rvDecision"),
-      t("rvStaff"), t("rvPrice"), t("rvSubsidy"), t("rvPay"), t("rvVoidedBy"), t("rvEvent")];
     for (const k of rep.kinds) {
       const mine = items.filter((it) => it.kind === k);
       if (!mine.length) continue;
@@ -2278,6 +2276,10 @@
         tbl.className = "report";
         tbl.dataset.testid = "review-meals";
         const thead = document.createElement("thead"), hr = document.createElement("tr");
+        // The staff and voided-by columns only where a meal of the item has one.
+        const hasStaff = (it.meals || []).some((m) => m.staff), hasVoid = (it.meals || []).some((m) => m.voided_by);
+        const head = [t("rvTime").replace("{tz}", rep.time_zone), t("rvSite"), t("rvElder"), t("rvCard"), t("rvWindow"), t("rvDecision")]
+          .concat(hasStaff ? [t("rvStaff")] : [], [t("rvPrice"), t("rvSubsidy"), t("rvPay")], hasVoid ? [t("rvVoidedBy")] : [], [t("rvEvent")]);
         for (const x of head) { const c = document.createElement("th"); c.scope = "col"; c.textContent = x; hr.appendChild(c); }
         thead.appendChild(hr);
         tbl.appendChild(thead);
@@ -2294,16 +2296,16 @@
             cell(tr, tk("w_", m.window));
             cell(tr, tk("d_", m.decision));
             const w = cell(tr, t("rvWithheld"), "withheld");
-            w.colSpan = 5;
+            w.colSpan = 3 + (hasStaff ? 1 : 0) + (hasVoid ? 1 : 0);
           } else {
             cell(tr, m.manual ? t("rvManual") : (m.credential || "—"), "mono");
             cell(tr, tk("w_", m.window));
             cell(tr, tk("d_", m.decision));
-            cell(tr, m.staff || "");
+            if (hasStaff) cell(tr, m.staff || "");
             cell(tr, yuanPlain(m.price_fen), "num");
             cell(tr, yuanPlain(m.subsidy_fen), "num");
             cell(tr, yuanPlain(m.pay_fen), "num");
-            cell(tr, m.voided_by || "");
+            if (hasVoid) cell(tr, m.voided_by || "");
           }
           cell(tr, m.event_id, "mono evid", "review-event");
           tb.appendChild(tr);
