@@ -415,6 +415,7 @@ type Store interface {
 	SettlementStore // the rows of the monthly settlement (settlement.go)
 	ReconcileStore  // the meals and elders the reconciliation re-decides (reconcile.go)
 	CharityStore    // charity funds and their publications (charity.go)
+	ReviewStore     // the rows of the items to review (review.go)
 
 	// Close releases the store.
 	Close() error

@@ -21,6 +21,7 @@ type ReportStore interface {
 	ServiceStats(ctx context.Context, scope, firstDay, lastDay string, weeks []domain.DayRange) (domain.ServiceData, error)
 	domain.SettlementStore
 	domain.ReconcileStore
+	domain.ReviewStore
 }
 
 func (s *Server) reportRoutes(mux *routeMux) {
@@ -28,6 +29,7 @@ func (s *Server) reportRoutes(mux *routeMux) {
 	mux.Handle("GET /api/v1/reports/service", s.require(domain.RoleViewer, s.serviceReport))
 	mux.Handle("GET /api/v1/reports/settlement", s.require(domain.RoleViewer, s.settlementReport))
 	mux.Handle("GET /api/v1/reports/reconciliation", s.require(domain.RoleViewer, s.reconciliationReport))
+	mux.Handle("GET /api/v1/reports/review", s.require(domain.RoleViewer, s.reviewReport))
 }
 
 // The content types of the report downloads.
@@ -294,4 +296,36 @@ func (s *Server) reconciliationReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ReconcileTable(rep, p.lang, unitName(units, p)) }, "reconciliation-"+p.month)
+}
+
+// reviewReport serves GET /api/v1/reports/review?month=2026-12
+// [&unit=ID (or scope=ID)][&format=json|csv|xlsx][&lang=...][&tz=...]:
+// the items to review (防冒领) of the month at the unit's sites, their
+// facts worded in lang (package reports, review.go, has the rules;
+// docs/review.md what they mean). An item whose meals span a site
+// outside the caller's scope (two_sites_one_window) shows to a scope that
+// holds any of its sites; the other site's meal shows only its event id,
+// site, time, window and decision.
+func (s *Server) reviewReport(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.reportParams(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	units, err := s.cfg.Store.ListOrgUnits(ctx, p.scope)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	meals, changes, err := s.cfg.Store.ReviewRows(ctx, p.scope, p.from, p.to, reports.NightSpans(p.from, p.to, p.tz))
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	rep, err := reports.Review(p.month, p.tz, p.lang, units, meals, changes)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeReport(w, r, p, rep, func() (reports.Table, error) { return reports.ReviewTable(rep, p.lang, unitName(units, p)) }, "review-"+p.month)
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -60,12 +61,13 @@ func (s *Store) ReplaceRoster(ctx context.Context, site string, elders []elderga
 			return s.errf("replace roster: %w", err)
 		}
 		seen := make(map[string]bool, len(elders))
+		var hist []rosterHistory
 		for _, e := range elders {
 			seen[e.ID] = true
 			o, ok := old[e.ID]
 			live := ok && !o.removed
+			var prev eldergate.RosterElder
 			if live {
-				var prev eldergate.RosterElder
 				if err := json.Unmarshal([]byte(o.data), &prev); err != nil {
 					return s.errf("replace roster: elder %s: %w", e.ID, err)
 				}
@@ -78,6 +80,10 @@ func (s *Store) ReplaceRoster(ctx context.Context, site string, elders []elderga
 			if live && o.data == string(b) {
 				continue
 			}
+			if ok && o.removed {
+				hist = append(hist, rosterHistory{elder: e.ID, what: domain.RosterRestored, name: e.Name})
+			}
+			hist = append(hist, credentialHistory(prev, e)...)
 			if _, err := tx.Exec(ctx, `INSERT INTO roster_elders (site, elder_id, data, version, removed) VALUES (?, ?, ?, ?, false)
 				ON CONFLICT (site, elder_id) DO UPDATE SET data = excluded.data, version = excluded.version, removed = false`,
 				site, e.ID, string(b), int64(next)); err != nil {
@@ -93,10 +99,16 @@ func (s *Store) ReplaceRoster(ctx context.Context, site string, elders []elderga
 				int64(next), site, id); err != nil {
 				return s.errf("replace roster: remove %s: %w", id, err)
 			}
+			var prev eldergate.RosterElder
+			_ = json.Unmarshal([]byte(o.data), &prev) // the name, when the row holds one
+			hist = append(hist, rosterHistory{elder: id, what: domain.RosterRemoved, name: prev.Name})
 			ch.Removed++
 		}
 		if ch.Upserted+ch.Removed > 0 {
 			if err := s.setSiteVersion(ctx, tx, site, next, at); err != nil {
+				return err
+			}
+			if err := s.noteRosterHistory(ctx, tx, site, next, at, hist); err != nil {
 				return err
 			}
 			ch.Version, ch.Changed = next, true
@@ -105,6 +117,50 @@ func (s *Store) ReplaceRoster(ctx context.Context, site string, elders []elderga
 		return nil
 	})
 	return ch, err
+}
+
+// rosterHistory is one row of roster_changes before it is masked and
+// written (noteRosterHistory).
+type rosterHistory struct {
+	elder, what, name           string
+	credKind, credential, state string // what == RosterCredential: the credential (clear) and its new state
+}
+
+// credentialHistory is the credential changes from prev (zero: the elder
+// was not on the roster) to e: a credential whose state differs from the
+// one it had in prev, or that is new and not active (a card imported as
+// already lost).
+func credentialHistory(prev, e eldergate.RosterElder) []rosterHistory {
+	was := make(map[string]string, len(prev.Credentials))
+	for _, c := range prev.Credentials {
+		was[c.Kind+"\x00"+c.Value] = c.State
+	}
+	var out []rosterHistory
+	for _, c := range e.Credentials {
+		st := cmp.Or(c.State, eldergate.CredActive)
+		old, ok := was[c.Kind+"\x00"+c.Value]
+		if ok && cmp.Or(old, eldergate.CredActive) == st || !ok && st == eldergate.CredActive {
+			continue
+		}
+		out = append(out, rosterHistory{elder: e.ID, what: domain.RosterCredential, name: e.Name, credKind: c.Kind, credential: c.Value, state: st})
+	}
+	return out
+}
+
+// noteRosterHistory writes the changes of site's roster version v made at
+// at into roster_changes, in the transaction that made them, masking the
+// credentials (eldergate.MaskID, the form meal events carry) and names.
+func (s *Store) noteRosterHistory(ctx context.Context, tx *Tx, site string, v uint64, at time.Time, hist []rosterHistory) error {
+	var args []any
+	for _, h := range hist {
+		args = append(args, site, h.elder, h.what, h.credKind, eldergate.MaskID(h.credential), h.state,
+			s.D.S(eldergate.MaskName(h.name)), int64(v), s.D.T(at))
+	}
+	if err := s.insertRows(ctx, tx.Conn, `INSERT INTO roster_changes (site, elder_id, what, cred_kind, credential, state, name, version, at) VALUES `,
+		9, args, ``); err != nil {
+		return s.errf("roster history of %s: %w", site, err)
+	}
+	return nil
 }
 
 func (s *Store) siteVersion(ctx context.Context, tx *Tx, site string) (uint64, error) {
@@ -157,6 +213,10 @@ func (s *Store) SetCredentialState(ctx context.Context, site, elderID string, c 
 				return s.errf("credential state: %w", err)
 			}
 			if err := s.setSiteVersion(ctx, tx, site, next, at); err != nil {
+				return err
+			}
+			h := rosterHistory{elder: elderID, what: domain.RosterCredential, name: e.Name, credKind: c.Kind, credential: c.Value, state: c.State}
+			if err := s.noteRosterHistory(ctx, tx, site, next, at, []rosterHistory{h}); err != nil {
 				return err
 			}
 			ch.Version, ch.Changed, ch.Upserted = next, true, 1

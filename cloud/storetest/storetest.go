@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"ReconcileOfflineSite", testReconcileOfflineSite},
 		{"ReconcileConnectedIsZero", testReconcileConnectedIsZero},
 		{"Charity", testCharity},
+		{"Review", testReview},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

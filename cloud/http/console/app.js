@@ -75,6 +75,15 @@
       rs_no_policy_version: "无政策版本", rs_policy_not_held: "云端无此政策版本", rs_policy_invalid: "政策版本无法解析",
       rs_elder_not_on_roster: "长者不在云端名册", rs_site_not_in_tree: "站点不在组织架构", rs_site_without_codes: "站点上级无行政区划代码",
       d_discounted: "折扣", orgCode: "区划代码",
+      rvTitle: "待核查事项（防冒领）", rvUnit: "单位",
+      rvNote: "{month}（按 {tz} 时间划分月份）：待核查 {items} 项。",
+      rvNone: "本月本单位没有待核查事项。", rvItems: "{n} 项", rvMeals: "{n} 餐",
+      rvRules: "同一长者同一天同一餐次在两个以上站点就餐；卡在云端挂失或注销后仍被使用；长者移出站点名单后仍在该站点就餐；同一工作人员 {m} 分钟内手工登记 {n} 餐以上；作废的餐；夜间 {from}:00 至次日 {to}:00 刷卡。拒绝的刷卡不算就餐，作废的餐只列为作废。辖区外站点的餐只显示编号、站点、时间与结果。",
+      rvk_two_sites_one_window: "同一餐次多站点就餐", rvk_after_card_lost: "挂失或注销后用卡", rvk_after_removed: "移出名单后就餐",
+      rvk_manual_burst: "集中手工登记", rvk_void: "作废", rvk_unusual_hours: "非常规时段用卡",
+      rvEvent: "事件编号", rvTime: "时间（{tz}）", rvSite: "站点", rvElder: "长者", rvCard: "卡号", rvWindow: "餐次", rvDecision: "结果",
+      rvStaff: "手工登记人", rvPrice: "餐费", rvSubsidy: "补贴", rvPay: "自付", rvVoidedBy: "作废人", rvWithheld: "辖区外，不显示", rvManual: "手工",
+      d_discounted: "折扣",
       stTitle: "长者助餐补贴结算", stUnit: "单位", stAllUnits: "全部（本账号范围）",
       stRules: "金额单位为元。就餐人次不含作废；补贴合计等于各资金层级之和；异地就餐指资金份额的行政区划代码不属于长者户籍地（由就餐地支付），或因异地全部份额不予补贴的餐次。",
       stNote: "{month}（按 {tz} 时间划分月份）：就餐 {meals} 人次，补贴 {subsidy} 元，长者自付 {pay} 元，作废 {voids} 人次。",
@@ -178,6 +187,15 @@
       rs_no_policy_version: "無政策版本", rs_policy_not_held: "雲端無此政策版本", rs_policy_invalid: "政策版本無法解析",
       rs_elder_not_on_roster: "長者不在雲端名冊", rs_site_not_in_tree: "站點不在組織架構", rs_site_without_codes: "站點上級無行政區劃代碼",
       d_discounted: "折扣", orgCode: "區劃代碼",
+      rvTitle: "待核查事項（防冒領）", rvUnit: "單位",
+      rvNote: "{month}（按 {tz} 時間劃分月份）：待核查 {items} 項。",
+      rvNone: "本月本單位沒有待核查事項。", rvItems: "{n} 項", rvMeals: "{n} 餐",
+      rvRules: "同一長者同一天同一餐次在兩個以上站點用餐；卡在雲端掛失或註銷後仍被使用；長者移出站點名單後仍在該站點用餐；同一工作人員 {m} 分鐘內手工登記 {n} 餐以上；作廢的餐；夜間 {from}:00 至翌日 {to}:00 拍卡。拒絕的拍卡不算用餐，作廢的餐只列為作廢。轄區外站點的餐只顯示編號、站點、時間與結果。",
+      rvk_two_sites_one_window: "同一餐次多站點用餐", rvk_after_card_lost: "掛失或註銷後用卡", rvk_after_removed: "移出名單後用餐",
+      rvk_manual_burst: "集中手工登記", rvk_void: "作廢", rvk_unusual_hours: "非常規時段用卡",
+      rvEvent: "事件編號", rvTime: "時間（{tz}）", rvSite: "站點", rvElder: "長者", rvCard: "卡號", rvWindow: "餐次", rvDecision: "結果",
+      rvStaff: "手工登記人", rvPrice: "餐費", rvSubsidy: "補貼", rvPay: "自付", rvVoidedBy: "作廢人", rvWithheld: "轄區外，不顯示", rvManual: "手工",
+      d_discounted: "折扣",
       stTitle: "長者助餐補貼結算", stUnit: "單位", stAllUnits: "全部（本帳號範圍）",
       stRules: "金額單位為元。用餐人次不含作廢；補貼合計等於各資金層級之和；異地用餐指資金份額的行政區劃代碼不屬於長者戶籍地（由用餐地支付），或因異地全部份額不予補貼的餐次。",
       stNote: "{month}（按 {tz} 時間劃分月份）：用餐 {meals} 人次，補貼 {subsidy} 元，長者自付 {pay} 元，作廢 {voids} 人次。",
@@ -281,6 +299,15 @@
       rs_no_policy_version: "no policy version", rs_policy_not_held: "policy version not held by the cloud", rs_policy_invalid: "policy version does not parse",
       rs_elder_not_on_roster: "elder on no cloud roster", rs_site_not_in_tree: "site not in the org tree", rs_site_without_codes: "no division code above the site",
       d_discounted: "discounted", orgCode: "Division code",
+      rvTitle: "Items to review (anti-fraud)", rvUnit: "Unit",
+      rvNote: "{month} (month boundaries in {tz} time): {items} items to review.",
+      rvNone: "No items to review for this unit this month.", rvItems: "{n} items", rvMeals: "{n} meals",
+      rvRules: "One elder served at two or more sites in one day and window; a card used after it was reported lost or cancelled at the cloud; meals after the elder was removed from the site's roster; {n} or more manual meals by one staff account within {m} minutes; voided meals; card taps at night, {from}:00 to {to}:00. Refused taps are no meal; a voided meal is listed only as a void. Meals at sites outside your scope show only their id, site, time and decision.",
+      rvk_two_sites_one_window: "Served at two sites in one window", rvk_after_card_lost: "Card used after reported lost", rvk_after_removed: "Meal after removal from roster",
+      rvk_manual_burst: "Burst of manual meals", rvk_void: "Voided meal", rvk_unusual_hours: "Card used at unusual hours",
+      rvEvent: "Event ID", rvTime: "Time ({tz})", rvSite: "Site", rvElder: "Elder", rvCard: "Card", rvWindow: "Window", rvDecision: "Decision",
+      rvStaff: "Recorded by", rvPrice: "Price", rvSubsidy: "Subsidy", rvPay: "Paid", rvVoidedBy: "Voided by", rvWithheld: "outside your scope, not shown", rvManual: "manual",
+      d_discounted: "discounted",
       stTitle: "Elder meal subsidy settlement", stUnit: "Unit", stAllUnits: "All (this token's scope)",
       stRules: "Amounts in yuan. Meals exclude voided ones; the subsidy total is the sum of the funding layers; outside meals are meals with a share whose division code is not the elder's home (paid by the site's jurisdiction), or whose every share was lost outside the home jurisdiction.",
       stNote: "{month} (month boundaries in {tz} time): {meals} meals, subsidy ¥{subsidy}, paid by elders ¥{pay}, {voids} voided.",
@@ -346,6 +373,7 @@
     renderReport(); // and the report tab
     renderSettlement();
     renderReconcile();
+    renderReview();
     renderService(); // and its service statistics
     renderCharity(); // and where charity money went
   }
@@ -1353,6 +1381,9 @@
     Object.assign(CH, { funds: null, report: null, key: "", pub: null, pubs: [], qr: "" });
     renderCharity();
     while ($("ch-unit").options.length > 1) $("ch-unit").remove(1);
+    RV.report = null;
+    renderReview();
+    while ($("rv-unit").options.length > 1) $("rv-unit").remove(1);
     $("care").hidden = true;
     CARE.list = null;
     CARE.target = null;
@@ -1464,6 +1495,7 @@
     else renderReport();
     openSettlement().catch((e) => { if (e.message !== "unauthorized") say("st-note", t("netError"), true); });
     openReconcile().catch((e) => { if (e.message !== "unauthorized") say("rc-note", t("netError"), true); });
+    openReview().catch((e) => { if (e.message !== "unauthorized") say("rv-note", t("netError"), true); });
     openService().catch((e) => { if (e.message !== "unauthorized") say("svc-note", t("netError"), true); });
     openCharity().catch((e) => { if (e.message !== "unauthorized") say("ch-note", t("netError"), true); });
   }
@@ -2156,6 +2188,147 @@
     }
   }
 
+  // ---- Reports tab: the items to review (防冒领) of a unit, grouped by
+  // kind with their counts; each item opens on the meals behind it. The
+  // facts of an item are worded by the server in the page's language
+  // (lang=), the kind names here (docs/review.md).
+  const RV = { report: null, key: "" };
+  const rvMonth = () => $("rv-month").value;
+  const rvQuery = (format) => "reports/review?month=" + encodeURIComponent(rvMonth()) +
+    ($("rv-unit").value ? "&unit=" + encodeURIComponent($("rv-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
+
+  async function openReview() {
+    if (!rvMonth()) $("rv-month").value = thisMonth();
+    if ($("rv-unit").options.length <= 1) {
+      const org = await api("GET", "org");
+      for (const u of (org || []).filter((u) => u.level !== "site")) {
+        const o = document.createElement("option");
+        o.value = u.id;
+        o.textContent = tk("lv_", u.level) + " · " + u.name;
+        $("rv-unit").appendChild(o);
+      }
+    }
+    if (!RV.report || RV.key !== rvQuery("json")) await loadReview();
+    else renderReview();
+  }
+
+  async function loadReview() {
+    if (!rvMonth()) return say("rv-note", t("repNoMonth"), true);
+    say("rv-note", t("repLoading"));
+    const q = rvQuery("json");
+    const r = await call("GET", q);
+    if (!r.ok) { RV.report = null; renderReview(); return say("rv-note", fmt("rFailed", { msg: errText(r) }), true); }
+    RV.report = r.data;
+    RV.key = q;
+    renderReview();
+  }
+
+  function renderReview() {
+    const counts = $("rv-counts"), groups = $("rv-groups");
+    counts.replaceChildren();
+    groups.replaceChildren();
+    const rep = RV.report;
+    const th = rep ? rep.thresholds : { manual_burst_count: 10, manual_burst_minutes: 10, night_from: 21, night_to: 6 };
+    $("rv-rules").textContent = fmt("rvRules", { n: th.manual_burst_count, m: th.manual_burst_minutes, from: th.night_from, to: th.night_to });
+    if (!rep || !rep.kinds) { $("rv-note").textContent = ""; return; }
+    if (rep.lang !== lang && $("reports") && !$("reports").hidden) { // the facts are worded in the language asked for
+      loadReview().catch(() => say("rv-note", t("netError"), true));
+      return;
+    }
+    const items = rep.items || [];
+    say("rv-note", items.length ? fmt("rvNote", { month: rep.month, tz: rep.time_zone, items: items.length }) : t("rvNone"));
+    for (const k of rep.kinds) {
+      const li = document.createElement("li");
+      const n = (rep.counts || {})[k] || 0;
+      li.dataset.count = String(n);
+      li.dataset.testid = "review-count-" + k;
+      li.append(tk("rvk_", k) + " ");
+      const b = document.createElement("strong");
+      b.textContent = String(n);
+      li.appendChild(b);
+      counts.appendChild(li);
+    }
+    for (const k of rep.kinds) {
+      const mine = items.filter((it) => it.kind === k);
+      if (!mine.length) continue;
+      const g = document.createElement("section");
+      g.className = "rv-group";
+      g.dataset.testid = "review-group";
+      g.dataset.kind = k;
+      const h = document.createElement("h3");
+      h.textContent = tk("rvk_", k) + " · " + fmt("rvItems", { n: mine.length });
+      g.appendChild(h);
+      for (const it of mine) {
+        const d = document.createElement("details");
+        d.className = "rv-item";
+        d.dataset.testid = "review-item";
+        d.dataset.kind = it.kind;
+        d.dataset.id = it.id;
+        const sum = document.createElement("summary");
+        sum.textContent = it.text + " · " + fmt("rvMeals", { n: (it.meals || []).length });
+        d.appendChild(sum);
+        const box = document.createElement("div");
+        box.className = "scroll-x";
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", it.text);
+        const tbl = document.createElement("table");
+        tbl.className = "report";
+        tbl.dataset.testid = "review-meals";
+        const thead = document.createElement("thead"), hr = document.createElement("tr");
+        // The staff and voided-by columns only where a meal of the item has one.
+        const hasStaff = (it.meals || []).some((m) => m.staff), hasVoid = (it.meals || []).some((m) => m.voided_by);
+        const head = [t("rvTime").replace("{tz}", rep.time_zone), t("rvSite"), t("rvElder"), t("rvCard"), t("rvWindow"), t("rvDecision")]
+          .concat(hasStaff ? [t("rvStaff")] : [], [t("rvPrice"), t("rvSubsidy"), t("rvPay")], hasVoid ? [t("rvVoidedBy")] : [], [t("rvEvent")]);
+        for (const x of head) { const c = document.createElement("th"); c.scope = "col"; c.textContent = x; hr.appendChild(c); }
+        thead.appendChild(hr);
+        tbl.appendChild(thead);
+        const tb = document.createElement("tbody");
+        for (const m of it.meals || []) {
+          const tr = document.createElement("tr");
+          tr.dataset.testid = "review-meal";
+          tr.dataset.event = m.event_id;
+          cell(tr, m.local);
+          cell(tr, m.site_name || m.site);
+          cell(tr, ((m.name || "") + " " + (m.elder_id || "")).trim());
+          if (m.withheld) {
+            cell(tr, "—");
+            cell(tr, tk("w_", m.window));
+            cell(tr, tk("d_", m.decision));
+            const w = cell(tr, t("rvWithheld"), "withheld");
+            w.colSpan = 3 + (hasStaff ? 1 : 0) + (hasVoid ? 1 : 0);
+          } else {
+            cell(tr, m.manual ? t("rvManual") : (m.credential || "—"), "mono");
+            cell(tr, tk("w_", m.window));
+            cell(tr, tk("d_", m.decision));
+            if (hasStaff) cell(tr, m.staff || "");
+            cell(tr, yuanPlain(m.price_fen), "num");
+            cell(tr, yuanPlain(m.subsidy_fen), "num");
+            cell(tr, yuanPlain(m.pay_fen), "num");
+            if (hasVoid) cell(tr, m.voided_by || "");
+          }
+          cell(tr, m.event_id, "mono evid", "review-event");
+          tb.appendChild(tr);
+        }
+        tbl.appendChild(tb);
+        box.appendChild(tbl);
+        d.appendChild(box);
+        g.appendChild(d);
+      }
+      groups.appendChild(g);
+    }
+  }
+
+  function wireReview() {
+    const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("rv-note", t("netError"), true); });
+    $("rv-load").addEventListener("click", guard(loadReview));
+    $("rv-month").addEventListener("change", guard(loadReview));
+    $("rv-unit").addEventListener("change", guard(loadReview));
+    for (const f of ["csv", "xlsx"]) {
+      $("rv-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("rv-" + f), rvQuery, "rv-note", rvMonth, "review-"); });
+    }
+  }
+
   // ---- Care tab: the visit list of the communities in scope, marking a
   // visit, and the care rule per unit (docs/care.md).
   const CARE = { list: null, target: null, rule: null, units: [] };
@@ -2380,6 +2553,7 @@
     $("as-close").addEventListener("click", () => { AS = null; renderAlarmSettings(); });
     wireReports();
     wireCharity();
+    wireReview();
     wireCare();
     wireService();
     if (sessionStorage.getItem("eg.token")) showDashboard();
