@@ -101,7 +101,7 @@ func ReconcileTable(rep ReconcileReport, lang, unitName string) (Table, error) {
 		Sheet:      tx.sheet,
 	}
 	for _, l := range rep.Differences {
-		row := []Cell{Text(l.EventID), Text(cmp.Or(l.SiteName, l.Site)), Text(l.Local), Text(l.TimeZone), Text(l.Window), Text(l.Elder),
+		row := []Cell{Text(l.EventID), Text(cmp.Or(l.SiteName, l.Site)), Text(l.Local), Text(l.TimeZone), Text(WindowName(lang, l.Window)), Text(l.Elder),
 			Text(dec(l.Gateway.Decision)), Money(l.Gateway.SubsidyFen), Text(dec(l.Cloud.Decision)), Money(l.Cloud.SubsidyFen)}
 		for _, tot := range rep.Totals {
 			var fen int64

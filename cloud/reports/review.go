@@ -437,7 +437,7 @@ func Review(month string, tz *time.Location, lang string, units []domain.OrgUnit
 		}
 		it.At = f.meals[0].At
 		it.ID = f.kind + ":" + f.meals[0].EventID
-		it.Text = words.sentence(it, tz, siteName)
+		it.Text = words.sentence(lang, it, tz, siteName)
 		rep.Items = append(rep.Items, it)
 		rep.Counts[f.kind]++
 	}

@@ -13,7 +13,6 @@ type reviewTexts struct {
 	named                         string   // an elder's masked name and id
 	header                        []string // ReviewTable's columns; header[4] has %s for the zone
 	kinds                         map[string]string
-	windows                       map[string]string
 	decisions                     map[string]string
 	states                        map[string]string
 	// The facts of each kind (fmt verbs in the order sentence passes them).
@@ -26,7 +25,6 @@ var reviewLang = map[string]reviewTexts{
 		header: []string{"序号", "类型", "事项", "事件编号", "时间（%s）", "站点", "长者", "卡号", "餐次", "结果", "手工登记人", "餐费", "补贴", "自付", "作废人"},
 		kinds: map[string]string{KindTwoSites: "同一餐次多站点就餐", KindAfterCardLost: "挂失或注销后用卡", KindAfterRemoved: "移出名单后就餐",
 			KindManualBurst: "集中手工登记", KindVoid: "作废", KindUnusualHours: "非常规时段用卡"},
-		windows:      map[string]string{"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"},
 		decisions:    map[string]string{"approved": "补贴", "full_pay": "全价", "discounted": "折扣", "refused": "拒绝"},
 		states:       map[string]string{"lost": "挂失", "cancelled": "注销"},
 		twoSites:     "长者 %s 于 %s %s在 %s 个站点就餐：%s",
@@ -41,7 +39,6 @@ var reviewLang = map[string]reviewTexts{
 		header: []string{"序號", "類型", "事項", "事件編號", "時間（%s）", "站點", "長者", "卡號", "餐次", "結果", "手工登記人", "餐費", "補貼", "自付", "作廢人"},
 		kinds: map[string]string{KindTwoSites: "同一餐次多站點用餐", KindAfterCardLost: "掛失或註銷後用卡", KindAfterRemoved: "移出名單後用餐",
 			KindManualBurst: "集中手工登記", KindVoid: "作廢", KindUnusualHours: "非常規時段用卡"},
-		windows:      map[string]string{"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"},
 		decisions:    map[string]string{"approved": "補貼", "full_pay": "全價", "discounted": "折扣", "refused": "拒絕"},
 		states:       map[string]string{"lost": "掛失", "cancelled": "註銷"},
 		twoSites:     "長者 %s 於 %s %s在 %s 個站點用餐：%s",
@@ -57,7 +54,6 @@ var reviewLang = map[string]reviewTexts{
 		kinds: map[string]string{KindTwoSites: "Served at two sites in one window", KindAfterCardLost: "Card used after reported lost",
 			KindAfterRemoved: "Meal after removal from roster", KindManualBurst: "Burst of manual meals", KindVoid: "Voided meal",
 			KindUnusualHours: "Card used at unusual hours"},
-		windows:      map[string]string{"breakfast": "breakfast", "lunch": "lunch", "dinner": "dinner"},
 		decisions:    map[string]string{"approved": "subsidised", "full_pay": "full price", "discounted": "discounted", "refused": "refused"},
 		states:       map[string]string{"lost": "reported lost", "cancelled": "cancelled"},
 		twoSites:     "Elder %s was served on %s (%s) at %s sites: %s",
@@ -77,7 +73,7 @@ func (w reviewTexts) word(m map[string]string, k string) string {
 }
 
 // sentence words the facts of it in w's language.
-func (w reviewTexts) sentence(it ReviewItem, tz *time.Location, siteName func(string) string) string {
+func (w reviewTexts) sentence(lang string, it ReviewItem, tz *time.Location, siteName func(string) string) string {
 	p := it.Params
 	elder := p["elder"]
 	if len(it.Meals) > 0 && it.Meals[0].Name != "" {
@@ -100,7 +96,7 @@ func (w reviewTexts) sentence(it ReviewItem, tz *time.Location, siteName func(st
 		for _, m := range it.Meals {
 			sites = append(sites, siteName(m.Site)+" "+m.Local[11:])
 		}
-		return fmt.Sprintf(w.twoSites, elder, p["day"], w.word(w.windows, p["window"]), p["sites"], strings.Join(sites, "、"))
+		return fmt.Sprintf(w.twoSites, elder, p["day"], WindowName(lang, p["window"]), p["sites"], strings.Join(sites, "、"))
 	case KindAfterCardLost:
 		return fmt.Sprintf(w.afterLost, p["credential"], local(p["reported_at"]), siteName(p["reported_site"]), w.word(w.states, p["state"]), p["meals"], elder)
 	case KindAfterRemoved:
@@ -139,7 +135,7 @@ func ReviewTable(rep ReviewReport, lang, unitName string) (Table, error) {
 		for _, m := range it.Meals {
 			row := []Cell{Count(int64(i + 1)), Text(w.word(w.kinds, it.Kind)), Text(it.Text), Text(m.EventID), Text(m.Local),
 				Text(m.SiteName), Text(strings.TrimSpace(m.Name + " " + m.ElderID)), Text(m.Credential),
-				Text(m.Day + " " + w.word(w.windows, m.Window)), Text(w.word(w.decisions, m.Decision))}
+				Text(m.Day + " " + WindowName(lang, m.Window)), Text(w.word(w.decisions, m.Decision))}
 			if m.Withheld {
 				row = append(row, Text(w.withheld), Empty(), Empty(), Empty(), Empty())
 			} else {

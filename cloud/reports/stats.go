@@ -272,27 +272,23 @@ func Service(p Period, tz *time.Location, units []domain.OrgUnit, d domain.Servi
 type serviceTexts struct {
 	title, period, sheet, note string   // title: the report's name, after the period's (Period.Title)
 	header                     []string // level, id, name, meals, elders, roster, coverage
-	windows                    map[string]string
 }
 
 var serviceLang = map[string]serviceTexts{
 	"zh-CN": {
 		title: "长者助餐服务统计表", period: "统计期间：%s 至 %s（按服务日）",
 		sheet: "服务统计", note: "服务人次为已供餐人次（不含拒绝）；覆盖率＝服务长者数÷花名册人数。",
-		header:  []string{"层级", "编号", "名称", "服务人次", "服务长者数（去重）", "花名册人数", "覆盖率（%）"},
-		windows: map[string]string{"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"},
+		header: []string{"层级", "编号", "名称", "服务人次", "服务长者数（去重）", "花名册人数", "覆盖率（%）"},
 	},
 	"zh-HK": {
 		title: "長者助餐服務統計表", period: "統計期間：%s 至 %s（按服務日）",
 		sheet: "服務統計", note: "服務人次為已供餐人次（不含拒絕）；覆蓋率＝服務長者數÷名冊人數。",
-		header:  []string{"層級", "編號", "名稱", "服務人次", "服務長者數（去重）", "名冊人數", "覆蓋率（%）"},
-		windows: map[string]string{"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"},
+		header: []string{"層級", "編號", "名稱", "服務人次", "服務長者數（去重）", "名冊人數", "覆蓋率（%）"},
 	},
 	"en": {
 		title: "Elder meal service statistics", period: "Period: %s to %s (by service day)",
 		sheet: "Service statistics", note: "Meals served exclude refusals; coverage = elders served ÷ elders on the roster.",
-		header:  []string{"Level", "ID", "Name", "Meals served", "Elders served (distinct)", "Elders on roster", "Coverage (%)"},
-		windows: map[string]string{"breakfast": "Breakfast", "lunch": "Lunch", "dinner": "Dinner"},
+		header: []string{"Level", "ID", "Name", "Meals served", "Elders served (distinct)", "Elders on roster", "Coverage (%)"},
 	},
 }
 
@@ -315,11 +311,7 @@ func ServiceTable(rep ServiceReport, lang, unitName string) (Table, error) {
 		Sheet:      t.sheet,
 	}
 	for _, w := range rep.Windows {
-		name := t.windows[w]
-		if name == "" {
-			name = w
-		}
-		tab.Header = append(tab.Header, name)
+		tab.Header = append(tab.Header, WindowName(lang, w))
 	}
 	cells := func(r ServiceRow, level, name string) []Cell {
 		cov := Empty()

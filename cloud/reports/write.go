@@ -8,9 +8,10 @@ var Langs = []string{"zh-CN", "zh-HK", "en"}
 // texts are the header and level names of one language. The month
 // header names the zone (%s) the month's boundaries are in.
 type texts struct {
-	header []string // the columns of responseRecord, header[0] with %s for the zone
-	levels map[string]string
-	sheet  string
+	header  []string // the columns of responseRecord, header[0] with %s for the zone
+	levels  map[string]string
+	windows map[string]string // meal windows by id (WindowName)
+	sheet   string
 }
 
 var langTexts = map[string]texts{
@@ -19,25 +20,37 @@ var langTexts = map[string]texts{
 			"确认用时 P50（秒）", "确认用时 P90（秒）", "确认用时最长（秒）",
 			"处置用时 P50（秒）", "处置用时 P90（秒）", "处置用时最长（秒）",
 			"60 秒内确认数", "60 秒内确认率（%）", "误报", "升级次数"},
-		levels: map[string]string{"site": "站点", "community": "社区", "street": "街道", "district": "区", LevelTotal: "合计"},
-		sheet:  "报警响应",
+		levels:  map[string]string{"site": "站点", "community": "社区", "street": "街道", "district": "区", LevelTotal: "合计"},
+		windows: map[string]string{"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"},
+		sheet:   "报警响应",
 	},
 	"zh-HK": {
 		header: []string{"月份（%s 時間）", "層級", "編號", "名稱", "警報數", "設備監測警報數", "已確認", "未關閉",
 			"確認用時 P50（秒）", "確認用時 P90（秒）", "確認用時最長（秒）",
 			"處理用時 P50（秒）", "處理用時 P90（秒）", "處理用時最長（秒）",
 			"60 秒內確認數", "60 秒內確認率（%）", "誤報", "升級次數"},
-		levels: map[string]string{"site": "站點", "community": "社區", "street": "街道", "district": "區", LevelTotal: "合計"},
-		sheet:  "警報響應",
+		levels:  map[string]string{"site": "站點", "community": "社區", "street": "街道", "district": "區", LevelTotal: "合計"},
+		windows: map[string]string{"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"},
+		sheet:   "警報響應",
 	},
 	"en": {
 		header: []string{"Month (%s time)", "Level", "ID", "Name", "Alarms", "Supervision alerts", "Acknowledged", "Open",
 			"Acknowledge p50 (s)", "Acknowledge p90 (s)", "Acknowledge max (s)",
 			"Resolve p50 (s)", "Resolve p90 (s)", "Resolve max (s)",
 			"Acknowledged within 60 s", "Acknowledged within 60 s (%)", "False alarms", "Escalations"},
-		levels: map[string]string{"site": "Site", "community": "Community", "street": "Street", "district": "District", LevelTotal: "Total"},
-		sheet:  "Alarm response",
+		levels:  map[string]string{"site": "Site", "community": "Community", "street": "Street", "district": "District", LevelTotal: "Total"},
+		windows: map[string]string{"breakfast": "Breakfast", "lunch": "Lunch", "dinner": "Dinner"},
+		sheet:   "Alarm response",
 	},
+}
+
+// WindowName is a meal window's name in lang ("lunch" → 午餐); a window
+// without one keeps its id.
+func WindowName(lang, w string) string {
+	if n := langTexts[lang].windows[w]; n != "" {
+		return n
+	}
+	return w
 }
 
 // responseTitle names the alarm response report in each language.

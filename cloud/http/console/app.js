@@ -1935,7 +1935,7 @@
       cell(tr, l.local + (l.time_zone === rep.time_zone ? "" : " (" + l.time_zone + ")"), "", "reconcile-time");
       cell(tr, l.site_name || l.site, "", "reconcile-site");
       cell(tr, l.elder, "", "reconcile-elder");
-      cell(tr, l.window, "", "reconcile-window");
+      cell(tr, tk("w_", l.window), "", "reconcile-window");
       cell(tr, side(l.gateway), "", "reconcile-gateway");
       cell(tr, side(l.cloud), "", "reconcile-cloud");
       for (const d of totals) {
