@@ -130,7 +130,7 @@ func BenchmarkSettlement(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				rep, err := reports.Settlement("2026-11", tz, units, mr, fr)
+				rep, err := reports.Settlement("2026-11", tz, units, mr, fr, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

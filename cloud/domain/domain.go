@@ -413,6 +413,7 @@ type Store interface {
 	CareStore       // care rules and visits (care.go)
 	StatsStore      // service statistics (stats.go)
 	SettlementStore // the rows of the monthly settlement (settlement.go)
+	StatementStore  // closed settlement statements (statement.go)
 
 	// Close releases the store.
 	Close() error
