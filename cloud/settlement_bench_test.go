@@ -26,7 +26,8 @@ import (
 // full one) over 200 sites in 4 streets × 5 communities, each with two
 // funding shares, a tenth of them outside the elder's jurisdiction, some
 // voided. They are stored through IngestBatches (500-event batches), not
-// timed. Reports ms/settlement.
+// timed. Timed: SettlementRows, SettlementAdjustments (none: no month is
+// closed) and reports.Settlement. Reports ms/settlement.
 func BenchmarkSettlement(b *testing.B) {
 	n := 180_000
 	if v, err := strconv.Atoi(os.Getenv("EG_SETTLE_MEALS")); err == nil && v > 0 {
@@ -130,7 +131,11 @@ func BenchmarkSettlement(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				rep, err := reports.Settlement("2026-11", tz, units, mr, fr, nil)
+				adj, err := st.SettlementAdjustments(ctx, "d", "2026-11")
+				if err != nil {
+					b.Fatal(err)
+				}
+				rep, err := reports.Settlement("2026-11", tz, units, mr, fr, adj)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -29,6 +29,10 @@ func TestCloseSettlement(t *testing.T) {
 	_, viewerB := f.token(t, `{"name":"B 查看","role":"viewer","scope":"c-b1"}`)
 	const path = "/api/v1/reports/settlement/close"
 
+	if w := do(f.h, "GET", "/api/v1/me", adminA, ""); w.Code != http.StatusOK ||
+		strings.TrimSpace(w.Body.String()) != `{"name":"A 街道管理员","role":"admin","scope":"st-a"}` {
+		t.Errorf("me: %d %s", w.Code, w.Body)
+	}
 	if w := do(f.h, "POST", path, viewerA, `{"month":"2026-01"}`); w.Code != http.StatusForbidden {
 		t.Errorf("a viewer closes: %d %s", w.Code, w.Body)
 	}
