@@ -337,8 +337,21 @@ func (s *Store) Backfill(ctx context.Context) error {
 // SettlementRows implements domain.SettlementStore: one grouped query per
 // table (meals; meal_funding, which holds each share's site and time),
 // over the (site, at) indexes.
-func (s *Store) SettlementRows(ctx context.Context, scope string, from, to time.Time) ([]domain.SettlementMealRow, []domain.SettlementFundingRow, error) {
-	return s.settlementRows(ctx, s.Conn(), scope, from, to)
+// Both read one snapshot, in a read transaction that raises PostgreSQL's
+// work_mem (Dialect.AnalyticsSQL) so that the grouping sorts stay in
+// memory.
+func (s *Store) SettlementRows(ctx context.Context, scope string, from, to time.Time) (meals []domain.SettlementMealRow, funding []domain.SettlementFundingRow, err error) {
+	err = s.readRoster(ctx, "settlement", func(tx *Tx) error {
+		if s.D.AnalyticsSQL != "" {
+			if _, err := tx.Exec(ctx, s.D.AnalyticsSQL); err != nil {
+				return s.errf("settlement: %w", err)
+			}
+		}
+		var err error
+		meals, funding, err = s.settlementRows(ctx, tx.Conn, scope, from, to)
+		return err
+	})
+	return meals, funding, err
 }
 
 // settlementRows is SettlementRows on c. A late meal (adjust_month set)
