@@ -293,11 +293,6 @@ func (s *Store) CloseStatement(ctx context.Context, st domain.Statement, now tim
 				return s.errf("close: %w", err)
 			}
 		}
-		if s.D.AnalyticsSQL != "" {
-			if _, err := tx.Exec(ctx, s.D.AnalyticsSQL); err != nil {
-				return s.errf("close: %w", err)
-			}
-		}
 		meals, funding, err := s.settlementRows(ctx, tx.Conn, st.Unit, st.From, st.To)
 		if err != nil {
 			return err
