@@ -413,6 +413,7 @@ type Store interface {
 	CareStore       // care rules and visits (care.go)
 	StatsStore      // service statistics (stats.go)
 	SettlementStore // the rows of the monthly settlement (settlement.go)
+	StatementStore  // closed settlement statements (statement.go)
 	ReconcileStore  // the meals and elders the reconciliation re-decides (reconcile.go)
 	CharityStore    // charity funds and their publications (charity.go)
 	ReviewStore     // the rows of the items to review (review.go)

@@ -13,7 +13,13 @@ type SettlementStore interface {
 	// SettlementRows returns the meals in scope and month grouped by
 	// SettlementMealRow's keys and their funding shares grouped by
 	// SettlementFundingRow's keys. Refused meals are in neither.
+	// A late meal (one carried into a later month as an adjustment) is in
+	// neither; a late void does not void its meal here.
 	SettlementRows(ctx context.Context, scope string, from, to time.Time) ([]SettlementMealRow, []SettlementFundingRow, error)
+	// SettlementAdjustments returns the late events in scope carried
+	// into month (YYYY-MM) as adjustments (statement.go), by the late
+	// event's own time.
+	SettlementAdjustments(ctx context.Context, scope, month string) ([]SettlementAdjustment, error)
 }
 
 // SettlementMealRow is one group of recorded meals (decision approved,

@@ -22,6 +22,14 @@ func (s *Server) orgRoutes(mux *routeMux) {
 	mux.Handle("POST /api/v1/tokens", s.require(domain.RoleAdmin, s.createToken))
 	mux.Handle("GET /api/v1/tokens", s.require(domain.RoleAdmin, s.listTokens))
 	mux.Handle("POST /api/v1/tokens/{id}/revoke", s.require(domain.RoleAdmin, s.revokeToken))
+	mux.Handle("GET /api/v1/me", s.require(domain.RoleViewer, s.me))
+}
+
+// me serves GET /api/v1/me: the caller's token name, role and scope, so
+// that the console offers only what the token may do.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	c := CallerOf(r.Context())
+	writeJSON(w, http.StatusOK, map[string]string{"name": actor(c), "role": string(c.Role), "scope": c.Scope})
 }
 
 // Caller is who made an authenticated request: the role and the org unit

@@ -488,7 +488,8 @@ func TestOpenAPIResponseReportSchema(t *testing.T) {
 	}
 	for name, v := range map[string]any{"ResponseReport": reports.ResponseReport{}, "ResponseRow": reports.ResponseRow{},
 		"ServiceReport": reports.ServiceReport{}, "ServiceRow": reports.ServiceRow{}, "ServiceDaily": reports.ServiceDaily{},
-		"SettlementReport": reports.SettlementReport{}, "SettlementRow": reports.SettlementRow{}, "KeyCount": reports.KeyCount{}} {
+		"SettlementReport": reports.SettlementReport{}, "SettlementRow": reports.SettlementRow{}, "KeyCount": reports.KeyCount{},
+		"Statement": domain.Statement{}} {
 		var documented, fields []string
 		for k := range doc.Components.Schemas[name].Properties {
 			documented = append(documented, k)

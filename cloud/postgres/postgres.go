@@ -59,14 +59,17 @@ var Dialect = &sqlstore.Dialect{
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
 	},
-	Text:      clean,
-	LockSQL:   `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`,
-	ForUpdate: "FOR UPDATE OF",
-	Least:     "LEAST",
-	Greatest:  "GREATEST",
-	ByteOrder: `COLLATE "C"`,
-	ReadTx:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-	TimeType:  "timestamptz",
+	Text:    clean,
+	LockSQL: `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`,
+	// Ingest and a close of a settlement month exclude each other on the
+	// meals and voids (sqlstore.settleLock).
+	TableLockSQL: `LOCK TABLE %s IN %s MODE`,
+	ForUpdate:    "FOR UPDATE OF",
+	Least:        "LEAST",
+	Greatest:     "GREATEST",
+	ByteOrder:    `COLLATE "C"`,
+	ReadTx:       &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	TimeType:     "timestamptz",
 	// SET LOCAL: for this read transaction only.
 	AnalyticsSQL: `SET LOCAL work_mem = '64MB'`,
 }
@@ -179,20 +182,20 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 		), meal AS (
 			INSERT INTO meals (event_id, gw, site, elder_id, "window", day, decision, reason,
 				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at,
-				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, received_at)
+				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, adjust_month, received_at)
 			SELECT m.*, $10::timestamptz FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
 				$16::text[], $17::text[], $18::text[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], $23::text[],
 				$24::timestamptz[], $25::text[], $26::int8[], $27::int8[], $28::text[], $29::int8[], $30::text[], $31::text[],
-				$32::text[], $33::int8[]) AS m (event_id, gw, site, elder_id, "window", day, decision, reason,
+				$32::text[], $33::int8[], $34::text[]) AS m (event_id, gw, site, elder_id, "window", day, decision, reason,
 				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at,
-				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside)
+				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, adjust_month)
 			WHERE m.event_id IN (SELECT id FROM ins)
 		)
 		SELECT id, '' FROM ins`,
 		ev.id, ev.gw, ev.kind, ev.site, ev.seq, ev.boot, ev.at, ev.clock, ev.data, rat,
 		ml.id, ml.gw, ml.site, ml.elder, ml.window, ml.day, ml.decision, ml.reason,
 		ml.price, ml.subsidy, ml.pay, ml.weight, ml.policy, ml.at,
-		ml.rule, ml.discount, ml.operating, ml.operatingBy, ml.manual, ml.staff, ml.priceSource, ml.category, ml.outside)
+		ml.rule, ml.discount, ml.operating, ml.operatingBy, ml.manual, ml.staff, ml.priceSource, ml.category, ml.outside, ml.adjust)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
 	}
@@ -247,7 +250,7 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 		freshEvents = append(freshEvents, e)
 		t.Add(e.Seq)
 	}
-	if err := s.RecordSettlement(ctx, tx.Conn, freshEvents, cols); err != nil {
+	if err := s.RecordSettlement(ctx, tx.Conn, freshEvents, cols, rat); err != nil {
 		return nil, err
 	}
 	// Gateway rows in id order: two transactions never wait on each
@@ -308,8 +311,8 @@ type mealArrays struct {
 	price, subsidy, pay, weight                                []int64
 	at                                                         []time.Time
 	// The settlement columns (sqlstore.MealColumns), set by addCols.
-	rule, operatingBy, staff, priceSource, category []string
-	discount, operating, manual, outside            []int64
+	rule, operatingBy, staff, priceSource, category, adjust []string
+	discount, operating, manual, outside                    []int64
 }
 
 // addCols sets the settlement columns of the meals added, from cols.
@@ -317,6 +320,7 @@ func (a *mealArrays) addCols(cols map[string]sqlstore.MealCols) {
 	for _, id := range a.id {
 		c := cols[id]
 		a.rule = append(a.rule, c.Rule)
+		a.adjust = append(a.adjust, c.Adjust)
 		a.discount = append(a.discount, c.DiscountFen)
 		a.operating = append(a.operating, c.OperatingFen)
 		a.operatingBy = append(a.operatingBy, c.OperatingBy)

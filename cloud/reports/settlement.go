@@ -26,12 +26,26 @@ package reports
 //   - Voids: meals voided by staff (meal_void audit events), with their
 //     price, subsidy and what the elder had paid, which are in no other
 //     figure.
+//   - Adjustments: the late events carried into the month
+//     (domain.SettlementAdjustment: a meal or a void received after its
+//     month was closed for its site), one line each, labelled with the
+//     meal's original date; a late void's figures are negative. A late
+//     meal is in no row of any month, only in its line. AdjustmentTotal
+//     sums the lines; GrandTotal = Total + AdjustmentTotal is what the
+//     district pays for the month.
+//
+// A closed month is answered from its statement's stored bytes
+// (StatementContent, ReadStatement), never recomputed.
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"maps"
 
 	"github.com/eldergate/eldergate/cloud/domain"
 )
@@ -52,7 +66,40 @@ type SettlementReport struct {
 	// districts, each group in the order of the tree's paths.
 	Rows  []SettlementRow `json:"rows"`
 	Total SettlementRow   `json:"total"`
+
+	// The late events carried into this month, oldest first, their sum
+	// and the month's total with them (what the district pays).
+	Adjustments     []AdjustmentLine `json:"adjustments"`
+	AdjustmentTotal SettlementRow    `json:"adjustment_total"`
+	GrandTotal      SettlementRow    `json:"grand_total"`
+
+	// Statement is the closed statement this report was read from (its
+	// stored bytes, not a recomputation); CoveredBy the statement of an
+	// ancestor unit (or of every site) that closed the month for these
+	// sites: the figures are then recomputed without the events that
+	// arrived after that close, which is what the statement paid. Neither
+	// is part of a statement's content.
+	Statement *domain.Statement `json:"statement,omitempty"`
+	CoveredBy *domain.Statement `json:"covered_by,omitempty"`
 }
+
+// AdjustmentLine is one late event carried into the month: its figures
+// (the embedded row: Level "adjustment", Unit the site) are those of its
+// meal, negative for a late void.
+type AdjustmentLine struct {
+	Kind        string    `json:"kind"` // domain.AdjustLateMeal, domain.AdjustLateVoid
+	EventID     string    `json:"event_id"`
+	MealEventID string    `json:"meal_event_id"`
+	Site        string    `json:"site"`
+	At          time.Time `json:"at"`  // the meal's original time, UTC
+	Day         string    `json:"day"` // its local date in the report's zone
+	EventAt     time.Time `json:"event_at"`
+	ReceivedAt  time.Time `json:"received_at"`
+	SettlementRow
+}
+
+// LevelAdjustment is the Level of an adjustment line's row.
+const LevelAdjustment = "adjustment"
 
 // SettlementRow is the settlement of one site, org unit or the total.
 type SettlementRow struct {
@@ -210,13 +257,24 @@ func layerRank(l string) int {
 // Settlement computes the settlement of month in tz from the org units in
 // scope (as ListOrgUnits gives them) and the store's grouped rows for the
 // month. The rules are at the top of this file.
-func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals []domain.SettlementMealRow, funding []domain.SettlementFundingRow) (SettlementReport, error) {
+func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals []domain.SettlementMealRow, funding []domain.SettlementFundingRow, adj []domain.SettlementAdjustment) (SettlementReport, error) {
 	from, to, err := ParseMonth(month, tz)
 	if err != nil {
 		return SettlementReport{}, err
 	}
 	rep := SettlementReport{Month: month, TimeZone: tz.String(), From: from.UTC(), To: to.UTC(),
-		Layers: []string{}, Rules: []string{}, Categories: []string{}, Rows: []SettlementRow{}}
+		Layers: []string{}, Rules: []string{}, Categories: []string{}, Rows: []SettlementRow{},
+		Adjustments: []AdjustmentLine{}}
+	names := map[string]string{}
+	for _, u := range units {
+		names[u.ID] = u.Name
+	}
+	adjTotal := newSettlementRow()
+	for _, a := range adj {
+		line := adjustmentLine(a, tz, names[a.Site])
+		adjTotal.merge(&line.SettlementRow)
+		rep.Adjustments = append(rep.Adjustments, line)
+	}
 	sites := map[string]*SettlementRow{}
 	site := func(id string) *SettlementRow {
 		if sites[id] == nil {
@@ -232,8 +290,10 @@ func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals [
 	}
 	total := newSettlementRow()
 	layers, rules, cats := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, r := range sites {
-		total.merge(r)
+	for _, r := range append(slices.Collect(maps.Values(sites)), adjTotal) {
+		if r != adjTotal {
+			total.merge(r)
+		}
 		for k := range r.Funding {
 			layers[k] = true
 		}
@@ -302,6 +362,69 @@ func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals [
 	total.Level = LevelTotal
 	total.sortOutside()
 	rep.Total = *total
+	adjTotal.Level = LevelAdjustment
+	adjTotal.sortOutside()
+	rep.AdjustmentTotal = *adjTotal
+	grand := newSettlementRow()
+	grand.merge(total)
+	grand.merge(adjTotal)
+	grand.Level = LevelGrandTotal
+	grand.sortOutside()
+	rep.GrandTotal = *grand
+	return rep, nil
+}
+
+// LevelGrandTotal is the Level of GrandTotal.
+const LevelGrandTotal = "grand_total"
+
+// adjustmentLine is the line of one late event: its meal's figures, with
+// the sign of the kind (a late void takes its meal away).
+func adjustmentLine(a domain.SettlementAdjustment, tz *time.Location, siteName string) AdjustmentLine {
+	sign := int64(1)
+	if a.Kind == domain.AdjustLateVoid {
+		sign = -1
+	}
+	if siteName == "" {
+		siteName = a.Site
+	}
+	r := newSettlementRow()
+	m := domain.SettlementMealRow{Site: a.Site, Decision: a.Decision, Rule: a.Rule, Category: a.Category, Manual: a.Manual,
+		Outside: a.Outside, OutsideLost: a.OutsideLost, Meals: sign, PriceFen: sign * a.PriceFen, SubsidyFen: sign * a.SubsidyFen,
+		PayFen: sign * a.PayFen, DiscountFen: sign * a.DiscountFen, OperatingFen: sign * a.OperatingFen}
+	if a.SubsidyFen > 0 {
+		m.Subsidised = sign
+	}
+	r.addMeals(m)
+	for _, f := range a.Funding {
+		r.addFunding(domain.SettlementFundingRow{Site: a.Site, Layer: f.Layer, Code: f.Code, Outside: f.Outside, Meals: sign, Fen: sign * f.Fen})
+	}
+	r.Level, r.Unit, r.Name, r.InTree = LevelAdjustment, a.Site, siteName, siteName != a.Site
+	r.sortOutside()
+	return AdjustmentLine{Kind: a.Kind, EventID: a.EventID, MealEventID: a.MealEventID, Site: a.Site,
+		At: a.At.UTC(), Day: a.At.In(tz).Format(time.DateOnly), EventAt: a.EventAt.UTC(), ReceivedAt: a.ReceivedAt.UTC(), SettlementRow: *r}
+}
+
+// StatementContent is the content of a closed statement of rep: its JSON
+// (encoding/json: struct fields in order, map keys sorted, so the same
+// report gives the same bytes), without the statement fields.
+func StatementContent(rep SettlementReport) ([]byte, error) {
+	rep.Statement, rep.CoveredBy = nil, nil
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return nil, fmt.Errorf("reports: statement content: %w", err)
+	}
+	return b, nil
+}
+
+// ReadStatement is the report a closed statement stores, read from its
+// content, with the statement (without content) in Statement.
+func ReadStatement(st domain.Statement) (SettlementReport, error) {
+	var rep SettlementReport
+	if err := json.Unmarshal(st.Content, &rep); err != nil {
+		return rep, fmt.Errorf("reports: statement %s: %w", st.Number, err)
+	}
+	st.Content = nil
+	rep.Statement = &st
 	return rep, nil
 }
 

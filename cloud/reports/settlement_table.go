@@ -2,6 +2,9 @@ package reports
 
 import (
 	"fmt"
+	"time"
+
+	"github.com/eldergate/eldergate/cloud/domain"
 )
 
 // settlementTexts are the words of the settlement table in one language.
@@ -11,6 +14,13 @@ type settlementTexts struct {
 	layer, rule, category, outside string   // prefixes of the per-key columns
 	noRule, noCategory             string
 	layers                         map[string]string
+	// Adjustments: the level of each kind's line, the name of a line
+	// (original date, site), the adjustment total and the grand total.
+	kinds                         map[string]string
+	adjName, adjTotal, grandTotal string
+	// The line of a closed statement (number, SHA-256, who, when, zone)
+	// and of a month closed by an ancestor's statement (number).
+	statement, coveredBy string
 }
 
 var settlementLang = map[string]settlementTexts{
@@ -20,7 +30,11 @@ var settlementLang = map[string]settlementTexts{
 			"异地就餐人次", "异地补贴", "运营补贴", "折扣", "手工登记人次", "作废人次", "作废餐费", "作废补贴"},
 		layer: "补贴·", rule: "补贴人次·规则 ", category: "补贴人次·类别 ", outside: "异地补贴·",
 		noRule: "（无）", noCategory: "（未登记）",
-		layers: map[string]string{"city": "市级", "district": "区级", "street": "街道", "charity": "慈善"},
+		layers:  map[string]string{"city": "市级", "district": "区级", "street": "街道", "charity": "慈善"},
+		kinds:   map[string]string{domain.AdjustLateMeal: "调整·补录就餐", domain.AdjustLateVoid: "调整·补录作废"},
+		adjName: "原日期 %s · %s", adjTotal: "调整合计", grandTotal: "应付总计（含调整）",
+		statement: "结算单号：%s；SHA-256：%s；关账人：%s；关账时间：%s（%s）",
+		coveredBy: "本月已随结算单 %s 关账；数字不含关账后收到的事件",
 	},
 	"zh-HK": {
 		title: "長者助餐補貼結算表", sheet: "補貼結算",
@@ -28,7 +42,11 @@ var settlementLang = map[string]settlementTexts{
 			"異地用餐人次", "異地補貼", "營運補貼", "折扣", "手工登記人次", "作廢人次", "作廢餐費", "作廢補貼"},
 		layer: "補貼·", rule: "補貼人次·規則 ", category: "補貼人次·類別 ", outside: "異地補貼·",
 		noRule: "（無）", noCategory: "（未登記）",
-		layers: map[string]string{"city": "市級", "district": "區級", "street": "街道", "charity": "慈善"},
+		layers:  map[string]string{"city": "市級", "district": "區級", "street": "街道", "charity": "慈善"},
+		kinds:   map[string]string{domain.AdjustLateMeal: "調整·補錄用餐", domain.AdjustLateVoid: "調整·補錄作廢"},
+		adjName: "原日期 %s · %s", adjTotal: "調整合計", grandTotal: "應付總計（含調整）",
+		statement: "結算單號：%s；SHA-256：%s；關賬人：%s；關賬時間：%s（%s）",
+		coveredBy: "本月已隨結算單 %s 關賬；數字不含關賬後收到的事件",
 	},
 	"en": {
 		title: "Elder meal subsidy settlement", sheet: "Settlement",
@@ -37,7 +55,11 @@ var settlementLang = map[string]settlementTexts{
 			"Voided meals", "Voided price", "Voided subsidy"},
 		layer: "Subsidy: ", rule: "Subsidised meals: rule ", category: "Subsidised meals: category ", outside: "Outside meals paid by: ",
 		noRule: "(none)", noCategory: "(not on roster)",
-		layers: map[string]string{"city": "city", "district": "district", "street": "street", "charity": "charity"},
+		layers:  map[string]string{"city": "city", "district": "district", "street": "street", "charity": "charity"},
+		kinds:   map[string]string{domain.AdjustLateMeal: "Adjustment: late meal", domain.AdjustLateVoid: "Adjustment: late void"},
+		adjName: "Original date %s · %s", adjTotal: "Adjustments total", grandTotal: "Grand total (with adjustments)",
+		statement: "Statement No. %s; SHA-256: %s; closed by %s at %s (%s)",
+		coveredBy: "This month was closed with statement %s; the figures leave out events received after that close",
 	},
 }
 
@@ -132,5 +154,33 @@ func SettlementTable(rep SettlementReport, lang, unitName string) (Table, error)
 		t.Rows = append(t.Rows, row(r))
 	}
 	t.Total = row(rep.Total)
+	if len(rep.Adjustments) > 0 {
+		// The month's total stays a row ("合计"), then one line per
+		// adjustment, their total, and the grand total last.
+		t.Rows = append(t.Rows, t.Total)
+		for _, a := range rep.Adjustments {
+			cells := row(a.SettlementRow)
+			kind := tx.kinds[a.Kind]
+			if kind == "" {
+				kind = a.Kind
+			}
+			cells[0], cells[1], cells[2] = Text(kind), Text(a.MealEventID), Text(fmt.Sprintf(tx.adjName, a.Day, a.Name))
+			t.Rows = append(t.Rows, cells)
+		}
+		cells := row(rep.AdjustmentTotal)
+		cells[0] = Text(tx.adjTotal)
+		t.Rows = append(t.Rows, cells)
+		t.Total = row(rep.GrandTotal)
+		t.Total[0] = Text(tx.grandTotal)
+	}
+	if st := rep.Statement; st != nil {
+		loc, err := time.LoadLocation(st.TimeZone)
+		if err != nil {
+			loc = time.UTC
+		}
+		t.Note = fmt.Sprintf(tx.statement, st.Number, st.SHA256, st.ClosedBy, st.ClosedAt.In(loc).Format("2006-01-02 15:04:05"), loc.String())
+	} else if st := rep.CoveredBy; st != nil {
+		t.Note = fmt.Sprintf(tx.coveredBy, st.Number)
+	}
 	return t, nil
 }

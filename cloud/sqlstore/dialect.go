@@ -39,6 +39,10 @@ type Dialect struct {
 	// gateway's versions. "" when the engine has one writer at a time
 	// (SQLite begins every transaction IMMEDIATE).
 	LockSQL string
+	// TableLockSQL locks tables (fmt: the tables, then the mode, "SHARE"
+	// or "ROW EXCLUSIVE") for the rest of the transaction; "" with one
+	// writer.
+	TableLockSQL string
 	// ForUpdate is appended, with a table alias, to a SELECT whose rows the
 	// transaction then changes ("FOR UPDATE OF"; "" with one writer).
 	ForUpdate string

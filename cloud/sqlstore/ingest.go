@@ -122,7 +122,7 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 				out[i] = append(out[i], e.ID)
 			}
 		}
-		if err := s.RecordSettlement(ctx, tx.Conn, fresh, cols); err != nil {
+		if err := s.RecordSettlement(ctx, tx.Conn, fresh, cols, receivedAt); err != nil {
 			return err
 		}
 		return s.updateGateways(ctx, tx.Conn, tally, rat)
@@ -170,12 +170,12 @@ func (s *Store) insertMeal(ctx context.Context, c Conn, e *eldergate.Envelope, m
 	}
 	_, err = c.Exec(ctx, `INSERT INTO meals (event_id, gw, site, elder_id, "window", day, decision, reason,
 		price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at, received_at,
-		rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, adjust_month)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.GW, e.Site, s.D.S(m.ElderID), m.Window, m.Day, m.Decision, s.D.S(m.Reason),
 		int64(m.PriceFen), int64(m.SubsidyFen), int64(m.PayFen), m.WeightG, s.D.S(m.PolicyVer), s.D.T(e.At), rat,
 		s.D.S(mc.Rule), mc.DiscountFen, mc.OperatingFen, s.D.S(mc.OperatingBy), mc.Manual, s.D.S(mc.Staff),
-		s.D.S(mc.PriceSource), s.D.S(mc.Category), mc.Outside)
+		s.D.S(mc.PriceSource), s.D.S(mc.Category), mc.Outside, mc.Adjust)
 	if err != nil {
 		return s.errf("ingest meal %s: %w", e.ID, err)
 	}

@@ -146,7 +146,7 @@ func testSettlement(t *testing.T, s domain.Store) {
 	if err != nil {
 		t.Fatalf("SettlementRows: %v", err)
 	}
-	rep, err := reports.Settlement("2025-03", tz, units, mr, fr)
+	rep, err := reports.Settlement("2025-03", tz, units, mr, fr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func testSettlement(t *testing.T, s domain.Store) {
 		t.Fatal(err)
 	}
 	units2, _ := s.ListOrgUnits(ctx, "c2")
-	rep2, err := reports.Settlement("2025-03", tz, units2, mr2, fr2)
+	rep2, err := reports.Settlement("2025-03", tz, units2, mr2, fr2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

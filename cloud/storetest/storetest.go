@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"CareSignal", testCareSignal},
 		{"ServiceStats", testServiceStats},
 		{"Settlement", testSettlement},
+		{"CloseMonth", testCloseMonth},
 		{"ReconcileOfflineSite", testReconcileOfflineSite},
 		{"ReconcileConnectedIsZero", testReconcileConnectedIsZero},
 		{"Charity", testCharity},

@@ -89,6 +89,13 @@
       stNote: "{month}（按 {tz} 时间划分月份）：就餐 {meals} 人次，补贴 {subsidy} 元，长者自付 {pay} 元，作废 {voids} 人次。",
       stLevel: "层级", stName: "名称", stMeals: "就餐人次", stSubsidised: "补贴人次", stPrice: "餐费合计", stPay: "长者自付", stSubsidy: "补贴合计",
       stOutside: "异地就餐人次", stOutsideFen: "异地补贴", stOperating: "运营补贴", stDiscount: "折扣", stManual: "手工登记", stVoids: "作废人次", stVoidPrice: "作废餐费",
+      stOpen: "{month} 未关账。", stOpenNotEnded: "{month} 未关账（月份尚未结束，结束后才能关账）。",
+      stClosed: "{month} 已关账：结算单号 {number}，关账人 {by}，关账时间 {at}（{tz}）。", stCovered: "{month} 已随上级单位的结算单 {number} 关账（{by}，{at}，{tz}）；此处数字不含关账后收到的事件。",
+      stSha: "SHA-256：{sha}", stCloseBtn: "关账…", stBytes: "下载结算单原文（JSON）", stCloseConfirmBtn: "确认关账", stCancel: "取消",
+      stConfirm: "确认关账：{unit} {month}？关账后结算单不再改变；之后收到的该月事件计入下月调整。", stClosedOK: "已关账，结算单号 {number}。", stCloseFailed: "关账失败：{msg}",
+      stCloseRules: "关账后结算单不再改变（结算单号、关账人、时间与内容的 SHA-256）；关账后才收到的该月就餐或作废，计入下一个未关账月份的调整，并标明原日期。",
+      stAdjTitle: "调整（关账后收到的补录事件）", stAdjNone: "本月没有调整。", stAdjKind: "类型", stAdjDay: "原日期", stAdjSite: "站点", stAdjReceived: "收到时间",
+      adj_late_meal: "补录就餐", adj_late_void: "补录作废", stAdjTotal: "调整合计", stGrandTotal: "应付总计（含调整）",
       stLayer: "补贴·{layer}", ly_city: "市级", ly_district: "区级", ly_street: "街道", ly_charity: "慈善",
       tabReports: "报表", repTitle: "报警响应报表", repMonth: "月份", repShow: "查看", repCSV: "下载 CSV", repXLSX: "下载 Excel（XLSX）",
       repAlarms: "报警数", repOpen: "未关闭", repAckP50: "确认 P50", repAckP90: "确认 P90", repAckMax: "确认最长",
@@ -201,6 +208,13 @@
       stNote: "{month}（按 {tz} 時間劃分月份）：用餐 {meals} 人次，補貼 {subsidy} 元，長者自付 {pay} 元，作廢 {voids} 人次。",
       stLevel: "層級", stName: "名稱", stMeals: "用餐人次", stSubsidised: "補貼人次", stPrice: "餐費合計", stPay: "長者自付", stSubsidy: "補貼合計",
       stOutside: "異地用餐人次", stOutsideFen: "異地補貼", stOperating: "營運補貼", stDiscount: "折扣", stManual: "手工登記", stVoids: "作廢人次", stVoidPrice: "作廢餐費",
+      stOpen: "{month} 未關賬。", stOpenNotEnded: "{month} 未關賬（月份尚未結束，結束後才能關賬）。",
+      stClosed: "{month} 已關賬：結算單號 {number}，關賬人 {by}，關賬時間 {at}（{tz}）。", stCovered: "{month} 已隨上級單位的結算單 {number} 關賬（{by}，{at}，{tz}）；此處數字不含關賬後收到的事件。",
+      stSha: "SHA-256：{sha}", stCloseBtn: "關賬…", stBytes: "下載結算單原文（JSON）", stCloseConfirmBtn: "確認關賬", stCancel: "取消",
+      stConfirm: "確認關賬：{unit} {month}？關賬後結算單不再改變；之後收到的該月事件計入下月調整。", stClosedOK: "已關賬，結算單號 {number}。", stCloseFailed: "關賬失敗：{msg}",
+      stCloseRules: "關賬後結算單不再改變（結算單號、關賬人、時間與內容的 SHA-256）；關賬後才收到的該月用餐或作廢，計入下一個未關賬月份的調整，並標明原日期。",
+      stAdjTitle: "調整（關賬後收到的補錄事件）", stAdjNone: "本月沒有調整。", stAdjKind: "類型", stAdjDay: "原日期", stAdjSite: "站點", stAdjReceived: "收到時間",
+      adj_late_meal: "補錄用餐", adj_late_void: "補錄作廢", stAdjTotal: "調整合計", stGrandTotal: "應付總計（含調整）",
       stLayer: "補貼·{layer}", ly_city: "市級", ly_district: "區級", ly_street: "街道", ly_charity: "慈善",
       tabReports: "報表", repTitle: "警報響應報表", repMonth: "月份", repShow: "查看", repCSV: "下載 CSV", repXLSX: "下載 Excel（XLSX）",
       repAlarms: "警報數", repOpen: "未關閉", repAckP50: "確認 P50", repAckP90: "確認 P90", repAckMax: "確認最長",
@@ -313,6 +327,13 @@
       stNote: "{month} (month boundaries in {tz} time): {meals} meals, subsidy ¥{subsidy}, paid by elders ¥{pay}, {voids} voided.",
       stLevel: "Level", stName: "Name", stMeals: "Meals", stSubsidised: "Subsidised", stPrice: "Price total", stPay: "Paid by elders", stSubsidy: "Subsidy total",
       stOutside: "Outside meals", stOutsideFen: "Outside subsidy", stOperating: "Operating subsidy", stDiscount: "Discounts", stManual: "Manual", stVoids: "Voided", stVoidPrice: "Voided price",
+      stOpen: "{month} is open.", stOpenNotEnded: "{month} is open (the month has not ended; it can be closed once it has).",
+      stClosed: "{month} is closed: statement {number}, closed by {by} at {at} ({tz}).", stCovered: "{month} was closed with the parent unit's statement {number} ({by}, {at}, {tz}); these figures leave out events received after that close.",
+      stSha: "SHA-256: {sha}", stCloseBtn: "Close month…", stBytes: "Download the statement as stored (JSON)", stCloseConfirmBtn: "Close the month", stCancel: "Cancel",
+      stConfirm: "Close {month} for {unit}? The statement will never change; events of the month received afterwards go to the next month as adjustments.", stClosedOK: "Closed: statement {number}.", stCloseFailed: "Close failed: {msg}",
+      stCloseRules: "A closed statement never changes (number, who closed it, when, and the SHA-256 of its content); meals or voids of a closed month received after the close are adjustments in the next open month, labelled with their original date.",
+      stAdjTitle: "Adjustments (late events received after a close)", stAdjNone: "No adjustments this month.", stAdjKind: "Kind", stAdjDay: "Original date", stAdjSite: "Site", stAdjReceived: "Received",
+      adj_late_meal: "Late meal", adj_late_void: "Late void", stAdjTotal: "Adjustments total", stGrandTotal: "Grand total (with adjustments)",
       stLayer: "Subsidy: {layer}", ly_city: "city", ly_district: "district", ly_street: "street", ly_charity: "charity",
       tabReports: "Reports", repTitle: "Alarm response report", repMonth: "Month", repShow: "Show", repCSV: "Download CSV", repXLSX: "Download Excel (XLSX)",
       repAlarms: "Alarms", repOpen: "Open", repAckP50: "Ack p50", repAckP90: "Ack p90", repAckMax: "Ack max",
@@ -1766,12 +1787,13 @@
   // ---- Reports tab: the monthly settlement (核销) of a unit. The figures
   // on the page are the JSON's, as the CSV and XLSX carry them (yuan with
   // two decimals).
-  const ST = { report: null, key: "" };
+  const ST = { report: null, key: "", me: null, confirm: false };
   const stMonth = () => $("st-month").value;
   const stQuery = (format) => "reports/settlement?month=" + encodeURIComponent(stMonth()) +
     ($("st-unit").value ? "&unit=" + encodeURIComponent($("st-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
 
   async function openSettlement() {
+    if (!ST.me) { const r = await call("GET", "me"); if (r.ok) ST.me = r.data; } // admins may close a month
     if (!stMonth()) $("st-month").value = thisMonth();
     if ($("st-unit").options.length <= 1) {
       const org = await api("GET", "org");
@@ -1790,6 +1812,7 @@
     if (!stMonth()) return say("st-note", t("repNoMonth"), true);
     say("st-note", t("repLoading"));
     const q = stQuery("json");
+    ST.confirm = false;
     const r = await call("GET", q);
     if (!r.ok) { ST.report = null; renderSettlement(); return say("st-note", fmt("rFailed", { msg: errText(r) }), true); }
     ST.report = r.data;
@@ -1817,6 +1840,8 @@
     head.replaceChildren();
     tb.replaceChildren();
     const rep = ST.report;
+    renderStatement(rep && rep.total ? rep : null);
+    renderAdjustments(rep && rep.total ? rep : null);
     if (!rep || !rep.total) { $("st-note").textContent = ""; return; }
     const tot = rep.total;
     say("st-note", fmt("stNote", { month: rep.month, tz: rep.time_zone, meals: tot.meals, subsidy: yuanPlain(tot.subsidy_fen),
@@ -1841,6 +1866,84 @@
     }
   }
 
+  // The month's state: open, closed for the unit (its statement: number,
+  // who, when, SHA-256; the figures are the stored ones), or closed with a
+  // parent unit's statement; admins close an ended open month after a
+  // confirm step.
+  const stUnitLabel = () => { const o = $("st-unit").selectedOptions[0]; return o ? o.textContent : ""; };
+  const stWhen = (iso, tz) => {
+    try {
+      return new Intl.DateTimeFormat(lang, { timeZone: tz || "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(new Date(iso));
+    } catch (e) { return iso; }
+  };
+  function renderStatement(rep) {
+    const st = rep && (rep.statement || rep.covered_by);
+    $("st-close").dataset.state = !rep ? "none" : rep.statement ? "closed" : rep.covered_by ? "covered" : "open";
+    $("st-close").hidden = !rep;
+    $("st-hash").hidden = !st;
+    $("st-bytes").hidden = !rep || !rep.statement;
+    const canClose = !!rep && !st && !!ST.me && ST.me.role === "admin" && rep.month < thisMonth();
+    $("st-close-btn").hidden = !canClose;
+    $("st-confirm").hidden = !(canClose && ST.confirm);
+    if (!rep) return;
+    if (st) {
+      $("st-status").textContent = fmt(rep.statement ? "stClosed" : "stCovered",
+        { month: rep.month, number: st.number, by: st.closed_by, at: stWhen(st.closed_at, st.time_zone), tz: st.time_zone });
+      $("st-hash").textContent = fmt("stSha", { sha: st.sha256 });
+    } else {
+      $("st-status").textContent = fmt(rep.month < thisMonth() ? "stOpen" : "stOpenNotEnded", { month: rep.month });
+    }
+    if (canClose && ST.confirm) $("st-confirm-text").textContent = fmt("stConfirm", { unit: stUnitLabel(), month: rep.month });
+  }
+
+  async function closeSettlement() {
+    const r = await call("POST", "reports/settlement/close", JSON.stringify({ month: stMonth(), unit: $("st-unit").value }), "application/json");
+    ST.confirm = false;
+    if (!r.ok) { renderStatement(ST.report); return say("st-note", fmt("stCloseFailed", { msg: errText(r) }), true); }
+    await loadSettlement();
+    say("st-note", fmt("stClosedOK", { number: r.data.number }));
+  }
+
+  // The adjustments: one line per late event with its original date, their
+  // total, the month's total and the grand total the district pays.
+  function renderAdjustments(rep) {
+    const head = $("st-adj-head"), tb = $("st-adj-rows");
+    head.replaceChildren();
+    tb.replaceChildren();
+    const adj = (rep && rep.adjustments) || [];
+    $("st-adj-title").hidden = !rep;
+    $("st-adj-none").hidden = !rep || adj.length > 0;
+    $("st-adj-scroll").hidden = adj.length === 0;
+    if (!adj.length) return;
+    const cols = [[t("stMeals"), (r) => String(r.meals), "meals"], [t("stPrice"), (r) => yuanPlain(r.price_fen), "price"],
+      [t("stPay"), (r) => yuanPlain(r.pay_fen), "pay"], [t("stSubsidy"), (r) => yuanPlain(r.subsidy_fen), "subsidy"]];
+    for (const l of rep.layers || []) cols.push([fmt("stLayer", { layer: tk("ly_", l) }), (r) => yuanPlain((r.funding || {})[l] || 0), "layer-" + l]);
+    cols.push([t("stOperating"), (r) => yuanPlain(r.operating_fen), "operating"]);
+    for (const h of [t("stAdjKind"), t("stAdjDay"), t("stAdjSite")].concat(cols.map((c) => c[0]))) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = h;
+      head.appendChild(th);
+    }
+    const line = (r, kind, day, name, level) => {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "settlement-adj-row";
+      tr.dataset.level = level;
+      if (r.kind) tr.dataset.kind = r.kind;
+      tr.className = "lv-" + level;
+      cell(tr, kind);
+      cell(tr, day, "", "settlement-adj-day");
+      cell(tr, name);
+      for (const c of cols) cell(tr, c[1](r), "num", "settlement-adj-" + c[2]);
+      tb.appendChild(tr);
+    };
+    for (const a of adj) line(a, tk("adj_", a.kind), a.day, a.name || a.site, "adjustment");
+    line(rep.adjustment_total, t("stAdjTotal"), "", "", "adjustment_total");
+    line(rep.total, t("repTotal"), "", "", "total");
+    line(rep.grand_total, t("stGrandTotal"), "", "", "grand_total");
+  }
+
   function wireReports() {
     const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("rep-note", t("netError"), true); });
     $("rep-load").addEventListener("click", guard(loadReport));
@@ -1854,6 +1957,14 @@
     for (const f of ["csv", "xlsx"]) {
       $("st-" + f).addEventListener("click", (ev) => { ev.preventDefault(); download(f, $("st-" + f), stQuery, "st-note", stMonth, "settlement-"); });
     }
+    $("st-close-btn").addEventListener("click", () => { ST.confirm = true; renderStatement(ST.report); $("st-confirm-yes").focus(); });
+    $("st-confirm-no").addEventListener("click", () => { ST.confirm = false; renderStatement(ST.report); $("st-close-btn").focus(); });
+    $("st-confirm-yes").addEventListener("click", stGuard(closeSettlement));
+    $("st-bytes").addEventListener("click", (ev) => {
+      ev.preventDefault();
+      const st = ST.report && ST.report.statement;
+      if (st) download("json", $("st-bytes"), () => "reports/statements/" + encodeURIComponent(st.number), "st-note", stMonth, "");
+    });
     const rcGuard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("rc-note", t("netError"), true); });
     $("rc-load").addEventListener("click", rcGuard(loadReconcile));
     $("rc-month").addEventListener("change", rcGuard(loadReconcile));
