@@ -347,3 +347,73 @@ func TestReconcileConsoleBrowser(t *testing.T) {
 		t.Fatalf("%s: %v", cmdline, err)
 	}
 }
+
+// TestCloseCarriesReconciliation: closing February, whose offline lunch
+// the reconciliation finds subsidised twice in one window, settles the
+// difference in the statement: one adjustment line of kind reconcile for
+// that lunch, labelled with its date, with the subsidy the cloud would not
+// have granted taken off per layer and added to what the elder owes; the
+// grand total is the month's total with it; the CSV names it. The live
+// report of the open month has no such line (it is carried at close).
+func TestCloseCarriesReconciliation(t *testing.T) {
+	f, offline := reconcileFixture(t)
+	f.advance(60 * 24 * time.Hour) // 2026-03-03: February has ended
+	if open := getSettlement(t, f, "adm", "month=2026-02"); len(open.Adjustments) != 0 {
+		t.Fatalf("the open month already carries %+v", open.Adjustments)
+	}
+	if w := do(f.h, "POST", "/api/v1/reports/settlement/close", "adm", `{"month":"2026-02"}`); w.Code != http.StatusCreated {
+		t.Fatalf("close: %d %s", w.Code, w.Body)
+	}
+	rep := getSettlement(t, f, "adm", "month=2026-02")
+	if rep.Statement == nil || len(rep.Adjustments) != 1 {
+		t.Fatalf("statement %+v, adjustments %+v", rep.Statement, rep.Adjustments)
+	}
+	a := rep.Adjustments[0]
+	if a.Kind != reports.ReconcileKind || a.EventID != offline || a.Day != "2026-02-10" || a.Meals != 0 || a.Subsidised != -1 ||
+		a.SubsidyFen != -1000 || a.PayFen != 1000 || a.Funding["city"] != -300 || a.Funding["district"] != -700 || a.Name != "B1 食堂" {
+		t.Fatalf("reconcile line %+v", a)
+	}
+	if rep.GrandTotal.SubsidyFen != rep.Total.SubsidyFen-1000 || rep.GrandTotal.Meals != rep.Total.Meals ||
+		rep.GrandTotal.Funding["district"] != rep.Total.Funding["district"]-700 {
+		t.Errorf("grand total %+v, total %+v", rep.GrandTotal, rep.Total)
+	}
+	w := do(f.h, "GET", "/api/v1/reports/settlement?month=2026-02&format=csv", "adm", "")
+	if !strings.Contains(w.Body.String(), "调整·复核差异") || !strings.Contains(w.Body.String(), "-10.00") {
+		t.Errorf("csv: %s", w.Body)
+	}
+}
+
+// TestOfflineSiteReconciledAndReviewed is issue 12's acceptance 3 on one
+// set of meals through the API: two sites serve elder E9 in one lunch
+// while one of them is offline; the reconciliation lists the offline
+// site's meal with the difference per funding layer, and the review list
+// has one two_sites_one_window item that names both meals.
+func TestOfflineSiteReconciledAndReviewed(t *testing.T) {
+	f, offline := reconcileFixture(t)
+	rc := getReconcile(t, f, "adm", "month=2026-02")
+	if len(rc.Differences) != 1 || rc.Differences[0].EventID != offline || rc.Differences[0].Subsidy != -1000 ||
+		len(rc.Differences[0].Layers) != 2 || rc.Differences[0].Layers[0].Fen != -300 || rc.Differences[0].Layers[1].Fen != -700 {
+		t.Fatalf("reconciliation %+v", rc.Differences)
+	}
+	w := do(f.h, "GET", "/api/v1/reports/review?month=2026-02", "adm", "")
+	var rv reports.ReviewReport
+	if err := json.Unmarshal(w.Body.Bytes(), &rv); w.Code != http.StatusOK || err != nil {
+		t.Fatalf("review: %d %s %v", w.Code, w.Body, err)
+	}
+	var two []reports.ReviewItem
+	for _, it := range rv.Items {
+		if it.Kind == reports.KindTwoSites {
+			two = append(two, it)
+		}
+	}
+	if len(two) != 1 || len(two[0].Meals) != 2 {
+		t.Fatalf("two-site items %+v", two)
+	}
+	sites := map[string]string{}
+	for _, m := range two[0].Meals {
+		sites[m.Site] = m.EventID
+	}
+	if sites["site-gw-b1"] != offline || sites["site-gw-a1"] == "" || sites["site-gw-a1"] == offline {
+		t.Errorf("the item names %v, want the offline meal %s at b1 and the first at a1", sites, offline)
+	}
+}

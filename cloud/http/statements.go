@@ -99,12 +99,21 @@ func (s *Server) closeSettlement(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	// The reconciliation's differences are settled in the statement as
+	// adjustments (reports.AddReconciliation): re-decided from the meals
+	// stored when the close begins.
+	rc, err := reports.ReconcileMonth(ctx, s.cfg.Store, req.month, req.tz, req.unit)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	st := domain.Statement{Unit: req.unit, Month: req.month, TimeZone: req.tz.String(), From: req.from.UTC(), To: req.to.UTC(), ClosedBy: actor(c)}
 	st, err = s.cfg.Store.CloseStatement(ctx, st, s.cfg.Now().UTC(), func(meals []domain.SettlementMealRow, funding []domain.SettlementFundingRow, adj []domain.SettlementAdjustment) ([]byte, error) {
 		rep, err := reports.Settlement(req.month, req.tz, units, meals, funding, adj)
 		if err != nil {
 			return nil, err
 		}
+		rep.AddReconciliation(rc, req.tz)
 		return reports.StatementContent(rep)
 	})
 	switch {

@@ -139,29 +139,6 @@ type ReconcileSkip struct {
 	Reason   string    `json:"reason"` // Skip...
 }
 
-// ReconcileAdjustment is one line the settlement carries for the
-// reconciliation: Kind ReconcileKind, the difference of one funding layer
-// and division code (cloud − gateway: negative when the gateway granted
-// too much).
-type ReconcileAdjustment struct {
-	Kind  string `json:"kind"`
-	Layer string `json:"layer"`
-	Code  string `json:"code"`
-	Meals int64  `json:"meals"`
-	Fen   int64  `json:"fen"`
-}
-
-// Adjustments are the reconciliation's per-layer differences as the
-// settlement's adjustment lines (Kind "reconcile"), in the order of
-// Totals; none when nothing differs.
-func (r ReconcileReport) Adjustments() []ReconcileAdjustment {
-	out := []ReconcileAdjustment{}
-	for _, t := range r.Totals {
-		out = append(out, ReconcileAdjustment{Kind: ReconcileKind, Layer: t.Layer, Code: t.Code, Meals: t.Meals, Fen: t.Fen})
-	}
-	return out
-}
-
 // ReconcileInput is what Reconcile reads.
 type ReconcileInput struct {
 	Month string

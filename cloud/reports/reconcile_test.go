@@ -73,8 +73,9 @@ func TestReconcileSkipsAndFallbacks(t *testing.T) {
 			t.Errorf("%s: %+v", s.EventID, s)
 		}
 	}
-	if got := rep.Adjustments(); len(got) != 0 {
-		t.Errorf("adjustments %+v", got)
+	var carried reports.SettlementReport
+	if carried.AddReconciliation(rep, time.UTC); len(carried.Adjustments) != 0 {
+		t.Errorf("adjustments %+v", carried.Adjustments)
 	}
 	cols := -1
 	for _, lang := range reports.Langs {

@@ -32,7 +32,9 @@ package reports
 //     meal's original date; a late void's figures are negative. A late
 //     meal is in no row of any month, only in its line. AdjustmentTotal
 //     sums the lines; GrandTotal = Total + AdjustmentTotal is what the
-//     district pays for the month.
+//     district pays for the month. A closed month's statement also
+//     carries the reconciliation's differences as lines of kind
+//     ReconcileKind (AddReconciliation).
 //
 // A closed month is answered from its statement's stored bytes
 // (StatementContent, ReadStatement), never recomputed.
@@ -87,7 +89,7 @@ type SettlementReport struct {
 // (the embedded row: Level "adjustment", Unit the site) are those of its
 // meal, negative for a late void.
 type AdjustmentLine struct {
-	Kind        string    `json:"kind"` // domain.AdjustLateMeal, domain.AdjustLateVoid
+	Kind        string    `json:"kind"` // domain.AdjustLateMeal, domain.AdjustLateVoid, ReconcileKind
 	EventID     string    `json:"event_id"`
 	MealEventID string    `json:"meal_event_id"`
 	Site        string    `json:"site"`
@@ -269,11 +271,8 @@ func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals [
 	for _, u := range units {
 		names[u.ID] = u.Name
 	}
-	adjTotal := newSettlementRow()
 	for _, a := range adj {
-		line := adjustmentLine(a, tz, names[a.Site])
-		adjTotal.merge(&line.SettlementRow)
-		rep.Adjustments = append(rep.Adjustments, line)
+		rep.Adjustments = append(rep.Adjustments, adjustmentLine(a, tz, names[a.Site]))
 	}
 	sites := map[string]*SettlementRow{}
 	site := func(id string) *SettlementRow {
@@ -289,6 +288,10 @@ func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals [
 		site(f.Site).addFunding(f)
 	}
 	total := newSettlementRow()
+	adjTotal := newSettlementRow() // for the keys of the breakdowns only
+	for i := range rep.Adjustments {
+		adjTotal.merge(&rep.Adjustments[i].SettlementRow)
+	}
 	layers, rules, cats := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, r := range append(slices.Collect(maps.Values(sites)), adjTotal) {
 		if r != adjTotal {
@@ -307,7 +310,7 @@ func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals [
 	for k := range layers {
 		rep.Layers = append(rep.Layers, k)
 	}
-	slices.SortFunc(rep.Layers, func(a, b string) int { return cmp.Or(cmp.Compare(layerRank(a), layerRank(b)), strings.Compare(a, b)) })
+	sortLayers(rep.Layers)
 	for k := range rules {
 		rep.Rules = append(rep.Rules, k)
 	}
@@ -362,16 +365,68 @@ func Settlement(month string, tz *time.Location, units []domain.OrgUnit, meals [
 	total.Level = LevelTotal
 	total.sortOutside()
 	rep.Total = *total
+	rep.sumAdjustments()
+	return rep, nil
+}
+
+// sumAdjustments sets AdjustmentTotal to the sum of the adjustment lines
+// and GrandTotal to Total plus it.
+func (rep *SettlementReport) sumAdjustments() {
+	adjTotal := newSettlementRow()
+	for i := range rep.Adjustments {
+		adjTotal.merge(&rep.Adjustments[i].SettlementRow)
+	}
 	adjTotal.Level = LevelAdjustment
 	adjTotal.sortOutside()
 	rep.AdjustmentTotal = *adjTotal
 	grand := newSettlementRow()
-	grand.merge(total)
+	grand.merge(&rep.Total)
 	grand.merge(adjTotal)
 	grand.Level = LevelGrandTotal
 	grand.sortOutside()
 	rep.GrandTotal = *grand
-	return rep, nil
+}
+
+// AddReconciliation carries the reconciliation of the month (rc, the same
+// month, zone and unit) into rep as adjustment lines of kind
+// ReconcileKind, one per meal whose re-decision differs, labelled with the
+// meal's original date: its figures are the differences cloud − gateway
+// (subsidy per funding layer, operating subsidy, what the elder pays; no
+// meal more or less, a subsidised meal more or less when one side had no
+// subsidy). The lines go after the late events; the totals include them.
+// Closing a month does this (docs/settlement.md, "Closing a month"), so
+// that a difference is settled in the statement, not rewritten.
+func (rep *SettlementReport) AddReconciliation(rc ReconcileReport, tz *time.Location) {
+	for _, l := range rc.Differences {
+		r := newSettlementRow()
+		r.SubsidyFen, r.OperatingFen, r.PayFen = l.Subsidy, l.Operating, l.Pay
+		r.Subsidised = b2i(l.Cloud.SubsidyFen > 0) - b2i(l.Gateway.SubsidyFen > 0)
+		for _, d := range l.Layers {
+			r.Funding[d.Layer] += d.Fen
+			if !slices.Contains(rep.Layers, d.Layer) {
+				rep.Layers = append(rep.Layers, d.Layer)
+				sortLayers(rep.Layers)
+			}
+		}
+		name := cmp.Or(l.SiteName, l.Site)
+		r.Level, r.Unit, r.Name, r.InTree = LevelAdjustment, l.Site, name, name != l.Site
+		rep.Adjustments = append(rep.Adjustments, AdjustmentLine{Kind: ReconcileKind, EventID: l.EventID, MealEventID: l.EventID,
+			Site: l.Site, At: l.At.UTC(), Day: l.At.In(tz).Format(time.DateOnly), EventAt: l.At.UTC(), SettlementRow: *r})
+	}
+	rep.sumAdjustments()
+}
+
+// sortLayers orders funding layers top down (city, district, street,
+// charity), then others by name.
+func sortLayers(layers []string) {
+	slices.SortFunc(layers, func(a, b string) int { return cmp.Or(cmp.Compare(layerRank(a), layerRank(b)), strings.Compare(a, b)) })
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // LevelGrandTotal is the Level of GrandTotal.

@@ -225,9 +225,11 @@ func testReconcileOfflineSite(t *testing.T, s domain.Store) {
 		if !slices.Equal(rep.Totals, want) || rep.SubsidyFen != -1000 || rep.OperatingFen != -200 {
 			t.Fatalf("scope %q: totals %+v", scope, rep.Totals)
 		}
-		adj := rep.Adjustments()
-		if len(adj) != len(want) || adj[0].Kind != "reconcile" || adj[0].Fen != want[0].Fen {
-			t.Fatalf("scope %q: adjustments %+v", scope, adj)
+		var carried reports.SettlementReport // what closing the month settles
+		carried.AddReconciliation(rep, time.UTC)
+		if len(carried.Adjustments) != 1 || carried.Adjustments[0].Kind != reports.ReconcileKind || carried.Adjustments[0].EventID != l.EventID ||
+			carried.Adjustments[0].SubsidyFen != -1000 || carried.GrandTotal.SubsidyFen != -1000 || carried.GrandTotal.Funding[want[0].Layer] != want[0].Fen {
+			t.Fatalf("scope %q: carried into the settlement %+v", scope, carried.Adjustments)
 		}
 		if len(rep.NotRedecidable) != 1 || rep.NotRedecidable[0].EventID != ex.ID || rep.NotRedecidable[0].Reason != reports.SkipPolicyNotHeld {
 			t.Fatalf("scope %q: not re-decidable %+v", scope, rep.NotRedecidable)
