@@ -19,7 +19,7 @@
 // -run`, which sets EG_KIOSK_URL, EG_CONSOLE_URL, EG_TOKEN, EG_TILL_TOKEN.
 import { chromium } from 'playwright-core';
 import { axeViolations, check, offScreen } from './screen.mjs';
-import { readFileSync } from 'node:fs';
+import { demoPolicy } from './democonfig.mjs';
 
 const kioskURL = process.env.EG_KIOSK_URL;
 const consoleURL = process.env.EG_CONSOLE_URL;
@@ -95,8 +95,6 @@ funding:
   - {layer: city, scope: none, rest: true}
 `;
 // The demo's own policy, from deploy/demo/gateway.yaml, to restore.
-const demoYAML = readFileSync(new URL('../../demo/gateway.yaml', import.meta.url), 'utf8');
-const demoPolicy = demoYAML.split('\npolicy:\n')[1].split(/\n(?=\S)/)[0].split('\n').map((l) => l.replace(/^  /, '')).join('\n') + '\n';
 const demoVersion = demoPolicy.match(/^version: (\S+)/m)[1];
 
 const menu = {

@@ -14,6 +14,7 @@
 // EG_TOKEN.
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { demoPolicy, demoRoster } from './democonfig.mjs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
@@ -26,16 +27,8 @@ function check(cond, msg) {
 const auth = { Authorization: 'Bearer ' + token };
 
 // The demo gateway's policy and roster, as its configuration holds them.
-const yaml = readFileSync(new URL('../../demo/gateway.yaml', import.meta.url), 'utf8').split('\n');
-const start = yaml.indexOf('policy:');
-const end = yaml.findIndex((l, i) => i > start && /^\S/.test(l) && !l.startsWith('#'));
-check(start >= 0 && end > start, 'no policy block in gateway.yaml');
-const policyBody = yaml.slice(start + 1, end).filter((l) => !/^\s*#/.test(l)).map((l) => l.slice(2)).join('\n') + '\n';
-const roster = ['编号,姓名,卡号,出生日期,类别'];
-for (const l of yaml) {
-  const m = /^\s+- \{id: (E\d+), name: (\S+), card: "(\w+)", birth: "([\d-]+)"(?:, category: (\S+?))?, active: (true|false)\}/.exec(l);
-  if (m && m[6] === 'true') roster.push([m[1], m[2], m[3], m[4], m[5] || ''].join(','));
-}
+const policyBody = demoPolicy;
+const roster = demoRoster();
 check(roster.length >= 5, `roster lines ${roster.length}`);
 
 const browser = await chromium.launch({
