@@ -45,7 +45,7 @@ test-browser: build
 	# on the HTTP test fixture (cloud/http/care_browser_test.go).
 	EG_CARE_BROWSER="node deploy/e2e/browser/care.test.mjs" $(GO) test -count=1 -run TestCareConsoleBrowser ./cloud/http
 	# A reconciliation with a difference needs an offline second site: it
-	# runs on the HTTP test fixture (cloud/http/reconcile_browser_test.go).
+	# runs on the HTTP test fixture (cloud/http/reconcile_test.go).
 	EG_RECONCILE_BROWSER="node deploy/e2e/browser/reconcile-diff.test.mjs" $(GO) test -count=1 -run TestReconcileConsoleBrowser ./cloud/http
 
 # The gateway for the Raspberry Pi (linux/arm64, cgo), smoke-tested under qemu.
