@@ -6,7 +6,7 @@
 // stored secret is never shown again and is kept when saved again. At
 // 1024x600 and 1280x800 nothing scrolls sideways. Runs under
 // `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and EG_TOKEN.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './screen.mjs';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -34,7 +34,7 @@ const hook = createServer((req, res) => {
 await new Promise((r) => hook.listen(0, '127.0.0.1', r));
 const hookURL = `http://127.0.0.1:${hook.address().port}/alarm`;
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await launchChromium();
 try {
   let first = true;
   for (const [w, h] of [[1024, 600], [1280, 800]]) {

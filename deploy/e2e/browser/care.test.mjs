@@ -8,7 +8,7 @@
 // table; the rule editor stores a street's rule and
 // the list follows it; the texts follow the language. Screenshots go to
 // EG_SHOT_DIR (default /tmp).
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
@@ -16,15 +16,8 @@ const token = process.env.EG_TOKEN;
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 const shots = process.env.EG_SHOT_DIR || '/tmp';
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();

@@ -17,8 +17,7 @@
 // gw-demo-1, and assigns the demo policy again at the end (other browser
 // tests run after it in the same demo). Runs under `go run ./deploy/demo
 // -run`, which sets EG_KIOSK_URL, EG_CONSOLE_URL, EG_TOKEN, EG_TILL_TOKEN.
-import { chromium } from 'playwright-core';
-import { axeViolations, check, offScreen } from './screen.mjs';
+import { axeViolations, check, launchChromium, offScreen } from './screen.mjs';
 import { demoPolicy } from './democonfig.mjs';
 
 const kioskURL = process.env.EG_KIOSK_URL;
@@ -173,7 +172,7 @@ async function pick(page, box, picks) {
   return total;
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'] });
+const browser = await launchChromium('--autoplay-policy=no-user-gesture-required');
 const eventIDs = [];
 let staffTok = null;
 try {

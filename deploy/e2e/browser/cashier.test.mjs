@@ -4,7 +4,7 @@
 // and withdraws it; at 1024x600 and 1280x800 the form is inside the
 // screen and axe-core finds no violation. Runs under
 // `go run ./deploy/demo -run`, which sets EG_KIOSK_URL.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './screen.mjs';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 
@@ -13,7 +13,7 @@ if (!kioskURL) throw new Error('EG_KIOSK_URL must be set');
 const check = (cond, msg) => { if (!cond) throw new Error('assertion failed: ' + msg); };
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await launchChromium();
 try {
   for (const [w, h] of [[1024, 600], [1280, 800]]) {
     const page = await (await browser.newContext({ viewport: { width: w, height: h } })).newPage();

@@ -9,12 +9,11 @@
 // 1024×600, 1280×800 and 360×740 into EG_SHOT_DIR (docs/ by default).
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL,
 // EG_KIOSK_URL and EG_TOKEN; from the repository root.
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { axeViolations, check, offScreen } from './screen.mjs';
+import { axeViolations, check, launchChromium, offScreen } from './screen.mjs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const kioskURL = process.env.EG_KIOSK_URL;
@@ -31,11 +30,7 @@ const elders = [
 ];
 const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 } });
   const page = await ctx.newPage();

@@ -3,7 +3,7 @@
 // within 2 seconds; the emergency button raises an alert that is
 // acknowledged in the console. Runs under `go run ./deploy/demo -run`, which
 // sets EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN.
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './screen.mjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +14,8 @@ const token = process.env.EG_TOKEN;
 if (!kioskURL || !consoleURL || !token) throw new Error('EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN must be set');
 const shots = mkdtempSync(join(tmpdir(), 'eldergate-shots-'));
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const consolePage = await ctx.newPage();

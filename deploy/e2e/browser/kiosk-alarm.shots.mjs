@@ -4,7 +4,7 @@
 // form, taken care of. Checks that nothing overflows the viewport. Runs
 // under `go run ./deploy/demo -run` (EG_KIOSK_URL); the PNGs go to
 // EG_SHOTS or a temporary folder, printed at the end.
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './screen.mjs';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,6 @@ const shots = process.env.EG_SHOTS || mkdtempSync(join(tmpdir(), 'eldergate-alar
 mkdirSync(shots, { recursive: true });
 const PIN = process.env.EG_STAFF_PIN || '2468';
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 
 async function noOverflow(page, what) {
   const m = await page.evaluate(() => {
@@ -36,11 +33,7 @@ async function noOverflow(page, what) {
   check(m.alertBottom <= m.h, `${what}: the call's card ends at ${m.alertBottom}px, below the ${m.h}px screen`);
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const taken = [];
 try {
   for (const [w, h] of [[1024, 600], [1280, 800]]) {

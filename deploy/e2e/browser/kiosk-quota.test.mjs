@@ -17,8 +17,7 @@
 // EG_TOKEN), after kiosk-screen.test.mjs (it takes elders that test
 // leaves alone, or taps the served ones again) and before roster.test.mjs
 // replaces the demo roster.
-import { chromium } from 'playwright-core';
-import { axeViolations, check, offScreen } from './screen.mjs';
+import { axeViolations, check, launchChromium, offScreen } from './screen.mjs';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,11 +66,7 @@ function monthEnd(day) {
   return `${day.slice(0, 7)}-${String(last).padStart(2, '0')}`;
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const lastTap = new Map(); // card -> ms, the gateway merges taps within 3 s
 const seen = { approved: 0, refused: 0 };
 let next = 0;

@@ -9,8 +9,7 @@
 // go to docs/kiosk/ (EG_SHOTS overrides) as screen-lang-size.png.
 // Runs under `go run ./deploy/demo -run` (EG_KIOSK_URL), after
 // demo.test.mjs and before roster.test.mjs replaces the demo roster.
-import { chromium } from 'playwright-core';
-import { axeViolations, offScreen } from './screen.mjs';
+import { axeViolations, check, launchChromium, offScreen } from './screen.mjs';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,15 +26,8 @@ const fresh = ['04B2C3D4', '04C3D4E5', '04D4E5F6', '04E5F6A7', '04F6A7B8', '0A1B
 const INACTIVE = '0C3D4E5F';
 const YOUNG = '0D4E5F60';
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const lastTap = new Map(); // card -> ms, the gateway merges taps within 3 s
 const taken = [];
 let axeRuns = 0;

@@ -10,7 +10,7 @@
 // and the menu command queued to gw-demo-1 carries it, pending or
 // answered. Runs under `go run ./deploy/demo -run`, which sets
 // EG_CONSOLE_URL and EG_TOKEN.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './screen.mjs';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,11 +25,7 @@ const check = (cond, msg) => { if (!cond) throw new Error('assertion failed: ' +
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const auth = { headers: { Authorization: 'Bearer ' + token } };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 } });
   const page = await ctx.newPage();

@@ -10,23 +10,16 @@
 // nothing is cut off at 1024×600; screenshots at 1024×600 and 1280×800
 // (EG_SHOT_DIR). The demo's one connected gateway has no difference to
 // show (reconcile.test.mjs checks that it reconciles to zero).
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './screen.mjs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
 const shotDir = process.env.EG_SHOT_DIR || '/tmp';
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 const yuan = (fen) => (fen < 0 ? '-' : '') + Math.floor(Math.abs(fen) / 100) + '.' + String(Math.abs(fen) % 100).padStart(2, '0');
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 } });
   const page = await ctx.newPage();

@@ -12,7 +12,7 @@
 // (EG_SHOT_DIR) show the section.
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 import { demoPolicy, demoRoster } from './democonfig.mjs';
 
@@ -21,9 +21,6 @@ const token = process.env.EG_TOKEN;
 const shotDir = process.env.EG_SHOT_DIR || '/tmp';
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 const auth = { Authorization: 'Bearer ' + token };
 
 // The demo gateway's policy and roster, as its configuration holds them.
@@ -31,11 +28,7 @@ const policyBody = demoPolicy;
 const roster = demoRoster();
 check(roster.length >= 5, `roster lines ${roster.length}`);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const req = ctx.request;

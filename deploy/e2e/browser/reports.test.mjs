@@ -7,23 +7,16 @@
 // downloads arrive under their names with a BOM / a ZIP signature.
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 const mss = (s) => (s === null ? '—' : Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0'));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();

@@ -12,9 +12,8 @@
 // review-1280x800.png). Runs under
 // `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL, EG_KIOSK_URL and
 // EG_TOKEN.
-import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
-import { axeViolations } from './screen.mjs';
+import { axeViolations, check, launchChromium } from './screen.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,9 +24,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const shotDir = process.env.EG_SHOT_DIR || join(here, '..', '..', '..', 'docs');
 if (!consoleURL || !kioskURL || !token) throw new Error('EG_CONSOLE_URL, EG_KIOSK_URL and EG_TOKEN must be set');
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The staff's meals by hand and the void, at the gateway.
@@ -76,11 +72,7 @@ check(made.slice(0, BURST - 1).every((id) => inBurst.has(id)) && !inBurst.has(vo
 const voided = api.items.find((it) => it.kind === 'void' && it.meals[0].event_id === voidedID);
 check(voided, `no void item for ${voidedID}`);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();

@@ -6,7 +6,7 @@
 // The demo's org tree is empty, so the site is the demo gateway's.
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './screen.mjs';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +17,6 @@ if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be 
 const site = 'site-demo-1';
 const shots = mkdtempSync(join(tmpdir(), 'eldergate-roster-shots-'));
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 const csv = (text) => ({ name: 'roster.csv', mimeType: 'text/csv', buffer: Buffer.from(text, 'utf8') });
 const header = '编号,姓名,卡号,出生日期,类别\n';
 // Row 3 (the header is row 1) has a birth date that is no date.
@@ -27,11 +24,7 @@ const bad = header + 'E1001,张三明,04A1B2C3,1948-03-02,低保\nE1002,李秀�
 const good = bad.replace('1941-13-15', '1941-07-15');
 
 const t0 = Date.now();
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   await page.goto(consoleURL + '/');

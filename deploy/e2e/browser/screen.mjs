@@ -1,8 +1,22 @@
-// What the kiosk's browser tests check of a screen, written once: an
-// element is on screen (shown, inside the viewport, not covered at its
+// What the browser tests share, written once: Debian's Chromium launched
+// for loopback-only tests, the check that fails a test in words, whether
+// an element is on screen (shown, inside the viewport, not covered at its
 // centre), and axe-core finds no violation.
+import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+
+// launchChromium starts Debian's headless Chromium (/usr/bin/chromium)
+// with nothing that reaches beyond the tests' loopback servers (no QUIC,
+// no background networking, component updates or sync); extra flags are
+// added, e.g. '--autoplay-policy=no-user-gesture-required'.
+export function launchChromium(...extra) {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra],
+  });
+}
 
 export const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 

@@ -7,7 +7,7 @@
 // sideways, and screenshots at 1024×600 and 1280×800 (EG_SHOT_DIR).
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
@@ -15,9 +15,6 @@ const token = process.env.EG_TOKEN;
 const shotDir = process.env.EG_SHOT_DIR || '/tmp';
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 const yuan = (fen) => Math.floor(fen / 100) + '.' + String(fen % 100).padStart(2, '0');
 
 // parseCSV reads RFC 4180 records (quoted fields with commas and quotes).
@@ -38,11 +35,7 @@ function parseCSV(text) {
   return recs;
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();

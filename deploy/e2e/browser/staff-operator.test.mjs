@@ -10,8 +10,7 @@
 // every button on the kiosk pages is at least 57 CSS px (15 mm) tall.
 // Screenshots: docs/kiosk/{staff,staff-manual-alarm,operator}-{lang}-{w}x{h}.png. Runs under
 // `go run ./deploy/demo -run`, which sets EG_KIOSK_URL.
-import { chromium } from 'playwright-core';
-import { axeViolations, check, offScreen } from './screen.mjs';
+import { axeViolations, check, launchChromium, offScreen } from './screen.mjs';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +30,7 @@ const CARD = '04A1B2C3';
 const MIN_BUTTON = 57;
 
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await launchChromium();
 let runs = 0;
 try {
   for (const [w, h] of [[1024, 600], [1280, 800]]) {

@@ -8,10 +8,9 @@
 // Screenshots go to docs/reports/ (EG_SHOTS overrides). Runs under
 // `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL, EG_KIOSK_URL and
 // EG_TOKEN.
-import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { axeViolations } from './screen.mjs';
+import { axeViolations, check, launchChromium } from './screen.mjs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const kioskURL = process.env.EG_KIOSK_URL;
@@ -20,9 +19,6 @@ if (!consoleURL || !kioskURL || !token) throw new Error('EG_CONSOLE_URL, EG_KIOS
 const shots = process.env.EG_SHOTS || 'docs/reports';
 mkdirSync(shots, { recursive: true });
 
-function check(cond, msg) {
-  if (!cond) throw new Error('assertion failed: ' + msg);
-}
 
 // parseCSV reads RFC 4180 CSV (quoted fields, CRLF) into records.
 function parseCSV(text) {
@@ -68,11 +64,7 @@ for (let i = 0; i < 50; i++) {
 // refused tap is no meal); the meals of those tests count then.
 check(api.total.meals > 0, `no served meal in the statistics (${before} before the taps, ${api.total.meals} after)`);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const consoleHost = new URL(consoleURL).hostname;
 check(consoleHost === '127.0.0.1', `the console is at ${consoleHost}, not 127.0.0.1`);
 try {

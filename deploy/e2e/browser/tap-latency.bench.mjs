@@ -8,13 +8,13 @@
 // window; a refusal (a second meal) is a result like any other. Prints
 // p50, p95, max and a Go-benchmark-style line for bench.sh. Runs under
 // `go run ./deploy/demo -run`, which sets EG_KIOSK_URL.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './screen.mjs';
 
 const kioskURL = process.env.EG_KIOSK_URL;
 if (!kioskURL) throw new Error('EG_KIOSK_URL must be set');
 const N = Number(process.env.EG_TAPS || 200);
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await launchChromium();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1024, height: 600 } })).newPage();
   await page.goto(kioskURL + '/');
