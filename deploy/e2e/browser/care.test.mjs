@@ -7,14 +7,15 @@
 // is marked with an outcome and a note and moves the elder to the visited
 // table; the rule editor stores a street's rule and
 // the list follows it; the texts follow the language. Screenshots go to
-// EG_SHOT_DIR (default /tmp).
+// docs/ (or EG_SHOT_DIR).
 import { check, launchChromium } from './screen.mjs';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
-const shots = process.env.EG_SHOT_DIR || '/tmp';
+const shots = process.env.EG_SHOT_DIR || fileURLToPath(new URL('../../../docs', import.meta.url));
 
 
 const browser = await launchChromium();

@@ -5,14 +5,15 @@
 // button is gone, the API answers the stored statement, and the stored
 // bytes fetched from the API hash to the SHA-256 the page shows. The
 // current month (not ended) offers no close. Screenshots of the closed
-// statement at 1024×600 and 1280×800 (EG_SHOT_DIR). Runs under
+// statement at 1024×600 and 1280×800 (docs/, or EG_SHOT_DIR). Runs under
 // `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and EG_TOKEN.
 import { check, launchChromium } from './screen.mjs';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
-const shotDir = process.env.EG_SHOT_DIR || '/tmp';
+const shotDir = process.env.EG_SHOT_DIR || fileURLToPath(new URL('../../../docs', import.meta.url));
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 
 

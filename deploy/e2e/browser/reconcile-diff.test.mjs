@@ -8,13 +8,14 @@
 // The listed meal's row and the totals row show the API's figures (the
 // difference per layer, cloud − gateway, in yuan), the elder is masked,
 // nothing is cut off at 1024×600; screenshots at 1024×600 and 1280×800
-// (EG_SHOT_DIR). The demo's one connected gateway has no difference to
+// (docs/, or EG_SHOT_DIR). The demo's one connected gateway has no difference to
 // show (reconcile.test.mjs checks that it reconciles to zero).
 import { check, launchChromium } from './screen.mjs';
+import { fileURLToPath } from 'node:url';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
-const shotDir = process.env.EG_SHOT_DIR || '/tmp';
+const shotDir = process.env.EG_SHOT_DIR || fileURLToPath(new URL('../../../docs', import.meta.url));
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 
 const yuan = (fen) => (fen < 0 ? '-' : '') + Math.floor(Math.abs(fen) / 100) + '.' + String(Math.abs(fen) % 100).padStart(2, '0');

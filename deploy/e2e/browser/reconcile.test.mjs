@@ -9,16 +9,17 @@
 // meal must reconcile to zero difference: the page says so, its figures
 // are the API's, the CSV download is the reconciliation's table, the page
 // never scrolls sideways, and screenshots at 1024×600 and 1280×800
-// (EG_SHOT_DIR) show the section.
+// (docs/, or EG_SHOT_DIR) show the section.
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
 import { check, launchChromium } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 import { demoPolicy, demoRoster } from './democonfig.mjs';
+import { fileURLToPath } from 'node:url';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
-const shotDir = process.env.EG_SHOT_DIR || '/tmp';
+const shotDir = process.env.EG_SHOT_DIR || fileURLToPath(new URL('../../../docs', import.meta.url));
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 
 const auth = { Authorization: 'Bearer ' + token };

@@ -4,15 +4,16 @@
 // CSV download's totals row equals the page's figure by figure, the XLSX
 // download arrives under its name as a workbook (its cells are checked
 // from Go: cloud/http/settlement_test.go), the page never scrolls
-// sideways, and screenshots at 1024×600 and 1280×800 (EG_SHOT_DIR).
+// sideways, and screenshots at 1024×600 and 1280×800 (docs/, or EG_SHOT_DIR).
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
 import { check, launchChromium } from './screen.mjs';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
-const shotDir = process.env.EG_SHOT_DIR || '/tmp';
+const shotDir = process.env.EG_SHOT_DIR || fileURLToPath(new URL('../../../docs', import.meta.url));
 if (!consoleURL || !token) throw new Error('EG_CONSOLE_URL and EG_TOKEN must be set');
 
 const yuan = (fen) => Math.floor(fen / 100) + '.' + String(fen % 100).padStart(2, '0');
