@@ -94,6 +94,7 @@
       stSha: "SHA-256：{sha}", stCloseBtn: "关账…", stBytes: "下载结算单原文（JSON）", stCloseConfirmBtn: "确认关账", stCancel: "取消",
       stConfirm: "确认关账：{unit} {month}？关账后结算单不再改变；之后收到的该月事件计入下月调整。", stClosedOK: "已关账，结算单号 {number}。", stCloseFailed: "关账失败：{msg}",
       stCloseRules: "关账后结算单不再改变（结算单号、关账人、时间与内容的 SHA-256）；关账后才收到的该月就餐或作废，计入下一个未关账月份的调整，并标明原日期；关账时补贴复核的差异作为调整计入本结算单。",
+      stChart: "各站点补贴（按资金层级）与长者自付", stYuan: "元",
       stAdjTitle: "调整（关账后收到的补录事件、关账时的补贴复核差异）", stAdjNone: "本月没有调整。", stAdjKind: "类型", stAdjDay: "原日期", stAdjSite: "站点", stAdjReceived: "收到时间",
       adj_late_meal: "补录就餐", adj_late_void: "补录作废", adj_reconcile: "复核差异", stAdjTotal: "调整合计", stGrandTotal: "应付总计（含调整）",
       stLayer: "补贴·{layer}", ly_city: "市级", ly_district: "区级", ly_street: "街道", ly_charity: "慈善",
@@ -213,6 +214,7 @@
       stSha: "SHA-256：{sha}", stCloseBtn: "關賬…", stBytes: "下載結算單原文（JSON）", stCloseConfirmBtn: "確認關賬", stCancel: "取消",
       stConfirm: "確認關賬：{unit} {month}？關賬後結算單不再改變；之後收到的該月事件計入下月調整。", stClosedOK: "已關賬，結算單號 {number}。", stCloseFailed: "關賬失敗：{msg}",
       stCloseRules: "關賬後結算單不再改變（結算單號、關賬人、時間與內容的 SHA-256）；關賬後才收到的該月用餐或作廢，計入下一個未關賬月份的調整，並標明原日期；關賬時補貼覆核的差異作為調整計入本結算單。",
+      stChart: "各站點補貼（按資金層級）與長者自付", stYuan: "元",
       stAdjTitle: "調整（關賬後收到的補錄事件、關賬時的補貼覆核差異）", stAdjNone: "本月沒有調整。", stAdjKind: "類型", stAdjDay: "原日期", stAdjSite: "站點", stAdjReceived: "收到時間",
       adj_late_meal: "補錄用餐", adj_late_void: "補錄作廢", adj_reconcile: "覆核差異", stAdjTotal: "調整合計", stGrandTotal: "應付總計（含調整）",
       stLayer: "補貼·{layer}", ly_city: "市級", ly_district: "區級", ly_street: "街道", ly_charity: "慈善",
@@ -332,6 +334,7 @@
       stSha: "SHA-256: {sha}", stCloseBtn: "Close month…", stBytes: "Download the statement as stored (JSON)", stCloseConfirmBtn: "Close the month", stCancel: "Cancel",
       stConfirm: "Close {month} for {unit}? The statement will never change; events of the month received afterwards go to the next month as adjustments.", stClosedOK: "Closed: statement {number}.", stCloseFailed: "Close failed: {msg}",
       stCloseRules: "A closed statement never changes (number, who closed it, when, and the SHA-256 of its content); meals or voids of a closed month received after the close are adjustments in the next open month, labelled with their original date. The reconciliation's differences are settled in the statement as adjustments when it is closed.",
+      stChart: "Subsidy per site by funding layer, and what elders paid", stYuan: "yuan",
       stAdjTitle: "Adjustments (late events received after a close; reconciliation differences settled at the close)", stAdjNone: "No adjustments this month.", stAdjKind: "Kind", stAdjDay: "Original date", stAdjSite: "Site", stAdjReceived: "Received",
       adj_late_meal: "Late meal", adj_late_void: "Late void", adj_reconcile: "Reconciliation difference", stAdjTotal: "Adjustments total", stGrandTotal: "Grand total (with adjustments)",
       stLayer: "Subsidy: {layer}", ly_city: "city", ly_district: "district", ly_street: "street", ly_charity: "charity",
@@ -1842,7 +1845,7 @@
     const rep = ST.report;
     renderStatement(rep && rep.total ? rep : null);
     renderAdjustments(rep && rep.total ? rep : null);
-    if (!rep || !rep.total) { $("st-note").textContent = ""; return; }
+    if (!rep || !rep.total) { $("st-note").textContent = ""; drawSettlementChart(null); return; }
     const tot = rep.total;
     say("st-note", fmt("stNote", { month: rep.month, tz: rep.time_zone, meals: tot.meals, subsidy: yuanPlain(tot.subsidy_fen),
       pay: yuanPlain(tot.pay_fen), voids: tot.voids }));
@@ -1864,6 +1867,32 @@
       for (const c of cols) cell(tr, c[1](r), "num", "settlement-" + c[2]);
       tb.appendChild(tr);
     }
+    loadECharts().then(() => drawSettlementChart(rep)).catch(() => say("st-note", t("netError"), true));
+  }
+
+  // drawSettlementChart draws, per site, the subsidy each funding layer
+  // owes (stacked) beside what the elders paid, in yuan: the table's
+  // figures, from the same report.
+  function drawSettlementChart(rep) {
+    const c = chart("st-chart");
+    if (!c) return;
+    if (!rep || !rep.total) { c.clear(); return; }
+    const sites = (rep.rows || []).filter((r) => r.level === "site");
+    const layers = rep.layers || [];
+    const name = (l) => fmt("stLayer", { layer: tk("ly_", l) });
+    $("st-chart").setAttribute("aria-label", t("stChart") + " " + rep.month + ": " +
+      layers.map((l) => name(l) + " " + yuanPlain((rep.total.funding || {})[l] || 0)).concat([t("stPay") + " " + yuanPlain(rep.total.pay_fen)]).join("，"));
+    c.setOption({
+      animation: false,
+      color: ["#24527a", "#5b8db8", "#8fb8d8", "#2e7d32", "#6d6d6d"],
+      tooltip: { trigger: "axis" },
+      legend: { top: 0, data: layers.map(name).concat([t("stPay")]) },
+      grid: { left: 56, right: 16, top: 36, bottom: 28, containLabel: true },
+      xAxis: { type: "category", data: sites.map((r) => r.name || r.unit) },
+      yAxis: { type: "value", name: t("stYuan") },
+      series: layers.map((l) => ({ name: name(l), type: "bar", stack: "subsidy", data: sites.map((r) => ((r.funding || {})[l] || 0) / 100) }))
+        .concat([{ name: t("stPay"), type: "bar", itemStyle: { color: "#c0562b" }, data: sites.map((r) => r.pay_fen / 100) }]),
+    }, true);
   }
 
   // The month's state: open, closed for the unit (its statement: number,

@@ -101,6 +101,19 @@ try {
   check(dx.suggestedFilename() === `settlement-${month}.xlsx`, `xlsx file ${dx.suggestedFilename()}`);
   check(readFileSync(await dx.path()).subarray(0, 2).toString() === 'PK', 'the XLSX is not a ZIP');
 
+  // The chart: an ECharts instance on its box whose stacked series add up,
+  // per funding layer, to the API's totals, and the elders' bars to what
+  // they paid.
+  await page.waitForFunction(() => window.echarts && window.echarts.getInstanceByDom(document.getElementById('st-chart')), null, { timeout: 5000 });
+  const sums = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('st-chart')).getOption().series
+    .map((x) => Math.round(x.data.reduce((a, b) => a + b, 0) * 100)));
+  const perSite = api.layers.map((l) => api.rows.filter((r) => r.level === 'site').reduce((a, r) => a + (r.funding[l] || 0), 0))
+    .concat([api.rows.filter((r) => r.level === 'site').reduce((a, r) => a + r.pay_fen, 0)]);
+  check(JSON.stringify(sums) === JSON.stringify(perSite), `chart series ${sums}, API per layer and paid ${perSite}`);
+  check(perSite.slice(0, -1).reduce((a, b) => a + b, 0) === api.total.subsidy_fen, 'the sites\' layers do not add up to the total subsidy');
+
+  await page.getByTestId('settlement-chart').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: shotDir + '/settlement-chart-1024x600.png' });
   await page.getByTestId('settlement-table').scrollIntoViewIfNeeded();
   await page.screenshot({ path: shotDir + '/settlement-1024x600.png' });
   await page.setViewportSize({ width: 1280, height: 800 });
