@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -40,53 +41,48 @@ var demoOrg = []string{
 	`{"id":"site-demo-1","parent":"demo-community","level":"site","name":"幸福里长者饭堂"}`,
 }
 
-// seedOrg creates demoOrg through the API; units that exist already (a
-// demo run again on its data) are left as they are.
-func seedOrg(ctx context.Context, consoleURL, token string) error {
-	for _, body := range demoOrg {
-		req, err := http.NewRequestWithContext(ctx, "POST", consoleURL+"/api/v1/org", strings.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return fmt.Errorf("org tree: %w", err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
-			return fmt.Errorf("org tree: %s answered %s", body, res.Status)
-		}
-		if res.StatusCode == http.StatusConflict {
-			if err := seedOrgCode(ctx, consoleURL, token, body); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// seedOrgCode gives a unit that exists already (a demo run again on data
-// from before the org codes) the division code of its demoOrg entry.
-func seedOrgCode(ctx context.Context, consoleURL, token, body string) error {
-	var u struct{ ID, Code string }
-	if err := json.Unmarshal([]byte(body), &u); err != nil || u.Code == "" {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, "PATCH", consoleURL+"/api/v1/org/"+u.ID, strings.NewReader(`{"code":"`+u.Code+`"}`))
+// seedCall sends one seeding request to the cloud's API (JSON body,
+// the admin token) and returns the status the cloud answered; one not
+// in ok is an error naming what (what was being seeded) with the cloud's
+// words.
+func seedCall(ctx context.Context, what, method, url, token string, body []byte, ok ...int) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("org code: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("org code of %s answered %s", u.ID, res.Status)
+	defer res.Body.Close()
+	if !slices.Contains(ok, res.StatusCode) {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
+		return res.StatusCode, fmt.Errorf("%s: the cloud answered %s: %s", what, res.Status, msg)
+	}
+	return res.StatusCode, nil
+}
+
+// seedOrg creates demoOrg through the API; units that exist already (a
+// demo run again on its data) get the division code of their entry (data
+// from before the org codes).
+func seedOrg(ctx context.Context, consoleURL, token string) error {
+	for _, body := range demoOrg {
+		code, err := seedCall(ctx, "org tree", "POST", consoleURL+"/api/v1/org", token, []byte(body), http.StatusCreated, http.StatusOK, http.StatusConflict)
+		if err != nil {
+			return err
+		}
+		var u struct{ ID, Code string }
+		if err := json.Unmarshal([]byte(body), &u); err != nil {
+			return err
+		}
+		if code != http.StatusConflict || u.Code == "" {
+			continue
+		}
+		if _, err := seedCall(ctx, "org code of "+u.ID, "PATCH", consoleURL+"/api/v1/org/"+u.ID, token, []byte(`{"code":"`+u.Code+`"}`), http.StatusOK); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -99,22 +95,8 @@ const demoFund = `{"id":"charity","names":{"zh-CN":"幸福里爱心助餐基金"
 // seedFund registers demoFund through the API; a fund registered already
 // (a demo run again on its data) is left as it is.
 func seedFund(ctx context.Context, consoleURL, token string) error {
-	req, err := http.NewRequestWithContext(ctx, "POST", consoleURL+"/api/v1/charity/funds", strings.NewReader(demoFund))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("charity fund: %w", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusConflict {
-		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
-		return fmt.Errorf("charity fund: the cloud answered %s: %s", res.Status, msg)
-	}
-	return nil
+	_, err := seedCall(ctx, "charity fund", "POST", consoleURL+"/api/v1/charity/funds", token, []byte(demoFund), http.StatusCreated, http.StatusConflict)
+	return err
 }
 
 // seedMenu sets the demo site's menu (deploy/demo/menu.json) through the
@@ -125,22 +107,8 @@ func seedMenu(ctx context.Context, root, consoleURL, token string) error {
 	if err != nil {
 		return fmt.Errorf("menu: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, "PUT", consoleURL+"/api/v1/sites/site-demo-1/menu", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("menu: %w", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
-		return fmt.Errorf("menu: the cloud answered %s: %s", res.Status, msg)
-	}
-	return nil
+	_, err = seedCall(ctx, "menu", "PUT", consoleURL+"/api/v1/sites/site-demo-1/menu", token, body, http.StatusOK)
+	return err
 }
 
 func main() {
