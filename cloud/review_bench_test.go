@@ -5,17 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
-	"github.com/eldergate/eldergate/cloud/postgres"
 	"github.com/eldergate/eldergate/cloud/reports"
-	"github.com/eldergate/eldergate/cloud/sqlite"
-	"github.com/eldergate/eldergate/deploy/testenv"
 	"github.com/google/uuid"
 )
 
@@ -33,26 +29,7 @@ func BenchmarkReview(b *testing.B) {
 		n = v
 	}
 	ctx := context.Background()
-	stores := []struct {
-		name string
-		open func(b *testing.B) domain.Store
-	}{
-		{"postgres", func(b *testing.B) domain.Store {
-			pg := testenv.StartPostgres(b)
-			st, err := postgres.Open(ctx, pg.Database(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
-		}},
-		{"sqlite", func(b *testing.B) domain.Store {
-			st, err := sqlite.OpenFile(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
-		}},
-	}
+	stores := benchStores(ctx)
 	tz, _ := time.LoadLocation("Asia/Shanghai")
 	from, to, _ := reports.ParseMonth("2026-11", tz)
 	const sites = 200

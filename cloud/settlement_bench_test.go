@@ -35,26 +35,7 @@ func BenchmarkSettlement(b *testing.B) {
 		n = v
 	}
 	ctx := context.Background()
-	stores := []struct {
-		name string
-		open func(b *testing.B) domain.Store
-	}{
-		{"postgres", func(b *testing.B) domain.Store {
-			pg := testenv.StartPostgres(b)
-			st, err := postgres.Open(ctx, pg.Database(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
-		}},
-		{"sqlite", func(b *testing.B) domain.Store {
-			st, err := sqlite.OpenFile(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
-		}},
-	}
+	stores := benchStores(ctx)
 	tz, _ := time.LoadLocation("Asia/Shanghai")
 	from, to, _ := reports.ParseMonth("2026-11", tz)
 	for _, sc := range stores {
@@ -155,5 +136,33 @@ func BenchmarkSettlement(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/settlement")
 		})
+	}
+}
+
+// benchStore is one engine a report benchmark runs on.
+type benchStore struct {
+	name string
+	open func(b *testing.B) domain.Store
+}
+
+// benchStores are PostgreSQL (a server started for the benchmark) and
+// SQLite (a file in a temporary folder), for the report benchmarks.
+func benchStores(ctx context.Context) []benchStore {
+	return []benchStore{
+		{"postgres", func(b *testing.B) domain.Store {
+			pg := testenv.StartPostgres(b)
+			st, err := postgres.Open(ctx, pg.Database(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+		{"sqlite", func(b *testing.B) domain.Store {
+			st, err := sqlite.OpenFile(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
 	}
 }
