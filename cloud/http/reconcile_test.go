@@ -87,15 +87,7 @@ func reconcileFixture(t testing.TB) (*orgFixture, string) {
 
 func getReconcile(t *testing.T, f *orgFixture, tok, query string) reports.ReconcileReport {
 	t.Helper()
-	w := do(f.h, "GET", "/api/v1/reports/reconciliation?"+query, tok, "")
-	if w.Code != http.StatusOK {
-		t.Fatalf("reconciliation %s: %d %s", query, w.Code, w.Body)
-	}
-	var rep reports.ReconcileReport
-	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return getJSON[reports.ReconcileReport](t, f, tok, "/api/v1/reports/reconciliation?"+query)
 }
 
 // TestReconciliationReport: the offline site's lunch is listed with the
@@ -395,11 +387,7 @@ func TestOfflineSiteReconciledAndReviewed(t *testing.T) {
 		len(rc.Differences[0].Layers) != 2 || rc.Differences[0].Layers[0].Fen != -300 || rc.Differences[0].Layers[1].Fen != -700 {
 		t.Fatalf("reconciliation %+v", rc.Differences)
 	}
-	w := do(f.h, "GET", "/api/v1/reports/review?month=2026-02", "adm", "")
-	var rv reports.ReviewReport
-	if err := json.Unmarshal(w.Body.Bytes(), &rv); w.Code != http.StatusOK || err != nil {
-		t.Fatalf("review: %d %s %v", w.Code, w.Body, err)
-	}
+	rv := getReview(t, f, "adm", "month=2026-02")
 	var two []reports.ReviewItem
 	for _, it := range rv.Items {
 		if it.Kind == reports.KindTwoSites {

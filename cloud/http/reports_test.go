@@ -114,15 +114,7 @@ func reportFixture(t *testing.T) *orgFixture {
 // getReport fetches the JSON report.
 func getReport(t *testing.T, f *orgFixture, tok, query string) reports.ResponseReport {
 	t.Helper()
-	w := do(f.h, "GET", "/api/v1/reports/response?"+query, tok, "")
-	if w.Code != http.StatusOK {
-		t.Fatalf("report %s: %d %s", query, w.Code, w.Body)
-	}
-	var rep reports.ResponseReport
-	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return getJSON[reports.ResponseReport](t, f, tok, "/api/v1/reports/response?"+query)
 }
 
 // figures is a row recomputed in the test from each alert's AlertLog.
@@ -506,4 +498,19 @@ func TestOpenAPIResponseReportSchema(t *testing.T) {
 			t.Errorf("%s schema properties %v, JSON fields %v", name, documented, fields)
 		}
 	}
+}
+
+// getJSON GETs path with token tok and decodes the JSON answer into a T;
+// anything but 200 fails the test.
+func getJSON[T any](t *testing.T, f *orgFixture, tok, path string) T {
+	t.Helper()
+	var v T
+	w := do(f.h, "GET", path, tok, "")
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, w.Code, w.Body)
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return v
 }

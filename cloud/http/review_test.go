@@ -20,15 +20,7 @@ import (
 
 func getReview(t *testing.T, f *orgFixture, tok, query string) reports.ReviewReport {
 	t.Helper()
-	w := do(f.h, "GET", "/api/v1/reports/review?"+query, tok, "")
-	if w.Code != http.StatusOK {
-		t.Fatalf("review %s: %d %s", query, w.Code, w.Body)
-	}
-	var rep reports.ReviewReport
-	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return getJSON[reports.ReviewReport](t, f, tok, "/api/v1/reports/review?"+query)
 }
 
 // TestReviewReport: the settlement fixture's E9 lunches at A1, A2 and B1

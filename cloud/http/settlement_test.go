@@ -52,15 +52,7 @@ func settlementFixture(t testing.TB) *orgFixture {
 
 func getSettlement(t *testing.T, f *orgFixture, tok, query string) reports.SettlementReport {
 	t.Helper()
-	w := do(f.h, "GET", "/api/v1/reports/settlement?"+query, tok, "")
-	if w.Code != http.StatusOK {
-		t.Fatalf("settlement %s: %d %s", query, w.Code, w.Body)
-	}
-	var rep reports.SettlementReport
-	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return getJSON[reports.SettlementReport](t, f, tok, "/api/v1/reports/settlement?"+query)
 }
 
 // TestSettlementReport: the JSON figures of the fixture, the scope rules,

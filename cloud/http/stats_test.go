@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,15 +16,7 @@ import (
 
 func getService(t *testing.T, f *orgFixture, token, q string) reports.ServiceReport {
 	t.Helper()
-	w := do(f.h, "GET", "/api/v1/reports/service?"+q, token, "")
-	if w.Code != http.StatusOK {
-		t.Fatalf("service %s: %d %s", q, w.Code, w.Body)
-	}
-	var rep reports.ServiceReport
-	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return getJSON[reports.ServiceReport](t, f, token, "/api/v1/reports/service?"+q)
 }
 
 // TestServiceReportDownloads: the service statistics' JSON, CSV and XLSX
