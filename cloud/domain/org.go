@@ -157,16 +157,23 @@ func CheckParent(u OrgUnit, parent *OrgUnit) (string, error) {
 	return parent.Path + u.ID + "/", nil
 }
 
-// Role is what an API token may do. Each role includes the ones before it.
+// Role is what a user or an API token may do. Viewer, staff, operator
+// and admin are ordered: each includes the ones before it. The auditor
+// stands aside: it reads everything in its scope, the audit log included,
+// and changes nothing (Permits).
 type Role string
 
-// The roles, from least to most.
+// The roles, from least to most, and the auditor.
 const (
 	RoleViewer   Role = "viewer"   // reads gateways, meals, alerts
 	RoleStaff    Role = "staff"    // + acknowledges and resolves alerts
 	RoleOperator Role = "operator" // + gateways, commands, configuration, rosters, policies
-	RoleAdmin    Role = "admin"    // + organisation tree and API tokens
+	RoleAdmin    Role = "admin"    // + organisation tree, users and API tokens
+	RoleAuditor  Role = "auditor"  // reads every route and the audit log; changes nothing
 )
+
+// Roles lists every role.
+var Roles = []Role{RoleViewer, RoleStaff, RoleOperator, RoleAdmin, RoleAuditor}
 
 // rank orders the roles; 0 is not a role.
 func (r Role) rank() int {
@@ -183,11 +190,27 @@ func (r Role) rank() int {
 	return 0
 }
 
-// Valid reports whether r is one of the four roles.
-func (r Role) Valid() bool { return r.rank() > 0 }
+// Valid reports whether r is one of the roles.
+func (r Role) Valid() bool { return r.rank() > 0 || r == RoleAuditor }
 
-// AtLeast reports whether r includes min (false for an unknown role).
-func (r Role) AtLeast(min Role) bool { return r.Valid() && r.rank() >= min.rank() }
+// AtLeast reports whether r includes min in the order viewer < staff <
+// operator < admin (false for an unknown role, and for the auditor, which
+// is outside the order: see Permits).
+func (r Role) AtLeast(min Role) bool { return r.rank() > 0 && r.rank() >= min.rank() }
+
+// Permits reports whether r may use a route that needs min; read is true
+// for a route that changes nothing (GET, HEAD). The auditor may use every
+// read route and no other; a route that needs RoleAuditor (the audit log)
+// is for the auditor and the admin only.
+func (r Role) Permits(min Role, read bool) bool {
+	switch {
+	case r == RoleAuditor:
+		return read
+	case min == RoleAuditor:
+		return r == RoleAdmin
+	}
+	return r.AtLeast(min)
+}
 
 // APIToken is an API bearer token with a role, limited to the subtree of
 // Scope ("" = everything). The secret itself is never stored.

@@ -15,6 +15,22 @@ func TestRoleOrder(t *testing.T) {
 			}
 		}
 	}
+	for _, min := range Roles {
+		if !RoleAuditor.Permits(min, true) || RoleAuditor.Permits(min, false) {
+			t.Errorf("the auditor: %s routes: reads %v, changes %v", min, RoleAuditor.Permits(min, true), RoleAuditor.Permits(min, false))
+		}
+	}
+	for _, r := range order {
+		if got := r.Permits(RoleAuditor, true); got != (r == RoleAdmin) {
+			t.Errorf("%s reads the audit log: %v", r, got)
+		}
+		if r.Permits(RoleViewer, true) != true || r.Permits(RoleAdmin, false) != (r == RoleAdmin) {
+			t.Errorf("%s: Permits disagrees with AtLeast", r)
+		}
+	}
+	if !RoleAuditor.Valid() || RoleAuditor.AtLeast(RoleViewer) {
+		t.Error("the auditor is not valid, or is in the order")
+	}
 	for _, r := range []Role{"", "root", "Admin"} {
 		if r.Valid() || r.AtLeast(RoleViewer) {
 			t.Errorf("role %q is accepted", r)

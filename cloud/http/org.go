@@ -36,6 +36,8 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 // subtree of its token ("" = everything). The configured admin token is
 // the bootstrap admin with TokenID "admin".
 type Caller struct {
+	Kind    string // "token" (an API token or the configured admin token) or "user" (a signed-in person)
+	UserID  string // the user's id when Kind is "user"
 	TokenID string
 	Name    string // the token's name ("admin" for the configured admin token)
 	Role    domain.Role
@@ -70,7 +72,7 @@ func (s *Server) require(role domain.Role, next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, msg)
 			return
 		}
-		if !c.Role.AtLeast(role) {
+		if !c.Role.Permits(role, r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			writeError(w, http.StatusForbidden, fmt.Sprintf("this needs the %s role; the token has %s", role, c.Role))
 			return
 		}
@@ -87,7 +89,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, string, error) {
 	}
 	sum := sha256.Sum256([]byte(given))
 	if subtle.ConstantTimeCompare(sum[:], s.token[:]) == 1 {
-		return Caller{TokenID: "admin", Name: "admin", Role: domain.RoleAdmin}, "", nil
+		return Caller{Kind: "token", TokenID: "admin", Name: "admin", Role: domain.RoleAdmin}, "", nil
 	}
 	if s.cfg.Store == nil {
 		return Caller{}, invalid, nil
@@ -107,7 +109,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, string, error) {
 	case !t.Role.Valid():
 		return Caller{}, invalid, nil
 	}
-	return Caller{TokenID: t.ID, Name: t.Name, Role: t.Role, Scope: t.Scope}, "", nil
+	return Caller{Kind: "token", TokenID: t.ID, Name: t.Name, Role: t.Role, Scope: t.Scope}, "", nil
 }
 
 // siteVisible reports whether the caller of r may see and act on site

@@ -6,7 +6,7 @@
 // stored secret is never shown again and is kept when saved again. At
 // 1024x600 and 1280x800 nothing scrolls sideways. Runs under
 // `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and EG_TOKEN.
-import { launchChromium } from './screen.mjs';
+import { launchChromium, signIn } from './screen.mjs';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -41,8 +41,7 @@ try {
     const ctx = await browser.newContext({ viewport: { width: w, height: h } });
     const c = await ctx.newPage();
     await c.goto(consoleURL + '/');
-    await c.getByTestId('token-input').fill(token);
-    await c.getByTestId('login-button').click();
+    await signIn(c);
     const row = c.locator('[data-testid="org-row"][data-unit="site-demo-1"]');
     await row.waitFor({ timeout: 10000 });
     await row.getByTestId('org-alarm-settings').click();

@@ -8,7 +8,7 @@
 // table; the rule editor stores a street's rule and
 // the list follows it; the texts follow the language. Screenshots go to
 // docs/ (or EG_SHOT_DIR).
-import { check, launchChromium } from './screen.mjs';
+import { check, launchChromium, signIn } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -23,8 +23,7 @@ try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   await page.getByTestId('tab-care').click();
   await page.getByTestId('care-section').waitFor({ state: 'visible', timeout: 5000 });
   const rows = page.getByTestId('care-row');

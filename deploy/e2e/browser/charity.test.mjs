@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { axeViolations, check, launchChromium, offScreen } from './screen.mjs';
+import { axeViolations, check, launchChromium, offScreen, signIn } from './screen.mjs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const kioskURL = process.env.EG_KIOSK_URL;
@@ -59,8 +59,7 @@ try {
 
   // The console's charity section shows the API's figures.
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   await page.getByTestId('tab-reports').click();
   const total = page.getByTestId('charity-total');
   await total.waitFor({ timeout: 10000 });

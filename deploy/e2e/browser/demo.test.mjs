@@ -3,7 +3,7 @@
 // within 2 seconds; the emergency button raises an alert that is
 // acknowledged in the console. Runs under `go run ./deploy/demo -run`, which
 // sets EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN.
-import { check, launchChromium } from './screen.mjs';
+import { check, launchChromium, signIn } from './screen.mjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +20,7 @@ try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const consolePage = await ctx.newPage();
   await consolePage.goto(consoleURL + '/');
-  await consolePage.getByTestId('token-input').fill(token);
-  await consolePage.getByTestId('login-button').click();
+  await signIn(consolePage);
   await consolePage.getByTestId('gateway-row').first().waitFor({ timeout: 10000 });
   const mealsBefore = await consolePage.getByTestId('meal-row').count();
 

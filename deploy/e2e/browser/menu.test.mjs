@@ -10,7 +10,7 @@
 // and the menu command queued to gw-demo-1 carries it, pending or
 // answered. Runs under `go run ./deploy/demo -run`, which sets
 // EG_CONSOLE_URL and EG_TOKEN.
-import { launchChromium } from './screen.mjs';
+import { launchChromium, signIn } from './screen.mjs';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +30,7 @@ try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 } });
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   await page.getByTestId('tab-menu').click();
   await page.getByTestId('menu-section').waitFor({ state: 'visible', timeout: 5000 });
   check(await page.getByTestId('dashboard').isHidden(), 'the overview is still shown on the menu tab');

@@ -10,7 +10,7 @@
 // nothing is cut off at 1024×600; screenshots at 1024×600 and 1280×800
 // (docs/, or EG_SHOT_DIR). The demo's one connected gateway has no difference to
 // show (reconcile.test.mjs checks that it reconciles to zero).
-import { check, launchChromium } from './screen.mjs';
+import { check, launchChromium, signIn } from './screen.mjs';
 import { fileURLToPath } from 'node:url';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
@@ -25,8 +25,7 @@ try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 } });
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   await page.getByTestId('tab-reports').click();
   await page.getByTestId('reconcile-note').waitFor({ timeout: 5000 });
   await page.getByTestId('reconcile-month').fill('2026-02');

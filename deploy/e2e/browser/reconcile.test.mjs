@@ -12,7 +12,7 @@
 // (docs/, or EG_SHOT_DIR) show the section.
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
-import { check, launchChromium } from './screen.mjs';
+import { check, launchChromium, signIn } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 import { demoPolicy, demoRoster } from './democonfig.mjs';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +44,7 @@ try {
 
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   // The org tree shows the codes.
   await page.locator('[data-testid=org-row][data-unit=demo-street] [data-testid=org-code]').waitFor({ timeout: 5000 });
   check(await page.locator('[data-testid=org-row][data-unit=demo-street] [data-testid=org-code]').textContent() === '440307001', 'street code not shown');

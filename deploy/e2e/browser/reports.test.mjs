@@ -7,7 +7,7 @@
 // downloads arrive under their names with a BOM / a ZIP signature.
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
-import { check, launchChromium } from './screen.mjs';
+import { check, launchChromium, signIn } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
@@ -21,8 +21,7 @@ try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   await page.getByTestId('tab-reports').click();
   await page.getByTestId('reports-section').waitFor({ state: 'visible', timeout: 5000 });
   check(await page.getByTestId('dashboard').isHidden(), 'the overview is still shown on the reports tab');

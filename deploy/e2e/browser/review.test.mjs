@@ -13,7 +13,7 @@
 // `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL, EG_KIOSK_URL and
 // EG_TOKEN.
 import { readFileSync } from 'node:fs';
-import { axeViolations, check, launchChromium } from './screen.mjs';
+import { axeViolations, check, launchChromium, signIn } from './screen.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,8 +77,7 @@ try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   await page.getByTestId('tab-reports').click();
   await page.locator('[data-testid=review-item]').first().waitFor({ timeout: 10000 });
   check(await page.getByTestId('review-month').inputValue() === month, 'the month picker is not this month');

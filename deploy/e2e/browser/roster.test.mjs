@@ -6,7 +6,7 @@
 // The demo's org tree is empty, so the site is the demo gateway's.
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
-import { check, launchChromium } from './screen.mjs';
+import { check, launchChromium, signIn } from './screen.mjs';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +28,7 @@ const browser = await launchChromium();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   await page.getByTestId('tab-roster').click();
   await page.getByTestId('roster-section').waitFor({ state: 'visible', timeout: 5000 });
   check(await page.getByTestId('dashboard').isHidden(), 'the overview is still shown on the roster tab');

@@ -47,3 +47,13 @@ export async function axeViolations(page) {
   const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
   return res.violations.map((x) => `${x.id} (${x.nodes.map((n) => [].concat(n.target).join(' ')).join(', ')})`);
 }
+
+// signIn signs the console open in page in as the demo's administrator
+// (EG_TOKEN, set by `go run ./deploy/demo -run`): every console test
+// signs in through here, so that the sign-in form is known in one place.
+export async function signIn(page) {
+  const token = process.env.EG_TOKEN;
+  if (!token) throw new Error('EG_TOKEN must be set');
+  await page.getByTestId('token-input').fill(token);
+  await page.getByTestId('login-button').click();
+}

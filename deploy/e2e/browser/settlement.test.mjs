@@ -7,7 +7,7 @@
 // sideways, and screenshots at 1024×600 and 1280×800 (docs/, or EG_SHOT_DIR).
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
-import { check, launchChromium } from './screen.mjs';
+import { check, launchChromium, signIn } from './screen.mjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -41,8 +41,7 @@ try {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 600 }, acceptDownloads: true });
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('login-button').click();
+  await signIn(page);
   await page.getByTestId('tab-reports').click();
   const total = page.locator('[data-testid=settlement-row][data-level=total]');
   await total.waitFor({ timeout: 5000 });

@@ -10,7 +10,7 @@
 // EG_TOKEN.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { axeViolations, check, launchChromium } from './screen.mjs';
+import { axeViolations, check, launchChromium, signIn } from './screen.mjs';
 
 const consoleURL = process.env.EG_CONSOLE_URL;
 const kioskURL = process.env.EG_KIOSK_URL;
@@ -83,8 +83,7 @@ try {
     page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
     page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(r.status() + ' ' + r.url()); });
     await page.goto(consoleURL + '/');
-    await page.getByTestId('token-input').fill(token);
-    await page.getByTestId('login-button').click();
+    await signIn(page);
     await page.getByTestId('tab-reports').click();
     check(await page.getByTestId('service-month').inputValue() === month, 'the month picker is not on the current month');
     const total = page.locator('[data-testid=service-row][data-level=total]');
