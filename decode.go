@@ -326,6 +326,7 @@ func DecodeState(payload []byte) (State, error) {
 		Policy string `json:"policy_version"`
 		Roster uint64 `json:"roster_version"`
 		Menu   string `json:"menu_version"`
+		Prices string `json:"price_devices"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return s, invalid("", "payload is not a valid state: %v", err)
@@ -336,8 +337,14 @@ func DecodeState(payload []byte) (State, error) {
 	if raw.SHA != "" && !isSHA256Hex(raw.SHA) {
 		return s, invalid("config_sha256", "%q is not 64 lowercase hex digits", clip(raw.SHA))
 	}
+	switch raw.Prices {
+	case "", PriceDevicesNone, PriceDeviceScale, PriceDeviceTill, PriceDeviceScale + "," + PriceDeviceTill:
+	default:
+		return s, invalid("price_devices", "%q is not none, scale, till or scale,till", clip(raw.Prices))
+	}
 	return State{Online: *raw.Online, Boot: raw.Boot, Version: clip(raw.Ver),
-		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster, MenuVersion: clip(raw.Menu)}, nil
+		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster, MenuVersion: clip(raw.Menu),
+		PriceDevices: raw.Prices}, nil
 }
 
 // isSHA256Hex reports whether s is a SHA-256 sum in lowercase hex.

@@ -113,7 +113,20 @@ type State struct {
 	PolicyVersion string `json:"policy_version,omitempty"`
 	RosterVersion uint64 `json:"roster_version,omitempty"`
 	MenuVersion   string `json:"menu_version,omitempty"` // the site's menu (menu.go); "" before the first
+	// PriceDevices says what can price a meal at the gateway beyond a
+	// policy's fixed prices (ADR 0026): PriceDeviceScale and
+	// PriceDeviceTill, comma-separated in that order, or
+	// PriceDevicesNone; "" from gateways older than issue 13 (unknown).
+	PriceDevices string `json:"price_devices,omitempty"`
 }
+
+// What a gateway can price a meal with (State.PriceDevices), and what a
+// policy needs (policy.Policy.PriceDevices).
+const (
+	PriceDeviceScale = "scale" // a scale weighs the plate (windows priced by weight)
+	PriceDeviceTill  = "till"  // a till sends the amount rung up (windows with `price: {}`)
+	PriceDevicesNone = "none"  // neither
+)
 
 // Command is the payload of eg/v1/gw/{gw}/cmd.
 type Command struct {

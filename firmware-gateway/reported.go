@@ -35,7 +35,9 @@ func (g *Gateway) reported() eldergate.State {
 	g.mu.Lock()
 	st := eldergate.State{ConfigSHA256: g.configSHA}
 	g.mu.Unlock()
-	st.PolicyVersion = g.running().Policy.Version
+	run := g.running()
+	st.PolicyVersion = run.Policy.Version
+	st.PriceDevices = run.PriceDevices() // ADR 0026: the cloud refuses a policy needing a device the site lacks
 	st.MenuVersion = g.menuVersion() // menu.go
 	if g.store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

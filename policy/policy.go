@@ -816,3 +816,29 @@ func (o *Operating) validate(f string) error {
 	}
 	return nil
 }
+
+// PriceDevices lists the devices the policy's windows need at the
+// gateway (ADR 0026), in the order eldergate.PriceDeviceScale,
+// eldergate.PriceDeviceTill: a scale for a window priced by weight, a
+// till for a window with neither a fixed price nor a price by weight
+// (`price: {}`, the amount rung up). A policy of fixed prices needs
+// none (nil).
+func (p *Policy) PriceDevices() []string {
+	var scale, till bool
+	for _, w := range p.Windows {
+		switch {
+		case w.Price.Per100gFen > 0:
+			scale = true
+		case w.Price.FixedFen == 0:
+			till = true
+		}
+	}
+	var out []string
+	if scale {
+		out = append(out, eldergate.PriceDeviceScale)
+	}
+	if till {
+		out = append(out, eldergate.PriceDeviceTill)
+	}
+	return out
+}

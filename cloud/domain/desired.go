@@ -53,6 +53,9 @@ type ReportedConfig struct {
 	RosterVersion uint64    `json:"roster_version"`
 	At            time.Time `json:"at"`
 	Source        string    `json:"source"` // ReportedByBirth or ReportedByResult
+	// PriceDevices is what the last birth said can price a meal
+	// (eldergate.State.PriceDevices); "" when it never said.
+	PriceDevices string `json:"price_devices,omitempty"`
 }
 
 // Sources of a ReportedConfig.

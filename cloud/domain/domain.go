@@ -408,6 +408,7 @@ type Store interface {
 	CommandStore
 	OrgStore        // organisation tree and API tokens (org.go)
 	RosterStore     // elders, roster versions, policies (roster.go)
+	PolicyStore     // which site runs which policy (policy.go)
 	ConfigStore     // desired and reported configuration (desired.go)
 	MenuStore       // the menu of each site (menu.go)
 	CareStore       // care rules and visits (care.go)

@@ -307,7 +307,7 @@ func Reconcile(in ReconcileInput) (ReconcileReport, error) {
 		if why != "" {
 			// Not re-decided: its usage counts as the gateway decided it,
 			// so that the elder's later meals still see it.
-			d := policy.Decision{Decision: m.Decision, Periods: ps, SubsidyFen: eldergate.Fen(m.SubsidyFen)}
+			d := storedDecision(m, ps) // preview.go
 			if ledger.Add(m.ElderID, d) {
 				counted[m.EventID] = d
 			}

@@ -89,13 +89,14 @@ func (s *Store) RecordDesiredResult(ctx context.Context, gw, commandID string, o
 // applyReported stores what a birth reports, with the ordering rule of
 // ApplyGatewayState (lower boot ignored; same boot only if not older).
 func (s *Store) applyReported(ctx context.Context, gw string, st eldergate.State, at time.Time) error {
-	_, err := s.Conn().Exec(ctx, `INSERT INTO gateway_reported (gw, boot, config_sha256, policy_version, roster_version, at, source)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := s.Conn().Exec(ctx, `INSERT INTO gateway_reported (gw, boot, config_sha256, policy_version, roster_version, at, source, price_devices)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (gw) DO UPDATE SET boot = excluded.boot, config_sha256 = excluded.config_sha256,
-			policy_version = excluded.policy_version, roster_version = excluded.roster_version, at = excluded.at, source = excluded.source
+			policy_version = excluded.policy_version, roster_version = excluded.roster_version, at = excluded.at, source = excluded.source,
+			price_devices = excluded.price_devices
 		WHERE gateway_reported.boot < excluded.boot
 			OR (gateway_reported.boot = excluded.boot AND gateway_reported.at <= excluded.at)`,
-		gw, int64(st.Boot), s.D.S(st.ConfigSHA256), s.D.S(st.PolicyVersion), int64(st.RosterVersion), s.D.T(at), domain.ReportedByBirth)
+		gw, int64(st.Boot), s.D.S(st.ConfigSHA256), s.D.S(st.PolicyVersion), int64(st.RosterVersion), s.D.T(at), domain.ReportedByBirth, st.PriceDevices)
 	if err != nil {
 		return s.errf("gateway reported %s: %w", gw, err)
 	}
@@ -106,8 +107,8 @@ func (s *Store) applyReported(ctx context.Context, gw string, st eldergate.State
 func (s *Store) ReportedConfig(ctx context.Context, gw string) (domain.ReportedConfig, error) {
 	r := domain.ReportedConfig{GW: gw}
 	var boot, roster int64
-	err := s.Conn().Row(ctx, `SELECT boot, config_sha256, policy_version, roster_version, at, source
-		FROM gateway_reported WHERE gw = ?`, gw).Scan(&boot, &r.ConfigSHA256, &r.PolicyVersion, &roster, Time(&r.At), &r.Source)
+	err := s.Conn().Row(ctx, `SELECT boot, config_sha256, policy_version, roster_version, at, source, price_devices
+		FROM gateway_reported WHERE gw = ?`, gw).Scan(&boot, &r.ConfigSHA256, &r.PolicyVersion, &roster, Time(&r.At), &r.Source, &r.PriceDevices)
 	if err != nil {
 		return r, s.errf("reported config %s: %w", gw, notFound(err))
 	}
