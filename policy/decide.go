@@ -663,3 +663,20 @@ func siteCode(scope string, site Place) string {
 	}
 	return ""
 }
+
+// WindowStart returns the start of the window called name on the local
+// day (in the policy's zone) of day, and false when the policy has no
+// such window or is not valid.
+func (p *Policy) WindowStart(name string, day time.Time) (time.Time, bool) {
+	c, err := p.prepared()
+	if err != nil {
+		return time.Time{}, false
+	}
+	i, ok := c.index[name]
+	if !ok {
+		return time.Time{}, false
+	}
+	lt := day.In(c.loc)
+	m := c.windows[i].start
+	return time.Date(lt.Year(), lt.Month(), lt.Day(), m/60, m%60, 0, 0, c.loc), true
+}

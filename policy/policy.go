@@ -842,3 +842,54 @@ func (p *Policy) PriceDevices() []string {
 	}
 	return out
 }
+
+// ErrorLine returns the line of data (a policy's YAML or JSON text) an
+// error of Parse is about, 0 when unknown: the line a YAML decoding error
+// names ("line 7: ..."), or for a validation error (*FieldError) the line
+// of its field ("rules[2].subsidy.percent"), or of the nearest enclosing
+// field the text has. JSON is YAML, so a JSON document's lines are found
+// the same way.
+func ErrorLine(data []byte, err error) int {
+	if err == nil {
+		return 0
+	}
+	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		return 0
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	node, line := doc.Content[0], 0
+	for _, part := range fieldPath.FindAllStringSubmatch(fe.Field, -1) {
+		var next *yaml.Node
+		switch {
+		case part[1] != "" && node.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(node.Content); i += 2 {
+				if node.Content[i].Value == part[1] {
+					line, next = node.Content[i].Line, node.Content[i+1]
+				}
+			}
+		case part[2] != "" && node.Kind == yaml.SequenceNode:
+			if i, _ := strconv.Atoi(part[2]); i < len(node.Content) {
+				next = node.Content[i]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			break
+		}
+		node = next
+	}
+	return line
+}
+
+var (
+	lineRE    = regexp.MustCompile(`\bline (\d+)\b`)
+	fieldPath = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]`)
+)

@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -455,6 +456,47 @@ func TestRemainingWhenLimitsApply(t *testing.T) {
 		sp := mustParse(t, base+limits+"stale_usage: {after: 72h, action: "+action+"}\n")
 		if d := sp.Decide(Input{Elder: local, Site: homeSite, At: noon, UsageAge: -1}); (d.Remaining != nil) != told {
 			t.Fatalf("stale usage, %s: %s, remaining %+v", action, d.Decision, d.Remaining)
+		}
+	}
+}
+
+func TestErrorLine(t *testing.T) {
+	doc := "version: v1\ntime_zone: Asia/Shanghai\nmatch: first_match\nwindows:\n  - {name: lunch, start: \"11:00\", end: \"13:00\", price: {fixed_fen: 1500}}\nrules:\n  - id: a\n    subsidy: {fixed_fen: 500}\n  - id: b\n    subsidy:\n      percent: 140\nfunding:\n  - {layer: city, scope: city, rest: true}\n"
+	_, err := Parse([]byte(doc))
+	if err == nil {
+		t.Fatal("percent 140 accepted")
+	}
+	if got := ErrorLine([]byte(doc), err); got != 11 {
+		t.Errorf("line of %v = %d, want 11", err, got)
+	}
+	bad := "version: v1\nmatch: [\n"
+	_, err = Parse([]byte(bad))
+	if got := ErrorLine([]byte(bad), err); got == 0 {
+		t.Errorf("no line for the syntax error %v", err)
+	}
+	unknown := "version: v1\ntime_zone: Asia/Shanghai\nmatchh: first_match\n"
+	_, err = Parse([]byte(unknown))
+	if got := ErrorLine([]byte(unknown), err); got != 3 {
+		t.Errorf("line of %v = %d, want 3", err, got)
+	}
+}
+
+func TestPriceDevicesOfAPolicy(t *testing.T) {
+	for _, c := range []struct {
+		prices []Price
+		want   string
+	}{
+		{[]Price{{FixedFen: 1500}}, ""},
+		{[]Price{{FixedFen: 1500}, {}}, "till"},
+		{[]Price{{Per100gFen: 300}}, "scale"},
+		{[]Price{{}, {Per100gFen: 300}}, "scale,till"},
+	} {
+		p := Policy{}
+		for i, pr := range c.prices {
+			p.Windows = append(p.Windows, Window{Name: fmt.Sprint(i), Price: pr})
+		}
+		if got := strings.Join(p.PriceDevices(), ","); got != c.want {
+			t.Errorf("%+v needs %q, want %q", c.prices, got, c.want)
 		}
 	}
 }

@@ -56,6 +56,7 @@ type Store interface {
 	domain.CommandStore
 	domain.OrgStore
 	domain.RosterStore
+	domain.PolicyStore
 	domain.ConfigStore
 	domain.MenuStore
 	ReportStore // reports.go
@@ -169,6 +170,7 @@ func (s *Server) routes() *routeMux {
 	mux.Handle("GET /api/v1/gateways/{id}/commands", s.require(domain.RoleViewer, s.listCommands))
 	s.orgRoutes(mux)     // org.go
 	s.rosterRoutes(mux)  // roster.go
+	s.policyRoutes(mux)  // policies.go
 	s.menuRoutes(mux)    // menu.go
 	s.configRoutes(mux)  // desired.go
 	s.reportRoutes(mux)  // reports.go
