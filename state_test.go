@@ -11,7 +11,7 @@ import (
 // config_sha256 is refused.
 func TestStateReported(t *testing.T) {
 	sha := strings.Repeat("ab", 32)
-	in := State{Online: true, Boot: 3, Version: "1.2", ConfigSHA256: sha, PolicyVersion: "2026-11", RosterVersion: 9}
+	in := State{Online: true, Boot: 3, Version: "1.2", ConfigSHA256: sha, PolicyVersion: "2026-11", RosterVersion: 9, PriceDevices: "scale,till"}
 	raw, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
@@ -23,6 +23,11 @@ func TestStateReported(t *testing.T) {
 	old, err := DecodeState([]byte(`{"online":true,"boot":2,"version":"0.9"}`))
 	if err != nil || old.ConfigSHA256 != "" || old.PolicyVersion != "" || old.RosterVersion != 0 || old.Boot != 2 {
 		t.Fatalf("old birth = %+v, %v", old, err)
+	}
+	for _, bad := range []string{"till,scale", "printer", "none,till"} {
+		if _, err := DecodeState([]byte(`{"online":true,"boot":1,"price_devices":"` + bad + `"}`)); err == nil || !strings.Contains(err.Error(), "price_devices") {
+			t.Errorf("price_devices %q: err %v, want a price_devices error", bad, err)
+		}
 	}
 	will, _ := json.Marshal(State{Online: false, Boot: 3})
 	if strings.Contains(string(will), "config_sha256") || strings.Contains(string(will), "roster_version") {

@@ -75,3 +75,20 @@ func TestParseTillDevices(t *testing.T) {
 		}
 	}
 }
+
+// TestPriceDevices: what the birth reports from the configuration.
+func TestPriceDevices(t *testing.T) {
+	for _, c := range []struct {
+		cfg  config.Config
+		want string
+	}{
+		{config.Config{Devices: config.DevicesConfig{Scale: config.DeviceConfig{Driver: config.DriverNone}}}, "none"},
+		{config.Config{Devices: config.DevicesConfig{Scale: config.DeviceConfig{Driver: config.DriverSim}}}, "scale"},
+		{config.Config{Devices: config.DevicesConfig{Scale: config.DeviceConfig{Driver: config.DriverNone}}, Till: config.TillConfig{Tokens: map[string]string{"till-1": "x"}}}, "till"},
+		{config.Config{Devices: config.DevicesConfig{Scale: config.DeviceConfig{Driver: "mtsics"}}, Till: config.TillConfig{Devices: []config.TillDevice{{ID: "t2", Driver: "serial"}}}}, "scale,till"},
+	} {
+		if got := c.cfg.PriceDevices(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.cfg.Devices.Scale, got, c.want)
+		}
+	}
+}
