@@ -38,7 +38,7 @@ func (g *Gateway) reported() eldergate.State {
 	run := g.running()
 	st.PolicyVersion = run.Policy.Version
 	st.PriceDevices = run.PriceDevices() // ADR 0026: the cloud refuses a policy needing a device the site lacks
-	st.MenuVersion = g.menuVersion() // menu.go
+	st.MenuVersion = g.menuVersion()     // menu.go
 	if g.store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

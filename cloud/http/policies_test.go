@@ -255,4 +255,3 @@ func FuzzCheckPolicyText(f *testing.F) {
 		}
 	})
 }
-
