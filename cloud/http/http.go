@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/kiosk"
 )
 
 //go:embed console
@@ -185,6 +186,8 @@ func (s *Server) routes() *routeMux {
 	}
 	files := http.FileServerFS(sub)
 	mux.Handle("/", consoleHeaders(files))
+	// The kiosk's words for a decision, for the policy preview (pages/policies.js).
+	mux.Handle("GET /kiosk/results.js", consoleHeaders(http.StripPrefix("/kiosk", http.FileServerFS(kiosk.FS()))))
 	return mux
 }
 

@@ -391,7 +391,6 @@
     else if (streamAbort) live.textContent = t("liveLost");
     renderBoard();
     renderRoster(); // the roster tab too, from what it last loaded
-    renderPolicies();
     renderMenu(); // the menu tab, with unsaved edits kept
     renderCare(); // the care tab, from what it last loaded
     renderReport(); // and the report tab
@@ -984,7 +983,6 @@
       $("r-sites").replaceChildren(...all.map((s) => { const o = document.createElement("option"); o.value = s; return o; }));
       if (!site() && all.length) $("r-site").value = all[0];
     } catch (e) { /* the site can still be typed */ }
-    loadPolicies();
     if (site()) loadRoster();
   }
 
@@ -1113,58 +1111,6 @@
     inp.focus();
   }
 
-  async function loadPolicies() {
-    const r = await call("GET", "policies");
-    if (!r.ok) return say("p-result", fmt("rFailed", { msg: errText(r) }), true);
-    R.policies = Array.isArray(r.data) ? r.data : [];
-    renderPolicies();
-  }
-
-  function renderPolicies() {
-    const tb = $("p-list");
-    tb.replaceChildren();
-    if (!R.policies) return;
-    if (!R.policies.length) return emptyRow(tb, 5);
-    for (const p of R.policies) {
-      const tr = document.createElement("tr");
-      tr.dataset.testid = "policy-row";
-      tr.dataset.version = p.version;
-      cell(tr, p.version);
-      cell(tr, p.name || "—");
-      cell(tr, when(p.created_at));
-      const h = cell(tr, (p.sha256 || "").slice(0, 12), "mono");
-      h.title = p.sha256 || "";
-      const td = cell(tr, "");
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = t("pAssign");
-      b.dataset.testid = "policy-assign";
-      b.addEventListener("click", () => assignPolicy(p.version, b));
-      td.appendChild(b);
-      tb.appendChild(tr);
-    }
-  }
-
-  async function uploadPolicy() {
-    const f = $("p-file").files[0];
-    if (!f) return say("p-result", t("rNoFile"), true);
-    say("p-result", t("rWorking"));
-    const type = /\.json$/i.test(f.name) ? "application/json" : "application/yaml";
-    const r = await call("POST", "policies", f, type);
-    if (!r.ok) return say("p-result", fmt("pRefused", { msg: errText(r) }), true);
-    say("p-result", fmt(r.status === 201 ? "pStored" : "pSame", { v: r.data.version }));
-    loadPolicies();
-  }
-
-  async function assignPolicy(version, btn) {
-    if (!site()) return say("p-result", t("rNoSite"), true);
-    btn.disabled = true;
-    const r = await call("PUT", "sites/" + encodeURIComponent(site()) + "/policy", JSON.stringify({ version }), "application/json");
-    btn.disabled = false;
-    if (!r.ok) return say("p-result", fmt("rFailed", { msg: errText(r) }), true);
-    say("p-result", fmt("pAssigned", { v: r.data.version, site: r.data.site, c: (r.data.commands || []).length }));
-  }
-
   function wireRoster() {
     document.querySelectorAll("#tabs .tab").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
     const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("r-result", t("netError"), true); });
@@ -1172,7 +1118,6 @@
     $("r-import").addEventListener("click", guard(() => importRoster(false)));
     $("r-load").addEventListener("click", guard(loadRoster));
     $("r-site").addEventListener("change", guard(loadRoster));
-    $("p-upload").addEventListener("click", guard(uploadPolicy));
   }
 
   // ---- Menu tab (operators): the dishes of a site priced by the dish,
