@@ -52,7 +52,7 @@ func TestConsoleTextsTranslated(t *testing.T) {
 		"o_helped_on_site", "o_sent_to_hospital", "o_family_contacted", "o_false_alarm", "o_test"} {
 		used[k] = true
 	}
-	for _, k := range []string{"tabRoster", "rCheck", "rRefused", "rImported", "lostDone", "pRefused", "pAssigned",
+	for _, k := range []string{"tabRoster", "rCheck", "rRefused", "rImported", "lostDone",
 		"resolve", "resolveSubmit", "resolveFailed", "pressedAgain",
 		"tabMenu", "mSaved", "mSame", "mRefused", "mBadPrice", "mPriceRange", "mNeedName", "mRemoved", "mSummary", "mNone"} {
 		if !used[k] {

@@ -95,8 +95,11 @@ try {
   check(await other.getAttribute('data-cred-state') === 'active', 'another elder\'s card changed state');
   await page.screenshot({ path: join(shots, 'roster-lost.png') });
 
-  // 4. Policies: a bad file shows the validation error; a good one is
-  // listed and assigned to the site.
+  // 4. Policies (their own page since issue 13): a bad file shows the
+  // validation error; a good one is listed and assigned to the site.
+  await page.getByTestId('tab-policies').click();
+  await page.locator(`[data-testid="policy-site"] option[value="${site}"]`).waitFor({ state: 'attached', timeout: 5000 });
+  await page.getByTestId('policy-site').selectOption(site);
   await page.getByTestId('policy-file').setInputFiles({ name: 'bad.yaml', mimeType: 'application/yaml', buffer: Buffer.from('version: bad-1\nname: x\n') });
   await page.getByTestId('policy-upload').click();
   await page.waitForFunction(() => document.querySelector('[data-testid="policy-result"]').dataset.state === 'error', null, { timeout: 5000, polling: 50 });
