@@ -74,6 +74,9 @@ func TestBirthReportsAppliedConfig(t *testing.T) {
 	if first.ConfigSHA256 != "" || first.PolicyVersion != cfg.Policy.Version || first.Boot == 0 {
 		t.Fatalf("first birth = %+v, want no config checksum and policy %q", first, cfg.Policy.Version)
 	}
+	if want := cfg.PriceDevices(); first.PriceDevices != want || want == "" {
+		t.Errorf("first birth reports price devices %q, want %q (ADR 0026)", first.PriceDevices, want)
+	}
 
 	nc := cfg
 	nc.TapDedupe = 20 * time.Second
