@@ -162,13 +162,14 @@ func (t *TillConfig) validateDevices() error {
 // PriceDevices is what the gateway reports in its birth
 // (eldergate.State.PriceDevices, ADR 0026): "till" when a till can send
 // amounts (a till token for the HTTP API, or a till on a device line),
-// "scale" when a scale driver is configured (not "none"), both
+// "scale" when a scale driver is configured (not "none"; the default is sim), both
 // comma-separated ("scale,till"), or "none". A cashier keying amounts at
 // the staff panel is not counted as a till: a hall that relies on it has
 // no amount when nobody keys one.
 func (c *Config) PriceDevices() string {
 	var out []string
-	if d := c.Devices.Scale.Driver; d != "" && d != DriverNone {
+	if c.Devices.Scale.Driver != DriverNone { // "" is the default, sim
+
 		out = append(out, eldergate.PriceDeviceScale)
 	}
 	if len(c.Till.Tokens) > 0 || len(c.Till.Devices) > 0 {
