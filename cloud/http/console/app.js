@@ -2758,7 +2758,8 @@
   // route shows the page the URL's hash names (the dashboard when none).
   function route() {
     if (!ME) return;
-    const h = decodeURIComponent(location.hash.replace(/^#/, "")) || "dashboard";
+    let h = decodeURIComponent(location.hash.replace(/^#/, "")) || "dashboard";
+    if (/^alert=/.test(h)) h = "dashboard"; // a notification's link to an alert (#alert=ID) is on the board
     if (h === current) return;
     current = h;
     const i = h.indexOf("/");
