@@ -49,6 +49,7 @@
   let R = null; // EG_RESULTS once loaded
 
   async function loadSites() {
+    try { await EG.loadOrg(); } catch (e) { /* the gateways' sites still come */ }
     const org = EG.org() || {};
     let sites = Object.values(org).filter((u) => u.level === "site").map((u) => u.id);
     try {
@@ -314,7 +315,7 @@
     if (v) {
       try {
         const view = await policyView(v);
-        for (const w of view.windows || []) opts.push([w.name, w.name + " " + w.start + "–" + w.end]);
+        for (const w of view.windows || []) opts.push([w.name, EG.tk("w_", w.name) + " " + w.start + "–" + w.end]);
         needs = view.needs || [];
       } catch (e) { /* listed without windows */ }
     }
@@ -396,13 +397,13 @@
       dl.append(dt, dd);
     };
     row(EG.t("polPvWho"), p.elder_name + " · " + siteName(p.site), "preview-who");
-    row(EG.t("polPvWhen"), p.local + " (" + p.time_zone + ")" + (d.window ? " · " + d.window : ""), "preview-when");
+    row(EG.t("polPvWhen"), p.local + " (" + p.time_zone + ")" + (d.window ? " · " + EG.tk("w_", d.window) : ""), "preview-when");
     row((words && words.price) || EG.t("polPrice"), EG.yuan(d.price_fen), "preview-price");
     row((words && words.subsidy) || EG.t("polSubsidy"), EG.yuan(d.subsidy_fen), "preview-subsidy");
     if (d.discount_fen) row(EG.t("polDiscount"), EG.yuan(d.discount_fen), "preview-discount");
     row((words && words.to_pay) || EG.t("polPay"), EG.yuan(d.pay_fen), "preview-pay");
     if (d.rule) row(EG.t("polRule"), d.rule, "preview-rule");
-    for (const s of d.funding || []) row(EG.fmt("polLayer", { layer: s.layer }), EG.yuan(s.fen) + (s.code ? " · " + s.code : ""), "preview-layer");
+    for (const s of d.funding || []) row(EG.fmt("polLayer", { layer: EG.tk("ly_", s.layer) }), EG.yuan(s.fen) + (s.code ? " · " + s.code : ""), "preview-layer");
     if (d.operating_subsidy_fen) row(EG.t("polOperating"), EG.yuan(d.operating_subsidy_fen), "preview-operating");
     for (const q of d.remaining || []) {
       const parts = [];
@@ -468,7 +469,7 @@
         polPreview: "这位长者能得到什么", polPvVersion: "政策版本", polPvElder: "长者", polPvWindow: "餐次",
         polPvDate: "日期", polPvPrice: "收银金额（元）", polPvWeight: "重量（克）", polPvGo: "试算", polNow: "现在",
         polPvWho: "长者与站点", polPvWhen: "用餐时间", polPrice: "餐费", polSubsidy: "补贴", polPay: "应付",
-        polDiscount: "优惠", polRule: "适用规则", polLayer: "{layer} 承担", polOperating: "运营补贴（付给饭堂）",
+        polDiscount: "优惠", polRule: "适用规则", polLayer: "{layer}承担", polOperating: "运营补贴（付给饭堂）",
         polLeftWeek: "本周剩余（至 {until}）", polLeftMonth: "本月剩余（至 {until}）", polLeftMeals: "{n} 餐",
         polUsed: "此前已用", polUsedText: "本餐次 {w} 次，今日 {d} 次，本月 {m} 次（补贴 {mf}）",
         polPvNote: "按政策 {v} 由网关同一引擎试算，不记录用餐。", polPvChoose: "请选择政策版本和长者",
@@ -496,7 +497,7 @@
         polPreview: "這位長者能得到甚麼", polPvVersion: "政策版本", polPvElder: "長者", polPvWindow: "餐次",
         polPvDate: "日期", polPvPrice: "收銀金額（元）", polPvWeight: "重量（克）", polPvGo: "試算", polNow: "現在",
         polPvWho: "長者與站點", polPvWhen: "用膳時間", polPrice: "餐費", polSubsidy: "資助", polPay: "應付",
-        polDiscount: "優惠", polRule: "適用規則", polLayer: "{layer} 承擔", polOperating: "營運資助（付給飯堂）",
+        polDiscount: "優惠", polRule: "適用規則", polLayer: "{layer}承擔", polOperating: "營運資助（付給飯堂）",
         polLeftWeek: "本週剩餘（至 {until}）", polLeftMonth: "本月剩餘（至 {until}）", polLeftMeals: "{n} 餐",
         polUsed: "此前已用", polUsedText: "本餐次 {w} 次，今日 {d} 次，本月 {m} 次（資助 {mf}）",
         polPvNote: "按政策 {v} 由網關同一引擎試算，不記錄用膳。", polPvChoose: "請選擇政策版本和長者",
