@@ -31,6 +31,7 @@
 
   const tz = () => { const u = EG.org()[P.site]; return (u && u.time_zone) || "Asia/Shanghai"; };
   const siteName = (id) => EG.unitName(id) || id;
+  const siteLabel = (id) => (siteName(id) === id ? id : siteName(id) + " (" + id + ")");
   const devName = (d) => EG.tk("polDev_", d);
 
   // The kiosk's words for a decision, loaded once from the cloud.
@@ -66,7 +67,7 @@
     sel.replaceChildren(...P.sites.map((id) => {
       const o = document.createElement("option");
       o.value = id;
-      o.textContent = siteName(id) === id ? id : siteName(id) + " (" + id + ")";
+      o.textContent = siteLabel(id);
       return o;
     }));
     sel.value = P.site;
@@ -172,13 +173,13 @@
       .finally(() => { b.disabled = false; });
     const el = $("p-result");
     if (r.status === 409 && r.data.code === "price_device_missing") {
-      P.result = { key: "polRefusedDevice", vars: { v: version, site: siteName(P.site) }, bad: true, extra: "", refusal: r.data };
+      P.result = { key: "polRefusedDevice", vars: { v: version, site: siteLabel(P.site) }, bad: true, extra: "", refusal: r.data };
       drawAssignRefusal();
       return;
     }
     el.dataset.code = "";
     if (!r.ok) return say("polFailed", { msg: errText(r) }, true);
-    P.result = { key: "polAssigned", vars: { v: r.data.version, site: siteName(r.data.site), c: (r.data.commands || []).length }, bad: false, extra: "", unknown: r.data.unknown };
+    P.result = { key: "polAssigned", vars: { v: r.data.version, site: siteLabel(r.data.site), c: (r.data.commands || []).length }, bad: false, extra: "", unknown: r.data.unknown };
     drawAssignRefusal();
     loadPolicies();
   }
