@@ -160,6 +160,12 @@ func TestPolicyDiffAndValidate(t *testing.T) {
 	if _, err := policy.Parse([]byte(bad)); err == nil || !strings.Contains(c.Error, err.Error()) {
 		t.Errorf("validation says %q, the upload's parser %v", c.Error, err)
 	}
+	// The upload refuses it the same way, line included.
+	w = do(f.h, "POST", "/api/v1/policies", "adm", bad)
+	var up PolicyCheck
+	if json.Unmarshal(w.Body.Bytes(), &up); w.Code != http.StatusBadRequest || up.Error != c.Error || up.Line != c.Line || up.Field != c.Field {
+		t.Errorf("upload of a bad text: %d %s, want 400 with %+v", w.Code, w.Body, c)
+	}
 }
 
 // TestPreviewIsTheGatewaysDecision: the preview of E9's lunch at a1

@@ -176,9 +176,9 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "policy larger than the body limit")
 		return
 	}
-	p, err := policy.Parse(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	c, p := CheckPolicyText(body) // policies.go: the error with its line and field
+	if p == nil {
+		writeJSON(w, http.StatusBadRequest, c)
 		return
 	}
 	sum := sha256.Sum256(body)

@@ -152,6 +152,7 @@
     say("polWorking", {});
     const type = /\.json$/i.test(f.name) ? "application/json" : "application/yaml";
     const r = await EG.call("POST", "policies", await f.text(), type);
+    if (!r.ok && r.data.line) return say("polInvalidLine", { line: r.data.line, msg: r.data.error }, true);
     if (!r.ok) return say("polUploadRefused", { msg: errText(r) }, true);
     say(r.status === 201 ? "polStored" : "polSame", { v: r.data.version });
     loadPolicies();
