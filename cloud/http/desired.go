@@ -60,7 +60,8 @@ type ReportedView struct {
 	RosterVersion uint64    `json:"roster_version"`
 	Boot          uint64    `json:"boot"`
 	At            time.Time `json:"at"`
-	Source        string    `json:"source"` // birth, or result (confirmed by the command's result)
+	Source        string    `json:"source"`                  // birth, or result (confirmed by the command's result)
+	PriceDevices  string    `json:"price_devices,omitempty"` // what can price a meal (ADR 0026)
 }
 
 // ResultView is the state of the desired version's config command.
@@ -233,7 +234,7 @@ func (s *Server) configView(r *http.Request, gw string) (ConfigView, error) {
 	case err == nil:
 		rp = &rep
 		v.Reported = &ReportedView{ConfigSHA256: rep.ConfigSHA256, PolicyVersion: rep.PolicyVersion,
-			RosterVersion: rep.RosterVersion, Boot: rep.Boot, At: rep.At, Source: rep.Source}
+			RosterVersion: rep.RosterVersion, Boot: rep.Boot, At: rep.At, Source: rep.Source, PriceDevices: rep.PriceDevices}
 	case !errors.Is(err, domain.ErrNotFound):
 		return v, err
 	}
