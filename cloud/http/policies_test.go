@@ -72,6 +72,9 @@ func TestAssignRefusesAPolicyNeedingATill(t *testing.T) {
 		t.Errorf("commands queued despite the refusal: %+v", cmds)
 	}
 
+	if v := getJSON[ConfigView](t, f, opA, "/api/v1/gateways/gw-a1/config"); v.Reported == nil || v.Reported.PriceDevices != "scale" {
+		t.Errorf("the config view's reported price devices: %+v", v.Reported)
+	}
 	birth(t, f, "gw-a1", 6, "scale,till")
 	w = do(f.h, "PUT", "/api/v1/sites/site-gw-a1/policy", opA, `{"version":"till-1"}`)
 	var ok AssignPolicyResponse
