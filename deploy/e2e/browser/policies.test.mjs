@@ -9,7 +9,8 @@
 //    policy it had (checked through the API);
 //  - the version list marks the version "assigned here";
 //  - the diff of two versions names the changed line;
-//  - the editor's validation names the bad line;
+//  - the editor's validation names the bad line, and a version opened,
+//    renamed and saved is listed;
 //  - "what would this elder get" for an elder of the site's roster shows
 //    the decision of the cloud's preview (the gateway's engine) in the
 //    kiosk's words, the sums in yuan and the time with its zone, fully on
@@ -155,6 +156,10 @@ try {
   check(!(await sitesOf('policies-e2e-till.1')).includes(SITE) && (await sitesOf(demoVersion)).includes(SITE), 'the refused policy changed the site');
   await result.scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(shots, 'policies-refused-1280x800.png') });
+  // A change of language words the refusal again.
+  await page.getByTestId('lang-select').selectOption('en');
+  check((await result.textContent()).includes('till') && (await result.textContent()).includes('Not assigned'), `refusal in en: ${await result.textContent()}`);
+  await page.getByTestId('lang-select').selectOption('zh-CN');
 
   // 3. The diff of the two till versions: one rule line changed.
   await page.getByTestId('diff-from').selectOption('policies-e2e-till.1');
@@ -172,6 +177,15 @@ try {
   await page.waitForFunction(() => document.querySelector('[data-testid="policy-check"]').dataset.valid === 'false', null, { timeout: 5000, polling: 50 });
   const line = await page.getByTestId('policy-check').getAttribute('data-line');
   check(line === '8' && (await page.getByTestId('policy-check').textContent()).includes('第 8 行'), `validation names line ${line}: ${await page.getByTestId('policy-check').textContent()}`);
+
+  // ... and a good one opened from a version, renamed, is saved as a new one.
+  await page.locator('[data-testid="policy-row"][data-version="policies-e2e-till.2"]').getByTestId('policy-open').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="policy-editor"]').value.includes('policies-e2e-till.2'), null, { timeout: 5000, polling: 50 });
+  const edited = (await page.getByTestId('policy-editor').inputValue()).replace('policies-e2e-till.2', 'policies-e2e-till.' + stamp);
+  await page.getByTestId('policy-editor').fill(edited);
+  await page.getByTestId('policy-save').click();
+  await page.locator(`[data-testid="policy-row"][data-version="policies-e2e-till.${stamp}"]`).waitFor({ timeout: 5000 });
+  check(await page.getByTestId('policy-check').getAttribute('data-valid') === 'true' && (await result.textContent()).includes('已保存政策版本'), `save: ${await result.textContent()}`);
 
   // 5. What would this elder get: lunch today under the demo's policy.
   await page.getByTestId('preview-version').selectOption(demoVersion);
@@ -201,9 +215,8 @@ try {
     await page.screenshot({ path: join(shots, `policies-preview-${w}x${h}.png`) });
   }
 
-  // 6. The language switch words the refusal and the preview again.
+  // 6. The language switch words the preview again.
   await page.getByTestId('lang-select').selectOption('en');
-  check((await result.textContent()).includes('till') && (await result.textContent()).includes('Not assigned'), `refusal in en: ${await result.textContent()}`);
   const word = await page.getByTestId('preview-word').textContent();
   check(['Subsidised', 'Full price', 'Not accepted', 'Senior discount'].includes(word), `preview word in en: ${word}`);
   check(errors.length === 0, 'page errors: ' + errors.join('; '));
