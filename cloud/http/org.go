@@ -72,6 +72,7 @@ func (s *Server) require(role domain.Role, next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, msg)
 			return
 		}
+		auditCaller(r, c) // audit.go: a refused caller is named too
 		if !c.Role.Permits(role, r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			writeError(w, http.StatusForbidden, fmt.Sprintf("this needs the %s role; the token has %s", role, c.Role))
 			return
