@@ -144,7 +144,8 @@ const Redacted = "[redacted]"
 
 // RedactKey reports whether the value of JSON key k is a secret: a
 // password, a token, a secret, an enrollment URL or QR code (they carry a
-// token), or any key ending in _token, _secret or _password.
+// token), or any key ending in _token, _secret or _password. (RedactJSON
+// also cuts the query off the value of a key url or *_url.)
 func RedactKey(k string) bool {
 	k = strings.ToLower(k)
 	return redactedKeys[k] || strings.HasSuffix(k, "_token") || strings.HasSuffix(k, "_secret") ||
@@ -174,6 +175,14 @@ func redact(v any) any {
 			if RedactKey(k) {
 				if val != nil && val != "" {
 					x[k] = Redacted
+				}
+				continue
+			}
+			if u, ok := val.(string); ok && (strings.EqualFold(k, "url") || strings.HasSuffix(strings.ToLower(k), "_url")) {
+				// A webhook's URL carries its key in the query (WeCom's
+				// key=, DingTalk's access_token=).
+				if i := strings.IndexAny(u, "?#"); i >= 0 {
+					x[k] = u[:i] + "?" + Redacted
 				}
 				continue
 			}

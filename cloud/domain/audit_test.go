@@ -11,14 +11,15 @@ import (
 // content stay; a non-JSON body is nil.
 func TestRedactJSON(t *testing.T) {
 	in := `{"username":"li","password":"hunter2","nested":{"new_password":"x","csrf_token":"abc","webhook_secret":"s"},
-		"list":[{"token":"egt_1"},{"name":"ok"}],"enroll_url":"https://x/enroll?t=1","amount":12345678901234567890,"secret":""}`
+		"list":[{"token":"egt_1"},{"name":"ok"}],"enroll_url":"https://x/enroll?t=1","amount":12345678901234567890,"secret":"",
+		"channels":[{"url":"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wecomkey1"}]}`
 	got := string(RedactJSON([]byte(in)))
-	for _, leak := range []string{"hunter2", `"x"`, "abc", `"s"`, "egt_1", "enroll?t"} {
+	for _, leak := range []string{"hunter2", `"x"`, "abc", `"s"`, "egt_1", "enroll?t", "wecomkey1"} {
 		if strings.Contains(got, leak) {
 			t.Errorf("redacted JSON still holds %s: %s", leak, got)
 		}
 	}
-	for _, keep := range []string{`"username":"li"`, `"name":"ok"`, "12345678901234567890", `"secret":""`} {
+	for _, keep := range []string{`"username":"li"`, `"name":"ok"`, "12345678901234567890", `"secret":""`, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?"} {
 		if !strings.Contains(got, keep) {
 			t.Errorf("redacted JSON lost %s: %s", keep, got)
 		}
