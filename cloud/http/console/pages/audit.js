@@ -47,7 +47,7 @@
       auVerifyBroken: "Hash chain broken at #{id}: {reason} ({n} rows checked)",
       auColTime: "Time", auColWho: "Actor", auColFrom: "From", auColAction: "Action", auColTarget: "Target", auColUnit: "Unit",
       auColStatus: "Result", auMore: "Older entries", auShown: "{n} entries shown", auEnd: "This is the oldest entry",
-      auDetail: "Entry #{id}: {action}", auField: "Field", auBefore: "Before", auAfter: "After", auChanged: "{n} fields changed (marked)",
+      auDetail: "Entry #{id}: {action}", auField: "Field", auBefore: "Before", auAfter: "After", auChanged: "Fields changed: {n} (marked)",
       auNoBody: "Nothing was recorded for this action.", auClose: "Close", auHash: "Hash", auPrev: "Previous hash",
       auUser: "user", auToken: "token", auAnon: "not signed in", auFailed: "Failed: {msg}", auZoneNote: "Times are shown in the time zone of the entry's unit.", auNet: "Network error, please try again.",
     },
@@ -114,13 +114,13 @@
       tr.dataset.id = String(e.id);
       tr.tabIndex = 0;
       tr.className = "au-row" + (open && open.id === e.id ? " au-open" : "");
-      EG.cell(tr, EG.when(e.at, zoneOf(e.unit)), "", "au-time");
-      EG.cell(tr, who(e), "", "au-who");
-      EG.cell(tr, e.remote || "—", "", "au-from");
-      EG.cell(tr, e.route, "au-route", "au-action");
-      EG.cell(tr, targetName(e), "", "au-target");
-      EG.cell(tr, EG.unitName(e.unit), "", "au-unit");
-      EG.cell(tr, String(e.status), e.status >= 400 ? "au-bad" : "au-ok", "au-status");
+      EG.cell(tr, EG.when(e.at, zoneOf(e.unit)), "", "au-c-time");
+      EG.cell(tr, who(e), "", "au-c-who");
+      EG.cell(tr, e.remote || "—", "", "au-c-from");
+      EG.cell(tr, e.route, "au-route", "au-c-action");
+      EG.cell(tr, targetName(e), "", "au-c-target");
+      EG.cell(tr, EG.unitName(e.unit), "", "au-c-unit");
+      EG.cell(tr, String(e.status), e.status >= 400 ? "au-bad" : "au-ok", "au-c-status");
       tr.addEventListener("click", () => { open = e; render(); });
       tr.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { open = e; render(); } });
       tb.appendChild(tr);
