@@ -197,6 +197,11 @@ func TestAuditBeforeAfter(t *testing.T) {
 		t.Errorf("csv has no rename row:\n%s", w.Body)
 	}
 
+	if w := do(f.h, "GET", "/api/v1/audit?format=xlsx", auditorA, ""); w.Code != http.StatusOK ||
+		w.Header().Get("Content-Type") != contentTypeXLSX || !bytes.HasPrefix(w.Body.Bytes(), []byte("PK")) {
+		t.Errorf("xlsx: %d %s", w.Code, w.Header())
+	}
+
 	var v domain.AuditVerification
 	if w := do(f.h, "GET", "/api/v1/audit/verify", auditorA, ""); w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &v) != nil || !v.OK || v.Checked < 4 {
 		t.Fatalf("verify: %d %s", w.Code, w.Body)
