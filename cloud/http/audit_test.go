@@ -48,7 +48,7 @@ func lastAudit(t *testing.T, st domain.Store) domain.AuditEntry {
 // recorded as anonymous with its 401; a GET leaves none.
 func TestEveryChangeRouteIsAudited(t *testing.T) {
 	f, s := auditFixture(t)
-	value := map[string]string{"id": "gw-a1", "site": "site-gw-a1", "number": "1", "fund": "f1"}
+	value := map[string]string{"id": "gw-a1", "site": "site-gw-a1", "number": "1", "fund": "f1", "version": "v1"}
 	n := 0
 	for _, p := range s.APIRoutes() {
 		method, path, _ := strings.Cut(p, " ")
