@@ -25,6 +25,7 @@
   }
   function drawResult() {
     const el = $("p-result");
+    el.dataset.code = (P.result && P.result.refusal && P.result.refusal.code) || "";
     if (!P.result) { el.textContent = ""; el.dataset.state = ""; return; }
     EG.say("p-result", EG.fmt(P.result.key, P.result.vars) + P.result.extra, P.result.bad);
   }
@@ -172,13 +173,11 @@
     b.disabled = true;
     const r = await EG.call("PUT", "sites/" + encodeURIComponent(P.site) + "/policy", JSON.stringify({ version }), "application/json")
       .finally(() => { b.disabled = false; });
-    const el = $("p-result");
     if (r.status === 409 && r.data.code === "price_device_missing") {
       P.result = { key: "polRefusedDevice", vars: { v: version, site: siteLabel(P.site) }, bad: true, extra: "", refusal: r.data };
       drawAssignRefusal();
       return;
     }
-    el.dataset.code = "";
     if (!r.ok) return say("polFailed", { msg: errText(r) }, true);
     P.result = { key: "polAssigned", vars: { v: r.data.version, site: siteLabel(r.data.site), c: (r.data.commands || []).length }, bad: false, extra: "", unknown: r.data.unknown };
     drawAssignRefusal();
@@ -189,7 +188,6 @@
     if (res.refusal) {
       res.extra = EG.t("polColon") + refusalText(res.refusal) + EG.t("polRefusedTail");
       drawResult();
-      $("p-result").dataset.code = res.refusal.code;
     } else {
       res.extra = res.unknown && res.unknown.length ? EG.t("polSep") + unknownText(res.unknown) : "";
       drawResult();
