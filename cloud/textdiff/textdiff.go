@@ -101,12 +101,12 @@ func middle(a, b []string, off int) []Line {
 			out = append(out, Line{Op: Same, A: off + i + 1, B: off + j + 1, Text: a[i]})
 			i++
 			j++
-		case j < m && (i == n || l[i][j+1] >= l[i+1][j]):
-			out = append(out, Line{Op: Add, B: off + j + 1, Text: b[j]})
-			j++
-		default:
+		case i < n && (j == m || l[i+1][j] >= l[i][j+1]): // a removed line before the added one
 			out = append(out, Line{Op: Remove, A: off + i + 1, Text: a[i]})
 			i++
+		default:
+			out = append(out, Line{Op: Add, B: off + j + 1, Text: b[j]})
+			j++
 		}
 	}
 	return out

@@ -27,7 +27,7 @@ func TestLines(t *testing.T) {
 	for _, l := range d {
 		ops += l.Op
 	}
-	if ops != "-+   + " && ops != "+-   + " {
+	if ops != "-+   + " {
 		t.Fatalf("ops %q: %+v", ops, d)
 	}
 	if d[5].Op != Add || d[5].B != 5 || d[5].Text != "  - dinner" {

@@ -15,8 +15,8 @@
 //    the decision of the cloud's preview (the gateway's engine) in the
 //    kiosk's words, the sums in yuan and the time with its zone, fully on
 //    screen at 1024x600 and 1280x800 (screenshots
-//    docs/console/policies-preview-{w}x{h}.png, and the refusal
-//    docs/console/policies-refused-1280x800.png).
+//    docs/console/policies-preview-{w}x{h}.png; the refusal and the diff
+//    in docs/console/policies-{refused,diff}-1280x800.png).
 // Runs under `go run ./deploy/demo -run`, which sets EG_CONSOLE_URL and
 // EG_TOKEN.
 import { check, launchChromium, offScreen, signIn } from './screen.mjs';
@@ -170,6 +170,8 @@ try {
   const removed = await page.locator('[data-testid="diff-line"][data-op="-"]').allTextContents();
   check(added.length === 2 && removed.length === 2 && added.some((l) => l.includes('fixed_fen: 900')) && removed.some((l) => l.includes('fixed_fen: 800')),
     `diff added ${JSON.stringify(added)} removed ${JSON.stringify(removed)}`);
+  await page.getByTestId('policy-diff').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, 'policies-diff-1280x800.png') });
 
   // 4. The editor: a bad subsidy is refused on its line.
   await page.getByTestId('policy-editor').fill(till(3, 800).replace('fixed_fen: 800', 'percent: 140'));
