@@ -264,3 +264,16 @@ func FuzzCheckPolicyText(f *testing.F) {
 		}
 	})
 }
+
+// TestKioskResultsServed: the console's preview words decisions with the
+// kiosk's own texts, served from the kiosk package (one copy).
+func TestKioskResultsServed(t *testing.T) {
+	f := newOrgFixture(t)
+	w := do(f.h, "GET", "/kiosk/results.js", "", "")
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "const EG_RESULTS") || !strings.Contains(w.Header().Get("Content-Type"), "javascript") {
+		t.Fatalf("GET /kiosk/results.js: %d %s %.80s", w.Code, w.Header().Get("Content-Type"), w.Body)
+	}
+	if w := do(f.h, "GET", "/kiosk/app.js", "", ""); w.Code != http.StatusNotFound {
+		t.Errorf("GET /kiosk/app.js: %d, want 404: only the results' texts are served", w.Code)
+	}
+}
