@@ -54,6 +54,7 @@ type Store interface {
 	domain.AlertStore
 	domain.AlarmStore
 	domain.CommandStore
+	domain.GatewayStore // fleet.go
 	domain.OrgStore
 	domain.RosterStore
 	domain.ConfigStore
@@ -171,6 +172,7 @@ func (s *Server) routes() *routeMux {
 	s.rosterRoutes(mux)  // roster.go
 	s.menuRoutes(mux)    // menu.go
 	s.configRoutes(mux)  // desired.go
+	s.fleetRoutes(mux)   // fleet.go
 	s.reportRoutes(mux)  // reports.go
 	s.careRoutes(mux)    // care.go
 	s.charityRoutes(mux) // charity.go, charity_page.go
