@@ -300,7 +300,10 @@ var bulkColumns = map[string][]string{
 // or GB18030, comma, semicolon or tab): a header naming the columns id and
 // site, and optionally name, then one gateway per row. It checks each row
 // alone and the ids against each other; the sites and existing gateways
-// are the caller's to check. err is for a file that is not CSV at all.
+// are the caller's to check. rows holds every row read, bad ones too (so
+// that the caller checks each for what the file cannot tell); nothing may
+// be created unless probs is empty. err is for a file that is not CSV at
+// all.
 func ParseBulkCSV(data []byte) ([]BulkRow, []BulkProblem, error) {
 	cr, err := rosterimport.NewCSVReader(data)
 	if err != nil {
@@ -365,7 +368,6 @@ func ParseBulkCSV(data []byte) ([]BulkRow, []BulkProblem, error) {
 			return ""
 		}
 		row := BulkRow{Line: line, ID: get("id"), Site: get("site"), Name: get("name")}
-		bad := len(probs)
 		if err := eldergate.ValidateGatewayID(row.ID); err != nil {
 			add(line, "id", "bad_id", row.ID, "id: %v", strings.TrimPrefix(err.Error(), "eldergate: "))
 		} else if first, dup := seen[row.ID]; dup {
@@ -379,9 +381,7 @@ func ParseBulkCSV(data []byte) ([]BulkRow, []BulkProblem, error) {
 		if n := utf8.RuneCountInString(row.Name); n > maxGatewayName || strings.ContainsFunc(row.Name, isControl) {
 			add(line, "name", "bad_name", "", "name: at most %d characters, no control characters", maxGatewayName)
 		}
-		if len(probs) == bad {
-			rows = append(rows, row)
-		}
+		rows = append(rows, row)
 	}
 	if header {
 		add(1, "", "no_rows", "", "the file is empty")
@@ -427,32 +427,38 @@ func (s *Server) bulkCreateGateways(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	sites := map[string]bool{}
+	sites := map[string]bool{} // site -> a site in the caller's scope
 	for _, row := range rows {
-		ok, seen := sites[row.Site]
-		if !seen {
-			u, err := s.cfg.Store.OrgUnit(r.Context(), row.Site)
-			switch {
-			case errors.Is(err, domain.ErrNotFound):
-			case err != nil:
+		// What the file cannot tell, for each row whose value is well
+		// formed (the parser named the others).
+		if domain.ValidateSlug(row.Site) == nil {
+			ok, seen := sites[row.Site]
+			if !seen {
+				u, err := s.cfg.Store.OrgUnit(r.Context(), row.Site)
+				switch {
+				case errors.Is(err, domain.ErrNotFound):
+				case err != nil:
+					s.internal(w, r, err)
+					return
+				default:
+					ok = u.Level == domain.LevelSite && s.siteVisible(r, row.Site)
+				}
+				sites[row.Site] = ok
+			}
+			if !ok {
+				probs = append(probs, BulkProblem{Row: row.Line, Column: "site", Code: "site_unknown", Value: row.Site,
+					Message: "site: " + row.Site + " is not a site in your scope"})
+			}
+		}
+		if eldergate.ValidateGatewayID(row.ID) == nil {
+			switch _, err := s.cfg.Store.GatewayCredential(r.Context(), row.ID); {
+			case err == nil:
+				probs = append(probs, BulkProblem{Row: row.Line, Column: "id", Code: "exists", Value: row.ID,
+					Message: "id: gateway " + row.ID + " exists already"})
+			case !errors.Is(err, domain.ErrNotFound):
 				s.internal(w, r, err)
 				return
-			default:
-				ok = u.Level == domain.LevelSite && s.siteVisible(r, row.Site)
 			}
-			sites[row.Site] = ok
-		}
-		if !ok {
-			probs = append(probs, BulkProblem{Row: row.Line, Column: "site", Code: "site_unknown", Value: row.Site,
-				Message: "site: " + row.Site + " is not a site in your scope"})
-		}
-		switch _, err := s.cfg.Store.GatewayCredential(r.Context(), row.ID); {
-		case err == nil:
-			probs = append(probs, BulkProblem{Row: row.Line, Column: "id", Code: "exists", Value: row.ID,
-				Message: "id: gateway " + row.ID + " exists already"})
-		case !errors.Is(err, domain.ErrNotFound):
-			s.internal(w, r, err)
-			return
 		}
 	}
 	if len(probs) > 0 {

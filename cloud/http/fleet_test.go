@@ -334,14 +334,15 @@ func TestBulkCreate(t *testing.T) {
 		"gw-ok;site-gw-a2;\n" + // repeated
 		"gw-x;st-a;\n" + // a street, not a site
 		"gw-y;NO;\n" +
-		"gw-z;site-none;\n"
+		"gw-z;site-none;\n" +
+		"bad id 2;site-none;\n" // both wrong: both named
 	w = do(f.h, "POST", "/api/v1/gateways/bulk", "adm", bad)
 	res = decode[BulkResponse](t, w, w.Body.Bytes(), http.StatusUnprocessableEntity)
 	var got []string
 	for _, p := range res.Problems {
 		got = append(got, fmt.Sprintf("%d %s %s", p.Row, p.Column, p.Code))
 	}
-	want := []string{"3 id bad_id", "4 id exists", "5 id duplicate_id", "6 site site_unknown", "7 site bad_site", "8 site site_unknown"}
+	want := []string{"3 id bad_id", "4 id exists", "5 id duplicate_id", "6 site site_unknown", "7 site bad_site", "8 site site_unknown", "9 id bad_id", "9 site site_unknown"}
 	if !slices.Equal(got, want) || res.Created != 0 {
 		t.Fatalf("problems = %q\nwant       %q", got, want)
 	}
@@ -374,8 +375,14 @@ func FuzzParseBulkCSV(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, r := range rows {
-			if eldergate.ValidateGatewayID(r.ID) != nil || domain.ValidateSlug(r.Site) != nil || seen[r.ID] || r.Line < 2 {
-				t.Fatalf("accepted row %+v", r)
+			if r.Line < 2 {
+				t.Fatalf("a row on line %d", r.Line)
+			}
+			if len(probs) > 0 {
+				continue
+			}
+			if eldergate.ValidateGatewayID(r.ID) != nil || domain.ValidateSlug(r.Site) != nil || seen[r.ID] {
+				t.Fatalf("accepted row %+v without a problem", r)
 			}
 			seen[r.ID] = true
 		}

@@ -790,8 +790,12 @@
       tr.dataset.testid = "gateway-row";
       tr.dataset.gw = g.id;
       tr.dataset.online = g.online ? "true" : "false";
-      cell(tr, g.id);
-      cell(tr, g.site || "—");
+      const a = document.createElement("a"); // the gateway's page (pages/gateway.js)
+      a.href = "#gateway/" + encodeURIComponent(g.id);
+      a.textContent = g.id;
+      a.dataset.testid = "gateway-link";
+      cell(tr, "").appendChild(a);
+      cell(tr, g.site ? siteName(g.site) : "—");
       cell(tr, g.online ? t("yes") : t("no"), g.online ? "online" : "offline", "gateway-online");
       cell(tr, when(g.last_seen));
       cell(tr, g.version || "—");
