@@ -5,7 +5,7 @@
 // and the status becomes in sync once the gateway applied it; the config
 // command is in the history with its answer. Three gateways are created
 // from a CSV on the fleet page, the printable sheet holds their three QR
-// codes. Once the gateway's first heartbeat is in (within a minute of its
+// codes; one of them is re-enrolled (a new QR code). Once the gateway's first heartbeat is in (within a minute of its
 // start), the page shows device health and the outbox backlog; the page
 // does not scroll sideways, axe-core finds no violation, and screenshots
 // at 1024×600 and 1280×800 go to docs/console (EG_SHOT_DIR). Runs under
@@ -107,6 +107,15 @@ try {
   const [dl2] = await Promise.all([page.waitForEvent('download'), page.getByTestId('fl-links').click()]);
   const csv = readFileSync(await dl2.path(), 'utf8');
   check(csv.split('\n').filter((l) => l.includes('eldergate://enroll?')).length === 3, 'the links CSV lacks the three links');
+
+  // Re-enrollment of a new gateway: a confirmation, then its new QR code, once.
+  await page.locator('[data-testid="fl-row"][data-gw="gw-new-1"] a').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="gwp-id"]').textContent === 'gw-new-1', null, { timeout: 5000 });
+  await page.getByTestId('gwp-reenroll').click();
+  await page.getByTestId('gwp-reenroll-yes').click();
+  await page.getByTestId('gwp-enroll').waitFor({ state: 'visible', timeout: 5000 });
+  check((await text('gwp-enroll-link')).startsWith('eldergate://enroll?'), 'no enrollment link after re-enrollment');
+  check((await page.getByTestId('gwp-enroll-qr').getAttribute('src')).startsWith('data:image/png;base64,'), 'no QR code after re-enrollment');
 
   // Back to the gateway's page: device health and backlog come with the
   // gateway's first heartbeat (every 60 s).

@@ -75,7 +75,7 @@
     }
     // Which roster it runs (the cloud's or its local seed), when the
     // gateway says so.
-    const src = d.roster_source || hb.roster_source;
+    const src = d.roster_source || hb.roster_source || (G.cfg && G.cfg.reported && G.cfg.reported.roster_source);
     if (src) dl(list, "gwpRosterSource", EG.tk("gwpRoster_", src), "gwp-roster-source");
   }
 
