@@ -97,6 +97,19 @@ func configErr(code, format string, args ...any) error {
 	return &ConfigError{Code: code, Msg: "config: " + fmt.Sprintf(format, args...)}
 }
 
+// configAudit is what the audit log keeps of a desired configuration:
+// its version and hash and the configuration as an object (YAML or JSON
+// read into one, so that domain.RedactJSON finds its passwords and
+// secrets); the text itself is not kept.
+func configAudit(d domain.DesiredConfig) map[string]any {
+	out := map[string]any{"version": d.Version, "sha256": d.SHA256, "set_by": d.SetBy}
+	var v map[string]any
+	if err := yaml.Unmarshal([]byte(d.Body), &v); err == nil && v != nil {
+		out["config"] = v
+	}
+	return out
+}
+
 // CheckConfigBody checks a desired configuration as far as the cloud can
 // without the gateway's code: UTF-8 text of at most MaxConfigBytes without
 // NUL, holding a non-empty YAML mapping or a JSON object.
@@ -240,7 +253,7 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "gateway "+gw+" is revoked")
 		return
 	}
-	if _, err := s.setDesired(r.Context(), gw, body, by); err != nil {
+	if _, err := s.setDesired(r, cred, body, by); err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -265,7 +278,12 @@ func configSetter(c Caller) string {
 // sends the config command carrying it: PUT .../config, and a config
 // command queued by POST .../commands (so that every configuration pushed
 // is a desired version the gateway list can compare).
-func (s *Server) setDesired(ctx context.Context, gw string, body []byte, by string) (domain.Command, error) {
+func (s *Server) setDesired(r *http.Request, cred domain.GatewayCredential, body []byte, by string) (domain.Command, error) {
+	ctx, gw := r.Context(), cred.ID
+	var before any
+	if old, err := s.cfg.Store.DesiredConfig(ctx, gw); err == nil {
+		before = configAudit(old)
+	}
 	id, err := domain.RandomToken(12)
 	if err != nil {
 		return domain.Command{}, err
@@ -283,6 +301,7 @@ func (s *Server) setDesired(ctx context.Context, gw string, body []byte, by stri
 		return cmd, err
 	}
 	s.log.Info("http: desired config set", "gw", gw, "version", d.Version, "sha256", d.SHA256, "by", by, "command", cmd.ID)
+	auditChange(r, "gateway_config", gw, cred.Site, before, configAudit(d))
 	if s.cfg.Commands != nil {
 		s.cfg.Commands.SendCommand(ctx, cmd)
 	}

@@ -260,6 +260,8 @@ func (s *Server) reenrollGateway(w http.ResponseWriter, r *http.Request) {
 		f(id) // the old credentials: disconnected, their cached login dropped
 	}
 	s.log.Info("http: gateway re-enrollment", "gw", id, "site", cred.Site, "token_expires", res.ExpiresAt, "by", actor(CallerOf(r.Context())))
+	auditChange(r, "gateway", id, cred.Site, map[string]any{"id": id, "site": cred.Site, "revoked_at": cred.RevokedAt},
+		map[string]any{"id": id, "site": cred.Site, "credentials": "revoked, re-enrollment token issued", "token_expires_at": res.ExpiresAt})
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, res)
 }
@@ -490,6 +492,11 @@ func (s *Server) bulkCreateGateways(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: gateways created in bulk", "count", len(rows), "token_expires", exp, "by", actor(CallerOf(r.Context())))
+	created := make([]map[string]string, len(rows))
+	for i, row := range rows {
+		created[i] = map[string]string{"id": row.ID, "site": row.Site, "name": row.Name}
+	}
+	auditChange(r, "gateways", fmt.Sprintf("%d gateways", len(rows)), "", nil, map[string]any{"created": created, "token_expires_at": exp})
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, res)
 }
