@@ -235,6 +235,8 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 			s.internal(w, r, err)
 			return
 		}
+		// The audit hook records every PUT: say this one changed nothing.
+		auditChange(r, "gateway_config", gw, cred.Site, nil, map[string]any{"dry_run": true, "sha256": c.SHA256, "valid": true})
 		writeJSON(w, http.StatusOK, c)
 		return
 	}
