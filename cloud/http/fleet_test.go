@@ -3,6 +3,7 @@ package cloudhttp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -427,4 +428,24 @@ func TestLineDiff(t *testing.T) {
 			t.Errorf("LineDiff(%q, %q) = %q, want %q", c.a, c.b, g, c.want)
 		}
 	}
+}
+
+func FuzzCheckGatewayConfig(f *testing.F) {
+	f.Add([]byte("site: site-1\ntap_dedupe: 5s\n"))
+	f.Add([]byte(`{"site":"site-1","gateway_id":"gw-1"}`))
+	f.Add([]byte("site: [1]\n"))
+	f.Add([]byte("gateway_id: gw-2\nsite: site-1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := CheckGatewayConfig(b, "gw-1", "site-1")
+		if err == nil {
+			if CheckConfigBody(b) != nil {
+				t.Fatalf("accepted %q, which CheckConfigBody refuses", b)
+			}
+			return
+		}
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Code == "" || !strings.HasPrefix(ce.Msg, "config: ") {
+			t.Fatalf("refusal without a code: %v", err)
+		}
+	})
 }
