@@ -793,9 +793,9 @@
       const a = document.createElement("a"); // the gateway's page (pages/gateway.js)
       a.href = "#gateway/" + encodeURIComponent(g.id);
       a.textContent = g.id;
-      a.dataset.testid = "gateway-link";
+      a.dataset.testid = "gateway-page-link";
       cell(tr, "").appendChild(a);
-      cell(tr, g.site ? siteName(g.site) : "—");
+      cell(tr, g.site || "—");
       cell(tr, g.online ? t("yes") : t("no"), g.online ? "online" : "offline", "gateway-online");
       cell(tr, when(g.last_seen));
       cell(tr, g.version || "—");

@@ -38,7 +38,7 @@ try {
   const page = await ctx.newPage();
   await page.goto(consoleURL + '/');
   await signIn(page);
-  const link = page.locator(`[data-testid="gateway-row"][data-gw="${gw}"] [data-testid="gateway-link"]`);
+  const link = page.locator(`[data-testid="gateway-row"][data-gw="${gw}"] [data-testid="gateway-page-link"]`);
   await link.waitFor({ state: 'visible', timeout: 10000 });
   await link.click();
   await page.getByTestId('page-gateway').waitFor({ state: 'visible', timeout: 5000 });
