@@ -172,8 +172,10 @@ type PresenceView struct {
 	To      time.Time               `json:"to"`
 	Changes []domain.PresenceChange `json:"changes"` // oldest first; the first may be before from (the state at from)
 	// OnlineS is how long the gateway was online in [from, to) as far as
-	// the changes tell (time before the first change is not counted).
+	// the changes tell; KnownS is the time they tell of: from from, or from
+	// the first change when it came later (time before it is unknown).
 	OnlineS int64 `json:"online_s"`
+	KnownS  int64 `json:"known_s"`
 }
 
 func (s *Server) gatewayPresence(w http.ResponseWriter, r *http.Request) {
@@ -192,6 +194,9 @@ func (s *Server) gatewayPresence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := PresenceView{GW: id, From: from, To: to, Changes: cs}
+	if len(cs) > 0 {
+		v.KnownS = int64(to.Sub(later(cs[0].At, from)) / time.Second)
+	}
 	for i, c := range cs {
 		if !c.Online {
 			continue

@@ -168,7 +168,7 @@ func TestGatewayPage(t *testing.T) {
 	w = do(f.h, "GET", "/api/v1/gateways/gw-a1/presence?"+q.Encode(), f.viewA, "")
 	p := decode[PresenceView](t, w, w.Body.Bytes(), http.StatusOK)
 	if len(p.Changes) != 2 || !p.Changes[0].Online || p.Changes[0].Cause != domain.PresenceBirth ||
-		p.Changes[1].Online || p.Changes[1].Cause != domain.PresenceWill || p.OnlineS != 30*60 {
+		p.Changes[1].Online || p.Changes[1].Cause != domain.PresenceWill || p.OnlineS != 30*60 || p.KnownS != 60*60 {
 		t.Fatalf("presence = %+v", p)
 	}
 	for _, bad := range []string{"from=yesterday", "to=2026-01-01", "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",

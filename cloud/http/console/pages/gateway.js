@@ -100,11 +100,8 @@
     tb.replaceChildren();
     const p = G.presence;
     if (!p) return;
-    // The share online of the time the history knows: from the range's
-    // start, or from the first change when it came later.
-    const first = p.changes && p.changes.length ? Math.max(new Date(p.from), new Date(p.changes[0].at)) : new Date(p.to);
-    const span = (new Date(p.to) - first) / 1000;
-    EG.$("gwp-uptime-note").textContent = EG.fmt("gwpUptimeNote", { from: at(p.from), to: at(p.to), pct: span > 0 ? Math.round(100 * p.online_s / span) : 0 });
+    // The share online of the time the history knows (known_s).
+    EG.$("gwp-uptime-note").textContent = EG.fmt("gwpUptimeNote", { from: at(p.from), to: at(p.to), pct: p.known_s > 0 ? Math.round(100 * p.online_s / p.known_s) : 0 });
     const list = (p.changes || []).slice().reverse(); // newest first
     if (!list.length) return EG.emptyRow(tb, 3);
     for (const c of list) {
