@@ -61,6 +61,7 @@ type Store interface {
 	ReportStore // reports.go
 	domain.CareStore
 	domain.CharityStore
+	domain.UserStore
 }
 
 // Server serves the API and the console.
