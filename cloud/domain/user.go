@@ -137,6 +137,20 @@ func ValidateUser(u User) error {
 	return nil
 }
 
+// TemporaryPassword returns a random password of 12 characters from an
+// alphabet without look-alikes (about 59 bits).
+func TemporaryPassword() (string, error) {
+	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)] // 256 % 31 = 8: a bias of under 4 %, harmless here
+	}
+	return string(b), nil
+}
+
 // Password rules.
 const (
 	MinPasswordLen = 10  // characters

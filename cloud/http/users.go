@@ -2,7 +2,6 @@ package cloudhttp
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
@@ -78,20 +77,6 @@ type UserWithPassword struct {
 	Password string `json:"password,omitempty"`
 }
 
-// TemporaryPassword returns a random password of 12 characters from an
-// alphabet without look-alikes (about 59 bits).
-func TemporaryPassword() (string, error) {
-	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)] // 256 % 31 = 8: a bias of under 4 %, harmless here
-	}
-	return string(b), nil
-}
-
 // userError answers a store error of a user change; false when err is nil.
 func (s *Server) userError(w http.ResponseWriter, r *http.Request, err error, what string) bool {
 	switch {
@@ -165,7 +150,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	pw := req.Password
 	if pw == "" {
 		var err error
-		if pw, err = TemporaryPassword(); err != nil {
+		if pw, err = domain.TemporaryPassword(); err != nil {
 			s.internal(w, r, err)
 			return
 		}
@@ -257,7 +242,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pw, err := TemporaryPassword()
+	pw, err := domain.TemporaryPassword()
 	if err != nil {
 		s.internal(w, r, err)
 		return
