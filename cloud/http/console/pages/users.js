@@ -67,10 +67,8 @@
     unitOptions();
     const secret = EG.$("us-secret");
     secret.hidden = !U.made;
-    if (U.made) {
-      EG.$("us-secret-text").textContent = EG.fmt("usTempPassword", { login: U.made.login });
-      EG.$("us-secret-pw").textContent = U.made.password;
-    }
+    EG.$("us-secret-text").textContent = U.made ? EG.fmt("usTempPassword", { login: U.made.login }) : "";
+    EG.$("us-secret-pw").textContent = U.made ? U.made.password : ""; // gone from the page once noted
     const tb = EG.$("us-rows");
     tb.textContent = "";
     if (!U.users) return;
