@@ -229,3 +229,26 @@ func TestRouteWalk(t *testing.T) {
 	}
 	t.Logf("%d routes walked, %d answers of 2xx checked for street B", len(routes), bodiesRead)
 }
+
+// TestConsolePagesDeclareRoles: every page of console/pages declares the
+// role that sees it (role: or roles:), which the console's router and the
+// people browser test walk (deploy/e2e/browser/people.test.mjs).
+func TestConsolePagesDeclareRoles(t *testing.T) {
+	decl := regexp.MustCompile(`(?m)^\s*(role:\s*"(viewer|staff|operator|admin|auditor)"|roles:\s*\[)`)
+	ents, err := consoleFS.ReadDir("console/pages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		src, err := consoleFS.ReadFile("console/pages/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !decl.Match(src) {
+			t.Errorf("pages/%s declares no role", e.Name())
+		}
+	}
+	if len(ents) == 0 {
+		t.Fatal("no console pages")
+	}
+}

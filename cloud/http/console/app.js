@@ -2847,6 +2847,7 @@
     sec.id = def.id;
     sec.className = "page";
     sec.dataset.testid = "page-" + def.id;
+    sec.dataset.role = def.roles ? def.roles.join(" ") : def.role || "viewer"; // walked by the people browser test
     sec.hidden = true;
     sec.innerHTML = def.html || "";
     $("page-denied").before(sec);

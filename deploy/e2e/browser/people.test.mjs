@@ -146,6 +146,18 @@ try {
   await p2.getByTestId('page-denied').waitFor({ state: 'visible', timeout: 5000 });
   check(await p2.getByTestId('page-users').isHidden(), 'a viewer sees the users page');
   check((await p2.getByTestId('page-denied').textContent()).includes('无权'), 'the refusal is not in words');
+  // Every page of pages/ (data-role: the role it declared), reached by
+  // URL: a viewer sees those for viewers and a refusal for the others.
+  const declared = await p2.evaluate(() => [...document.querySelectorAll('section.page[data-role]')].map((s) => [s.id, s.dataset.role]));
+  check(declared.some(([id]) => id === 'users'), `pages with a role: ${declared}`);
+  for (const [id, role] of declared) {
+    await p2.goto(consoleURL + '/#' + id);
+    const forViewer = role === 'viewer' || role.split(' ').includes('viewer');
+    await p2.waitForFunction(([id, ok]) => {
+      const denied = document.querySelector('[data-testid=page-denied]');
+      return ok ? !document.getElementById(id).hidden : !denied.hidden && document.getElementById(id).hidden;
+    }, [id, forViewer], { timeout: 5000 });
+  }
 
   // Sign-out.
   await p2.getByTestId('logout-button').click();
