@@ -85,6 +85,14 @@ func testUsers(t *testing.T, s domain.Store) {
 		t.Fatalf("success keeps the count: %+v", got)
 	}
 
+	// An API token may be an auditor's too.
+	if err := s.CreateAPIToken(ctx, domain.APIToken{ID: "tok-aud", Name: "审计", Role: domain.RoleAuditor, Scope: "st-a", CreatedAt: base}, "hash-aud"); err != nil {
+		t.Fatalf("auditor token: %v", err)
+	}
+	if tok, err := s.AuthenticateAPIToken(ctx, "hash-aud", base); err != nil || tok.Role != domain.RoleAuditor {
+		t.Fatalf("auditor token: %+v %v", tok, err)
+	}
+
 	// Sessions.
 	mk := func(h string, created time.Time) {
 		t.Helper()

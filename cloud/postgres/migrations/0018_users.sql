@@ -27,3 +27,7 @@ CREATE TABLE sessions (
 	remote_addr  text NOT NULL DEFAULT ''
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+
+-- API tokens may have the auditor role too (domain.RoleAuditor).
+ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_role_check;
+ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_role_check CHECK (role IN ('viewer', 'staff', 'operator', 'admin', 'auditor'));

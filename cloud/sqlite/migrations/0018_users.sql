@@ -27,3 +27,21 @@ CREATE TABLE sessions (
 	remote_addr  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+
+-- API tokens may have the auditor role too (domain.RoleAuditor): SQLite
+-- changes a CHECK by rebuilding the table (nothing references it).
+CREATE TABLE api_tokens_0018 (
+	id           TEXT PRIMARY KEY,
+	name         TEXT NOT NULL,
+	token_hash   TEXT NOT NULL UNIQUE,
+	role         TEXT NOT NULL CHECK (role IN ('viewer', 'staff', 'operator', 'admin', 'auditor')),
+	scope        TEXT NOT NULL DEFAULT '',
+	created_at   TEXT NOT NULL,
+	expires_at   TEXT,
+	revoked_at   TEXT,
+	last_used_at TEXT
+);
+INSERT INTO api_tokens_0018 (id, name, token_hash, role, scope, created_at, expires_at, revoked_at, last_used_at)
+	SELECT id, name, token_hash, role, scope, created_at, expires_at, revoked_at, last_used_at FROM api_tokens;
+DROP TABLE api_tokens;
+ALTER TABLE api_tokens_0018 RENAME TO api_tokens;
