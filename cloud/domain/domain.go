@@ -418,6 +418,7 @@ type Store interface {
 	CharityStore    // charity funds and their publications (charity.go)
 	ReviewStore     // the rows of the items to review (review.go)
 	UserStore       // the people who sign in and their sessions (user.go)
+	AuditStore      // the append-only, hash-chained audit log (audit.go)
 
 	// Close releases the store.
 	Close() error

@@ -29,6 +29,9 @@ type routeMux struct {
 	*http.ServeMux
 	patterns []string
 	roles    map[string]domain.Role // pattern -> the role s.require asked for ("" for s.signedIn)
+	// audit wraps the handler of every route that changes something
+	// (audits; Server.audited): nil in a mux that audits nothing.
+	audit func(pattern string, h http.Handler) http.Handler
 }
 
 // guarded is a handler behind s.require or s.signedIn, with the role it
@@ -54,6 +57,9 @@ func (m *routeMux) HandleLimit(pattern string, limit int64, h http.Handler) {
 			m.roles = map[string]domain.Role{}
 		}
 		m.roles[pattern] = g.role
+	}
+	if m.audit != nil && audits(pattern) {
+		h = m.audit(pattern, h)
 	}
 	m.ServeMux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)

@@ -3,7 +3,6 @@ package cloudhttp
 import (
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -194,15 +193,6 @@ func lockedMessage(until time.Time) string {
 	return "locked after too many wrong passwords: try again at " + until.In(zone).Format("15:04") + " (" + zone.String() + ") or ask an administrator to unlock it"
 }
 
-// remoteHost is the address of r's peer without the port.
-func remoteHost(r *http.Request) string {
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return h
-}
-
 // login serves POST /api/v1/session: a login and a password (never
 // logged) for a session cookie. Wrong credentials are 401 in the same
 // words for an unknown login and a wrong password, and cost the same
@@ -291,6 +281,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, id, SessionLifetime)
+	auditCaller(r, Caller{Kind: "user", UserID: u.ID, Name: u.Name, Role: u.Role, Scope: u.Scope}) // the audit row of the sign-in names who
 	s.log.Info("http: signed in", "login", login, "user", u.ID, "role", u.Role, "remote", addr)
 	writeJSON(w, http.StatusOK, meOf(Caller{Kind: "user", UserID: u.ID, Name: u.Name, Role: u.Role, Scope: u.Scope,
 		Login: u.Login, MustChangePassword: u.MustChangePassword, session: &ss}))
@@ -327,8 +318,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 // ChangePasswordRequest is the body of POST /api/v1/me/password.
 type ChangePasswordRequest struct {
-	Old string `json:"old"`
-	New string `json:"new"`
+	Old string `json:"old_password"`
+	New string `json:"new_password"`
 }
 
 // changeOwnPassword serves POST /api/v1/me/password: a signed-in person

@@ -207,13 +207,13 @@ func TestSessionLifecycle(t *testing.T) {
 	if w := tmp.do(f.h, "GET", "/api/v1/meals", "", false); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "choose your own") {
 		t.Errorf("meals before the change: %d %s", w.Code, w.Body)
 	}
-	if w := tmp.do(f.h, "POST", "/api/v1/me/password", `{"old":"wrong one!!","new":"a new password 1"}`, true); w.Code != http.StatusForbidden {
+	if w := tmp.do(f.h, "POST", "/api/v1/me/password", `{"old_password":"wrong one!!","new_password":"a new password 1"}`, true); w.Code != http.StatusForbidden {
 		t.Errorf("change with a wrong current password: %d %s", w.Code, w.Body)
 	}
-	if w := tmp.do(f.h, "POST", "/api/v1/me/password", `{"old":"`+reset.Password+`","new":"short"}`, true); w.Code != http.StatusBadRequest {
+	if w := tmp.do(f.h, "POST", "/api/v1/me/password", `{"old_password":"`+reset.Password+`","new_password":"short"}`, true); w.Code != http.StatusBadRequest {
 		t.Errorf("too short: %d %s", w.Code, w.Body)
 	}
-	if w := tmp.do(f.h, "POST", "/api/v1/me/password", `{"old":"`+reset.Password+`","new":"a new password 1"}`, true); w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"must_change_password":true`) {
+	if w := tmp.do(f.h, "POST", "/api/v1/me/password", `{"old_password":"`+reset.Password+`","new_password":"a new password 1"}`, true); w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"must_change_password":true`) {
 		t.Fatalf("change: %d %s", w.Code, w.Body)
 	}
 	if w := tmp.do(f.h, "GET", "/api/v1/meals", "", false); w.Code != http.StatusOK {
@@ -221,8 +221,18 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 	signIn(t, f.h, "li", "a new password 1")
 	// A token has no password; the auditor signs out too.
-	if w := do(f.h, "POST", "/api/v1/me/password", "adm", `{"old":"x","new":"y"}`); w.Code != http.StatusBadRequest {
+	if w := do(f.h, "POST", "/api/v1/me/password", "adm", `{"old_password":"x","new_password":"y"}`); w.Code != http.StatusBadRequest {
 		t.Errorf("a token changes its password: %d", w.Code)
+	}
+	// The audit log holds the changes above, never a password.
+	if w := do(f.h, "GET", "/api/v1/audit?limit=200", "adm", ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "/api/v1/me/password") {
+		t.Errorf("audit: %d %.300s", w.Code, w.Body)
+	} else {
+		for _, pw := range []string{testPW, reset.Password, "a new password 1", "wrong one!!"} {
+			if strings.Contains(w.Body.String(), pw) {
+				t.Errorf("the audit log holds the password %q", pw)
+			}
+		}
 	}
 	addUser(t, f.st, "aud", domain.RoleAuditor, "st-a", testPW)
 	if w := signIn(t, f.h, "aud", testPW).do(f.h, "DELETE", "/api/v1/session", "", true); w.Code != http.StatusNoContent {

@@ -174,6 +174,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.UpdatedAt = u.CreatedAt
+	auditChange(r, "user", u.ID, u.Scope, nil, u) // never the password: u holds none
 	s.log.Info("http: user created", "user", u.ID, "login", u.Login, "role", u.Role, "scope", u.Scope, "by", actor(c))
 	out.User = u
 	writeJSON(w, http.StatusCreated, out)
@@ -214,6 +215,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	before := u
 	c := CallerOf(r.Context())
 	if u.ID == c.UserID && (ch.Role != nil && *ch.Role != u.Role || ch.Scope != nil && *ch.Scope != u.Scope || ch.Disabled != nil && *ch.Disabled) {
 		writeError(w, http.StatusForbidden, "you cannot change your own role or scope or disable yourself: ask another administrator")
@@ -230,6 +232,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if s.userError(w, r, err, u.Login) {
 		return
 	}
+	auditChange(r, "user", u.ID, u.Scope, before, u)
 	s.log.Info("http: user changed", "user", u.ID, "login", u.Login, "role", u.Role, "scope", u.Scope, "disabled", u.Disabled, "by", actor(c))
 	writeJSON(w, http.StatusOK, u)
 }
@@ -256,7 +259,9 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: password reset", "user", u.ID, "login", u.Login, "by", actor(CallerOf(r.Context())))
+	before := u
 	u.MustChangePassword, u.FailedAttempts, u.LockedUntil = true, 0, nil
+	auditChange(r, "user", u.ID, u.Scope, before, u) // the temporary password is in the answer only
 	writeJSON(w, http.StatusOK, UserWithPassword{User: u, Password: pw})
 }
 
@@ -270,6 +275,8 @@ func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: user unlocked", "user", u.ID, "login", u.Login, "by", actor(CallerOf(r.Context())))
+	before := u
 	u.FailedAttempts, u.LockedUntil = 0, nil
+	auditChange(r, "user", u.ID, u.Scope, before, u)
 	writeJSON(w, http.StatusOK, u)
 }

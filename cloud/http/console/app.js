@@ -2807,7 +2807,7 @@
     const oldPw = $("pw-old").value, newPw = $("pw-new").value;
     if (newPw !== $("pw-new2").value) { say("pw-msg", t("pwMismatch"), true); return; }
     if (newPw.length < 10) { say("pw-msg", t("pwShort"), true); return; }
-    const r = await call("POST", "me/password", JSON.stringify({ old: oldPw, new: newPw }), "application/json");
+    const r = await call("POST", "me/password", JSON.stringify({ old_password: oldPw, new_password: newPw }), "application/json");
     if (!r.ok) { say("pw-msg", r.status === 403 ? t("pwWrongOld") : (r.data.error || String(r.status)), true); return; }
     for (const id of ["pw-old", "pw-new", "pw-new2"]) $(id).value = "";
     const forced = $("pw-section").dataset.forced === "true";
