@@ -12,8 +12,8 @@
 //   - The viewer signs in with the temporary password, must choose its
 //     own first, and then reaching #users sees a refusal, not the page.
 //   - Sign-out shows the sign-in form again.
-// Screenshots of the sign-in page (zh-CN, both sizes) and the users page
-// go to docs/console/ (or EG_SHOT_DIR).
+// Screenshots of the sign-in page (zh-CN, both sizes; and locked) and the
+// users page go to docs/console/ (or EG_SHOT_DIR).
 import { check, launchChromium, offScreen, signIn } from './screen.mjs';
 import { fileURLToPath } from 'node:url';
 
@@ -115,6 +115,7 @@ try {
   }
   let r = await attempt('wrong password 5');
   check(r.state === 'locked' && r.text.includes('已锁定') && /\d{2}:\d{2} \(Asia\/Shanghai\)/.test(r.text), `fifth wrong password: ${r.text}`);
+  await p2.screenshot({ path: `${shots}/sign-in-locked-1024x600.png` });
   await p2.evaluate(() => { document.querySelector('[data-testid=login-error]').hidden = true; });
   r = await attempt(temp);
   check(r.state === 'locked', `the right password while locked: ${r.text}`);
