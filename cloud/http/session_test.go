@@ -1,10 +1,14 @@
 package cloudhttp
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -346,3 +350,59 @@ func FuzzSignIn(f *testing.F) {
 		}
 	})
 }
+
+// TestPasswordsNeverLogged: sign-ins (wrong, unknown, right), a user
+// created with a password, a reset and a password change are logged with
+// the login and never with a password.
+func TestPasswordsNeverLogged(t *testing.T) {
+	f := newOrgFixture(t)
+	var buf syncBuffer
+	s, err := New(Config{Addr: "127.0.0.1:0", Token: "adm", Store: f.st, Now: f.clock,
+		Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	addUser(t, f.st, "li", domain.RoleAdmin, "", testPW)
+	post(h, "/api/v1/session", `{"login":"li","password":"wrong secret 1"}`, "")
+	post(h, "/api/v1/session", `{"login":"nobody","password":"wrong secret 2"}`, "")
+	se := signIn(t, h, "li", testPW)
+	w := se.do(h, "POST", "/api/v1/users", `{"login":"wu","name":"吴","role":"viewer","scope":"st-a","password":"created secret 3"}`, true)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	var reset UserWithPassword
+	wu, _, _ := f.st.UserByLogin(context.Background(), "wu")
+	w = se.do(h, "POST", "/api/v1/users/"+wu.ID+"/password", "", true)
+	if json.Unmarshal(w.Body.Bytes(), &reset) != nil || reset.Password == "" {
+		t.Fatalf("reset: %d %s", w.Code, w.Body)
+	}
+	tmp := signIn(t, h, "wu", reset.Password)
+	if w := tmp.do(h, "POST", "/api/v1/me/password", `{"old_password":"`+reset.Password+`","new_password":"changed secret 4"}`, true); w.Code != http.StatusOK {
+		t.Fatalf("change: %d %s", w.Code, w.Body)
+	}
+	log := buf.String()
+	for _, want := range []string{"http: signed in", "http: sign-in refused", "http: password changed", "http: password reset"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
+	for _, pw := range []string{testPW, "wrong secret 1", "wrong secret 2", "created secret 3", reset.Password, "changed secret 4", se.cookie, se.csrf} {
+		if strings.Contains(log, pw) {
+			t.Errorf("the log holds the secret %q", pw)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
