@@ -1447,6 +1447,7 @@
 
   function logout(msg) {
     CSRF = "";
+    localStorage.removeItem("eg.signedIn");
     pagesSignedOut();
     $("who").hidden = true;
     $("who").textContent = "";
@@ -2745,12 +2746,16 @@
     $("pw-open").hidden = ME.kind !== "user";
   }
 
-  // resume opens the console of a session still alive (a reload), else
-  // leaves the sign-in form, without a message.
+  // resume opens the console of a session still alive (a reload, another
+  // tab), else leaves the sign-in form, without a message. The session
+  // cookie is HttpOnly: localStorage's "eg.signedIn" (no secret) says
+  // whether to ask, so that a visitor never signed in gets no 401.
   async function resume() {
+    if (!localStorage.getItem("eg.signedIn")) return;
     try {
       const res = await fetch("/api/v1/me", { credentials: "same-origin", cache: "no-store" });
       if (res.ok) await showDashboard(await res.json());
+      else localStorage.removeItem("eg.signedIn");
     } catch (e) { /* not signed in */ }
   }
 
@@ -2764,7 +2769,7 @@
     try {
       const res = await fetch("/api/v1/session", { method: "POST", headers: { "Content-Type": "application/json" }, body, credentials: "same-origin", cache: "no-store" });
       const data = await res.json().catch(() => ({}));
-      if (res.ok) { await showDashboard(data); return; }
+      if (res.ok) { localStorage.setItem("eg.signedIn", "1"); await showDashboard(data); return; }
       let msg = t("badLogin");
       if (data.locked_until) msg = fmt("loginLocked", { time: when(data.locked_until) });
       else if (res.status === 429) msg = t("loginTooMany");

@@ -36,6 +36,8 @@ const browser = await launchChromium();
 try {
   const ctx = await browser.newContext({ viewport: sizes[0], locale: 'zh-CN' });
   const page = await ctx.newPage();
+  const failed = []; // a visitor never signed in asks nothing that fails
+  page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) failed.push(r.status() + ' ' + r.url()); });
   await page.goto(consoleURL + '/');
   await page.getByTestId('lang-select').selectOption('zh-CN');
   await page.getByTestId('login-form').waitFor({ state: 'visible' });
@@ -62,6 +64,7 @@ try {
   }
   await page.setViewportSize(sizes[0]);
   await page.goto(consoleURL + '/');
+  check(failed.length === 0, `requests failed before sign-in: ${failed}`);
 
   // The admin signs in.
   await signIn(page);
