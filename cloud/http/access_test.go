@@ -251,4 +251,19 @@ func TestConsolePagesDeclareRoles(t *testing.T) {
 	if len(ents) == 0 {
 		t.Fatal("no console pages")
 	}
+	// The built-in tabs of app.js: each has its role in BUILTIN_ROLE.
+	app, err := consoleFS.ReadFile("console/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := regexp.MustCompile(`const BUILTIN = \[([^\]]*)\]`).FindSubmatch(app)
+	roles := regexp.MustCompile(`const BUILTIN_ROLE = \{([^}]*)\}`).FindSubmatch(app)
+	if list == nil || roles == nil {
+		t.Fatal("app.js has no BUILTIN list or BUILTIN_ROLE map")
+	}
+	for _, m := range regexp.MustCompile(`"([a-z-]+)"`).FindAllSubmatch(list[1], -1) {
+		if !regexp.MustCompile(`\b` + string(m[1]) + `: "(viewer|staff|operator|admin|auditor)"`).Match(roles[1]) {
+			t.Errorf("the built-in tab %s has no role in BUILTIN_ROLE", m[1])
+		}
+	}
 }

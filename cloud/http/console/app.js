@@ -1022,6 +1022,14 @@
       return;
     }
     showPage(name, "");
+    if (!roleSees(ME.role, { role: BUILTIN_ROLE[name] })) { // reached by URL
+      for (const b of BUILTIN) $(b).hidden = true;
+      const denied = $("page-denied");
+      denied.hidden = false;
+      denied.dataset.state = "denied";
+      $("page-denied-text").textContent = t("pageDenied");
+      return;
+    }
     $("dashboard").hidden = name !== "dashboard";
     $("roster").hidden = name !== "roster";
     $("reports").hidden = name !== "reports";
@@ -2828,6 +2836,9 @@
   // #meals, #gateway/gw-demo-1.
   const PAGES = new Map(); // id -> page definition, in registration order
   const BUILTIN = ["dashboard", "roster", "menu", "reports", "care"];
+  // BUILTIN_ROLE is the lowest role that sees each built-in tab (the roster
+  // and policies are read by operators: GET /sites/{site}/roster).
+  const BUILTIN_ROLE = { dashboard: "viewer", roster: "operator", menu: "viewer", reports: "viewer", care: "viewer" };
   let ME = null;           // the caller (GET /api/v1/me) while signed in
   let current = "";        // the hash shown, "dashboard" or "meals/…"
   const RANK = { viewer: 1, staff: 2, operator: 3, admin: 4 };
@@ -2907,6 +2918,11 @@
   }
 
   function pagesSignedIn() {
+    for (const id of BUILTIN) {
+      $(id).dataset.role = BUILTIN_ROLE[id]; // walked by the people browser test
+      const b = document.querySelector(`#tabs .tab[data-tab="${id}"]`);
+      if (b) b.hidden = !roleSees(ME.role, { role: BUILTIN_ROLE[id] });
+    }
     for (const [id, p] of PAGES) {
       const b = document.querySelector(`#tabs .tab[data-tab="${id}"]`);
       if (b) b.hidden = !pageAllowed(p);

@@ -150,10 +150,11 @@ try {
   await p2.getByTestId('page-denied').waitFor({ state: 'visible', timeout: 5000 });
   check(await p2.getByTestId('page-users').isHidden(), 'a viewer sees the users page');
   check((await p2.getByTestId('page-denied').textContent()).includes('无权'), 'the refusal is not in words');
-  // Every page of pages/ (data-role: the role it declared), reached by
-  // URL: a viewer sees those for viewers and a refusal for the others.
-  const declared = await p2.evaluate(() => [...document.querySelectorAll('section.page[data-role]')].map((s) => [s.id, s.dataset.role]));
-  check(declared.some(([id]) => id === 'users'), `pages with a role: ${declared}`);
+  // Every page, built-in or of pages/ (data-role: the role it declared),
+  // reached by URL: a viewer sees those for viewers and a refusal for the
+  // others, and has no tab for them.
+  const declared = await p2.evaluate(() => [...document.querySelectorAll('main > section[data-role]')].map((s) => [s.id, s.dataset.role]));
+  for (const id of ['users', 'dashboard', 'roster']) check(declared.some(([d]) => d === id), `${id} declares no role: ${declared}`);
   for (const [id, role] of declared) {
     await p2.goto(consoleURL + '/#' + id);
     const forViewer = role === 'viewer' || role.split(' ').includes('viewer');
@@ -161,6 +162,8 @@ try {
       const denied = document.querySelector('[data-testid=page-denied]');
       return ok ? !document.getElementById(id).hidden : !denied.hidden && document.getElementById(id).hidden;
     }, [id, forViewer], { timeout: 5000 });
+    const tab = p2.locator(`#tabs .tab[data-tab="${id}"]`);
+    check(await tab.count() === 0 || (await tab.isVisible()) === forViewer, `the viewer's tab of ${id} (${role})`);
   }
 
   // Sign-out.
