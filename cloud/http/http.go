@@ -62,6 +62,7 @@ type Store interface {
 	ReportStore // reports.go
 	domain.CareStore
 	domain.CharityStore
+	domain.UserStore
 	domain.AuditStore // audit.go
 }
 
@@ -75,6 +76,7 @@ type Server struct {
 	wg    sync.WaitGroup
 
 	enrollLimit windowLimiter
+	loginLimit  addrLimiter // sign-in attempts per remote address (session.go)
 }
 
 // New returns a server; Start makes it listen.
@@ -170,6 +172,8 @@ func (s *Server) routes() *routeMux {
 	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
 	mux.Handle("POST /api/v1/gateways/{id}/commands", s.require(domain.RoleOperator, s.queueCommand))
 	mux.Handle("GET /api/v1/gateways/{id}/commands", s.require(domain.RoleViewer, s.listCommands))
+	s.sessionRoutes(mux) // session.go
+	s.userRoutes(mux)    // users.go
 	s.orgRoutes(mux)     // org.go
 	s.rosterRoutes(mux)  // roster.go
 	s.menuRoutes(mux)    // menu.go

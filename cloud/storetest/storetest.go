@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"ReconcileConnectedIsZero", testReconcileConnectedIsZero},
 		{"Charity", testCharity},
 		{"Review", testReview},
+		{"Users", testUsers},
 		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
