@@ -2,6 +2,7 @@
 (() => {
   const T = {
     "zh-CN": {
+      loginTitle: "登录控制台",
       pageDenied: "您的角色无权查看此页面", pageUnknown: "没有这个页面",
       loginUser: "用户名", loginPassword: "密码", badLogin: "用户名或密码错误",
       loginLocked: "密码错误次数过多，账号已锁定，请在 {time} 后再试，或请管理员解锁", loginTooMany: "登录尝试过于频繁，请一分钟后再试",
@@ -130,6 +131,7 @@
       chQRAlt: "公示页面二维码：{url}", chNoPubs: "暂无公示",
     },
     "zh-HK": {
+      loginTitle: "登入控制台",
       pageDenied: "您的角色無權查看此頁面", pageUnknown: "沒有這個頁面",
       loginUser: "用戶名稱", loginPassword: "密碼", badLogin: "用戶名稱或密碼錯誤",
       loginLocked: "密碼錯誤次數過多，帳戶已鎖定，請於 {time} 後再試，或請管理員解鎖", loginTooMany: "登入嘗試過於頻密，請一分鐘後再試",
@@ -258,6 +260,7 @@
       chQRAlt: "公示頁面二維碼：{url}", chNoPubs: "暫無公示",
     },
     en: {
+      loginTitle: "Sign in to the console",
       pageDenied: "Your role may not see this page", pageUnknown: "There is no such page",
       loginUser: "User name", loginPassword: "Password", badLogin: "Wrong user name or password",
       loginLocked: "Locked after too many wrong passwords: try again at {time}, or ask an administrator to unlock it", loginTooMany: "Too many sign-in attempts: wait a minute",
