@@ -52,6 +52,9 @@ type MealRow struct {
 	ElderName string `json:"elder_name,omitempty"` // eldergate.MaskName of the name on the site's cloud roster
 	Card      string `json:"card,omitempty"`       // masked (eldergate.MaskID), card rows only
 	Voided    bool   `json:"voided"`               // staff voided the meal
+	// TimeZone is the zone of the row's site (the HTTP layer sets it:
+	// the zone of the policy assigned to the site).
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // MealsStore is the meals list.

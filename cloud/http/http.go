@@ -61,6 +61,7 @@ type Store interface {
 	ReportStore // reports.go
 	domain.CareStore
 	domain.CharityStore
+	domain.MealsStore
 }
 
 // Server serves the API and the console.
@@ -174,6 +175,7 @@ func (s *Server) routes() *routeMux {
 	s.reportRoutes(mux)  // reports.go
 	s.careRoutes(mux)    // care.go
 	s.charityRoutes(mux) // charity.go, charity_page.go
+	s.mealRoutes(mux)    // meals.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))
@@ -261,6 +263,15 @@ func (s *Server) listGateways(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listMeals(w http.ResponseWriter, r *http.Request) {
+	p, err := ParseMealQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if p.Paged { // filters, pages, downloads (meals.go)
+		s.mealPage(w, r, p)
+		return
+	}
 	scope, ok := s.listScope(w, r)
 	if !ok {
 		return

@@ -246,3 +246,11 @@ func testMealPage(t *testing.T, s domain.Store) {
 		t.Errorf("the settlement counts %d meals, want %d (card taps are not meals)", meals, 34+n-100)
 	}
 }
+
+// RefusedMeal builds a meal envelope of gateway gw refused with reason.
+func RefusedMeal(t testing.TB, gw string, seq uint64, elder, reason string, at time.Time) eldergate.Envelope {
+	t.Helper()
+	d := eldergate.MealData{ElderID: elder, Window: "lunch", Day: at.Add(8 * time.Hour).Format(time.DateOnly),
+		Decision: eldergate.DecisionRefused, Reason: reason, PolicyVer: "p1"}
+	return envelope(t, gw, seq, eldergate.KindMeal, at, d)
+}
