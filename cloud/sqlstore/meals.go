@@ -78,7 +78,9 @@ func (s *Store) newPageWhere(f domain.MealFilter, t string) *pageWhere {
 	}
 	if !f.Before.At.IsZero() {
 		at := w.arg(s.D.T(f.Before.At))
-		w.conds = append(w.conds, "("+t+".at < "+at+" OR ("+t+".at = "+at+" AND "+t+".event_id < "+w.arg(f.Before.ID)+"))")
+		// at <= the cursor's bounds the index range; the OR alone would
+		// not (both engines would walk from the newest row).
+		w.conds = append(w.conds, t+".at <= "+at, "("+t+".at < "+at+" OR "+t+".event_id < "+w.arg(f.Before.ID)+")")
 	}
 	return w
 }

@@ -5,7 +5,7 @@
 // filtered list as CSV. Reason words are the kiosk's (GET /api/v1/meals/words).
 "use strict";
 (function () {
-  const PAGE = 20;
+  const PAGE = 25;
   const S = {
     words: null,   // {reasons: {lang: {code: text}}, decisions: {lang: {d: text}}}
     rows: [],      // the page shown
