@@ -18,7 +18,7 @@ import (
 // refusals (1 in 50) and card taps (1 in 1,000). The cases: the newest
 // page of the district; a filtered page (one street, decision refused,
 // one week); the card taps of the district (a rare reason); one elder's
-// meals; and a deep page (the cursor in the middle of the month).
+// meals; the newest page of a street; and a deep page (the cursor in the middle of the month).
 // Reports ms/page.
 func BenchmarkMealPage(b *testing.B) {
 	n := 180_000
@@ -34,6 +34,7 @@ func BenchmarkMealPage(b *testing.B) {
 		f    domain.MealFilter
 	}{
 		{"newest", domain.MealFilter{Scope: "d"}},
+		{"street", domain.MealFilter{Scope: "st1"}},
 		{"street-refused-week", domain.MealFilter{Scope: "st2", Decision: eldergate.DecisionRefused, From: week, To: week.AddDate(0, 0, 7)}},
 		{"unknown-cards", domain.MealFilter{Scope: "d", Reason: eldergate.ReasonUnknownCard}},
 		{"elder", domain.MealFilter{Scope: "d", Elder: "E1234"}},
