@@ -84,8 +84,10 @@ func BenchmarkSettlement(b *testing.B) {
 // communities (org units d, st0..st3, c0-0.., site-gw0-0-0..), meals site
 // by site, each with two funding shares, a tenth outside the elder's
 // jurisdiction, one in 997 voided. With refusals, one meal in 50 is
-// refused (already_served) and one tap in 1,000 is of a card not on the
-// roster (a tap_refused audit event: a card_taps row, not a meal).
+// refused (already_served), one tap in 1,000 is of a card not on the
+// roster (a tap_refused audit event: a card_taps row, not a meal), and
+// the sites take turns meal by meal (each gateway's events sent in
+// batches of 100) instead of one site after the other.
 func fillDistrictMonth(b *testing.B, st domain.Store, n int, from, to time.Time, tz *time.Location, refusals bool) {
 	ctx := context.Background()
 	org := []domain.OrgUnit{{ID: "d", Level: domain.LevelDistrict, Name: "区"}}
@@ -120,9 +122,24 @@ func fillDistrictMonth(b *testing.B, st domain.Store, n int, from, to time.Time,
 			batch = batch[k:]
 		}
 	}
+	perGW := map[string][]eldergate.Envelope{} // refusals: each gateway's next batch
 	for i := range n {
 		site := i * 200 / n // meals site by site
+		if refusals {
+			site = i % 200 // every site at every hour, as halls eat
+		}
 		gw := fmt.Sprintf("gw%d-%d-%d", site/50, site/10%5, site%10)
+		if refusals && len(batch) > 0 {
+			// The meal before went to its own gateway's batch, sent at 100 events.
+			g := batch[0].GW
+			perGW[g] = append(perGW[g], batch...)
+			batch = batch[:0]
+			if len(perGW[g]) >= 100 {
+				batch = perGW[g]
+				flush()
+				perGW[g] = nil
+			}
+		}
 		seq[gw]++
 		at := from.Add(time.Duration(int64(span) / int64(n) * int64(i)))
 		d := eldergate.MealData{ElderID: fmt.Sprintf("E%d", i%5000), Window: "lunch", Day: at.In(tz).Format(time.DateOnly),
@@ -157,6 +174,9 @@ func fillDistrictMonth(b *testing.B, st domain.Store, n int, from, to time.Time,
 		if len(batch) >= 500 {
 			flush()
 		}
+	}
+	for _, evs := range perGW {
+		batch = append(batch, evs...)
 	}
 	flush()
 	b.Logf("%d meals stored in %s", n, time.Since(t0).Round(time.Second))

@@ -24,16 +24,30 @@ func (s *Store) MealPage(ctx context.Context, f domain.MealFilter) ([]domain.Mea
 	if f.Limit < 1 || f.Limit > domain.MealPageMax {
 		return nil, false, fmt.Errorf("%s: meal page: limit %d is not within 1..%d: %w", s.D.Name, f.Limit, domain.MealPageMax, domain.ErrInvalid)
 	}
+	var sites []string
+	if f.Scope != "" {
+		// The sites of the scope as a list of values, not a subquery, so
+		// that the query says which index to walk (newPageWhere).
+		ids, err := queryAll(ctx, s.Conn(), scanString, `SELECT u.id FROM org_units u JOIN org_units r ON u.path LIKE r.path || '%'
+			WHERE r.id = ? AND u.level = 'site' ORDER BY u.id`, f.Scope)
+		if err != nil {
+			return nil, false, s.errf("meal page: scope: %w", err)
+		}
+		if len(ids) == 0 {
+			return []domain.MealRow{}, false, nil
+		}
+		sites = ids
+	}
 	var rows []domain.MealRow
 	if f.Kind != domain.RowCard {
-		ms, err := s.mealRows(ctx, f)
+		ms, err := s.mealRows(ctx, f, sites)
 		if err != nil {
 			return nil, false, s.errf("meal page: %w", err)
 		}
 		rows = ms
 	}
 	if cardsMatch(f) {
-		cs, err := s.cardRows(ctx, f)
+		cs, err := s.cardRows(ctx, f, sites)
 		if err != nil {
 			return nil, false, s.errf("meal page: card taps: %w", err)
 		}
@@ -60,16 +74,31 @@ func cardsMatch(f domain.MealFilter) bool {
 }
 
 // pageWhere is the WHERE clause of a page's query on a table aliased t
-// (site, at and event_id columns), scope bound to ?1 and the rest of its
-// arguments appended to args; the caller adds its own conditions to conds.
+// (site, at and event_id columns): the sites of the scope, the period, the
+// cursor, and the caller's own conditions, each with its arguments.
 type pageWhere struct {
 	s     *Store
 	args  []any
 	conds []string
 }
 
-func (s *Store) newPageWhere(f domain.MealFilter, t string) *pageWhere {
-	w := &pageWhere{s: s, args: []any{f.Scope}, conds: []string{inScope(t + ".site")}}
+func (s *Store) newPageWhere(f domain.MealFilter, t string, sites []string) *pageWhere {
+	w := &pageWhere{s: s}
+	switch len(sites) {
+	case 0:
+	case 1: // one site: its (site, at) index
+		w.add(t+".site = ?", sites[0])
+	default:
+		// Several: "|| ''" keeps both planners off the (site, at) index,
+		// whose ranges they would read whole and sort; they walk the
+		// (at), (decision, at) or (reason, at) index newest first instead
+		// and stop at the page's end.
+		ph := make([]string, len(sites))
+		for i, id := range sites {
+			ph[i] = w.arg(id)
+		}
+		w.conds = append(w.conds, t+".site || '' IN ("+strings.Join(ph, ", ")+")")
+	}
 	if !f.From.IsZero() {
 		w.add(t+".at >= ?", s.D.T(f.From))
 	}
@@ -96,7 +125,12 @@ func (w *pageWhere) add(cond string, v any) {
 	w.conds = append(w.conds, strings.Replace(cond, "?", w.arg(v), 1))
 }
 
-func (w *pageWhere) String() string { return strings.Join(w.conds, " AND ") }
+func (w *pageWhere) String() string {
+	if len(w.conds) == 0 {
+		return "1 = 1"
+	}
+	return strings.Join(w.conds, " AND ")
+}
 
 // likeArg is the LIKE pattern of rows containing q (escaped with \).
 func likeArg(q string) string {
@@ -104,8 +138,8 @@ func likeArg(q string) string {
 	return "%" + r.Replace(q) + "%"
 }
 
-func (s *Store) mealRows(ctx context.Context, f domain.MealFilter) ([]domain.MealRow, error) {
-	w := s.newPageWhere(f, "m")
+func (s *Store) mealRows(ctx context.Context, f domain.MealFilter, sites []string) ([]domain.MealRow, error) {
+	w := s.newPageWhere(f, "m", sites)
 	if f.Window != "" {
 		w.add(`m."window" = ?`, f.Window)
 	}
@@ -146,8 +180,8 @@ func (s *Store) mealRows(ctx context.Context, f domain.MealFilter) ([]domain.Mea
 		WHERE `+w.String()+` ORDER BY m.at DESC, m.event_id DESC LIMIT `+limit, w.args...)
 }
 
-func (s *Store) cardRows(ctx context.Context, f domain.MealFilter) ([]domain.MealRow, error) {
-	w := s.newPageWhere(f, "c")
+func (s *Store) cardRows(ctx context.Context, f domain.MealFilter, sites []string) ([]domain.MealRow, error) {
+	w := s.newPageWhere(f, "c", sites)
 	if f.Reason != "" {
 		w.add("c.reason = ?", f.Reason)
 	}
