@@ -38,7 +38,7 @@ func (s *Store) MealPage(ctx context.Context, f domain.MealFilter) ([]domain.Mea
 		}
 		sites = ids
 	}
-	var rows []domain.MealRow
+	rows := []domain.MealRow{}
 	if f.Kind != domain.RowCard {
 		ms, err := s.mealRows(ctx, f, sites)
 		if err != nil {

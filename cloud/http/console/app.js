@@ -762,7 +762,7 @@
   }
 
   function renderMeals(list) {
-    const tb = $("meals");
+    const tb = $("meals-latest");
     tb.replaceChildren();
     if (!list.length) return emptyRow(tb, 8);
     for (const m of list) {

@@ -70,10 +70,10 @@ try {
 
   const rowsOf = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="meals-list-row"]')].map((tr) => ({
     id: tr.dataset.eventId, kind: tr.dataset.kind, decision: tr.dataset.decision, reasonCode: tr.dataset.reason,
-    reason: tr.querySelector('[data-testid="meals-reason"]').textContent,
-    elder: tr.querySelector('[data-testid="meals-elder"]').textContent,
-    when: tr.querySelector('[data-testid="meals-when"]').textContent,
-    site: tr.querySelector('[data-testid="meals-site"]').textContent,
+    reason: tr.querySelector('[data-testid="meals-row-reason"]').textContent,
+    elder: tr.querySelector('[data-testid="meals-row-elder"]').textContent,
+    when: tr.querySelector('[data-testid="meals-row-when"]').textContent,
+    site: tr.querySelector('[data-testid="meals-row-site"]').textContent,
   })));
   const waitRows = async (pred, what) => {
     for (let i = 0; i < 50; i++) {

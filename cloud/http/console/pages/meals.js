@@ -61,6 +61,7 @@
 
   async function search() {
     if (!S.words) S.words = await EG.api("GET", "meals/words");
+    if (!Object.keys(EG.org() || {}).length) await EG.loadOrg();
     S.query = filterQuery().toString();
     S.cursors = [""];
     await load("");
@@ -124,18 +125,18 @@
       tr.dataset.decision = m.decision;
       tr.dataset.reason = m.reason || "";
       if (m.voided) tr.classList.add("ml-voided");
-      EG.cell(tr, EG.when(m.at, m.time_zone), "ml-when", "meals-when");
-      EG.cell(tr, m.site_name || m.site, "", "meals-site");
+      EG.cell(tr, EG.when(m.at, m.time_zone), "ml-when", "meals-row-when");
+      EG.cell(tr, m.site_name || m.site, "", "meals-row-site");
       const who = m.kind === "card" ? EG.fmt("mlCard", { card: m.card || "—" })
         : (m.elder_name ? m.elder_name + " (" + m.elder_id + ")" : m.elder_id);
-      EG.cell(tr, who, "", "meals-elder");
+      EG.cell(tr, who, "", "meals-row-elder");
       EG.cell(tr, m.window ? EG.tk("mlW_", m.window) : "—");
-      EG.cell(tr, decisionWords(m.decision) + (m.voided ? " · " + decisionWords("voided") : ""), "", "meals-decision");
-      EG.cell(tr, reasonWords(m.reason), "ml-reason", "meals-reason");
+      EG.cell(tr, decisionWords(m.decision) + (m.voided ? " · " + decisionWords("voided") : ""), "", "meals-row-decision");
+      EG.cell(tr, reasonWords(m.reason), "ml-reason", "meals-row-reason");
       const card = m.kind === "card";
       EG.cell(tr, card ? "—" : EG.yuan(m.price_fen), "num");
       EG.cell(tr, card ? "—" : EG.yuan(m.subsidy_fen), "num");
-      EG.cell(tr, card ? "—" : EG.yuan(m.pay_fen), "num", "meals-pay");
+      EG.cell(tr, card ? "—" : EG.yuan(m.pay_fen), "num", "meals-row-pay");
       EG.cell(tr, dishes(m), "ml-dishes");
       tb.appendChild(tr);
     }
