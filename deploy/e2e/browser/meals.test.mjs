@@ -84,9 +84,15 @@ try {
     throw new Error('assertion failed: ' + what + ': ' + JSON.stringify((await rowsOf()).slice(0, 3)));
   };
 
-  // Every time names its zone; sites by name, not id.
+  // Every time in its site's zone, the zone named (in the header when the
+  // rows share it, as the demo's do); sites by name, not id.
   const first = await rowsOf();
-  check(first.every((r) => /\(Asia\/Shanghai\)$/.test(r.when)), `a time without its zone: ${first.map((r) => r.when).join(' | ')}`);
+  const head = await page.getByTestId('meals-th-time').textContent();
+  check(head === '时间（Asia/Shanghai）', `the time header does not name the zone: ${head}`);
+  check(first.every((r) => /^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(r.when)), `a time not in the header's zone: ${first.map((r) => r.when).join(' | ')}`);
+  const apiFirst = (await api('meals?limit=25')).meals;
+  const local = (iso) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso));
+  check(first.every((r, i) => apiFirst[i] && apiFirst[i].event_id === r.id && local(apiFirst[i].at) === r.when), 'a time shown is not the API\'s in Asia/Shanghai');
   check(first.every((r) => r.site && !/^site-/.test(r.site)), `a site shown by id: ${first.map((r) => r.site).join(' | ')}`);
 
   // Page forward and back over the whole list.

@@ -117,6 +117,11 @@
     tb.replaceChildren();
     if (!S.loaded) return;
     if (!S.rows.length) EG.emptyRow(tb, 10);
+    // One zone for every row (the usual case): named once, in the header.
+    const zones = new Set(S.rows.map((m) => m.time_zone));
+    const one = zones.size === 1 ? [...zones][0] : "";
+    $("ml-th-time").textContent = one ? EG.fmt("mlTimeIn", { zone: one }) : EG.t("mlTime");
+    const when = (m) => (one ? EG.when(m.at, one).replace(" (" + one + ")", "") : EG.when(m.at, m.time_zone));
     for (const m of S.rows) {
       const tr = document.createElement("tr");
       tr.dataset.testid = "meals-list-row";
@@ -125,7 +130,7 @@
       tr.dataset.decision = m.decision;
       tr.dataset.reason = m.reason || "";
       if (m.voided) tr.classList.add("ml-voided");
-      EG.cell(tr, EG.when(m.at, m.time_zone), "ml-when", "meals-row-when");
+      EG.cell(tr, when(m), "ml-when", "meals-row-when");
       EG.cell(tr, m.site_name || m.site, "", "meals-row-site");
       const who = m.kind === "card" ? EG.fmt("mlCard", { card: m.card || "—" })
         : (m.elder_name ? m.elder_name + " (" + m.elder_id + ")" : m.elder_id);
@@ -206,7 +211,7 @@
       "zh-CN": {
         tabMeals: "用餐记录", mlTitle: "用餐记录", mlFrom: "从", mlTo: "到", mlUnit: "单位", mlWindow: "餐次", mlDecision: "结果",
         mlReason: "原因", mlQ: "长者编号或卡号", mlSearch: "查询", mlCSV: "下载 CSV", mlAll: "全部", mlAllUnits: "全部（本账号范围）",
-        mlTime: "时间", mlSite: "站点", mlElder: "长者", mlPrice: "餐费", mlSubsidy: "补贴", mlPay: "自付", mlDishes: "菜品 / 计价",
+        mlTime: "时间", mlTimeIn: "时间（{zone}）", mlSite: "站点", mlElder: "长者", mlPrice: "餐费", mlSubsidy: "补贴", mlPay: "自付", mlDishes: "菜品 / 计价",
         mlPrev: "上一页", mlNext: "下一页", mlPage: "第 {n} 页", mlCard: "未登记卡 {card}", mlLoading: "正在加载…",
         mlFailed: "加载失败：{msg}", mlNetError: "网络错误，请重试", mlZone: "本页 {n} 条；日期按 {zone} 时间计，每条时间按其站点所在时区显示",
         mlW_breakfast: "早餐", mlW_lunch: "午餐", mlW_dinner: "晚餐", mlW_none: "非用餐时间",
@@ -217,7 +222,7 @@
       "zh-HK": {
         tabMeals: "用膳記錄", mlTitle: "用膳記錄", mlFrom: "由", mlTo: "至", mlUnit: "單位", mlWindow: "餐次", mlDecision: "結果",
         mlReason: "原因", mlQ: "長者編號或卡號", mlSearch: "查詢", mlCSV: "下載 CSV", mlAll: "全部", mlAllUnits: "全部（本帳戶範圍）",
-        mlTime: "時間", mlSite: "站點", mlElder: "長者", mlPrice: "餐費", mlSubsidy: "資助", mlPay: "自付", mlDishes: "菜式 / 計價",
+        mlTime: "時間", mlTimeIn: "時間（{zone}）", mlSite: "站點", mlElder: "長者", mlPrice: "餐費", mlSubsidy: "資助", mlPay: "自付", mlDishes: "菜式 / 計價",
         mlPrev: "上一頁", mlNext: "下一頁", mlPage: "第 {n} 頁", mlCard: "未登記卡 {card}", mlLoading: "載入中…",
         mlFailed: "載入失敗：{msg}", mlNetError: "網絡錯誤，請重試", mlZone: "本頁 {n} 條；日期按 {zone} 時間計，每條時間按其站點所在時區顯示",
         mlW_breakfast: "早餐", mlW_lunch: "午餐", mlW_dinner: "晚餐", mlW_none: "非用膳時間",
@@ -228,7 +233,7 @@
       en: {
         tabMeals: "Meals", mlTitle: "Meals", mlFrom: "From", mlTo: "To", mlUnit: "Unit", mlWindow: "Window", mlDecision: "Decision",
         mlReason: "Reason", mlQ: "Elder ID or card", mlSearch: "Search", mlCSV: "Download CSV", mlAll: "All", mlAllUnits: "All (this account's scope)",
-        mlTime: "Time", mlSite: "Site", mlElder: "Elder", mlPrice: "Price", mlSubsidy: "Subsidy", mlPay: "Pay", mlDishes: "Dishes / priced by",
+        mlTime: "Time", mlTimeIn: "Time ({zone})", mlSite: "Site", mlElder: "Elder", mlPrice: "Price", mlSubsidy: "Subsidy", mlPay: "Pay", mlDishes: "Dishes / priced by",
         mlPrev: "Previous", mlNext: "Next", mlPage: "Page {n}", mlCard: "Unregistered card {card}", mlLoading: "Loading…",
         mlFailed: "Could not load: {msg}", mlNetError: "Network error, please try again", mlZone: "{n} rows on this page; dates are read in {zone} time, each time is shown in its site's zone",
         mlW_breakfast: "Breakfast", mlW_lunch: "Lunch", mlW_dinner: "Dinner", mlW_none: "Outside meal times",
@@ -257,7 +262,7 @@
 <div class="scroll-x" data-testid="meals-scroll" tabindex="0" role="region" aria-labelledby="ml-title">
   <table class="report ml-table" data-testid="meals-list">
     <thead><tr>
-      <th data-i18n="mlTime"></th><th data-i18n="mlSite"></th><th data-i18n="mlElder"></th><th data-i18n="mlWindow"></th>
+      <th id="ml-th-time" data-testid="meals-th-time"></th><th data-i18n="mlSite"></th><th data-i18n="mlElder"></th><th data-i18n="mlWindow"></th>
       <th data-i18n="mlDecision"></th><th data-i18n="mlReason"></th><th data-i18n="mlPrice"></th><th data-i18n="mlSubsidy"></th>
       <th data-i18n="mlPay"></th><th data-i18n="mlDishes"></th>
     </tr></thead>
