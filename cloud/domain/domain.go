@@ -418,6 +418,7 @@ type Store interface {
 	CharityStore    // charity funds and their publications (charity.go)
 	ReviewStore     // the rows of the items to review (review.go)
 	MealsStore      // the meals list (meals.go)
+	AuditStore      // the append-only, hash-chained audit log (audit.go)
 
 	// Close releases the store.
 	Close() error

@@ -62,6 +62,7 @@ type Store interface {
 	domain.CareStore
 	domain.CharityStore
 	domain.MealsStore
+	domain.AuditStore // audit.go
 }
 
 // Server serves the API and the console.
@@ -157,6 +158,7 @@ func (s *Server) Handler() http.Handler { return s.routes().ServeMux }
 // routes registers every route on a recording mux (see routes.go).
 func (s *Server) routes() *routeMux {
 	mux := newRouteMux()
+	mux.audit = s.audited // audit.go: every change is in the audit log
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/openapi.yaml", serveOpenAPI) // no auth
 	mux.Handle("GET /api/v1/gateways", s.require(domain.RoleViewer, s.listGateways))
@@ -176,6 +178,7 @@ func (s *Server) routes() *routeMux {
 	s.careRoutes(mux)    // care.go
 	s.charityRoutes(mux) // charity.go, charity_page.go
 	s.mealRoutes(mux)    // meals.go
+	s.auditRoutes(mux)   // audit.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))

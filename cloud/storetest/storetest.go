@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Charity", testCharity},
 		{"Review", testReview},
 		{"MealPage", testMealPage},
+		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
