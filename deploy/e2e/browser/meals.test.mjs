@@ -6,7 +6,8 @@
 // row in the cloud). Then, in the console: the filter "refused" shows
 // only refusals, each with its reason in words, the unknown card among
 // them with its card masked; the CSV download of that filter holds the
-// page's rows (event ids in order); the unfiltered list pages forward and
+// page's rows (event ids in order); in English the reasons are in English;
+// the unfiltered list pages forward and
 // back (page 2 holds other rows, back gives page 1 again); axe-core finds
 // no violation; the page never scrolls sideways; screenshots of the list
 // at 1024×600 and 1280×800 go to docs/console/. Runs under
@@ -132,6 +133,15 @@ try {
   check(JSON.stringify(csvIDs) === JSON.stringify(pageIDs), `CSV rows ${csvIDs.length} differ from the page's ${pageIDs.length}`);
   check(!csv.includes(unknown), 'the CSV holds the card unmasked');
   check(csv.includes('这张卡还没有登记') && csv.includes('这一餐您已经用过了'), 'the CSV reasons are not in words');
+
+  // In English the same rows say their reasons in English.
+  await page.getByTestId('lang-select').selectOption('en');
+  const en = words.reasons.en;
+  const inEnglish = await waitRows((rows) => rows.every((r) => r.reason === en[r.reasonCode]), 'the reasons in English');
+  check(inEnglish.length === refused.length && (await page.getByTestId('meals-th-time').textContent()) === 'Time (Asia/Shanghai)', 'the English page');
+  check(inEnglish.some((r) => r.elder === 'Unregistered card ' + masked), 'the unknown card in English');
+  await page.getByTestId('lang-select').selectOption('zh-CN');
+  await waitRows((rows) => rows.every((r) => r.reason === zh[r.reasonCode]), 'the reasons in Chinese again');
 
   // Accessibility, no sideways scrolling, screenshots.
   const v = await axeViolations(page);
