@@ -2,6 +2,7 @@
 (() => {
   const T = {
     "zh-CN": {
+      mealsAll: "全部用餐记录：按日期、站点、结果查找，下载 →",
       loginTitle: "登录控制台",
       pageDenied: "您的角色无权查看此页面", pageUnknown: "没有这个页面",
       loginUser: "用户名", loginPassword: "密码", badLogin: "用户名或密码错误",
@@ -131,6 +132,7 @@
       chQRAlt: "公示页面二维码：{url}", chNoPubs: "暂无公示",
     },
     "zh-HK": {
+      mealsAll: "全部用膳記錄：按日期、站點、結果查找，下載 →",
       loginTitle: "登入控制台",
       pageDenied: "您的角色無權查看此頁面", pageUnknown: "沒有這個頁面",
       loginUser: "用戶名稱", loginPassword: "密碼", badLogin: "用戶名稱或密碼錯誤",
@@ -260,6 +262,7 @@
       chQRAlt: "公示頁面二維碼：{url}", chNoPubs: "暫無公示",
     },
     en: {
+      mealsAll: "All meals: search by date, site and decision, download →",
       loginTitle: "Sign in to the console",
       pageDenied: "Your role may not see this page", pageUnknown: "There is no such page",
       loginUser: "User name", loginPassword: "Password", badLogin: "Wrong user name or password",
