@@ -72,6 +72,11 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 		if err := s.applyReported(ctx, gw, st, at); err != nil {
 			return true, err
 		}
+		if st.Roster != nil { // which roster it runs (roster.go)
+			if err := s.ReportGatewayRoster(ctx, gw, *st.Roster, st.Boot, at); err != nil {
+				return true, err
+			}
+		}
 	}
 	return n > 0, nil
 }
