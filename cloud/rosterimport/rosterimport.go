@@ -73,7 +73,7 @@ const (
 	CodeIDDuplicate         = "id_duplicate"          // id, row
 	CodeNameMissing         = "name_missing"          //
 	CodeNameTooLong         = "name_too_long"         // max
-	CodeResidentIDBad       = "resident_id_bad"       // value (masked), detail
+	CodeResidentIDBad       = "resident_id_bad"       // value (masked), problem (eldergate.ResidentIDError.Code), at, detail
 	CodeNoCredential        = "no_credential"         //
 	CodeBirthBad            = "birth_bad"             // value
 	CodeYesNoBad            = "yes_no_bad"            // value
@@ -86,6 +86,15 @@ const (
 	CodeNoRows              = "no_rows"               //
 	CodeTooManyRows         = "too_many_rows"         // max
 )
+
+// Codes lists every Code (a console has a text for each).
+var Codes = []string{CodeCSVInvalid, CodeHeaderNotFirst, CodeHeaderUnknown, CodeHeaderRepeated, CodeColumnMissing,
+	CodeNoCredentialColumn, CodeCellTooLong, CodeIDMissing, CodeIDInvalid, CodeIDDuplicate, CodeNameMissing, CodeNameTooLong,
+	CodeResidentIDBad, CodeNoCredential, CodeBirthBad, CodeYesNoBad, CodeResidenceCodeBad, CodeResidenceProvince,
+	CodeResidenceDistrict, CodeCredentialBad, CodeCredentialSameRow, CodeCredentialTwoElders, CodeNoRows, CodeTooManyRows}
+
+// ResidentIDProblems lists the codes of eldergate.ResidentIDError.
+var ResidentIDProblems = []string{"length", "not_digit", "last_char", "birth_date", "birth_before_1800", "check_char"}
 
 // P is the params of a Problem.
 type P = map[string]any
@@ -306,7 +315,7 @@ func (t *table) add(rec record) {
 		var re *eldergate.ResidentIDError
 		switch {
 		case errors.As(err, &re):
-			t.rep.add(row, col, CodeResidentIDBad, P{"value": eldergate.MaskID(eldergate.NormalizeCredential(v)), "detail": re.Problem},
+			t.rep.add(row, col, CodeResidentIDBad, P{"value": eldergate.MaskID(eldergate.NormalizeCredential(v)), "detail": re.Problem, "problem": re.Code, "at": re.At},
 				"bad resident ID number %s: %s", eldergate.MaskID(eldergate.NormalizeCredential(v)), re.Problem)
 		case err != nil:
 			t.rep.add(row, col, CodeResidentIDBad, P{"value": eldergate.MaskID(eldergate.NormalizeCredential(v)), "detail": err.Error()},
@@ -391,7 +400,7 @@ func (t *table) residence(e *eldergate.RosterElder, row int, cells []string) {
 		}
 		code, err := divisionCode(v, l.lens)
 		if err != nil {
-			t.rep.add(row, col, CodeResidenceCodeBad, P{"level": l.what, "value": clip(v), "digits": digits(l.lens), "example": l.example},
+			t.rep.add(row, col, CodeResidenceCodeBad, P{"level": l.what, "value": clip(v), "digits": strings.Join(strings.Split(digits(l.lens), " or "), "/"), "example": l.example},
 				"residence %s %q is not a division code: write its %s-digit code, e.g. %s", l.what, clip(v), digits(l.lens), l.example)
 			ok = false
 			continue

@@ -200,6 +200,9 @@ func TestBadRows(t *testing.T) {
 					t.Errorf("row %d: code %q, want %q", row, at[row][0].Code, code)
 				}
 			}
+			if p := at[4][0].Params; p["problem"] != "check_char" {
+				t.Errorf("row 4 params %v, want problem check_char", p)
+			}
 			if p := at[5][0].Params; p["id"] != "E1" || p["row"] != 2 {
 				t.Errorf("row 5 params %v, want id E1 and row 2", p)
 			}
