@@ -10,6 +10,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/rosterimport"
 )
 
 func importCSV(n int, skip ...string) string {
@@ -208,4 +209,36 @@ func FuzzImportQuery(f *testing.F) {
 			t.Fatalf("dry_run %q read as %v", q.Get("dry_run"), iq.DryRun)
 		}
 	})
+}
+
+// TestRosterProblemsTranslated: the console has a text, in each of its
+// languages, for every problem code of a roster file, every resident ID
+// problem and every field a preview names as changed, so the row report
+// and the preview are never in English inside the Chinese console.
+func TestRosterProblemsTranslated(t *testing.T) {
+	texts := consoleTexts(t)
+	var keys []string
+	for _, c := range rosterimport.Codes {
+		keys = append(keys, "rp_"+c)
+	}
+	for _, c := range rosterimport.ResidentIDProblems {
+		keys = append(keys, "rid_"+c)
+	}
+	b, _ := json.Marshal(eldergate.RosterElder{})
+	var fields map[string]json.RawMessage
+	json.Unmarshal(b, &fields)
+	for _, k := range []string{"categories", "hukou_local", "home_city", "home_district", "home_street", "residence_city", "residence_district", "residence_street", "credentials"} {
+		fields[k] = nil // omitempty: absent from the zero elder
+	}
+	delete(fields, "id") // an elder is matched by id: it never changes
+	for f := range fields {
+		keys = append(keys, "rf_"+f)
+	}
+	for lang, d := range texts {
+		for _, k := range keys {
+			if d[k] == "" {
+				t.Errorf("%s: no text for %s", lang, k)
+			}
+		}
+	}
 }
