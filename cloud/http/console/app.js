@@ -1093,6 +1093,7 @@
   }
 
   function showProblems(rep) {
+    R.report = rep; // drawn again in another language (renderPreview)
     const tb = $("r-report");
     tb.replaceChildren();
     for (const p of rep.problems || []) {
@@ -1115,12 +1116,13 @@
   async function sendRoster(dry, token) {
     const f = $("r-file").files[0];
     $("r-report-table").hidden = true;
+    R.report = null;
     if (!site()) { say("r-result", t("rNoSite"), true); return null; }
     if (!f) { say("r-result", t("rNoFile"), true); return null; }
     say("r-result", t("rWorking"));
     const q = dry ? "?dry_run=true" : (token ? "?confirm=" + encodeURIComponent(token) : "");
     const r = await call("POST", "sites/" + encodeURIComponent(site()) + "/roster/import" + q, f, fileType(f, "text/csv"));
-    if (r.status === 422 && r.data.report) { R.preview = null; renderPreview(); showProblems(r.data.report); return null; }
+    if (r.status === 422 && r.data.report) { R.preview = null; showProblems(r.data.report); renderPreview(); return null; }
     return r;
   }
 
@@ -1172,7 +1174,10 @@
     const box = $("r-preview");
     box.replaceChildren();
     box.hidden = !R.preview;
-    if (!R.preview) return;
+    if (!R.preview) {
+      if (R.report && !$("r-report-table").hidden) showProblems(R.report);
+      return;
+    }
     const p = R.preview.data;
     const el = (tag, text, cls, testid) => {
       const e = document.createElement(tag);
