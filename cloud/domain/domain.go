@@ -421,6 +421,7 @@ type Store interface {
 	ReconcileStore  // the meals and elders the reconciliation re-decides (reconcile.go)
 	CharityStore    // charity funds and their publications (charity.go)
 	ReviewStore     // the rows of the items to review (review.go)
+	AuditStore      // the append-only, hash-chained audit log (audit.go)
 
 	// Close releases the store.
 	Close() error

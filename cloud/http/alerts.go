@@ -290,12 +290,18 @@ func (s *Server) putAlarmSettings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()))
 		return
 	}
+	old, err := s.cfg.Store.AlarmSettingsOf(r.Context(), unit.ID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	by := actor(CallerOf(r.Context()))
 	if err := s.cfg.Store.PutAlarmSettings(r.Context(), unit.ID, body, by, s.cfg.Now().UTC()); err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	s.log.Info("http: alarm settings stored", "unit", unit.ID, "by", by)
+	auditChange(r, "alarm_settings", unit.ID, unit.ID, json.RawMessage(old), json.RawMessage(body)) // channel secrets redacted
 	s.getAlarmSettings(w, r)
 }
 
@@ -445,6 +451,7 @@ func (s *Server) alertAction(w http.ResponseWriter, r *http.Request, resolve boo
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	before := s.alertSnapshot(r.Context(), id)
 	by, at := actor(c), s.cfg.Now().UTC()
 	state := domain.AlertAcknowledged
 	if resolve {
@@ -474,8 +481,21 @@ func (s *Server) alertAction(w http.ResponseWriter, r *http.Request, resolve boo
 			out["outcome"], out["note"] = act.Outcome, act.Note
 		}
 		writeJSON(w, http.StatusOK, out)
+		if after := s.alertSnapshot(r.Context(), id); after != nil {
+			auditChange(r, "alert", id, after.Site, before, after)
+		}
 		s.wake()
 	}
+}
+
+// alertSnapshot is what the audit log keeps of alert id's state (nil when
+// it cannot be read).
+func (s *Server) alertSnapshot(ctx context.Context, id string) *domain.Alert {
+	as, err := s.cfg.Store.AlertsByID(ctx, []string{id})
+	if err != nil || len(as) == 0 {
+		return nil
+	}
+	return &as[0]
 }
 
 // wake tells the alarm runner and the board that an alert changed here.

@@ -2,6 +2,7 @@ package cloudhttp
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -61,12 +62,18 @@ func (s *Server) putCareRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()))
 		return
 	}
+	old, err := s.cfg.Store.CareRuleOf(r.Context(), unit.ID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	by := actor(CallerOf(r.Context()))
 	if err := s.cfg.Store.PutCareRule(r.Context(), unit.ID, body, by, s.cfg.Now().UTC()); err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	s.log.Info("http: care rule stored", "unit", unit.ID, "by", by)
+	auditChange(r, "care_rule", unit.ID, unit.ID, json.RawMessage(old), json.RawMessage(body))
 	s.getCareRule(w, r)
 }
 
@@ -261,5 +268,6 @@ func (s *Server) markCareVisit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: care visit marked", "site", v.Site, "community", v.Community, "outcome", v.Outcome, "by", v.MarkedBy)
+	auditChange(r, "care_visit", v.ID, v.Site, nil, v)
 	writeJSON(w, http.StatusCreated, v)
 }

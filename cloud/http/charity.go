@@ -94,6 +94,7 @@ func (s *Server) createCharityFund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: charity fund registered", "fund", f.ID, "unit", f.Unit, "by", c.TokenID)
+	auditChange(r, "charity_fund", f.ID, f.Unit, nil, f)
 	writeJSON(w, http.StatusCreated, f)
 }
 
@@ -280,6 +281,7 @@ func (s *Server) publishCharity(w http.ResponseWriter, r *http.Request) {
 	}
 	v.QRPNG = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
 	s.log.Info("http: charity summary published", "fund", f.ID, "month", req.Month, "unit", unit, "sha256", p.SHA256, "by", c.TokenID)
+	auditChange(r, "charity_publication", id, meta.Publisher, nil, map[string]any{"id": id, "fund": f.ID, "month": req.Month, "unit": unit, "sha256": p.SHA256})
 	writeJSON(w, http.StatusCreated, v)
 }
 

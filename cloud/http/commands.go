@@ -74,6 +74,10 @@ func (s *Server) queueCommand(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
+	// A command's body may carry a roster: the audit log keeps its type
+	// and size only.
+	cmdAudit := map[string]any{"gw": gw, "type": req.Type, "body_bytes": len(req.Body)}
+	auditChange(r, "command", gw, "", nil, cmdAudit)
 	if !eldergate.KnownCommand(req.Type) || req.Type == eldergate.CmdOTA {
 		writeError(w, http.StatusBadRequest, "type: must be one of config, policy, roster, usage, ping, reboot")
 		return
@@ -108,6 +112,12 @@ func (s *Server) queueCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: command queued", "gw", gw, "command", c.ID, "type", c.Type, "expires", c.ExpiresAt)
+	cmdAudit["id"], cmdAudit["expires_at"] = c.ID, c.ExpiresAt
+	site := ""
+	if cred, err := s.cfg.Store.GatewayCredential(r.Context(), gw); err == nil {
+		site = cred.Site
+	}
+	auditChange(r, "command", c.ID, site, nil, cmdAudit)
 	if s.cfg.Commands != nil {
 		s.cfg.Commands.SendCommand(r.Context(), c)
 	}

@@ -80,6 +80,19 @@ func (s *Server) configRoutes(mux *routeMux) {
 // CheckConfigBody checks a desired configuration as far as the cloud can
 // without the gateway's code: UTF-8 text of at most MaxConfigBytes without
 // NUL, holding a non-empty YAML mapping or a JSON object.
+// configAudit is what the audit log keeps of a desired configuration:
+// its version and hash and the configuration as an object (YAML or JSON
+// read into one, so that domain.RedactJSON finds its passwords and
+// secrets); the text itself is not kept.
+func configAudit(d domain.DesiredConfig) map[string]any {
+	out := map[string]any{"version": d.Version, "sha256": d.SHA256, "set_by": d.SetBy}
+	var v map[string]any
+	if err := yaml.Unmarshal([]byte(d.Body), &v); err == nil && v != nil {
+		out["config"] = v
+	}
+	return out
+}
+
 func CheckConfigBody(b []byte) error {
 	switch {
 	case len(bytes.TrimSpace(b)) == 0:
@@ -170,6 +183,10 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "gateway "+gw+" is revoked")
 		return
 	}
+	var before any
+	if old, err := s.cfg.Store.DesiredConfig(r.Context(), gw); err == nil {
+		before = configAudit(old)
+	}
 	id, err := domain.RandomToken(12)
 	if err != nil {
 		s.internal(w, r, err)
@@ -190,6 +207,7 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: desired config set", "gw", gw, "version", d.Version, "sha256", d.SHA256, "by", by, "command", cmd.ID)
+	auditChange(r, "gateway_config", gw, cred.Site, before, configAudit(d))
 	if s.cfg.Commands != nil {
 		s.cfg.Commands.SendCommand(r.Context(), cmd)
 	}

@@ -195,6 +195,7 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("http: gateway created without a QR code", "gw", req.ID, "err", err)
 	}
 	s.log.Info("http: gateway created", "gw", req.ID, "site", req.Site, "token_expires", exp)
+	auditChange(r, "gateway", req.ID, req.Site, nil, map[string]any{"id": req.ID, "site": req.Site, "token_expires_at": exp})
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, CreateGatewayResponse{ID: req.ID, Site: req.Site, Token: token, ExpiresAt: exp,
 		EnrollURL: link, QRPNG: qr})
@@ -206,7 +207,12 @@ func (s *Server) revokeGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	at := s.cfg.Now().UTC()
-	err := s.cfg.Store.RevokeGateway(r.Context(), id, at)
+	before, err := s.cfg.Store.GatewayCredential(r.Context(), id)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		s.internal(w, r, err)
+		return
+	}
+	err = s.cfg.Store.RevokeGateway(r.Context(), id, at)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no such gateway")
@@ -225,6 +231,8 @@ func (s *Server) revokeGateway(w http.ResponseWriter, r *http.Request) {
 		broker = "not managed by the cloud: revoke the gateway's credentials on the external broker"
 	}
 	s.log.Info("http: gateway revoked", "gw", id, "broker", broker)
+	auditChange(r, "gateway", id, before.Site, map[string]any{"id": id, "site": before.Site, "revoked_at": before.RevokedAt},
+		map[string]any{"id": id, "site": before.Site, "revoked_at": at})
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true, "at": at, "broker": broker})
 }
 

@@ -61,6 +61,7 @@ type Store interface {
 	ReportStore // reports.go
 	domain.CareStore
 	domain.CharityStore
+	domain.AuditStore // audit.go
 }
 
 // Server serves the API and the console.
@@ -156,6 +157,7 @@ func (s *Server) Handler() http.Handler { return s.routes().ServeMux }
 // routes registers every route on a recording mux (see routes.go).
 func (s *Server) routes() *routeMux {
 	mux := newRouteMux()
+	mux.audit = s.audited // audit.go: every change is in the audit log
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/openapi.yaml", serveOpenAPI) // no auth
 	mux.Handle("GET /api/v1/gateways", s.require(domain.RoleViewer, s.listGateways))
@@ -174,6 +176,7 @@ func (s *Server) routes() *routeMux {
 	s.reportRoutes(mux)  // reports.go
 	s.careRoutes(mux)    // care.go
 	s.charityRoutes(mux) // charity.go, charity_page.go
+	s.auditRoutes(mux)   // audit.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))

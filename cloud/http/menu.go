@@ -64,6 +64,10 @@ func (s *Server) putMenu(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now().UTC()
+	var before any
+	if old, err := s.cfg.Store.Menu(r.Context(), site); err == nil {
+		before = old
+	}
 	stored, changed, err := s.cfg.Store.SetMenu(r.Context(), site, m, "token "+CallerOf(r.Context()).TokenID, now)
 	if err != nil {
 		s.internal(w, r, err)
@@ -77,5 +81,6 @@ func (s *Server) putMenu(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Info("http: menu set", "site", site, "version", stored.Version, "dishes", len(stored.Dishes), "gateways", len(out.Commands))
 	}
+	auditChange(r, "menu", site, site, before, stored)
 	writeJSON(w, http.StatusOK, out)
 }

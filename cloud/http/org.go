@@ -72,6 +72,7 @@ func (s *Server) require(role domain.Role, next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, msg)
 			return
 		}
+		auditCaller(r, c) // audit.go: a refused caller is named too
 		if !c.Role.Permits(role, r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			writeError(w, http.StatusForbidden, fmt.Sprintf("this needs the %s role; the token has %s", role, c.Role))
 			return
@@ -238,6 +239,7 @@ func (s *Server) createOrgUnit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: org unit created", "id", u.ID, "level", u.Level, "parent", u.ParentID)
+	auditChange(r, "org_unit", u.ID, u.ID, nil, u)
 	writeJSON(w, http.StatusCreated, u)
 }
 
@@ -269,6 +271,11 @@ func (s *Server) updateOrgUnit(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	before, err := s.cfg.Store.OrgUnit(r.Context(), id)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	u, err := s.cfg.Store.UpdateOrgUnit(r.Context(), id, ch)
 	switch {
 	case errors.Is(err, domain.ErrInvalidOrg):
@@ -289,6 +296,7 @@ func (s *Server) updateOrgUnit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: org unit changed", "id", u.ID, "code", u.Code)
+	auditChange(r, "org_unit", u.ID, u.ID, before, u)
 	writeJSON(w, http.StatusOK, u)
 }
 
@@ -366,6 +374,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: api token created", "token", t.ID, "role", t.Role, "scope", t.Scope, "by", c.TokenID)
+	auditChange(r, "api_token", t.ID, t.Scope, nil, t) // the token without its secret
 	writeJSON(w, http.StatusCreated, CreateTokenResponse{APIToken: t, Secret: secret})
 }
 
@@ -419,6 +428,14 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var before *domain.APIToken
+	if ts, err := s.visibleTokens(r.Context(), c.Scope); err == nil {
+		for _, t := range ts {
+			if t.ID == id {
+				before = &t
+			}
+		}
+	}
 	at := s.cfg.Now().UTC()
 	err := s.cfg.Store.RevokeAPIToken(r.Context(), id, at)
 	switch {
@@ -430,5 +447,13 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("http: api token revoked", "token", id, "by", c.TokenID)
+	var after any = map[string]any{"id": id, "revoked_at": at}
+	unit := c.Scope
+	if before != nil {
+		t := *before
+		t.RevokedAt = &at
+		after, unit = t, t.Scope
+	}
+	auditChange(r, "api_token", id, unit, before, after)
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true, "at": at})
 }

@@ -91,6 +91,9 @@ func (s *Server) setCredentialState(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
+	// The audit log keeps the credential masked, as the roster's history does.
+	credAudit := map[string]any{"elder": elder, "kind": req.Kind, "credential": eldergate.MaskID(req.Value), "state": req.State}
+	auditChange(r, "credential", elder, site, nil, credAudit)
 	if req.State == "" {
 		writeError(w, http.StatusBadRequest, "state: missing (active, lost or cancelled)")
 		return
@@ -111,6 +114,8 @@ func (s *Server) setCredentialState(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("http: credential state", "site", site, "elder", elder, "kind", c.Kind, "value", eldergate.MaskID(c.Value),
 		"state", c.State, "version", ch.Version, "changed", ch.Changed)
+	credAudit["version"], credAudit["changed"] = ch.Version, ch.Changed
+	auditChange(r, "credential", elder, site, map[string]any{"version": ch.Previous}, credAudit)
 	ids, err := rosterpush.Site(r.Context(), s.cfg.Store, s.cfg.Commands, s.cfg.Now().UTC(), site, &rosterpush.StateChange{Change: ch, Cred: c})
 	if err != nil {
 		s.internal(w, r, err)
@@ -146,6 +151,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
 	if created {
 		status = http.StatusCreated
 		s.log.Info("http: policy stored", "version", p.Version, "sha256", sp.SHA256)
+		auditChange(r, "policy", p.Version, "", nil, sp)
 	}
 	sp.Body = ""
 	writeJSON(w, status, sp)
@@ -195,6 +201,11 @@ func (s *Server) assignPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now().UTC()
+	old, err := s.cfg.Store.SitePolicy(r.Context(), site)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		s.internal(w, r, err)
+		return
+	}
 	if err := s.cfg.Store.AssignPolicy(r.Context(), site, p.Version, now); err != nil {
 		s.internal(w, r, err)
 		return
@@ -211,5 +222,6 @@ func (s *Server) assignPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	out := AssignPolicyResponse{Site: site, Version: p.Version, Commands: ids}
 	s.log.Info("http: policy assigned", "site", site, "version", p.Version, "gateways", len(ids))
+	auditChange(r, "site_policy", site, site, map[string]any{"version": old}, map[string]any{"version": p.Version, "sha256": p.SHA256})
 	writeJSON(w, http.StatusAccepted, out)
 }

@@ -156,6 +156,8 @@ func (s *Server) importRoster(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := rosterimport.Detect(r.Header.Get("Content-Type"), data)
+	// The audit log keeps a summary, never the file's elders.
+	auditChange(r, "roster", site, site, nil, map[string]any{"format": f, "bytes": len(data), "dry_run": q.DryRun})
 	elders, rep, err := rosterimport.Parse(data, f)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -197,6 +199,9 @@ func (s *Server) importRoster(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("http: roster imported", "site", site, "format", f, "elders", ch.Elders, "version", ch.Version,
 		"upserted", ch.Upserted, "removed", ch.Removed, "confirmed", p.ConfirmNeeded)
+	auditChange(r, "roster", site, site, map[string]any{"version": ch.Previous},
+		map[string]any{"version": ch.Version, "elders": ch.Elders, "upserted": ch.Upserted, "removed": ch.Removed, "format": f, "rows": rep.Rows,
+			"confirmed_removal": p.ConfirmNeeded})
 	ids, err := rosterpush.Site(r.Context(), s.cfg.Store, s.cfg.Commands, now, site, nil)
 	if err != nil {
 		s.internal(w, r, err)

@@ -26,6 +26,9 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 type routeMux struct {
 	*http.ServeMux
 	patterns []string
+	// audit wraps the handler of every route that changes something
+	// (audits; Server.audited): nil in a mux that audits nothing.
+	audit func(pattern string, h http.Handler) http.Handler
 }
 
 func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
@@ -36,6 +39,9 @@ func (m *routeMux) Handle(pattern string, h http.Handler) { m.HandleLimit(patter
 // HandleLimit registers h with request bodies limited to limit bytes.
 func (m *routeMux) HandleLimit(pattern string, limit int64, h http.Handler) {
 	m.patterns = append(m.patterns, pattern)
+	if m.audit != nil && audits(pattern) {
+		h = m.audit(pattern, h)
+	}
 	m.ServeMux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		h.ServeHTTP(w, r)

@@ -129,6 +129,7 @@ func (s *Server) closeSettlement(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("http: settlement closed", "number", st.Number, "unit", st.Unit, "month", st.Month, "by", st.ClosedBy, "sha256", st.SHA256)
 	st.Content = nil
+	auditChange(r, "statement", st.Number, st.Unit, nil, st)
 	writeJSON(w, http.StatusCreated, st)
 }
 

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"ReconcileConnectedIsZero", testReconcileConnectedIsZero},
 		{"Charity", testCharity},
 		{"Review", testReview},
+		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@
 (() => {
   const T = {
     "zh-CN": {
+      pageDenied: "您的角色无权查看此页面", pageUnknown: "没有这个页面",
       title: "长者饭堂云平台", language: "语言", logout: "退出", token: "管理令牌", login: "登录",
       badToken: "令牌无效", netError: "无法连接服务器", alerts: "报警", meals: "用餐记录", gateways: "网关",
       opened: "时间", time: "时间", site: "站点", gateway: "网关", button: "按钮", type: "类型", presses: "次数",
@@ -146,6 +147,7 @@
       chQRAlt: "公示页面二维码：{url}", chNoPubs: "暂无公示",
     },
     "zh-HK": {
+      pageDenied: "您的角色無權查看此頁面", pageUnknown: "沒有這個頁面",
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
       badToken: "令牌無效", netError: "無法連接伺服器", alerts: "警報", meals: "用膳記錄", gateways: "網關",
       opened: "時間", time: "時間", site: "站點", gateway: "網關", button: "按鈕", type: "類型", presses: "次數",
@@ -290,6 +292,7 @@
       chQRAlt: "公示頁面二維碼：{url}", chNoPubs: "暫無公示",
     },
     en: {
+      pageDenied: "Your role may not see this page", pageUnknown: "There is no such page",
       title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
       badToken: "Invalid token", netError: "Cannot reach the server", alerts: "Alerts", meals: "Meals", gateways: "Gateways",
       opened: "Time", time: "Time", site: "Site", gateway: "Gateway", button: "Button", type: "Type", presses: "Presses",
@@ -447,7 +450,28 @@
     const n = Math.trunc(Number(fen) || 0), s = n < 0 ? "-" : "", a = Math.abs(n);
     return s + "¥" + Math.floor(a / 100) + "." + String(a % 100).padStart(2, "0");
   };
-  const when = (iso) => (iso ? new Date(iso).toLocaleString(lang) : "—");
+  // DefaultZone is the zone of a time whose site names none (the cloud's
+  // domain.DefaultTimeZone).
+  const DefaultZone = "Asia/Shanghai";
+  const zoned = {}; // IANA zone -> Intl.DateTimeFormat
+  // when shows an instant in zone tz (default DefaultZone) with the zone
+  // named: "2026-12-06 12:01 (Asia/Shanghai)". Times are UTC on the wire
+  // and never shown in the browser's own zone.
+  const when = (iso, tz) => {
+    if (!iso) return "—";
+    const d = new Date(iso);
+    if (isNaN(d)) return "—";
+    const z = tz || DefaultZone;
+    let f = zoned[z];
+    if (!f) {
+      try {
+        f = zoned[z] = new Intl.DateTimeFormat("en-CA", { timeZone: z, year: "numeric", month: "2-digit", day: "2-digit",
+          hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      } catch (e) { return when(iso, DefaultZone); }
+    }
+    const p = Object.fromEntries(f.formatToParts(d).map((x) => [x.type, x.value]));
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} (${z})`;
+  };
 
   function applyLang() {
     document.documentElement.lang = lang;
@@ -473,6 +497,7 @@
     renderReview();
     renderService(); // and its service statistics
     renderCharity(); // and where charity money went
+    pagesRender(); // and every page of pages/
   }
 
   function cell(tr, text, cls, testid) {
@@ -1037,8 +1062,14 @@
     el.dataset.state = bad ? "error" : "ok";
   }
 
-  function showTab(name) {
+  function showTab(name, arg) {
     document.querySelectorAll("#tabs .tab").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+    if (!BUILTIN.includes(name)) {
+      for (const b of BUILTIN) $(b).hidden = true;
+      showPage(name, arg || "");
+      return;
+    }
+    showPage(name, "");
     $("dashboard").hidden = name !== "dashboard";
     $("roster").hidden = name !== "roster";
     $("reports").hidden = name !== "reports";
@@ -1369,7 +1400,7 @@
   }
 
   function wireRoster() {
-    document.querySelectorAll("#tabs .tab").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+    document.querySelectorAll("#tabs .tab").forEach((b) => b.addEventListener("click", () => go(b.dataset.tab, "")));
     const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("r-result", t("netError"), true); });
     $("r-check").addEventListener("click", guard(previewRoster));
     $("r-file").addEventListener("change", guard(previewRoster)); // the preview first
@@ -1571,10 +1602,14 @@
     $("m-save").addEventListener("click", guard(saveMenu));
   }
 
-  function showDashboard() {
+  async function showDashboard() {
+    ME = await api("GET", "me");
+    await loadOrg().catch(() => {});
     $("login").hidden = true;
     $("tabs").hidden = false;
-    showTab("dashboard");
+    pagesSignedIn();
+    current = "";
+    route();
     $("logout").hidden = false;
     refresh();
     streamBoard();
@@ -1583,6 +1618,7 @@
 
   function logout(msg) {
     sessionStorage.removeItem("eg.token");
+    pagesSignedOut();
     if (timer) { clearInterval(timer); timer = null; }
     stopStream();
     last.alerts = last.meals = last.gateways = last.org = "";
@@ -2866,6 +2902,131 @@
     $("care-rule-save").addEventListener("click", guard("care-rule-msg", saveCareRule));
   }
 
+  // ---- Pages. Each page beyond the built-in tabs lives in its own file
+  // under pages/ and registers itself with EG.page (docs/console.md): its
+  // texts in three languages, its section's HTML, the lowest role that
+  // sees it, and open/render/reset. The URL's hash names the page shown:
+  // #meals, #gateway/gw-demo-1.
+  const PAGES = new Map(); // id -> page definition, in registration order
+  const BUILTIN = ["dashboard", "roster", "menu", "reports", "care"];
+  let ME = null;           // the caller (GET /api/v1/me) while signed in
+  let current = "";        // the hash shown, "dashboard" or "meals/…"
+  const RANK = { viewer: 1, staff: 2, operator: 3, admin: 4 };
+  // roleSees mirrors domain.Role.Permits for a page (pages read): the
+  // auditor sees every page, a page for the auditor is also the admin's,
+  // and otherwise roles are ordered viewer < staff < operator < admin.
+  function roleSees(role, p) {
+    if (p.roles) return p.roles.includes(role);
+    const min = p.role || "viewer";
+    if (role === "auditor") return true;
+    if (min === "auditor") return role === "admin";
+    return (RANK[role] || 0) >= (RANK[min] || 99);
+  }
+  const pageAllowed = (p) => !!(ME && roleSees(ME.role, p));
+
+  function definePage(def) {
+    if (!def || !/^[a-z][a-z0-9-]*$/.test(def.id || "") || PAGES.has(def.id) || BUILTIN.includes(def.id)) {
+      throw new Error("EG.page: bad or duplicate id " + (def && def.id));
+    }
+    for (const l of Object.keys(T)) Object.assign(T[l], (def.strings || {})[l] || {});
+    const sec = document.createElement("section");
+    sec.id = def.id;
+    sec.className = "page";
+    sec.dataset.testid = "page-" + def.id;
+    sec.hidden = true;
+    sec.innerHTML = def.html || "";
+    $("page-denied").before(sec);
+    if (def.tab) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "tab";
+      b.dataset.tab = def.id;
+      b.dataset.testid = "tab-" + def.id;
+      b.dataset.i18n = def.tab;
+      b.hidden = !pageAllowed(def);
+      b.addEventListener("click", () => go(def.id, ""));
+      $("tabs").appendChild(b);
+    }
+    PAGES.set(def.id, def);
+    sec.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  }
+
+  // go shows page id (a built-in tab or a registered page) with arg and
+  // puts it in the URL.
+  function go(id, arg) {
+    const h = arg ? id + "/" + arg : id;
+    if (location.hash !== "#" + h) history.pushState(null, "", "#" + h);
+    route();
+  }
+
+  // route shows the page the URL's hash names (the dashboard when none).
+  function route() {
+    if (!ME) return;
+    let h = decodeURIComponent(location.hash.replace(/^#/, "")) || "dashboard";
+    if (/^alert=/.test(h)) h = "dashboard"; // a notification's link to an alert (#alert=ID) is on the board
+    if (h === current) return;
+    current = h;
+    const i = h.indexOf("/");
+    const id = i < 0 ? h : h.slice(0, i), arg = i < 0 ? "" : h.slice(i + 1);
+    showTab(id, arg);
+  }
+
+  // showPage hides every page but id and opens it; false when id is no
+  // registered page.
+  function showPage(id, arg) {
+    const p = PAGES.get(id);
+    for (const [k] of PAGES) $(k).hidden = true;
+    const denied = $("page-denied");
+    denied.hidden = true;
+    if (!BUILTIN.includes(id) && !p) { denied.hidden = false; denied.dataset.state = "unknown"; $("page-denied-text").textContent = t("pageUnknown"); return true; }
+    if (!p) return false;
+    if (!pageAllowed(p)) { denied.hidden = false; denied.dataset.state = "denied"; $("page-denied-text").textContent = t("pageDenied"); return true; }
+    $(id).hidden = false;
+    if (p.open) Promise.resolve(p.open(arg)).catch((e) => { if (e.message !== "unauthorized") $("status").textContent = t("netError"); });
+    return true;
+  }
+
+  function pagesSignedIn() {
+    for (const [id, p] of PAGES) {
+      const b = document.querySelector(`#tabs .tab[data-tab="${id}"]`);
+      if (b) b.hidden = !pageAllowed(p);
+    }
+  }
+
+  function pagesSignedOut() {
+    ME = null;
+    current = "";
+    for (const [id, p] of PAGES) {
+      $(id).hidden = true;
+      if (p.reset) p.reset();
+    }
+    $("page-denied").hidden = true;
+  }
+
+  function pagesRender() {
+    for (const [, p] of PAGES) if (p.render) p.render();
+  }
+
+  // loadOrg refreshes the org units the caller sees (EG.org).
+  async function loadOrg() {
+    const org = await api("GET", "org");
+    for (const u of org) { orgNames[u.id] = u.name; orgUnits[u.id] = u; }
+    return org;
+  }
+  const orgUnits = {}; // id -> org unit
+
+  // EG is what the page files use: written once here.
+  window.EG = Object.freeze({
+    page: definePage,
+    t, fmt, tk, $, yuan, when, cell, emptyRow, say, api, call, go,
+    lang: () => lang,
+    me: () => ME,
+    org: () => orgUnits,
+    loadOrg,
+    unitName: (id) => (id ? orgNames[id] || id : "—"),
+    DefaultZone,
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     applyLang();
     $("lang").addEventListener("change", () => {
@@ -2881,7 +3042,7 @@
       try {
         await api("GET", "gateways");
         $("login-error").hidden = true;
-        showDashboard();
+        await showDashboard();
       } catch (e) {
         if (e.message !== "unauthorized") logout(t("netError"));
       }
@@ -2900,6 +3061,8 @@
     wireReview();
     wireCare();
     wireService();
-    if (sessionStorage.getItem("eg.token")) showDashboard();
+    window.addEventListener("popstate", route);
+    window.addEventListener("hashchange", route);
+    if (sessionStorage.getItem("eg.token")) showDashboard().catch(() => {});
   });
 })();

@@ -4,7 +4,8 @@
 // acknowledged in the console. Runs under `go run ./deploy/demo -run`, which
 // sets EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN.
 import { check, launchChromium, signIn } from './screen.mjs';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +14,8 @@ const consoleURL = process.env.EG_CONSOLE_URL;
 const token = process.env.EG_TOKEN;
 if (!kioskURL || !consoleURL || !token) throw new Error('EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN must be set');
 const shots = mkdtempSync(join(tmpdir(), 'eldergate-shots-'));
+const docShots = process.env.EG_SHOT_DIR || fileURLToPath(new URL('../../../docs/console', import.meta.url));
+mkdirSync(docShots, { recursive: true });
 
 
 const browser = await launchChromium();
@@ -71,6 +74,11 @@ try {
   const calling = await kiosk.locator('#alert-state').textContent();
   check(!/马上就到|on the way|coming/i.test(calling), `kiosk says "${calling}" before anyone acknowledged`);
   await consolePage.screenshot({ path: join(shots, 'console-alert-open.png') });
+  // The alarm board with the alarm open, at both sizes, for docs/console/.
+  await consolePage.screenshot({ path: join(docShots, 'alarm-board-1280x800.png') });
+  await consolePage.setViewportSize({ width: 1024, height: 600 });
+  await consolePage.screenshot({ path: join(docShots, 'alarm-board-1024x600.png') });
+  await consolePage.setViewportSize({ width: 1280, height: 800 });
   await kiosk.screenshot({ path: join(shots, 'kiosk-alert-calling.png') });
 
   await kiosk.getByTestId('staff-open').click();
