@@ -1246,7 +1246,9 @@
     box.appendChild(lists);
     if (R.preview.ask && p.confirm_needed) {
       const bar = el("div", undefined, "bar pv-confirm");
-      if (R.preview.note) bar.appendChild(el("p", t(R.preview.note === "rStale" ? "rStale" : "rConfirmAsk"), "error", "roster-confirm-note"));
+      // The roster changed since the preview the operator saw: said by the
+      // button too (the ask itself is the result line above).
+      if (R.preview.note === "rStale") bar.appendChild(el("p", t("rStale"), "error", "roster-confirm-note"));
       const yes = el("button", p.lose > 0 ? fmt("rConfirm", { n: p.lose }) : t("rConfirmLocal"), "danger", "roster-confirm");
       yes.type = "button";
       yes.id = "r-confirm";
