@@ -533,7 +533,7 @@ func TestAPI(t *testing.T) {
 	}
 
 	code, body = do(t, "GET", base+"/", "", "")
-	for _, id := range []string{`data-testid="token-input"`, `data-testid="login-button"`, `src="app.js"`} {
+	for _, id := range []string{`data-testid="login-user"`, `data-testid="login-password"`, `data-testid="login-button"`, `src="app.js"`} {
 		if code != http.StatusOK || !strings.Contains(string(body), id) {
 			t.Errorf("console: %d, missing %s", code, id)
 		}

@@ -56,8 +56,8 @@ func (m *fleetMonitor) run(ctx context.Context) {
 
 // check runs one pass; the limit comes from the injected clock.
 func (m *fleetMonitor) check(ctx context.Context) {
-	limit := m.now().UTC().Add(-m.offlineAfter)
-	ids, err := m.store.MarkSilentOffline(ctx, limit)
+	limit := m.now().UTC().Add(-m.offlineAfter) // MarkSilentOffline records the change at now
+	ids, err := m.store.MarkSilentOffline(ctx, limit, m.now().UTC())
 	if err != nil {
 		if ctx.Err() == nil {
 			m.log.Error("cloud: fleet monitor", "err", err)

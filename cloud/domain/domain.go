@@ -125,6 +125,7 @@ const (
 type Gateway struct {
 	ID          string     `json:"id"`
 	Site        string     `json:"site"`
+	Name        string     `json:"name,omitempty"` // given at a bulk creation (fleet.go)
 	Online      bool       `json:"online"`
 	Boot        uint64     `json:"boot"`
 	Version     string     `json:"version,omitempty"`
@@ -298,8 +299,9 @@ type FleetStore interface {
 	// later of its state time and last batch) before seenBefore, or never
 	// seen, and returns their ids ordered. A gateway so marked comes online
 	// again with its next birth or with a batch received after its last
-	// state (IngestBatch sets online then).
-	MarkSilentOffline(ctx context.Context, seenBefore time.Time) (ids []string, err error)
+	// state (IngestBatch sets online then). Each is recorded as a presence
+	// change (PresenceSilent) at now.
+	MarkSilentOffline(ctx context.Context, seenBefore, now time.Time) (ids []string, err error)
 }
 
 // ViewStore is what the console reads. scope is an org unit id whose
@@ -410,6 +412,7 @@ type Store interface {
 	AlertStore
 	AlarmStore
 	CommandStore
+	GatewayStore    // a gateway's page, re-enrollment, bulk creation (fleet.go)
 	OrgStore        // organisation tree and API tokens (org.go)
 	RosterStore     // elders, roster versions, policies (roster.go)
 	ConfigStore     // desired and reported configuration (desired.go)
@@ -421,6 +424,7 @@ type Store interface {
 	ReconcileStore  // the meals and elders the reconciliation re-decides (reconcile.go)
 	CharityStore    // charity funds and their publications (charity.go)
 	ReviewStore     // the rows of the items to review (review.go)
+	UserStore       // the people who sign in and their sessions (user.go)
 	AuditStore      // the append-only, hash-chained audit log (audit.go)
 
 	// Close releases the store.

@@ -3,7 +3,6 @@ package cloudhttp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -54,18 +53,10 @@ func commandState(c domain.Command, now time.Time) string {
 }
 
 // gatewayExists answers 404 and false when there is no gateway id, or
-// when it is at a site outside the caller's scope.
+// when it is at a site outside the caller's scope (visibleGateway).
 func (s *Server) gatewayExists(w http.ResponseWriter, r *http.Request, id string) bool {
-	c, err := s.cfg.Store.GatewayCredential(r.Context(), id)
-	switch {
-	case errors.Is(err, domain.ErrNotFound) || err == nil && !s.siteVisible(r, c.Site):
-		writeError(w, http.StatusNotFound, "no gateway "+id)
-		return false
-	case err != nil:
-		s.internal(w, r, err)
-		return false
-	}
-	return true
+	_, ok := s.visibleGateway(w, r, id)
+	return ok
 }
 
 func (s *Server) queueCommand(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +88,16 @@ func (s *Server) queueCommand(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "ttl_seconds: must be 1-604800")
 		return
 	}
-	if !s.gatewayExists(w, r, gw) {
+	cred, ok := s.visibleGateway(w, r, gw)
+	if !ok {
+		return
+	}
+	if req.Type == eldergate.CmdConfig {
+		// A configuration is pushed as the gateway's next desired version,
+		// whichever route pushes it, so that the gateway list compares it
+		// with what the gateway reports (a config command queued here was
+		// not, and the list's config column stayed "—").
+		s.queueConfigCommand(w, r, cred, req)
 		return
 	}
 	id, err := domain.RandomToken(12)
@@ -122,6 +122,36 @@ func (s *Server) queueCommand(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Commands.SendCommand(r.Context(), c)
 	}
 	writeJSON(w, http.StatusAccepted, CommandView{Command: c, State: commandState(c, now)})
+}
+
+// queueConfigCommand pushes the body of a config command queued by POST
+// /api/v1/gateways/{id}/commands as PUT .../config does (setDesired),
+// under the same rule (CheckGatewayConfig). The body is the YAML text as a
+// JSON string, or a JSON object.
+func (s *Server) queueConfigCommand(w http.ResponseWriter, r *http.Request, cred domain.GatewayCredential, req QueueCommandRequest) {
+	text := []byte(req.Body)
+	if len(req.Body) > 0 && req.Body[0] == '"' {
+		var t string
+		if err := json.Unmarshal(req.Body, &t); err != nil {
+			writeError(w, http.StatusBadRequest, "body: "+err.Error())
+			return
+		}
+		text = []byte(t)
+	}
+	if err := CheckGatewayConfig(text, cred.ID, cred.Site); err != nil {
+		writeJSON(w, http.StatusBadRequest, err)
+		return
+	}
+	if cred.RevokedAt != nil {
+		writeError(w, http.StatusConflict, "gateway "+cred.ID+" is revoked")
+		return
+	}
+	cmd, err := s.setDesired(r, cred, text, configSetter(CallerOf(r.Context()))+" (command)")
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, CommandView{Command: cmd, State: commandState(cmd, s.cfg.Now().UTC())})
 }
 
 func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) {

@@ -26,8 +26,10 @@ import (
 // object) as the gateway's next desired version and queues a config
 // command carrying it as a JSON string, so the gateway hashes exactly the
 // text stored here (its birth reports config_sha256 of that text). The
-// cloud only checks the body is a well-formed mapping: the gateway
-// validates it fully and answers with its error.
+// cloud checks what it can (CheckGatewayConfig: a well-formed mapping
+// naming the gateway's site); the gateway validates it fully and answers
+// with its error. ?dry_run=true runs the same check and answers the diff
+// from what the gateway runs, storing and sending nothing.
 
 // ConfigCommandTTL is the expiry of the command carrying a desired config.
 const ConfigCommandTTL = 7 * 24 * time.Hour
@@ -61,6 +63,10 @@ type ReportedView struct {
 	Boot          uint64    `json:"boot"`
 	At            time.Time `json:"at"`
 	Source        string    `json:"source"` // birth, or result (confirmed by the command's result)
+	// The desired version whose text has ConfigSHA256 (0, "": the gateway
+	// runs its local file, or a text the cloud did not push).
+	Version int64  `json:"version,omitempty"`
+	Body    string `json:"body,omitempty"`
 }
 
 // ResultView is the state of the desired version's config command.
@@ -77,9 +83,20 @@ func (s *Server) configRoutes(mux *routeMux) {
 	mux.Handle("GET /api/v1/gateways/{id}/config", s.require(domain.RoleViewer, s.getConfig))
 }
 
-// CheckConfigBody checks a desired configuration as far as the cloud can
-// without the gateway's code: UTF-8 text of at most MaxConfigBytes without
-// NUL, holding a non-empty YAML mapping or a JSON object.
+// ConfigError is why a desired configuration is refused: Code names the
+// rule (the console words it in the user's language), Msg says it in
+// English.
+type ConfigError struct {
+	Code string `json:"code"`
+	Msg  string `json:"error"`
+}
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+func configErr(code, format string, args ...any) error {
+	return &ConfigError{Code: code, Msg: "config: " + fmt.Sprintf(format, args...)}
+}
+
 // configAudit is what the audit log keeps of a desired configuration:
 // its version and hash and the configuration as an object (YAML or JSON
 // read into one, so that domain.RedactJSON finds its passwords and
@@ -93,39 +110,70 @@ func configAudit(d domain.DesiredConfig) map[string]any {
 	return out
 }
 
+// CheckConfigBody checks a desired configuration as far as the cloud can
+// without the gateway's code: UTF-8 text of at most MaxConfigBytes without
+// NUL, holding a non-empty YAML mapping or a JSON object.
 func CheckConfigBody(b []byte) error {
 	switch {
 	case len(bytes.TrimSpace(b)) == 0:
-		return errors.New("config: body is empty (send YAML text or a JSON object)")
+		return configErr("empty", "body is empty (send YAML text or a JSON object)")
 	case len(b) > MaxConfigBytes:
-		return fmt.Errorf("config: larger than %d bytes", MaxConfigBytes)
+		return configErr("too_large", "larger than %d bytes", MaxConfigBytes)
 	case !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0:
-		return errors.New("config: not UTF-8 text")
+		return configErr("not_text", "not UTF-8 text")
 	}
 	if t := bytes.TrimSpace(b); t[0] == '{' {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(t, &m); err != nil {
-			return fmt.Errorf("config: not a JSON object: %v", err)
+			return configErr("not_json", "not a JSON object: %v", err)
 		}
 		if len(m) == 0 {
-			return errors.New("config: the JSON object is empty")
+			return configErr("empty_mapping", "the JSON object is empty")
 		}
 		return nil
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&doc); err != nil {
-		return fmt.Errorf("config: not valid YAML: %v", err)
+		return configErr("not_yaml", "not valid YAML: %v", err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return errors.New("config: YAML must be a mapping of settings (key: value)")
+		return configErr("not_mapping", "YAML must be a mapping of settings (key: value)")
 	}
 	if len(doc.Content[0].Content) == 0 {
-		return errors.New("config: the YAML mapping is empty")
+		return configErr("empty_mapping", "the YAML mapping is empty")
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
-		return errors.New("config: one YAML document expected")
+		return configErr("multi_doc", "one YAML document expected")
+	}
+	return nil
+}
+
+// CheckGatewayConfig is the rule of a desired configuration of gateway
+// gw registered at site, used by PUT /api/v1/gateways/{id}/config and its
+// dry run: CheckConfigBody, then the identity the cloud knows: the
+// configuration names the gateway's site (every gateway refuses one
+// without a site, and the cloud files its events under the registered
+// site), and gateway_id, when given, is the gateway's own.
+func CheckGatewayConfig(b []byte, gw, site string) error {
+	if err := CheckConfigBody(b); err != nil {
+		return err
+	}
+	var id struct {
+		GatewayID *string `yaml:"gateway_id"`
+		Site      *string `yaml:"site"`
+	}
+	if err := yaml.Unmarshal(b, &id); err != nil { // a JSON object is YAML too
+		return configErr("not_mapping", "gateway_id and site must be text: %v", err)
+	}
+	switch {
+	case id.Site == nil || strings.TrimSpace(*id.Site) == "":
+		return configErr("site_missing", "site: missing; the gateway's site is %s", site)
+	case *id.Site != site:
+		return configErr("site_wrong", "site: %s is not %s, the site gateway %s is registered at", *id.Site, site, gw)
+	case id.GatewayID != nil && *id.GatewayID != gw:
+		return configErr("gateway_id_wrong", "gateway_id: %s is not this gateway (%s)", *id.GatewayID, gw)
 	}
 	return nil
 }
@@ -148,6 +196,19 @@ func (s *Server) visibleGateway(w http.ResponseWriter, r *http.Request, id strin
 	return c, true
 }
 
+// ConfigCheck is the answer of a dry run (PUT ...?dry_run=true): the
+// configuration passed the rule and would be pushed; Diff is from what the
+// gateway runs (Against) to the edit.
+type ConfigCheck struct {
+	Valid   bool       `json:"valid"`
+	DryRun  bool       `json:"dry_run"`
+	SHA256  string     `json:"sha256"`
+	Same    bool       `json:"same"`    // the gateway runs exactly this text already
+	Against string     `json:"against"` // reported (the text of the version it runs), or none (its local file: unknown to the cloud)
+	Version int64      `json:"against_version,omitempty"`
+	Diff    []DiffLine `json:"diff"`
+}
+
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 	gw := r.PathValue("id")
 	body, err := io.ReadAll(r.Body)
@@ -160,56 +221,43 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "config: body not read: "+err.Error())
 		return
 	}
-	if err := CheckConfigBody(body); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	cred, ok := s.visibleGateway(w, r, gw)
+	if !ok {
 		return
 	}
-	// Who set it: the token (never spoofable), with the operator's own
+	if err := CheckGatewayConfig(body, gw, cred.Site); err != nil {
+		writeJSON(w, http.StatusBadRequest, err)
+		return
+	}
+	if r.URL.Query().Get("dry_run") == "true" {
+		c, err := s.checkConfig(r, gw, body)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		// The audit hook records every PUT: say this one changed nothing.
+		auditChange(r, "gateway_config", gw, cred.Site, nil, map[string]any{"dry_run": true, "sha256": c.SHA256, "valid": true})
+		writeJSON(w, http.StatusOK, c)
+		return
+	}
+	// Who set it: the caller (never spoofable), with the operator's own
 	// note from ?by= when given.
 	note := strings.TrimSpace(r.URL.Query().Get("by"))
 	if utf8.RuneCountInString(note) > 64 {
 		writeError(w, http.StatusBadRequest, "by: at most 64 characters")
 		return
 	}
-	by := "token " + CallerOf(r.Context()).TokenID
+	by := configSetter(CallerOf(r.Context()))
 	if note != "" {
 		by += " (" + note + ")"
-	}
-	cred, ok := s.visibleGateway(w, r, gw)
-	if !ok {
-		return
 	}
 	if cred.RevokedAt != nil {
 		writeError(w, http.StatusConflict, "gateway "+gw+" is revoked")
 		return
 	}
-	var before any
-	if old, err := s.cfg.Store.DesiredConfig(r.Context(), gw); err == nil {
-		before = configAudit(old)
-	}
-	id, err := domain.RandomToken(12)
-	if err != nil {
+	if _, err := s.setDesired(r, cred, body, by); err != nil {
 		s.internal(w, r, err)
 		return
-	}
-	cmdBody, err := json.Marshal(string(body)) // a JSON string: the gateway hashes exactly this text
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	sum := sha256.Sum256(body)
-	now := s.cfg.Now().UTC()
-	cmd := domain.Command{ID: "cmd-" + id, GW: gw, Type: eldergate.CmdConfig, Body: cmdBody, CreatedAt: now, ExpiresAt: now.Add(ConfigCommandTTL)}
-	d, err := s.cfg.Store.SetDesiredConfig(r.Context(), domain.DesiredConfig{
-		GW: gw, SHA256: hex.EncodeToString(sum[:]), Body: string(body), SetBy: by, SetAt: now}, cmd)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	s.log.Info("http: desired config set", "gw", gw, "version", d.Version, "sha256", d.SHA256, "by", by, "command", cmd.ID)
-	auditChange(r, "gateway_config", gw, cred.Site, before, configAudit(d))
-	if s.cfg.Commands != nil {
-		s.cfg.Commands.SendCommand(r.Context(), cmd)
 	}
 	v, err := s.configView(r, gw)
 	if err != nil {
@@ -217,6 +265,73 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, v)
+}
+
+// configSetter is who a desired version says set it: the caller's token
+// id, or the signed-in user.
+func configSetter(c Caller) string {
+	if c.Kind == "user" {
+		return "user " + actor(c)
+	}
+	return "token " + c.TokenID
+}
+
+// setDesired stores body as the next desired configuration of gw and
+// sends the config command carrying it: PUT .../config, and a config
+// command queued by POST .../commands (so that every configuration pushed
+// is a desired version the gateway list can compare).
+func (s *Server) setDesired(r *http.Request, cred domain.GatewayCredential, body []byte, by string) (domain.Command, error) {
+	ctx, gw := r.Context(), cred.ID
+	var before any
+	if old, err := s.cfg.Store.DesiredConfig(ctx, gw); err == nil {
+		before = configAudit(old)
+	}
+	id, err := domain.RandomToken(12)
+	if err != nil {
+		return domain.Command{}, err
+	}
+	cmdBody, err := json.Marshal(string(body)) // a JSON string: the gateway hashes exactly this text
+	if err != nil {
+		return domain.Command{}, err
+	}
+	sum := sha256.Sum256(body)
+	now := s.cfg.Now().UTC()
+	cmd := domain.Command{ID: "cmd-" + id, GW: gw, Type: eldergate.CmdConfig, Body: cmdBody, CreatedAt: now, ExpiresAt: now.Add(ConfigCommandTTL)}
+	d, err := s.cfg.Store.SetDesiredConfig(ctx, domain.DesiredConfig{
+		GW: gw, SHA256: hex.EncodeToString(sum[:]), Body: string(body), SetBy: by, SetAt: now}, cmd)
+	if err != nil {
+		return cmd, err
+	}
+	s.log.Info("http: desired config set", "gw", gw, "version", d.Version, "sha256", d.SHA256, "by", by, "command", cmd.ID)
+	auditChange(r, "gateway_config", gw, cred.Site, before, configAudit(d))
+	if s.cfg.Commands != nil {
+		s.cfg.Commands.SendCommand(ctx, cmd)
+	}
+	return cmd, nil
+}
+
+// checkConfig is the dry run of body for gw: the diff from the text of
+// the version the gateway reports it runs.
+func (s *Server) checkConfig(r *http.Request, gw string, body []byte) (ConfigCheck, error) {
+	sum := sha256.Sum256(body)
+	c := ConfigCheck{Valid: true, DryRun: true, SHA256: hex.EncodeToString(sum[:]), Against: "none"}
+	old := ""
+	rep, err := s.cfg.Store.ReportedConfig(r.Context(), gw)
+	switch {
+	case err == nil && rep.ConfigSHA256 != "":
+		d, err := s.cfg.Store.DesiredConfigBySHA(r.Context(), gw, rep.ConfigSHA256)
+		switch {
+		case err == nil:
+			c.Against, c.Version, old = "reported", d.Version, d.Body
+		case !errors.Is(err, domain.ErrNotFound):
+			return c, err
+		}
+		c.Same = rep.ConfigSHA256 == c.SHA256
+	case err != nil && !errors.Is(err, domain.ErrNotFound):
+		return c, err
+	}
+	c.Diff = LineDiff(old, string(body))
+	return c, nil
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
@@ -252,6 +367,15 @@ func (s *Server) configView(r *http.Request, gw string) (ConfigView, error) {
 		rp = &rep
 		v.Reported = &ReportedView{ConfigSHA256: rep.ConfigSHA256, PolicyVersion: rep.PolicyVersion,
 			RosterVersion: rep.RosterVersion, Boot: rep.Boot, At: rep.At, Source: rep.Source}
+		if rep.ConfigSHA256 != "" { // the text of the version it runs, when the cloud pushed it
+			d, err := s.cfg.Store.DesiredConfigBySHA(r.Context(), gw, rep.ConfigSHA256)
+			switch {
+			case err == nil:
+				v.Reported.Version, v.Reported.Body = d.Version, d.Body
+			case !errors.Is(err, domain.ErrNotFound):
+				return v, err
+			}
+		}
 	case !errors.Is(err, domain.ErrNotFound):
 		return v, err
 	}

@@ -66,6 +66,10 @@ func TestDesiredConfigAPI(t *testing.T) {
 		"a: 1\n---\nb: 2\n":      "one YAML document",
 		"a: \"\x00\"":            "UTF-8",
 		"tap_dedupe: \xff\xfe\n": "UTF-8",
+		"tap_dedupe: 5s\n":       `"code":"site_missing"`,
+		"site: site-2\n":         `"code":"site_wrong"`,
+		`{"site": "site-1", "gateway_id": "gw-x"}`: `"code":"gateway_id_wrong"`,
+		"site: [1]\n": `"code":"not_mapping"`,
 	} {
 		w := do(h, http.MethodPut, "/api/v1/gateways/gw-d1/config", "adm", body)
 		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), want) {
@@ -76,23 +80,23 @@ func TestDesiredConfigAPI(t *testing.T) {
 	if w := do(h, http.MethodPut, "/api/v1/gateways/gw-d1/config", "adm", big); w.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized PUT: %d %s", w.Code, w.Body)
 	}
-	if w := do(h, http.MethodPut, "/api/v1/gateways/gw-nope/config", "adm", "tap_dedupe: 5s\n"); w.Code != http.StatusNotFound {
+	if w := do(h, http.MethodPut, "/api/v1/gateways/gw-nope/config", "adm", "site: site-1\ntap_dedupe: 5s\n"); w.Code != http.StatusNotFound {
 		t.Errorf("unknown gateway: %d %s", w.Code, w.Body)
 	}
 	if w := do(h, http.MethodGet, "/api/v1/gateways/gw-nope/config", "adm", ""); w.Code != http.StatusNotFound {
 		t.Errorf("GET unknown gateway: %d %s", w.Code, w.Body)
 	}
-	if w := do(h, http.MethodPut, "/api/v1/gateways/gw-rev/config", "adm", "tap_dedupe: 5s\n"); w.Code != http.StatusConflict {
+	if w := do(h, http.MethodPut, "/api/v1/gateways/gw-rev/config", "adm", "site: site-1\ntap_dedupe: 5s\n"); w.Code != http.StatusConflict {
 		t.Errorf("revoked gateway: %d %s", w.Code, w.Body)
 	}
-	if w := do(h, http.MethodPut, "/api/v1/gateways/gw-d1/config", "", "tap_dedupe: 5s\n"); w.Code != http.StatusUnauthorized {
+	if w := do(h, http.MethodPut, "/api/v1/gateways/gw-d1/config", "", "site: site-1\ntap_dedupe: 5s\n"); w.Code != http.StatusUnauthorized {
 		t.Errorf("no token: %d", w.Code)
 	}
 	if v := view("gw-d1"); v.Desired != nil {
 		t.Fatalf("a refused PUT stored a desired config: %+v", v.Desired)
 	}
 
-	body := "tap_dedupe: 7s\n"
+	body := "site: site-1\ntap_dedupe: 7s\n"
 	w := do(h, http.MethodPut, "/api/v1/gateways/gw-d1/config?by=%E7%8E%8B%E5%B7%A5", "adm", body)
 	var v ConfigView
 	if w.Code != http.StatusAccepted || json.Unmarshal(w.Body.Bytes(), &v) != nil {
@@ -123,7 +127,7 @@ func TestDesiredConfigAPI(t *testing.T) {
 	}
 
 	// Version 2 as a JSON object, refused by the gateway.
-	w = do(h, http.MethodPut, "/api/v1/gateways/gw-d1/config", "adm", `{"devices":{"card":{"driver":"rfid-9000"}}}`)
+	w = do(h, http.MethodPut, "/api/v1/gateways/gw-d1/config", "adm", `{"site":"site-1","devices":{"card":{"driver":"rfid-9000"}}}`)
 	if w.Code != http.StatusAccepted || json.Unmarshal(w.Body.Bytes(), &v) != nil || v.Desired.Version != 2 || v.Status != domain.ConfigPending || v.Desired.SetBy != "token admin" {
 		t.Fatalf("PUT v2: %d %s", w.Code, w.Body)
 	}

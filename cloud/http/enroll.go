@@ -40,8 +40,9 @@ type Provisioning struct {
 	// OnRevoke is called after a gateway was revoked in the store, to
 	// disconnect it from the broker and drop cached logins. May be nil.
 	OnRevoke func(gatewayID string)
-	// EnrollPerMinute bounds /api/v1/enroll attempts (all clients
-	// together); default 30.
+	// EnrollPerMinute bounds the failed /api/v1/enroll attempts (all
+	// clients together; a valid token is never refused, ADR 0024); default
+	// 30.
 	EnrollPerMinute int
 }
 
@@ -55,6 +56,7 @@ type CreateGatewayRequest struct {
 type CreateGatewayResponse struct {
 	ID        string    `json:"id"`
 	Site      string    `json:"site"`
+	Name      string    `json:"name,omitempty"` // given in a bulk creation (fleet.go)
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
 	// EnrollURL is the token as a QR-friendly link:
@@ -170,15 +172,13 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "site: "+req.Site+" is not a site in the token's scope")
 		return
 	}
-	p := s.provisioning()
-	token, err := domain.RandomToken(32)
+	now := s.cfg.Now().UTC()
+	res, hash, err := s.newEnrollment(req.ID, req.Site, now.Add(s.provisioning().TokenTTL)) // fleet.go
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	now := s.cfg.Now().UTC()
-	exp := now.Add(p.TokenTTL)
-	err = s.cfg.Store.CreateEnrollment(r.Context(), domain.GatewayCredential{ID: req.ID, Site: req.Site}, domain.HashToken(token), now, exp)
+	err = s.cfg.Store.CreateEnrollment(r.Context(), domain.GatewayCredential{ID: req.ID, Site: req.Site}, hash, now, res.ExpiresAt)
 	switch {
 	case errors.Is(err, domain.ErrConflict):
 		writeError(w, http.StatusConflict, "gateway "+req.ID+" already exists")
@@ -187,18 +187,10 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	link := EnrollURL(p.PublicURL, token)
-	qr, err := EnrollQRPNG(link)
-	if err != nil {
-		// The gateway exists and the token is valid: answer it without the
-		// picture rather than lose the only copy of the token.
-		s.log.Error("http: gateway created without a QR code", "gw", req.ID, "err", err)
-	}
-	s.log.Info("http: gateway created", "gw", req.ID, "site", req.Site, "token_expires", exp)
-	auditChange(r, "gateway", req.ID, req.Site, nil, map[string]any{"id": req.ID, "site": req.Site, "token_expires_at": exp})
+	s.log.Info("http: gateway created", "gw", req.ID, "site", req.Site, "token_expires", res.ExpiresAt)
+	auditChange(r, "gateway", req.ID, req.Site, nil, map[string]any{"id": req.ID, "site": req.Site, "token_expires_at": res.ExpiresAt})
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, CreateGatewayResponse{ID: req.ID, Site: req.Site, Token: token, ExpiresAt: exp,
-		EnrollURL: link, QRPNG: qr})
+	writeJSON(w, http.StatusCreated, res)
 }
 
 func (s *Server) revokeGateway(w http.ResponseWriter, r *http.Request) {
@@ -236,8 +228,9 @@ func (s *Server) revokeGateway(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true, "at": at, "broker": broker})
 }
 
-// enroll is unauthenticated: the token is the credential. Attempts are
-// rate-limited (each success costs a bcrypt hash), and the token is only
+// enroll is unauthenticated: the token is the credential. Failed attempts
+// are rate-limited (a guesser gets 30 a minute against 256-bit tokens, and
+// the bcrypt hash each attempt costs is bounded), and the token is only
 // ever compared by its SHA-256 in an indexed lookup.
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -247,11 +240,21 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "enrollment is not available with this broker")
 		return
 	}
-	if !s.enrollLimit.allow(s.cfg.Now(), p.EnrollPerMinute) {
+	// Only failed attempts count against the limit (ADR 0024): a street
+	// of gateways created in bulk enrolls at once, each with its own
+	// valid token, which works once.
+	now := s.cfg.Now()
+	if !s.enrollLimit.below(now, p.EnrollPerMinute) {
 		w.Header().Set("Retry-After", "60")
-		writeError(w, http.StatusTooManyRequests, "too many enrollment attempts; retry later")
+		writeError(w, http.StatusTooManyRequests, "too many failed enrollment attempts; retry later")
 		return
 	}
+	failed := true
+	defer func() {
+		if failed {
+			s.enrollLimit.add(now)
+		}
+	}()
 	var req EnrollRequest
 	if !decodeBody(w, r, &req) {
 		return
@@ -288,6 +291,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	failed = false // the token was good: whatever follows is not a guess
 	if p.OnEnroll != nil {
 		if err := p.OnEnroll(r.Context(), c.ID, password); err != nil {
 			s.log.Error("http: enrollment: broker credentials", "gw", c.ID, "err", err)
@@ -300,22 +304,34 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		Username: c.ID, Password: password, CAPEM: p.CAPEM})
 }
 
-// windowLimiter allows at most n events per fixed minute.
+// windowLimiter counts events per fixed minute (the enrollment's failed
+// attempts).
 type windowLimiter struct {
 	mu    sync.Mutex
 	start time.Time
 	count int
 }
 
-func (l *windowLimiter) allow(now time.Time, n int) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// roll starts a new minute when the current one is over (or the clock
+// went back); l.mu is held.
+func (l *windowLimiter) roll(now time.Time) {
 	if now.Sub(l.start) >= time.Minute || now.Before(l.start) {
 		l.start, l.count = now, 0
 	}
-	if l.count >= n {
-		return false
-	}
+}
+
+// below reports whether fewer than n events were counted this minute.
+func (l *windowLimiter) below(now time.Time, n int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll(now)
+	return l.count < n
+}
+
+// add counts one event.
+func (l *windowLimiter) add(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll(now)
 	l.count++
-	return true
 }

@@ -54,6 +54,7 @@ type Store interface {
 	domain.AlertStore
 	domain.AlarmStore
 	domain.CommandStore
+	domain.GatewayStore // fleet.go
 	domain.OrgStore
 	domain.RosterStore
 	domain.ConfigStore
@@ -61,6 +62,7 @@ type Store interface {
 	ReportStore // reports.go
 	domain.CareStore
 	domain.CharityStore
+	domain.UserStore
 	domain.AuditStore // audit.go
 }
 
@@ -74,6 +76,7 @@ type Server struct {
 	wg    sync.WaitGroup
 
 	enrollLimit windowLimiter
+	loginLimit  addrLimiter // sign-in attempts per remote address (session.go)
 }
 
 // New returns a server; Start makes it listen.
@@ -169,10 +172,13 @@ func (s *Server) routes() *routeMux {
 	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
 	mux.Handle("POST /api/v1/gateways/{id}/commands", s.require(domain.RoleOperator, s.queueCommand))
 	mux.Handle("GET /api/v1/gateways/{id}/commands", s.require(domain.RoleViewer, s.listCommands))
+	s.sessionRoutes(mux) // session.go
+	s.userRoutes(mux)    // users.go
 	s.orgRoutes(mux)     // org.go
 	s.rosterRoutes(mux)  // roster.go
 	s.menuRoutes(mux)    // menu.go
 	s.configRoutes(mux)  // desired.go
+	s.fleetRoutes(mux)   // fleet.go
 	s.reportRoutes(mux)  // reports.go
 	s.careRoutes(mux)    // care.go
 	s.charityRoutes(mux) // charity.go, charity_page.go

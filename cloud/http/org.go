@@ -22,14 +22,6 @@ func (s *Server) orgRoutes(mux *routeMux) {
 	mux.Handle("POST /api/v1/tokens", s.require(domain.RoleAdmin, s.createToken))
 	mux.Handle("GET /api/v1/tokens", s.require(domain.RoleAdmin, s.listTokens))
 	mux.Handle("POST /api/v1/tokens/{id}/revoke", s.require(domain.RoleAdmin, s.revokeToken))
-	mux.Handle("GET /api/v1/me", s.require(domain.RoleViewer, s.me))
-}
-
-// me serves GET /api/v1/me: the caller's token name, role and scope, so
-// that the console offers only what the token may do.
-func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	c := CallerOf(r.Context())
-	writeJSON(w, http.StatusOK, map[string]string{"name": actor(c), "role": string(c.Role), "scope": c.Scope})
 }
 
 // Caller is who made an authenticated request: the role and the org unit
@@ -42,6 +34,13 @@ type Caller struct {
 	Name    string // the token's name ("admin" for the configured admin token)
 	Role    domain.Role
 	Scope   string
+	// The signed-in person's login and whether an admin reset its
+	// password (it must choose its own before anything else), when Kind
+	// is "user".
+	Login              string
+	MustChangePassword bool
+
+	session *domain.Session // the session of a signed-in person (session.go)
 }
 
 type callerKey struct{}
@@ -53,13 +52,29 @@ func CallerOf(ctx context.Context) Caller {
 	return c
 }
 
-// require authenticates the bearer token (the configured admin token,
-// compared in constant time, or an API token looked up by its SHA-256)
-// and lets the request through when the token's role includes role: 401
-// for a missing, unknown, revoked or expired token, 403 for a role too
-// low. The handler finds the caller with CallerOf(r.Context()).
+// require authenticates the caller (a bearer token: the configured admin
+// token, compared in constant time, or an API token looked up by its
+// SHA-256; or the session cookie of a signed-in person, session.go) and
+// lets the request through when the caller's role permits role: 401 for
+// no caller or a missing, unknown, revoked or expired credential, 403 for
+// a role too low, for a change made with a session cookie without its
+// CSRF token or from another origin (checkCSRF), and for anything but
+// the password change while a person must change its password. The
+// handler finds the caller with CallerOf(r.Context()). The role is kept
+// on the handler (routeMux records it, routes.go).
 func (s *Server) require(role domain.Role, next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return guarded{role: role, h: s.guard(func(c Caller, read bool) string {
+		if !c.Role.Permits(role, read) {
+			return fmt.Sprintf("this needs the %s role; you have %s", role, c.Role)
+		}
+		return ""
+	}, next)}
+}
+
+// guard authenticates the caller and answers 401 or 403 (allowed's
+// message, CSRF, a password to change) before next.
+func (s *Server) guard(allowed func(c Caller, read bool) string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		c, msg, err := s.authenticate(r)
@@ -73,17 +88,34 @@ func (s *Server) require(role domain.Role, next http.HandlerFunc) http.Handler {
 			return
 		}
 		auditCaller(r, c) // audit.go: a refused caller is named too
-		if !c.Role.Permits(role, r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			writeError(w, http.StatusForbidden, fmt.Sprintf("this needs the %s role; the token has %s", role, c.Role))
+		read := r.Method == http.MethodGet || r.Method == http.MethodHead
+		if c.session != nil && !read {
+			if msg := s.checkCSRF(r, c.session); msg != "" {
+				writeError(w, http.StatusForbidden, msg)
+				return
+			}
+		}
+		if c.MustChangePassword && !passwordChangeRoutes[r.Pattern] {
+			writeError(w, http.StatusForbidden, "an administrator reset your password: choose your own first (POST /api/v1/me/password)")
+			return
+		}
+		if msg := allowed(c, read); msg != "" {
+			writeError(w, http.StatusForbidden, msg)
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
-	})
+	}
 }
 
 // authenticate returns the caller of r, or a non-empty message for a 401.
 func (s *Server) authenticate(r *http.Request) (Caller, string, error) {
 	const invalid = "missing or invalid bearer token"
+	if r.Header.Get("Authorization") == "" {
+		if ck, err := r.Cookie(SessionCookie); err == nil {
+			return s.sessionCaller(r, ck.Value)
+		}
+		return Caller{}, "not signed in: sign in, or give a bearer token", nil
+	}
 	given, ok := bearer(r.Header.Get("Authorization"))
 	if !ok || len(given) > 512 {
 		return Caller{}, invalid, nil

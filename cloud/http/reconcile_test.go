@@ -328,11 +328,12 @@ func TestReconcileConsoleBrowser(t *testing.T) {
 		t.Skip("EG_RECONCILE_BROWSER not set")
 	}
 	f, _ := reconcileFixture(t)
+	addUser(t, f.st, "admin", domain.RoleAdmin, "", testPW) // the console signs in as a person
 	srv := httptest.NewServer(f.h)
 	defer srv.Close()
 	cmd := exec.Command("sh", "-c", cmdline)
 	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "EG_CONSOLE_URL="+srv.URL, "EG_TOKEN=adm")
+	cmd.Env = append(os.Environ(), "EG_CONSOLE_URL="+srv.URL, "EG_TOKEN=adm", "EG_USER=admin", "EG_PASSWORD="+testPW)
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/eldergate/eldergate/cloud/domain"
 )
 
 // openAPI is the OpenAPI 3 document of /api/v1, served without auth at
@@ -26,10 +28,21 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 type routeMux struct {
 	*http.ServeMux
 	patterns []string
+	roles    map[string]domain.Role // pattern -> the role s.require asked for ("" for s.signedIn)
 	// audit wraps the handler of every route that changes something
 	// (audits; Server.audited): nil in a mux that audits nothing.
 	audit func(pattern string, h http.Handler) http.Handler
 }
+
+// guarded is a handler behind s.require or s.signedIn, with the role it
+// needs, so that the route walk (access_test.go) reads every route's role
+// from where it is registered.
+type guarded struct {
+	role domain.Role
+	h    http.HandlerFunc
+}
+
+func (g guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.h(w, r) }
 
 func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
 
@@ -39,6 +52,12 @@ func (m *routeMux) Handle(pattern string, h http.Handler) { m.HandleLimit(patter
 // HandleLimit registers h with request bodies limited to limit bytes.
 func (m *routeMux) HandleLimit(pattern string, limit int64, h http.Handler) {
 	m.patterns = append(m.patterns, pattern)
+	if g, ok := h.(guarded); ok {
+		if m.roles == nil {
+			m.roles = map[string]domain.Role{}
+		}
+		m.roles[pattern] = g.role
+	}
 	if m.audit != nil && audits(pattern) {
 		h = m.audit(pattern, h)
 	}
@@ -65,3 +84,8 @@ func (s *Server) APIRoutes() []string {
 	slices.Sort(out)
 	return out
 }
+
+// RouteRoles returns the role each guarded route needs, by pattern (""
+// for a route open to every signed-in caller, s.signedIn); a route
+// missing here is public.
+func (s *Server) RouteRoles() map[string]domain.Role { return s.routes().roles }

@@ -30,7 +30,7 @@ func TestCloseSettlement(t *testing.T) {
 	const path = "/api/v1/reports/settlement/close"
 
 	if w := do(f.h, "GET", "/api/v1/me", adminA, ""); w.Code != http.StatusOK ||
-		strings.TrimSpace(w.Body.String()) != `{"name":"A 街道管理员","role":"admin","scope":"st-a"}` {
+		strings.TrimSpace(w.Body.String()) != `{"kind":"token","name":"A 街道管理员","role":"admin","scope":"st-a","must_change_password":false}` {
 		t.Errorf("me: %d %s", w.Code, w.Body)
 	}
 	if w := do(f.h, "POST", path, viewerA, `{"month":"2026-01"}`); w.Code != http.StatusForbidden {

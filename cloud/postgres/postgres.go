@@ -263,6 +263,9 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	var g gatewayArrays
 	for _, gw := range gws {
 		g.add(gw, tally[gw])
+		if err := s.BatchPresence(ctx, tx.Conn, gw, rat); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
 		SELECT u.id, u.site, $7::timestamptz, $7::timestamptz, u.skew, u.lo, u.hi, u.n

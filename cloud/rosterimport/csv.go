@@ -19,23 +19,10 @@ import (
 // numbers are the file's line numbers, which are the rows a spreadsheet
 // shows when it opens the file.
 func ParseCSV(data []byte) ([]eldergate.RosterElder, Report, error) {
-	if len(data) > MaxFileBytes {
-		return nil, Report{}, fmt.Errorf("%w: %d bytes exceed the limit of %d bytes", ErrFormat, len(data), MaxFileBytes)
+	r, err := NewCSVReader(data)
+	if err != nil {
+		return nil, Report{}, err
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-		if err != nil || !utf8.Valid(dec) {
-			return nil, Report{}, fmt.Errorf("%w: the text is neither UTF-8 nor GB18030", ErrFormat)
-		}
-		data = dec
-	}
-	if bytes.IndexByte(data, 0) >= 0 {
-		return nil, Report{}, fmt.Errorf("%w: not a text file (NUL byte)", ErrFormat)
-	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = delimiter(data)
-	r.FieldsPerRecord = -1
 	r.ReuseRecord = false
 	t := newTable(CSV)
 	first := true
@@ -80,6 +67,32 @@ func ParseCSV(data []byte) ([]eldergate.RosterElder, Report, error) {
 }
 
 // delimiter returns the most frequent of ',', ';' and '\t' on the first line.
+// NewCSVReader returns a reader of the records of a CSV file as ParseCSV
+// reads it (the roster's and the fleet's bulk creation, cloud/http): the
+// text UTF-8 with or without a byte order mark, or GB18030; the delimiter
+// a comma, a semicolon or a tab, whichever the header row uses; records of
+// any length. ErrFormat (wrapped) when the file is too large or not text.
+func NewCSVReader(data []byte) (*csv.Reader, error) {
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%w: %d bytes exceed the limit of %d bytes", ErrFormat, len(data), MaxFileBytes)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+		if err != nil || !utf8.Valid(dec) {
+			return nil, fmt.Errorf("%w: the text is neither UTF-8 nor GB18030", ErrFormat)
+		}
+		data = dec
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		return nil, fmt.Errorf("%w: not a text file (NUL byte)", ErrFormat)
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = delimiter(data)
+	r.FieldsPerRecord = -1
+	return r, nil
+}
+
 func delimiter(data []byte) rune {
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	best, n := ',', bytes.Count(line, []byte(","))

@@ -88,8 +88,8 @@ func (s *Store) RecordDesiredResult(ctx context.Context, gw, commandID string, o
 
 // applyReported stores what a birth reports, with the ordering rule of
 // ApplyGatewayState (lower boot ignored; same boot only if not older).
-func (s *Store) applyReported(ctx context.Context, gw string, st eldergate.State, at time.Time) error {
-	_, err := s.Conn().Exec(ctx, `INSERT INTO gateway_reported (gw, boot, config_sha256, policy_version, roster_version, at, source)
+func (s *Store) applyReported(ctx context.Context, c Conn, gw string, st eldergate.State, at time.Time) error {
+	_, err := c.Exec(ctx, `INSERT INTO gateway_reported (gw, boot, config_sha256, policy_version, roster_version, at, source)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (gw) DO UPDATE SET boot = excluded.boot, config_sha256 = excluded.config_sha256,
 			policy_version = excluded.policy_version, roster_version = excluded.roster_version, at = excluded.at, source = excluded.source

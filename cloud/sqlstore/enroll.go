@@ -9,22 +9,10 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
-// CreateEnrollment implements domain.Store.
+// CreateEnrollment implements domain.Store: a bulk creation of one
+// (CreateEnrollments, fleet.go).
 func (s *Store) CreateEnrollment(ctx context.Context, c domain.GatewayCredential, tokenHash string, createdAt, expiresAt time.Time) error {
-	return s.inTx(ctx, "create enrollment "+c.ID, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO gateways (id, site, secret_hash, created_at) VALUES (?, ?, '', ?)`,
-			c.ID, c.Site, s.D.T(createdAt)); err != nil {
-			if s.D.IsUnique(err) {
-				return s.errf("create enrollment %s: gateway exists: %w", c.ID, domain.ErrConflict)
-			}
-			return s.errf("create enrollment %s: %w", c.ID, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO enrollment_tokens (token_hash, gw, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-			tokenHash, c.ID, s.D.T(createdAt), s.D.T(expiresAt)); err != nil {
-			return s.errf("create enrollment %s: %w", c.ID, err)
-		}
-		return nil
-	})
+	return s.CreateEnrollments(ctx, []domain.NewGateway{{ID: c.ID, Site: c.Site, TokenHash: tokenHash}}, createdAt, expiresAt)
 }
 
 // ConsumeEnrollment implements domain.Store (rule: domain.CheckEnrollment).

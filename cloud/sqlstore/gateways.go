@@ -56,51 +56,85 @@ func (s *Store) RecordRejection(ctx context.Context, gw, reason, eventID string,
 	return nil
 }
 
-// ApplyGatewayState implements domain.Store.
+// ApplyGatewayState implements domain.Store. The presence change, when
+// the state changes the gateway's online flag, is recorded in the same
+// transaction (fleet.go).
 func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (bool, error) {
-	n, err := s.Conn().Affected(ctx, `INSERT INTO gateways (id, online, boot, version, state_at, created_at)
+	applied := false
+	err := s.inTx(ctx, "gateway state "+gw, func(tx *Tx) error {
+		cause := domain.PresenceWill
+		if st.Online {
+			cause = domain.PresenceBirth
+		}
+		// Recorded first, while the stored state is the previous one; the
+		// condition is that of the upsert below.
+		var same int
+		if err := tx.Row(ctx, `SELECT count(*) FROM gateways g WHERE g.id = ?1
+			AND (g.online = ?2 OR g.boot > ?3 OR (g.boot = ?3 AND g.state_at IS NOT NULL AND g.state_at > ?4))`,
+			gw, st.Online, int64(st.Boot), s.D.T(at)).Scan(&same); err != nil {
+			return s.errf("gateway state %s: %w", gw, err)
+		}
+		if same == 0 {
+			if err := s.recordPresence(ctx, tx.Conn, gw, at, st.Online, cause); err != nil {
+				return err
+			}
+		}
+		n, err := tx.Affected(ctx, `INSERT INTO gateways (id, online, boot, version, state_at, created_at)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?5)
 		ON CONFLICT (id) DO UPDATE SET online = excluded.online, boot = excluded.boot, state_at = excluded.state_at,
 			version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END
 		WHERE gateways.boot < excluded.boot
 			OR (gateways.boot = excluded.boot AND (gateways.state_at IS NULL OR gateways.state_at <= excluded.state_at))`,
-		gw, st.Online, int64(st.Boot), s.D.S(st.Version), s.D.T(at))
-	if err != nil {
-		return false, s.errf("gateway state %s: %w", gw, err)
-	}
-	if n > 0 && st.Online { // a birth: what the gateway runs (desired.go)
-		if err := s.applyReported(ctx, gw, st, at); err != nil {
-			return true, err
+			gw, st.Online, int64(st.Boot), s.D.S(st.Version), s.D.T(at))
+		if err != nil {
+			return s.errf("gateway state %s: %w", gw, err)
 		}
-		if st.Roster != nil { // which roster it runs (roster.go)
-			if err := s.ReportGatewayRoster(ctx, gw, *st.Roster, st.Boot, at); err != nil {
-				return true, err
+		applied = n > 0
+		if applied && st.Online { // a birth: what the gateway runs (desired.go)
+			if err := s.applyReported(ctx, tx.Conn, gw, st, at); err != nil {
+				return err
+			}
+			if st.Roster != nil { // which roster it runs (roster.go)
+				return s.reportGatewayRoster(ctx, tx.Conn, gw, *st.Roster, st.Boot, at)
 			}
 		}
-	}
-	return n > 0, nil
+		return nil
+	})
+	return applied && err == nil, err
 }
 
 // MarkSilentOffline implements domain.Store. One statement, so a batch
 // committed concurrently is either seen (and the gateway stays online) or
 // commits after and brings it online again. The later of two times is
-// before the limit when both are (NULL: never seen).
-func (s *Store) MarkSilentOffline(ctx context.Context, seenBefore time.Time) ([]string, error) {
-	ids, err := queryAll(ctx, s.Conn(), scanString, `UPDATE gateways SET online = false
+// before the limit when both are (NULL: never seen). Each gateway so
+// marked gets a presence change at now.
+func (s *Store) MarkSilentOffline(ctx context.Context, seenBefore, now time.Time) ([]string, error) {
+	var ids []string
+	err := s.inTx(ctx, "mark silent offline", func(tx *Tx) error {
+		var err error
+		ids, err = queryAll(ctx, tx.Conn, scanString, `UPDATE gateways SET online = false
 		WHERE online = true AND (state_at IS NULL OR state_at < ?1) AND (last_event_at IS NULL OR last_event_at < ?1)
 		RETURNING id`, s.D.T(seenBefore))
+		if err != nil {
+			return s.errf("mark silent offline: %w", err)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if err := s.recordPresence(ctx, tx.Conn, id, now, false, domain.PresenceSilent); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, s.errf("mark silent offline: %w", err)
+		return nil, err
 	}
-	slices.Sort(ids)
 	return ids, nil
 }
 
 // ListGateways implements domain.Store.
 func (s *Store) ListGateways(ctx context.Context, scope string) ([]domain.Gateway, error) {
-	out, err := queryAll(ctx, s.Conn(), scanGateway, `SELECT g.id, g.site, g.online, g.boot, g.version, g.state_at, g.last_event_at,
-			g.clock_skew_ms, COALESCE(g.seq_min, 0), COALESCE(g.seq_max, 0), g.seq_count
-		FROM gateways g
+	out, err := queryAll(ctx, s.Conn(), scanGateway, `SELECT `+gatewayCols+` FROM gateways g
 		WHERE `+inScope("g.site")+` ORDER BY g.id LIMIT ?2`, scope, domain.ListLimit)
 	if err != nil {
 		return nil, s.errf("list gateways: %w", err)
@@ -108,11 +142,15 @@ func (s *Store) ListGateways(ctx context.Context, scope string) ([]domain.Gatewa
 	return out, nil
 }
 
+// gatewayCols are the columns of gateways g that scanGateway reads.
+const gatewayCols = `g.id, g.site, g.name, g.online, g.boot, g.version, g.state_at, g.last_event_at,
+	g.clock_skew_ms, COALESCE(g.seq_min, 0), COALESCE(g.seq_max, 0), g.seq_count`
+
 func scanGateway(r *sql.Rows) (domain.Gateway, error) {
 	var g domain.Gateway
 	var boot, lo, hi, n int64
 	var skew sql.NullInt64
-	if err := r.Scan(&g.ID, &g.Site, &g.Online, &boot, &g.Version, NullTime(&g.StateAt), NullTime(&g.LastEventAt),
+	if err := r.Scan(&g.ID, &g.Site, &g.Name, &g.Online, &boot, &g.Version, NullTime(&g.StateAt), NullTime(&g.LastEventAt),
 		&skew, &lo, &hi, &n); err != nil {
 		return g, err
 	}

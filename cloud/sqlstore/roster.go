@@ -448,7 +448,11 @@ func (s *Store) GatewayRosters(ctx context.Context) (map[string]domain.GatewayRo
 // ReportGatewayRoster implements domain.Store. A result (boot 0) keeps
 // the boot of the last birth.
 func (s *Store) ReportGatewayRoster(ctx context.Context, gw string, rep eldergate.RosterReport, boot uint64, at time.Time) error {
-	_, err := s.Conn().Exec(ctx, `INSERT INTO roster_gateways (gw, reported_source, reported_version, reported_elders, reported_boot, reported_at)
+	return s.reportGatewayRoster(ctx, s.Conn(), gw, rep, boot, at)
+}
+
+func (s *Store) reportGatewayRoster(ctx context.Context, c Conn, gw string, rep eldergate.RosterReport, boot uint64, at time.Time) error {
+	_, err := c.Exec(ctx, `INSERT INTO roster_gateways (gw, reported_source, reported_version, reported_elders, reported_boot, reported_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (gw) DO UPDATE SET reported_source = excluded.reported_source, reported_version = excluded.reported_version,
 			reported_elders = excluded.reported_elders, reported_at = excluded.reported_at,

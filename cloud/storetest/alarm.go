@@ -216,7 +216,7 @@ func testSilentGatewaySupervision(t *testing.T, s domain.Store) {
 	if err != nil || len(got) != 1 || got[0].ID != "gw-a" || got[0].Site != "site-gw-a" {
 		t.Fatalf("silent gateways %+v, %v (a gateway never seen is not watched)", got, err)
 	}
-	if _, err := s.MarkSilentOffline(ctx, base.Add(time.Second)); err != nil {
+	if _, err := s.MarkSilentOffline(ctx, base.Add(time.Second), base.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	raise := envelope(t, "gw-a", 1, eldergate.KindAlert, base.Add(time.Second), eldergate.AlertData{AlertID: "silent-1",

@@ -76,11 +76,11 @@ func testMarkSilentOffline(t *testing.T, s domain.Store) {
 		t.Fatal(err)
 	}
 	// Nobody is silent at a limit of base itself (not before).
-	ids, err := s.MarkSilentOffline(ctx, base)
+	ids, err := s.MarkSilentOffline(ctx, base, base)
 	if err != nil || len(ids) != 0 {
 		t.Fatalf("MarkSilentOffline(base) = %v, %v; want none", ids, err)
 	}
-	ids, err = s.MarkSilentOffline(ctx, base.Add(110*time.Second))
+	ids, err = s.MarkSilentOffline(ctx, base.Add(110*time.Second), base.Add(260*time.Second))
 	if err != nil || !slices.Equal(ids, []string{"gw-a", "gw-b"}) {
 		t.Fatalf("MarkSilentOffline(+110s) = %v, %v; want [gw-a gw-b]", ids, err)
 	}
@@ -88,7 +88,7 @@ func testMarkSilentOffline(t *testing.T, s domain.Store) {
 		t.Fatalf("after marking: gw-a %+v, gw-c %+v", a, c)
 	}
 	// Already offline: not reported again.
-	if ids, err = s.MarkSilentOffline(ctx, base.Add(110*time.Second)); err != nil || len(ids) != 0 {
+	if ids, err = s.MarkSilentOffline(ctx, base.Add(110*time.Second), base.Add(260*time.Second)); err != nil || len(ids) != 0 {
 		t.Fatalf("second MarkSilentOffline = %v, %v", ids, err)
 	}
 	// gw-b's next batch brings it online; gw-a's next birth does.

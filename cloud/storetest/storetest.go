@@ -44,6 +44,8 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"SeqGapsAndClockSkew", testSeqAndSkew},
 		{"SameBootStateOrder", testSameBootOrder},
 		{"MarkSilentOffline", testMarkSilentOffline},
+		{"Presence", testPresence},       // presence.go
+		{"GatewayPage", testGatewayPage}, // presence.go
 		{"Enrollment", testEnrollment},
 		{"Commands", testCommands},
 		{"IngestBatches", testIngestBatches},
@@ -60,6 +62,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"ReconcileConnectedIsZero", testReconcileConnectedIsZero},
 		{"Charity", testCharity},
 		{"Review", testReview},
+		{"Users", testUsers},
 		{"Audit", testAudit},
 	}
 	for _, tc := range tests {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/policy"
 )
@@ -59,5 +60,29 @@ func TestDemoCharityFund(t *testing.T) {
 				t.Errorf("%s at %d:00: %+v: the fund's share is %d fen, want %d", e.ID, hour, d, fen, layer.Fen)
 			}
 		}
+	}
+}
+
+// TestDemoUsers: the demo's people are valid users with valid passwords,
+// one of each role, and the first (EG_USER of -run) is an admin.
+func TestDemoUsers(t *testing.T) {
+	seen := map[domain.Role]bool{}
+	for _, u := range demoUsers {
+		du := domain.User{Login: u.Login, Name: u.Name, Role: domain.Role(u.Role), Scope: u.Scope}
+		if err := domain.ValidateUser(du); err != nil {
+			t.Errorf("%s: %v", u.Login, err)
+		}
+		if err := domain.ValidatePassword(u.Password); err != nil {
+			t.Errorf("%s: %v", u.Login, err)
+		}
+		seen[du.Role] = true
+	}
+	for _, r := range domain.Roles {
+		if !seen[r] {
+			t.Errorf("no demo user has the role %s", r)
+		}
+	}
+	if demoUsers[0].Role != "admin" {
+		t.Errorf("the first demo user is %s, want the admin", demoUsers[0].Role)
 	}
 }

@@ -5,8 +5,10 @@
 //	go run ./deploy/demo                      (what `make demo` does)
 //	go run ./deploy/demo -run 'node test.mjs' run a command against the demo, then stop
 //
-// With -run the command gets EG_CONSOLE_URL, EG_KIOSK_URL and EG_TOKEN in
-// its environment and the demo's exit status is the command's.
+// With -run the command gets EG_CONSOLE_URL, EG_KIOSK_URL, EG_TOKEN (the
+// admin API token, for API calls) and EG_USER / EG_PASSWORD (the demo
+// admin's sign-in, for the console) in its environment and the demo's
+// exit status is the command's.
 package main
 
 import (
@@ -169,6 +171,42 @@ func seedRoster(ctx context.Context, gatewayYAML, consoleURL, token string) erro
 	return nil
 }
 
+// demoUser is a person of the demo who signs in to the console.
+type demoUser struct {
+	Login, Name, Role, Scope, Password, What string
+}
+
+// demoUsers are the demo's people, one of each role, with fixed passwords
+// printed beside the URLs (docs/console.md "People"). The admin is the
+// district's administrator with no scope limit (the whole tree: the
+// browser tests create gateways at sites outside it); the operator is
+// bound to the street, the staff member to the hall, the auditor and the
+// viewer to the district.
+var demoUsers = []demoUser{
+	{"admin", "周主任", "admin", "", "demo-admin-2468", "district administrator (区管理员)"},
+	{"street-op", "王工", "operator", "demo-street", "demo-operator-1357", "street operator (街道运维)"},
+	{"staff", "李姐", "staff", "site-demo-1", "demo-staff-2468", "hall staff (饭堂工作人员)"},
+	{"auditor", "赵审计", "auditor", "demo-district", "demo-auditor-9753", "auditor (审计)"},
+	{"viewer", "陈查看", "viewer", "demo-district", "demo-viewer-8642", "viewer (查看)"},
+}
+
+// seedUsers creates demoUsers through the API (their passwords need no
+// change); users that exist already (a demo run again on its data) are
+// left as they are.
+func seedUsers(ctx context.Context, consoleURL, token string) error {
+	for _, u := range demoUsers {
+		body, err := json.Marshal(map[string]any{"login": u.Login, "name": u.Name, "role": u.Role, "scope": u.Scope,
+			"password": u.Password, "must_change_password": false})
+		if err != nil {
+			return err
+		}
+		if _, err := seedCall(ctx, "user "+u.Login, "POST", consoleURL+"/api/v1/users", token, body, http.StatusCreated, http.StatusConflict); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // getJSON reads a JSON answer of the cloud's API.
 func getJSON(ctx context.Context, url, token string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
@@ -258,6 +296,9 @@ func run() error {
 	if err := seedFund(ctx, consoleURL, *token); err != nil {
 		return err
 	}
+	if err := seedUsers(ctx, consoleURL, *token); err != nil {
+		return err
+	}
 	if err := seedRoster(ctx, filepath.Join(*data, "gateway.yaml"), consoleURL, *token); err != nil {
 		return err
 	}
@@ -282,8 +323,7 @@ func run() error {
         curl -H 'Authorization: Bearer %[6]s' -H 'Content-Type: application/json' \
              -d '{"amount_fen":1250,"ref":"S-1"}' %[2]s/api/till/amount
   Cloud console:                        %[3]s/
-      login token:                      %[4]s
-  Cloud API:                            curl -H 'Authorization: Bearer %[4]s' %[3]s/api/v1/meals
+%[7]s  Cloud API (machines, bearer token):   curl -H 'Authorization: Bearer %[4]s' %[3]s/api/v1/meals
   MQTT broker (embedded):               tcp://127.0.0.1:%[5]d
 
   In the kiosk, tap a card in the simulation panel: the decision shows at
@@ -291,12 +331,13 @@ func run() error {
   the kiosk says staff are being called; acknowledge the alert in the
   console or on the kiosk's staff screen (PIN 2468), then resolve it.
 
-`, *data, kioskURL, consoleURL, *token, *mqttPort, demoTillToken)
+`, *data, kioskURL, consoleURL, *token, *mqttPort, demoTillToken, userLines())
 
 	if *runCmd != "" {
 		c := exec.CommandContext(ctx, "sh", "-c", *runCmd)
 		c.Stdout, c.Stderr = os.Stdout, os.Stderr
-		c.Env = append(os.Environ(), "EG_CONSOLE_URL="+consoleURL, "EG_KIOSK_URL="+kioskURL, "EG_TOKEN="+*token, "EG_TILL_TOKEN="+demoTillToken)
+		c.Env = append(os.Environ(), "EG_CONSOLE_URL="+consoleURL, "EG_KIOSK_URL="+kioskURL, "EG_TOKEN="+*token, "EG_TILL_TOKEN="+demoTillToken,
+			"EG_USER="+demoUsers[0].Login, "EG_PASSWORD="+demoUsers[0].Password)
 		return c.Run()
 	}
 	fmt.Println("  Ctrl-C stops both.")
@@ -308,6 +349,15 @@ func run() error {
 	case err := <-gw.done:
 		return fmt.Errorf("gateway exited: %v (see %s)", err, gw.log)
 	}
+}
+
+// userLines lists the demo's people for the banner: login, password, role.
+func userLines() string {
+	var b strings.Builder
+	for _, u := range demoUsers {
+		fmt.Fprintf(&b, "      sign in as %-10s password %-20s %s\n", u.Login, u.Password, u.What)
+	}
+	return b.String()
 }
 
 type proc struct {

@@ -75,9 +75,9 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 
 	startCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	st, err := openIngestStore(startCtx, *storeDSN, *dataDir)
+	st, err := openStore(startCtx, *storeDSN, *dataDir)
 	if err != nil {
-		return err
+		return fmt.Errorf("ingest: %w", err)
 	}
 	defer st.Close()
 
@@ -120,21 +120,16 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// openIngestStore opens PostgreSQL when dsn is set, else SQLite in dir.
-func openIngestStore(ctx context.Context, dsn, dir string) (domain.Store, error) {
+// openStore opens PostgreSQL when dsn is set, else SQLite in dir.
+func openStore(ctx context.Context, dsn, dir string) (domain.Store, error) {
 	if dsn != "" {
-		s, err := postgres.Open(ctx, dsn)
-		if err != nil {
-			return nil, fmt.Errorf("ingest: %w", err)
+		if !postgres.IsDSN(dsn) {
+			return nil, errors.New("--store must be a postgres:// or postgresql:// URL")
 		}
-		return s, nil
+		return postgres.Open(ctx, dsn)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("ingest: data dir: %w", err)
+		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	s, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
-	}
-	return s, nil
+	return sqlite.Open(ctx, dir)
 }

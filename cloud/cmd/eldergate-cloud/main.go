@@ -5,6 +5,8 @@
 //	                      [--broker URL --broker-user U --broker-password P [--no-ingest]] [--token T]
 //	eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
 //	                       [--store DSN | --data DIR] [--workers N]
+//	eldergate-cloud users add --login L --name N --role R [--scope UNIT]
+//	                          [--password-stdin] [--store DSN | --data DIR]
 package main
 
 import (
@@ -35,6 +37,8 @@ func usage(w io.Writer) {
                             [--broker URL --broker-user U --broker-password P [--no-ingest]] [--token T]
        eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
                             [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
+       eldergate-cloud users add --login L --name N --role R [--scope UNIT]
+                            [--password-stdin] [--store DSN | --data DIR]
 
 Environment: EG_ADMIN_TOKEN and EG_BROKER_PASSWORD are used when the token or
 the broker password is given neither by flag nor by the configuration file.`)
@@ -53,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "ingest":
 		return ingestCmd(ctx, args[1:], stderr)
+	case "users":
+		return usersCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[0])

@@ -2,9 +2,17 @@
 (() => {
   const T = {
     "zh-CN": {
+      loginTitle: "登录控制台",
       pageDenied: "您的角色无权查看此页面", pageUnknown: "没有这个页面",
+      loginUser: "用户名", loginPassword: "密码", badLogin: "用户名或密码错误",
+      loginLocked: "密码错误次数过多，账号已锁定，请在 {time} 后再试，或请管理员解锁", loginTooMany: "登录尝试过于频繁，请一分钟后再试",
+      loginDisabled: "此账号已停用，请联系管理员", whoIs: "{name}（{role}）",
+      roleViewer: "查看", roleStaff: "工作人员", roleOperator: "运维", roleAdmin: "管理员", roleAuditor: "审计",
+      pwChange: "修改密码", pwOld: "当前密码", pwNew: "新密码（至少 10 个字符）", pwNew2: "再次输入新密码", pwSave: "保存新密码", pwCancel: "取消",
+      pwForced: "管理员已重置您的密码，请先设置自己的新密码。", pwMismatch: "两次输入的新密码不一致", pwShort: "新密码至少需要 10 个字符",
+      pwWrongOld: "当前密码不正确", pwChanged: "密码已修改",
       title: "长者饭堂云平台", language: "语言", logout: "退出", token: "管理令牌", login: "登录",
-      badToken: "令牌无效", netError: "无法连接服务器", alerts: "报警", meals: "用餐记录", gateways: "网关",
+      badToken: "登录已失效，请重新登录", netError: "无法连接服务器", alerts: "报警", meals: "用餐记录", gateways: "网关",
       opened: "时间", time: "时间", site: "站点", gateway: "网关", button: "按钮", type: "类型", presses: "次数",
       state: "状态", action: "操作", elder: "长者", window: "餐次", decision: "结果", price: "价格",
       subsidy: "补贴", pay: "自付", online: "在线", lastSeen: "最近通讯", version: "版本", ack: "确认",
@@ -147,9 +155,17 @@
       chQRAlt: "公示页面二维码：{url}", chNoPubs: "暂无公示",
     },
     "zh-HK": {
+      loginTitle: "登入控制台",
       pageDenied: "您的角色無權查看此頁面", pageUnknown: "沒有這個頁面",
+      loginUser: "用戶名稱", loginPassword: "密碼", badLogin: "用戶名稱或密碼錯誤",
+      loginLocked: "密碼錯誤次數過多，帳戶已鎖定，請於 {time} 後再試，或請管理員解鎖", loginTooMany: "登入嘗試過於頻密，請一分鐘後再試",
+      loginDisabled: "此帳戶已停用，請聯絡管理員", whoIs: "{name}（{role}）",
+      roleViewer: "檢視", roleStaff: "職員", roleOperator: "運維", roleAdmin: "管理員", roleAuditor: "審計",
+      pwChange: "更改密碼", pwOld: "目前密碼", pwNew: "新密碼（最少 10 個字元）", pwNew2: "再次輸入新密碼", pwSave: "儲存新密碼", pwCancel: "取消",
+      pwForced: "管理員已重設您的密碼，請先設定您自己的新密碼。", pwMismatch: "兩次輸入的新密碼不一致", pwShort: "新密碼最少需要 10 個字元",
+      pwWrongOld: "目前密碼不正確", pwChanged: "密碼已更改",
       title: "長者飯堂雲平台", language: "語言", logout: "登出", token: "管理令牌", login: "登入",
-      badToken: "令牌無效", netError: "無法連接伺服器", alerts: "警報", meals: "用膳記錄", gateways: "網關",
+      badToken: "登入已失效，請重新登入", netError: "無法連接伺服器", alerts: "警報", meals: "用膳記錄", gateways: "網關",
       opened: "時間", time: "時間", site: "站點", gateway: "網關", button: "按鈕", type: "類型", presses: "次數",
       state: "狀態", action: "操作", elder: "長者", window: "餐次", decision: "結果", price: "價錢",
       subsidy: "資助", pay: "自付", online: "在線", lastSeen: "最近通訊", version: "版本", ack: "確認",
@@ -292,9 +308,17 @@
       chQRAlt: "公示頁面二維碼：{url}", chNoPubs: "暫無公示",
     },
     en: {
+      loginTitle: "Sign in to the console",
       pageDenied: "Your role may not see this page", pageUnknown: "There is no such page",
-      title: "Eldergate cloud", language: "Language", logout: "Log out", token: "Admin token", login: "Log in",
-      badToken: "Invalid token", netError: "Cannot reach the server", alerts: "Alerts", meals: "Meals", gateways: "Gateways",
+      loginUser: "User name", loginPassword: "Password", badLogin: "Wrong user name or password",
+      loginLocked: "Locked after too many wrong passwords: try again at {time}, or ask an administrator to unlock it", loginTooMany: "Too many sign-in attempts: wait a minute",
+      loginDisabled: "This account is disabled: ask an administrator", whoIs: "{name} ({role})",
+      roleViewer: "Viewer", roleStaff: "Staff", roleOperator: "Operator", roleAdmin: "Administrator", roleAuditor: "Auditor",
+      pwChange: "Change password", pwOld: "Current password", pwNew: "New password (at least 10 characters)", pwNew2: "New password again", pwSave: "Save the new password", pwCancel: "Cancel",
+      pwForced: "An administrator reset your password: choose your own first.", pwMismatch: "The two new passwords differ", pwShort: "The new password needs at least 10 characters",
+      pwWrongOld: "The current password is wrong", pwChanged: "Password changed",
+      title: "Eldergate cloud", language: "Language", logout: "Sign out", token: "Admin token", login: "Sign in",
+      badToken: "Your session has ended: sign in again", netError: "Cannot reach the server", alerts: "Alerts", meals: "Meals", gateways: "Gateways",
       opened: "Time", time: "Time", site: "Site", gateway: "Gateway", button: "Button", type: "Type", presses: "Presses",
       state: "State", action: "Action", elder: "Elder", window: "Meal", decision: "Decision", price: "Price",
       subsidy: "Subsidy", pay: "Paid", online: "Online", lastSeen: "Last seen", version: "Version", ack: "Acknowledge",
@@ -706,7 +730,7 @@
     streamAbort = ctl;
     while (!ctl.signal.aborted) {
       try {
-        const res = await fetch("/api/v1/alerts/stream", { headers: { Authorization: "Bearer " + (sessionStorage.getItem("eg.token") || "") }, signal: ctl.signal, cache: "no-store" });
+        const res = await fetch("/api/v1/alerts/stream", { headers: authHeaders(), signal: ctl.signal, cache: "no-store" });
         if (res.status === 401) { logout(t("badToken")); return; }
         if (!res.ok) throw new Error("stream " + res.status);
         $("live").textContent = "● " + t("live");
@@ -863,7 +887,11 @@
       tr.dataset.testid = "gateway-row";
       tr.dataset.gw = g.id;
       tr.dataset.online = g.online ? "true" : "false";
-      cell(tr, g.id);
+      const a = document.createElement("a"); // the gateway's page (pages/gateway.js)
+      a.href = "#gateway/" + encodeURIComponent(g.id);
+      a.textContent = g.id;
+      a.dataset.testid = "gateway-page-link";
+      cell(tr, "").appendChild(a);
       cell(tr, g.site || "—");
       cell(tr, g.online ? t("yes") : t("no"), g.online ? "online" : "offline", "gateway-online");
       cell(tr, when(g.last_seen));
@@ -994,11 +1022,20 @@
     say("as-msg", t("asSaved"));
   }
 
+  // The console signs in with a session cookie (HttpOnly: the page never
+  // sees it); every change also carries the session's CSRF token, known
+  // from the sign-in's answer or GET /api/v1/me and kept only in memory.
+  let CSRF = "";
+  function authHeaders(extra) {
+    const h = Object.assign({}, extra || {});
+    if (CSRF) h["X-CSRF-Token"] = CSRF;
+    return h;
+  }
   async function api(method, path, body) {
-    const token = sessionStorage.getItem("eg.token") || "";
     const res = await fetch("/api/v1/" + path, {
       method,
-      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      headers: authHeaders({ "Content-Type": "application/json" }),
+      credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
     });
@@ -1043,10 +1080,9 @@
   // call sends a raw body and returns the status and the decoded answer
   // without throwing on 4xx, so that refusals can be shown.
   async function call(method, path, body, type) {
-    const token = sessionStorage.getItem("eg.token") || "";
-    const headers = { Authorization: "Bearer " + token };
+    const headers = authHeaders();
     if (type) headers["Content-Type"] = type;
-    const res = await fetch("/api/v1/" + path, { method, headers, body, cache: "no-store" });
+    const res = await fetch("/api/v1/" + path, { method, headers, body, cache: "no-store", credentials: "same-origin" });
     if (res.status === 401) { logout(t("badToken")); throw new Error("unauthorized"); }
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
@@ -1070,6 +1106,14 @@
       return;
     }
     showPage(name, "");
+    if (!roleSees(ME.role, { role: BUILTIN_ROLE[name] })) { // reached by URL
+      for (const b of BUILTIN) $(b).hidden = true;
+      const denied = $("page-denied");
+      denied.hidden = false;
+      denied.dataset.state = "denied";
+      $("page-denied-text").textContent = t("pageDenied");
+      return;
+    }
     $("dashboard").hidden = name !== "dashboard";
     $("roster").hidden = name !== "roster";
     $("reports").hidden = name !== "reports";
@@ -1604,10 +1648,14 @@
     $("m-save").addEventListener("click", guard(saveMenu));
   }
 
-  async function showDashboard() {
-    ME = await api("GET", "me");
-    await loadOrg().catch(() => {});
+  async function showDashboard(me) {
+    ME = me || await api("GET", "me");
+    CSRF = ME.csrf_token || CSRF;
     $("login").hidden = true;
+    showWho();
+    if (ME.must_change_password) { showPasswordForm(true); return; }
+    $("pw-section").hidden = true;
+    await loadOrg().catch(() => {});
     $("tabs").hidden = false;
     pagesSignedIn();
     current = "";
@@ -1619,8 +1667,13 @@
   }
 
   function logout(msg) {
-    sessionStorage.removeItem("eg.token");
+    CSRF = "";
+    localStorage.removeItem("eg.signedIn");
     pagesSignedOut();
+    $("who").hidden = true;
+    $("who").textContent = "";
+    $("pw-open").hidden = true;
+    $("pw-section").hidden = true;
     if (timer) { clearInterval(timer); timer = null; }
     stopStream();
     last.alerts = last.meals = last.gateways = last.org = "";
@@ -1705,7 +1758,8 @@
     try {
       const res = await fetch("/api/v1/gateways", {
         method: "POST",
-        headers: { Authorization: "Bearer " + (sessionStorage.getItem("eg.token") || ""), "Content-Type": "application/json" },
+        headers: authHeaders({ "Content-Type": "application/json" }),
+        credentials: "same-origin",
         body: JSON.stringify({ id, site }),
         cache: "no-store",
       });
@@ -1806,10 +1860,9 @@
   // and saves it under the server's file name.
   async function download(format, link, query = repQuery, note = "rep-note", month = repMonth, base = "alarm-response-") {
     if (!month()) return say(note, t("repNoMonth"), true);
-    const token = sessionStorage.getItem("eg.token") || "";
     link.setAttribute("aria-disabled", "true");
     try {
-      const res = await fetch("/api/v1/" + query(format), { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+      const res = await fetch("/api/v1/" + query(format), { headers: authHeaders(), cache: "no-store" });
       if (res.status === 401) { logout(t("badToken")); return; }
       if (!res.ok) {
         let msg = "HTTP " + res.status;
@@ -2500,8 +2553,7 @@
   // showQR fetches a listed publication's QR code with the token (an
   // <img> cannot send it) and shows it as a data: URI.
   async function showQR(p) {
-    const token = sessionStorage.getItem("eg.token") || "";
-    const res = await fetch("/api/v1/charity/publications/" + encodeURIComponent(p.id) + "/qr.png", { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+    const res = await fetch("/api/v1/charity/publications/" + encodeURIComponent(p.id) + "/qr.png", { headers: authHeaders(), cache: "no-store" });
     if (res.status === 401) { logout(t("badToken")); return; }
     if (!res.ok) return say("ch-note", fmt("rFailed", { msg: "HTTP " + res.status }), true);
     const blob = await res.blob();
@@ -2864,11 +2916,10 @@
   // it under the server's file name.
   async function careDownload(format, link) {
     const unit = $("care-unit").value;
-    const token = sessionStorage.getItem("eg.token") || "";
     link.setAttribute("aria-disabled", "true");
     try {
       const q = "care/visits?format=" + format + "&lang=" + encodeURIComponent(lang) + (unit ? "&unit=" + encodeURIComponent(unit) : "");
-      const res = await fetch("/api/v1/" + q, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+      const res = await fetch("/api/v1/" + q, { headers: authHeaders(), cache: "no-store" });
       if (res.status === 401) { logout(t("badToken")); return; }
       if (!res.ok) {
         let msg = "HTTP " + res.status;
@@ -2904,6 +2955,93 @@
     $("care-rule-save").addEventListener("click", guard("care-rule-msg", saveCareRule));
   }
 
+  // ---- Sign-in (docs/console.md "People"). A person signs in with a login
+  // and a password; the cloud answers with a session cookie and the CSRF
+  // token. Before sign-in only the form shows.
+  const ROLE_KEYS = { viewer: "roleViewer", staff: "roleStaff", operator: "roleOperator", admin: "roleAdmin", auditor: "roleAuditor" };
+  function showWho() {
+    if (!ME) return;
+    $("who").textContent = fmt("whoIs", { name: ME.name, role: t(ROLE_KEYS[ME.role] || "roleViewer") });
+    $("who").hidden = false;
+    $("logout").hidden = false;
+    $("pw-open").hidden = ME.kind !== "user";
+  }
+
+  // resume opens the console of a session still alive (a reload, another
+  // tab), else leaves the sign-in form, without a message. The session
+  // cookie is HttpOnly: localStorage's "eg.signedIn" (no secret) says
+  // whether to ask, so that a visitor never signed in gets no 401.
+  async function resume() {
+    if (!localStorage.getItem("eg.signedIn")) return;
+    try {
+      const res = await fetch("/api/v1/me", { credentials: "same-origin", cache: "no-store" });
+      if (res.ok) await showDashboard(await res.json());
+      else localStorage.removeItem("eg.signedIn");
+    } catch (e) { /* not signed in */ }
+  }
+
+  async function signIn(ev) {
+    ev.preventDefault();
+    const err = $("login-error"), btn = $("login-button");
+    const body = JSON.stringify({ login: $("login-user").value.trim(), password: $("login-password").value });
+    $("login-password").value = "";
+    err.hidden = true;
+    btn.disabled = true;
+    try {
+      const res = await fetch("/api/v1/session", { method: "POST", headers: { "Content-Type": "application/json" }, body, credentials: "same-origin", cache: "no-store" });
+      const data = await res.json().catch(() => ({}));
+      if (res.ok) { localStorage.setItem("eg.signedIn", "1"); await showDashboard(data); return; }
+      let msg = t("badLogin");
+      if (data.locked_until) msg = fmt("loginLocked", { time: when(data.locked_until) });
+      else if (res.status === 429) msg = t("loginTooMany");
+      else if (res.status === 403) msg = t("loginDisabled");
+      err.textContent = msg;
+      err.dataset.state = data.locked_until ? "locked" : "refused";
+      err.hidden = false;
+    } catch (e) {
+      err.textContent = t("netError");
+      err.hidden = false;
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async function signOut() {
+    try { await fetch("/api/v1/session", { method: "DELETE", headers: authHeaders(), credentials: "same-origin" }); } catch (e) { /* signed out here all the same */ }
+    logout("");
+  }
+
+  // showPasswordForm shows the password change; forced after an admin's
+  // reset (nothing else shows until it is done).
+  function showPasswordForm(forced) {
+    const sec = $("pw-section");
+    sec.dataset.forced = forced ? "true" : "false";
+    $("pw-forced").hidden = !forced;
+    $("pw-cancel").hidden = forced;
+    $("pw-msg").textContent = "";
+    if (forced) {
+      $("tabs").hidden = true;
+      for (const id of BUILTIN) $(id).hidden = true;
+      for (const [id] of PAGES) $(id).hidden = true;
+    }
+    sec.hidden = false;
+    $("pw-old").focus();
+  }
+
+  async function changePassword(ev) {
+    ev.preventDefault();
+    const oldPw = $("pw-old").value, newPw = $("pw-new").value;
+    if (newPw !== $("pw-new2").value) { say("pw-msg", t("pwMismatch"), true); return; }
+    if (newPw.length < 10) { say("pw-msg", t("pwShort"), true); return; }
+    const r = await call("POST", "me/password", JSON.stringify({ old_password: oldPw, new_password: newPw }), "application/json");
+    if (!r.ok) { say("pw-msg", r.status === 403 ? t("pwWrongOld") : (r.data.error || String(r.status)), true); return; }
+    for (const id of ["pw-old", "pw-new", "pw-new2"]) $(id).value = "";
+    const forced = $("pw-section").dataset.forced === "true";
+    ME = Object.assign({}, ME, r.data, { csrf_token: CSRF });
+    if (forced) { await showDashboard(ME); return; }
+    say("pw-msg", t("pwChanged"), false);
+  }
+
   // ---- Pages. Each page beyond the built-in tabs lives in its own file
   // under pages/ and registers itself with EG.page (docs/console.md): its
   // texts in three languages, its section's HTML, the lowest role that
@@ -2911,6 +3049,9 @@
   // #meals, #gateway/gw-demo-1.
   const PAGES = new Map(); // id -> page definition, in registration order
   const BUILTIN = ["dashboard", "roster", "menu", "reports", "care"];
+  // BUILTIN_ROLE is the lowest role that sees each built-in tab (the roster
+  // and policies are read by operators: GET /sites/{site}/roster).
+  const BUILTIN_ROLE = { dashboard: "viewer", roster: "operator", menu: "viewer", reports: "viewer", care: "viewer" };
   let ME = null;           // the caller (GET /api/v1/me) while signed in
   let current = "";        // the hash shown, "dashboard" or "meals/…"
   const RANK = { viewer: 1, staff: 2, operator: 3, admin: 4 };
@@ -2935,6 +3076,7 @@
     sec.id = def.id;
     sec.className = "page";
     sec.dataset.testid = "page-" + def.id;
+    sec.dataset.role = def.roles ? def.roles.join(" ") : def.role || "viewer"; // walked by the people browser test
     sec.hidden = true;
     sec.innerHTML = def.html || "";
     $("page-denied").before(sec);
@@ -2989,6 +3131,11 @@
   }
 
   function pagesSignedIn() {
+    for (const id of BUILTIN) {
+      $(id).dataset.role = BUILTIN_ROLE[id]; // walked by the people browser test
+      const b = document.querySelector(`#tabs .tab[data-tab="${id}"]`);
+      if (b) b.hidden = !roleSees(ME.role, { role: BUILTIN_ROLE[id] });
+    }
     for (const [id, p] of PAGES) {
       const b = document.querySelector(`#tabs .tab[data-tab="${id}"]`);
       if (b) b.hidden = !pageAllowed(p);
@@ -3037,19 +3184,11 @@
       applyLang();
       if (!$("dashboard").hidden) refresh();
     });
-    $("login-form").addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      sessionStorage.setItem("eg.token", $("token").value.trim());
-      $("token").value = "";
-      try {
-        await api("GET", "gateways");
-        $("login-error").hidden = true;
-        await showDashboard();
-      } catch (e) {
-        if (e.message !== "unauthorized") logout(t("netError"));
-      }
-    });
-    $("logout").addEventListener("click", () => logout(""));
+    $("login-form").addEventListener("submit", signIn);
+    $("logout").addEventListener("click", signOut);
+    $("pw-open").addEventListener("click", () => showPasswordForm(false));
+    $("pw-cancel").addEventListener("click", () => { $("pw-section").hidden = true; });
+    $("pw-form").addEventListener("submit", changePassword);
     $("gw-form").addEventListener("submit", createGateway);
     $("gw-done").addEventListener("click", clearEnroll);
     wireRoster();
@@ -3065,6 +3204,6 @@
     wireService();
     window.addEventListener("popstate", route);
     window.addEventListener("hashchange", route);
-    if (sessionStorage.getItem("eg.token")) showDashboard().catch(() => {});
+    resume();
   });
 })();

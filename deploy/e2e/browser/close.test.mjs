@@ -56,7 +56,8 @@ try {
 
   const number = `JS-ALL-${last.replace('-', '')}-01`;
   const text = await page.getByTestId('settlement-status-text').textContent();
-  check(text.includes(number) && text.includes('admin'), `status after the close: ${text}`);
+  const me = await page.evaluate(() => EG.me().name); // who closed: the signed-in person, by name
+  check(text.includes(number) && text.includes(me), `status after the close (by ${me}): ${text}`);
   check(await close.isHidden(), 'the close button is still shown for a closed month');
   const shaShown = (await page.getByTestId('settlement-sha256').textContent()).replace(/^SHA-256[：:]\s*/, '').trim();
   check(/^[0-9a-f]{64}$/.test(shaShown), `SHA-256 shown: ${shaShown}`);

@@ -132,7 +132,9 @@ try {
     const tl = document.querySelector('[data-testid="alert-timeline"]');
     return r && tl && tl.querySelectorAll('li').length >= 4; }, alertID, { timeout: 3000, polling: 50 });
   const timeline = await consolePage.getByTestId('alert-timeline').first().textContent();
-  check(timeline.includes('王*红') && timeline.includes('admin'), `the timeline does not name who acknowledged and who resolved: ${timeline}`);
+  // The resolver is the signed-in person, by name (not a token's name).
+  const me = await consolePage.evaluate(() => EG.me().name);
+  check(timeline.includes('王*红') && timeline.includes(me), `the timeline does not name who acknowledged (王*红) and who resolved (${me}): ${timeline}`);
   await consolePage.screenshot({ path: join(shots, 'console-alert-timeline.png') });
   const tIdle = Date.now() - tPress;
 

@@ -48,12 +48,16 @@ export async function axeViolations(page) {
   return res.violations.map((x) => `${x.id} (${x.nodes.map((n) => [].concat(n.target).join(' ')).join(', ')})`);
 }
 
-// signIn signs the console open in page in as the demo's administrator
-// (EG_TOKEN, set by `go run ./deploy/demo -run`): every console test
-// signs in through here, so that the sign-in form is known in one place.
-export async function signIn(page) {
-  const token = process.env.EG_TOKEN;
-  if (!token) throw new Error('EG_TOKEN must be set');
-  await page.getByTestId('token-input').fill(token);
+// signIn signs the console open in page in with a login and a password
+// (default the demo's administrator, EG_USER and EG_PASSWORD, set by
+// `go run ./deploy/demo -run`) and waits until the header names the
+// signed-in person: every console test signs in through here, so that the
+// sign-in form is known in one place. API calls of the tests keep using
+// the bearer token EG_TOKEN.
+export async function signIn(page, login = process.env.EG_USER, password = process.env.EG_PASSWORD) {
+  if (!login || !password) throw new Error('EG_USER and EG_PASSWORD must be set');
+  await page.getByTestId('login-user').fill(login);
+  await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-button').click();
+  await page.getByTestId('who').waitFor({ state: 'visible', timeout: 10000 });
 }
