@@ -319,13 +319,14 @@ func DecodeState(payload []byte) (State, error) {
 		return s, invalid("", "payload of %d bytes exceeds the limit of %d bytes", len(payload), MaxSmallPayload)
 	}
 	var raw struct {
-		Online *bool  `json:"online"`
-		Boot   uint64 `json:"boot"`
-		Ver    string `json:"version"`
-		SHA    string `json:"config_sha256"`
-		Policy string `json:"policy_version"`
-		Roster uint64 `json:"roster_version"`
-		Menu   string `json:"menu_version"`
+		Online *bool         `json:"online"`
+		Boot   uint64        `json:"boot"`
+		Ver    string        `json:"version"`
+		SHA    string        `json:"config_sha256"`
+		Policy string        `json:"policy_version"`
+		Roster uint64        `json:"roster_version"`
+		Menu   string        `json:"menu_version"`
+		Rost   *RosterReport `json:"roster"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return s, invalid("", "payload is not a valid state: %v", err)
@@ -336,8 +337,11 @@ func DecodeState(payload []byte) (State, error) {
 	if raw.SHA != "" && !isSHA256Hex(raw.SHA) {
 		return s, invalid("config_sha256", "%q is not 64 lowercase hex digits", clip(raw.SHA))
 	}
+	if raw.Rost != nil && !raw.Rost.Valid() {
+		raw.Rost = nil // a roster report that says nothing sure is ignored, the birth kept
+	}
 	return State{Online: *raw.Online, Boot: raw.Boot, Version: clip(raw.Ver),
-		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster, MenuVersion: clip(raw.Menu)}, nil
+		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster, MenuVersion: clip(raw.Menu), Roster: raw.Rost}, nil
 }
 
 // isSHA256Hex reports whether s is a SHA-256 sum in lowercase hex.

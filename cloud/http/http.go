@@ -268,6 +268,10 @@ func (s *Server) listGateways(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	if err := s.setGatewayRosters(r.Context(), v); err != nil { // rosterimport.go
+		s.internal(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 

@@ -91,7 +91,12 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 		}
 		applied = n > 0
 		if applied && st.Online { // a birth: what the gateway runs (desired.go)
-			return s.applyReported(ctx, tx.Conn, gw, st, at)
+			if err := s.applyReported(ctx, tx.Conn, gw, st, at); err != nil {
+				return err
+			}
+			if st.Roster != nil { // which roster it runs (roster.go)
+				return s.reportGatewayRoster(ctx, tx.Conn, gw, *st.Roster, st.Boot, at)
+			}
 		}
 		return nil
 	})

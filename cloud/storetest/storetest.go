@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"IngestBatches", testIngestBatches},
 		{"Org", testOrg},
 		{"Roster", testRoster},
+		{"RosterSourceAndPreviewBase", testRosterSource},
 		{"Desired", testDesired},
 		{"Menu", testMenu},
 		{"CareSignal", testCareSignal},
