@@ -319,14 +319,15 @@ func DecodeState(payload []byte) (State, error) {
 		return s, invalid("", "payload of %d bytes exceeds the limit of %d bytes", len(payload), MaxSmallPayload)
 	}
 	var raw struct {
-		Online *bool  `json:"online"`
-		Boot   uint64 `json:"boot"`
-		Ver    string `json:"version"`
-		SHA    string `json:"config_sha256"`
-		Policy string `json:"policy_version"`
-		Roster uint64 `json:"roster_version"`
-		Menu   string `json:"menu_version"`
-		Prices string `json:"price_devices"`
+		Online *bool         `json:"online"`
+		Boot   uint64        `json:"boot"`
+		Ver    string        `json:"version"`
+		SHA    string        `json:"config_sha256"`
+		Policy string        `json:"policy_version"`
+		Roster uint64        `json:"roster_version"`
+		Menu   string        `json:"menu_version"`
+		Rost   *RosterReport `json:"roster"`
+		Prices string        `json:"price_devices"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return s, invalid("", "payload is not a valid state: %v", err)
@@ -342,8 +343,11 @@ func DecodeState(payload []byte) (State, error) {
 	default:
 		return s, invalid("price_devices", "%q is not none, scale, till or scale,till", clip(raw.Prices))
 	}
+	if raw.Rost != nil && !raw.Rost.Valid() {
+		raw.Rost = nil // a roster report that says nothing sure is ignored, the birth kept
+	}
 	return State{Online: *raw.Online, Boot: raw.Boot, Version: clip(raw.Ver),
-		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster, MenuVersion: clip(raw.Menu),
+		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster, MenuVersion: clip(raw.Menu), Roster: raw.Rost,
 		PriceDevices: raw.Prices}, nil
 }
 

@@ -118,6 +118,43 @@ type State struct {
 	// PriceDeviceTill, comma-separated in that order, or
 	// PriceDevicesNone; "" from gateways older than issue 13 (unknown).
 	PriceDevices string `json:"price_devices,omitempty"`
+
+	// Roster says which roster the gateway runs (ADR 0025); nil from
+	// gateways older than issue 13 and in a will.
+	Roster *RosterReport `json:"roster,omitempty"`
+}
+
+// Sources of the roster a gateway runs.
+const (
+	// RosterSourceCloud: the roster the cloud sent for the gateway's site
+	// (the seed of the configuration was dropped when it arrived).
+	RosterSourceCloud = "cloud"
+	// RosterSourceLocal: the seed of the gateway's configuration; no
+	// roster has come from a cloud (a standalone gateway, or one whose
+	// cloud has no roster for its site yet).
+	RosterSourceLocal = "local"
+)
+
+// RosterReport is which roster a gateway runs: its source, its version
+// (0 for a local roster) and how many elders are on it.
+type RosterReport struct {
+	Source  string `json:"source"`
+	Version uint64 `json:"version"`
+	Elders  int    `json:"elders"`
+}
+
+// Valid reports whether r names a known source with a version that
+// matches it and a count that is not negative.
+func (r RosterReport) Valid() bool {
+	switch {
+	case r.Elders < 0 || r.Elders > MaxRosterElders:
+		return false
+	case r.Source == RosterSourceCloud:
+		return r.Version > 0
+	case r.Source == RosterSourceLocal:
+		return r.Version == 0
+	}
+	return false
 }
 
 // What a gateway can price a meal with (State.PriceDevices), and what a

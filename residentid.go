@@ -32,6 +32,11 @@ var residentIDWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4
 type ResidentIDError struct {
 	Masked  string // MaskID of the number, or "" (NormalizeResidentID leaves it empty)
 	Problem string // e.g. "has 17 characters, want 18"
+	// Code names the problem for a screen to say it in its language:
+	// length, not_digit (At: the 1-based position), last_char,
+	// birth_date, birth_before_1800 or check_char.
+	Code string
+	At   int
 }
 
 func (e *ResidentIDError) Error() string {
@@ -48,19 +53,19 @@ func (e *ResidentIDError) Is(target error) bool { return target == ErrResidentID
 // ResidentIDCheckChar.
 var ErrResidentID = errors.New("resident ID number: not valid")
 
-func residentIDErr(problem string) error { return &ResidentIDError{Problem: problem} }
+func residentIDErr(code, problem string) error { return &ResidentIDError{Code: code, Problem: problem} }
 
 // ResidentIDCheckChar returns the check character ('0'..'9' or 'X') of the
 // first 17 digits of a resident ID number.
 func ResidentIDCheckChar(first17 string) (byte, error) {
 	if len(first17) != ResidentIDLen-1 {
-		return 0, residentIDErr("body has " + strconv.Itoa(len(first17)) + " characters, want 17 digits")
+		return 0, residentIDErr("length", "body has "+strconv.Itoa(len(first17))+" characters, want 17 digits")
 	}
 	sum := 0
 	for i := 0; i < len(first17); i++ {
 		c := first17[i]
 		if c < '0' || c > '9' {
-			return 0, residentIDErr("character " + strconv.Itoa(i+1) + " is not a digit")
+			return 0, &ResidentIDError{Code: "not_digit", At: i + 1, Problem: "character " + strconv.Itoa(i+1) + " is not a digit"}
 		}
 		sum += int(c-'0') * residentIDWeights[i]
 	}
@@ -79,24 +84,24 @@ func ResidentIDCheckChar(first17 string) (byte, error) {
 func NormalizeResidentID(s string) (string, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	if len(s) != ResidentIDLen {
-		return "", residentIDErr("has " + strconv.Itoa(len(s)) + " characters, want 18")
+		return "", residentIDErr("length", "has "+strconv.Itoa(len(s))+" characters, want 18")
 	}
 	want, err := ResidentIDCheckChar(s[:17])
 	if err != nil {
 		return "", err
 	}
 	if c := s[17]; !(c >= '0' && c <= '9' || c == 'X') {
-		return "", residentIDErr("last character is not a digit or X")
+		return "", residentIDErr("last_char", "last character is not a digit or X")
 	}
 	birth, err := time.Parse("20060102", s[6:14])
 	if err != nil {
-		return "", residentIDErr("birth date (characters 7 to 14) is not a calendar date")
+		return "", residentIDErr("birth_date", "birth date (characters 7 to 14) is not a calendar date")
 	}
 	if birth.Year() < 1800 {
-		return "", residentIDErr("birth date (characters 7 to 14) is before 1800")
+		return "", residentIDErr("birth_before_1800", "birth date (characters 7 to 14) is before 1800")
 	}
 	if s[17] != want {
-		return "", residentIDErr("check character does not match the first 17 digits (GB 11643, ISO 7064 MOD 11-2)")
+		return "", residentIDErr("check_char", "check character does not match the first 17 digits (GB 11643, ISO 7064 MOD 11-2)")
 	}
 	return s, nil
 }

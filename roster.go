@@ -82,7 +82,7 @@ func ValidateCredential(c Credential) (Credential, error) {
 		v, err := NormalizeResidentID(c.Value)
 		if err != nil {
 			if re := (*ResidentIDError)(nil); errors.As(err, &re) {
-				err = &ResidentIDError{Masked: MaskID(c.Value), Problem: re.Problem}
+				err = &ResidentIDError{Masked: MaskID(c.Value), Problem: re.Problem, Code: re.Code, At: re.At}
 			}
 			return c, err
 		}

@@ -2,6 +2,7 @@ package eldergate
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -11,17 +12,18 @@ import (
 // config_sha256 is refused.
 func TestStateReported(t *testing.T) {
 	sha := strings.Repeat("ab", 32)
-	in := State{Online: true, Boot: 3, Version: "1.2", ConfigSHA256: sha, PolicyVersion: "2026-11", RosterVersion: 9, PriceDevices: "scale,till"}
+	in := State{Online: true, Boot: 3, Version: "1.2", ConfigSHA256: sha, PolicyVersion: "2026-11", RosterVersion: 9,
+		Roster: &RosterReport{Source: RosterSourceCloud, Version: 9, Elders: 3}, PriceDevices: "scale,till"}
 	raw, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := DecodeState(raw)
-	if err != nil || out != in {
+	if err != nil || !reflect.DeepEqual(out, in) {
 		t.Fatalf("DecodeState(%s) = %+v, %v; want %+v", raw, out, err, in)
 	}
 	old, err := DecodeState([]byte(`{"online":true,"boot":2,"version":"0.9"}`))
-	if err != nil || old.ConfigSHA256 != "" || old.PolicyVersion != "" || old.RosterVersion != 0 || old.Boot != 2 {
+	if err != nil || old.ConfigSHA256 != "" || old.PolicyVersion != "" || old.RosterVersion != 0 || old.Boot != 2 || old.Roster != nil {
 		t.Fatalf("old birth = %+v, %v", old, err)
 	}
 	for _, bad := range []string{"till,scale", "printer", "none,till"} {
@@ -30,7 +32,7 @@ func TestStateReported(t *testing.T) {
 		}
 	}
 	will, _ := json.Marshal(State{Online: false, Boot: 3})
-	if strings.Contains(string(will), "config_sha256") || strings.Contains(string(will), "roster_version") {
+	if strings.Contains(string(will), "config_sha256") || strings.Contains(string(will), "roster_version") || strings.Contains(string(will), "roster") {
 		t.Fatalf("will carries empty reported fields: %s", will)
 	}
 	for _, bad := range []string{strings.Repeat("AB", 32), "abc", strings.Repeat("g", 64)} {
@@ -40,14 +42,36 @@ func TestStateReported(t *testing.T) {
 	}
 }
 
+// TestStateRoster: the roster a gateway runs is read from its birth; a
+// report that contradicts itself (a local roster with a version, a cloud
+// roster without one, an unknown source, a negative count) is ignored and
+// the birth kept.
+func TestStateRoster(t *testing.T) {
+	st, err := DecodeState([]byte(`{"online":true,"boot":2,"roster_version":0,"roster":{"source":"local","version":0,"elders":10}}`))
+	if err != nil || st.Roster == nil || *st.Roster != (RosterReport{Source: RosterSourceLocal, Elders: 10}) {
+		t.Fatalf("local roster birth = %+v, %v", st, err)
+	}
+	for _, bad := range []string{`{"source":"local","version":3,"elders":1}`, `{"source":"cloud","version":0,"elders":1}`,
+		`{"source":"usb","version":1,"elders":1}`, `{"source":"cloud","version":1,"elders":-1}`} {
+		st, err := DecodeState([]byte(`{"online":true,"boot":2,"roster":` + bad + `}`))
+		if err != nil || st.Roster != nil || !st.Online {
+			t.Errorf("roster %s: %+v, %v; want the birth without its roster", bad, st, err)
+		}
+	}
+}
+
 func FuzzDecodeState(f *testing.F) {
 	f.Add([]byte(`{"online":true,"boot":1,"config_sha256":"` + strings.Repeat("0f", 32) + `","policy_version":"v1","roster_version":4}`))
 	f.Add([]byte(`{"online":false,"boot":7}`))
+	f.Add([]byte(`{"online":true,"boot":2,"roster":{"source":"cloud","version":3,"elders":9}}`))
 	f.Add([]byte(`{"online":true,"config_sha256":"x"}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		s, err := DecodeState(payload)
 		if err != nil {
 			return
+		}
+		if s.Roster != nil && !s.Roster.Valid() {
+			t.Fatalf("accepted roster report %+v", *s.Roster)
 		}
 		if s.ConfigSHA256 != "" && !isSHA256Hex(s.ConfigSHA256) {
 			t.Fatalf("accepted config_sha256 %q", s.ConfigSHA256)

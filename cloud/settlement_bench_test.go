@@ -42,67 +42,7 @@ func BenchmarkSettlement(b *testing.B) {
 		b.Run("store="+sc.name, func(b *testing.B) {
 			st := sc.open(b)
 			defer st.Close()
-			org := []domain.OrgUnit{{ID: "d", Level: domain.LevelDistrict, Name: "区"}}
-			for s := range 4 {
-				org = append(org, domain.OrgUnit{ID: fmt.Sprintf("st%d", s), ParentID: "d", Level: domain.LevelStreet, Name: "街道"})
-				for c := range 5 {
-					org = append(org, domain.OrgUnit{ID: fmt.Sprintf("c%d-%d", s, c), ParentID: fmt.Sprintf("st%d", s), Level: domain.LevelCommunity, Name: "社区"})
-					for k := range 10 {
-						org = append(org, domain.OrgUnit{ID: fmt.Sprintf("site-gw%d-%d-%d", s, c, k), ParentID: fmt.Sprintf("c%d-%d", s, c), Level: domain.LevelSite, Name: "食堂"})
-					}
-				}
-			}
-			for _, u := range org {
-				if _, err := st.CreateOrgUnit(ctx, u, from); err != nil {
-					b.Fatal(err)
-				}
-			}
-			span := to.Sub(from)
-			var batch []eldergate.Envelope
-			seq := map[string]uint64{}
-			t0 := time.Now()
-			flush := func() {
-				for len(batch) > 0 {
-					gw := batch[0].GW
-					k := 0
-					for k < len(batch) && batch[k].GW == gw {
-						k++
-					}
-					if _, err := st.IngestBatch(ctx, gw, batch[:k], to); err != nil {
-						b.Fatal(err)
-					}
-					batch = batch[k:]
-				}
-			}
-			for i := range n {
-				site := i * 200 / n // meals site by site
-				gw := fmt.Sprintf("gw%d-%d-%d", site/50, site/10%5, site%10)
-				seq[gw]++
-				at := from.Add(time.Duration(int64(span) / int64(n) * int64(i)))
-				d := eldergate.MealData{ElderID: fmt.Sprintf("E%d", i%5000), Window: "lunch", Day: at.In(tz).Format(time.DateOnly),
-					Decision: eldergate.DecisionApproved, PriceFen: 1500, SubsidyFen: 500, PayFen: 1000, Rule: "r1",
-					OperatingFen: 100, OperatingBy: "district",
-					Funding: []eldergate.FundingShare{{Layer: "city", Code: "440300", Fen: 300}, {Layer: "district", Code: "440304", Fen: 200}}}
-				if i%10 == 0 {
-					d.Funding[1].Code = "440305"
-				}
-				raw, _ := json.Marshal(d)
-				id, _ := uuid.NewV7()
-				batch = append(batch, eldergate.Envelope{ID: id.String(), Kind: eldergate.KindMeal, GW: gw, Site: "site-" + gw,
-					Seq: seq[gw], Boot: 1, At: at, Clock: eldergate.ClockSynced, Data: raw})
-				if i%997 == 0 {
-					seq[gw]++
-					vraw, _ := json.Marshal(map[string]string{"type": "meal_void", "staff": "s", "meal_event_id": id.String()})
-					vid, _ := uuid.NewV7()
-					batch = append(batch, eldergate.Envelope{ID: vid.String(), Kind: eldergate.KindAudit, GW: gw, Site: "site-" + gw,
-						Seq: seq[gw], Boot: 1, At: at, Clock: eldergate.ClockSynced, Data: vraw})
-				}
-				if len(batch) >= 500 {
-					flush()
-				}
-			}
-			flush()
-			b.Logf("%s: %d meals stored in %s", sc.name, n, time.Since(t0).Round(time.Second))
+			fillDistrictMonth(b, st, n, from, to, tz, false)
 			units, err := st.ListOrgUnits(ctx, "d")
 			if err != nil {
 				b.Fatal(err)
@@ -137,6 +77,109 @@ func BenchmarkSettlement(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/settlement")
 		})
 	}
+}
+
+// fillDistrictMonth stores n meals of the month [from, to) in st through
+// IngestBatch (500-event batches), not timed: 200 sites in 4 streets × 5
+// communities (org units d, st0..st3, c0-0.., site-gw0-0-0..), meals site
+// by site, each with two funding shares, a tenth outside the elder's
+// jurisdiction, one in 997 voided. With refusals, one meal in 50 is
+// refused (already_served), one tap in 1,000 is of a card not on the
+// roster (a tap_refused audit event: a card_taps row, not a meal), and
+// the sites take turns meal by meal (each gateway's events sent in
+// batches of 100) instead of one site after the other.
+func fillDistrictMonth(b *testing.B, st domain.Store, n int, from, to time.Time, tz *time.Location, refusals bool) {
+	ctx := context.Background()
+	org := []domain.OrgUnit{{ID: "d", Level: domain.LevelDistrict, Name: "区"}}
+	for s := range 4 {
+		org = append(org, domain.OrgUnit{ID: fmt.Sprintf("st%d", s), ParentID: "d", Level: domain.LevelStreet, Name: "街道"})
+		for c := range 5 {
+			org = append(org, domain.OrgUnit{ID: fmt.Sprintf("c%d-%d", s, c), ParentID: fmt.Sprintf("st%d", s), Level: domain.LevelCommunity, Name: "社区"})
+			for k := range 10 {
+				org = append(org, domain.OrgUnit{ID: fmt.Sprintf("site-gw%d-%d-%d", s, c, k), ParentID: fmt.Sprintf("c%d-%d", s, c), Level: domain.LevelSite, Name: "食堂"})
+			}
+		}
+	}
+	for _, u := range org {
+		if _, err := st.CreateOrgUnit(ctx, u, from); err != nil {
+			b.Fatal(err)
+		}
+	}
+	span := to.Sub(from)
+	var batch []eldergate.Envelope
+	seq := map[string]uint64{}
+	t0 := time.Now()
+	flush := func() {
+		for len(batch) > 0 {
+			gw := batch[0].GW
+			k := 0
+			for k < len(batch) && batch[k].GW == gw {
+				k++
+			}
+			if _, err := st.IngestBatch(ctx, gw, batch[:k], to); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[k:]
+		}
+	}
+	perGW := map[string][]eldergate.Envelope{} // refusals: each gateway's next batch
+	for i := range n {
+		site := i * 200 / n // meals site by site
+		if refusals {
+			site = i % 200 // every site at every hour, as halls eat
+		}
+		gw := fmt.Sprintf("gw%d-%d-%d", site/50, site/10%5, site%10)
+		if refusals && len(batch) > 0 {
+			// The meal before went to its own gateway's batch, sent at 100 events.
+			g := batch[0].GW
+			perGW[g] = append(perGW[g], batch...)
+			batch = batch[:0]
+			if len(perGW[g]) >= 100 {
+				batch = perGW[g]
+				flush()
+				perGW[g] = nil
+			}
+		}
+		seq[gw]++
+		at := from.Add(time.Duration(int64(span) / int64(n) * int64(i)))
+		d := eldergate.MealData{ElderID: fmt.Sprintf("E%d", i%5000), Window: "lunch", Day: at.In(tz).Format(time.DateOnly),
+			Decision: eldergate.DecisionApproved, PriceFen: 1500, SubsidyFen: 500, PayFen: 1000, Rule: "r1",
+			OperatingFen: 100, OperatingBy: "district",
+			Funding: []eldergate.FundingShare{{Layer: "city", Code: "440300", Fen: 300}, {Layer: "district", Code: "440304", Fen: 200}}}
+		if i%10 == 0 {
+			d.Funding[1].Code = "440305"
+		}
+		if refusals && i%50 == 7 {
+			d.Decision, d.Reason, d.PriceFen, d.SubsidyFen, d.PayFen, d.Funding = eldergate.DecisionRefused, eldergate.ReasonAlreadyServed, 0, 0, 0, nil
+			d.OperatingFen, d.OperatingBy, d.Rule = 0, "", ""
+		}
+		raw, _ := json.Marshal(d)
+		id, _ := uuid.NewV7()
+		batch = append(batch, eldergate.Envelope{ID: id.String(), Kind: eldergate.KindMeal, GW: gw, Site: "site-" + gw,
+			Seq: seq[gw], Boot: 1, At: at, Clock: eldergate.ClockSynced, Data: raw})
+		if refusals && i%1000 == 3 {
+			seq[gw]++
+			craw, _ := json.Marshal(map[string]string{"type": "tap_refused", "decision": "refused", "reason": "unknown_card", "credential": fmt.Sprintf("****%04d", i%10000), "reader": "card"})
+			cid, _ := uuid.NewV7()
+			batch = append(batch, eldergate.Envelope{ID: cid.String(), Kind: eldergate.KindAudit, GW: gw, Site: "site-" + gw,
+				Seq: seq[gw], Boot: 1, At: at.Add(time.Second), Clock: eldergate.ClockSynced, Data: craw})
+		}
+		if i%997 == 0 {
+			seq[gw]++
+			vraw, _ := json.Marshal(map[string]string{"type": "meal_void", "staff": "s", "meal_event_id": id.String()})
+			vid, _ := uuid.NewV7()
+			batch = append(batch, eldergate.Envelope{ID: vid.String(), Kind: eldergate.KindAudit, GW: gw, Site: "site-" + gw,
+				Seq: seq[gw], Boot: 1, At: at, Clock: eldergate.ClockSynced, Data: vraw})
+		}
+		if len(batch) >= 500 {
+			flush()
+		}
+	}
+	for _, evs := range perGW {
+		batch = append(batch, evs...)
+	}
+	flush()
+	b.Logf("%d meals stored in %s", n, time.Since(t0).Round(time.Second))
 }
 
 // benchStore is one engine a report benchmark runs on.

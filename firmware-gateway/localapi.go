@@ -30,7 +30,7 @@ func (g *Gateway) Status(ctx context.Context) (httpapi.Status, error) {
 		return httpapi.Status{}, fmt.Errorf("gateway: status: %w", err)
 	}
 	st := httpapi.Status{
-		DeadLetters: dead, RosterVersion: ri.Version, RosterElders: ri.Elders,
+		DeadLetters: dead, RosterVersion: ri.Version, RosterElders: ri.Elders, RosterSource: ri.Report().Source,
 		GatewayID: g.cfg.GatewayID, Site: g.cfg.Site, SiteName: g.cfg.SiteName, ResultSeconds: g.cfg.Kiosk.ResultSeconds, Version: g.version, Boot: g.store.Boot(),
 		UplinkConnected: g.up.Connected(), OutboxPending: n, Simulation: g.cfg.Simulation,
 		TimeZone: g.desk.Policy().TimeZone,

@@ -17,7 +17,8 @@ import (
 
 // What the gateway reports it runs, in its birth message: the SHA-256 of
 // the configuration body last applied from a config command, the policy
-// version, the roster version and the menu version. The cloud compares the first with the
+// version, the roster (its version, and which roster it is: the cloud's or
+// the configuration's seed, with its size) and the menu version. The cloud compares the first with the
 // desired configuration it pushed.
 
 // configSHAFile, in data_dir, holds the SHA-256 (hex) of the body of the
@@ -46,6 +47,8 @@ func (g *Gateway) reported() eldergate.State {
 			g.log.Warn("gateway: roster version not reported", "err", err)
 		} else {
 			st.RosterVersion = info.Version
+			rep := info.Report()
+			st.Roster = &rep
 		}
 	}
 	return st

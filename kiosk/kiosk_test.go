@@ -141,3 +141,23 @@ func TestEveryReasonSaid(t *testing.T) {
 		}
 	}
 }
+
+// TestReasonsForTheCloud: kiosk.Reasons (the words the cloud's meals list
+// shows) reads every reason of results.js, in the three languages, as the
+// kiosk writes them.
+func TestReasonsForTheCloud(t *testing.T) {
+	r := kiosk.Reasons()
+	for _, lang := range []string{"zh-CN", "zh-HK", "en"} {
+		if len(r[lang]) < 19 || len(r[lang]) != len(r["zh-CN"]) {
+			t.Errorf("%s: %d reasons, zh-CN %d", lang, len(r[lang]), len(r["zh-CN"]))
+		}
+	}
+	for code, want := range map[string]string{"unknown_card": "这张卡还没有登记", "disk_full": "存储已满，暂停记餐", "ok": ""} {
+		if got, ok := r["zh-CN"][code]; !ok || got != want {
+			t.Errorf("zh-CN %s = %q, want %q", code, got, want)
+		}
+	}
+	if r["en"]["already_served"] != "You have had this meal already" || r["zh-HK"]["card_lost"] != "這張卡已報失" {
+		t.Errorf("reasons: %v", r)
+	}
+}

@@ -147,6 +147,10 @@ type Gateway struct {
 	// ConfigStatus is set by the API from ConfigStore.ConfigStatuses
 	// (in_sync, pending, failed, unknown); the List methods leave it empty.
 	ConfigStatus string `json:"config_status,omitempty"`
+	// Roster is which roster the gateway says it runs (the cloud's or its
+	// local seed, ADR 0025), set by the API from RosterStore.GatewayRosters;
+	// nil: never reported.
+	Roster *eldergate.RosterReport `json:"roster"`
 }
 
 // GatewayBatch is the valid events of one up batch of gateway GW.
@@ -421,6 +425,7 @@ type Store interface {
 	ReconcileStore  // the meals and elders the reconciliation re-decides (reconcile.go)
 	CharityStore    // charity funds and their publications (charity.go)
 	ReviewStore     // the rows of the items to review (review.go)
+	MealsStore      // the meals list (meals.go)
 	UserStore       // the people who sign in and their sessions (user.go)
 	AuditStore      // the append-only, hash-chained audit log (audit.go)
 

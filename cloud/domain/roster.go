@@ -23,6 +23,10 @@ type RosterStore interface {
 	// eldergate.RosterUpdate.Validate leaves them, the elder's Card folded
 	// in). When nothing changes the version stays.
 	ReplaceRoster(ctx context.Context, site string, elders []eldergate.RosterElder, at time.Time) (RosterChange, error)
+	// ReplaceRosterFrom is ReplaceRoster on the condition that the site's
+	// version is still base (the version a preview of the change was made
+	// on): ErrConflict, and nothing changed, when it is not.
+	ReplaceRosterFrom(ctx context.Context, site string, base uint64, elders []eldergate.RosterElder, at time.Time) (RosterChange, error)
 	// SetCredentialState sets the state of credential c.Value of elder
 	// elderID of site and returns the change (a new version; Changed false
 	// and the version unchanged when the state was already c.State).
@@ -60,6 +64,14 @@ type RosterStore interface {
 	ResetGatewayRoster(ctx context.Context, gw string, have uint64) error
 	// GatewayRoster returns the roster state of gw (zero when none).
 	GatewayRoster(ctx context.Context, gw string) (GatewayRoster, error)
+	// ReportGatewayRoster records which roster gw says it runs: from a
+	// birth of boot (> 0), applied unless a later boot already reported;
+	// or from the ok result of a roster command (boot 0), applied unless
+	// a higher version was already reported.
+	ReportGatewayRoster(ctx context.Context, gw string, rep eldergate.RosterReport, boot uint64, at time.Time) error
+	// GatewayRosters returns the roster state of every gateway that has
+	// one, by gateway id.
+	GatewayRosters(ctx context.Context) (map[string]GatewayRoster, error)
 
 	// CreatePolicy stores a policy version. The same version with the same
 	// body is accepted again (created false); with another body it is
@@ -93,6 +105,10 @@ type GatewayRoster struct {
 	Queued    uint64     `json:"queued"`    // version of the last roster command queued
 	Confirmed uint64     `json:"confirmed"` // version the gateway confirmed
 	At        *time.Time `json:"confirmed_at,omitempty"`
+	// Reported is which roster the gateway last said it runs (its birth,
+	// or a roster command's result); nil until it said (ADR 0025).
+	Reported   *eldergate.RosterReport `json:"reported,omitempty"`
+	ReportedAt *time.Time              `json:"reported_at,omitempty"`
 }
 
 // Base is the version the gateway's next delta starts from: the version

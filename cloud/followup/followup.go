@@ -46,6 +46,7 @@ type Store interface {
 	ClaimRosterResult(ctx context.Context, id string) (bool, error)
 	ConfirmGatewayRoster(ctx context.Context, gw string, version uint64, at time.Time) error
 	ResetGatewayRoster(ctx context.Context, gw string, have uint64) error
+	ReportGatewayRoster(ctx context.Context, gw string, rep eldergate.RosterReport, boot uint64, at time.Time) error
 	RecordDesiredResult(ctx context.Context, gw, commandID string, ok bool, errText string, at time.Time) (matched bool, err error)
 }
 
@@ -145,6 +146,35 @@ func (c *Commands) OnBirth(ctx context.Context, gw string) {
 	if cmd != nil {
 		c.log.Info("followup: birth: the site's menu queued", "gw", gw, "site", cred.Site, "command", cmd.ID)
 	}
+	c.rosterAtBirth(ctx, gw, cred.Site, now)
+}
+
+// rosterAtBirth brings a gateway born with another roster than its site's
+// to the site's (ADR 0025): a gateway never sent one (new, or running its
+// local seed) gets the full roster, one behind gets the delta. A gateway
+// that reports a lower version than it confirmed (its data was lost) is
+// sent what it needs from the version it has. Nothing when the site has no
+// roster in the cloud: the gateway keeps its local seed.
+func (c *Commands) rosterAtBirth(ctx context.Context, gw, site string, now time.Time) {
+	g, err := c.store.GatewayRoster(ctx, gw)
+	if err != nil {
+		c.log.Error("followup: birth: roster", "gw", gw, "err", err)
+		return
+	}
+	if g.Reported != nil && g.Reported.Version < g.Confirmed {
+		if err := c.store.ResetGatewayRoster(ctx, gw, g.Reported.Version); err != nil {
+			c.log.Error("followup: birth: roster", "gw", gw, "err", err)
+			return
+		}
+	}
+	cmd, err := rosterpush.Gateway(ctx, c.store, c, now, gw, site, false)
+	if err != nil {
+		c.log.Error("followup: birth: roster", "gw", gw, "err", err)
+		return
+	}
+	if cmd != nil {
+		c.log.Info("followup: birth: the site's roster queued", "gw", gw, "site", site, "command", cmd.ID)
+	}
 }
 
 // OnCommandResult follows up on result r of a command of gw, stored by the
@@ -172,6 +202,21 @@ func (c *Commands) rosterResult(ctx context.Context, gw string, r eldergate.Comm
 	if r.OK {
 		if err := c.store.ConfirmGatewayRoster(ctx, gw, version, now); err != nil {
 			c.log.Error("followup: confirm roster", "gw", gw, "command", r.ID, "err", err)
+		}
+		// The result says what the gateway runs now (ADR 0025).
+		var res struct {
+			Version uint64 `json:"version"`
+			Elders  int    `json:"elders"`
+		}
+		if json.Unmarshal(r.Body, &res) != nil || res.Version != version {
+			return // not a result this cloud's gateways send: the next birth says
+		}
+		rep := eldergate.RosterReport{Source: eldergate.RosterSourceCloud, Version: version, Elders: res.Elders}
+		if !rep.Valid() {
+			return
+		}
+		if err := c.store.ReportGatewayRoster(ctx, gw, rep, 0, now); err != nil {
+			c.log.Error("followup: roster result", "gw", gw, "command", r.ID, "err", err)
 		}
 		return
 	}

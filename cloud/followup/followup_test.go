@@ -231,3 +231,84 @@ func TestBirthQueuesMenu(t *testing.T) {
 		t.Fatalf("birth after a change: %+v", ms)
 	}
 }
+
+// TestBirthBringsTheSiteRoster (ADR 0025), on the real SQLite store: a
+// gateway born running its local seed at a site whose roster is in the
+// cloud gets the full roster once (a second birth re-sends the pending
+// command, queues no other); the ok result records that it runs the
+// cloud's roster with its elders; born again on a later boot having lost
+// it (local again), it gets the full roster again. A gateway of a site
+// without a cloud roster gets none and keeps its seed.
+func TestBirthBringsTheSiteRoster(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	for _, c := range []domain.GatewayCredential{{ID: "gw-a", Site: "site-a"}, {ID: "gw-b", Site: "site-b"}} {
+		if err := st.UpsertGateway(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.ReplaceRoster(ctx, "site-a", elders("E1", "E2"), now); err != nil {
+		t.Fatal(err)
+	}
+	pub := &publisher{}
+	fu, err := followup.New(followup.Config{Store: st, Publisher: pub, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	born := func(gw string, boot uint64, rep eldergate.RosterReport) {
+		t.Helper()
+		if _, err := st.ApplyGatewayState(ctx, gw, eldergate.State{Online: true, Boot: boot, RosterVersion: rep.Version, Roster: &rep}, now); err != nil {
+			t.Fatal(err)
+		}
+		fu.OnBirth(ctx, gw)
+	}
+	rosters := func(gw string) []eldergate.RosterUpdate {
+		var out []eldergate.RosterUpdate
+		for _, c := range pub.cmds {
+			if cmds, _ := st.ListCommands(ctx, gw); c.Type == eldergate.CmdRoster && len(cmds) > 0 {
+				for _, q := range cmds {
+					if q.ID == c.ID {
+						u, err := eldergate.DecodeRosterUpdate(c.Body)
+						if err != nil {
+							t.Fatal(err)
+						}
+						out = append(out, u)
+					}
+				}
+			}
+		}
+		return out
+	}
+	seed := eldergate.RosterReport{Source: eldergate.RosterSourceLocal, Elders: 9}
+	born("gw-a", 1, seed)
+	born("gw-b", 1, seed)
+	us := rosters("gw-a")
+	if len(us) != 1 || us[0].Mode != eldergate.RosterFull || us[0].Version != 1 || len(us[0].Elders) != 2 {
+		t.Fatalf("roster commands at the first birth: %+v", us)
+	}
+	if us := rosters("gw-b"); len(us) != 0 {
+		t.Fatalf("a site without a cloud roster got %+v", us)
+	}
+	first := pub.cmds[len(pub.cmds)-1].ID
+	born("gw-a", 1, seed) // the same birth again (another ingester)
+	if cmds, _ := st.ListCommands(ctx, "gw-a"); len(cmds) != 1 || cmds[0].ID != first {
+		t.Fatalf("second birth queued %+v, want only %s", cmds, first)
+	}
+	fu.OnCommandResult(ctx, "gw-a", eldergate.CommandResult{ID: first, OK: true, Body: json.RawMessage(`{"version":1,"elders":2,"upserted":2}`)})
+	g, err := st.GatewayRoster(ctx, "gw-a")
+	if err != nil || g.Reported == nil || *g.Reported != (eldergate.RosterReport{Source: eldergate.RosterSourceCloud, Version: 1, Elders: 2}) || g.Confirmed != 1 {
+		t.Fatalf("after the result: %+v %v", g, err)
+	}
+	born("gw-a", 2, seed) // its data was lost: the seed again
+	if cmds, _ := st.ListCommands(ctx, "gw-a"); len(cmds) != 2 {
+		t.Fatalf("birth after the loss queued %+v, want a second full roster", cmds)
+	}
+	if us := rosters("gw-a"); us[len(us)-1].Mode != eldergate.RosterFull || us[len(us)-1].Version != 1 {
+		t.Fatalf("after the loss: %+v", us)
+	}
+}

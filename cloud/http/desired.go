@@ -174,7 +174,7 @@ func CheckGatewayConfig(b []byte, gw, site string) error {
 		return configErr("site_missing", "site: missing; the gateway's site is %s", site)
 	case *id.Site != site:
 		return configErr("site_wrong", "site: %s is not %s, the site gateway %s is registered at", *id.Site, site, gw)
-	case id.GatewayID != nil && *id.GatewayID != gw:
+	case id.GatewayID != nil && *id.GatewayID != "" && *id.GatewayID != gw: // empty: the gateway keeps its own
 		return configErr("gateway_id_wrong", "gateway_id: %s is not this gateway (%s)", *id.GatewayID, gw)
 	}
 	return nil

@@ -64,6 +64,7 @@ type Store interface {
 	ReportStore // reports.go
 	domain.CareStore
 	domain.CharityStore
+	domain.MealsStore
 	domain.UserStore
 	domain.AuditStore // audit.go
 }
@@ -185,6 +186,7 @@ func (s *Server) routes() *routeMux {
 	s.reportRoutes(mux)  // reports.go
 	s.careRoutes(mux)    // care.go
 	s.charityRoutes(mux) // charity.go, charity_page.go
+	s.mealRoutes(mux)    // meals.go
 	s.auditRoutes(mux)   // audit.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
@@ -271,10 +273,23 @@ func (s *Server) listGateways(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	if err := s.setGatewayRosters(r.Context(), v); err != nil { // rosterimport.go
+		s.internal(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) listMeals(w http.ResponseWriter, r *http.Request) {
+	p, err := ParseMealQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if p.Paged { // filters, pages, downloads (meals.go)
+		s.mealPage(w, r, p)
+		return
+	}
 	scope, ok := s.listScope(w, r)
 	if !ok {
 		return

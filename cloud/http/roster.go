@@ -27,15 +27,6 @@ func (s *Server) rosterRoutes(mux *routeMux) {
 	mux.Handle("PUT /api/v1/sites/{site}/policy", s.require(domain.RoleOperator, s.assignPolicy))
 }
 
-// ImportResponse is the answer of POST /api/v1/sites/{site}/roster/import.
-type ImportResponse struct {
-	Error    string               `json:"error,omitempty"` // set with 422
-	DryRun   bool                 `json:"dry_run"`
-	Report   rosterimport.Report  `json:"report"`
-	Change   *domain.RosterChange `json:"change,omitempty"`
-	Commands []string             `json:"commands,omitempty"` // roster commands queued
-}
-
 func (s *Server) visibleSite(w http.ResponseWriter, r *http.Request) (string, bool) {
 	site := r.PathValue("site")
 	if site == "" || !s.siteVisible(r, site) {
@@ -43,52 +34,6 @@ func (s *Server) visibleSite(w http.ResponseWriter, r *http.Request) (string, bo
 		return "", false
 	}
 	return site, true
-}
-
-func (s *Server) importRoster(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.visibleSite(w, r)
-	if !ok {
-		return
-	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("roster file larger than %d bytes", rosterimport.MaxFileBytes))
-		return
-	}
-	dry := r.URL.Query().Get("dry_run") == "true"
-	f := rosterimport.Detect(r.Header.Get("Content-Type"), data)
-	// The audit log keeps a summary, never the file's elders.
-	auditChange(r, "roster", site, site, nil, map[string]any{"format": f, "bytes": len(data), "dry_run": dry})
-	elders, rep, err := rosterimport.Parse(data, f)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if !rep.OK() {
-		writeJSON(w, http.StatusUnprocessableEntity, ImportResponse{DryRun: dry, Report: rep,
-			Error: fmt.Sprintf("%d problems in the roster file: nothing was imported", rep.Count)})
-		return
-	}
-	if dry {
-		writeJSON(w, http.StatusOK, ImportResponse{DryRun: true, Report: rep})
-		return
-	}
-	now := s.cfg.Now().UTC()
-	ch, err := s.cfg.Store.ReplaceRoster(r.Context(), site, elders, now)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	s.log.Info("http: roster imported", "site", site, "format", f, "elders", ch.Elders, "version", ch.Version,
-		"upserted", ch.Upserted, "removed", ch.Removed)
-	auditChange(r, "roster", site, site, map[string]any{"version": ch.Previous},
-		map[string]any{"version": ch.Version, "elders": ch.Elders, "upserted": ch.Upserted, "removed": ch.Removed, "format": f, "rows": rep.Rows})
-	ids, err := rosterpush.Site(r.Context(), s.cfg.Store, s.cfg.Commands, s.cfg.Now().UTC(), site, nil)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ImportResponse{Report: rep, Change: &ch, Commands: ids})
 }
 
 // RosterView is the answer of GET /api/v1/sites/{site}/roster: personal

@@ -186,3 +186,37 @@ func TestConcurrentOverlappingBatches(t *testing.T) {
 		t.Fatalf("CountEvents = %d, %v, want %d", cnt, err, n)
 	}
 }
+
+// TestMigrationCardTaps: migration 0023 copies the tap_refused audit
+// events stored before it into card_taps (the JSON read with ->>), and
+// only them.
+func TestMigrationCardTaps(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	dsn := pg.Database(t)
+	ctx := context.Background()
+	s := open(t, dsn)
+	tap := storetest.CardTap(t, "gw-a", 1, eldergate.ReasonCardLost, "****1234", base)
+	meal := storetest.Meal(t, "gw-a", 2, "E1", base.Add(time.Minute))
+	if _, err := s.IngestBatch(ctx, "gw-a", []eldergate.Envelope{tap, meal}, base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, q := range []string{`DROP TABLE card_taps`, `DROP INDEX meals_decision_at`, `DROP INDEX meals_reason_at`,
+		`DELETE FROM schema_version WHERE version = 23`} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s = open(t, dsn)
+	defer s.Close()
+	rows, _, err := s.MealPage(ctx, domain.MealFilter{Limit: 10})
+	if err != nil || len(rows) != 2 || rows[1].EventID != tap.ID || rows[1].Kind != domain.RowCard || rows[1].Card != "****1234" ||
+		rows[1].Reason != eldergate.ReasonCardLost || !rows[1].At.Equal(base) || rows[0].Kind != domain.RowMeal {
+		t.Fatalf("after the migration: %+v %v", rows, err)
+	}
+}

@@ -38,7 +38,7 @@ func ParseCSV(data []byte) ([]eldergate.RosterElder, Report, error) {
 				line = pe.Line
 				err = pe.Err
 			}
-			t.rep.add(line, "", "the file is not valid CSV here: %v", err)
+			t.rep.add(line, "", CodeCSVInvalid, P{"detail": err.Error()}, "the file is not valid CSV here: %v", err)
 			t.rep.Elders = 0
 			return nil, t.rep, nil
 		}
@@ -46,7 +46,7 @@ func ParseCSV(data []byte) ([]eldergate.RosterElder, Report, error) {
 		if first {
 			first = false
 			if line != 1 {
-				t.rep.add(1, "", "the first line must be the header row")
+				t.rep.add(1, "", CodeHeaderNotFirst, nil, "the first line must be the header row")
 			}
 			t.header(cells)
 			if !t.rep.OK() {

@@ -47,12 +47,57 @@ const XLSXMIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 // not a CSV or XLSX file, too large, no header.
 var ErrFormat = errors.New("rosterimport: unreadable roster file")
 
-// Problem is one bad cell or row.
+// Problem is one bad cell or row. Code and Params say what is wrong in a
+// form a console translates (its texts name the params as {key}); Message
+// says it in English for API users and logs. Personal data in Params is
+// masked as in Message.
 type Problem struct {
-	Row     int    `json:"row"`              // 1 is the header row
-	Column  string `json:"column,omitempty"` // as written in the header
-	Message string `json:"message"`
+	Row     int            `json:"row"`              // 1 is the header row
+	Column  string         `json:"column,omitempty"` // as written in the header
+	Code    string         `json:"code"`             // one of the Code constants
+	Params  map[string]any `json:"params,omitempty"`
+	Message string         `json:"message"`
 }
+
+// The codes of a Problem and their params.
+const (
+	CodeCSVInvalid          = "csv_invalid"           // detail
+	CodeHeaderNotFirst      = "header_not_first"      //
+	CodeHeaderUnknown       = "header_unknown"        // header
+	CodeHeaderRepeated      = "header_repeated"       // header, first
+	CodeColumnMissing       = "column_missing"        // column: id or name
+	CodeNoCredentialColumn  = "no_credential_column"  //
+	CodeCellTooLong         = "cell_too_long"         // max
+	CodeIDMissing           = "id_missing"            //
+	CodeIDInvalid           = "id_invalid"            // max
+	CodeIDDuplicate         = "id_duplicate"          // id, row
+	CodeNameMissing         = "name_missing"          //
+	CodeNameTooLong         = "name_too_long"         // max
+	CodeResidentIDBad       = "resident_id_bad"       // value (masked), problem (eldergate.ResidentIDError.Code), at, detail
+	CodeNoCredential        = "no_credential"         //
+	CodeBirthBad            = "birth_bad"             // value
+	CodeYesNoBad            = "yes_no_bad"            // value
+	CodeResidenceCodeBad    = "residence_code_bad"    // level (city, district, street), value, digits, example
+	CodeResidenceProvince   = "residence_province"    // district, city
+	CodeResidenceDistrict   = "residence_district"    // street, district
+	CodeCredentialBad       = "credential_bad"        // kind, detail
+	CodeCredentialSameRow   = "credential_same_row"   // kind, value (masked)
+	CodeCredentialTwoElders = "credential_two_elders" // kind, value (masked), row, id, other_row, other_id
+	CodeNoRows              = "no_rows"               //
+	CodeTooManyRows         = "too_many_rows"         // max
+)
+
+// Codes lists every Code (a console has a text for each).
+var Codes = []string{CodeCSVInvalid, CodeHeaderNotFirst, CodeHeaderUnknown, CodeHeaderRepeated, CodeColumnMissing,
+	CodeNoCredentialColumn, CodeCellTooLong, CodeIDMissing, CodeIDInvalid, CodeIDDuplicate, CodeNameMissing, CodeNameTooLong,
+	CodeResidentIDBad, CodeNoCredential, CodeBirthBad, CodeYesNoBad, CodeResidenceCodeBad, CodeResidenceProvince,
+	CodeResidenceDistrict, CodeCredentialBad, CodeCredentialSameRow, CodeCredentialTwoElders, CodeNoRows, CodeTooManyRows}
+
+// ResidentIDProblems lists the codes of eldergate.ResidentIDError.
+var ResidentIDProblems = []string{"length", "not_digit", "last_char", "birth_date", "birth_before_1800", "check_char"}
+
+// P is the params of a Problem.
+type P = map[string]any
 
 // Report is the validation report of a file.
 type Report struct {
@@ -66,10 +111,10 @@ type Report struct {
 // OK reports whether the file has no problem.
 func (r *Report) OK() bool { return r.Count == 0 }
 
-func (r *Report) add(row int, col, format string, args ...any) {
+func (r *Report) add(row int, col, code string, params P, format string, args ...any) {
 	r.Count++
 	if len(r.Problems) < MaxProblems {
-		r.Problems = append(r.Problems, Problem{Row: row, Column: col, Message: fmt.Sprintf(format, args...)})
+		r.Problems = append(r.Problems, Problem{Row: row, Column: col, Code: code, Params: params, Message: fmt.Sprintf(format, args...)})
 	}
 }
 
@@ -105,6 +150,7 @@ const (
 	colCategory   = "category"
 	colCategories = "categories"
 	colHukou      = "hukou_local"
+	colActive     = "active"
 	colCity       = "home_city"
 	colDistrict   = "home_district"
 	colStreet     = "home_street"
@@ -124,6 +170,7 @@ var headers = map[string]string{
 	"出生日期": colBirth, "生日": colBirth, "birth": colBirth, "birthdate": colBirth, "dateofbirth": colBirth,
 	"类别": colCategory, "人员类别": colCategory, "category": colCategory,
 	"其他类别": colCategories, "categories": colCategories,
+	"有效": colActive, "启用": colActive, "active": colActive,
 	"本地户籍": colHukou, "户籍": colHukou, "hukoulocal": colHukou, "hukou": colHukou,
 	"户籍市": colCity, "homecity": colCity,
 	"户籍区": colDistrict, "homedistrict": colDistrict,
@@ -176,23 +223,23 @@ func (t *table) header(cells []string) bool {
 		key := headerKey(text)
 		switch {
 		case key == "":
-			t.rep.add(1, clip(text), "unknown column header %q (accepted: 编号/id, 姓名/name, 卡号/card, 身份证号/resident_id, 社保卡号/ssc, 出生日期/birth, 类别/category, 其他类别/categories, 本地户籍/hukou_local, 户籍市/home_city, 户籍区/home_district, 户籍街道/home_street, 居住市/residence_city, 居住区/residence_district, 居住街道/residence_street)", clip(text))
+			t.rep.add(1, clip(text), CodeHeaderUnknown, P{"header": clip(text)}, "unknown column header %q (accepted: 编号/id, 姓名/name, 卡号/card, 身份证号/resident_id, 社保卡号/ssc, 出生日期/birth, 类别/category, 其他类别/categories, 有效/active, 本地户籍/hukou_local, 户籍市/home_city, 户籍区/home_district, 户籍街道/home_street, 居住市/residence_city, 居住区/residence_district, 居住街道/residence_street)", clip(text))
 		case t.names[key] != "":
-			t.rep.add(1, clip(text), "column %q repeats column %q", clip(text), t.names[key])
+			t.rep.add(1, clip(text), CodeHeaderRepeated, P{"header": clip(text), "first": t.names[key]}, "column %q repeats column %q", clip(text), t.names[key])
 		default:
 			t.cols[key], t.names[key] = i, text
 		}
 	}
 	for _, k := range []string{colID, colName} {
 		if _, ok := t.cols[k]; !ok {
-			t.rep.add(1, "", "the required column %s is missing", map[string]string{colID: "编号 (id)", colName: "姓名 (name)"}[k])
+			t.rep.add(1, "", CodeColumnMissing, P{"column": k}, "the required column %s is missing", map[string]string{colID: "编号 (id)", colName: "姓名 (name)"}[k])
 		}
 	}
 	_, c := t.cols[colCard]
 	_, r := t.cols[colResidentID]
 	_, s := t.cols[colSSC]
 	if !c && !r && !s {
-		t.rep.add(1, "", "no credential column: at least one of 卡号 (card), 身份证号 (resident_id), 社保卡号 (ssc) is needed")
+		t.rep.add(1, "", CodeNoCredentialColumn, nil, "no credential column: at least one of 卡号 (card), 身份证号 (resident_id), 社保卡号 (ssc) is needed")
 	}
 	return true
 }
@@ -234,7 +281,7 @@ func (t *table) add(rec record) {
 	before := t.rep.Count
 	for _, c := range rec.cells {
 		if len(c) > maxCellLen {
-			t.rep.add(row, "", "a cell is longer than %d bytes", maxCellLen)
+			t.rep.add(row, "", CodeCellTooLong, P{"max": maxCellLen}, "a cell is longer than %d bytes", maxCellLen)
 			return
 		}
 	}
@@ -243,11 +290,11 @@ func (t *table) add(rec record) {
 	id, col, _ := t.cell(rec.cells, colID)
 	switch {
 	case id == "":
-		t.rep.add(row, col, "missing elder id")
+		t.rep.add(row, col, CodeIDMissing, nil, "missing elder id")
 	case len(id) > maxIDLen || !printable(id):
-		t.rep.add(row, col, "elder id must be 1-%d printable ASCII characters", maxIDLen)
+		t.rep.add(row, col, CodeIDInvalid, P{"max": maxIDLen}, "elder id must be 1-%d printable ASCII characters", maxIDLen)
 	case t.ids[id] != 0:
-		t.rep.add(row, col, "duplicate elder id %q: already on row %d", id, t.ids[id])
+		t.rep.add(row, col, CodeIDDuplicate, P{"id": id, "row": t.ids[id]}, "duplicate elder id %q: already on row %d", id, t.ids[id])
 	default:
 		t.ids[id] = row
 	}
@@ -256,9 +303,9 @@ func (t *table) add(rec record) {
 	name, col, _ := t.cell(rec.cells, colName)
 	switch {
 	case name == "":
-		t.rep.add(row, col, "missing name")
+		t.rep.add(row, col, CodeNameMissing, nil, "missing name")
 	case utf8.RuneCountInString(name) > maxNameRunes || !utf8.ValidString(name):
-		t.rep.add(row, col, "name longer than %d characters", maxNameRunes)
+		t.rep.add(row, col, CodeNameTooLong, P{"max": maxNameRunes}, "name longer than %d characters", maxNameRunes)
 	}
 	e.Name = name
 
@@ -268,9 +315,11 @@ func (t *table) add(rec record) {
 		var re *eldergate.ResidentIDError
 		switch {
 		case errors.As(err, &re):
-			t.rep.add(row, col, "bad resident ID number %s: %s", eldergate.MaskID(eldergate.NormalizeCredential(v)), re.Problem)
+			t.rep.add(row, col, CodeResidentIDBad, P{"value": eldergate.MaskID(eldergate.NormalizeCredential(v)), "detail": re.Problem, "problem": re.Code, "at": re.At},
+				"bad resident ID number %s: %s", eldergate.MaskID(eldergate.NormalizeCredential(v)), re.Problem)
 		case err != nil:
-			t.rep.add(row, col, "bad resident ID number %s: %v", eldergate.MaskID(eldergate.NormalizeCredential(v)), err)
+			t.rep.add(row, col, CodeResidentIDBad, P{"value": eldergate.MaskID(eldergate.NormalizeCredential(v)), "detail": err.Error()},
+				"bad resident ID number %s: %v", eldergate.MaskID(eldergate.NormalizeCredential(v)), err)
 		default:
 			t.credential(&e, row, col, eldergate.CredResidentID, n)
 			idBirth = eldergate.ResidentIDBirth(n)
@@ -283,13 +332,13 @@ func (t *table) add(rec record) {
 		t.credential(&e, row, col, eldergate.CredSSC, v)
 	}
 	if len(e.Credentials) == 0 && t.rep.Count == before {
-		t.rep.add(row, "", "no credential: fill in 卡号 (card), 身份证号 (resident_id) or 社保卡号 (ssc)")
+		t.rep.add(row, "", CodeNoCredential, nil, "no credential: fill in 卡号 (card), 身份证号 (resident_id) or 社保卡号 (ssc)")
 	}
 
 	if v, col, ok := t.cell(rec.cells, colBirth); ok && v != "" {
 		d, err := parseDate(v)
 		if err != nil {
-			t.rep.add(row, col, "birth date %q is not a date (use YYYY-MM-DD)", clip(v))
+			t.rep.add(row, col, CodeBirthBad, P{"value": clip(v)}, "birth date %q is not a date (use YYYY-MM-DD)", clip(v))
 		}
 		e.Birth = d
 	} else if idBirth != "" {
@@ -306,9 +355,16 @@ func (t *table) add(rec record) {
 	if v, col, ok := t.cell(rec.cells, colHukou); ok && v != "" {
 		b, err := parseBool(v)
 		if err != nil {
-			t.rep.add(row, col, "%q is not yes or no (是/否, 本地/外地, yes/no)", clip(v))
+			t.rep.add(row, col, CodeYesNoBad, P{"value": clip(v)}, "%q is not yes or no (是/否, 本地/外地, yes/no)", clip(v))
 		}
 		e.HukouLocal = b
+	}
+	if v, col, ok := t.cell(rec.cells, colActive); ok && v != "" { // blank: active
+		b, err := parseBool(v)
+		if err != nil {
+			t.rep.add(row, col, CodeYesNoBad, P{"value": clip(v)}, "%q is not yes or no (是/否, yes/no)", clip(v))
+		}
+		e.Active = b
 	}
 	e.HomeCity, _, _ = t.cell(rec.cells, colCity)
 	e.HomeDistrict, _, _ = t.cell(rec.cells, colDistrict)
@@ -344,7 +400,8 @@ func (t *table) residence(e *eldergate.RosterElder, row int, cells []string) {
 		}
 		code, err := divisionCode(v, l.lens)
 		if err != nil {
-			t.rep.add(row, col, "residence %s %q is not a division code: write its %s-digit code, e.g. %s", l.what, clip(v), digits(l.lens), l.example)
+			t.rep.add(row, col, CodeResidenceCodeBad, P{"level": l.what, "value": clip(v), "digits": strings.Join(strings.Split(digits(l.lens), " or "), "/"), "example": l.example},
+				"residence %s %q is not a division code: write its %s-digit code, e.g. %s", l.what, clip(v), digits(l.lens), l.example)
 			ok = false
 			continue
 		}
@@ -354,10 +411,10 @@ func (t *table) residence(e *eldergate.RosterElder, row int, cells []string) {
 		return
 	}
 	if c, d := e.ResidenceCity, e.ResidenceDistrict; c != "" && d != "" && c[:2] != d[:2] {
-		t.rep.add(row, t.names[colResDist], "residence district %s is not in the province of residence city %s", d, c)
+		t.rep.add(row, t.names[colResDist], CodeResidenceProvince, P{"district": d, "city": c}, "residence district %s is not in the province of residence city %s", d, c)
 	}
 	if d, st := e.ResidenceDistrict, e.ResidenceStreet; d != "" && st != "" && !strings.HasPrefix(st, d) {
-		t.rep.add(row, t.names[colResStreet], "residence street %s is not in residence district %s (its code starts with the district's)", st, d)
+		t.rep.add(row, t.names[colResStreet], CodeResidenceDistrict, P{"street": st, "district": d}, "residence street %s is not in residence district %s (its code starts with the district's)", st, d)
 	}
 }
 
@@ -395,14 +452,15 @@ func digits(lens []int) string {
 func (t *table) credential(e *eldergate.RosterElder, row int, col, kind, v string) {
 	c, err := eldergate.ValidateCredential(eldergate.Credential{Kind: kind, Value: v})
 	if err != nil {
-		t.rep.add(row, col, "bad %s: %v", kind, err)
+		t.rep.add(row, col, CodeCredentialBad, P{"kind": kind, "detail": err.Error()}, "bad %s: %v", kind, err)
 		return
 	}
 	if o, ok := t.creds[c.Value]; ok {
 		if o.row == row {
-			t.rep.add(row, col, "%s %s is also another credential of this row", kind, eldergate.MaskID(c.Value))
+			t.rep.add(row, col, CodeCredentialSameRow, P{"kind": kind, "value": eldergate.MaskID(c.Value)}, "%s %s is also another credential of this row", kind, eldergate.MaskID(c.Value))
 		} else {
-			t.rep.add(row, col, "%s %s is held by two elders: row %d (elder %s) and row %d (elder %s)",
+			t.rep.add(row, col, CodeCredentialTwoElders, P{"kind": kind, "value": eldergate.MaskID(c.Value), "other_row": o.row, "other_id": o.id, "row": row, "id": e.ID},
+				"%s %s is held by two elders: row %d (elder %s) and row %d (elder %s)",
 				kind, eldergate.MaskID(c.Value), o.row, o.id, row, e.ID)
 		}
 		return
@@ -451,7 +509,7 @@ func parseBool(v string) (bool, error) {
 // finish checks the row count and returns the result.
 func (t *table) finish() ([]eldergate.RosterElder, Report, error) {
 	if t.rep.Rows == 0 && t.rep.Count == 0 {
-		t.rep.add(2, "", "the file has no elder rows below the header")
+		t.rep.add(2, "", CodeNoRows, nil, "the file has no elder rows below the header")
 	}
 	t.rep.Elders = len(t.elders)
 	if !t.rep.OK() {
@@ -461,5 +519,5 @@ func (t *table) finish() ([]eldergate.RosterElder, Report, error) {
 }
 
 func tooManyRows(t *table, row int) {
-	t.rep.add(row, "", "more than %d elder rows: split the file", MaxRows)
+	t.rep.add(row, "", CodeTooManyRows, P{"max": MaxRows}, "more than %d elder rows: split the file", MaxRows)
 }

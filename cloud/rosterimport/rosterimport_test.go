@@ -188,9 +188,29 @@ func TestBadRows(t *testing.T) {
 				t.Errorf("report %+v: want 8 problems on 9 rows, none on rows 2 and 9", rep)
 			}
 			for _, p := range rep.Problems {
-				if strings.Contains(p.Message, wrong) || strings.Contains(p.Message, good) || strings.Contains(p.Message, "C0001") {
-					t.Errorf("row %d message has personal data in clear: %s", p.Row, p.Message)
+				params := fmt.Sprint(p.Params)
+				if strings.Contains(p.Message+params, wrong) || strings.Contains(p.Message+params, good) || strings.Contains(p.Message+params, "C0001") {
+					t.Errorf("row %d message or params have personal data in clear: %s %s", p.Row, p.Message, params)
 				}
+			}
+			// The codes and params a console translates.
+			codes := map[int]string{3: CodeNameMissing, 4: CodeResidentIDBad, 5: CodeIDDuplicate, 6: CodeCredentialTwoElders, 7: CodeNoCredential, 10: CodeIDMissing}
+			for row, code := range codes {
+				if at[row][0].Code != code {
+					t.Errorf("row %d: code %q, want %q", row, at[row][0].Code, code)
+				}
+			}
+			if p := at[4][0].Params; p["problem"] != "check_char" {
+				t.Errorf("row 4 params %v, want problem check_char", p)
+			}
+			if p := at[5][0].Params; p["id"] != "E1" || p["row"] != 2 {
+				t.Errorf("row 5 params %v, want id E1 and row 2", p)
+			}
+			if p := at[6][0].Params; p["other_row"] != 2 || p["other_id"] != "E1" || p["row"] != 6 || p["id"] != "E5" || p["value"] != eldergate.MaskID("C0001") {
+				t.Errorf("row 6 params %v", p)
+			}
+			if p := at[8]; p[0].Code != CodeBirthBad || p[0].Params["value"] != "1950-13-40" || p[1].Code != CodeYesNoBad {
+				t.Errorf("row 8 codes %+v", p)
 			}
 			if !strings.Contains(at[4][0].Message, eldergate.MaskID(wrong)) {
 				t.Errorf("row 4 message does not name the masked number: %s", at[4][0].Message)
@@ -284,8 +304,8 @@ func check(t *testing.T, els []eldergate.RosterElder, rep Report, err error) {
 			t.Fatal("elders returned with problems")
 		}
 		for _, p := range rep.Problems {
-			if p.Row < 1 || p.Message == "" {
-				t.Fatalf("problem without row or message: %+v", p)
+			if p.Row < 1 || p.Message == "" || p.Code == "" {
+				t.Fatalf("problem without row, code or message: %+v", p)
 			}
 		}
 		return
@@ -418,4 +438,20 @@ func FuzzDivisionCode(f *testing.F) {
 			t.Fatalf("%q does not read back: %q %v", code, again, err)
 		}
 	})
+}
+
+// TestActiveColumn: 有效/active says whether the elder may eat on the
+// roster (blank: yes); another word is a problem with its code.
+func TestActiveColumn(t *testing.T) {
+	els, rep, err := ParseCSV(csvText([][]string{{"编号", "姓名", "卡号", "有效"}, {"E1", "张三", "C1", "否"}, {"E2", "李四", "C2", ""}, {"E3", "王五", "C3", "是"}}))
+	if err != nil || !rep.OK() || len(els) != 3 {
+		t.Fatalf("%v %+v %+v", err, rep, els)
+	}
+	if els[0].Active || !els[1].Active || !els[2].Active {
+		t.Fatalf("active = %v %v %v, want false true true", els[0].Active, els[1].Active, els[2].Active)
+	}
+	_, rep, _ = ParseCSV(csvText([][]string{{"编号", "姓名", "卡号", "active"}, {"E1", "张三", "C1", "perhaps"}}))
+	if rep.Count != 1 || rep.Problems[0].Code != CodeYesNoBad || rep.Problems[0].Column != "active" {
+		t.Fatalf("report %+v", rep)
+	}
 }

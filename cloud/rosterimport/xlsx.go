@@ -58,7 +58,7 @@ func ParseXLSX(data []byte) (els []eldergate.RosterElder, rep Report, err error)
 			}
 			headerSeen = true
 			if n != 1 {
-				t.rep.add(n, "", "the header must be row 1")
+				t.rep.add(n, "", CodeHeaderNotFirst, nil, "the header must be row 1")
 				return nil, t.rep, nil
 			}
 			t.header(cells)

@@ -91,7 +91,12 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 		}
 		applied = n > 0
 		if applied && st.Online { // a birth: what the gateway runs (desired.go)
-			return s.applyReported(ctx, tx.Conn, gw, st, at)
+			if err := s.applyReported(ctx, tx.Conn, gw, st, at); err != nil {
+				return err
+			}
+			if st.Roster != nil { // which roster it runs (roster.go)
+				return s.reportGatewayRoster(ctx, tx.Conn, gw, *st.Roster, st.Boot, at)
+			}
 		}
 		return nil
 	})
@@ -177,16 +182,24 @@ func scanMeal(r *sql.Rows) (domain.Meal, error) {
 	err := r.Scan(&m.EventID, &m.GW, &m.Site, &m.ElderID, &m.Window, &m.Day, &m.Decision, &m.Reason,
 		&price, &subsidy, &pay, &m.WeightG, &m.PolicyVer, Time(&m.At), Time(&m.ReceivedAt), &data)
 	m.PriceFen, m.SubsidyFen, m.PayFen = eldergate.Fen(price), eldergate.Fen(subsidy), eldergate.Fen(pay)
-	if err == nil && strings.Contains(data, `"price_source"`) { // a till-priced meal: where its price came from
-		var d struct {
-			PriceSource string               `json:"price_source"`
-			Items       []eldergate.MenuLine `json:"items"`
-		}
-		if json.Unmarshal([]byte(data), &d) == nil {
-			m.PriceSource, m.Items = d.PriceSource, d.Items
-		}
-	}
+	m.PriceSource, m.Items = mealSource(data)
 	return m, err
+}
+
+// mealSource reads from a meal event's data where a till-priced meal's
+// price came from and the dishes picked ("" and nil for another meal).
+func mealSource(data string) (string, []eldergate.MenuLine) {
+	if !strings.Contains(data, `"price_source"`) {
+		return "", nil
+	}
+	var d struct {
+		PriceSource string               `json:"price_source"`
+		Items       []eldergate.MenuLine `json:"items"`
+	}
+	if json.Unmarshal([]byte(data), &d) != nil {
+		return "", nil
+	}
+	return d.PriceSource, d.Items
 }
 
 // ListRejections implements domain.Store.

@@ -39,8 +39,21 @@ func (s *Store) changeRoster(ctx context.Context, op, site string, ch *domain.Ro
 // same (after domain.CarryStates) is not rewritten, so the version moves
 // only when something changed.
 func (s *Store) ReplaceRoster(ctx context.Context, site string, elders []eldergate.RosterElder, at time.Time) (domain.RosterChange, error) {
+	return s.replaceRoster(ctx, site, nil, elders, at)
+}
+
+// ReplaceRosterFrom implements domain.Store: the version is checked under
+// the roster's lock, so no change slips between the check and the write.
+func (s *Store) ReplaceRosterFrom(ctx context.Context, site string, base uint64, elders []eldergate.RosterElder, at time.Time) (domain.RosterChange, error) {
+	return s.replaceRoster(ctx, site, &base, elders, at)
+}
+
+func (s *Store) replaceRoster(ctx context.Context, site string, base *uint64, elders []eldergate.RosterElder, at time.Time) (domain.RosterChange, error) {
 	var ch domain.RosterChange
 	err := s.changeRoster(ctx, "replace roster", site, &ch, func(tx *Tx, cur uint64) error {
+		if base != nil && *base != cur {
+			return s.errf("replace roster of %s: version %d, not %d: %w", site, cur, *base, domain.ErrConflict)
+		}
 		next := cur + 1
 		old := map[string]rosterRow{}
 		rows, err := tx.Query(ctx, `SELECT elder_id, data, removed FROM roster_elders WHERE site = ?`, site)
@@ -390,20 +403,67 @@ func (s *Store) ResetGatewayRoster(ctx context.Context, gw string, have uint64) 
 	return nil
 }
 
-// GatewayRoster implements domain.Store.
-func (s *Store) GatewayRoster(ctx context.Context, gw string) (domain.GatewayRoster, error) {
-	g := domain.GatewayRoster{GW: gw}
-	var queued, confirmed int64
-	err := s.Conn().Row(ctx, `SELECT queued, confirmed, confirmed_at FROM roster_gateways WHERE gw = ?`, gw).
-		Scan(&queued, &confirmed, NullTime(&g.At))
-	if errors.Is(err, sql.ErrNoRows) {
-		return g, nil
-	}
-	if err != nil {
-		return g, s.errf("roster of %s: %w", gw, err)
+const gatewayRosterCols = `gw, queued, confirmed, confirmed_at, reported_source, reported_version, reported_elders, reported_at`
+
+func scanGatewayRoster(r interface{ Scan(...any) error }) (domain.GatewayRoster, error) {
+	var g domain.GatewayRoster
+	var queued, confirmed, rv, re int64
+	var src string
+	if err := r.Scan(&g.GW, &queued, &confirmed, NullTime(&g.At), &src, &rv, &re, NullTime(&g.ReportedAt)); err != nil {
+		return g, err
 	}
 	g.Queued, g.Confirmed = uint64(queued), uint64(confirmed)
+	if src != "" {
+		g.Reported = &eldergate.RosterReport{Source: src, Version: uint64(rv), Elders: int(re)}
+	}
 	return g, nil
+}
+
+// GatewayRoster implements domain.Store.
+func (s *Store) GatewayRoster(ctx context.Context, gw string) (domain.GatewayRoster, error) {
+	g, err := scanGatewayRoster(s.Conn().Row(ctx, `SELECT `+gatewayRosterCols+` FROM roster_gateways WHERE gw = ?`, gw))
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.GatewayRoster{GW: gw}, nil
+	}
+	if err != nil {
+		return domain.GatewayRoster{GW: gw}, s.errf("roster of %s: %w", gw, err)
+	}
+	return g, nil
+}
+
+// GatewayRosters implements domain.Store.
+func (s *Store) GatewayRosters(ctx context.Context) (map[string]domain.GatewayRoster, error) {
+	all, err := queryAll(ctx, s.Conn(), func(r *sql.Rows) (domain.GatewayRoster, error) { return scanGatewayRoster(r) },
+		`SELECT `+gatewayRosterCols+` FROM roster_gateways`)
+	if err != nil {
+		return nil, s.errf("gateway rosters: %w", err)
+	}
+	out := make(map[string]domain.GatewayRoster, len(all))
+	for _, g := range all {
+		out[g.GW] = g
+	}
+	return out, nil
+}
+
+// ReportGatewayRoster implements domain.Store. A result (boot 0) keeps
+// the boot of the last birth.
+func (s *Store) ReportGatewayRoster(ctx context.Context, gw string, rep eldergate.RosterReport, boot uint64, at time.Time) error {
+	return s.reportGatewayRoster(ctx, s.Conn(), gw, rep, boot, at)
+}
+
+func (s *Store) reportGatewayRoster(ctx context.Context, c Conn, gw string, rep eldergate.RosterReport, boot uint64, at time.Time) error {
+	_, err := c.Exec(ctx, `INSERT INTO roster_gateways (gw, reported_source, reported_version, reported_elders, reported_boot, reported_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (gw) DO UPDATE SET reported_source = excluded.reported_source, reported_version = excluded.reported_version,
+			reported_elders = excluded.reported_elders, reported_at = excluded.reported_at,
+			reported_boot = CASE WHEN excluded.reported_boot = 0 THEN roster_gateways.reported_boot ELSE excluded.reported_boot END
+		WHERE (excluded.reported_boot > 0 AND excluded.reported_boot >= roster_gateways.reported_boot)
+			OR (excluded.reported_boot = 0 AND excluded.reported_version >= roster_gateways.reported_version)`,
+		gw, rep.Source, int64(rep.Version), int64(rep.Elders), int64(boot), s.D.T(at))
+	if err != nil {
+		return s.errf("report roster of %s: %w", gw, err)
+	}
+	return nil
 }
 
 // CreatePolicy implements domain.Store.

@@ -17,12 +17,22 @@ import (
 // (firmware-gateway/staff.go AuditMealVoid).
 const AuditMealVoid = "meal_void"
 
-// voidAudit is the part of a gateway's staff audit event
-// (firmware-gateway StaffAuditData) a void needs.
+// AuditTapRefused is the type of the gateway's audit event of a tap of a
+// card that is not an active elder's (firmware-gateway/tapdesk
+// UnknownCardData): stored as a card_taps row for the meals list.
+const AuditTapRefused = "tap_refused"
+
+// voidAudit is the part of a gateway's audit events the cloud reads: of
+// a staff audit event (firmware-gateway StaffAuditData) what a void needs,
+// of a refused card tap (tapdesk.UnknownCardData) its reason, masked card
+// and reader.
 type voidAudit struct {
 	Type        string `json:"type"`
 	Staff       string `json:"staff"`
 	MealEventID string `json:"meal_event_id"`
+	Reason      string `json:"reason"`
+	Credential  string `json:"credential"` // masked by the gateway
+	Reader      string `json:"reader"`
 }
 
 // MealCols are the settlement columns of one meal row, computed before
@@ -123,12 +133,13 @@ func (s *Store) MealColumns(ctx context.Context, c Conn, events []*eldergate.Env
 // of the meal_void audit events among them: a second void of one meal is
 // ignored, and a meal may come before or after its void. Other events are
 // ignored. Both engines' ingest call it once per transaction with the
-// fresh events, received at receivedAt, after the meal rows; its
+// fresh events, received at receivedAt, after the meal rows; it also
+// stores the card_taps row of each tap_refused audit event. Its
 // statements are multi-row inserts of 100 rows. A void whose meal was
 // paid by a statement closed before the void was received is late: it is
 // marked with the month that carries it as an adjustment (lateVoids).
 func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergate.Envelope, cols map[string]MealCols, receivedAt time.Time) error {
-	var fund, voids []any
+	var fund, voids, taps []any
 	var audits []voidAudit
 	for _, e := range events {
 		switch e.Kind {
@@ -150,7 +161,15 @@ func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergat
 			}
 		case eldergate.KindAudit:
 			var a voidAudit
-			if json.Unmarshal(e.Data, &a) != nil || a.Type != AuditMealVoid || a.MealEventID == "" {
+			if json.Unmarshal(e.Data, &a) != nil {
+				continue
+			}
+			if a.Type == AuditTapRefused { // no meal: a row of the meals list only (meals.go)
+				taps = append(taps, e.ID, e.GW, e.Site, s.D.S(eldergate.MaskID(a.Credential)), // masked again: idempotent, in case a gateway did not
+					s.D.S(a.Reason), s.D.S(a.Reader), s.D.T(e.At), s.D.T(receivedAt))
+				continue
+			}
+			if a.Type != AuditMealVoid || a.MealEventID == "" {
 				continue
 			}
 			audits = append(audits, a)
@@ -169,6 +188,10 @@ func (s *Store) RecordSettlement(ctx context.Context, c Conn, events []*eldergat
 	if err := s.insertRows(ctx, c, `INSERT INTO meal_funding (event_id, idx, site, at, layer, code, fen, outside, adjust_month) VALUES `, 9, fund,
 		` ON CONFLICT (event_id, idx) DO NOTHING`); err != nil {
 		return s.errf("settlement: funding: %w", err)
+	}
+	if err := s.insertRows(ctx, c, `INSERT INTO card_taps (event_id, gw, site, card, reason, reader, at, received_at) VALUES `, 8, taps,
+		` ON CONFLICT (event_id) DO NOTHING`); err != nil {
+		return s.errf("card taps: %w", err)
 	}
 	if err := s.insertRows(ctx, c, `INSERT INTO meal_voids (meal_event_id, audit_id, staff, at, received_at, adjust_month) VALUES `, 6, voids,
 		` ON CONFLICT (meal_event_id) DO NOTHING`); err != nil {

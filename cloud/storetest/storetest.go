@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"IngestBatches", testIngestBatches},
 		{"Org", testOrg},
 		{"Roster", testRoster},
+		{"RosterSourceAndPreviewBase", testRosterSource},
 		{"Desired", testDesired},
 		{"Menu", testMenu},
 		{"CareSignal", testCareSignal},
@@ -62,6 +63,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Charity", testCharity},
 		{"Review", testReview},
 		{"PolicySites", testPolicySites},
+		{"MealPage", testMealPage},
 		{"Users", testUsers},
 		{"Audit", testAudit},
 	}

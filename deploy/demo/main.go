@@ -28,6 +28,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/eldergate/eldergate"
 )
 
 // demoOrg is the demo's organisation tree: the demo site under a
@@ -113,6 +117,60 @@ func seedMenu(ctx context.Context, root, consoleURL, token string) error {
 	return err
 }
 
+// seedRoster makes the demo gateway's roster (the roster seed of
+// gateway.yaml, every elder with their active flag) the demo site's roster
+// in the cloud, through the roster import, when the cloud has none for the
+// site yet: the cloud's roster is the roster (ADR 0025), so the cloud and
+// the hall agree from the start and the gateway, at its birth, is sent
+// the cloud's roster in place of its seed. A demo run again on its data
+// keeps the roster the cloud has (an operator may have changed it).
+func seedRoster(ctx context.Context, gatewayYAML, consoleURL, token string) error {
+	var cur struct {
+		Version uint64 `json:"version"`
+	}
+	if err := getJSON(ctx, consoleURL+"/api/v1/sites/site-demo-1/roster", token, &cur); err != nil {
+		return fmt.Errorf("roster: %w", err)
+	}
+	if cur.Version != 0 {
+		return nil
+	}
+	b, err := os.ReadFile(gatewayYAML)
+	if err != nil {
+		return fmt.Errorf("roster: %w", err)
+	}
+	var cfg struct {
+		Roster []eldergate.Elder `yaml:"roster"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		return fmt.Errorf("roster: %s: %w", gatewayYAML, err)
+	}
+	var csv bytes.Buffer
+	csv.WriteString("编号,姓名,卡号,出生日期,类别,有效\n")
+	for _, e := range cfg.Roster {
+		active := "否"
+		if e.Active {
+			active = "是"
+		}
+		fmt.Fprintf(&csv, "%s,%s,%s,%s,%s,%s\n", e.ID, e.Name, e.Card, e.Birth, e.Category, active)
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", consoleURL+"/api/v1/sites/site-demo-1/roster/import", bytes.NewReader(csv.Bytes()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/csv")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("roster: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 4<<10))
+		return fmt.Errorf("roster: the cloud answered %s: %s", res.Status, msg)
+	}
+	return nil
+}
+
 // demoUser is a person of the demo who signs in to the console.
 type demoUser struct {
 	Login, Name, Role, Scope, Password, What string
@@ -147,6 +205,25 @@ func seedUsers(ctx context.Context, consoleURL, token string) error {
 		}
 	}
 	return nil
+}
+
+// getJSON reads a JSON answer of the cloud's API.
+func getJSON(ctx context.Context, url, token string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
+		return fmt.Errorf("GET %s: %s: %s", url, res.Status, msg)
+	}
+	return json.NewDecoder(res.Body).Decode(v)
 }
 
 func main() {
@@ -220,6 +297,9 @@ func run() error {
 		return err
 	}
 	if err := seedUsers(ctx, consoleURL, *token); err != nil {
+		return err
+	}
+	if err := seedRoster(ctx, filepath.Join(*data, "gateway.yaml"), consoleURL, *token); err != nil {
 		return err
 	}
 	gw, err := startProc(filepath.Join(*data, "gateway.log"), filepath.Join(*bin, "eldergate-gateway"), "run",

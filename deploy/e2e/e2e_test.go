@@ -244,6 +244,32 @@ func scenario(t *testing.T, env *cloudEnv, brokerURL string) {
 	if found != 1 {
 		t.Fatalf("API lists the meal %d times: %+v", found, apiMeals)
 	}
+	// A tap of a card not on the roster is no meal, but the meals list
+	// shows it (docs/meals.md): the gateway's tap_refused audit event,
+	// card masked; and the refusal above with its reason.
+	time.Sleep(1100 * time.Millisecond)
+	r3 := tap(t, g, events, "FFEE0042")
+	if r3.Decision != eldergate.DecisionRefused || r3.Reason != eldergate.ReasonUnknownCard {
+		t.Fatalf("unknown card = %+v, want refused unknown_card", r3)
+	}
+	type pageRow struct {
+		EventID              string `json:"event_id"`
+		Kind, Card, Decision string
+		Reason               string
+	}
+	eventually(t, 10*time.Second, "the unknown card in the meals list", func() bool {
+		var p struct{ Meals []pageRow }
+		api(t, "GET", env.c.HTTPURL()+"/api/v1/meals?decision=refused", &p)
+		var card, refused bool
+		for _, m := range p.Meals {
+			card = card || m.EventID == r3.EventID && m.Kind == "card" && m.Card == "****0042" && m.Reason == eldergate.ReasonUnknownCard
+			refused = refused || m.EventID == r2.EventID && m.Kind == "meal" && m.Reason == eldergate.ReasonAlreadyServed
+		}
+		return card && refused
+	})
+	if n := mealsByEvent(t, env.c)[r3.EventID]; n != 0 {
+		t.Fatalf("the unknown card's tap is a meal in the cloud store (%d)", n)
+	}
 
 	// The alarm.
 	post(t, g.HTTPURL()+"/api/sim/button", map[string]string{"button": "hall-1"})

@@ -92,9 +92,9 @@ func startIngestProc(t *testing.T, url, dataDir string) {
 // both on one SQLite store. A pushed configuration becomes in_sync with
 // the gateway's result recorded on the desired version (only the
 // follow-up records it: a birth reports a checksum, never a result); a
-// roster delta the gateway refuses (full_roster_needed: a replacement
-// gateway on an empty data dir) is answered with the full roster, which
-// the gateway applies (its lost card is refused).
+// replacement gateway on an empty data dir, born on its local seed, is
+// sent the site's full roster at its birth, and the next delta applies
+// (its lost card is refused).
 func TestFollowUpsOnStandaloneIngester(t *testing.T) {
 	m := testenv.StartMosquitto(t, map[string]string{"eldergate-cloud": cloudPW, gwID: gwSecret}, testenv.ACLFile())
 	cfg := cloudConfig(t, m.URL)
@@ -128,7 +128,7 @@ func TestFollowUpsOnStandaloneIngester(t *testing.T) {
 	// A roster: full version 1, confirmed.
 	importURL := base + "/api/v1/sites/" + siteID + "/roster/import"
 	var imp cloudhttp.ImportResponse
-	if code := send(t, http.MethodPost, importURL, "text/csv", csvOf(rosterRows(4, "")), &imp); code != http.StatusOK || len(imp.Commands) != 1 {
+	if _, code := confirmedImport(t, importURL, "text/csv", csvOf(rosterRows(4, "")), &imp); code != http.StatusOK || len(imp.Commands) != 1 {
 		t.Fatalf("roster import: %d %+v", code, imp)
 	}
 	succeeded(t, base, imp.Commands[0])
@@ -137,25 +137,17 @@ func TestFollowUpsOnStandaloneIngester(t *testing.T) {
 		return err == nil && gr.Confirmed == 1
 	})
 
-	// A replacement gateway on an empty data dir holds no cloud roster: it
-	// refuses the next delta, and the follow-up sends the full roster.
+	// A replacement gateway on an empty data dir runs its configuration's
+	// seed and says so in its birth: the standalone ingester's follow-up
+	// sends it the site's full roster at once (ADR 0025; before issue 13
+	// it waited for the next delta to be refused with full_roster_needed,
+	// a path cloud/followup's tests still cover), so the next delta applies.
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
 	}
+	bornAt := time.Now()
 	g = startGatewayIn(t, t.TempDir(), m.URL)
-	succeeded(t, base, queueCmd(t, base, cloudhttp.QueueCommandRequest{Type: eldergate.CmdPing, TTLSeconds: 30}))
-	refusedAt := time.Now()
-	var st cloudhttp.CredentialStateResponse
-	b, _ := json.Marshal(eldergate.Credential{Kind: "card", Value: "r0003", State: "lost"})
-	if code := send(t, http.MethodPost, base+"/api/v1/sites/"+siteID+"/elders/E03/credentials/state", "application/json", b, &st); code != http.StatusOK || len(st.Commands) != 1 {
-		t.Fatalf("lost card: %d %+v", code, st)
-	}
-	delta := st.Commands[0]
-	eventually(t, 10*time.Second, "the delta refused", answered(t, base, delta))
-	if c := commandByID(t, base, delta); c.OK == nil || *c.OK || !strings.Contains(string(c.Result), `"full_roster_needed":true`) {
-		t.Fatalf("delta %s: %+v (result %s), want refused with full_roster_needed", delta, c, c.Result)
-	}
-	// fulls lists the full roster commands of version 2.
+	// fulls lists the full roster commands of version 1.
 	fulls := func() (ids []string, ok bool) {
 		var list []cloudhttp.CommandView
 		if code := api(t, http.MethodGet, base+"/api/v1/gateways/"+gwID+"/commands", &list); code != http.StatusOK {
@@ -163,28 +155,35 @@ func TestFollowUpsOnStandaloneIngester(t *testing.T) {
 		}
 		for _, c := range list {
 			var u eldergate.RosterUpdate
-			if c.Type == eldergate.CmdRoster && json.Unmarshal(c.Body, &u) == nil && u.Mode == eldergate.RosterFull && u.Version == 2 {
+			if c.Type == eldergate.CmdRoster && json.Unmarshal(c.Body, &u) == nil && u.Mode == eldergate.RosterFull && u.Version == 1 {
 				ids = append(ids, c.ID)
 				ok = ok || (c.OK != nil && *c.OK)
 			}
 		}
 		return ids, ok
 	}
-	var full string
-	eventually(t, 15*time.Second, "a full roster answered ok", func() bool {
-		ids, ok := fulls()
-		if ok {
-			full = ids[0]
-		}
+	eventually(t, 15*time.Second, "the full roster sent at the replacement's birth answered ok", func() bool {
+		_, ok := fulls()
 		return ok
 	})
-	// The refusal arrives twice (its quick copy on cmdres and its outbox
-	// event): one full roster only.
-	time.Sleep(500 * time.Millisecond)
-	if ids, _ := fulls(); len(ids) != 1 {
-		t.Fatalf("full rosters queued after the refusal: %v, want one", ids)
+	time.Sleep(500 * time.Millisecond) // the birth reaches the ingester once; a full roster once
+	if ids, _ := fulls(); len(ids) != 2 {
+		t.Fatalf("full rosters of version 1: %v, want the first gateway's and one at the replacement's birth", ids)
 	}
-	t.Logf("refused delta answered with full roster %s, applied %v after the API call", full, time.Since(refusedAt).Round(time.Millisecond))
+	eventually(t, 5*time.Second, "the replacement reported on the cloud's roster", func() bool {
+		gr, err := env.c.Store().GatewayRoster(t.Context(), gwID)
+		return err == nil && gr.Reported != nil && gr.Reported.Source == eldergate.RosterSourceCloud && gr.Reported.Version == 1 && gr.Reported.Elders == 4
+	})
+	t.Logf("replacement gateway on the cloud's roster %v after it started", time.Since(bornAt).Round(time.Millisecond))
+	var st cloudhttp.CredentialStateResponse
+	b, _ := json.Marshal(eldergate.Credential{Kind: "card", Value: "r0003", State: "lost"})
+	if code := send(t, http.MethodPost, base+"/api/v1/sites/"+siteID+"/elders/E03/credentials/state", "application/json", b, &st); code != http.StatusOK || len(st.Commands) != 1 {
+		t.Fatalf("lost card: %d %+v", code, st)
+	}
+	eventually(t, 10*time.Second, "the lost card's delta applied", func() bool {
+		c := commandByID(t, base, st.Commands[0])
+		return c.OK != nil && *c.OK
+	})
 	events := subscribe(t, g.HTTPURL())
 	if r := tap(t, g, events, "R0003"); r.Decision != eldergate.DecisionRefused || r.Reason != eldergate.ReasonCardLost {
 		t.Fatalf("tap of the lost card after the full roster: %+v", r)

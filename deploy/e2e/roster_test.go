@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,18 @@ func send(t *testing.T, method, url, contentType string, body []byte, out any) i
 		}
 	}
 	return resp.StatusCode
+}
+
+// confirmedImport imports a roster file the way the console does when the
+// preview asks for a confirmation: a dry run for the preview, then the
+// import with its token. It returns the preview and the import's answer.
+func confirmedImport(t *testing.T, importURL, contentType string, body []byte, out *cloudhttp.ImportResponse) (*domain.RosterPreview, int) {
+	t.Helper()
+	var pv cloudhttp.ImportResponse
+	if code := send(t, http.MethodPost, importURL+"?dry_run=true", contentType, body, &pv); code != http.StatusOK || pv.Preview == nil {
+		t.Fatalf("preview: %d %+v", code, pv)
+	}
+	return pv.Preview, send(t, http.MethodPost, importURL+"?confirm="+url.QueryEscape(pv.Preview.Token), contentType, body, out)
 }
 
 // rosterRows returns the header and n elders E01.. with cards R0001..;
@@ -131,9 +144,18 @@ func TestRosterAndPolicyEmbeddedBroker(t *testing.T) {
 		t.Fatalf("roster after a refused file: %d %+v", code, rv)
 	}
 
-	// The fixed file.
+	// The fixed file: the gateway runs its configuration's seed, which
+	// the cloud's first roster replaces: refused until confirmed.
 	imp = cloudhttp.ImportResponse{}
-	if code := send(t, http.MethodPost, importURL, "text/csv", csvOf(rosterRows(12, "")), &imp); code != http.StatusOK || imp.Change == nil || imp.Change.Version != 1 || len(imp.Commands) != 1 {
+	if code := send(t, http.MethodPost, importURL, "text/csv", csvOf(rosterRows(12, "")), &imp); code != http.StatusConflict || imp.Code != cloudhttp.ImportConfirmNeeded {
+		t.Fatalf("good file over the gateway's seed, unconfirmed: status %d %+v", code, imp)
+	}
+	imp = cloudhttp.ImportResponse{}
+	pv, code := confirmedImport(t, importURL, "text/csv", csvOf(rosterRows(12, "")), &imp)
+	if len(pv.Gateways) != 1 || !pv.Gateways[0].ReplacesLocal || pv.Gateways[0].Reported.Elders != 1 {
+		t.Fatalf("preview: %+v", pv)
+	}
+	if code != http.StatusOK || imp.Change == nil || imp.Change.Version != 1 || len(imp.Commands) != 1 {
 		t.Fatalf("good file: status %d %+v", code, imp)
 	}
 	if u := rosterCommand(t, base, imp.Commands[0]); u.Mode != eldergate.RosterFull || len(u.Elders) != 12 {

@@ -33,7 +33,8 @@ type Status struct {
 	DeadLetters     int              `json:"dead_letters"`   // events the cloud rejected, kept and never resent
 	RosterVersion   uint64           `json:"roster_version"` // 0: never synced from the cloud
 	RosterElders    int              `json:"roster_elders"`
-	MenuVersion     string           `json:"menu_version"` // "": no menu pushed yet
+	RosterSource    string           `json:"roster_source"` // cloud, or local: the configuration's seed (ADR 0025)
+	MenuVersion     string           `json:"menu_version"`  // "": no menu pushed yet
 	MenuDishes      int              `json:"menu_dishes"`
 	// Voice is the state of the speech synthesiser (espeak-ng, package
 	// voice); nil when the gateway has none. Not connected: the kiosk is silent.

@@ -47,6 +47,16 @@ type RosterInfo struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// Report says which roster the gateway runs: the cloud's once a roster
+// command was applied (version above 0), until then the seed of the
+// configuration (ADR 0025).
+func (ri RosterInfo) Report() eldergate.RosterReport {
+	if ri.Version > 0 {
+		return eldergate.RosterReport{Source: eldergate.RosterSourceCloud, Version: ri.Version, Elders: ri.Elders}
+	}
+	return eldergate.RosterReport{Source: eldergate.RosterSourceLocal, Elders: ri.Elders}
+}
+
 // RosterResult says what ApplyRoster did.
 type RosterResult struct {
 	Version        uint64 `json:"version"`

@@ -2,6 +2,7 @@
 (() => {
   const T = {
     "zh-CN": {
+      mealsAll: "全部用餐记录：按日期、站点、结果查找，下载 →",
       loginTitle: "登录控制台",
       pageDenied: "您的角色无权查看此页面", pageUnknown: "没有这个页面",
       loginUser: "用户名", loginPassword: "密码", badLogin: "用户名或密码错误",
@@ -41,6 +42,30 @@
       rRefused: "未通过：共 {n} 个问题，未导入任何数据", rMore: "（仅列出前 {k} 个）",
       rCheckOK: "检查通过：{rows} 行，{elders} 位长者。尚未导入。",
       rImported: "已导入：名单版本 {v}（原 {p}），共 {e} 位长者，新增或修改 {u}，移除 {r}，已下发 {c} 条网关指令",
+      gwRoster: "名单", rs_cloud: "云端 v{v} · {n} 人", rs_local: "本地种子 · {n} 人", rs_none: "未上报",
+      rPreviewTitle: "导入预览", rPvLose: "本站将失去 {n} 位长者", rPvNoLoss: "没有长者被移除",
+      rPvSummary: "站点 {site}：现有 {before} 位，导入后 {after} 位；新增 {added}，修改 {changed}，移除 {removed}，不变 {unchanged}（名单版本 {v}）",
+      rPvLocal: "网关 {gw} 现运行本地种子名单（{n} 位长者），导入后由此名单取代", rPvRemoved: "将移除的长者", rPvAdded: "新增的长者", rPvChanged: "修改的长者",
+      rPvMore: "……另有 {k} 位", rPvNone: "无", rConfirm: "确认移除 {n} 位长者并导入", rConfirmLocal: "确认取代本地名单并导入", rCancel: "取消",
+      rConfirmAsk: "此导入会移除长者或取代网关的本地名单：请核对上面的预览，再按确认。", rStale: "名单在预览之后已变化：请核对新的预览，再按确认。",
+      rChangedDuring: "导入期间名单已变化，没有导入任何内容：请重新预览。", rNoConfirm: "导入已取消，名单未改变。",
+      rf_name: "姓名", rf_birth: "出生日期", rf_category: "类别", rf_categories: "其他类别", rf_active: "有效", rf_credentials: "凭证", rf_card: "卡号",
+      rf_hukou_local: "本地户籍", rf_home_city: "户籍市", rf_home_district: "户籍区", rf_home_street: "户籍街道",
+      rf_residence_city: "居住市", rf_residence_district: "居住区", rf_residence_street: "居住街道", rl_city: "市", rl_district: "区", rl_street: "街道",
+      rp_csv_invalid: "文件此处不是有效的 CSV 格式（例如引号未闭合）", rp_header_not_first: "第一行必须是表头",
+      rp_header_unknown: "无法识别的列名“{header}”（可用：编号、姓名、卡号、身份证号、社保卡号、出生日期、类别、其他类别、有效、本地户籍、户籍市、户籍区、户籍街道、居住市、居住区、居住街道）",
+      rp_header_repeated: "列“{header}”与列“{first}”重复", rp_column_missing: "缺少必需的列：{column}",
+      rp_no_credential_column: "没有凭证列：至少需要卡号、身份证号、社保卡号中的一列", rp_cell_too_long: "有单元格超过 {max} 字节",
+      rp_id_missing: "缺少长者编号", rp_id_invalid: "长者编号须为 1 至 {max} 个英文字母、数字或符号", rp_id_duplicate: "长者编号 {id} 重复：第 {row} 行已有",
+      rp_name_missing: "缺少姓名", rp_name_too_long: "姓名超过 {max} 个字", rp_resident_id_bad: "身份证号 {value} 无效：{problem}",
+      rp_no_credential: "没有凭证：请填写卡号、身份证号或社保卡号", rp_birth_bad: "出生日期“{value}”不是日期（请用 YYYY-MM-DD）",
+      rp_yes_no_bad: "“{value}”不是“是”或“否”", rp_residence_code_bad: "居住{level}“{value}”不是行政区划代码：请填写 {digits} 位代码，例如 {example}",
+      rp_residence_province: "居住区 {district} 不在居住市 {city} 所在的省", rp_residence_district: "居住街道 {street} 不在居住区 {district} 内（街道代码以区代码开头）",
+      rp_credential_bad: "{kind}无效：须为 1 至 64 个英文字母、数字或符号", rp_credential_same_row: "{kind} {value} 在本行重复出现",
+      rp_credential_two_elders: "{kind} {value} 被两位长者持有：第 {other_row} 行（{other_id}）和第 {row} 行（{id}）",
+      rp_no_rows: "表头下面没有长者行", rp_too_many_rows: "长者行超过 {max} 行：请拆分文件",
+      rid_length: "位数不是 18 位", rid_not_digit: "第 {at} 位不是数字", rid_last_char: "最后一位不是数字或 X", rid_birth_date: "第 7 至 14 位不是有效的出生日期",
+      rid_birth_before_1800: "出生日期早于 1800 年", rid_check_char: "校验位不符（GB 11643）",
       rSummary: "站点 {site}：名单版本 {v}，共 {n} 位长者", rShowing: "（仅显示前 {k} 位）",
       lost: "挂失", lostPrompt: "请输入 {v} 的完整号码以确认挂失", confirm: "确认挂失", cancel: "取消",
       lostMismatch: "号码与 {v} 不符", lostDone: "{id} 的{kind} {v} 已挂失，名单版本 {ver}，已下发 {c} 条网关指令",
@@ -131,6 +156,7 @@
       chQRAlt: "公示页面二维码：{url}", chNoPubs: "暂无公示",
     },
     "zh-HK": {
+      mealsAll: "全部用膳記錄：按日期、站點、結果查找，下載 →",
       loginTitle: "登入控制台",
       pageDenied: "您的角色無權查看此頁面", pageUnknown: "沒有這個頁面",
       loginUser: "用戶名稱", loginPassword: "密碼", badLogin: "用戶名稱或密碼錯誤",
@@ -170,6 +196,30 @@
       rRefused: "未通過：共 {n} 個問題，未匯入任何資料", rMore: "（只列出首 {k} 個）",
       rCheckOK: "檢查通過：{rows} 行，{elders} 位長者。尚未匯入。",
       rImported: "已匯入：名單版本 {v}（原 {p}），共 {e} 位長者，新增或修改 {u}，移除 {r}，已發出 {c} 條網關指令",
+      gwRoster: "名單", rs_cloud: "雲端 v{v} · {n} 人", rs_local: "本地種子 · {n} 人", rs_none: "未回報",
+      rPreviewTitle: "匯入預覽", rPvLose: "本站將失去 {n} 位長者", rPvNoLoss: "沒有長者被移除",
+      rPvSummary: "站點 {site}：現有 {before} 位，匯入後 {after} 位；新增 {added}，修改 {changed}，移除 {removed}，不變 {unchanged}（名單版本 {v}）",
+      rPvLocal: "網關 {gw} 現運行本地種子名單（{n} 位長者），匯入後由此名單取代", rPvRemoved: "將移除的長者", rPvAdded: "新增的長者", rPvChanged: "修改的長者",
+      rPvMore: "……另有 {k} 位", rPvNone: "無", rConfirm: "確認移除 {n} 位長者並匯入", rConfirmLocal: "確認取代本地名單並匯入", rCancel: "取消",
+      rConfirmAsk: "此匯入會移除長者或取代網關的本地名單：請核對上面的預覽，再按確認。", rStale: "名單在預覽之後已變化：請核對新的預覽，再按確認。",
+      rChangedDuring: "匯入期間名單已變化，沒有匯入任何內容：請重新預覽。", rNoConfirm: "匯入已取消，名單未改變。",
+      rf_name: "姓名", rf_birth: "出生日期", rf_category: "類別", rf_categories: "其他類別", rf_active: "有效", rf_credentials: "憑證", rf_card: "卡號",
+      rf_hukou_local: "本地戶籍", rf_home_city: "戶籍市", rf_home_district: "戶籍區", rf_home_street: "戶籍街道",
+      rf_residence_city: "居住市", rf_residence_district: "居住區", rf_residence_street: "居住街道", rl_city: "市", rl_district: "區", rl_street: "街道",
+      rp_csv_invalid: "檔案此處不是有效的 CSV 格式（例如引號未閉合）", rp_header_not_first: "第一行必須是表頭",
+      rp_header_unknown: "無法識別的欄名「{header}」（可用：編號、姓名、卡號、身份證號、社保卡號、出生日期、類別、其他類別、有效、本地戶籍、戶籍市、戶籍區、戶籍街道、居住市、居住區、居住街道）",
+      rp_header_repeated: "欄「{header}」與欄「{first}」重複", rp_column_missing: "缺少必需的欄：{column}",
+      rp_no_credential_column: "沒有憑證欄：至少需要卡號、身份證號、社保卡號中的一欄", rp_cell_too_long: "有儲存格超過 {max} 位元組",
+      rp_id_missing: "缺少長者編號", rp_id_invalid: "長者編號須為 1 至 {max} 個英文字母、數字或符號", rp_id_duplicate: "長者編號 {id} 重複：第 {row} 行已有",
+      rp_name_missing: "缺少姓名", rp_name_too_long: "姓名超過 {max} 個字", rp_resident_id_bad: "身份證號 {value} 無效：{problem}",
+      rp_no_credential: "沒有憑證：請填寫卡號、身份證號或社保卡號", rp_birth_bad: "出生日期「{value}」不是日期（請用 YYYY-MM-DD）",
+      rp_yes_no_bad: "「{value}」不是「是」或「否」", rp_residence_code_bad: "居住{level}「{value}」不是行政區劃代碼：請填寫 {digits} 位代碼，例如 {example}",
+      rp_residence_province: "居住區 {district} 不在居住市 {city} 所在的省", rp_residence_district: "居住街道 {street} 不在居住區 {district} 內（街道代碼以區代碼開頭）",
+      rp_credential_bad: "{kind}無效：須為 1 至 64 個英文字母、數字或符號", rp_credential_same_row: "{kind} {value} 在本行重複出現",
+      rp_credential_two_elders: "{kind} {value} 由兩位長者持有：第 {other_row} 行（{other_id}）和第 {row} 行（{id}）",
+      rp_no_rows: "表頭下面沒有長者行", rp_too_many_rows: "長者行超過 {max} 行：請拆分檔案",
+      rid_length: "位數不是 18 位", rid_not_digit: "第 {at} 位不是數字", rid_last_char: "最後一位不是數字或 X", rid_birth_date: "第 7 至 14 位不是有效的出生日期",
+      rid_birth_before_1800: "出生日期早於 1800 年", rid_check_char: "校驗位不符（GB 11643）",
       rSummary: "站點 {site}：名單版本 {v}，共 {n} 位長者", rShowing: "（只顯示首 {k} 位）",
       lost: "報失", lostPrompt: "請輸入 {v} 的完整號碼以確認報失", confirm: "確認報失", cancel: "取消",
       lostMismatch: "號碼與 {v} 不符", lostDone: "{id} 的{kind} {v} 已報失，名單版本 {ver}，已發出 {c} 條網關指令",
@@ -260,6 +310,7 @@
       chQRAlt: "公示頁面二維碼：{url}", chNoPubs: "暫無公示",
     },
     en: {
+      mealsAll: "All meals: search by date, site and decision, download →",
       loginTitle: "Sign in to the console",
       pageDenied: "Your role may not see this page", pageUnknown: "There is no such page",
       loginUser: "User name", loginPassword: "Password", badLogin: "Wrong user name or password",
@@ -299,6 +350,30 @@
       rRefused: "Refused: {n} problems, nothing was imported", rMore: " (first {k} listed)",
       rCheckOK: "Check passed: {rows} rows, {elders} elders. Nothing imported yet.",
       rImported: "Imported: roster version {v} (was {p}), {e} elders, {u} added or changed, {r} removed, {c} gateway commands queued",
+      gwRoster: "Roster", rs_cloud: "cloud v{v} · {n} elders", rs_local: "local seed · {n} elders", rs_none: "not reported",
+      rPreviewTitle: "Import preview", rPvLose: "This hall will lose {n} elders", rPvNoLoss: "No elder is removed",
+      rPvSummary: "Site {site}: {before} elders now, {after} after the import; {added} added, {changed} changed, {removed} removed, {unchanged} unchanged (roster version {v})",
+      rPvLocal: "Gateway {gw} runs its local seed roster ({n} elders); this roster replaces it", rPvRemoved: "Elders removed", rPvAdded: "Elders added", rPvChanged: "Elders changed",
+      rPvMore: "… and {k} more", rPvNone: "None", rConfirm: "Remove {n} elders and import", rConfirmLocal: "Replace the local roster and import", rCancel: "Cancel",
+      rConfirmAsk: "This import removes elders or replaces a gateway's local roster: check the preview above, then confirm.", rStale: "The roster changed since the preview: check the new preview, then confirm.",
+      rChangedDuring: "The roster changed during the import; nothing was imported: preview it again.", rNoConfirm: "Import cancelled; the roster is unchanged.",
+      rf_name: "name", rf_birth: "birth date", rf_category: "category", rf_categories: "other categories", rf_active: "active", rf_credentials: "credentials", rf_card: "card",
+      rf_hukou_local: "local hukou", rf_home_city: "hukou city", rf_home_district: "hukou district", rf_home_street: "hukou street",
+      rf_residence_city: "residence city", rf_residence_district: "residence district", rf_residence_street: "residence street", rl_city: "city", rl_district: "district", rl_street: "street",
+      rp_csv_invalid: "The file is not valid CSV here (an unclosed quote, say)", rp_header_not_first: "The first line must be the header row",
+      rp_header_unknown: "Unknown column header \"{header}\" (accepted: 编号/id, 姓名/name, 卡号/card, 身份证号/resident_id, 社保卡号/ssc, 出生日期/birth, 类别/category, 其他类别/categories, 有效/active, 本地户籍/hukou_local, 户籍市/home_city, 户籍区/home_district, 户籍街道/home_street, 居住市/residence_city, 居住区/residence_district, 居住街道/residence_street)",
+      rp_header_repeated: "Column \"{header}\" repeats column \"{first}\"", rp_column_missing: "The required column {column} is missing",
+      rp_no_credential_column: "No credential column: at least one of 卡号 (card), 身份证号 (resident_id), 社保卡号 (ssc) is needed", rp_cell_too_long: "A cell is longer than {max} bytes",
+      rp_id_missing: "Missing elder ID", rp_id_invalid: "The elder ID must be 1 to {max} printable ASCII characters", rp_id_duplicate: "Duplicate elder ID {id}: already on row {row}",
+      rp_name_missing: "Missing name", rp_name_too_long: "Name longer than {max} characters", rp_resident_id_bad: "Resident ID number {value} is not valid: {problem}",
+      rp_no_credential: "No credential: fill in 卡号 (card), 身份证号 (resident_id) or 社保卡号 (ssc)", rp_birth_bad: "Birth date \"{value}\" is not a date (use YYYY-MM-DD)",
+      rp_yes_no_bad: "\"{value}\" is not yes or no (是/否)", rp_residence_code_bad: "Residence {level} \"{value}\" is not a division code: write its {digits}-digit code, e.g. {example}",
+      rp_residence_province: "Residence district {district} is not in the province of residence city {city}", rp_residence_district: "Residence street {street} is not in residence district {district} (its code starts with the district's)",
+      rp_credential_bad: "{kind} not valid: 1 to 64 printable ASCII characters", rp_credential_same_row: "{kind} {value} appears twice on this row",
+      rp_credential_two_elders: "{kind} {value} is held by two elders: row {other_row} ({other_id}) and row {row} ({id})",
+      rp_no_rows: "The file has no elder rows below the header", rp_too_many_rows: "More than {max} elder rows: split the file",
+      rid_length: "it does not have 18 characters", rid_not_digit: "character {at} is not a digit", rid_last_char: "the last character is not a digit or X", rid_birth_date: "characters 7 to 14 are not a birth date",
+      rid_birth_before_1800: "the birth date is before 1800", rid_check_char: "the check character does not match (GB 11643)",
       rSummary: "Site {site}: roster version {v}, {n} elders", rShowing: " (first {k} shown)",
       lost: "Mark lost", lostPrompt: "Type the full number of {v} to confirm", confirm: "Confirm lost", cancel: "Cancel",
       lostMismatch: "The number does not match {v}", lostDone: "{kind} {v} of {id} is now lost; roster version {ver}; {c} gateway commands queued",
@@ -439,6 +514,7 @@
     else if (streamAbort) live.textContent = t("liveLost");
     renderBoard();
     renderRoster(); // the roster tab too, from what it last loaded
+    renderPreview(); // and the import's preview
     renderMenu(); // the menu tab, with unsaved edits kept
     renderCare(); // the care tab, from what it last loaded
     renderReport(); // and the report tab
@@ -785,7 +861,7 @@
   }
 
   function renderMeals(list) {
-    const tb = $("meals");
+    const tb = $("meals-latest");
     tb.replaceChildren();
     if (!list.length) return emptyRow(tb, 8);
     for (const m of list) {
@@ -807,7 +883,7 @@
   function renderGateways(list) {
     const tb = $("gateways");
     tb.replaceChildren();
-    if (!list.length) return emptyRow(tb, 6);
+    if (!list.length) return emptyRow(tb, 7);
     for (const g of list) {
       const tr = document.createElement("tr");
       tr.dataset.testid = "gateway-row";
@@ -824,6 +900,10 @@
       cell(tr, g.version || "—");
       const cs = g.config_status || "unknown";
       cell(tr, tk("cfg_", cs), "cfg-" + cs, "gateway-config");
+      const ro = g.roster; // which roster the gateway runs (ADR 0025)
+      const rc = cell(tr, !ro ? t("rs_none") : ro.source === "cloud" ? fmt("rs_cloud", { v: ro.version, n: ro.elders }) : fmt("rs_local", { n: ro.elders }),
+        "rs-" + (ro ? ro.source : "none"), "gateway-roster");
+      rc.dataset.source = ro ? ro.source : "";
       tb.appendChild(tr);
     }
   }
@@ -1066,36 +1146,164 @@
     return /\.xlsx$/i.test(f.name) ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : fallback;
   }
 
-  async function importRoster(dry) {
+  // The roster import (ADR 0025): choosing a file shows its preview (what
+  // the site gains, what changes, who is removed: "this hall will lose N
+  // elders", the names masked); the import button imports at once only
+  // when no one is removed, otherwise it asks for a second, explicit
+  // confirmation, which sends the preview's token. A preview of an older
+  // roster cannot confirm: the cloud answers 409 with the new preview.
+  R.preview = null; // {data: the preview, ask: the confirmation is asked, note: a message key}
+
+  // problemText says a problem of the roster file in the console's
+  // language from its code and params (the API's message when the code
+  // is unknown to this console).
+  function problemText(p) {
+    const key = "rp_" + p.code;
+    if (!p.code || T[lang][key] === undefined) return p.message;
+    const v = Object.assign({}, p.params || {});
+    if (p.code === "column_missing") v.column = v.column === "id" ? t("rElderId") : t("rName");
+    if (v.kind) v.kind = tk("ck_", v.kind);
+    if (v.level) v.level = tk("rl_", v.level);
+    if (p.code === "resident_id_bad") v.problem = T[lang]["rid_" + v.problem] !== undefined ? tk("rid_", v.problem).replace("{at}", String(v.at)) : v.detail;
+    return tk("rp_", p.code).replace(/\{(\w+)\}/g, (m, n) => (v[n] !== undefined ? String(v[n]) : m));
+  }
+
+  function showProblems(rep) {
+    R.report = rep; // drawn again in another language (renderPreview)
+    const tb = $("r-report");
+    tb.replaceChildren();
+    for (const p of rep.problems || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "report-row";
+      tr.dataset.row = String(p.row);
+      tr.dataset.code = p.code || "";
+      cell(tr, String(p.row), "num", "report-row-number");
+      cell(tr, p.column || "—", "", "report-column");
+      cell(tr, problemText(p), "", "report-message");
+      tb.appendChild(tr);
+    }
+    $("r-report-table").hidden = false;
+    const listed = (rep.problems || []).length;
+    say("r-result", fmt("rRefused", { n: rep.problem_count }) + (listed < rep.problem_count ? fmt("rMore", { k: listed }) : ""), true);
+  }
+
+  // sendRoster posts the chosen file: a preview (dry), or the import with
+  // the confirmation token (or none).
+  async function sendRoster(dry, token) {
     const f = $("r-file").files[0];
     $("r-report-table").hidden = true;
-    if (!site()) return say("r-result", t("rNoSite"), true);
-    if (!f) return say("r-result", t("rNoFile"), true);
+    R.report = null;
+    if (!site()) { say("r-result", t("rNoSite"), true); return null; }
+    if (!f) { say("r-result", t("rNoFile"), true); return null; }
     say("r-result", t("rWorking"));
-    const r = await call("POST", "sites/" + encodeURIComponent(site()) + "/roster/import" + (dry ? "?dry_run=true" : ""), f, fileType(f, "text/csv"));
-    const rep = r.data.report;
-    if (r.status === 422 && rep) {
-      const tb = $("r-report");
-      tb.replaceChildren();
-      for (const p of rep.problems || []) {
-        const tr = document.createElement("tr");
-        tr.dataset.testid = "report-row";
-        tr.dataset.row = String(p.row);
-        cell(tr, String(p.row), "num", "report-row-number");
-        cell(tr, p.column || "—", "", "report-column");
-        cell(tr, p.message, "", "report-message");
-        tb.appendChild(tr);
-      }
-      $("r-report-table").hidden = false;
-      const listed = (rep.problems || []).length;
-      return say("r-result", fmt("rRefused", { n: rep.problem_count }) + (listed < rep.problem_count ? fmt("rMore", { k: listed }) : ""), true);
-    }
+    const q = dry ? "?dry_run=true" : (token ? "?confirm=" + encodeURIComponent(token) : "");
+    const r = await call("POST", "sites/" + encodeURIComponent(site()) + "/roster/import" + q, f, fileType(f, "text/csv"));
+    if (r.status === 422 && r.data.report) { R.preview = null; showProblems(r.data.report); renderPreview(); return null; }
+    return r;
+  }
+
+  async function previewRoster() {
+    R.preview = null;
+    renderPreview();
+    const r = await sendRoster(true);
+    if (!r) return;
     if (!r.ok) return say("r-result", fmt("rFailed", { msg: errText(r) }), true);
-    if (dry) return say("r-result", fmt("rCheckOK", { rows: rep.rows, elders: rep.elders }));
+    R.preview = { data: r.data.preview, ask: false, note: "" };
+    say("r-result", fmt("rCheckOK", { rows: r.data.report.rows, elders: r.data.report.elders }));
+    renderPreview();
+  }
+
+  async function importRoster(token) {
+    if (!R.preview && !token) {
+      await previewRoster();
+      if (!R.preview) return;
+    }
+    if (!token && R.preview.data.confirm_needed) { // the second, explicit step
+      R.preview.ask = true;
+      R.preview.note = "rConfirmAsk";
+      renderPreview();
+      say("r-result", t("rConfirmAsk"), true);
+      $("r-confirm").focus();
+      return;
+    }
+    const r = await sendRoster(false, token);
+    if (!r) return;
+    if (r.status === 409 && r.data.preview) { // not confirmed, or confirmed on an older roster
+      R.preview = { data: r.data.preview, ask: true, note: r.data.code === "confirm_stale" ? "rStale" : "rConfirmAsk" };
+      renderPreview();
+      return say("r-result", t(r.data.code === "confirm_stale" ? "rStale" : "rConfirmAsk"), true);
+    }
+    if (r.status === 409) { R.preview = null; renderPreview(); return say("r-result", t("rChangedDuring"), true); }
+    if (!r.ok) return say("r-result", fmt("rFailed", { msg: errText(r) }), true);
+    R.preview = null;
+    renderPreview();
     const c = r.data.change || {};
     say("r-result", fmt("rImported", { v: c.version, p: c.previous, e: c.elders, u: c.upserted, r: c.removed, c: (r.data.commands || []).length }));
     $("r-result").dataset.version = String(c.version);
+    $("r-result").dataset.removed = String(c.removed);
     loadRoster();
+  }
+
+  // renderPreview draws R.preview (nothing when none), from what was
+  // loaded, in the current language.
+  function renderPreview() {
+    const box = $("r-preview");
+    box.replaceChildren();
+    box.hidden = !R.preview;
+    if (!R.preview) {
+      if (R.report && !$("r-report-table").hidden) showProblems(R.report);
+      return;
+    }
+    const p = R.preview.data;
+    const el = (tag, text, cls, testid) => {
+      const e = document.createElement(tag);
+      if (text !== undefined) e.textContent = text;
+      if (cls) e.className = cls;
+      if (testid) e.dataset.testid = testid;
+      return e;
+    };
+    box.dataset.lose = String(p.lose);
+    box.dataset.version = String(p.version);
+    box.appendChild(el("h3", t("rPreviewTitle")));
+    box.appendChild(el("p", p.lose > 0 ? fmt("rPvLose", { n: p.lose }) : t("rPvNoLoss"), p.lose > 0 ? "pv-lose" : "pv-noloss", "roster-lose"));
+    box.appendChild(el("p", fmt("rPvSummary", { site: siteName(p.site), before: p.before, after: p.after, added: p.counts.added,
+      changed: p.counts.changed, removed: p.counts.removed, unchanged: p.counts.unchanged, v: p.version }), "status", "roster-preview-summary"));
+    for (const g of p.gateways || []) {
+      if (g.replaces_local) box.appendChild(el("p", fmt("rPvLocal", { gw: g.gw, n: g.reported.elders }), "pv-local", "roster-preview-local"));
+    }
+    const lists = el("div", undefined, "pv-lists");
+    const list = (title, items, count, testid, line) => {
+      const d = el("div", undefined, "pv-list");
+      d.dataset.testid = testid;
+      d.dataset.count = String(count);
+      d.appendChild(el("h4", title + " (" + count + ")"));
+      const ol = el("ul");
+      for (const e of items) ol.appendChild(el("li", line(e), "", testid + "-item"));
+      if (!count) ol.appendChild(el("li", t("rPvNone"), "muted"));
+      if (count > items.length) ol.appendChild(el("li", fmt("rPvMore", { k: count - items.length }), "muted"));
+      d.appendChild(ol);
+      lists.appendChild(d);
+    };
+    list(t("rPvRemoved"), p.removed, p.counts.removed, "roster-preview-removed", (e) => e.id + " " + e.name);
+    list(t("rPvAdded"), p.added, p.counts.added, "roster-preview-added", (e) => e.id + " " + e.name);
+    list(t("rPvChanged"), p.changed, p.counts.changed, "roster-preview-changed",
+      (e) => e.id + " " + e.name + " · " + (e.fields || []).map((f) => tk("rf_", f)).join("、"));
+    box.appendChild(lists);
+    if (R.preview.ask && p.confirm_needed) {
+      const bar = el("div", undefined, "bar pv-confirm");
+      // The roster changed since the preview the operator saw: said by the
+      // button too (the ask itself is the result line above).
+      if (R.preview.note === "rStale") bar.appendChild(el("p", t("rStale"), "error", "roster-confirm-note"));
+      const yes = el("button", p.lose > 0 ? fmt("rConfirm", { n: p.lose }) : t("rConfirmLocal"), "danger", "roster-confirm");
+      yes.type = "button";
+      yes.id = "r-confirm";
+      yes.addEventListener("click", () => importRoster(p.token).catch((e) => { if (e.message !== "unauthorized") say("r-result", t("netError"), true); }));
+      const no = el("button", t("rCancel"), "", "roster-cancel");
+      no.type = "button";
+      no.addEventListener("click", () => { R.preview.ask = false; renderPreview(); say("r-result", t("rNoConfirm")); });
+      bar.append(yes, no);
+      box.appendChild(bar);
+    }
   }
 
   async function loadRoster() {
@@ -1189,8 +1397,9 @@
   function wireRoster() {
     document.querySelectorAll("#tabs .tab").forEach((b) => b.addEventListener("click", () => go(b.dataset.tab, "")));
     const guard = (fn) => () => fn().catch((e) => { if (e.message !== "unauthorized") say("r-result", t("netError"), true); });
-    $("r-check").addEventListener("click", guard(() => importRoster(true)));
-    $("r-import").addEventListener("click", guard(() => importRoster(false)));
+    $("r-check").addEventListener("click", guard(previewRoster));
+    $("r-file").addEventListener("change", guard(previewRoster)); // the preview first
+    $("r-import").addEventListener("click", guard(() => importRoster("")));
     $("r-load").addEventListener("click", guard(loadRoster));
     $("r-site").addEventListener("change", guard(loadRoster));
   }

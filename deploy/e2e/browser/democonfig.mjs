@@ -11,13 +11,15 @@ export const demoYAML = readFileSync(new URL('../../demo/gateway.yaml', import.m
 // block's lines, comments kept, two spaces of indent taken off).
 export const demoPolicy = demoYAML.split('\npolicy:\n')[1].split(/\n(?=\S)/)[0].split('\n').map((l) => l.replace(/^  /, '')).join('\n') + '\n';
 
-// demoRoster is the active elders of the gateway's roster as the console's
-// roster import takes them (a CSV with the header 编号,姓名,卡号,出生日期,类别).
+// demoRoster is the gateway's roster as the console's roster import takes
+// it (a CSV with the header 编号,姓名,卡号,出生日期,类别,有效): what the
+// demo seeds into the cloud at its start (deploy/demo seedRoster), so an
+// import of it changes nothing.
 export function demoRoster() {
-  const rows = ['编号,姓名,卡号,出生日期,类别'];
+  const rows = ['编号,姓名,卡号,出生日期,类别,有效'];
   for (const l of demoYAML.split('\n')) {
     const m = /^\s+- \{id: (E\d+), name: (\S+), card: "(\w+)", birth: "([\d-]+)"(?:, category: (\S+?))?, active: (true|false)\}/.exec(l);
-    if (m && m[6] === 'true') rows.push([m[1], m[2], m[3], m[4], m[5] || ''].join(','));
+    if (m) rows.push([m[1], m[2], m[3], m[4], m[5] || '', m[6] === 'true' ? '是' : '否'].join(','));
   }
   return rows;
 }

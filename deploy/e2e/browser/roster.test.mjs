@@ -59,7 +59,10 @@ try {
   await page.waitForFunction(() => document.querySelector('[data-testid="roster-result"]').textContent.startsWith('检查通过'), null, { timeout: 5000, polling: 50 });
   check(await page.getByTestId('roster-report').isHidden(), 'the old report is still shown after a passing check');
   check((await refused.textContent()).includes('3 位长者'), `check result "${await refused.textContent()}" does not count 3 elders`);
+  // The file replaces the demo's roster (the 10 elders the demo seeds):
+  // the import asks for the second confirmation (roster-preview.test.mjs).
   await page.getByTestId('roster-import').click();
+  await page.getByTestId('roster-confirm').click();
   await page.waitForFunction(() => document.querySelector('[data-testid="roster-result"]').dataset.version, null, { timeout: 5000, polling: 50 });
   const version = await refused.getAttribute('data-version');
   check(Number(version) >= 1, `imported version ${version}`);
