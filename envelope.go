@@ -124,6 +124,17 @@ type State struct {
 	Roster *RosterReport `json:"roster,omitempty"`
 }
 
+// Same reports whether s and o say the same (the roster report compared
+// by value, not by pointer).
+func (s State) Same(o State) bool {
+	sr, or := s.Roster, o.Roster
+	s.Roster, o.Roster = nil, nil
+	if s != o || (sr == nil) != (or == nil) {
+		return false
+	}
+	return sr == nil || *sr == *or
+}
+
 // Sources of the roster a gateway runs.
 const (
 	// RosterSourceCloud: the roster the cloud sent for the gateway's site

@@ -85,3 +85,27 @@ func FuzzDecodeState(f *testing.F) {
 		}
 	})
 }
+
+// TestStateSame: two states are the same when every field is, the roster
+// report compared by value (a fresh birth after a config command is sent
+// only when something changed).
+func TestStateSame(t *testing.T) {
+	a := State{Online: true, Boot: 2, Roster: &RosterReport{Source: RosterSourceCloud, Version: 3, Elders: 9}}
+	b := a
+	b.Roster = &RosterReport{Source: RosterSourceCloud, Version: 3, Elders: 9}
+	if !a.Same(b) {
+		t.Error("equal states with two roster pointers differ")
+	}
+	b.Roster.Elders = 8
+	if a.Same(b) {
+		t.Error("a changed roster report is the same")
+	}
+	if a.Same(State{Online: true, Boot: 2}) || !(State{Boot: 1}).Same(State{Boot: 1}) {
+		t.Error("nil roster reports compared wrongly")
+	}
+	c := a
+	c.MenuVersion = "m2"
+	if a.Same(c) {
+		t.Error("a changed menu version is the same")
+	}
+}

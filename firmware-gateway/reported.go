@@ -106,7 +106,7 @@ func (g *Gateway) rebirthIfChanged(before eldergate.State) {
 	if g.up == nil {
 		return
 	}
-	if after := g.reported(); after == before {
+	if g.reported().Same(before) {
 		return
 	}
 	if err := g.up.PublishBirth(); err != nil {
