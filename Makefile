@@ -36,9 +36,11 @@ vet:
 test-go:
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-# The tests share one demo and run in this order: the roster test replaces
-# the demo roster (the elders the others tap; its cards) and runs last, the
-# menu test expects the seeded menu that cashier-menu replaces.
+# The tests share one demo and run in this order: the roster tests replace
+# the demo roster (the elders the others tap; its cards) and run last (the
+# preview first: it starts from the demo's 10 elders), the menu test
+# expects the seeded menu that cashier-menu replaces, and the policies test
+# assigns at a site of its own after cashier-menu's till-priced policy.
 test-browser: build
 	$(GO) run ./deploy/demo -fresh -data $$(mktemp -d) -http 18480 -mqtt 18483 -kiosk 18481 -run "node deploy/e2e/browser/demo.test.mjs && node deploy/e2e/browser/kiosk-screen.test.mjs && node deploy/e2e/browser/kiosk-quota.test.mjs && node deploy/e2e/browser/cashier.test.mjs && node deploy/e2e/browser/staff-operator.test.mjs && node deploy/e2e/browser/alarm-settings.test.mjs && node deploy/e2e/browser/menu.test.mjs && node deploy/e2e/browser/cashier-menu.test.mjs && node deploy/e2e/browser/reports.test.mjs && node deploy/e2e/browser/stats.test.mjs && node deploy/e2e/browser/settlement.test.mjs && node deploy/e2e/browser/close.test.mjs && node deploy/e2e/browser/reconcile.test.mjs && node deploy/e2e/browser/charity.test.mjs && node deploy/e2e/browser/review.test.mjs && node deploy/e2e/browser/audit.test.mjs && node deploy/e2e/browser/people.test.mjs && node deploy/e2e/browser/fleet.test.mjs && node deploy/e2e/browser/meals.test.mjs && node deploy/e2e/browser/policies.test.mjs && node deploy/e2e/browser/roster-preview.test.mjs && node deploy/e2e/browser/roster.test.mjs"
 	# The care tab needs four weeks of meals the demo does not have: it runs
