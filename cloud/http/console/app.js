@@ -860,7 +860,7 @@
       tr.dataset.testid = "meal-row";
       tr.dataset.eventId = m.event_id;
       cell(tr, when(m.at));
-      cell(tr, m.site);
+      cell(tr, siteName(m.site));
       cell(tr, m.elder_id, "", "meal-elder");
       cell(tr, tk("w_", m.window));
       cell(tr, tk("d_", m.decision), "", "meal-decision");
@@ -885,7 +885,7 @@
       a.textContent = g.id;
       a.dataset.testid = "gateway-page-link";
       cell(tr, "").appendChild(a);
-      cell(tr, g.site || "—");
+      cell(tr, g.site ? siteName(g.site) : "—", "", "gateway-site").dataset.site = g.site || "";
       cell(tr, g.online ? t("yes") : t("no"), g.online ? "online" : "offline", "gateway-online");
       cell(tr, when(g.last_seen));
       cell(tr, g.version || "—");
@@ -1795,37 +1795,50 @@
     }
   }
 
+  // fetchFile GETs /api/v1/path (a CSV or XLSX download) and hands the
+  // answer to the browser as a file named by its Content-Disposition, or
+  // fallback. It answers "" when saved, else what went wrong in words;
+  // every download of the console goes through here.
+  async function fetchFile(path, fallback) {
+    const res = await fetch("/api/v1/" + path, { headers: authHeaders(), credentials: "same-origin", cache: "no-store" });
+    if (res.status === 401) { logout(t("badToken")); throw new Error("unauthorized"); }
+    if (!res.ok) {
+      let msg = "HTTP " + res.status;
+      try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
+      return msg;
+    }
+    const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+    saveBlob(await res.blob(), m ? m[1] : fallback);
+    return "";
+  }
+
+  // saveBlob hands blob to the browser as a download named name (the
+  // link is gone at once: a nameless link must not stay in the page).
+  function saveBlob(blob, name) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+
   // download fetches the report as format (csv or xlsx) with the token
   // and saves it under the server's file name.
   async function download(format, link, query = repQuery, note = "rep-note", month = repMonth, base = "alarm-response-") {
     if (!month()) return say(note, t("repNoMonth"), true);
     link.setAttribute("aria-disabled", "true");
     try {
-      const res = await fetch("/api/v1/" + query(format), { headers: authHeaders(), cache: "no-store" });
-      if (res.status === 401) { logout(t("badToken")); return; }
-      if (!res.ok) {
-        let msg = "HTTP " + res.status;
-        try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
-        return say(note, fmt("rFailed", { msg }), true);
-      }
-      const blob = await res.blob();
-      const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(blob);
-      a.download = m ? m[1] : base + month() + "." + format;
-      a.hidden = true;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      const msg = await fetchFile(query(format), base + month() + "." + format);
+      if (msg) say(note, fmt("rFailed", { msg }), true);
     } catch (e) {
-      say(note, t("netError"), true);
+      if (e.message !== "unauthorized") say(note, t("netError"), true);
     } finally {
       link.removeAttribute("aria-disabled");
     }
   }
-
-
 
   // ---- Reports tab: the service statistics (服务人次) of a month and a
   // unit, with two charts drawn by Apache ECharts. ECharts is served by
@@ -2858,25 +2871,10 @@
     link.setAttribute("aria-disabled", "true");
     try {
       const q = "care/visits?format=" + format + "&lang=" + encodeURIComponent(lang) + (unit ? "&unit=" + encodeURIComponent(unit) : "");
-      const res = await fetch("/api/v1/" + q, { headers: authHeaders(), cache: "no-store" });
-      if (res.status === 401) { logout(t("badToken")); return; }
-      if (!res.ok) {
-        let msg = "HTTP " + res.status;
-        try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
-        return say("care-note", fmt("careFailed", { msg }), true);
-      }
-      const blob = await res.blob();
-      const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(blob);
-      a.download = m ? m[1] : "care-visits." + format;
-      a.hidden = true;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      const msg = await fetchFile(q, "care-visits." + format);
+      if (msg) say("care-note", fmt("careFailed", { msg }), true);
     } catch (e) {
-      say("care-note", t("netError"), true);
+      if (e.message !== "unauthorized") say("care-note", t("netError"), true);
     } finally {
       link.removeAttribute("aria-disabled");
     }
@@ -3106,7 +3104,7 @@
   // EG is what the page files use: written once here.
   window.EG = Object.freeze({
     page: definePage,
-    t, fmt, tk, $, yuan, when, cell, emptyRow, say, api, call, go,
+    t, fmt, tk, $, yuan, when, cell, emptyRow, say, api, call, go, fetchFile, saveBlob,
     lang: () => lang,
     me: () => ME,
     org: () => orgUnits,

@@ -141,7 +141,8 @@ try {
   // An operator creates a gateway for the demo site and gets its one-time
   // enrollment token as text and as a QR code.
   const tGw0 = Date.now();
-  const demoSite = (await consolePage.getByTestId('gateway-row').first().locator('td').nth(1).textContent()).trim();
+  const demoSite = await consolePage.getByTestId('gateway-row').first().getByTestId('gateway-site').getAttribute('data-site');
+  check(demoSite && !(await consolePage.getByTestId('gateway-site').first().textContent()).startsWith('site-'), 'the overview shows the site by id');
   await consolePage.getByTestId('gateway-create-id').fill('gw-qr-' + tGw0);
   await consolePage.getByTestId('gateway-create-site').fill(demoSite);
   await consolePage.getByTestId('gateway-create-button').click();

@@ -192,23 +192,8 @@
     const q = query();
     q.set("format", "csv");
     q.set("lang", EG.lang());
-    const token = sessionStorage.getItem("eg.token");
-    const res = await fetch("/api/v1/audit?" + q.toString(), { headers: token ? { Authorization: "Bearer " + token } : {}, cache: "no-store", credentials: "same-origin" });
-    if (!res.ok) {
-      let msg = "HTTP " + res.status;
-      try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
-      return EG.say("au-msg", EG.fmt("auFailed", { msg }), true);
-    }
-    const blob = await res.blob();
-    const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = m ? m[1] : "audit.csv";
-    a.hidden = true;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    const msg = await EG.fetchFile("audit?" + q.toString(), "audit.csv");
+    if (msg) EG.say("au-msg", EG.fmt("auFailed", { msg }), true);
   }
 
   let wired = false;

@@ -84,14 +84,7 @@ ${cards}
       res.gateways.map((g) => [g.id, g.site, g.name, g.enroll_url, g.expires_at].map(q).join(",")).join("\r\n") + "\r\n";
   }
 
-  function download(name, type, text) {
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(new Blob([text], { type }));
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-  }
+  const download = (name, type, text) => EG.saveBlob(new Blob([text], { type }), name);
 
   async function create() {
     const file = EG.$("fl-file").files[0];

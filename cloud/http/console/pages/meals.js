@@ -161,23 +161,8 @@
       const q = new URLSearchParams(filterQuery());
       q.set("format", "csv");
       q.set("lang", EG.lang());
-      const headers = {};
-      const token = sessionStorage.getItem("eg.token");
-      if (token) headers.Authorization = "Bearer " + token;
-      const res = await fetch("/api/v1/meals?" + q.toString(), { headers, credentials: "same-origin", cache: "no-store" });
-      if (!res.ok) {
-        let msg = "HTTP " + res.status;
-        try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
-        return EG.say("ml-note", EG.fmt("mlFailed", { msg }), true);
-      }
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(await res.blob());
-      a.download = "meals.csv";
-      a.hidden = true;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      const msg = await EG.fetchFile("meals?" + q.toString(), "meals.csv");
+      if (msg) EG.say("ml-note", EG.fmt("mlFailed", { msg }), true);
     } catch (e) {
       EG.say("ml-note", EG.t("mlNetError"), true);
     } finally {
