@@ -129,8 +129,17 @@ try {
   check(h >= 0 && lines[h].startsWith('时间（Asia/Shanghai）'), `the CSV header does not name the zone: ${lines.slice(0, 5).join(' / ')}`);
   const csvIDs = lines.slice(h + 1).map((l) => l.split(',').at(-1));
   const pageIDs = refused.map((r) => r.id);
-  check(!(await page.getByTestId('meals-next').isEnabled()), 'the refused filter spans more than one page: the CSV cannot be compared with one page');
-  check(JSON.stringify(csvIDs) === JSON.stringify(pageIDs), `CSV rows ${csvIDs.length} differ from the page's ${pageIDs.length}`);
+  // The CSV is the whole filtered list, newest first: it starts with the
+  // page's rows and holds every page the API gives for the same filter.
+  const allIDs = [];
+  for (let before = ''; ;) {
+    const p = await api('meals?decision=refused&limit=100' + (before ? '&before=' + encodeURIComponent(before) : ''));
+    allIDs.push(...p.meals.map((m) => m.event_id));
+    if (!p.next) break;
+    before = p.next;
+  }
+  check(JSON.stringify(csvIDs.slice(0, pageIDs.length)) === JSON.stringify(pageIDs), `the CSV does not start with the page's ${pageIDs.length} rows`);
+  check(JSON.stringify(csvIDs) === JSON.stringify(allIDs), `CSV rows ${csvIDs.length} differ from the API's ${allIDs.length}`);
   check(!csv.includes(unknown), 'the CSV holds the card unmasked');
   check(csv.includes('这张卡还没有登记') && csv.includes('这一餐您已经用过了'), 'the CSV reasons are not in words');
 
@@ -154,7 +163,7 @@ try {
     await page.getByTestId('meals-filters').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shotDir, `meals-${w}x${hgt}.png`) });
   }
-  console.log(`meals: ${refused.length} refusals in words, pages forward and back, CSV = page (${csvIDs.length} rows), unknown card ${masked} shown`);
+  console.log(`meals: ${refused.length} refusals in words, pages forward and back, CSV = page + the API's other pages (${csvIDs.length} rows), unknown card ${masked} shown`);
 } finally {
   await browser.close();
 }
