@@ -401,14 +401,10 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Before = rows[len(rows)-1].ID
 	}
-	units, err := s.cfg.Store.ListOrgUnits(r.Context(), CallerOf(r.Context()).Scope)
+	names, err := s.unitNames(r.Context(), CallerOf(r.Context()).Scope)
 	if err != nil {
 		s.internal(w, r, err)
 		return
-	}
-	names := map[string]string{}
-	for _, u := range units {
-		names[u.ID] = u.Name
 	}
 	now := s.cfg.Now()
 	table := func() (reports.Table, error) { return reports.AuditTable(all, p.lang, p.tz, names, scope, now) }

@@ -134,14 +134,10 @@ func (s *Server) careVisitList(w http.ResponseWriter, r *http.Request) {
 
 // careDownload writes the visit list as CSV or XLSX (care.Table).
 func (s *Server) careDownload(w http.ResponseWriter, r *http.Request, scope string, es []care.Entry, format, lang string, now time.Time) {
-	units, err := s.cfg.Store.ListOrgUnits(r.Context(), scope)
+	names, err := s.unitNames(r.Context(), scope)
 	if err != nil {
 		s.internal(w, r, err)
 		return
-	}
-	names := map[string]string{}
-	for _, u := range units {
-		names[u.ID] = u.Name
 	}
 	name := func(id string) string {
 		if n := names[id]; n != "" {

@@ -179,6 +179,20 @@ func (s *Server) unitWithin(ctx context.Context, scope, id string) (bool, error)
 	return strings.HasPrefix(u.Path, root.Path), nil
 }
 
+// unitNames returns the names of the org units of scope's subtree ("" =
+// the whole tree) by id, for tables that show units by name.
+func (s *Server) unitNames(ctx context.Context, scope string) (map[string]string, error) {
+	units, err := s.cfg.Store.ListOrgUnits(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(units))
+	for _, u := range units {
+		names[u.ID] = u.Name
+	}
+	return names, nil
+}
+
 // listScope is the scope of a list route: ?scope=ID when given (it must
 // lie in the caller's own scope: 400 for a malformed or unknown unit,
 // 403 outside), else the caller's scope. ok is false when it answered.
