@@ -1068,7 +1068,7 @@
   // ---- Roster & policy tab (operators): roster import, lost cards,
   // policies. Personal data arrives masked from the API and stays so.
   const fmt = (k, v) => t(k).replace(/\{(\w+)\}/g, (m, n) => (v[n] !== undefined ? String(v[n]) : m));
-  const R = { roster: null, policies: null, maxRows: 500 };
+  const R = { roster: null, maxRows: 500 };
 
   // call sends a raw body and returns the status and the decoded answer
   // without throwing on 4xx, so that refusals can be shown.
@@ -2037,13 +2037,12 @@
   // ---- Reports tab: the monthly settlement (核销) of a unit. The figures
   // on the page are the JSON's, as the CSV and XLSX carry them (yuan with
   // two decimals).
-  const ST = { report: null, key: "", me: null, confirm: false };
+  const ST = { report: null, key: "", confirm: false };
   const stMonth = () => $("st-month").value;
   const stQuery = (format) => "reports/settlement?month=" + encodeURIComponent(stMonth()) +
     ($("st-unit").value ? "&unit=" + encodeURIComponent($("st-unit").value) : "") + "&format=" + format + "&lang=" + encodeURIComponent(lang);
 
   async function openSettlement() {
-    if (!ST.me) { const r = await call("GET", "me"); if (r.ok) ST.me = r.data; } // admins may close a month
     if (!stMonth()) $("st-month").value = thisMonth();
     if ($("st-unit").options.length <= 1) {
       const org = await api("GET", "org");
@@ -2159,7 +2158,7 @@
     $("st-close").hidden = !rep;
     $("st-hash").hidden = !st;
     $("st-bytes").hidden = !rep || !rep.statement;
-    const canClose = !!rep && !st && !!ST.me && ST.me.role === "admin" && rep.month < thisMonth();
+    const canClose = !!rep && !st && !!ME && ME.role === "admin" && rep.month < thisMonth();
     $("st-close-btn").hidden = !canClose;
     $("st-confirm").hidden = !(canClose && ST.confirm);
     if (!rep) return;
