@@ -14,7 +14,7 @@ const (
 	CmdUsage  = "usage"  // body: cross-site usage rows
 	CmdPing   = "ping"   // no body; answered with PingResult
 	CmdReboot = "reboot" // no body; answered, then the process exits for systemd to restart it
-	CmdOTA    = "ota"    // reserved, not implemented by the gateway yet
+	CmdOTA    = "ota"    // body: UpdateRequest (update.go)
 	CmdAlert  = "alert"  // body: AlertUpdate, an alert of the gateway's site changed in the cloud
 	CmdMenu   = "menu"   // body: Menu, the site's dishes and prices (menu.go)
 )

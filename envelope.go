@@ -19,12 +19,13 @@ const (
 	KindDevice    Kind = "device"
 	KindCmdRes    Kind = "cmdres"
 	KindAudit     Kind = "audit"
+	KindUpdate    Kind = "update" // UpdateData: one step of an over-the-air update (update.go)
 )
 
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindMeal, KindAlert, KindHeartbeat, KindDevice, KindCmdRes, KindAudit:
+	case KindMeal, KindAlert, KindHeartbeat, KindDevice, KindCmdRes, KindAudit, KindUpdate:
 		return true
 	}
 	return false
@@ -36,7 +37,7 @@ func (k Kind) Priority() int {
 	switch k {
 	case KindAlert:
 		return 100
-	case KindCmdRes, KindDevice:
+	case KindCmdRes, KindDevice, KindUpdate:
 		return 50
 	case KindMeal, KindAudit:
 		return 10
