@@ -119,6 +119,11 @@ type State struct {
 	// PriceDeviceTill, comma-separated in that order, or
 	// PriceDevicesNone; "" from gateways older than issue 13 (unknown).
 	PriceDevices string `json:"price_devices,omitempty"`
+	// Platform is what the gateway binary was built for (ValidPlatform:
+	// linux/arm64, linux/arm/v7, linux/arm/v6, linux/amd64), so that the
+	// cloud sends it the matching release; "" from gateways older than
+	// issue 14.
+	Platform string `json:"platform,omitempty"`
 
 	// Roster says which roster the gateway runs (ADR 0025); nil from
 	// gateways older than issue 13 and in a will.
