@@ -3,6 +3,7 @@
 //	eldergate-gateway run --config /etc/eldergate/gateway.yaml
 //	eldergate-gateway probe --list
 //	eldergate-gateway probe rdm6300 --port /dev/ttyUSB0
+//	eldergate-gateway selftest
 package main
 
 import (
@@ -68,6 +69,8 @@ const usage = `usage:
                                              decide one meal and print the decision as JSON
   eldergate-gateway enroll --cloud URL --token T [--data DIR] [--config FILE]
                                              obtain this gateway's broker credentials (written 0600 into the data dir)
+  eldergate-gateway selftest [--dir DIR]    check that this build serves a hall: a fresh store, two meals
+                                             decided with the embedded Zhuhai policy, committed and read back
   eldergate-gateway version
   eldergate-gateway help                     this text (also -h, --help)
 
@@ -151,6 +154,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return nil
 	case "enroll":
 		return runEnroll(ctx, args[1:], os.Stdout, stderr) // enroll.go
+	case "selftest":
+		return runSelftest(ctx, args[1:], os.Stdout, stderr) // selftest.go
 	case "version":
 		fmt.Println(version)
 		return nil
