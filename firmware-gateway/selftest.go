@@ -240,6 +240,6 @@ func local(t time.Time, zone string) string {
 type selfTestNop struct{}
 
 func (selfTestNop) Stamp(t time.Time) (time.Time, string) { return t, eldergate.ClockSynced }
-func (selfTestNop) Publish(string, any)                    {}
-func (selfTestNop) Tap(string, string)                     {}
-func (selfTestNop) TapSeconds(float64)                     {}
+func (selfTestNop) Publish(string, any)                   {}
+func (selfTestNop) Tap(string, string)                    {}
+func (selfTestNop) TapSeconds(float64)                    {}
