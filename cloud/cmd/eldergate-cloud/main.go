@@ -7,6 +7,7 @@
 //	                       [--store DSN | --data DIR] [--workers N]
 //	eldergate-cloud users add --login L --name N --role R [--scope UNIT]
 //	                          [--password-stdin] [--store DSN | --data DIR]
+//	eldergate-cloud version
 package main
 
 import (
@@ -25,6 +26,10 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 )
 
+// version is set at build time with -ldflags "-X main.version=..."
+// (make build, make cross: git describe).
+var version = "dev"
+
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "eldergate-cloud:", err)
@@ -39,6 +44,7 @@ func usage(w io.Writer) {
                             [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
        eldergate-cloud users add --login L --name N --role R [--scope UNIT]
                             [--password-stdin] [--store DSN | --data DIR]
+       eldergate-cloud version
 
 Environment: EG_ADMIN_TOKEN and EG_BROKER_PASSWORD are used when the token or
 the broker password is given neither by flag nor by the configuration file.`)
@@ -59,6 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return ingestCmd(ctx, args[1:], stderr)
 	case "users":
 		return usersCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "version":
+		_, err := fmt.Fprintln(stdout, version)
+		return err
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[0])
