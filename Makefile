@@ -50,7 +50,12 @@ test-browser: build
 	# runs on the HTTP test fixture (cloud/http/reconcile_test.go).
 	EG_RECONCILE_BROWSER="node deploy/e2e/browser/reconcile-diff.test.mjs" $(GO) test -count=1 -run TestReconcileConsoleBrowser ./cloud/http
 
-# The gateway for the Raspberry Pi (linux/arm64, cgo), smoke-tested under qemu.
+# The gateway for the Raspberry Pi with cgo: bin/linux-arm64 (Pi 3/4/5),
+# bin/linux-armv7 (Pi 2/3, 32-bit) and bin/linux-armv6 (Pi Zero / Pi 1:
+# static, armel C library; ADR 0034), each run under qemu-user (version,
+# selftest; the armv6 one on the ARM1176 CPU model); the cloud for
+# bin/linux-amd64 and bin/linux-arm64 (smoke-tested under qemu too), and
+# the native gateway in bin/linux-amd64. Installs its Debian packages.
 cross:
 	deploy/scripts/cross-build.sh
 
