@@ -167,7 +167,7 @@ func (f *fixture) machine(self, version string) *Machine {
 			}
 			return "", ""
 		},
-		Health: func(ctx context.Context) (string, string) { return f.health(ctx) },
+		Health:  func(ctx context.Context) (string, string) { return f.health(ctx) },
 		Backoff: time.Millisecond, RetryInterval: 10 * time.Millisecond, MaxAttempts: 3,
 	})
 }
