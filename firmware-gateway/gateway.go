@@ -103,8 +103,8 @@ type Gateway struct {
 	desk    *tapdesk.Desk
 	alarms  *alarms.Alarms
 	cmds    *commands.Handler
-	voice   *voice.Speaker // nil when its cache directory cannot be made
-	probe   probe          // the operator's card and scale tests (operator.go)
+	voice   *voice.Speaker  // nil when its cache directory cannot be made
+	probe   probe           // the operator's card and scale tests (operator.go)
 	ota     *update.Machine // over-the-air updates (ota.go)
 
 	runCtx context.Context

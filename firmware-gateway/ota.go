@@ -69,8 +69,8 @@ func (g *Gateway) reportUpdate(ctx context.Context, d eldergate.UpdateData) erro
 // or an emergency alarm of the site is open.
 func (g *Gateway) updateGate(now time.Time) (code, reason string) {
 	pol := g.desk.Policy()
-	if _, w := pol.Periods(now); w != "" {
-		return update.CodeMealWindow, fmt.Sprintf("meal window %s is open (%s, zone %s): the install waits for its end", w, now.In(g.zone()).Format("15:04"), pol.TimeZone)
+	if w, end, ok := pol.WindowAt(now); ok { // the rule the cloud's rollouts wait on too
+		return update.CodeMealWindow, fmt.Sprintf("meal window %s is open until %s %s: the install waits for its end", w, end.In(g.zone()).Format("15:04"), pol.TimeZone)
 	}
 	for _, a := range g.alarms.Alerts() {
 		if a.Type == eldergate.AlertTypeEmergency && (a.State == alarms.StateOpen || a.State == alarms.StateAcknowledged) {
