@@ -94,6 +94,7 @@ type Server struct {
 	token [32]byte
 	ln    net.Listener
 	srv   *http.Server
+	tls   *tls.Config // HTTPS (cfg.TLSCert); nil: plain HTTP
 	wg    sync.WaitGroup
 
 	enrollLimit windowLimiter
@@ -132,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cloudhttp: HTTPS certificate: %w", err)
 		}
-		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
 	return s, nil
 }
@@ -143,8 +144,8 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("cloudhttp: listen %s: %w", s.cfg.Addr, err)
 	}
-	if s.srv.TLSConfig != nil {
-		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
 	}
 	s.ln = ln
 	s.wg.Add(1)
@@ -169,7 +170,7 @@ func (s *Server) URL() string {
 		host = "127.0.0.1"
 	}
 	scheme := "http://"
-	if s.srv.TLSConfig != nil {
+	if s.tls != nil {
 		scheme = "https://"
 	}
 	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))
