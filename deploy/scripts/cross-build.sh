@@ -81,11 +81,12 @@ gobuild() {
 	echo "cross-build: $out ($(du -h "$out" | cut -f1))"
 }
 
-# smoke NAME BIN QEMU...: the gateway BIN under the qemu command line
-# QEMU... prints the version and passes its self-test.
+# smoke NAME BIN PLATFORM QEMU...: the gateway BIN under the qemu command
+# line QEMU... prints the version, and passes its self-test, which names
+# PLATFORM (as releases name it) and cgo.
 smoke() {
-	name=$1 bin=$2
-	shift 2
+	name=$1 bin=$2 platform=$3
+	shift 3
 	v="$("$@" "$bin" version)" || fail "$bin did not start under $*"
 	[ "$v" = "$VERSION" ] || fail "$bin prints version \"$v\", want \"$VERSION\""
 	"$@" "$bin" selftest >"$tmp/selftest.out" 2>&1 || {
@@ -93,6 +94,8 @@ smoke() {
 		fail "$name gateway failed its self-test under $*"
 	}
 	sed 's/^/    /' "$tmp/selftest.out"
+	grep -q "^build: eldergate-gateway $VERSION, $platform, cgo, " "$tmp/selftest.out" ||
+		fail "$name gateway does not say it is $platform with cgo"
 	echo "cross-build: $name gateway runs under $* (version $VERSION, selftest passed)"
 }
 
@@ -105,7 +108,7 @@ gobuild bin/linux-amd64/eldergate-cloud $cloud amd64 "" "" ""
 
 # arm64: Pi 3/4/5 on a 64-bit OS; the cloud too.
 gobuild bin/linux-arm64/eldergate-gateway $gw arm64 "" aarch64-linux-gnu-gcc ""
-smoke arm64 bin/linux-arm64/eldergate-gateway qemu-aarch64-static -L /usr/aarch64-linux-gnu
+smoke arm64 bin/linux-arm64/eldergate-gateway linux/arm64 qemu-aarch64-static -L /usr/aarch64-linux-gnu
 gobuild bin/linux-arm64/eldergate-cloud $cloud arm64 "" aarch64-linux-gnu-gcc ""
 v="$(qemu-aarch64-static -L /usr/aarch64-linux-gnu bin/linux-arm64/eldergate-cloud version)" || fail "the arm64 cloud did not start under qemu"
 [ "$v" = "$VERSION" ] || fail "the arm64 cloud prints version \"$v\", want \"$VERSION\""
@@ -122,7 +125,7 @@ echo "cross-build: arm64 cloud runs under qemu-aarch64-static (version $VERSION;
 
 # armv7: Pi 2/3 on a 32-bit OS (armhf).
 gobuild bin/linux-armv7/eldergate-gateway $gw arm 7 arm-linux-gnueabihf-gcc ""
-smoke armv7 bin/linux-armv7/eldergate-gateway qemu-arm-static -L /usr/arm-linux-gnueabihf
+smoke armv7 bin/linux-armv7/eldergate-gateway linux/arm/v7 qemu-arm-static -L /usr/arm-linux-gnueabihf
 
 # armv6: Pi Zero / Pi 1. GOARM=6 is Go's hard-float ARMv6 (VFPv2, which
 # the ARM1176 has); the armel C library and the C compiler's objects are
@@ -142,4 +145,4 @@ v4 | v4T | v5T | v5TE | v5TEJ | v6 | v6KZ | v6K) ;;
 *) fail "$v6 is built for $arch (Tag_CPU_arch), more than an ARMv6 runs" ;;
 esac
 echo "cross-build: $v6 is static, Tag_CPU_arch $arch"
-smoke armv6 "$v6" qemu-arm-static -cpu arm1176
+smoke armv6 "$v6" linux/arm/v6 qemu-arm-static -cpu arm1176

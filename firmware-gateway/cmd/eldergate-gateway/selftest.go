@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
+	"github.com/eldergate/eldergate/firmware-gateway/update"
 )
 
 const selftestUsage = `usage: eldergate-gateway selftest [--dir DIR]
@@ -66,21 +67,16 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// platform names what the binary was built for: linux/arm GOARM=6, cgo, go1.26.
+// platform names what the binary was built for, the platform as
+// releases name it (update.Platform): "linux/arm/v6, cgo, go1.26.8".
 func platform() string {
-	s := runtime.GOOS + "/" + runtime.GOARCH
 	cgo := "no cgo"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, kv := range bi.Settings {
-			switch kv.Key {
-			case "GOARM", "GOARM64", "GOAMD64":
-				s += " " + kv.Key + "=" + kv.Value
-			case "CGO_ENABLED":
-				if kv.Value == "1" {
-					cgo = "cgo"
-				}
+			if kv.Key == "CGO_ENABLED" && kv.Value == "1" {
+				cgo = "cgo"
 			}
 		}
 	}
-	return s + ", " + cgo + ", " + runtime.Version()
+	return update.Platform() + ", " + cgo + ", " + runtime.Version()
 }
