@@ -7,6 +7,7 @@
 //	                       [--store DSN | --data DIR] [--workers N]
 //	eldergate-cloud users add --login L --name N --role R [--scope UNIT]
 //	                          [--password-stdin] [--store DSN | --data DIR]
+//	eldergate-cloud broker-config --out DIR [--tls-cert F --tls-key F [--ca F]] [--listen ADDR] ...
 package main
 
 import (
@@ -39,6 +40,9 @@ func usage(w io.Writer) {
                             [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
        eldergate-cloud users add --login L --name N --role R [--scope UNIT]
                             [--password-stdin] [--store DSN | --data DIR]
+       eldergate-cloud broker-config --out DIR [--tls-cert F --tls-key F [--ca F]]
+                            [--listen 0.0.0.0:8883] [--cloud-listen 127.0.0.1:8884]
+                            [--admin-user U] [--mount DIR] [--plugin PATH] [--force]
 
 Environment: EG_ADMIN_TOKEN and EG_BROKER_PASSWORD are used when the token or
 the broker password is given neither by flag nor by the configuration file.`)
@@ -59,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return ingestCmd(ctx, args[1:], stderr)
 	case "users":
 		return usersCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "broker-config":
+		return brokerConfigCmd(args[1:], stdout, stderr)
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[0])
