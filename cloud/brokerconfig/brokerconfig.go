@@ -52,8 +52,8 @@ type Options struct {
 	// broker starts. The CA is optional; given, the certificate must chain
 	// to it, and the cloud and the gateways are handed it.
 	TLSCert, TLSKey, CA string
-	Gateways Listen // the gateways' TLS listener
-	Cloud    Listen // the cloud's TLS listener, kept off the public network
+	Gateways            Listen // the gateways' TLS listener
+	Cloud               Listen // the cloud's TLS listener, kept off the public network
 	// AdminUser is the cloud's account; its password is generated.
 	AdminUser string
 	// Plugin is the dynamic-security plugin's path; default DefaultPlugin.
@@ -302,8 +302,8 @@ func loadTLS(certFile, keyFile, caFile string, now time.Time) (cert, key, ca []b
 // Dynamic-security state: the structure `mosquitto_ctrl dynsec init`
 // writes (Mosquitto 2.0).
 type dynsecState struct {
-	Clients          []dynsecClient `json:"clients"`
-	Roles            []dynsecRole   `json:"roles"`
+	Clients          []dynsecClient  `json:"clients"`
+	Roles            []dynsecRole    `json:"roles"`
 	DefaultACLAccess map[string]bool `json:"defaultACLAccess"`
 }
 
