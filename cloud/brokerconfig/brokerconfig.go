@@ -129,7 +129,7 @@ func Write(o Options) (Result, error) {
 	if o.Gateways.Port == 0 || o.Cloud.Port == 0 {
 		return res, errors.New("broker-config: both listeners (gateways and cloud) need a port")
 	}
-	if o.Gateways.Port == o.Cloud.Port && (o.Gateways.Host == o.Cloud.Host || o.Gateways.Host == "" || o.Cloud.Host == "") {
+	if o.Gateways.Port == o.Cloud.Port && (o.Gateways.Host == o.Cloud.Host || o.Gateways.wildcard() || o.Cloud.wildcard()) {
 		return res, fmt.Errorf("broker-config: the gateways' listener %s and the cloud's %s use the same port", o.Gateways, o.Cloud)
 	}
 	if o.Now == nil {

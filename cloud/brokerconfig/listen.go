@@ -16,6 +16,12 @@ type Listen struct {
 // String is the address as host:port ("0.0.0.0:8883", "[::1]:8883").
 func (l Listen) String() string { return net.JoinHostPort(l.Host, strconv.Itoa(l.Port)) }
 
+// wildcard reports whether l listens on every interface.
+func (l Listen) wildcard() bool {
+	ip := net.ParseIP(l.Host)
+	return l.Host == "" || (ip != nil && ip.IsUnspecified())
+}
+
 // line is the listener line of mosquitto.conf.
 func (l Listen) line() string {
 	if l.Host == "" {
