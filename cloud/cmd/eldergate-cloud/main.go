@@ -8,6 +8,7 @@
 //	eldergate-cloud users add --login L --name N --role R [--scope UNIT]
 //	                          [--password-stdin] [--store DSN | --data DIR]
 //	eldergate-cloud broker-config --out DIR [--tls-cert F --tls-key F [--ca F]] [--listen ADDR] ...
+//	eldergate-cloud release keygen|sign|verify|upload ... (release.go)
 package main
 
 import (
@@ -43,6 +44,10 @@ func usage(w io.Writer) {
        eldergate-cloud broker-config --out DIR [--tls-cert F --tls-key F [--ca F]]
                             [--listen 0.0.0.0:8883] [--cloud-listen 127.0.0.1:8884]
                             [--admin-user U] [--mount DIR] [--plugin PATH] [--force]
+       eldergate-cloud release keygen --out DIR
+       eldergate-cloud release sign --key PRIV --artifact FILE --release NAME --version V --platform P [--out BUNDLE]
+       eldergate-cloud release verify --pub KEY[,KEY...] --artifact FILE [--bundle B]
+       eldergate-cloud release upload --url CLOUD --token T --artifact FILE [--bundle B] [--ca PEM]
 
 Environment: EG_ADMIN_TOKEN and EG_BROKER_PASSWORD are used when the token or
 the broker password is given neither by flag nor by the configuration file.`)
@@ -65,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usersCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "broker-config":
 		return brokerConfigCmd(args[1:], stdout, stderr)
+	case "release":
+		return releaseCmd(ctx, args[1:], stdout, stderr)
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[0])
@@ -90,6 +97,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	publicURL := fs.String("public-url", "", "the cloud's address as gateways, staff and donors reach it, e.g. https://eldergate.example.gov.cn (links in notifications, enrollment and charity QR codes; default the HTTP listener's URL)")
 	mqttTLSCert := fs.String("mqtt-tls-cert", "", "PEM certificate for the embedded broker's listener (enables TLS, ssl://)")
 	mqttTLSKey := fs.String("mqtt-tls-key", "", "PEM private key for -mqtt-tls-cert")
+	httpTLSCert := fs.String("http-tls-cert", "", "PEM certificate for the HTTP listener (serves the console, the API and release downloads over HTTPS)")
+	httpTLSKey := fs.String("http-tls-key", "", "PEM private key for -http-tls-cert")
 	clientID := fs.String("client-id", "", "MQTT client id of the ingester, stable and unique per ingesting process (default: eg-cloud-serve-HOSTNAME)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -135,6 +144,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BrokerTLSCert:    *mqttTLSCert,
 		BrokerTLSKey:     *mqttTLSKey,
 		IngestClientID:   *clientID,
+		HTTPTLSCert:      pick("http-tls-cert", *httpTLSCert, fc.HTTPTLSCert),
+		HTTPTLSKey:       pick("http-tls-key", *httpTLSKey, fc.HTTPTLSKey),
+		ReleaseKeys:      fc.ReleaseKeys,
 		Gateways:         fc.Gateways,
 		Logger:           log,
 		Now:              time.Now,
