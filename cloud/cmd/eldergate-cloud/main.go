@@ -37,7 +37,9 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
                             [--broker URL --broker-user U --broker-password P [--no-ingest]] [--token T]
+                            [--broker-password-file F] [--broker-ca F] [--broker-gateway-url URL]
        eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
+                            [--broker-password-file F] [--broker-ca F]
                             [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
        eldergate-cloud users add --login L --name N --role R [--scope UNIT]
                             [--password-stdin] [--store DSN | --data DIR]
