@@ -429,6 +429,9 @@ type Store interface {
 	UserStore       // the people who sign in and their sessions (user.go)
 	AuditStore      // the append-only, hash-chained audit log (audit.go)
 
+	// Ping runs one query on the database: the systemd watchdog is fed
+	// only while it answers.
+	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
 }

@@ -21,7 +21,7 @@ import (
 
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
-	"github.com/eldergate/eldergate/firmware-gateway/sdnotify"
+	"github.com/eldergate/eldergate/deploy/systemd/sdnotify"
 	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
 )
 
