@@ -19,9 +19,9 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/eldergate/eldergate/deploy/systemd/sdnotify"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
-	"github.com/eldergate/eldergate/deploy/systemd/sdnotify"
 	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
 )
 
