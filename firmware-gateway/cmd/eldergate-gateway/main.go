@@ -68,6 +68,9 @@ const usage = `usage:
                                              decide one meal and print the decision as JSON
   eldergate-gateway enroll --cloud URL --token T [--data DIR] [--config FILE]
                                              obtain this gateway's broker credentials (written 0600 into the data dir)
+  eldergate-gateway systemd-dropin --config FILE
+                                             print the systemd drop-in that allows the service exactly the
+                                             device classes its configured drivers open (deploy/systemd)
   eldergate-gateway version
   eldergate-gateway help                     this text (also -h, --help)
 
@@ -151,6 +154,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return nil
 	case "enroll":
 		return runEnroll(ctx, args[1:], os.Stdout, stderr) // enroll.go
+	case "systemd-dropin":
+		return runSystemdDropIn(args[1:], os.Stdout, stderr) // dropin.go
 	case "version":
 		fmt.Println(version)
 		return nil

@@ -1,0 +1,204 @@
+#!/bin/sh
+# make package-test: the Debian packages of deploy/packaging, tested as an
+# operator uses them (ADR 0032).
+#
+# 1. Two builds with different versions (DEB_VERSION 0.0.1~pkgtest1 and
+#    0.0.1~pkgtest2) of eldergate-gateway and eldergate-cloud for amd64.
+# 2. systemd-analyze verify on the units as the package ships them
+#    (extracted from the .deb, with the gateway's device drop-in from its
+#    example configuration) in a temporary root (--root) holding this
+#    machine's systemd units; any warning fails, not only the exit code.
+# 3. In a Debian 12 root made with debootstrap (minbase plus adduser,
+#    the packages' one dependency beyond libc6), entered with chroot and
+#    without systemd running: install version 1, edit a conffile and write
+#    a data file, upgrade to version 2, remove, purge, checking after each
+#    step the user, files, modes, owners, the unit and its enablement, the
+#    conffile and the data. dpkg fails the step if a maintainer script
+#    exits non-zero.
+#
+# The debootstrap root is made once and cached as a tarball in
+# PKGTEST_CACHE (default /var/tmp/eldergate-pkgtest); a fresh machine
+# makes it from the Debian mirror of MIRROR (default the one in apt's
+# sources) in about 6 minutes, a cached one unpacks in seconds.
+#
+# Debian packages it needs, installed with --no-install-recommends when
+# missing: debootstrap (its Recommends gnupg and debian-archive-keyring:
+# the keyring is named because debootstrap checks the Release signature
+# with it; gnupg is not needed, debootstrap verifies with gpgv, which apt
+# brings), systemd (systemd-analyze). The Go toolchain builds nfpm.
+set -eu
+cd "$(dirname "$0")/../.."
+start=$(date +%s)
+
+need=""
+want() { case " $need " in *" $1 "*) ;; *) need="$need $1" ;; esac; }
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || want debootstrap
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || want debian-archive-keyring
+command -v gpgv >/dev/null 2>&1 || want gpgv
+command -v systemd-analyze >/dev/null 2>&1 || want systemd
+if [ -n "$need" ]; then
+	echo "package-test: installing$need"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need
+fi
+PATH="$PATH:/usr/sbin:/sbin"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "package-test: needs root (debootstrap, chroot, dpkg in the root)" >&2
+	exit 1
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+fail() {
+	echo "package-test: FAIL: $*" >&2
+	exit 1
+}
+step() { echo "package-test: $*"; }
+
+# 1. Two versions.
+make -s build
+for n in 1 2; do
+	OUT="$tmp/v$n" DEB_VERSION="0.0.1~pkgtest$n" deploy/scripts/package.sh >/dev/null
+	for p in gateway cloud; do
+		[ -f "$tmp/v$n/eldergate-${p}_0.0.1~pkgtest${n}_amd64.deb" ] || fail "no eldergate-$p version $n"
+	done
+done
+gw1="$tmp/v1/eldergate-gateway_0.0.1~pkgtest1_amd64.deb"
+step "built two versions of both packages ($(($(date +%s) - start))s)"
+
+# The package's declared contents and dependency.
+dpkg-deb -f "$gw1" Depends | grep -q '^adduser, libc6$' || fail "gateway Depends: $(dpkg-deb -f "$gw1" Depends)"
+dpkg-deb -c "$gw1" >"$tmp/contents"
+grep -q '^-rwxr-xr-x root/root .* ./usr/bin/eldergate-gateway$' "$tmp/contents" || fail "binary not 0755 root"
+grep -q '^-rw-r----- root/root .* ./etc/eldergate/gateway.yaml$' "$tmp/contents" || fail "config not 0640"
+dpkg-deb -I "$gw1" conffiles | grep -qx /etc/eldergate/gateway.yaml || fail "gateway.yaml is not a conffile"
+
+# 2. systemd-analyze verify on the shipped units.
+vr="$tmp/verify"
+mkdir -p "$vr/usr/lib/systemd" "$vr/etc/systemd/system/eldergate-gateway.service.d"
+cp -a /usr/lib/systemd/system "$vr/usr/lib/systemd/" 2>/dev/null || cp -a /lib/systemd/system "$vr/usr/lib/systemd/"
+for p in gateway cloud; do dpkg-deb -x "$tmp/v1/eldergate-${p}_0.0.1~pkgtest1_amd64.deb" "$vr"; done
+"$vr/usr/bin/eldergate-gateway" systemd-dropin --config "$vr/etc/eldergate/gateway.yaml" >"$vr/etc/systemd/system/eldergate-gateway.service.d/50-devices.conf"
+if ! out="$(systemd-analyze verify --man=no --root="$vr" eldergate-gateway.service eldergate-cloud.service 2>&1)" || [ -n "$out" ]; then
+	fail "systemd-analyze verify: $out"
+fi
+for u in gateway cloud; do
+	grep -qx 'Type=notify' "$vr/usr/lib/systemd/system/eldergate-$u.service" || fail "$u unit is not Type=notify"
+	grep -qx 'WatchdogSec=30' "$vr/usr/lib/systemd/system/eldergate-$u.service" || fail "$u unit has no watchdog"
+	grep -qx 'Restart=always' "$vr/usr/lib/systemd/system/eldergate-$u.service" || fail "$u unit does not restart"
+	grep -qx "StateDirectory=eldergate/$u" "$vr/usr/lib/systemd/system/eldergate-$u.service" || fail "$u unit's state directory"
+done
+if grep -Eq '^(NoExecPaths|ExecPaths)=' "$vr/usr/lib/systemd/system/eldergate-gateway.service"; then
+	fail "the gateway unit must not make its state directory noexec (OTA runs a binary from it)"
+fi
+step "systemd-analyze verify accepts both units and the device drop-in ($(systemd-analyze --version | head -1))"
+
+# 3. The Debian root.
+cache="${PKGTEST_CACHE:-/var/tmp/eldergate-pkgtest}"
+tarball="$cache/bookworm-minbase-adduser.tar.gz"
+if [ ! -f "$tarball" ]; then
+	mirror="${MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*debian\)$/\1/p; s/^deb \(http[^ ]*debian\) bookworm .*/\1/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null | head -1)}"
+	mirror="${mirror:-http://deb.debian.org/debian}"
+	t0=$(date +%s)
+	step "debootstrap bookworm (minbase + adduser) from $mirror into the cache $tarball"
+	debootstrap --variant=minbase --include=adduser bookworm "$tmp/boot" "$mirror" >"$tmp/debootstrap.log" 2>&1 ||
+		{ tail -20 "$tmp/debootstrap.log" >&2; fail "debootstrap from $mirror"; }
+	mkdir -p "$cache"
+	tar -C "$tmp/boot" --numeric-owner -czf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+	rm -rf "$tmp/boot"
+	step "debootstrap and tarball took $(($(date +%s) - t0))s"
+fi
+root="$tmp/root"
+mkdir -p "$root"
+tar -C "$root" --numeric-owner -xzf "$tarball"
+[ ! -d "$root/run/systemd/system" ] || fail "the root looks as if systemd ran in it"
+cp -r "$tmp/v1" "$tmp/v2" "$root/tmp/"
+in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
+mode() { in_root stat -c '%a %U:%G' "$1"; }
+expect_mode() {
+	got="$(mode "$1")" || fail "$1 missing"
+	[ "$got" = "$2" ] || fail "$1: $got, want $2"
+}
+status() { in_root dpkg-query -W -f '${Status} ${Version}' "$1" 2>/dev/null || true; }
+step "Debian root ready ($(cat "$root/etc/debian_version"), $(($(date +%s) - start))s so far)"
+
+in_root dpkg -i /tmp/v1/eldergate-gateway_0.0.1~pkgtest1_amd64.deb /tmp/v1/eldergate-cloud_0.0.1~pkgtest1_amd64.deb >"$tmp/install.log" 2>&1 ||
+	{ cat "$tmp/install.log" >&2; fail "install of version 1"; }
+for p in gateway cloud; do
+	[ "$(status eldergate-$p)" = "install ok installed 0.0.1~pkgtest1" ] || fail "eldergate-$p after install: $(status eldergate-$p)"
+done
+in_root getent passwd eldergate | grep -q ':/var/lib/eldergate:/usr/sbin/nologin$' || fail "no system user eldergate: $(in_root getent passwd eldergate)"
+uid="$(in_root id -u eldergate)"
+[ "$uid" -lt 1000 ] || fail "eldergate is not a system user (uid $uid)"
+expect_mode /usr/bin/eldergate-gateway "755 root:root"
+expect_mode /usr/bin/eldergate-cloud "755 root:root"
+expect_mode /etc/eldergate/gateway.yaml "640 root:eldergate"
+expect_mode /etc/eldergate/cloud.yaml "640 root:eldergate"
+expect_mode /var/lib/eldergate "755 root:root"
+expect_mode /var/lib/eldergate/gateway "700 eldergate:eldergate"
+expect_mode /var/lib/eldergate/cloud "700 eldergate:eldergate"
+for p in gateway cloud; do
+	[ -f "$root/usr/lib/systemd/system/eldergate-$p.service" ] || fail "unit eldergate-$p.service missing"
+	[ -L "$root/etc/systemd/system/multi-user.target.wants/eldergate-$p.service" ] || fail "eldergate-$p.service not enabled"
+done
+dropin="$root/etc/systemd/system/eldergate-gateway.service.d/50-devices.conf"
+grep -qx 'DeviceAllow=char-ttyUSB rw' "$dropin" || fail "device drop-in: $(cat "$dropin")"
+grep -qx 'DeviceAllow=char-gpiochip rw' "$dropin" || fail "device drop-in: $(cat "$dropin")"
+if grep -q 'char-spidev\|char-input\|char-ttyAMA' "$dropin"; then fail "drop-in allows unconfigured devices: $(cat "$dropin")"; fi
+step "install: user eldergate (uid $uid), files, modes, state directories 0700, units enabled, device drop-in; no systemd running, scripts exit 0"
+
+# An operator's edit and a hall's data.
+echo "# edited by the operator" >>"$root/etc/eldergate/gateway.yaml"
+edited="$(sha256sum <"$root/etc/eldergate/gateway.yaml")"
+for p in gateway cloud; do
+	in_root sh -c "echo 'meal ledger of $p' > /var/lib/eldergate/$p/ledger.db && chown eldergate:eldergate /var/lib/eldergate/$p/ledger.db && chmod 600 /var/lib/eldergate/$p/ledger.db"
+done
+data="$(cat "$root/var/lib/eldergate/gateway/ledger.db" "$root/var/lib/eldergate/cloud/ledger.db" | sha256sum)"
+keep_data() {
+	[ "$(cat "$root/var/lib/eldergate/gateway/ledger.db" "$root/var/lib/eldergate/cloud/ledger.db" 2>/dev/null | sha256sum)" = "$data" ] || fail "data in /var/lib/eldergate lost $1"
+	expect_mode /var/lib/eldergate/gateway "700 eldergate:eldergate"
+	expect_mode /var/lib/eldergate/gateway/ledger.db "600 eldergate:eldergate"
+}
+
+in_root dpkg -i /tmp/v2/eldergate-gateway_0.0.1~pkgtest2_amd64.deb /tmp/v2/eldergate-cloud_0.0.1~pkgtest2_amd64.deb >"$tmp/upgrade.log" 2>&1 ||
+	{ cat "$tmp/upgrade.log" >&2; fail "upgrade to version 2"; }
+for p in gateway cloud; do
+	[ "$(status eldergate-$p)" = "install ok installed 0.0.1~pkgtest2" ] || fail "eldergate-$p after upgrade: $(status eldergate-$p)"
+	[ -L "$root/etc/systemd/system/multi-user.target.wants/eldergate-$p.service" ] || fail "eldergate-$p.service not enabled after upgrade"
+done
+[ "$(sha256sum <"$root/etc/eldergate/gateway.yaml")" = "$edited" ] || fail "the edited conffile was replaced on upgrade"
+expect_mode /etc/eldergate/gateway.yaml "640 root:eldergate"
+[ -f "$dropin" ] || fail "device drop-in gone after upgrade"
+keep_data "on upgrade"
+step "upgrade 0.0.1~pkgtest1 -> 0.0.1~pkgtest2: edited conffile kept, data kept, still enabled"
+
+in_root dpkg -r eldergate-gateway eldergate-cloud >"$tmp/remove.log" 2>&1 || { cat "$tmp/remove.log" >&2; fail "remove"; }
+for p in gateway cloud; do
+	[ "$(status eldergate-$p)" = "deinstall ok config-files 0.0.1~pkgtest2" ] || fail "eldergate-$p after remove: $(status eldergate-$p)"
+	[ ! -e "$root/usr/bin/eldergate-$p" ] || fail "binary left after remove"
+	[ ! -e "$root/usr/lib/systemd/system/eldergate-$p.service" ] || fail "unit left after remove"
+done
+[ "$(sha256sum <"$root/etc/eldergate/gateway.yaml")" = "$edited" ] || fail "configuration lost on remove"
+keep_data "on remove"
+in_root getent passwd eldergate >/dev/null || fail "user removed"
+step "remove: binaries and units gone, configuration and data kept"
+
+in_root dpkg -P eldergate-gateway eldergate-cloud >"$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log" >&2; fail "purge"; }
+for p in gateway cloud; do
+	[ -z "$(status eldergate-$p)" ] || [ "$(status eldergate-$p)" = "unknown ok not-installed " ] || fail "eldergate-$p after purge: $(status eldergate-$p)"
+	[ ! -e "$root/etc/systemd/system/multi-user.target.wants/eldergate-$p.service" ] || fail "enablement left after purge"
+	grep -q "/var/lib/eldergate/$p is KEPT" "$tmp/purge.log" || fail "purge did not say that /var/lib/eldergate/$p is kept: $(cat "$tmp/purge.log")"
+done
+[ ! -e "$root/etc/eldergate" ] || fail "/etc/eldergate left after purge: $(ls -la "$root/etc/eldergate")"
+[ ! -e "$root/etc/systemd/system/eldergate-gateway.service.d" ] || fail "drop-in left after purge"
+keep_data "on purge"
+step "purge: configuration, drop-in and enablement gone; /var/lib/eldergate kept (records), and said so"
+
+# Reinstall over the kept data: the new service may use it.
+in_root dpkg -i /tmp/v2/eldergate-gateway_0.0.1~pkgtest2_amd64.deb >"$tmp/reinstall.log" 2>&1 || { cat "$tmp/reinstall.log" >&2; fail "reinstall"; }
+keep_data "on reinstall"
+step "reinstall after purge: the kept data is the service's again"
+
+step "OK in $(($(date +%s) - start))s"
