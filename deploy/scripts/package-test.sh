@@ -13,7 +13,9 @@
 #    without systemd running: install version 1, edit a conffile and write
 #    a data file, upgrade to version 2, remove, purge, checking after each
 #    step the user, files, modes, owners, the unit and its enablement, the
-#    conffile and the data. dpkg fails the step if a maintainer script
+#    device drop-in, the conffile and the data, and that the packaged
+#    configurations start both daemons as the user eldergate (in a network
+#    namespace of their own). dpkg fails the step if a maintainer script
 #    exits non-zero.
 #
 # The debootstrap root is made once and cached as a tarball in
@@ -25,7 +27,8 @@
 # missing: debootstrap (its Recommends gnupg and debian-archive-keyring:
 # the keyring is named because debootstrap checks the Release signature
 # with it; gnupg is not needed, debootstrap verifies with gpgv, which apt
-# brings), systemd (systemd-analyze). The Go toolchain builds nfpm.
+# brings), systemd (systemd-analyze), iproute2 (ip: the daemons run in a
+# network namespace of their own). The Go toolchain builds nfpm.
 set -eu
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
@@ -36,6 +39,7 @@ command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || want d
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || want debian-archive-keyring
 command -v gpgv >/dev/null 2>&1 || want gpgv
 command -v systemd-analyze >/dev/null 2>&1 || want systemd
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || want iproute2
 if [ -n "$need" ]; then
 	echo "package-test: installing$need"
 	SUDO=""
@@ -144,13 +148,46 @@ for p in gateway cloud; do
 	[ -L "$root/etc/systemd/system/multi-user.target.wants/eldergate-$p.service" ] || fail "eldergate-$p.service not enabled"
 done
 dropin="$root/etc/systemd/system/eldergate-gateway.service.d/50-devices.conf"
-grep -qx 'DeviceAllow=char-ttyUSB rw' "$dropin" || fail "device drop-in: $(cat "$dropin")"
-grep -qx 'DeviceAllow=char-gpiochip rw' "$dropin" || fail "device drop-in: $(cat "$dropin")"
-if grep -q 'char-spidev\|char-input\|char-ttyAMA' "$dropin"; then fail "drop-in allows unconfigured devices: $(cat "$dropin")"; fi
-step "install: user eldergate (uid $uid), files, modes, state directories 0700, units enabled, device drop-in; no systemd running, scripts exit 0"
+[ "$(grep '^DeviceAllow=' "$dropin" | tr '\n' ' ')" = "DeviceAllow= DeviceAllow=char-ttyUSB rw " ] || fail "device drop-in: $(cat "$dropin")"
+step "install: user eldergate (uid $uid), files, modes, state directories 0700, units enabled, device drop-in (the example's serial reader: char-ttyUSB only); no systemd running, scripts exit 0"
 
-# An operator's edit and a hall's data.
-echo "# edited by the operator" >>"$root/etc/eldergate/gateway.yaml"
+# run_service ROLE WANT ARGS...: runs the installed daemon as the unit
+# does (user eldergate, the packaged configuration) inside the root, in a
+# network namespace of its own (its loopback only), until its output
+# shows WANT (30 s at most), then stops it with SIGTERM.
+run_service() {
+	role=$1 want=$2
+	shift 2
+	log="$tmp/run-$role.log"
+	unshare -n sh -c 'ip link set lo up && exec chroot --userspec=eldergate:eldergate "$0" env -i PATH=/usr/bin:/bin "$@"' \
+		"$root" "/usr/bin/eldergate-$role" "$@" >"$log" 2>&1 &
+	pid=$!
+	i=0
+	until grep -q "$want" "$log"; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" || true
+			fail "eldergate-$role exited before '$want': $(tail -5 "$log")"
+		fi
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || { kill "$pid"; wait "$pid" || true; fail "eldergate-$role: no '$want' within 30 s: $(tail -5 "$log")"; }
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" || fail "eldergate-$role did not stop cleanly on SIGTERM: $(tail -5 "$log")"
+}
+run_service gateway '"msg":"listening"' run --config /etc/eldergate/gateway.yaml
+run_service cloud 'eldergate-cloud: console at' serve --config /etc/eldergate/cloud.yaml
+for p in gateway cloud; do
+	n="$(in_root find "/var/lib/eldergate/$p" -mindepth 1 ! -user eldergate | wc -l)"
+	[ "$n" -eq 0 ] || fail "files in /var/lib/eldergate/$p not owned by eldergate: $(in_root find "/var/lib/eldergate/$p" ! -user eldergate)"
+	[ -n "$(in_root find "/var/lib/eldergate/$p" -mindepth 1)" ] || fail "eldergate-$p wrote nothing in /var/lib/eldergate/$p"
+done
+step "the packaged configurations start both daemons as eldergate (readable configuration, writable state directory)"
+
+# An operator's edit (the card reader becomes a USB keyboard-wedge reader)
+# and a hall's data.
+sed -i 's#card: {driver: rdm6300, port: /dev/ttyUSB0}.*#card: {driver: evdev, port: /dev/input/by-id/usb-reader-event-kbd}#' "$root/etc/eldergate/gateway.yaml"
+grep -q 'driver: evdev' "$root/etc/eldergate/gateway.yaml" || fail "the test's edit of gateway.yaml did not apply"
 edited="$(sha256sum <"$root/etc/eldergate/gateway.yaml")"
 for p in gateway cloud; do
 	in_root sh -c "echo 'meal ledger of $p' > /var/lib/eldergate/$p/ledger.db && chown eldergate:eldergate /var/lib/eldergate/$p/ledger.db && chmod 600 /var/lib/eldergate/$p/ledger.db"
@@ -170,9 +207,10 @@ for p in gateway cloud; do
 done
 [ "$(sha256sum <"$root/etc/eldergate/gateway.yaml")" = "$edited" ] || fail "the edited conffile was replaced on upgrade"
 expect_mode /etc/eldergate/gateway.yaml "640 root:eldergate"
-[ -f "$dropin" ] || fail "device drop-in gone after upgrade"
+[ "$(grep '^DeviceAllow=' "$dropin" | tr '\n' ' ')" = "DeviceAllow= DeviceAllow=char-input rw " ] || fail "device drop-in not renewed from the edited configuration: $(cat "$dropin")"
 keep_data "on upgrade"
-step "upgrade 0.0.1~pkgtest1 -> 0.0.1~pkgtest2: edited conffile kept, data kept, still enabled"
+run_service cloud 'eldergate-cloud: console at' serve --config /etc/eldergate/cloud.yaml
+step "upgrade 0.0.1~pkgtest1 -> 0.0.1~pkgtest2: edited conffile kept, device drop-in renewed from it (char-input), data kept, still enabled, the cloud starts on its store"
 
 in_root dpkg -r eldergate-gateway eldergate-cloud >"$tmp/remove.log" 2>&1 || { cat "$tmp/remove.log" >&2; fail "remove"; }
 for p in gateway cloud; do

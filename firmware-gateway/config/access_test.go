@@ -108,7 +108,7 @@ func TestPackagedGatewayConfig(t *testing.T) {
 		t.Errorf("data_dir %q, want the unit's StateDirectory /var/lib/eldergate/gateway", cfg.DataDir)
 	}
 	a, err := cfg.Access(noLinks)
-	if err != nil || !reflect.DeepEqual(a.Allow, []string{"char-gpiochip", "char-ttyUSB"}) {
+	if err != nil || !reflect.DeepEqual(a.Allow, []string{"char-ttyUSB"}) {
 		t.Errorf("packaged config's access: %v, %v", a.Allow, err)
 	}
 }

@@ -15,7 +15,7 @@ func TestSystemdDropInCommand(t *testing.T) {
 	if err := runSystemdDropIn([]string{"--config", filepath.Join("..", "..", "..", "deploy", "packaging", "etc", "gateway.yaml")}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "\nDeviceAllow=\nDeviceAllow=char-gpiochip rw\nDeviceAllow=char-ttyUSB rw\n") {
+	if !strings.Contains(out.String(), "\nDeviceAllow=\nDeviceAllow=char-ttyUSB rw\nSupplementaryGroups=\nSupplementaryGroups=dialout\n") {
 		t.Errorf("drop-in:\n%s", out.String())
 	}
 	bad := filepath.Join(t.TempDir(), "gateway.yaml")
