@@ -7,8 +7,8 @@
 # amd64 (native) and arm64 (bin/linux-arm64/eldergate-cloud).
 #
 # The package version is DEB_VERSION, else made from VERSION (git
-# describe) by debversion below. A cross binary is packaged as it is:
-# run `make cross` and `make package` on the same commit.
+# describe) by debversion below. A binary stamped with another version
+# (a cross build of an earlier commit) is refused.
 set -eu
 cd "$(dirname "$0")/../.."
 VERSION="${VERSION:-$(git describe --always --dirty 2>/dev/null || echo dev)}"
@@ -41,6 +41,9 @@ mkdir -p "$OUT"
 # pack ROLE ARCH BINARY LIBC
 pack() {
 	[ -f "$3" ] || { echo "package: no $3, no eldergate-$1 for $2 (make cross builds it)"; return 0; }
+	# The binary's version (-X main.version) must be this tree's: a cross
+	# build left from another commit is refused, not shipped as this one.
+	grep -qaF -- "$VERSION" "$3" || { echo "package: $3 was not built as version $VERSION (another commit?); build it again (make build / make cross)" >&2; exit 1; }
 	ARCH="$2" BIN="$3" LIBC="$4" go tool nfpm package --config "deploy/packaging/nfpm-$1.yaml" --packager deb --target "$OUT/" >/dev/null
 	f="$OUT/eldergate-$1_${DEB_VERSION}_$2.deb"
 	[ -f "$f" ] || { echo "package: nfpm did not write $f" >&2; exit 1; }
