@@ -8,6 +8,7 @@
 #    (extracted from the .deb, with the gateway's device drop-in from its
 #    example configuration) in a temporary root (--root) holding this
 #    machine's systemd units; any warning fails, not only the exit code.
+#    systemd-analyze security scores their hardening below 2.5 (of 10).
 # 3. In a Debian 12 root made with debootstrap (minbase plus adduser,
 #    the packages' one dependency beyond libc6), entered with chroot and
 #    without systemd running: install version 1, edit a conffile and write
@@ -81,6 +82,7 @@ dpkg-deb -I "$gw1" conffiles | grep -qx /etc/eldergate/gateway.yaml || fail "gat
 
 # 2. systemd-analyze verify on the shipped units.
 vr="$tmp/verify"
+scores=""
 mkdir -p "$vr/usr/lib/systemd" "$vr/etc/systemd/system/eldergate-gateway.service.d"
 cp -a /usr/lib/systemd/system "$vr/usr/lib/systemd/" 2>/dev/null || cp -a /lib/systemd/system "$vr/usr/lib/systemd/"
 for p in gateway cloud; do dpkg-deb -x "$tmp/v1/eldergate-${p}_0.0.1~pkgtest1_amd64.deb" "$vr"; done
@@ -97,7 +99,14 @@ done
 if grep -Eq '^(NoExecPaths|ExecPaths)=' "$vr/usr/lib/systemd/system/eldergate-gateway.service"; then
 	fail "the gateway unit must not make its state directory noexec (OTA runs a binary from it)"
 fi
-step "systemd-analyze verify accepts both units and the device drop-in ($(systemd-analyze --version | head -1))"
+# The hardening, as systemd scores it (0 best, 10 worst): kept below 2.5.
+for u in gateway cloud; do
+	score="$(systemd-analyze security --offline=true --root="$vr" "eldergate-$u.service" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')"
+	[ -n "$score" ] || fail "systemd-analyze security gave no score for eldergate-$u"
+	awk -v s="$score" 'BEGIN { exit !(s < 2.5) }' || fail "eldergate-$u exposure $score, want below 2.5"
+	scores="$scores eldergate-$u $score"
+done
+step "systemd-analyze verify accepts both units and the device drop-in; exposure:$scores ($(systemd-analyze --version | head -1))"
 
 # 3. The Debian root.
 cache="${PKGTEST_CACHE:-/var/tmp/eldergate-pkgtest}"
