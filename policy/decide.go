@@ -680,3 +680,21 @@ func (p *Policy) WindowStart(name string, day time.Time) (time.Time, bool) {
 	m := c.windows[i].start
 	return time.Date(lt.Year(), lt.Month(), lt.Day(), m/60, m%60, 0, 0, c.loc), true
 }
+
+// WindowAt returns the meal window that contains at (in the policy's
+// zone) and when it ends, in UTC; ok is false outside every window and
+// for a policy that is not valid. An update waits for that end: no
+// gateway installs while its site serves a meal (docs/adr/0031).
+func (p *Policy) WindowAt(at time.Time) (name string, end time.Time, ok bool) {
+	c, err := p.prepared()
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	lt := at.In(c.loc)
+	i := c.windowAt(lt)
+	if i < 0 {
+		return "", time.Time{}, false
+	}
+	m := c.windows[i].end // "24:00" is 1440: midnight of the next day
+	return p.Windows[i].Name, time.Date(lt.Year(), lt.Month(), lt.Day(), m/60, m%60, 0, 0, c.loc).UTC(), true
+}

@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Users", testUsers},
 		{"Audit", testAudit},
 		{"Ping", testPing},
+		{"Releases", testReleases}, // releases.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
