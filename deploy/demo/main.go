@@ -259,7 +259,11 @@ func run() error {
 		}
 	}
 	const secret = "demo-gateway-secret"
-	subst := strings.NewReplacer("@SECRET@", secret, "@TILL_TOKEN@", demoTillToken, "@MQTT_PORT@", fmt.Sprint(*mqttPort),
+	relKey, relPriv, err := demoReleaseKey(*data) // release.go
+	if err != nil {
+		return err
+	}
+	subst := strings.NewReplacer("@SECRET@", secret, "@RELEASE_KEY@", b64(relKey), "@TILL_TOKEN@", demoTillToken, "@MQTT_PORT@", fmt.Sprint(*mqttPort),
 		"@KIOSK_PORT@", fmt.Sprint(*kioskPort), "@DATA@", filepath.Join(*data, "gateway"))
 	for _, name := range []string{"cloud.yaml", "gateway.yaml"} {
 		tmpl, err := os.ReadFile(filepath.Join(root, "deploy", "demo", name))
@@ -300,6 +304,9 @@ func run() error {
 		return err
 	}
 	if err := seedRoster(ctx, filepath.Join(*data, "gateway.yaml"), consoleURL, *token); err != nil {
+		return err
+	}
+	if err := seedRelease(ctx, *bin, relPriv, consoleURL, *token); err != nil {
 		return err
 	}
 	gw, err := startProc(filepath.Join(*data, "gateway.log"), filepath.Join(*bin, "eldergate-gateway"), "run",
