@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 # Packages with fuzz tests; `make fuzz` runs each fuzzer for FUZZTIME.
 FUZZPKGS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
 
-.PHONY: package package-test cross all build demo test test-go test-browser deps vet fmt-check fuzz bench bench-all clean
+.PHONY: package package-test cross all build demo test test-go test-browser deps vet fmt-check fuzz bench bench-all chaos clean
 
 all: build
 
@@ -49,6 +49,11 @@ test-browser: build
 	# A reconciliation with a difference needs an offline second site: it
 	# runs on the HTTP test fixture (cloud/http/reconcile_test.go).
 	EG_RECONCILE_BROWSER="node deploy/e2e/browser/reconcile-diff.test.mjs" $(GO) test -count=1 -run TestReconcileConsoleBrowser ./cloud/http
+
+# Crash suites too long for make test: a SIGKILL at every persisted state
+# of a gateway update (make test runs five of them), two real builds.
+chaos:
+	EG_OTA_CHAOS=1 $(GO) test -count=1 -timeout 10m -run 'TestOTAKillAtEveryState' -v ./deploy/e2e
 
 # The gateway for the Raspberry Pi (linux/arm64, cgo), smoke-tested under qemu.
 cross:
