@@ -44,6 +44,9 @@ type Config struct {
 	Alarms interface{ Wake() }
 	// Notifier sends the test message of an alarm channel; nil: no test.
 	Notifier ChannelTester
+	// Rollouts plans, starts and steers rollouts (rollout.Scheduler);
+	// nil: the rollout routes that change something answer 503.
+	Rollouts Rollouts
 }
 
 // Store is what the API reads and changes: every small store of domain
@@ -66,7 +69,8 @@ type Store interface {
 	domain.CharityStore
 	domain.MealsStore
 	domain.UserStore
-	domain.AuditStore // audit.go
+	domain.AuditStore   // audit.go
+	domain.RolloutStore // rollouts.go
 }
 
 // Server serves the API and the console.
@@ -188,6 +192,7 @@ func (s *Server) routes() *routeMux {
 	s.charityRoutes(mux) // charity.go, charity_page.go
 	s.mealRoutes(mux)    // meals.go
 	s.auditRoutes(mux)   // audit.go
+	s.rolloutRoutes(mux) // rollouts.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))
