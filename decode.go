@@ -195,6 +195,9 @@ func (e *Envelope) Validate() error {
 	case KindAlert:
 		_, err := DecodeAlertData(e.Data)
 		return err
+	case KindUpdate:
+		_, err := DecodeUpdateData(e.Data)
+		return err
 	}
 	return nil
 }

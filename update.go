@@ -222,3 +222,37 @@ type UpdateData struct {
 	Bytes int64  `json:"bytes,omitempty"` // downloading: so far
 	Size  int64  `json:"size,omitempty"`  // downloading: in all
 }
+
+// MaxUpdateReason bounds the reason of an update event.
+const MaxUpdateReason = 1000
+
+// DecodeUpdateData reads and validates the data of an update event: an
+// unknown state, a missing command id or an oversized field is an error
+// in words.
+func DecodeUpdateData(raw []byte) (UpdateData, error) {
+	var d UpdateData
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return d, invalid("data", "not a valid update step: %v", err)
+	}
+	switch d.State {
+	case UpdateAccepted, UpdateDeferred, UpdateDownloading, UpdateVerified, UpdateInstalled, UpdateChecking,
+		UpdateCommitted, UpdateRolledBack, UpdateFailed:
+	default:
+		return d, invalid("data.state", "unknown update state %q", clip(d.State))
+	}
+	switch {
+	case d.CommandID == "" || len(d.CommandID) > MaxCommandIDLen:
+		return d, invalid("data.command_id", "missing or longer than %d characters", MaxCommandIDLen)
+	case len(d.Rollout) > MaxCommandIDLen:
+		return d, invalid("data.rollout", "longer than %d characters", MaxCommandIDLen)
+	case len(d.Release) > 64 || len(d.FromVersion) > 64 || len(d.ToVersion) > 64:
+		return d, invalid("data", "release or version longer than 64 characters")
+	case len(d.Reason) > MaxUpdateReason:
+		return d, invalid("data.reason", "longer than %d characters", MaxUpdateReason)
+	case len(d.Code) > 32:
+		return d, invalid("data.code", "longer than 32 characters")
+	case d.Bytes < 0 || d.Size < 0 || d.Size > MaxReleaseBytes || (d.Size > 0 && d.Bytes > d.Size):
+		return d, invalid("data", "bytes %d of size %d are not 0 <= bytes <= size <= %d", d.Bytes, d.Size, MaxReleaseBytes)
+	}
+	return d, nil
+}

@@ -8,11 +8,13 @@ package cloud
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +29,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/ingest"
 	"github.com/eldergate/eldergate/cloud/notify"
 	"github.com/eldergate/eldergate/cloud/postgres"
+	"github.com/eldergate/eldergate/cloud/release"
 )
 
 // Domain types, re-exported.
@@ -110,6 +113,16 @@ type Config struct {
 	// gateways publish while it is away (ADR 0012). Empty:
 	// ingest.DefaultClientID("serve").
 	IngestClientID string
+
+	// ReleaseKeys are the trusted release public keys (base64 ed25519, as
+	// `eldergate-cloud release keygen` writes them). The private key stays
+	// offline: the cloud verifies uploads, it never signs
+	// (docs/adr/0030-releases-in-the-cloud.md). None: no release upload.
+	ReleaseKeys []string
+
+	// HTTPTLSCert and HTTPTLSKey (PEM files, both or neither) serve the
+	// console, the API and the release downloads over HTTPS.
+	HTTPTLSCert, HTTPTLSKey string
 }
 
 // Cloud is the running cloud: it owns every subsystem and stops them in
@@ -130,6 +143,8 @@ type Cloud struct {
 	alarms   atomic.Pointer[alarm.Runner] // set once the HTTP server is up; read by the ingester's hook
 	board    *alarm.Feed
 	http     *cloudhttp.Server
+	updater  *release.Updater
+	keys     []ed25519.PublicKey
 	started  bool
 	closed   bool
 }
@@ -175,6 +190,13 @@ func New(cfg Config) (*Cloud, error) {
 	if cfg.FleetCheckEvery <= 0 {
 		cfg.FleetCheckEvery = DefaultFleetCheckEvery
 	}
+	if (cfg.HTTPTLSCert == "") != (cfg.HTTPTLSKey == "") {
+		return nil, errors.New("cloud: HTTPS needs both a certificate and a key (http_tls_cert, http_tls_key)")
+	}
+	keys, err := cloudhttp.ParseReleaseKeys(cfg.ReleaseKeys)
+	if err != nil {
+		return nil, fmt.Errorf("cloud: %w", err)
+	}
 	seen := map[string]bool{}
 	for i, g := range cfg.Gateways {
 		if err := eldergate.ValidateGatewayID(g.ID); err != nil {
@@ -191,7 +213,7 @@ func New(cfg Config) (*Cloud, error) {
 			return nil, fmt.Errorf("cloud: gateways[%d] (%s): secret must be 1-72 bytes", i, g.ID)
 		}
 	}
-	return &Cloud{cfg: cfg, log: cfg.Logger}, nil
+	return &Cloud{cfg: cfg, log: cfg.Logger, keys: keys}, nil
 }
 
 // Start opens the store, seeds the gateways, starts the broker (when
@@ -252,6 +274,11 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 			r.RecordDelivery(d) // every attempt on the alert's timeline
 		}
 	}})
+	c.updater = &release.Updater{Store: c.store, Sender: c.cmds, Now: c.cfg.Now}
+	releaseDir := ""
+	if c.cfg.DataDir != "" {
+		releaseDir = filepath.Join(c.cfg.DataDir, "releases")
+	}
 	c.http, err = cloudhttp.New(cloudhttp.Config{
 		Addr: c.cfg.HTTPAddr, Token: c.cfg.AdminToken, Store: c.store, Logger: c.log, Now: c.cfg.Now,
 		Provisioning: c.provisioning(auth, brokerURL),
@@ -259,6 +286,12 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		Board:        c.board,
 		Alarms:       wakeLater{&c.alarms},
 		Notifier:     c.notifier,
+		ReleaseKeys:  c.keys,
+		ReleaseDir:   releaseDir,
+		Updater:      c.updater,
+		Gateways:     auth,
+		TLSCert:      c.cfg.HTTPTLSCert,
+		TLSKey:       c.cfg.HTTPTLSKey,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
@@ -486,4 +519,19 @@ func (c *Cloud) closeLocked() error {
 	}
 	c.log.Info("cloud: stopped")
 	return nil
+}
+
+// StartUpdate starts the over-the-air update of one gateway to a release
+// (release.Updater.StartUpdate: the one place that decides and queues
+// it; the API and the rollouts call it). rolloutID is "" for a single
+// update; healthTimeout 0 is the gateway's default. A refusal is a
+// *release.StartError with a code and the reason in words.
+func (c *Cloud) StartUpdate(ctx context.Context, gatewayID, releaseID, rolloutID string, healthTimeout time.Duration) (commandID string, err error) {
+	c.mu.Lock()
+	u := c.updater
+	c.mu.Unlock()
+	if u == nil {
+		return "", errors.New("cloud: not started")
+	}
+	return u.StartUpdate(ctx, gatewayID, releaseID, rolloutID, healthTimeout)
 }

@@ -129,9 +129,10 @@ type Gateway struct {
 	Online      bool       `json:"online"`
 	Boot        uint64     `json:"boot"`
 	Version     string     `json:"version,omitempty"`
-	StateAt     *time.Time `json:"state_at"`      // last birth or will applied
-	LastEventAt *time.Time `json:"last_event_at"` // last batch committed
-	LastSeen    *time.Time `json:"last_seen"`     // the later of the two
+	Platform    string     `json:"platform,omitempty"` // what its birth says it was built for
+	StateAt     *time.Time `json:"state_at"`           // last birth or will applied
+	LastEventAt *time.Time `json:"last_event_at"`      // last batch committed
+	LastSeen    *time.Time `json:"last_seen"`          // the later of the two
 
 	// Sequence tracking. seq is a per-gateway counter persisted across
 	// boots, so gaps are counted per gateway: SeqGaps is how many seqs
@@ -429,6 +430,7 @@ type Store interface {
 	UserStore       // the people who sign in and their sessions (user.go)
 	AuditStore      // the append-only, hash-chained audit log (audit.go)
 	RolloutStore    // releases sent to the fleet in waves (rollout.go)
+	ReleaseStore    // releases and the gateways' updates (release.go)
 
 	// Close releases the store.
 	Close() error

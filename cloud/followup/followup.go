@@ -48,6 +48,7 @@ type Store interface {
 	ResetGatewayRoster(ctx context.Context, gw string, have uint64) error
 	ReportGatewayRoster(ctx context.Context, gw string, rep eldergate.RosterReport, boot uint64, at time.Time) error
 	RecordDesiredResult(ctx context.Context, gw, commandID string, ok bool, errText string, at time.Time) (matched bool, err error)
+	FailUpdateCommand(ctx context.Context, gw, commandID, errText string, at time.Time) (matched bool, err error)
 }
 
 // Config configures Commands.
@@ -183,6 +184,26 @@ func (c *Commands) rosterAtBirth(ctx context.Context, gw, site string, now time.
 func (c *Commands) OnCommandResult(ctx context.Context, gw string, r eldergate.CommandResult) {
 	c.rosterResult(ctx, gw, r)
 	c.configResult(ctx, gw, r)
+	c.updateResult(ctx, gw, r)
+}
+
+// updateResult follows up on the result of an ota command: a refusal
+// (ok:false, e.g. a signature the gateway does not trust) ends the
+// update as failed with the gateway's error; the steps of an accepted
+// one arrive as update events. Results of other commands match no
+// update and are ignored.
+func (c *Commands) updateResult(ctx context.Context, gw string, r eldergate.CommandResult) {
+	if r.OK {
+		return
+	}
+	matched, err := c.store.FailUpdateCommand(ctx, gw, r.ID, r.Error, c.now().UTC())
+	if err != nil {
+		c.log.Error("followup: update command result", "gw", gw, "command", r.ID, "err", err)
+		return
+	}
+	if matched {
+		c.log.Info("followup: update refused by the gateway", "gw", gw, "command", r.ID, "err", r.Error)
+	}
 }
 
 // rosterResult follows up on the result of a roster command: an ok result

@@ -4,7 +4,9 @@ package cloudhttp
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/tls"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/release"
 	"github.com/eldergate/eldergate/kiosk"
 )
 
@@ -44,6 +47,20 @@ type Config struct {
 	Alarms interface{ Wake() }
 	// Notifier sends the test message of an alarm channel; nil: no test.
 	Notifier ChannelTester
+
+	// ReleaseKeys are the trusted release public keys (release_keys): an
+	// upload signed by another key is refused; none: no upload.
+	ReleaseKeys []ed25519.PublicKey
+	// ReleaseDir keeps release artifacts (data_dir/releases); "": none.
+	ReleaseDir string
+	// Updater starts updates (release.Updater); nil: one over Store and
+	// Commands.
+	Updater *release.Updater
+	// Gateways checks a gateway's basic auth on release downloads; nil:
+	// bcrypt against the store at every request.
+	Gateways GatewayAuthenticator
+	// TLSCert and TLSKey (PEM files, both or neither) serve HTTPS.
+	TLSCert, TLSKey string
 	// Rollouts plans, starts and steers rollouts (rollout.Scheduler);
 	// nil: the rollout routes that change something answer 503.
 	Rollouts Rollouts
@@ -71,6 +88,7 @@ type Store interface {
 	domain.UserStore
 	domain.AuditStore   // audit.go
 	domain.RolloutStore // rollouts.go
+	domain.ReleaseStore // releases.go
 }
 
 // Server serves the API and the console.
@@ -100,6 +118,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("cloudhttp: HTTPS needs both a certificate and a key (http_tls_cert, http_tls_key)")
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "http"), token: sha256.Sum256([]byte(cfg.Token))}
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
@@ -110,6 +131,13 @@ func New(cfg Config) (*Server, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("cloudhttp: HTTPS certificate: %w", err)
+		}
+		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	return s, nil
 }
 
@@ -118,6 +146,9 @@ func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cloudhttp: listen %s: %w", s.cfg.Addr, err)
+	}
+	if s.srv.TLSConfig != nil {
+		ln = tls.NewListener(ln, s.srv.TLSConfig)
 	}
 	s.ln = ln
 	s.wg.Add(1)
@@ -141,7 +172,11 @@ func (s *Server) URL() string {
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	scheme := "http://"
+	if s.srv.TLSConfig != nil {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))
 }
 
 // Close shuts the server down gracefully (bounded by ctx) and waits for
@@ -193,6 +228,7 @@ func (s *Server) routes() *routeMux {
 	s.mealRoutes(mux)    // meals.go
 	s.auditRoutes(mux)   // audit.go
 	s.rolloutRoutes(mux) // rollouts.go
+	s.releaseRoutes(mux) // releases.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	}))

@@ -253,6 +253,9 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 	if err := s.RecordSettlement(ctx, tx.Conn, freshEvents, cols, rat); err != nil {
 		return nil, err
 	}
+	if err := s.RecordUpdates(ctx, tx.Conn, freshEvents, rat); err != nil { // sqlstore/releases.go
+		return nil, err
+	}
 	// Gateway rows in id order: two transactions never wait on each
 	// other's gateway rows in opposite orders.
 	gws := make([]string, 0, len(tally))

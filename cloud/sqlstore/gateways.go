@@ -79,13 +79,18 @@ func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.S
 				return err
 			}
 		}
-		n, err := tx.Affected(ctx, `INSERT INTO gateways (id, online, boot, version, state_at, created_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+		platform := st.Platform
+		if !eldergate.ValidPlatform(platform) {
+			platform = "" // not one eldergate builds: unknown (no update is offered)
+		}
+		n, err := tx.Affected(ctx, `INSERT INTO gateways (id, online, boot, version, platform, state_at, created_at)
+		VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?5)
 		ON CONFLICT (id) DO UPDATE SET online = excluded.online, boot = excluded.boot, state_at = excluded.state_at,
-			version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END
+			version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END,
+			platform = CASE WHEN excluded.platform = '' THEN gateways.platform ELSE excluded.platform END
 		WHERE gateways.boot < excluded.boot
 			OR (gateways.boot = excluded.boot AND (gateways.state_at IS NULL OR gateways.state_at <= excluded.state_at))`,
-			gw, st.Online, int64(st.Boot), s.D.S(st.Version), s.D.T(at))
+			gw, st.Online, int64(st.Boot), s.D.S(st.Version), s.D.T(at), platform)
 		if err != nil {
 			return s.errf("gateway state %s: %w", gw, err)
 		}
@@ -143,14 +148,14 @@ func (s *Store) ListGateways(ctx context.Context, scope string) ([]domain.Gatewa
 }
 
 // gatewayCols are the columns of gateways g that scanGateway reads.
-const gatewayCols = `g.id, g.site, g.name, g.online, g.boot, g.version, g.state_at, g.last_event_at,
+const gatewayCols = `g.id, g.site, g.name, g.online, g.boot, g.version, g.platform, g.state_at, g.last_event_at,
 	g.clock_skew_ms, COALESCE(g.seq_min, 0), COALESCE(g.seq_max, 0), g.seq_count`
 
 func scanGateway(r *sql.Rows) (domain.Gateway, error) {
 	var g domain.Gateway
 	var boot, lo, hi, n int64
 	var skew sql.NullInt64
-	if err := r.Scan(&g.ID, &g.Site, &g.Name, &g.Online, &boot, &g.Version, NullTime(&g.StateAt), NullTime(&g.LastEventAt),
+	if err := r.Scan(&g.ID, &g.Site, &g.Name, &g.Online, &boot, &g.Version, &g.Platform, NullTime(&g.StateAt), NullTime(&g.LastEventAt),
 		&skew, &lo, &hi, &n); err != nil {
 		return g, err
 	}

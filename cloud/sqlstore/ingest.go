@@ -125,6 +125,9 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 		if err := s.RecordSettlement(ctx, tx.Conn, fresh, cols, receivedAt); err != nil {
 			return err
 		}
+		if err := s.RecordUpdates(ctx, tx.Conn, fresh, receivedAt); err != nil { // releases.go
+			return err
+		}
 		return s.updateGateways(ctx, tx.Conn, tally, rat)
 	})
 	if err != nil {

@@ -28,6 +28,13 @@ type fileConfig struct {
 	AdminToken     string              `yaml:"admin_token"`
 	PublicURL      string              `yaml:"public_url"` // the cloud's address as the public reaches it (cloud.Config.ConsoleURL)
 	Gateways       []cloud.GatewaySeed `yaml:"gateways"`
+	// ReleaseKeys are the trusted release public keys, base64 (`release
+	// keygen` writes them); the private key never comes here.
+	ReleaseKeys []string `yaml:"release_keys"`
+	// HTTPTLSCert and HTTPTLSKey (PEM files, both or neither) serve the
+	// console, the API and release downloads over HTTPS.
+	HTTPTLSCert string `yaml:"http_tls_cert"`
+	HTTPTLSKey  string `yaml:"http_tls_key"`
 }
 
 // parseConfig reads a YAML configuration. Unknown keys are an error so

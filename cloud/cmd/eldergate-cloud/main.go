@@ -7,6 +7,7 @@
 //	                       [--store DSN | --data DIR] [--workers N]
 //	eldergate-cloud users add --login L --name N --role R [--scope UNIT]
 //	                          [--password-stdin] [--store DSN | --data DIR]
+//	eldergate-cloud release keygen|sign|verify|upload ... (release.go)
 package main
 
 import (
@@ -39,6 +40,10 @@ func usage(w io.Writer) {
                             [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
        eldergate-cloud users add --login L --name N --role R [--scope UNIT]
                             [--password-stdin] [--store DSN | --data DIR]
+       eldergate-cloud release keygen --out DIR
+       eldergate-cloud release sign --key PRIV --artifact FILE --release NAME --version V --platform P [--out BUNDLE]
+       eldergate-cloud release verify --pub KEY[,KEY...] --artifact FILE [--bundle B]
+       eldergate-cloud release upload --url CLOUD --token T --artifact FILE [--bundle B] [--ca PEM]
 
 Environment: EG_ADMIN_TOKEN and EG_BROKER_PASSWORD are used when the token or
 the broker password is given neither by flag nor by the configuration file.`)
@@ -59,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return ingestCmd(ctx, args[1:], stderr)
 	case "users":
 		return usersCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "release":
+		return releaseCmd(ctx, args[1:], stdout, stderr)
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[0])
@@ -81,6 +88,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	publicURL := fs.String("public-url", "", "the cloud's address as gateways, staff and donors reach it, e.g. https://eldergate.example.gov.cn (links in notifications, enrollment and charity QR codes; default the HTTP listener's URL)")
 	mqttTLSCert := fs.String("mqtt-tls-cert", "", "PEM certificate for the embedded broker's listener (enables TLS, ssl://)")
 	mqttTLSKey := fs.String("mqtt-tls-key", "", "PEM private key for -mqtt-tls-cert")
+	httpTLSCert := fs.String("http-tls-cert", "", "PEM certificate for the HTTP listener (serves the console, the API and release downloads over HTTPS)")
+	httpTLSKey := fs.String("http-tls-key", "", "PEM private key for -http-tls-cert")
 	clientID := fs.String("client-id", "", "MQTT client id of the ingester, stable and unique per ingesting process (default: eg-cloud-serve-HOSTNAME)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -124,6 +133,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BrokerTLSCert:  *mqttTLSCert,
 		BrokerTLSKey:   *mqttTLSKey,
 		IngestClientID: *clientID,
+		HTTPTLSCert:    pick("http-tls-cert", *httpTLSCert, fc.HTTPTLSCert),
+		HTTPTLSKey:     pick("http-tls-key", *httpTLSKey, fc.HTTPTLSKey),
+		ReleaseKeys:    fc.ReleaseKeys,
 		Gateways:       fc.Gateways,
 		Logger:         log,
 		Now:            time.Now,
