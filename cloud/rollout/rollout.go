@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -35,13 +34,14 @@ type Store interface {
 
 // Updater is the releases' update of one gateway: StartUpdate sends
 // release to gw (the ota command, marked with the rollout) and returns
-// the command's id; UpdateState returns the latest state its update
-// events reported ("" before the first) and the reason of a rolled_back
-// or failed one; ReleasePlatform returns the platform a release is built
+// the command's id (ErrUpToDate for a gateway on the release's version);
+// UpdateState returns the latest state its update events reported (""
+// before the first) with its code and reason (a deferred, rolled_back or
+// failed one); ReleasePlatform returns the platform a release is built
 // for (ErrNotFound for an unknown release).
 type Updater interface {
 	StartUpdate(ctx context.Context, gw, release, rollout string, healthTimeout time.Duration) (commandID string, err error)
-	UpdateState(ctx context.Context, commandID string) (state, reason string, err error)
+	UpdateState(ctx context.Context, commandID string) (state, code, reason string, err error)
 	ReleasePlatform(ctx context.Context, release string) (string, error)
 }
 
@@ -229,7 +229,7 @@ func (s *Scheduler) advance(ctx context.Context, r domain.Rollout, g *domain.Rol
 		return nil
 	}
 	if g.CommandID != "" {
-		st, reason, err := s.c.Updater.UpdateState(ctx, g.CommandID)
+		st, code, reason, err := s.c.Updater.UpdateState(ctx, g.CommandID)
 		if err != nil {
 			return fmt.Errorf("rollout %s: update of %s: %w", r.ID, g.GW, err)
 		}
@@ -238,7 +238,7 @@ func (s *Scheduler) advance(ctx context.Context, r domain.Rollout, g *domain.Rol
 		}
 		g.State, g.Reason, g.Wait, g.WaitUntil, g.UpdatedAt = st, reason, "", nil, now
 		if st == eldergate.UpdateDeferred { // the gateway holds it itself
-			g.Wait = deferCode(reason)
+			g.Wait = code
 		}
 		return s.c.Store.PutRolloutGateway(ctx, *g)
 	}
@@ -268,30 +268,19 @@ func (s *Scheduler) advance(ctx context.Context, r domain.Rollout, g *domain.Rol
 	}
 	cmd, err := s.c.Updater.StartUpdate(ctx, g.GW, r.Release, r.ID, 0)
 	g.Wait, g.WaitUntil, g.UpdatedAt = "", nil, now
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, ErrUpToDate):
+		g.State, g.Reason = eldergate.UpdateCommitted, err.Error()
+	case err != nil:
 		// Refused before anything was sent: a failure of the wave, in words.
 		g.State, g.Reason = eldergate.UpdateFailed, "not sent: "+err.Error()
-	} else {
+	default:
 		g.State, g.CommandID, g.Reason = domain.RolloutGWSent, cmd, ""
 	}
 	s.log.Info("rollout: update sent", "rollout", r.ID, "gw", g.GW, "command", cmd, "err", err)
 	return s.c.Store.PutRolloutGateway(ctx, *g)
-}
-
-// deferCode reads the waiting reason of a gateway that deferred by itself
-// (its update event's reason, e.g. "meal window lunch until 13:30").
-func deferCode(reason string) string {
-	switch {
-	case reason == "":
-		return ""
-	case strings.Contains(reason, "alarm"):
-		return domain.WaitAlarmOpen
-	default:
-		return domain.WaitMealWindow
-	}
 }
 
 func sameTime(a, b *time.Time) bool {
