@@ -331,6 +331,7 @@ func DecodeState(payload []byte) (State, error) {
 		Menu   string        `json:"menu_version"`
 		Rost   *RosterReport `json:"roster"`
 		Prices string        `json:"price_devices"`
+		Plat   string        `json:"platform"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return s, invalid("", "payload is not a valid state: %v", err)
@@ -349,9 +350,12 @@ func DecodeState(payload []byte) (State, error) {
 	if raw.Rost != nil && !raw.Rost.Valid() {
 		raw.Rost = nil // a roster report that says nothing sure is ignored, the birth kept
 	}
+	if !ValidPlatform(raw.Plat) {
+		raw.Plat = "" // a platform eldergate does not build is unknown: no release is offered, the birth kept
+	}
 	return State{Online: *raw.Online, Boot: raw.Boot, Version: clip(raw.Ver),
 		ConfigSHA256: raw.SHA, PolicyVersion: clip(raw.Policy), RosterVersion: raw.Roster, MenuVersion: clip(raw.Menu), Roster: raw.Rost,
-		PriceDevices: raw.Prices}, nil
+		PriceDevices: raw.Prices, Platform: raw.Plat}, nil
 }
 
 // isSHA256Hex reports whether s is a SHA-256 sum in lowercase hex.

@@ -15,7 +15,7 @@ import (
 
 // What the commands from the cloud do to this gateway (the rules common
 // to all commands are package commands'): ping, roster, policy, config,
-// usage, menu. A config command is applied live where a subsystem can take it
+// usage, menu, ota. A config command is applied live where a subsystem can take it
 // (devices, the desk's policy and dedupe window, the uplink's batching)
 // and persisted for the next start.
 
@@ -45,6 +45,8 @@ func (e executor) Execute(ctx context.Context, c eldergate.Command) (any, error)
 		return g.applyUsageCommand(ctx, c.Body)
 	case eldergate.CmdMenu:
 		return g.applyMenuCommand(ctx, c.Body) // menu.go
+	case eldergate.CmdOTA:
+		return g.applyOTACommand(ctx, c) // ota.go
 	}
 	return nil, fmt.Errorf("gateway: command type %q is not supported by this gateway", c.Type)
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
 	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
 	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
+	"github.com/eldergate/eldergate/firmware-gateway/update"
 	"github.com/eldergate/eldergate/firmware-gateway/uplink"
 	"github.com/eldergate/eldergate/firmware-gateway/voice"
 	"github.com/eldergate/eldergate/kiosk"
@@ -102,8 +103,9 @@ type Gateway struct {
 	desk    *tapdesk.Desk
 	alarms  *alarms.Alarms
 	cmds    *commands.Handler
-	voice   *voice.Speaker // nil when its cache directory cannot be made
-	probe   probe          // the operator's card and scale tests (operator.go)
+	voice   *voice.Speaker  // nil when its cache directory cannot be made
+	probe   probe           // the operator's card and scale tests (operator.go)
+	ota     *update.Machine // over-the-air updates (ota.go)
 
 	runCtx context.Context
 	cancel context.CancelFunc
@@ -285,6 +287,10 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 		Reported: g.reported, Rebirth: g.rebirthIfChanged, Restart: g.restart, Now: g.now, Log: g.log,
 	})
 
+	if err := g.newUpdate(); err != nil { // ota.go
+		return err
+	}
+
 	g.runCtx, g.cancel = context.WithCancel(ctx)
 	g.goRun("http", func(ctx context.Context) error { return g.http.Serve() })
 	g.goRun("http-stop", func(ctx context.Context) error {
@@ -302,6 +308,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.goRun("outputs", g.outputs.Run) // tickets, paper state
 	// The tills on serial lines: their amounts take the HTTP till's path (till.go).
 	g.goRun("tills", func(ctx context.Context) error { return g.tills.Run(ctx, g.deviceAmount) })
+	g.goRun("update", g.ota.Run) // resumes an update where a restart left it
 	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.URL, "simulation", g.cfg.Simulation)
 	return nil
 }

@@ -32,15 +32,22 @@ type HeartbeatData struct {
 
 // heartbeat records one heartbeat event, replacing an undelivered one.
 func (g *Gateway) heartbeat(ctx context.Context) error {
+	_, err := g.recordHeartbeat(ctx)
+	return err
+}
+
+// recordHeartbeat records one heartbeat event, replacing an undelivered
+// one, and returns its event id.
+func (g *Gateway) recordHeartbeat(ctx context.Context) (string, error) {
 	n, err := g.store.DropUndelivered(ctx, eldergate.KindHeartbeat)
 	if err != nil {
-		return fmt.Errorf("gateway: heartbeat: %w", err)
+		return "", fmt.Errorf("gateway: heartbeat: %w", err)
 	}
 	replaced := g.metrics.HeartbeatsReplaced(uint64(n))
 	at, clockState := g.clock.Stamp(time.Time{})
 	st, err := g.store.OutboxStats(ctx)
 	if err != nil {
-		return fmt.Errorf("gateway: heartbeat: %w", err)
+		return "", fmt.Errorf("gateway: heartbeat: %w", err)
 	}
 	data := HeartbeatData{
 		Version: g.version, Boot: g.store.Boot(), UptimeS: int64(time.Since(g.startedAt).Seconds()),
@@ -51,17 +58,17 @@ func (g *Gateway) heartbeat(ctx context.Context) error {
 	}
 	env, err := g.env.New(eldergate.KindHeartbeat, at, data)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if _, err := g.store.Commit(ctx, env, nil); err != nil {
 		if sqlite.IsDiskFull(err) {
 			g.disk.MarkFull("a heartbeat could not be written")
 		}
-		return fmt.Errorf("gateway: heartbeat: %w", err)
+		return "", fmt.Errorf("gateway: heartbeat: %w", err)
 	}
 	g.metrics.Heartbeat()
 	g.up.Notify()
-	return nil
+	return env.ID, nil
 }
 
 // Heartbeat records a heartbeat now (tests, diagnostics).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/update"
 )
 
 // What the gateway reports it runs, in its birth message: the SHA-256 of
@@ -36,6 +37,7 @@ func (g *Gateway) reported() eldergate.State {
 	g.mu.Lock()
 	st := eldergate.State{ConfigSHA256: g.configSHA}
 	g.mu.Unlock()
+	st.Platform = update.Platform() // what a release must be built for (ota.go)
 	run := g.running()
 	st.PolicyVersion = run.Policy.Version
 	st.PriceDevices = run.PriceDevices() // ADR 0026: the cloud refuses a policy needing a device the site lacks

@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"MealPage", testMealPage},
 		{"Users", testUsers},
 		{"Audit", testAudit},
+		{"Releases", testReleases}, // releases.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

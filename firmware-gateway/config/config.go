@@ -60,6 +60,8 @@ type Config struct {
 
 	Till  TillConfig  `yaml:"till"`  // till prices: till tokens, timeout, largest amount (till.go)
 	Kiosk KioskConfig `yaml:"kiosk"` // the elder's screen
+
+	Update UpdateConfig `yaml:"update"` // over-the-air updates (update.go); local-only
 }
 
 // KioskConfig configures the elder's screen.
@@ -199,6 +201,7 @@ func (c *Config) ApplyDefaults() {
 	c.Alarms.applyDefaults()
 	c.Outputs.applyDefaults()
 	c.Till.applyDefaults()
+	c.Update.applyDefaults()
 	for _, d := range []*DeviceConfig{&c.Devices.Card, &c.Devices.Scale, &c.Devices.Button} {
 		if d.Driver == "" {
 			d.Driver = DriverSim
@@ -307,6 +310,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Alarms.validate(); err != nil {
+		return err
+	}
+	if err := c.Update.validate(); err != nil {
 		return err
 	}
 	return c.Outputs.validate()

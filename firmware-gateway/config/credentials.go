@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -28,6 +29,9 @@ type Credentials struct {
 	Username  string `yaml:"username"`
 	Password  string `yaml:"password"`
 	CAFile    string `yaml:"ca_file,omitempty"` // PEM CA of the broker, absolute or relative to the credentials file
+	// CloudURL is the cloud the gateway enrolled with: the default of
+	// update.cloud_url when it is https.
+	CloudURL string `yaml:"cloud_url,omitempty"`
 }
 
 // WriteCredentials writes c (and caPEM, when not empty, as
@@ -138,6 +142,9 @@ func (c *Config) ApplyCredentials() error {
 	}
 	if c.MQTT.CAFile == "" {
 		c.MQTT.CAFile = cr.CAFile
+	}
+	if c.Update.CloudURL == "" && strings.HasPrefix(cr.CloudURL, "https://") {
+		c.Update.CloudURL = cr.CloudURL
 	}
 	if c.MQTT.URL == "" {
 		return errors.New("gateway: config: no mqtt.url and no broker_url in " + c.MQTT.CredentialsFile)

@@ -37,6 +37,7 @@ func LocalOnly(dst *Config, src Config) {
 	dst.MQTT.CAFile, dst.MQTT.TLSServerName, dst.MQTT.KeepAlive = src.MQTT.CAFile, src.MQTT.TLSServerName, src.MQTT.KeepAlive
 	dst.RosterKey, dst.Roster, dst.RosterFile = src.RosterKey, src.Roster, src.RosterFile
 	dst.Till.Tokens = src.Till.Tokens // secrets of the local tills
+	dst.Update = src.Update           // whom the gateway trusts for its own binary
 }
 
 // CheckLocalOnly reports the local-only settings a pushed configuration
@@ -60,6 +61,7 @@ func CheckLocalOnly(pushed, cur Config) error {
 		{"roster", len(pushed.Roster) > 0, false},
 		{"roster_file", pushed.RosterFile != "", false},
 		{"till.tokens", len(pushed.Till.Tokens) > 0, false},
+		{"update", !SameYAML(pushed.Update, UpdateConfig{}), SameYAML(pushed.Update, cur.Update)},
 	} {
 		if f.set && !f.same {
 			bad = append(bad, f.key)

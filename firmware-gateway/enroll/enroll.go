@@ -110,7 +110,8 @@ func Enroll(ctx context.Context, req Request) (config.Credentials, string, error
 	if a.GatewayID == "" || a.Username == "" || a.Password == "" || a.BrokerURL == "" {
 		return none, "", errors.New("gateway: enroll: answer lacks gateway id, broker URL or credentials")
 	}
-	c := config.Credentials{GatewayID: a.GatewayID, Site: a.Site, BrokerURL: a.BrokerURL, Username: a.Username, Password: a.Password}
+	c := config.Credentials{GatewayID: a.GatewayID, Site: a.Site, BrokerURL: a.BrokerURL, Username: a.Username, Password: a.Password,
+		CloudURL: strings.TrimRight(req.CloudURL, "/")}
 	path, err := config.WriteCredentials(req.DataDir, c, a.CAPEM)
 	if err != nil {
 		return none, "", err

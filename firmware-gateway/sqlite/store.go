@@ -398,3 +398,16 @@ func chunks(ids []string, n int) func(func([]string) bool) {
 		}
 	}
 }
+
+// Delivered reports whether the outbox row id was committed by the cloud
+// (application ack), and whether the row exists at all.
+func (s *Store) Delivered(ctx context.Context, id string) (delivered, exists bool, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT delivered_at IS NOT NULL FROM outbox WHERE id = ?`, id).Scan(&delivered)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("sqlite: delivered: %w", err)
+	}
+	return delivered, true, nil
+}

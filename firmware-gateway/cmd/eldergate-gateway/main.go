@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/firmware-gateway/sdnotify"
 	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
+	"github.com/eldergate/eldergate/firmware-gateway/update"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -101,6 +103,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		cfg, err := config.Load(*cfgPath)
 		if err != nil {
 			return err
+		}
+		// An update may need another binary to run now (the new one on
+		// trial, or the committed one): the launcher execs it, same
+		// process for systemd (ADR 0029).
+		if err := update.Launch(filepath.Join(cfg.DataDir, gateway.UpdateDir), version, log); err != nil {
+			log.Error("update launcher: this binary runs", "err", err)
 		}
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
