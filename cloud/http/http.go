@@ -147,7 +147,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("cloudhttp: listen %s: %w", s.cfg.Addr, err)
 	}
-	if s.srv.TLSConfig != nil {
+	if s.cfg.TLSCert != "" {
 		ln = tls.NewListener(ln, s.srv.TLSConfig)
 	}
 	s.ln = ln
@@ -173,7 +173,7 @@ func (s *Server) URL() string {
 		host = "127.0.0.1"
 	}
 	scheme := "http://"
-	if s.srv.TLSConfig != nil {
+	if s.cfg.TLSCert != "" { // not srv.TLSConfig: Serve sets one for HTTP/2 on a plain listener too
 		scheme = "https://"
 	}
 	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))

@@ -25,7 +25,7 @@ func (s *Scheduler) Plan(ctx context.Context, req domain.RolloutRequest) (Plan, 
 	var p Plan
 	platform, err := s.c.Updater.ReleasePlatform(ctx, req.Release)
 	if errors.Is(err, domain.ErrNotFound) {
-		return p, fmt.Errorf("release %q does not exist: %w", req.Release, domain.ErrInvalid)
+		return p, fmt.Errorf("release %s does not exist: %w", req.Release, domain.ErrInvalid)
 	}
 	if err != nil {
 		return p, err
