@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Users", testUsers},
 		{"Audit", testAudit},
 		{"Releases", testReleases}, // releases.go
+		{"Rollouts", testRollouts}, // rollouts.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
