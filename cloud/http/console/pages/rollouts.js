@@ -215,7 +215,7 @@
       tr.dataset.gw = g.gw;
       tr.dataset.state = g.state;
       tr.dataset.wait = g.wait || "";
-      EG.cell(tr, g.gw, "", "ro-c-gw");
+      EG.cell(tr, g.gw, "ro-gwid", "ro-c-gw");
       EG.cell(tr, EG.unitName(g.site), "", "ro-c-site");
       EG.cell(tr, EG.tk("roS_", g.state), "ro-gstate ro-g-" + g.state, "ro-c-gstate");
       EG.cell(tr, waitText(g), "", "ro-c-wait");
