@@ -11,9 +11,11 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -100,6 +102,16 @@ type Config struct {
 	// and disables it on revocation (cloud/dynsec.go).
 	BrokerDynsec bool
 
+	// BrokerCAFile (PEM) is the CA the external broker's certificate
+	// chains to, for ssl:// BrokerURLs (empty: the system's roots); it is
+	// also handed to enrolling gateways (ADR 0033).
+	BrokerCAFile string
+	// GatewayBrokerURL is the broker URL handed to enrolling gateways when
+	// it differs from the cloud's own (Mosquitto's public listener, e.g.
+	// ssl://broker.example.gov.cn:8883, while the cloud uses an internal
+	// one); empty: BrokerURL.
+	GatewayBrokerURL string
+
 	// NoIngest: this process takes no gateway message (external broker
 	// only); standalone `eldergate-cloud ingest` processes ingest and run
 	// the command follow-ups. The cloud keeps a broker connection to
@@ -134,6 +146,9 @@ type Config struct {
 type Cloud struct {
 	cfg Config
 	log *slog.Logger
+
+	brokerTLS   *tls.Config // the external broker's, nil for tcp:// and the embedded broker
+	brokerCAPEM string      // Config.BrokerCAFile's contents, handed to enrolling gateways
 
 	mu       sync.Mutex
 	store    domain.Store
@@ -186,6 +201,23 @@ func New(cfg Config) (*Cloud, error) {
 	if cfg.BrokerDynsec && (cfg.BrokerURL == "" || cfg.BrokerUser == "") {
 		return nil, errors.New("cloud: broker dynamic security needs an external broker URL and user")
 	}
+	if cfg.GatewayBrokerURL != "" && cfg.BrokerURL == "" {
+		return nil, errors.New("cloud: a gateway broker URL needs an external broker URL (the embedded broker's is its own)")
+	}
+	var brokerTLS *tls.Config
+	if cfg.BrokerURL != "" {
+		var err error
+		if brokerTLS, err = ingest.BrokerTLS(cfg.BrokerURL, cfg.BrokerCAFile); err != nil {
+			return nil, fmt.Errorf("cloud: %w", err)
+		}
+	}
+	var caPEM []byte
+	if cfg.BrokerCAFile != "" {
+		var err error
+		if caPEM, err = os.ReadFile(cfg.BrokerCAFile); err != nil {
+			return nil, fmt.Errorf("cloud: broker CA file: %w", err)
+		}
+	}
 	if cfg.NoIngest && cfg.BrokerURL == "" {
 		return nil, errors.New("cloud: no ingester needs an external broker URL (standalone ingesters cannot reach the embedded broker)")
 	}
@@ -218,7 +250,7 @@ func New(cfg Config) (*Cloud, error) {
 			return nil, fmt.Errorf("cloud: gateways[%d] (%s): secret must be 1-72 bytes", i, g.ID)
 		}
 	}
-	return &Cloud{cfg: cfg, log: cfg.Logger, keys: keys}, nil
+	return &Cloud{cfg: cfg, log: cfg.Logger, keys: keys, brokerTLS: brokerTLS, brokerCAPEM: string(caPEM)}, nil
 }
 
 // Start opens the store, seeds the gateways, starts the broker (when
@@ -350,7 +382,7 @@ func (w wakeLater) Wake() {
 // NoIngest only a broker connection publishing the commands.
 func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password string) (err error) {
 	if c.cfg.NoIngest {
-		if c.pub, err = ingest.NewPublisher(brokerURL, user, password, ""); err != nil {
+		if c.pub, err = ingest.NewPublisher(brokerURL, user, password, "", c.brokerTLS); err != nil {
 			return fmt.Errorf("cloud: %w", err)
 		}
 		if c.cmds, err = followup.New(followup.Config{Store: c.store, Publisher: c.pub, Logger: c.log, Now: c.cfg.Now}); err != nil {
@@ -368,7 +400,7 @@ func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password str
 	}
 	c.ingester, c.cmds, err = NewIngester(ingest.Config{
 		BrokerURL: brokerURL, Username: user, Password: password, ClientID: id, Logger: c.log, Now: c.cfg.Now,
-		OnAlert: c.alertStored,
+		OnAlert: c.alertStored, TLS: c.brokerTLS,
 	}, c.store)
 	if err != nil {
 		return err

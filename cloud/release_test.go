@@ -20,12 +20,12 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/cloud/release"
 	"github.com/eldergate/eldergate/cloud/storetest"
 	"github.com/eldergate/eldergate/deploy/testenv"
-	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
 // TestReleaseOverHTTPS walks the cloud's side of an over-the-air update
@@ -191,6 +191,15 @@ func TestReleaseOverHTTPS(t *testing.T) {
 	if a := waitAck(t, acks); !sameIDs(a.IDs, evs...) {
 		t.Fatalf("ack %+v", a)
 	}
+	// A step of an unknown state is refused with its reason, and stays out.
+	badStep := storetest.UpdateStep(t, "gw-a", 7, cmdID, eldergate.UpdateCommitted, at.Add(10*time.Second))
+	badStep.Data = json.RawMessage(`{"command_id":"` + cmdID + `","state":"exploded"}`)
+	if err := publish(t, gw, eldergate.Topic("gw-a", eldergate.ChannelUp), batch(t, "gw-a", badStep)); err != nil {
+		t.Fatal(err)
+	}
+	if a := waitAck(t, acks); len(a.Rejected) != 1 || !strings.Contains(a.Rejected[0].Reason, `unknown update state "exploded"`) {
+		t.Fatalf("ack of an unknown state: %+v", a)
+	}
 	history := func() []map[string]any {
 		t.Helper()
 		r, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/gateways/gw-a/updates", nil)
@@ -230,5 +239,22 @@ func TestReleaseOverHTTPS(t *testing.T) {
 	}
 	if h[0]["code"] != "command_failed" || !strings.Contains(h[0]["reason"].(string), "not one of the 1 trusted release keys") {
 		t.Fatalf("refused update: %v", h[0])
+	}
+}
+
+// TestReleaseConfigErrors: a release key that is not base64 ed25519 and
+// HTTPS with a certificate but no key are refused in words.
+func TestReleaseConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  cloud.Config
+		want string
+	}{
+		{cloud.Config{ReleaseKeys: []string{"bm90IGEga2V5"}}, "release_keys[0]: release public key is 9 bytes, not 32"},
+		{cloud.Config{HTTPTLSCert: "cert.pem"}, "HTTPS needs both a certificate and a key"},
+	} {
+		tc.cfg.DataDir, tc.cfg.AdminToken = t.TempDir(), adminToken
+		if _, err := cloud.New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.cfg, err, tc.want)
+		}
 	}
 }

@@ -98,6 +98,7 @@ type Server struct {
 	token [32]byte
 	ln    net.Listener
 	srv   *http.Server
+	tls   *tls.Config // HTTPS (cfg.TLSCert); nil: plain HTTP
 	wg    sync.WaitGroup
 
 	enrollLimit windowLimiter
@@ -136,7 +137,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cloudhttp: HTTPS certificate: %w", err)
 		}
-		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
 	return s, nil
 }
@@ -147,8 +148,8 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("cloudhttp: listen %s: %w", s.cfg.Addr, err)
 	}
-	if s.cfg.TLSCert != "" {
-		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
 	}
 	s.ln = ln
 	s.wg.Add(1)
@@ -173,7 +174,7 @@ func (s *Server) URL() string {
 		host = "127.0.0.1"
 	}
 	scheme := "http://"
-	if s.cfg.TLSCert != "" { // not srv.TLSConfig: Serve sets one for HTTP/2 on a plain listener too
+	if s.tls != nil {
 		scheme = "https://"
 	}
 	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))

@@ -143,7 +143,8 @@ func Keygen(dir string) (pub ed25519.PublicKey, privPath, pubPath string, err er
 			return nil, "", "", fmt.Errorf("%s exists: a release key is never overwritten", p)
 		}
 	}
-	if err := writeFileSync(privPath, []byte(base64.StdEncoding.EncodeToString(priv.Seed())+"\n"), 0o600); err != nil {
+	text := "# eldergate release private key " + eldergate.ReleaseKeyID(pub) + ": keep it offline\n" + base64.StdEncoding.EncodeToString(priv) + "\n"
+	if err := writeFileSync(privPath, []byte(text), 0o600); err != nil {
 		return nil, "", "", err
 	}
 	if err := writeFileSync(pubPath, []byte(base64.StdEncoding.EncodeToString(pub)+"\n"), 0o644); err != nil {
@@ -152,18 +153,28 @@ func Keygen(dir string) (pub ed25519.PublicKey, privPath, pubPath string, err er
 	return pub, privPath, pubPath, nil
 }
 
-// ReadPrivateKey reads a private key file written by Keygen (base64 of
-// the 32-byte seed).
+// ReadPrivateKey reads a private key file written by Keygen: a comment
+// line, then the base64 of the 64-byte ed25519 private key.
 func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("%s is not a release private key (base64 of %d bytes, as `release keygen` writes)", path, ed25519.SeedSize)
+	var key []byte
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			key, err = base64.StdEncoding.DecodeString(line)
+			break
+		}
 	}
-	return ed25519.NewKeyFromSeed(seed), nil
+	if err != nil || len(key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("%s is not a release private key (base64 of %d bytes, as `release keygen` writes)", path, ed25519.PrivateKeySize)
+	}
+	priv := ed25519.PrivateKey(key)
+	if !bytes.Equal(ed25519.NewKeyFromSeed(priv.Seed()), priv) {
+		return nil, fmt.Errorf("%s is not a release private key: its two halves do not match", path)
+	}
+	return priv, nil
 }
 
 // ReadPublicKeys reads public keys: each argument is a base64 key or a

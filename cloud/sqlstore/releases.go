@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/eldergate/eldergate"
@@ -248,8 +247,7 @@ func (s *Store) FailUpdateCommand(ctx context.Context, gw, commandID, errText st
 		if len(errText) > 1000 {
 			errText = errText[:1000]
 		}
-		d := eldergate.UpdateData{CommandID: commandID, State: eldergate.UpdateFailed, Code: domain.UpdateCodeRefused,
-			Reason: fmt.Sprintf("the gateway refused the ota command: %s", errText)}
+		d := eldergate.UpdateData{CommandID: commandID, State: eldergate.UpdateFailed, Code: domain.UpdateCodeRefused, Reason: errText}
 		var err error
 		matched, err = s.applyUpdateStep(ctx, tx.Conn, gw, commandID, "cmdres:"+commandID, d, at, at)
 		return err

@@ -159,7 +159,7 @@ func testReleases(t *testing.T, s domain.Store) {
 		t.Fatalf("history: %+v %v", us, err)
 	}
 	if u := us[0]; u.State != eldergate.UpdateFailed || u.Code != domain.UpdateCodeRefused || len(u.Steps) != 1 ||
-		u.Reason != "the gateway refused the ota command: release signature does not match its manifest" {
+		u.Reason != "release signature does not match its manifest" {
 		t.Fatalf("refused: %+v", u)
 	}
 	if u := us[1]; u.State != eldergate.UpdateRolledBack || len(u.Steps) != 6 {

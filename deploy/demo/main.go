@@ -259,7 +259,11 @@ func run() error {
 		}
 	}
 	const secret = "demo-gateway-secret"
-	subst := strings.NewReplacer("@SECRET@", secret, "@TILL_TOKEN@", demoTillToken, "@MQTT_PORT@", fmt.Sprint(*mqttPort),
+	relKey, relPriv, err := demoReleaseKey(*data) // release.go
+	if err != nil {
+		return err
+	}
+	subst := strings.NewReplacer("@SECRET@", secret, "@RELEASE_KEY@", b64(relKey), "@TILL_TOKEN@", demoTillToken, "@MQTT_PORT@", fmt.Sprint(*mqttPort),
 		"@KIOSK_PORT@", fmt.Sprint(*kioskPort), "@DATA@", filepath.Join(*data, "gateway"))
 	for _, name := range []string{"cloud.yaml", "gateway.yaml"} {
 		tmpl, err := os.ReadFile(filepath.Join(root, "deploy", "demo", name))
@@ -269,13 +273,6 @@ func run() error {
 		if err := os.WriteFile(filepath.Join(*data, name), []byte(subst.Replace(string(tmpl))), 0o600); err != nil {
 			return err
 		}
-	}
-
-	// A release key of the demo's own, trusted by its cloud, so that a
-	// release can be uploaded and rolled out (rollouts.test.mjs).
-	releaseKey, err := demoReleaseKey(filepath.Join(*bin, "eldergate-cloud"), *data)
-	if err != nil {
-		return err
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -307,6 +304,9 @@ func run() error {
 		return err
 	}
 	if err := seedRoster(ctx, filepath.Join(*data, "gateway.yaml"), consoleURL, *token); err != nil {
+		return err
+	}
+	if err := seedRelease(ctx, *bin, relPriv, consoleURL, *token); err != nil {
 		return err
 	}
 	gw, err := startProc(filepath.Join(*data, "gateway.log"), filepath.Join(*bin, "eldergate-gateway"), "run",
@@ -344,7 +344,7 @@ func run() error {
 		c := exec.CommandContext(ctx, "sh", "-c", *runCmd)
 		c.Stdout, c.Stderr = os.Stdout, os.Stderr
 		c.Env = append(os.Environ(), "EG_CONSOLE_URL="+consoleURL, "EG_KIOSK_URL="+kioskURL, "EG_TOKEN="+*token, "EG_TILL_TOKEN="+demoTillToken,
-			"EG_USER="+demoUsers[0].Login, "EG_PASSWORD="+demoUsers[0].Password, "EG_RELEASE_KEY="+releaseKey)
+			"EG_USER="+demoUsers[0].Login, "EG_PASSWORD="+demoUsers[0].Password, "EG_RELEASE_KEY="+relPriv)
 		return c.Run()
 	}
 	fmt.Println("  Ctrl-C stops both.")
@@ -427,39 +427,4 @@ func tail(s string) string {
 		lines = lines[len(lines)-20:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// demoReleaseKey makes the demo's release key (data/release/release.key,
-// made anew at each start, as cloud.yaml is) with `eldergate-cloud release keygen` and adds its
-// public half to the cloud's release_keys; it returns the private key's
-// path. A real installation keeps that key offline (docs/adr/0030).
-func demoReleaseKey(cloudBin, data string) (string, error) {
-	dir := filepath.Join(data, "release")
-	priv := filepath.Join(dir, "release.key")
-	if _, err := os.Stat(priv); err == nil {
-		os.Remove(priv)
-		os.Remove(filepath.Join(dir, "release.pub"))
-	}
-	out, err := exec.Command(cloudBin, "release", "keygen", "--out", dir).Output()
-	if err != nil {
-		return "", fmt.Errorf("demo release key: %w", err)
-	}
-	var line string
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(l, "release_keys:") {
-			line = l
-		}
-	}
-	if line == "" {
-		return "", fmt.Errorf("demo release key: keygen printed no release_keys line: %q", out)
-	}
-	f, err := os.OpenFile(filepath.Join(data, "cloud.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if _, err := fmt.Fprintf(f, "\n# The demo's release key (deploy/demo demoReleaseKey).\n%s\n", line); err != nil {
-		return "", err
-	}
-	return priv, nil
 }

@@ -888,7 +888,7 @@
       cell(tr, g.site ? siteName(g.site) : "—", "", "gateway-site").dataset.site = g.site || "";
       cell(tr, g.online ? t("yes") : t("no"), g.online ? "online" : "offline", "gateway-online");
       cell(tr, when(g.last_seen));
-      cell(tr, g.version || "—");
+      cell(tr, (g.version || "—") + (g.platform ? " · " + g.platform : ""), "", "gateway-version"); // and what it runs on (the birth's platform)
       const cs = g.config_status || "unknown";
       cell(tr, tk("cfg_", cs), "cfg-" + cs, "gateway-config");
       const ro = g.roster; // which roster the gateway runs (ADR 0025)

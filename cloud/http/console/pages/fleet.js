@@ -13,7 +13,7 @@
     const tb = EG.$("fl-gateways");
     tb.replaceChildren();
     const list = F.list || [];
-    if (!list.length) return EG.emptyRow(tb, 6);
+    if (!list.length) return EG.emptyRow(tb, 7);
     for (const g of list) {
       const tr = document.createElement("tr");
       tr.dataset.testid = "fl-row";
@@ -26,6 +26,7 @@
       EG.cell(tr, g.site ? siteName(g.site) : "—");
       EG.cell(tr, g.online ? EG.t("flOnline") : EG.t("flOffline"), g.online ? "online" : "offline");
       EG.cell(tr, EG.when(g.last_seen));
+      EG.cell(tr, (g.version || "—") + (g.platform ? " · " + g.platform : ""), "mono", "fl-version"); // the birth's version and platform
       EG.cell(tr, EG.tk("flCfg_", g.config_status || "unknown"), "cfg-" + (g.config_status || "unknown"));
       tb.appendChild(tr);
     }
@@ -129,7 +130,7 @@ ${cards}
     role: "viewer",
     strings: {
       "zh-CN": {
-        tabFleet: "设备", flTitle: "网关", flId: "网关", flName: "名称", flSite: "站点", flOnlineH: "在线", flLastSeen: "最近通讯", flConfig: "配置",
+        tabFleet: "设备", flTitle: "网关", flId: "网关", flName: "名称", flSite: "站点", flOnlineH: "在线", flLastSeen: "最近通讯", flVersion: "版本 · 平台", flConfig: "配置",
         flOnline: "在线", flOffline: "离线",
         flCfg_in_sync: "已同步", flCfg_pending: "待生效", flCfg_failed: "下发失败", flCfg_unknown: "未下发",
         flBulkTitle: "批量新建（新街道）", flBulkHelp: "CSV 第一行为表头：id,site,name（名称可省略）。每行一台网关；站点须在您的管辖范围内。任何一行有问题，整批都不会建立。",
@@ -143,7 +144,7 @@ ${cards}
         flErr_bad_site: "站点编号无效", flErr_site_unknown: "站点不存在或不在您的管辖范围内", flErr_bad_name: "名称过长或含控制字符",
       },
       "zh-HK": {
-        tabFleet: "設備", flTitle: "網關", flId: "網關", flName: "名稱", flSite: "站點", flOnlineH: "在線", flLastSeen: "最近通訊", flConfig: "設定",
+        tabFleet: "設備", flTitle: "網關", flId: "網關", flName: "名稱", flSite: "站點", flOnlineH: "在線", flLastSeen: "最近通訊", flVersion: "版本 · 平台", flConfig: "設定",
         flOnline: "在線", flOffline: "離線",
         flCfg_in_sync: "已同步", flCfg_pending: "待生效", flCfg_failed: "下發失敗", flCfg_unknown: "未下發",
         flBulkTitle: "批量新建（新街道）", flBulkHelp: "CSV 第一行為表頭：id,site,name（名稱可省略）。每行一台網關；站點須在您的管轄範圍內。任何一行有問題，整批都不會建立。",
@@ -157,7 +158,7 @@ ${cards}
         flErr_bad_site: "站點編號無效", flErr_site_unknown: "站點不存在或不在您的管轄範圍內", flErr_bad_name: "名稱過長或含控制字元",
       },
       en: {
-        tabFleet: "Fleet", flTitle: "Gateways", flId: "Gateway", flName: "Name", flSite: "Site", flOnlineH: "Online", flLastSeen: "Last seen", flConfig: "Config",
+        tabFleet: "Fleet", flTitle: "Gateways", flId: "Gateway", flName: "Name", flSite: "Site", flOnlineH: "Online", flLastSeen: "Last seen", flVersion: "Version · platform", flConfig: "Config",
         flOnline: "online", flOffline: "offline",
         flCfg_in_sync: "in sync", flCfg_pending: "pending", flCfg_failed: "failed", flCfg_unknown: "not pushed",
         flBulkTitle: "Create in bulk (a new street)", flBulkHelp: "The CSV's first row is the header: id,site,name (name may be left out). One gateway per row; the sites must be in your scope. If any row is wrong, none is created.",
@@ -175,7 +176,7 @@ ${cards}
       <h2 data-i18n="flTitle"></h2>
       <div class="scroll-x"><table data-testid="fl-table"><thead><tr>
         <th data-i18n="flId"></th><th data-i18n="flName"></th><th data-i18n="flSite"></th><th data-i18n="flOnlineH"></th>
-        <th data-i18n="flLastSeen"></th><th data-i18n="flConfig"></th>
+        <th data-i18n="flLastSeen"></th><th data-i18n="flVersion"></th><th data-i18n="flConfig"></th>
       </tr></thead><tbody id="fl-gateways"></tbody></table></div>
       <section id="fl-bulk" hidden>
         <h3 data-i18n="flBulkTitle"></h3>

@@ -5,7 +5,7 @@
 // (the PUT's own rule, as a dry run) and shows the diff before pushing,
 // its commands with their results, and re-enrollment with a new QR code.
 (() => {
-  const G = { id: "", d: null, presence: null, cfg: null, cmds: null, check: null, checked: "", enroll: null, timer: 0 };
+  const G = { id: "", d: null, presence: null, cfg: null, cmds: null, check: null, checked: "", enroll: null, timer: 0, ups: null, rels: null };
   const enc = encodeURIComponent;
   const zone = () => (G.d && G.d.time_zone) || "Asia/Shanghai";
   const at = (iso) => EG.when(iso, zone());
@@ -181,6 +181,84 @@
     EG.$("gwp-enroll-exp").textContent = EG.fmt("gwpEnrollExpires", { at: at(e.expires_at) });
   }
 
+  // The over-the-air update section (docs/adr/0030-releases-in-the-cloud.md):
+  // the platform and version the gateway reported, a release of its
+  // platform to start (operators), and every update with its steps.
+  const UPD_STATES = ["queued", "accepted", "deferred", "downloading", "verified", "installed", "checking", "committed", "rolled_back", "failed"];
+  const updClass = (st) => (st === "committed" ? "online" : st === "rolled_back" || st === "failed" ? "error" : "cfg-pending");
+  // A reason in words: the code in the user's language, the gateway's
+  // English reason as the detail.
+  function updReason(code, reason) {
+    const words = code ? EG.tk("gwuCode_", code) : "";
+    return [words && words !== code ? words : code, reason].filter(Boolean).join(" — ");
+  }
+
+  function drawUpdate() {
+    const d = G.d;
+    const list = EG.$("gwu-facts");
+    list.replaceChildren();
+    if (!d) return;
+    dl(list, "gwuPlatform", d.platform || EG.t("gwuNoPlatform"), "gwu-platform");
+    dl(list, "gwpVersion", d.version || "—", "gwu-version");
+    const op = isOperator();
+    EG.$("gwu-start-box").hidden = !op;
+    const sel = EG.$("gwu-release");
+    const keep = sel.value;
+    sel.replaceChildren();
+    const rels = (G.rels || []).filter((r) => r.artifact === "eldergate-gateway" && r.platform === d.platform && r.version !== d.version);
+    for (const r of rels) {
+      const o = document.createElement("option");
+      o.value = r.id;
+      o.textContent = r.release + " (" + r.version + ", " + r.platform + ")";
+      sel.appendChild(o);
+    }
+    if (rels.some((r) => r.id === keep)) sel.value = keep;
+    EG.$("gwu-start").disabled = !rels.length;
+    EG.$("gwu-none").hidden = !!rels.length || !op;
+    EG.$("gwu-none").textContent = d.platform ? EG.fmt("gwuNoRelease", { p: d.platform }) : EG.t("gwuNoPlatformHelp");
+    const tb = EG.$("gwu-rows");
+    tb.replaceChildren();
+    const ups = G.ups || [];
+    if (!ups.length) return EG.emptyRow(tb, 5);
+    for (const u of ups) { // newest first, as the API lists them
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "gwu-row";
+      tr.dataset.state = u.state;
+      EG.cell(tr, at(u.started_at));
+      EG.cell(tr, u.release + " · " + (u.from_version || "?") + " → " + (u.to_version || "?"), "", "gwu-release");
+      let st = EG.tk("gwuState_", u.state);
+      if (u.state === "downloading" && u.size > 0) st += " " + Math.floor((100 * u.bytes) / u.size) + "%";
+      EG.cell(tr, st, updClass(u.state), "gwu-state");
+      EG.cell(tr, updReason(u.code, u.reason) || "—", u.state === "rolled_back" || u.state === "failed" ? "error" : "", "gwu-reason");
+      const steps = document.createElement("details");
+      const sum = document.createElement("summary");
+      sum.textContent = EG.fmt("gwuSteps", { n: (u.steps || []).length });
+      steps.appendChild(sum);
+      const ol = document.createElement("ol");
+      ol.className = "gwu-steps";
+      for (const p of u.steps || []) {
+        const li = document.createElement("li");
+        li.dataset.testid = "gwu-step";
+        li.textContent = at(p.at) + " · " + EG.tk("gwuState_", p.state) + (p.code || p.reason ? " — " + updReason(p.code, p.reason) : "");
+        ol.appendChild(li);
+      }
+      steps.appendChild(ol);
+      EG.cell(tr, "").appendChild(steps);
+      tb.appendChild(tr);
+    }
+  }
+
+  async function startUpdate() {
+    const rel = EG.$("gwu-release").value;
+    if (!rel) return;
+    EG.$("gwu-start").disabled = true;
+    const r = await EG.call("POST", "gateways/" + enc(G.id) + "/update", JSON.stringify({ release: rel }), "application/json");
+    EG.$("gwu-start").disabled = false;
+    if (!r.ok) return EG.say("gwu-msg", updReason(r.data.code, r.data.error) || "HTTP " + r.status, true);
+    EG.say("gwu-msg", EG.t("gwuStarted"), false);
+    await load(false);
+  }
+
   function draw() {
     EG.$("gwp-id").textContent = G.id;
     const op = isOperator();
@@ -192,6 +270,7 @@
     drawConfig();
     drawDiff();
     drawCommands();
+    drawUpdate();
     drawEnroll();
   }
 
@@ -199,9 +278,10 @@
   async function load(all) {
     const id = G.id;
     const p = enc(id);
-    const reqs = [EG.call("GET", "gateways/" + p), EG.api("GET", "gateways/" + p + "/config"), EG.api("GET", "gateways/" + p + "/commands")];
-    if (all) reqs.push(EG.api("GET", "gateways/" + p + "/presence"));
-    const [d, cfg, cmds, presence] = await Promise.all(reqs);
+    const reqs = [EG.call("GET", "gateways/" + p), EG.api("GET", "gateways/" + p + "/config"), EG.api("GET", "gateways/" + p + "/commands"),
+      EG.api("GET", "gateways/" + p + "/updates")];
+    if (all) reqs.push(EG.api("GET", "releases"), EG.api("GET", "gateways/" + p + "/presence"));
+    const [d, cfg, cmds, ups, rels, presence] = await Promise.all(reqs);
     if (id !== G.id) return;
     if (!d.ok) {
       G.d = null;
@@ -212,6 +292,8 @@
     G.d = d.data;
     G.cfg = cfg;
     G.cmds = cmds;
+    G.ups = ups;
+    if (rels) G.rels = rels;
     if (presence) G.presence = presence;
     draw();
   }
@@ -282,6 +364,7 @@
     EG.$("gwp-reenroll-yes").addEventListener("click", guard("gwp-reenroll-msg", reenroll));
     EG.$("gwp-reenroll-cancel").addEventListener("click", () => { EG.$("gwp-reenroll-confirm").hidden = true; });
     EG.$("gwp-enroll-done").addEventListener("click", () => { G.enroll = null; drawEnroll(); });
+    EG.$("gwu-start").addEventListener("click", guard("gwu-msg", startUpdate));
   }
 
   EG.page({
@@ -322,6 +405,20 @@
         gwpReenroll: "作废旧凭据并生成新二维码", gwpReenrollSure: "旧凭据将立即作废，网关会断开，直到用新二维码重新注册。确定吗？",
         gwpReenrollYes: "确定", gwpReenrollNo: "取消", gwpReenrolled: "旧凭据已作废。新二维码只显示这一次。",
         gwpEnrollExpires: "二维码 {at} 前有效", gwpEnrollDone: "已记下，关闭",
+        gwuTitle: "远程升级", gwuPlatform: "平台", gwuNoPlatform: "未报告", gwuRelease: "升级到", gwuStart: "开始升级",
+        gwuNoRelease: "没有适用于 {p} 的新版本（在“升级版本”页上传）。", gwuNoPlatformHelp: "网关尚未报告平台（版本较旧或从未上线），不能远程升级。",
+        gwuStarted: "已发出升级命令，网关会在非就餐时段且无未处理报警时进行。",
+        gwuStarted_h: "开始时间", gwuRelease_h: "版本", gwuState_h: "状态", gwuReason_h: "原因", gwuSteps_h: "步骤", gwuSteps: "{n} 步",
+        gwuState_queued: "排队中", gwuState_accepted: "已接受", gwuState_deferred: "暂缓", gwuState_downloading: "下载中", gwuState_verified: "已校验",
+        gwuState_installed: "已安装，重启中", gwuState_checking: "健康检查中", gwuState_committed: "升级成功", gwuState_rolled_back: "已回退到旧版本", gwuState_failed: "失败，旧版本照常运行",
+        gwuCode_signature: "签名不可信或不符", gwuCode_hash: "下载内容的 SHA-256 不符", gwuCode_size: "下载大小不符", gwuCode_download: "下载失败",
+        gwuCode_install: "安装失败", gwuCode_health_store: "健康检查：数据库异常", gwuCode_health_card: "健康检查：读卡器无响应", gwuCode_health_scale: "健康检查：电子秤无响应",
+        gwuCode_health_uplink: "健康检查：连不上云端", gwuCode_health_heartbeat: "健康检查：心跳未发出", gwuCode_health_kiosk: "健康检查：自助屏异常",
+        gwuCode_health_timeout: "健康检查超时", gwuCode_crash: "新版本崩溃", gwuCode_meal_window: "就餐时段，稍后进行", gwuCode_alarm_open: "有未处理的报警，稍后进行",
+        gwuCode_expired: "网关在命令过期前未接收", gwuCode_command_failed: "网关拒绝了升级命令",
+        gwuCode_platform_mismatch: "版本的平台与网关不符", gwuCode_no_platform: "网关未报告平台", gwuCode_same_version: "网关已在运行这个版本",
+        gwuCode_update_running: "这台网关还有一次升级未结束", gwuCode_no_release: "没有这个版本", gwuCode_no_gateway: "没有这个网关",
+        gwuCode_revoked: "网关已吊销", gwuCode_not_a_gateway_release: "这不是网关程序", gwuCode_bad_health_timeout: "健康检查时限无效",
       },
       "zh-HK": {
         gwpTitle: "網關", gwpBack: "← 返回總覽", gwpNotFound: "沒有這個網關，或它不在您的管轄範圍內",
@@ -357,6 +454,20 @@
         gwpReenroll: "作廢舊憑據並生成新二維碼", gwpReenrollSure: "舊憑據將立即作廢，網關會斷開，直到用新二維碼重新註冊。確定嗎？",
         gwpReenrollYes: "確定", gwpReenrollNo: "取消", gwpReenrolled: "舊憑據已作廢。新二維碼只顯示這一次。",
         gwpEnrollExpires: "二維碼 {at} 前有效", gwpEnrollDone: "已記下，關閉",
+        gwuTitle: "遠程升級", gwuPlatform: "平台", gwuNoPlatform: "未報告", gwuRelease: "升級到", gwuStart: "開始升級",
+        gwuNoRelease: "沒有適用於 {p} 的新版本（在「升級版本」頁上載）。", gwuNoPlatformHelp: "網關尚未報告平台（版本較舊或從未上線），不能遠程升級。",
+        gwuStarted: "已發出升級命令，網關會在非用餐時段且無未處理警報時進行。",
+        gwuStarted_h: "開始時間", gwuRelease_h: "版本", gwuState_h: "狀態", gwuReason_h: "原因", gwuSteps_h: "步驟", gwuSteps: "{n} 步",
+        gwuState_queued: "排隊中", gwuState_accepted: "已接受", gwuState_deferred: "暫緩", gwuState_downloading: "下載中", gwuState_verified: "已校驗",
+        gwuState_installed: "已安裝，重啟中", gwuState_checking: "健康檢查中", gwuState_committed: "升級成功", gwuState_rolled_back: "已回退到舊版本", gwuState_failed: "失敗，舊版本照常運行",
+        gwuCode_signature: "簽署不可信或不符", gwuCode_hash: "下載內容的 SHA-256 不符", gwuCode_size: "下載大小不符", gwuCode_download: "下載失敗",
+        gwuCode_install: "安裝失敗", gwuCode_health_store: "健康檢查：資料庫異常", gwuCode_health_card: "健康檢查：讀卡器無回應", gwuCode_health_scale: "健康檢查：電子秤無回應",
+        gwuCode_health_uplink: "健康檢查：連不上雲端", gwuCode_health_heartbeat: "健康檢查：心跳未發出", gwuCode_health_kiosk: "健康檢查：自助屏異常",
+        gwuCode_health_timeout: "健康檢查逾時", gwuCode_crash: "新版本崩潰", gwuCode_meal_window: "用餐時段，稍後進行", gwuCode_alarm_open: "有未處理的警報，稍後進行",
+        gwuCode_expired: "網關在命令過期前未接收", gwuCode_command_failed: "網關拒絕了升級命令",
+        gwuCode_platform_mismatch: "版本的平台與網關不符", gwuCode_no_platform: "網關未報告平台", gwuCode_same_version: "網關已在運行這個版本",
+        gwuCode_update_running: "這台網關還有一次升級未結束", gwuCode_no_release: "沒有這個版本", gwuCode_no_gateway: "沒有這個網關",
+        gwuCode_revoked: "網關已吊銷", gwuCode_not_a_gateway_release: "這不是網關程式", gwuCode_bad_health_timeout: "健康檢查時限無效",
       },
       en: {
         gwpTitle: "Gateway", gwpBack: "← Back to the overview", gwpNotFound: "No such gateway, or it is outside your scope",
@@ -392,6 +503,20 @@
         gwpReenroll: "Revoke the credentials and make a new QR code", gwpReenrollSure: "The credentials are revoked at once and the gateway is disconnected until it enrolls with the new QR code. Go ahead?",
         gwpReenrollYes: "Yes", gwpReenrollNo: "Cancel", gwpReenrolled: "The old credentials are revoked. The new QR code is shown this once only.",
         gwpEnrollExpires: "The QR code is valid until {at}", gwpEnrollDone: "Noted, close",
+        gwuTitle: "Over-the-air update", gwuPlatform: "Platform", gwuNoPlatform: "not reported", gwuRelease: "Update to", gwuStart: "Start the update",
+        gwuNoRelease: "No newer release for {p} (upload one on the Releases page).", gwuNoPlatformHelp: "The gateway has not reported its platform (an older version, or never online): it cannot be updated over the air.",
+        gwuStarted: "Update command sent; the gateway proceeds outside meal times and with no open alarm.",
+        gwuStarted_h: "Started", gwuRelease_h: "Release", gwuState_h: "State", gwuReason_h: "Reason", gwuSteps_h: "Steps", gwuSteps: "{n} steps",
+        gwuState_queued: "queued", gwuState_accepted: "accepted", gwuState_deferred: "deferred", gwuState_downloading: "downloading", gwuState_verified: "verified",
+        gwuState_installed: "installed, restarting", gwuState_checking: "health check", gwuState_committed: "updated", gwuState_rolled_back: "rolled back to the old version", gwuState_failed: "failed, the old version runs on",
+        gwuCode_signature: "signature untrusted or wrong", gwuCode_hash: "the download's SHA-256 does not match", gwuCode_size: "the download's size does not match", gwuCode_download: "download failed",
+        gwuCode_install: "install failed", gwuCode_health_store: "health check: the database failed", gwuCode_health_card: "health check: the card reader did not answer", gwuCode_health_scale: "health check: the scale did not answer",
+        gwuCode_health_uplink: "health check: the cloud could not be reached", gwuCode_health_heartbeat: "health check: no heartbeat went out", gwuCode_health_kiosk: "health check: the kiosk failed",
+        gwuCode_health_timeout: "health check timed out", gwuCode_crash: "the new version crashed", gwuCode_meal_window: "meal time: later", gwuCode_alarm_open: "an alarm is open: later",
+        gwuCode_expired: "the gateway did not take the command before it expired", gwuCode_command_failed: "the gateway refused the update command",
+        gwuCode_platform_mismatch: "the release is for another platform", gwuCode_no_platform: "the gateway has not reported its platform", gwuCode_same_version: "the gateway runs this version already",
+        gwuCode_update_running: "an update of this gateway has not finished", gwuCode_no_release: "no such release", gwuCode_no_gateway: "no such gateway",
+        gwuCode_revoked: "the gateway is revoked", gwuCode_not_a_gateway_release: "not a gateway program", gwuCode_bad_health_timeout: "invalid health check limit",
       },
     },
     html: `
@@ -438,6 +563,21 @@
         <th data-i18n="gwpCmdCreated"></th><th data-i18n="gwpCmdType"></th><th data-i18n="gwpCmdState"></th>
         <th data-i18n="gwpCmdAnswer"></th><th data-i18n="gwpCmdAnswered"></th>
       </tr></thead><tbody id="gwp-commands"></tbody></table></div>
+      <section class="gwu" data-testid="gwu-section" aria-labelledby="gwu-h">
+        <h3 id="gwu-h" data-i18n="gwuTitle"></h3>
+        <dl id="gwu-facts" class="gwp-dl" data-testid="gwu-facts"></dl>
+        <div id="gwu-start-box" class="bar" hidden>
+          <label for="gwu-release" data-i18n="gwuRelease"></label>
+          <select id="gwu-release" data-testid="gwu-release"></select>
+          <button type="button" id="gwu-start" data-i18n="gwuStart" data-testid="gwu-start"></button>
+        </div>
+        <p id="gwu-none" class="status" data-testid="gwu-none" hidden></p>
+        <p id="gwu-msg" role="status" data-testid="gwu-msg"></p>
+        <div class="scroll-x"><table data-testid="gwu-table"><thead><tr>
+          <th data-i18n="gwuStarted_h"></th><th data-i18n="gwuRelease_h"></th><th data-i18n="gwuState_h"></th>
+          <th data-i18n="gwuReason_h"></th><th data-i18n="gwuSteps_h"></th>
+        </tr></thead><tbody id="gwu-rows"></tbody></table></div>
+      </section>
       <div id="gwp-reenroll-box" hidden>
         <h3 data-i18n="gwpReenrollTitle"></h3>
         <p data-i18n="gwpReenrollHelp"></p>
@@ -459,7 +599,8 @@
       wire();
       stop();
       if (arg !== G.id) {
-        Object.assign(G, { id: arg, d: null, presence: null, cfg: null, cmds: null, check: null, checked: "", enroll: null });
+        Object.assign(G, { id: arg, d: null, presence: null, cfg: null, cmds: null, check: null, checked: "", enroll: null, ups: null, rels: null });
+        EG.$("gwu-msg").textContent = "";
         delete EG.$("gwp-edit").dataset.touched;
         EG.$("gwp-cfg-msg").textContent = "";
         EG.$("gwp-reenroll-msg").textContent = "";
@@ -475,7 +616,7 @@
     render() { if (G.id) draw(); },
     reset() {
       stop();
-      Object.assign(G, { id: "", d: null, presence: null, cfg: null, cmds: null, check: null, checked: "", enroll: null });
+      Object.assign(G, { id: "", d: null, presence: null, cfg: null, cmds: null, check: null, checked: "", enroll: null, ups: null, rels: null });
     },
   });
 })();
