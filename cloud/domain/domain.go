@@ -431,6 +431,9 @@ type Store interface {
 	AuditStore      // the append-only, hash-chained audit log (audit.go)
 	ReleaseStore    // releases and the gateways' updates (release.go)
 
+	// Ping runs one query on the database: the systemd watchdog is fed
+	// only while it answers.
+	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
 }
