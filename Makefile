@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 # Packages with fuzz tests; `make fuzz` runs each fuzzer for FUZZTIME.
 FUZZPKGS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
 
-.PHONY: cross all build demo test test-go test-browser deps vet fmt-check fuzz bench bench-all chaos clean
+.PHONY: package package-test cross all build demo test test-go test-browser deps vet fmt-check fuzz bench bench-all chaos clean
 
 all: build
 
@@ -58,6 +58,17 @@ chaos:
 # The gateway for the Raspberry Pi (linux/arm64, cgo), smoke-tested under qemu.
 cross:
 	deploy/scripts/cross-build.sh
+
+# Debian packages (nfpm) into dist/: the gateway and the cloud for amd64,
+# and for the ARM targets `make cross` built (deploy/scripts/package.sh).
+package: build
+	VERSION=$(VERSION) deploy/scripts/package.sh
+
+# The packages installed, upgraded, removed and purged in a Debian root
+# made with debootstrap, and `systemd-analyze verify` on the units
+# (deploy/scripts/package-test.sh; ADR 0032).
+package-test:
+	deploy/scripts/package-test.sh
 
 fuzz:
 	@for pkg in $(FUZZPKGS); do \

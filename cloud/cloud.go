@@ -510,6 +510,18 @@ func (c *Cloud) Store() Store {
 	return c.store
 }
 
+// Healthy reports whether the cloud can still record events: its store
+// answers. The systemd watchdog is fed only while it does.
+func (c *Cloud) Healthy(ctx context.Context) error {
+	c.mu.Lock()
+	s := c.store
+	c.mu.Unlock()
+	if s == nil {
+		return fmt.Errorf("cloud: not started")
+	}
+	return s.Ping(ctx)
+}
+
 // Close stops everything in reverse order, waits for the goroutines and
 // closes the database. After Close, New+Start with the same DataDir and
 // addresses works again.

@@ -432,6 +432,9 @@ type Store interface {
 	RolloutStore    // releases sent to the fleet in waves (rollout.go)
 	ReleaseStore    // releases and the gateways' updates (release.go)
 
+	// Ping runs one query on the database: the systemd watchdog is fed
+	// only while it answers.
+	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
 }

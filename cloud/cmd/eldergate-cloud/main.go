@@ -20,11 +20,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/deploy/systemd/sdnotify"
 )
 
 func main() {
@@ -37,7 +39,9 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
                             [--broker URL --broker-user U --broker-password P [--no-ingest]] [--token T]
+                            [--broker-password-file F] [--broker-ca F] [--broker-gateway-url URL]
        eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
+                            [--broker-password-file F] [--broker-ca F]
                             [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
        eldergate-cloud users add --login L --name N --role R [--scope UNIT]
                             [--password-stdin] [--store DSN | --data DIR]
@@ -197,8 +201,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	fmt.Fprintf(stdout, "eldergate-cloud: console at %s/ (broker %s, data %s)\n", c.HTTPURL(), c.BrokerURL(), cfg.DataDir)
+	// Start returned: the store, the broker (or the link to the external
+	// one) and HTTP are up. Under systemd (Type=notify) that is READY=1;
+	// the watchdog is fed while the store answers.
+	sd, err := sdnotify.New(os.Getenv, os.Getpid())
+	if err != nil {
+		log.Warn("serve: systemd watchdog off", "err", err)
+	}
+	if err := sd.Notify("READY=1\nSTATUS=serving " + c.HTTPURL()); err != nil {
+		log.Warn("serve: systemd notify", "err", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { sd.Watchdog(ctx, c.Healthy, log) })
 	<-ctx.Done()
 	log.Info("serve: shutting down")
+	if err := sd.Notify("STOPPING=1"); err != nil {
+		log.Warn("serve: systemd notify", "err", err)
+	}
+	wg.Wait()
 	if err := c.Close(); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -20,9 +20,9 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/eldergate/eldergate/deploy/systemd/sdnotify"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
-	"github.com/eldergate/eldergate/firmware-gateway/sdnotify"
 	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
 	"github.com/eldergate/eldergate/firmware-gateway/update"
 )
@@ -70,6 +70,9 @@ const usage = `usage:
                                              decide one meal and print the decision as JSON
   eldergate-gateway enroll --cloud URL --token T [--data DIR] [--config FILE]
                                              obtain this gateway's broker credentials (written 0600 into the data dir)
+  eldergate-gateway systemd-dropin --config FILE
+                                             print the systemd drop-in that allows the service exactly the
+                                             device classes its configured drivers open (deploy/systemd)
   eldergate-gateway version
   eldergate-gateway help                     this text (also -h, --help)
 
@@ -159,6 +162,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return nil
 	case "enroll":
 		return runEnroll(ctx, args[1:], os.Stdout, stderr) // enroll.go
+	case "systemd-dropin":
+		return runSystemdDropIn(args[1:], os.Stdout, stderr) // dropin.go
 	case "version":
 		fmt.Println(version)
 		return nil
