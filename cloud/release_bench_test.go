@@ -74,4 +74,3 @@ func BenchmarkReleaseTransfer(b *testing.B) {
 		}
 	}
 }
-
