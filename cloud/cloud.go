@@ -32,6 +32,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/notify"
 	"github.com/eldergate/eldergate/cloud/postgres"
 	"github.com/eldergate/eldergate/cloud/release"
+	"github.com/eldergate/eldergate/cloud/rollout"
 )
 
 // Domain types, re-exported.
@@ -86,6 +87,9 @@ type Config struct {
 	// FleetCheckEvery is how often silence is checked (real time);
 	// default DefaultFleetCheckEvery.
 	FleetCheckEvery time.Duration
+	// RolloutEvery is how often the running rollouts are advanced (real
+	// time; besides at once after a start or a resume); default 5 s.
+	RolloutEvery time.Duration
 
 	// BrokerTLSCert and BrokerTLSKey (PEM files) put the embedded broker's
 	// listener on TLS; the ingester then uses a plain 127.0.0.1 listener
@@ -159,6 +163,7 @@ type Cloud struct {
 	board    *alarm.Feed
 	http     *cloudhttp.Server
 	updater  *release.Updater
+	rollouts *rollout.Scheduler // sends releases in waves (docs/adr/0031-rollouts-in-waves.md)
 	keys     []ed25519.PublicKey
 	started  bool
 	closed   bool
@@ -307,6 +312,10 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		}
 	}})
 	c.updater = &release.Updater{Store: c.store, Sender: c.cmds, Now: c.cfg.Now}
+	if c.rollouts, err = rollout.New(rollout.Config{Store: c.store, Updater: rollout.Releases{Updater: c.updater, Store: c.store},
+		Every: c.cfg.RolloutEvery, Now: c.cfg.Now, Logger: c.log}); err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
 	releaseDir := ""
 	if c.cfg.DataDir != "" {
 		releaseDir = filepath.Join(c.cfg.DataDir, "releases")
@@ -324,6 +333,7 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		Gateways:     auth,
 		TLSCert:      c.cfg.HTTPTLSCert,
 		TLSKey:       c.cfg.HTTPTLSKey,
+		Rollouts:     c.rollouts,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
@@ -335,6 +345,7 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 	if err := c.startAlarms(); err != nil {
 		return err
 	}
+	c.rollouts.Start()
 	c.log.Info("cloud: started", "http", c.http.URL(), "broker", c.brokerURLLocked(), "data", c.cfg.DataDir,
 		"embedded_broker", c.broker != nil, "ingest", c.ingester != nil)
 	return nil
@@ -533,6 +544,9 @@ func (c *Cloud) closeLocked() error {
 	}
 	if r := c.alarms.Load(); r != nil {
 		r.Close()
+	}
+	if c.rollouts != nil {
+		c.rollouts.Close()
 	}
 	if c.notifier != nil {
 		c.notifier.Close()

@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"Audit", testAudit},
 		{"Ping", testPing},
 		{"Releases", testReleases}, // releases.go
+		{"Rollouts", testRollouts}, // rollouts.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
