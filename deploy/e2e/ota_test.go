@@ -638,6 +638,9 @@ func TestOTAKillAtEveryState(t *testing.T) {
 				want = "v1"
 			}
 			expect(t, u, k.end, k.code)
+			if got, all := dedupe(steps(u)), "accepted downloading verified installed checking committed"; k.end == "committed" && got != all {
+				t.Fatalf("steps %q, want %q", got, all) // none lost to the kill
+			}
 			s.waitVersion(t, want, 10*time.Second)
 			s.mu.Lock()
 			kills, resumed := s.kills, s.msgs["update: download resumed"]

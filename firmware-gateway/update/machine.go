@@ -274,6 +274,13 @@ func (m *Machine) reportPending(ctx context.Context, st *State) error {
 	if s == "" || st.CommandID == "" {
 		return nil
 	}
+	// Killed right after restarting was persisted, the old binary never
+	// said installed: the new one says it before checking.
+	if s == eldergate.UpdateChecking && !strings.HasPrefix(st.Reported, eldergate.UpdateInstalled+"/") && !strings.HasPrefix(st.Reported, eldergate.UpdateChecking+"/") {
+		if err := m.reportOnce(ctx, st, eldergate.UpdateInstalled); err != nil {
+			return err
+		}
+	}
 	return m.reportOnce(ctx, st, s)
 }
 

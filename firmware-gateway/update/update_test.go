@@ -504,7 +504,7 @@ func TestDeferredDuringMealWindow(t *testing.T) {
 		t.Fatalf("reported %+v", d)
 	}
 	open = false
-	r = f.drive(func() *Machine { return f.machine(f.packaged, "v1") }, false)
+	r = f.drive(func() *Machine { return f.machine(f.packaged, "v1") }, true) // a kill at every state on the way
 	if r.Phase != PhaseRestarting {
 		t.Fatalf("after the window: %s", r.Phase)
 	}
@@ -610,3 +610,21 @@ func FuzzLoad(f *testing.F) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestLauncherWithoutCommittedBinary: a committed slot that vanished
+// leaves the packaged binary running rather than nothing.
+func TestLauncherWithoutCommittedBinary(t *testing.T) {
+	f := newFixture(t)
+	f.goodPath(false)
+	st := f.state()
+	if err := os.Remove(st.Committed); err != nil {
+		t.Fatal(err)
+	}
+	if bin := f.prepare(f.packaged); bin != "" {
+		t.Fatalf("launcher runs %q, want the packaged binary", bin)
+	}
+	// Exec'd by a launcher: no second launch.
+	if bin, err := Prepare(f.dir, f.packaged, "v1", "v1", time.Now, slogDiscard()); err != nil || bin != "" {
+		t.Fatalf("launched process: %q %v", bin, err)
+	}
+}
