@@ -179,4 +179,15 @@ func TestReleaseRoutes(t *testing.T) {
 	if w := do(h, "GET", "/api/v1/releases/"+rel.ID, "adm", ""); w.Code != 200 || !strings.Contains(w.Body.String(), `"manifest"`) {
 		t.Errorf("one release: %d %s", w.Code, w.Body)
 	}
+	// The audit log has the upload (its release, hash and key) and the
+	// start (the gateway, the release), never the artifact's bytes.
+	for target, want := range map[string]string{rel.ID: rel.SHA256, "update": rel.ID} {
+		es, err := st.ListAudit(ctx, domain.AuditQuery{Target: target, Status: 2, Limit: 10})
+		if err != nil || len(es) == 0 || !strings.Contains(string(es[0].After), want) {
+			t.Errorf("audit of %s: %+v %v", target, es, err)
+		}
+	}
+	if es, _ := st.ListAudit(ctx, domain.AuditQuery{Text: "a gateway for arm64", Limit: 10}); len(es) != 0 {
+		t.Errorf("the artifact's bytes are in the audit log: %+v", es)
+	}
 }

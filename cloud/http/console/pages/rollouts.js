@@ -69,6 +69,8 @@
   let detail = null;  // GET rollouts/{id}
   let shownID = "";
   let timer = 0;
+  let relNames = {};  // release id -> "name (version)"
+  const relName = (id) => relNames[id] || id;
 
   // waves reads "1, 25%, rest" into [{count:1},{percent:25},{}].
   function waves(text) {
@@ -97,12 +99,14 @@
     return EG.tk("roK_", r.target_kind) + " · " + (r.target_kind === "gateway" ? r.target_id : EG.unitName(r.target_id));
   }
 
+  // loadReleases reads the releases' names and fills the form's choice.
   async function loadReleases() {
     const r = await EG.call("GET", "releases");
     const sel = $("ro-release");
     const keep = sel.value;
     sel.textContent = "";
     for (const rel of (r.ok && Array.isArray(r.data) ? r.data : [])) {
+      relNames[rel.id] = (rel.release || rel.id) + (rel.version && rel.version !== rel.release ? " (" + rel.version + ")" : "");
       if (rel.artifact && rel.artifact !== "eldergate-gateway") continue;
       const o = document.createElement("option");
       o.value = rel.id;
@@ -167,7 +171,7 @@
       tr.dataset.id = ro.id;
       tr.tabIndex = 0;
       tr.className = "ro-row";
-      EG.cell(tr, ro.release, "", "ro-c-release");
+      EG.cell(tr, relName(ro.release), "", "ro-c-release");
       EG.cell(tr, targetName(ro), "", "ro-c-target");
       EG.cell(tr, EG.tk("roRS_", ro.state), "ro-state ro-" + ro.state, "ro-c-state");
       EG.cell(tr, ro.wave + " / " + (ro.waves || []).length, "", "ro-c-wave");
@@ -179,8 +183,11 @@
     }
   }
 
+  let asked = 0; // the latest detail request: an older answer arriving later is dropped
   async function loadDetail(id) {
+    const n = ++asked;
     const r = await EG.call("GET", "rollouts/" + encodeURIComponent(id));
+    if (n !== asked) return;
     if (!r.ok) return EG.say("ro-msg", EG.fmt("roFailedMsg", { msg: r.data.error || "HTTP " + r.status }), true);
     detail = r.data;
     renderDetail();
@@ -233,7 +240,7 @@
     $("ro-detail").hidden = !d;
     $("ro-home").hidden = !!d;
     if (!d) return;
-    $("ro-d-title").textContent = d.release + " → " + targetName(d);
+    $("ro-d-title").textContent = relName(d.release) + " → " + targetName(d);
     const st = $("ro-d-state");
     st.textContent = EG.tk("roRS_", d.state) + " · " + EG.fmt("roWave", { w: d.wave }) + " / " + (d.waves || []).length +
       " · " + EG.fmt("roThresholdIs", { p: d.failure_threshold_pct });
@@ -334,11 +341,12 @@
       clearTimeout(timer);
       $("ro-form").hidden = !canSteer();
       $("ro-plan").hidden = !canSteer();
-      if (shownID) return loadDetail(shownID);
+      const names = loadReleases();
+      if (shownID) return names.then(() => loadDetail(shownID));
       detail = null;
       renderDetail();
       fillTargets();
-      return Promise.all([loadList(), canSteer() ? loadReleases() : null]);
+      return names.then(loadList);
     },
     render() {
       document.querySelectorAll("#rollouts [data-i18n]").forEach((el) => { el.textContent = EG.t(el.dataset.i18n); });
