@@ -118,6 +118,8 @@ func TestLayoutImports(t *testing.T) {
 		{"drivers", []string{"cloud", "firmware-gateway"}},
 		{"policy", []string{"cloud", "firmware-gateway", "drivers"}},
 		{"", []string{"cloud", "firmware-gateway", "drivers"}},
+		// systemd's notify protocol, shared by both daemons (ADR 0032).
+		{"deploy/systemd", []string{"cloud", "firmware-gateway", "drivers"}},
 	}
 	pkgs := make([]string, 0, len(imports))
 	for p := range imports {

@@ -102,6 +102,22 @@ func TestBrokerTLSConfigErrors(t *testing.T) {
 	if _, err := cloud.New(ext); err == nil {
 		t.Fatal("New accepted broker TLS with an external broker")
 	}
+	// An external broker's CA (ADR 0033): with a plain URL, unreadable, not
+	// PEM; a gateway URL without an external broker.
+	for _, c := range []struct {
+		url, ca, gwURL, words string
+	}{
+		{"tcp://127.0.0.1:1", files.CAFile, "", "use ssl://"},
+		{"ssl://127.0.0.1:1", "/nonexistent/ca.pem", "", "broker CA file"},
+		{"ssl://127.0.0.1:1", files.KeyFile, "", "no PEM certificate"},
+		{"", "", "ssl://127.0.0.1:8883", "needs an external broker URL"},
+	} {
+		cfg := base
+		cfg.BrokerURL, cfg.BrokerCAFile, cfg.GatewayBrokerURL = c.url, c.ca, c.gwURL
+		if _, err := cloud.New(cfg); err == nil || !strings.Contains(err.Error(), c.words) {
+			t.Errorf("New with broker %q, CA %q, gateway URL %q: %v; want an error saying %q", c.url, c.ca, c.gwURL, err, c.words)
+		}
+	}
 	bad := base
 	bad.BrokerTLSCert, bad.BrokerTLSKey = files.CertFile, files.CAFile // not a key
 	c, err := cloud.New(bad)

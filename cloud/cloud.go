@@ -11,9 +11,11 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -30,6 +32,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/notify"
 	"github.com/eldergate/eldergate/cloud/postgres"
 	"github.com/eldergate/eldergate/cloud/release"
+	"github.com/eldergate/eldergate/cloud/rollout"
 )
 
 // Domain types, re-exported.
@@ -84,6 +87,9 @@ type Config struct {
 	// FleetCheckEvery is how often silence is checked (real time);
 	// default DefaultFleetCheckEvery.
 	FleetCheckEvery time.Duration
+	// RolloutEvery is how often the running rollouts are advanced (real
+	// time; besides at once after a start or a resume); default 5 s.
+	RolloutEvery time.Duration
 
 	// BrokerTLSCert and BrokerTLSKey (PEM files) put the embedded broker's
 	// listener on TLS; the ingester then uses a plain 127.0.0.1 listener
@@ -95,6 +101,16 @@ type Config struct {
 	// the cloud then creates each enrolled gateway's client and role there
 	// and disables it on revocation (cloud/dynsec.go).
 	BrokerDynsec bool
+
+	// BrokerCAFile (PEM) is the CA the external broker's certificate
+	// chains to, for ssl:// BrokerURLs (empty: the system's roots); it is
+	// also handed to enrolling gateways (ADR 0033).
+	BrokerCAFile string
+	// GatewayBrokerURL is the broker URL handed to enrolling gateways when
+	// it differs from the cloud's own (Mosquitto's public listener, e.g.
+	// ssl://broker.example.gov.cn:8883, while the cloud uses an internal
+	// one); empty: BrokerURL.
+	GatewayBrokerURL string
 
 	// NoIngest: this process takes no gateway message (external broker
 	// only); standalone `eldergate-cloud ingest` processes ingest and run
@@ -131,6 +147,9 @@ type Cloud struct {
 	cfg Config
 	log *slog.Logger
 
+	brokerTLS   *tls.Config // the external broker's, nil for tcp:// and the embedded broker
+	brokerCAPEM string      // Config.BrokerCAFile's contents, handed to enrolling gateways
+
 	mu       sync.Mutex
 	store    domain.Store
 	broker   *broker.Broker
@@ -144,6 +163,7 @@ type Cloud struct {
 	board    *alarm.Feed
 	http     *cloudhttp.Server
 	updater  *release.Updater
+	rollouts *rollout.Scheduler // sends releases in waves (docs/adr/0031-rollouts-in-waves.md)
 	keys     []ed25519.PublicKey
 	started  bool
 	closed   bool
@@ -181,6 +201,23 @@ func New(cfg Config) (*Cloud, error) {
 	if cfg.BrokerDynsec && (cfg.BrokerURL == "" || cfg.BrokerUser == "") {
 		return nil, errors.New("cloud: broker dynamic security needs an external broker URL and user")
 	}
+	if cfg.GatewayBrokerURL != "" && cfg.BrokerURL == "" {
+		return nil, errors.New("cloud: a gateway broker URL needs an external broker URL (the embedded broker's is its own)")
+	}
+	var brokerTLS *tls.Config
+	if cfg.BrokerURL != "" {
+		var err error
+		if brokerTLS, err = ingest.BrokerTLS(cfg.BrokerURL, cfg.BrokerCAFile); err != nil {
+			return nil, fmt.Errorf("cloud: %w", err)
+		}
+	}
+	var caPEM []byte
+	if cfg.BrokerCAFile != "" {
+		var err error
+		if caPEM, err = os.ReadFile(cfg.BrokerCAFile); err != nil {
+			return nil, fmt.Errorf("cloud: broker CA file: %w", err)
+		}
+	}
 	if cfg.NoIngest && cfg.BrokerURL == "" {
 		return nil, errors.New("cloud: no ingester needs an external broker URL (standalone ingesters cannot reach the embedded broker)")
 	}
@@ -213,7 +250,7 @@ func New(cfg Config) (*Cloud, error) {
 			return nil, fmt.Errorf("cloud: gateways[%d] (%s): secret must be 1-72 bytes", i, g.ID)
 		}
 	}
-	return &Cloud{cfg: cfg, log: cfg.Logger, keys: keys}, nil
+	return &Cloud{cfg: cfg, log: cfg.Logger, keys: keys, brokerTLS: brokerTLS, brokerCAPEM: string(caPEM)}, nil
 }
 
 // Start opens the store, seeds the gateways, starts the broker (when
@@ -275,6 +312,10 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		}
 	}})
 	c.updater = &release.Updater{Store: c.store, Sender: c.cmds, Now: c.cfg.Now}
+	if c.rollouts, err = rollout.New(rollout.Config{Store: c.store, Updater: rollout.Releases{Updater: c.updater, Store: c.store},
+		Every: c.cfg.RolloutEvery, Now: c.cfg.Now, Logger: c.log}); err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
 	releaseDir := ""
 	if c.cfg.DataDir != "" {
 		releaseDir = filepath.Join(c.cfg.DataDir, "releases")
@@ -292,6 +333,7 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 		Gateways:     auth,
 		TLSCert:      c.cfg.HTTPTLSCert,
 		TLSKey:       c.cfg.HTTPTLSKey,
+		Rollouts:     c.rollouts,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
@@ -303,6 +345,7 @@ func (c *Cloud) Start(ctx context.Context) (err error) {
 	if err := c.startAlarms(); err != nil {
 		return err
 	}
+	c.rollouts.Start()
 	c.log.Info("cloud: started", "http", c.http.URL(), "broker", c.brokerURLLocked(), "data", c.cfg.DataDir,
 		"embedded_broker", c.broker != nil, "ingest", c.ingester != nil)
 	return nil
@@ -339,7 +382,7 @@ func (w wakeLater) Wake() {
 // NoIngest only a broker connection publishing the commands.
 func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password string) (err error) {
 	if c.cfg.NoIngest {
-		if c.pub, err = ingest.NewPublisher(brokerURL, user, password, ""); err != nil {
+		if c.pub, err = ingest.NewPublisher(brokerURL, user, password, "", c.brokerTLS); err != nil {
 			return fmt.Errorf("cloud: %w", err)
 		}
 		if c.cmds, err = followup.New(followup.Config{Store: c.store, Publisher: c.pub, Logger: c.log, Now: c.cfg.Now}); err != nil {
@@ -357,7 +400,7 @@ func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password str
 	}
 	c.ingester, c.cmds, err = NewIngester(ingest.Config{
 		BrokerURL: brokerURL, Username: user, Password: password, ClientID: id, Logger: c.log, Now: c.cfg.Now,
-		OnAlert: c.alertStored,
+		OnAlert: c.alertStored, TLS: c.brokerTLS,
 	}, c.store)
 	if err != nil {
 		return err
@@ -467,6 +510,18 @@ func (c *Cloud) Store() Store {
 	return c.store
 }
 
+// Healthy reports whether the cloud can still record events: its store
+// answers. The systemd watchdog is fed only while it does.
+func (c *Cloud) Healthy(ctx context.Context) error {
+	c.mu.Lock()
+	s := c.store
+	c.mu.Unlock()
+	if s == nil {
+		return fmt.Errorf("cloud: not started")
+	}
+	return s.Ping(ctx)
+}
+
 // Close stops everything in reverse order, waits for the goroutines and
 // closes the database. After Close, New+Start with the same DataDir and
 // addresses works again.
@@ -489,6 +544,9 @@ func (c *Cloud) closeLocked() error {
 	}
 	if r := c.alarms.Load(); r != nil {
 		r.Close()
+	}
+	if c.rollouts != nil {
+		c.rollouts.Close()
 	}
 	if c.notifier != nil {
 		c.notifier.Close()

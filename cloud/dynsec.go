@@ -27,7 +27,7 @@ func (c *Cloud) dynsecServiceUser() string { return c.cfg.BrokerUser + "-service
 func (c *Cloud) startDynsec(ctx context.Context) (user, password string, err error) {
 	d, err := dynsec.Dial(ctx, dynsec.Config{
 		URL: c.cfg.BrokerURL, User: c.cfg.BrokerUser, Password: c.cfg.BrokerPassword,
-		ClientID: "eldergate-cloud-dynsec", Logger: c.log.With("component", "dynsec"),
+		ClientID: "eldergate-cloud-dynsec", Logger: c.log.With("component", "dynsec"), TLS: c.brokerTLS,
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("cloud: %w", err)

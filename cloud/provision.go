@@ -23,6 +23,7 @@ func (c *Cloud) provisioning(auth *authenticator, brokerURL string) cloudhttp.Pr
 	b := c.broker
 	p := cloudhttp.Provisioning{
 		PublicURL: strings.TrimSuffix(c.cfg.ConsoleURL, "/"), // "" = the listener's URL
+		CAPEM:     c.brokerCAPEM,
 		OnRevoke: func(id string) {
 			auth.forget(id)
 			if b != nil {
@@ -36,6 +37,9 @@ func (c *Cloud) provisioning(auth *authenticator, brokerURL string) cloudhttp.Pr
 	}
 	if c.dynsec != nil {
 		p.BrokerURL = brokerURL
+		if c.cfg.GatewayBrokerURL != "" {
+			p.BrokerURL = c.cfg.GatewayBrokerURL
+		}
 		p.OnEnroll = c.dynsecEnroll
 		p.OnRevoke = func(id string) {
 			auth.forget(id)

@@ -191,6 +191,15 @@ func TestReleaseOverHTTPS(t *testing.T) {
 	if a := waitAck(t, acks); !sameIDs(a.IDs, evs...) {
 		t.Fatalf("ack %+v", a)
 	}
+	// A step of an unknown state is refused with its reason, and stays out.
+	badStep := storetest.UpdateStep(t, "gw-a", 7, cmdID, eldergate.UpdateCommitted, at.Add(10*time.Second))
+	badStep.Data = json.RawMessage(`{"command_id":"` + cmdID + `","state":"exploded"}`)
+	if err := publish(t, gw, eldergate.Topic("gw-a", eldergate.ChannelUp), batch(t, "gw-a", badStep)); err != nil {
+		t.Fatal(err)
+	}
+	if a := waitAck(t, acks); len(a.Rejected) != 1 || !strings.Contains(a.Rejected[0].Reason, `unknown update state "exploded"`) {
+		t.Fatalf("ack of an unknown state: %+v", a)
+	}
 	history := func() []map[string]any {
 		t.Helper()
 		r, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/gateways/gw-a/updates", nil)

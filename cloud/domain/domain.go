@@ -429,8 +429,12 @@ type Store interface {
 	MealsStore      // the meals list (meals.go)
 	UserStore       // the people who sign in and their sessions (user.go)
 	AuditStore      // the append-only, hash-chained audit log (audit.go)
+	RolloutStore    // releases sent to the fleet in waves (rollout.go)
 	ReleaseStore    // releases and the gateways' updates (release.go)
 
+	// Ping runs one query on the database: the systemd watchdog is fed
+	// only while it answers.
+	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
 }

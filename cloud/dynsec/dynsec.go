@@ -6,6 +6,7 @@ package dynsec
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,7 @@ type Config struct {
 	URL, User, Password string
 	ClientID            string        // default "eldergate-dynsec"
 	Timeout             time.Duration // per command; default 5 s
+	TLS                 *tls.Config   // for ssl:// URLs; nil: paho's default
 	Logger              *slog.Logger
 }
 
@@ -90,6 +92,9 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 				}
 			}()
 		})
+	if cfg.TLS != nil {
+		o.SetTLSConfig(cfg.TLS)
+	}
 	c.conn = paho.NewClient(o)
 	t := c.conn.Connect()
 	if err := wait(ctx, t, cfg.Timeout); err != nil {

@@ -61,6 +61,9 @@ type Config struct {
 	Gateways GatewayAuthenticator
 	// TLSCert and TLSKey (PEM files, both or neither) serve HTTPS.
 	TLSCert, TLSKey string
+	// Rollouts plans, starts and steers rollouts (rollout.Scheduler);
+	// nil: the rollout routes that change something answer 503.
+	Rollouts Rollouts
 }
 
 // Store is what the API reads and changes: every small store of domain
@@ -84,6 +87,7 @@ type Store interface {
 	domain.MealsStore
 	domain.UserStore
 	domain.AuditStore   // audit.go
+	domain.RolloutStore // rollouts.go
 	domain.ReleaseStore // releases.go
 }
 
@@ -224,6 +228,7 @@ func (s *Server) routes() *routeMux {
 	s.charityRoutes(mux) // charity.go, charity_page.go
 	s.mealRoutes(mux)    // meals.go
 	s.auditRoutes(mux)   // audit.go
+	s.rolloutRoutes(mux) // rollouts.go
 	s.releaseRoutes(mux) // releases.go
 	mux.Handle("/api/", s.require(domain.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")

@@ -177,8 +177,8 @@ func (s *Server) uploadRelease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.cfg.Store.CreateRelease(r.Context(), rel); err != nil {
-		if created {
-			store.Remove(rel.SHA256) // no row names it
+		if created && !s.artifactReferenced(r.Context(), rel.SHA256) {
+			store.Remove(rel.SHA256) // no row names it (a concurrent upload of the same file may have)
 		}
 		if errors.Is(err, domain.ErrConflict) {
 			writeError(w, http.StatusConflict, fmt.Sprintf("release %s for %s, or this artifact (SHA-256 %s), was uploaded before", m.Release, m.Platform, m.SHA256))
@@ -190,6 +190,21 @@ func (s *Server) uploadRelease(w http.ResponseWriter, r *http.Request) {
 	auditChange(r, "release", rel.ID, "", nil, map[string]any{"release": m.Release, "version": m.Version, "platform": m.Platform, "sha256": m.SHA256, "size": m.Size, "key_id": m.KeyID})
 	s.log.Info("http: release uploaded", "release", rel.ID, "name", m.Release, "platform", m.Platform, "sha256", m.SHA256)
 	writeJSON(w, http.StatusCreated, ReleaseView{Release: rel})
+}
+
+// artifactReferenced reports whether a stored release is the artifact of
+// SHA-256 sum (true when it cannot tell: the file is then kept).
+func (s *Server) artifactReferenced(ctx context.Context, sum string) bool {
+	rs, err := s.cfg.Store.ListReleases(ctx)
+	if err != nil {
+		return true
+	}
+	for _, v := range rs {
+		if v.SHA256 == sum {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) uploadError(w http.ResponseWriter, err error) {

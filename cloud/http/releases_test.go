@@ -101,6 +101,15 @@ func TestReleaseRoutes(t *testing.T) {
 	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &rel) != nil || rel.Platform != "linux/arm64" {
 		t.Fatalf("upload: %d %s", w.Code, w.Body)
 	}
+	// The same name for the same platform, another binary: 409, and its
+	// file is not kept.
+	art2 := filepath.Join(dir, "other-gateway")
+	os.WriteFile(art2, []byte("another build of v2"), 0o755)
+	b2, _, _ := release.SignFile(priv, art2, "v2", "2.0.1", "linux/arm64", "eldergate-gateway", time.Now())
+	bin2, _ := os.ReadFile(art2)
+	if w := upload(h, map[string][]byte{"bundle": b2.Marshal(), "artifact": bin2}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "uploaded before") {
+		t.Errorf("same name and platform: %d %s", w.Code, w.Body)
+	}
 	if ents, _ := os.ReadDir(filepath.Join(dir, "releases")); len(ents) != 1 {
 		t.Fatalf("release dir has %d entries, want the one artifact (refused uploads leave nothing)", len(ents))
 	}
@@ -169,5 +178,16 @@ func TestReleaseRoutes(t *testing.T) {
 	}
 	if w := do(h, "GET", "/api/v1/releases/"+rel.ID, "adm", ""); w.Code != 200 || !strings.Contains(w.Body.String(), `"manifest"`) {
 		t.Errorf("one release: %d %s", w.Code, w.Body)
+	}
+	// The audit log has the upload (its release, hash and key) and the
+	// start (the gateway, the release), never the artifact's bytes.
+	for target, want := range map[string]string{rel.ID: rel.SHA256, "update": rel.ID} {
+		es, err := st.ListAudit(ctx, domain.AuditQuery{Target: target, Status: 2, Limit: 10})
+		if err != nil || len(es) == 0 || !strings.Contains(string(es[0].After), want) {
+			t.Errorf("audit of %s: %+v %v", target, es, err)
+		}
+	}
+	if es, _ := st.ListAudit(ctx, domain.AuditQuery{Text: "a gateway for arm64", Limit: 10}); len(es) != 0 {
+		t.Errorf("the artifact's bytes are in the audit log: %+v", es)
 	}
 }

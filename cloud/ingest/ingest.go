@@ -5,6 +5,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +42,8 @@ type Config struct {
 	BrokerURL string // "tcp://127.0.0.1:1883"
 	Username  string
 	Password  string
+	// TLS configures ssl:// connections (BrokerTLS); nil: paho's default.
+	TLS *tls.Config
 	// ClientID is the ingester's MQTT client id: stable across restarts
 	// (its persistent session holds what gateways publish while it is
 	// away) and unique per ingester process. Empty: DefaultClientID("ingest").
@@ -197,6 +200,9 @@ func New(cfg Config) (*Ingester, error) {
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			in.log.Warn("ingest: connection lost", "err", err)
 		})
+	if cfg.TLS != nil {
+		opts.SetTLSConfig(cfg.TLS)
+	}
 	for i := range in.queues {
 		in.queues[i] = make(chan paho.Message, cfg.QueueSize)
 	}

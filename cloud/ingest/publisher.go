@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync"
@@ -23,8 +24,9 @@ type Publisher struct {
 }
 
 // NewPublisher returns a publisher; Start connects it. clientID may be
-// empty (a random one).
-func NewPublisher(url, user, password, clientID string) (*Publisher, error) {
+// empty (a random one); tlsCfg configures ssl:// (BrokerTLS), nil: paho's
+// default.
+func NewPublisher(url, user, password, clientID string, tlsCfg *tls.Config) (*Publisher, error) {
 	if url == "" {
 		return nil, errors.New("ingest: no broker URL")
 	}
@@ -49,6 +51,9 @@ func NewPublisher(url, user, password, clientID string) (*Publisher, error) {
 		SetMaxReconnectInterval(10 * time.Second).
 		SetKeepAlive(30 * time.Second).
 		SetConnectTimeout(10 * time.Second)
+	if tlsCfg != nil {
+		opts.SetTLSConfig(tlsCfg)
+	}
 	return &Publisher{url: url, client: paho.NewClient(opts), closed: make(chan struct{})}, nil
 }
 

@@ -54,6 +54,15 @@ func Open(ctx context.Context, db *sql.DB, d *Dialect, fsys fs.FS) (*Store, erro
 // Conn runs SQL on the database outside a transaction.
 func (s *Store) Conn() Conn { return Conn{q: s.DB, d: s.D} }
 
+// Ping runs one query on the database: it answers, or the error says why not.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return s.errf("ping: %w", err)
+	}
+	return nil
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
 	if err := s.DB.Close(); err != nil {

@@ -66,7 +66,9 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"MealPage", testMealPage},
 		{"Users", testUsers},
 		{"Audit", testAudit},
+		{"Ping", testPing},
 		{"Releases", testReleases}, // releases.go
+		{"Rollouts", testRollouts}, // rollouts.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -484,5 +486,18 @@ func testSeqAndSkew(t *testing.T, s domain.Store) {
 	check(8, 1, 7, -2000)
 	if n, err := s.CountEvents(ctx); err != nil || n != 7 {
 		t.Errorf("CountEvents = %d, %v, want 7", n, err)
+	}
+}
+
+// testPing: the watchdog's query answers on an open store and fails on a
+// done context, so a hung database stops feeding the watchdog.
+func testPing(t *testing.T, s domain.Store) {
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("Ping on a cancelled context answered nil")
 	}
 }

@@ -344,7 +344,7 @@ func run() error {
 		c := exec.CommandContext(ctx, "sh", "-c", *runCmd)
 		c.Stdout, c.Stderr = os.Stdout, os.Stderr
 		c.Env = append(os.Environ(), "EG_CONSOLE_URL="+consoleURL, "EG_KIOSK_URL="+kioskURL, "EG_TOKEN="+*token, "EG_TILL_TOKEN="+demoTillToken,
-			"EG_USER="+demoUsers[0].Login, "EG_PASSWORD="+demoUsers[0].Password)
+			"EG_USER="+demoUsers[0].Login, "EG_PASSWORD="+demoUsers[0].Password, "EG_RELEASE_KEY="+relPriv)
 		return c.Run()
 	}
 	fmt.Println("  Ctrl-C stops both.")

@@ -23,9 +23,10 @@ type Restartable struct {
 	Addr string // 127.0.0.1:PORT
 	Dir  string
 
-	t    testing.TB
-	bin  string
-	conf string
+	t     testing.TB
+	bin   string
+	conf  string
+	addrs []string // every listener, waited for at each start
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -57,6 +58,7 @@ func StartRestartableMosquitto(t testing.TB, users map[string]string, acl string
 	port := freePort(t)
 	m.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	m.URL = "tcp://" + m.Addr
+	m.addrs = []string{m.Addr}
 	var b strings.Builder
 	fmt.Fprintf(&b, "per_listener_settings false\nallow_anonymous false\npassword_file %s\n", pw)
 	if acl != "" {
@@ -72,6 +74,30 @@ func StartRestartableMosquitto(t testing.TB, users map[string]string, acl string
 	if err := os.WriteFile(m.conf, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	m.start(t)
+	return m
+}
+
+// StartMosquittoConf starts mosquitto with exactly the configuration file
+// conf (e.g. one `eldergate-cloud broker-config` wrote) and returns once
+// it listens on every address of addrs (host:port, the first is Addr;
+// URL is "" as the scheme depends on the listener). Stop and Start take
+// it down and bring it back; it is stopped when the test ends.
+func StartMosquittoConf(t testing.TB, conf string, addrs ...string) *Restartable {
+	t.Helper()
+	if len(addrs) == 0 {
+		t.Fatal("testenv: StartMosquittoConf needs the listeners' addresses")
+	}
+	m := &Restartable{t: t, bin: mosquittoBin(t), Dir: filepath.Dir(conf), conf: conf, Addr: addrs[0], addrs: addrs}
+	m.start(t)
+	return m
+}
+
+// FreePort is a loopback TCP port free at the time of the call.
+func FreePort(t testing.TB) int { return freePort(t) }
+
+func (m *Restartable) start(t testing.TB) {
+	t.Helper()
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +109,6 @@ func StartRestartableMosquitto(t testing.TB, users map[string]string, acl string
 			m.mu.Unlock()
 		}
 	})
-	return m
 }
 
 // Start starts the broker (again) and returns once it listens.
@@ -101,7 +126,13 @@ func (m *Restartable) Start() error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	if err := waitListening(m.Addr, exited, 5*time.Second); err != nil {
+	var err error
+	for _, a := range m.addrs {
+		if err = waitListening(a, exited, 5*time.Second); err != nil {
+			break
+		}
+	}
+	if err != nil {
 		_ = cmd.Process.Kill()
 		select { // waitListening may have taken the exit already
 		case <-exited:

@@ -1,8 +1,10 @@
 package config_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
@@ -39,4 +41,34 @@ func TestUpdateSection(t *testing.T) {
 	if len(pushed.Update.PublicKeys) != 0 {
 		t.Fatal("pushed release keys kept")
 	}
+}
+
+// FuzzParseUpdate: an update section either fails with an error or is
+// one whose keys parse, whose cloud_url is https and whose retry interval
+// is in bounds.
+func FuzzParseUpdate(f *testing.F) {
+	f.Add("cloud_url: https://cloud.example:8443\npublic_keys: [" + releaseKey + "]\n")
+	f.Add("cloud_url: http://x\n")
+	f.Add("public_keys: [\"\"]\nretry_interval: 0s\n")
+	f.Add("retry_interval: -1s\nca_file: /etc/x.pem\n")
+	f.Fuzz(func(t *testing.T, section string) {
+		var text strings.Builder
+		text.WriteString(minimal + "update:\n")
+		for line := range strings.Lines(section) {
+			text.WriteString("  " + line)
+		}
+		c, err := config.Parse([]byte(text.String()))
+		if err != nil {
+			return
+		}
+		if _, err := c.Update.Keys(); err != nil {
+			t.Fatalf("accepted keys that do not parse: %v", err)
+		}
+		if u, err := url.Parse(c.Update.CloudURL); c.Update.CloudURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+			t.Fatalf("accepted cloud_url %q", c.Update.CloudURL)
+		}
+		if c.Update.RetryInterval < time.Second || c.Update.RetryInterval > time.Hour {
+			t.Fatalf("accepted retry_interval %v", c.Update.RetryInterval)
+		}
+	})
 }

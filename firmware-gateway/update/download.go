@@ -136,6 +136,7 @@ func (m *Machine) download(ctx context.Context, st *State) (progressed bool, err
 	req.SetBasicAuth(m.c.GatewayID, m.c.Secret)
 	if n > 0 {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", n))
+		m.c.Log.Info("update: download resumed", "from", n, "size", st.Size)
 	}
 	resp, err := m.c.Client.Do(req)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eldergate/eldergate"
 )
@@ -128,8 +129,9 @@ func (m *Machine) Accept(ctx context.Context, commandID string, req eldergate.Up
 	}
 	man, err := eldergate.VerifyRelease(m.c.Keys, req.Manifest, req.Signature)
 	if err != nil {
-		d := eldergate.UpdateData{CommandID: commandID, Rollout: req.Rollout, Release: man.Release, FromVersion: m.c.Version, ToVersion: man.Version,
-			State: eldergate.UpdateFailed, Code: CodeSignature, Reason: err.Error()}
+		// The manifest is not trusted: its words are clipped.
+		d := eldergate.UpdateData{CommandID: commandID, Rollout: req.Rollout, Release: clip(man.Release, 64), FromVersion: clip(m.c.Version, 64), ToVersion: clip(man.Version, 64),
+			State: eldergate.UpdateFailed, Code: CodeSignature, Reason: clip(err.Error(), eldergate.MaxUpdateReason)}
 		if rerr := m.c.Report(ctx, d); rerr != nil {
 			m.c.Log.Error("update: failure not reported", "err", rerr)
 		}
@@ -241,9 +243,9 @@ func reported(p Phase) string {
 
 // data is the update event of st in state s.
 func (m *Machine) data(st *State, s string) eldergate.UpdateData {
-	d := eldergate.UpdateData{CommandID: st.CommandID, Rollout: st.Rollout, Release: st.Release, FromVersion: st.FromVersion, ToVersion: st.ToVersion, State: s}
+	d := eldergate.UpdateData{CommandID: st.CommandID, Rollout: st.Rollout, Release: st.Release, FromVersion: clip(st.FromVersion, 64), ToVersion: st.ToVersion, State: s}
 	if s == eldergate.UpdateDeferred || s == eldergate.UpdateFailed || s == eldergate.UpdateRolledBack {
-		d.Code, d.Reason = st.Code, st.Reason
+		d.Code, d.Reason = st.Code, clip(st.Reason, eldergate.MaxUpdateReason)
 	}
 	return d
 }
@@ -271,6 +273,13 @@ func (m *Machine) reportPending(ctx context.Context, st *State) error {
 	s := reported(st.Phase)
 	if s == "" || st.CommandID == "" {
 		return nil
+	}
+	// Killed right after restarting was persisted, the old binary never
+	// said installed: the new one says it before checking.
+	if s == eldergate.UpdateChecking && !strings.HasPrefix(st.Reported, eldergate.UpdateInstalled+"/") && !strings.HasPrefix(st.Reported, eldergate.UpdateChecking+"/") {
+		if err := m.reportOnce(ctx, st, eldergate.UpdateInstalled); err != nil {
+			return err
+		}
 	}
 	return m.reportOnce(ctx, st, s)
 }
@@ -495,4 +504,18 @@ func samePath(a, b string) bool {
 	fa, err1 := os.Stat(a)
 	fb, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// clip bounds a text of an update event to n bytes of valid UTF-8, as
+// eldergate.DecodeUpdateData accepts it.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
 }

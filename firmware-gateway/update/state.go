@@ -133,7 +133,29 @@ func Save(dir string, st State) error {
 	if err := writeAtomic(filepath.Join(dir, stateFile), b, 0o600); err != nil {
 		return fmt.Errorf("update: state: %w", err)
 	}
+	if kill := os.Getenv(EnvKillAt); kill != "" && (kill == string(st.Phase) ||
+		kill == string(KillMidDownload) && st.Phase == PhaseDownloading && st.ReportedBytes >= st.Size/2) {
+		killSelf() // a failpoint of the crash tests: SIGKILL right after the state is on disk
+	}
 	return nil
+}
+
+// EnvKillAt is the crash tests' failpoint (deploy/e2e/ota_test.go): when
+// set to a phase, the process SIGKILLs itself as soon as that phase is
+// persisted, the way a power cut or the OOM killer would stop it there.
+// Never set in production.
+const EnvKillAt = "ELDERGATE_UPDATE_KILL_AT"
+
+// KillMidDownload is the failpoint's value that kills once half the
+// artifact is downloaded (the progress report is persisted).
+const KillMidDownload Phase = "downloading-half"
+
+func killSelf() {
+	p, err := os.FindProcess(os.Getpid())
+	if err == nil {
+		p.Signal(os.Kill)
+	}
+	select {} // the signal is on its way
 }
 
 // writeAtomic writes data to path through a synced temporary file and a

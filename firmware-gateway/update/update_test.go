@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,11 +79,18 @@ func newArtifactServer(t *testing.T, body []byte) *artifactServer {
 }
 
 type recorder struct {
+	t   *testing.T
 	mu  sync.Mutex
 	got []eldergate.UpdateData
 }
 
+// report records d, which must be an update event the cloud takes.
 func (r *recorder) report(_ context.Context, d eldergate.UpdateData) error {
+	if raw, _ := json.Marshal(d); r.t != nil {
+		if _, err := eldergate.DecodeUpdateData(raw); err != nil {
+			r.t.Errorf("reported %+v: the cloud refuses it: %v", d, err)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, d)
@@ -131,7 +139,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	art := make([]byte, 300<<10)
 	rand.Read(art)
-	f := &fixture{t: t, dir: filepath.Join(t.TempDir(), "update"), priv: priv, pub: pub, artifact: art, rec: &recorder{}}
+	f := &fixture{t: t, dir: filepath.Join(t.TempDir(), "update"), priv: priv, pub: pub, artifact: art, rec: &recorder{t: t}}
 	f.srv = newArtifactServer(t, art)
 	f.packaged = filepath.Join(t.TempDir(), "eldergate-gateway")
 	if err := os.WriteFile(f.packaged, []byte("v1 binary"), 0o755); err != nil {
@@ -289,6 +297,13 @@ func TestBadSignatureRefused(t *testing.T) {
 	}
 	if d := f.rec.last(); d.State != eldergate.UpdateFailed || d.Code != CodeSignature || d.ToVersion != "v2" {
 		t.Fatalf("reported %+v, want failed/signature", d)
+	}
+	// The event is one the cloud takes (bounded words of an untrusted manifest).
+	for _, d := range f.rec.got {
+		raw, _ := json.Marshal(d)
+		if _, err := eldergate.DecodeUpdateData(raw); err != nil {
+			t.Fatalf("reported %+v: the cloud refuses it: %v", d, err)
+		}
 	}
 	if st := f.state(); st.Phase != PhaseIdle {
 		t.Fatalf("state %s after a refused update", st.Phase)
@@ -489,7 +504,7 @@ func TestDeferredDuringMealWindow(t *testing.T) {
 		t.Fatalf("reported %+v", d)
 	}
 	open = false
-	r = f.drive(func() *Machine { return f.machine(f.packaged, "v1") }, false)
+	r = f.drive(func() *Machine { return f.machine(f.packaged, "v1") }, true) // a kill at every state on the way
 	if r.Phase != PhaseRestarting {
 		t.Fatalf("after the window: %s", r.Phase)
 	}
@@ -595,3 +610,21 @@ func FuzzLoad(f *testing.F) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestLauncherWithoutCommittedBinary: a committed slot that vanished
+// leaves the packaged binary running rather than nothing.
+func TestLauncherWithoutCommittedBinary(t *testing.T) {
+	f := newFixture(t)
+	f.goodPath(false)
+	st := f.state()
+	if err := os.Remove(st.Committed); err != nil {
+		t.Fatal(err)
+	}
+	if bin := f.prepare(f.packaged); bin != "" {
+		t.Fatalf("launcher runs %q, want the packaged binary", bin)
+	}
+	// Exec'd by a launcher: no second launch.
+	if bin, err := Prepare(f.dir, f.packaged, "v1", "v1", time.Now, slogDiscard()); err != nil || bin != "" {
+		t.Fatalf("launched process: %q %v", bin, err)
+	}
+}

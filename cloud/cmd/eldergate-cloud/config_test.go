@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -74,4 +76,20 @@ func FuzzCheckPublicURL(f *testing.F) {
 			t.Fatalf("accepted %q", s)
 		}
 	})
+}
+
+// The configuration the package ships parses and keeps the store where
+// the unit's StateDirectory is.
+func TestPackagedCloudConfig(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "deploy", "packaging", "etc", "cloud.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, err := parseConfig(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.DataDir != "/var/lib/eldergate/cloud" {
+		t.Errorf("data_dir %q, want the unit's StateDirectory /var/lib/eldergate/cloud", fc.DataDir)
+	}
 }

@@ -42,6 +42,8 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	brokerURL := fs.String("broker", "", "broker URL (tcp://host:port); required")
 	brokerUser := fs.String("broker-user", "eldergate-cloud", "the cloud's user on the broker")
 	brokerPassword := fs.String("broker-password", "", "the cloud's password on the broker (env EG_BROKER_PASSWORD)")
+	brokerPasswordFile := fs.String("broker-password-file", "", "file whose first line is the cloud's broker password (broker-config writes it)")
+	brokerCA := fs.String("broker-ca", "", "PEM CA of the broker's certificate (ssl://)")
 	storeDSN := fs.String("store", "", "PostgreSQL store URL postgres://user:pass@host/db (default: SQLite in -data; env EG_STORE_DSN)")
 	dataDir := fs.String("data", "./data", "data directory (SQLite database)")
 	workers := fs.Int("workers", ingest.DefaultWorkers, "batches committed at once")
@@ -59,8 +61,19 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if *workers <= 0 {
 		return fmt.Errorf("ingest: --workers %d: must be positive", *workers)
 	}
+	if *brokerPassword == "" && *brokerPasswordFile != "" {
+		pw, err := readPasswordFile(*brokerPasswordFile)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		*brokerPassword = pw
+	}
 	if *brokerPassword == "" {
 		*brokerPassword = os.Getenv("EG_BROKER_PASSWORD")
+	}
+	brokerTLS, err := ingest.BrokerTLS(*brokerURL, *brokerCA)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
 	}
 	if *storeDSN == "" {
 		*storeDSN = os.Getenv("EG_STORE_DSN")
@@ -85,7 +98,7 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	// birth or a command result may land on any ingester.
 	in, _, err := cloud.NewIngester(ingest.Config{
 		BrokerURL: *brokerURL, Username: *brokerUser, Password: *brokerPassword,
-		ClientID: *clientID, Logger: log, Now: time.Now, Workers: *workers,
+		ClientID: *clientID, Logger: log, Now: time.Now, Workers: *workers, TLS: brokerTLS,
 	}, st)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)

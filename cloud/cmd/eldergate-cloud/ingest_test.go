@@ -20,6 +20,9 @@ func TestIngestCmdRefusesBadArguments(t *testing.T) {
 		{[]string{"--broker", "tcp://127.0.0.1:1", "--store", "cloud.db"}, "must be a postgres://"},
 		{[]string{"--broker", "tcp://127.0.0.1:1", "--workers", "0"}, "must be positive"},
 		{[]string{"--broker", "tcp://127.0.0.1:1", "extra"}, "unexpected arguments"},
+		{[]string{"--broker", "tcp://127.0.0.1:1", "--broker-ca", "ca.pem"}, "use ssl://"},
+		{[]string{"--broker", "ssl://127.0.0.1:1", "--broker-ca", "/nonexistent/ca.pem"}, "broker CA file"},
+		{[]string{"--broker", "ssl://127.0.0.1:1", "--broker-password-file", "/nonexistent/pw"}, "broker password file"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), append([]string{"ingest"}, tc.args...), &stdout, &stderr)

@@ -7,6 +7,7 @@
 //	                       [--store DSN | --data DIR] [--workers N]
 //	eldergate-cloud users add --login L --name N --role R [--scope UNIT]
 //	                          [--password-stdin] [--store DSN | --data DIR]
+//	eldergate-cloud broker-config --out DIR [--tls-cert F --tls-key F [--ca F]] [--listen ADDR] ...
 //	eldergate-cloud release keygen|sign|verify|upload ... (release.go)
 //	eldergate-cloud version
 package main
@@ -20,11 +21,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/deploy/systemd/sdnotify"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."
@@ -41,10 +44,15 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: eldergate-cloud serve [--config FILE] [--data DIR] [--http ADDR] [--mqtt ADDR]
                             [--broker URL --broker-user U --broker-password P [--no-ingest]] [--token T]
+                            [--broker-password-file F] [--broker-ca F] [--broker-gateway-url URL]
        eldergate-cloud ingest --broker URL [--broker-user U --broker-password P]
+                            [--broker-password-file F] [--broker-ca F]
                             [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
        eldergate-cloud users add --login L --name N --role R [--scope UNIT]
                             [--password-stdin] [--store DSN | --data DIR]
+       eldergate-cloud broker-config --out DIR [--tls-cert F --tls-key F [--ca F]]
+                            [--listen 0.0.0.0:8883] [--cloud-listen 127.0.0.1:8884]
+                            [--admin-user U] [--mount DIR] [--plugin PATH] [--force]
        eldergate-cloud release keygen --out DIR
        eldergate-cloud release sign --key PRIV --artifact FILE --release NAME --version V --platform P [--out BUNDLE]
        eldergate-cloud release verify --pub KEY[,KEY...] --artifact FILE [--bundle B]
@@ -70,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return ingestCmd(ctx, args[1:], stderr)
 	case "users":
 		return usersCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "broker-config":
+		return brokerConfigCmd(args[1:], stdout, stderr)
 	case "release":
 		return releaseCmd(ctx, args[1:], stdout, stderr)
 	case "version":
@@ -92,6 +102,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	brokerUser := fs.String("broker-user", "", "the cloud's user on the external broker")
 	brokerPassword := fs.String("broker-password", "", "the cloud's password on the external broker")
 	noIngest := fs.Bool("no-ingest", false, "take no gateway message (external broker only): standalone \"eldergate-cloud ingest\" processes ingest")
+	brokerPasswordFile := fs.String("broker-password-file", "", "file whose first line is the cloud's broker password (broker-config writes it)")
+	brokerCA := fs.String("broker-ca", "", "PEM CA of the external broker's certificate (ssl://), also handed to enrolling gateways")
+	brokerGatewayURL := fs.String("broker-gateway-url", "", "the broker URL handed to enrolling gateways, when not --broker (e.g. Mosquitto's public listener)")
 	brokerDynsec := fs.Bool("broker-dynsec", false, "manage gateway accounts on the external Mosquitto through its dynamic-security plugin (--broker-user is the dynsec admin)")
 	token := fs.String("token", "", "admin bearer token for the API and the console")
 	publicURL := fs.String("public-url", "", "the cloud's address as gateways, staff and donors reach it, e.g. https://eldergate.example.gov.cn (links in notifications, enrollment and charity QR codes; default the HTTP listener's URL)")
@@ -128,32 +141,41 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fileVal
 	}
 	cfg := cloud.Config{
-		DataDir:        pick("data", *dataDir, fc.DataDir),
-		StoreDSN:       pick("store", *storeDSN, fc.StoreDSN),
-		HTTPAddr:       pick("http", *httpAddr, fc.HTTPAddr),
-		BrokerAddr:     pick("mqtt", *mqttAddr, fc.MQTTAddr),
-		BrokerURL:      pick("broker", *brokerURL, fc.BrokerURL),
-		BrokerUser:     pick("broker-user", *brokerUser, fc.BrokerUser),
-		BrokerPassword: pick("broker-password", *brokerPassword, fc.BrokerPassword),
-		AdminToken:     pick("token", *token, fc.AdminToken),
-		ConsoleURL:     pick("public-url", *publicURL, fc.PublicURL),
-		BrokerDynsec:   *brokerDynsec || fc.BrokerDynsec,
-		NoIngest:       *noIngest || fc.NoIngest,
-		BrokerTLSCert:  *mqttTLSCert,
-		BrokerTLSKey:   *mqttTLSKey,
-		IngestClientID: *clientID,
-		HTTPTLSCert:    pick("http-tls-cert", *httpTLSCert, fc.HTTPTLSCert),
-		HTTPTLSKey:     pick("http-tls-key", *httpTLSKey, fc.HTTPTLSKey),
-		ReleaseKeys:    fc.ReleaseKeys,
-		Gateways:       fc.Gateways,
-		Logger:         log,
-		Now:            time.Now,
+		DataDir:          pick("data", *dataDir, fc.DataDir),
+		StoreDSN:         pick("store", *storeDSN, fc.StoreDSN),
+		HTTPAddr:         pick("http", *httpAddr, fc.HTTPAddr),
+		BrokerAddr:       pick("mqtt", *mqttAddr, fc.MQTTAddr),
+		BrokerURL:        pick("broker", *brokerURL, fc.BrokerURL),
+		BrokerUser:       pick("broker-user", *brokerUser, fc.BrokerUser),
+		BrokerPassword:   pick("broker-password", *brokerPassword, fc.BrokerPassword),
+		AdminToken:       pick("token", *token, fc.AdminToken),
+		ConsoleURL:       pick("public-url", *publicURL, fc.PublicURL),
+		BrokerDynsec:     *brokerDynsec || fc.BrokerDynsec,
+		BrokerCAFile:     pick("broker-ca", *brokerCA, fc.BrokerCAFile),
+		GatewayBrokerURL: pick("broker-gateway-url", *brokerGatewayURL, fc.BrokerGatewayURL),
+		NoIngest:         *noIngest || fc.NoIngest,
+		BrokerTLSCert:    *mqttTLSCert,
+		BrokerTLSKey:     *mqttTLSKey,
+		IngestClientID:   *clientID,
+		HTTPTLSCert:      pick("http-tls-cert", *httpTLSCert, fc.HTTPTLSCert),
+		HTTPTLSKey:       pick("http-tls-key", *httpTLSKey, fc.HTTPTLSKey),
+		ReleaseKeys:      fc.ReleaseKeys,
+		Gateways:         fc.Gateways,
+		Logger:           log,
+		Now:              time.Now,
 	}
 	if err := checkPublicURL(cfg.ConsoleURL); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	if cfg.AdminToken == "" {
 		cfg.AdminToken = os.Getenv("EG_ADMIN_TOKEN")
+	}
+	if pwFile := pick("broker-password-file", *brokerPasswordFile, fc.BrokerPasswordFile); cfg.BrokerPassword == "" && pwFile != "" {
+		pw, err := readPasswordFile(pwFile)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		cfg.BrokerPassword = pw
 	}
 	if cfg.BrokerPassword == "" {
 		cfg.BrokerPassword = os.Getenv("EG_BROKER_PASSWORD")
@@ -188,8 +210,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	fmt.Fprintf(stdout, "eldergate-cloud: console at %s/ (broker %s, data %s)\n", c.HTTPURL(), c.BrokerURL(), cfg.DataDir)
+	// Start returned: the store, the broker (or the link to the external
+	// one) and HTTP are up. Under systemd (Type=notify) that is READY=1;
+	// the watchdog is fed while the store answers.
+	sd, err := sdnotify.New(os.Getenv, os.Getpid())
+	if err != nil {
+		log.Warn("serve: systemd watchdog off", "err", err)
+	}
+	if err := sd.Notify("READY=1\nSTATUS=serving " + c.HTTPURL()); err != nil {
+		log.Warn("serve: systemd notify", "err", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { sd.Watchdog(ctx, c.Healthy, log) })
 	<-ctx.Done()
 	log.Info("serve: shutting down")
+	if err := sd.Notify("STOPPING=1"); err != nil {
+		log.Warn("serve: systemd notify", "err", err)
+	}
+	wg.Wait()
 	if err := c.Close(); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -8,6 +8,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/eldergate/eldergate/cloud"
+	"github.com/eldergate/eldergate/deploy/testenv"
 )
 
 // TestReleaseKeygenSignVerify: keygen writes a private key of mode 0600
@@ -103,5 +107,64 @@ func TestReleaseKeygenSignVerify(t *testing.T) {
 	}
 	if _, err := run("frobnicate"); err == nil || !strings.Contains(err.Error(), "unknown subcommand") {
 		t.Fatalf("unknown subcommand: %v", err)
+	}
+}
+
+// TestReleaseUpload: `release upload` sends a signed artifact to a cloud
+// serving HTTPS (trusting --ca) with an operator's token; the same again
+// is refused with the cloud's words, and so is a wrong token.
+func TestReleaseUpload(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	run := func(args ...string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := run(ctx, append([]string{"release"}, args...), &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	out, err := run("keygen", "--out", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := regexp.MustCompile(`release_keys: \[(\S+)\]`).FindStringSubmatch(out)[1]
+	files := testenv.NewTLSFiles(t)
+	c, err := cloud.New(cloud.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", BrokerAddr: "127.0.0.1:0", AdminToken: "adm",
+		ReleaseKeys: []string{pub}, HTTPTLSCert: files.CertFile, HTTPTLSKey: files.KeyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := c.Start(sctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	art := filepath.Join(dir, "eldergate-gateway")
+	os.WriteFile(art, []byte("a gateway binary"), 0o755)
+	if _, err := run("sign", "--key", filepath.Join(dir, "release.key"), "--artifact", art, "--release", "v9", "--version", "9.0.0", "--platform", "linux/amd64"); err != nil {
+		t.Fatal(err)
+	}
+	up := func(token string) (string, error) {
+		return run("upload", "--url", c.HTTPURL(), "--token", token, "--artifact", art, "--ca", files.CAFile)
+	}
+	if out, err := up("adm"); err != nil || !regexp.MustCompile(`uploaded: release rel-\S+`).MatchString(out) {
+		t.Fatalf("upload: %q %v", out, err)
+	}
+	if _, err := up("adm"); err == nil || !strings.Contains(err.Error(), "409") || !strings.Contains(err.Error(), "uploaded before") {
+		t.Fatalf("upload again: %v", err)
+	}
+	if _, err := up("wrong"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("wrong token: %v", err)
+	}
+	if _, err := run("upload", "--url", c.HTTPURL(), "--token", "adm", "--artifact", art); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the CA: %v", err)
+	}
+}
+
+// TestReleaseConfigKeys: the configuration file takes release_keys and the
+// HTTPS files.
+func TestReleaseConfigKeys(t *testing.T) {
+	fc, err := parseConfig([]byte("release_keys: [\"a\", \"b\"]\nhttp_tls_cert: c.pem\nhttp_tls_key: k.pem\n"))
+	if err != nil || len(fc.ReleaseKeys) != 2 || fc.HTTPTLSCert != "c.pem" || fc.HTTPTLSKey != "k.pem" {
+		t.Fatalf("%+v %v", fc, err)
 	}
 }

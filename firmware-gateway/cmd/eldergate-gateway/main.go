@@ -21,9 +21,9 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/eldergate/eldergate/deploy/systemd/sdnotify"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
-	"github.com/eldergate/eldergate/firmware-gateway/sdnotify"
 	"github.com/eldergate/eldergate/firmware-gateway/staffauth"
 	"github.com/eldergate/eldergate/firmware-gateway/update"
 )
@@ -71,7 +71,10 @@ const usage = `usage:
                                              decide one meal and print the decision as JSON
   eldergate-gateway enroll --cloud URL --token T [--data DIR] [--config FILE]
                                              obtain this gateway's broker credentials (written 0600 into the data dir)
-  eldergate-gateway selftest [--dir DIR]    check that this build serves a hall: a fresh store, two meals
+  eldergate-gateway systemd-dropin --config FILE
+                                             print the systemd drop-in that allows the service exactly the
+                                             device classes its configured drivers open (deploy/systemd)
+  eldergate-gateway selftest [--dir DIR]     check that this build serves a hall: a fresh store, two meals
                                              decided with the embedded Zhuhai policy, committed and read back
   eldergate-gateway version
   eldergate-gateway help                     this text (also -h, --help)
@@ -162,6 +165,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return nil
 	case "enroll":
 		return runEnroll(ctx, args[1:], os.Stdout, stderr) // enroll.go
+	case "systemd-dropin":
+		return runSystemdDropIn(args[1:], os.Stdout, stderr) // dropin.go
 	case "selftest":
 		return runSelftest(ctx, args[1:], os.Stdout, stderr) // selftest.go
 	case "version":

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eldergate/eldergate/firmware-gateway/sdnotify"
+	"github.com/eldergate/eldergate/deploy/systemd/sdnotify"
 )
 
 // notifySocket listens on a unixgram socket in a temp dir, as systemd does.

@@ -1,5 +1,8 @@
 // Package sdnotify speaks systemd's notify protocol: readiness, stopping
-// and the watchdog.
+// and the watchdog. Both daemons use it (eldergate-gateway and
+// eldergate-cloud, units Type=notify with WatchdogSec in deploy/systemd):
+// it lives beside the units, outside firmware-gateway/ and cloud/, which
+// must not import each other (ADR 0032). It imports nothing of the module.
 package sdnotify
 
 import (
@@ -91,11 +94,11 @@ func (n *Notifier) Watchdog(ctx context.Context, healthy func(context.Context) e
 		err := healthy(hctx)
 		cancel()
 		if err != nil {
-			log.Error("gateway: unhealthy, watchdog not fed", "err", err)
+			log.Error("sdnotify: unhealthy, watchdog not fed", "err", err)
 			continue
 		}
 		if err := n.Notify("WATCHDOG=1"); err != nil {
-			log.Warn("gateway: watchdog", "err", err)
+			log.Warn("sdnotify: watchdog", "err", err)
 		}
 	}
 }
