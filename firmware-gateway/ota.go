@@ -201,8 +201,8 @@ func (g *Gateway) kioskServed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `data-testid="site-name"`) {
-		return fmt.Errorf("GET / answered %d without the kiosk page", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(strings.ToLower(string(body)), "<html") {
+		return fmt.Errorf("GET / answered %d (%s) without the kiosk page", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	return nil
 }

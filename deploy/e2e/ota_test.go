@@ -107,12 +107,13 @@ type supervisor struct {
 	kills  int // exits by SIGKILL
 	tail   []string
 	msgs   map[string]int // log messages seen, by text
+	delay  time.Duration  // before a restart (RestartSec), default 100 ms
 	quit   bool
 	done   chan struct{}
 }
 
 func supervise(t *testing.T, bin, cfg string, env ...string) *supervisor {
-	s := &supervisor{t: t, bin: bin, cfg: cfg, env: env, done: make(chan struct{}), msgs: map[string]int{}}
+	s := &supervisor{t: t, bin: bin, cfg: cfg, env: env, done: make(chan struct{}), msgs: map[string]int{}, delay: 100 * time.Millisecond}
 	go s.loop()
 	t.Cleanup(s.stop)
 	return s
@@ -170,9 +171,10 @@ func (s *supervisor) loop() {
 				s.env = nil // the failpoint fired once
 			}
 		}
+		delay := s.delay
 		s.mu.Unlock()
-		s.log(fmt.Sprintf("supervisor: exited (%v), restarting", err))
-		time.Sleep(100 * time.Millisecond)
+		s.log(fmt.Sprintf("supervisor: exited (%v), restarting in %v", err, delay))
+		time.Sleep(delay)
 	}
 }
 
@@ -525,6 +527,12 @@ func TestOTAUpdate(t *testing.T) {
 		s.waitVersion(t, "v1", 10*time.Second)
 	})
 	t.Run("no acked heartbeat", func(t *testing.T) {
+		// The restart after the install waits a second (systemd's
+		// RestartSec is 2 s): the cloud is gone before the new binary runs.
+		s.mu.Lock()
+		s.delay = time.Second
+		s.mu.Unlock()
+		defer func() { s.mu.Lock(); s.delay = 100 * time.Millisecond; s.mu.Unlock() }()
 		cmd := e.startUpdate(e.good, 2)
 		// Once the download is complete, the cloud stops: the broker
 		// stays, nobody acks the new binary's heartbeat.
