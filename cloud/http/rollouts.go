@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/release"
 	"github.com/eldergate/eldergate/cloud/rollout"
 )
 
@@ -47,6 +48,11 @@ type RolloutWave struct {
 type RolloutGatewayView struct {
 	domain.RolloutGateway
 	TimeZone string `json:"time_zone"`
+	// Code is a stable word for Reason, which the console shows in the
+	// reader's language: the update's code (eldergate.UpdateData.Code, or
+	// the cloud's refusal), "timeout" for a wave that ran out, and
+	// no_platform / platform_mismatch for a skipped gateway.
+	Code string `json:"code,omitempty"`
 }
 
 // RolloutDetail is the answer of GET /api/v1/rollouts/{id}.
@@ -209,6 +215,21 @@ func (s *Server) getRollout(w http.ResponseWriter, r *http.Request) {
 			zones[g.Site] = z
 		}
 		v := RolloutGatewayView{RolloutGateway: g, TimeZone: z}
+		switch {
+		case g.CommandID != "":
+			u, err := s.cfg.Store.GatewayUpdate(r.Context(), g.CommandID)
+			if err != nil && !errors.Is(err, domain.ErrNotFound) {
+				s.internal(w, r, err)
+				return
+			}
+			v.Code = u.Code
+		case g.State == domain.RolloutGWTimedOut:
+			v.Code = "timeout"
+		case g.State == domain.RolloutGWSkipped && g.Platform == "":
+			v.Code = release.CodeNoPlatform
+		case g.State == domain.RolloutGWSkipped:
+			v.Code = release.CodePlatformMismatch
+		}
 		if g.Wave < 1 || g.Wave > len(d.Waves) {
 			d.Skipped = append(d.Skipped, v)
 			continue

@@ -106,7 +106,8 @@ try {
     // (or the wave ended and halted it first: the halt is then refused)
     await page.waitForFunction(() => document.querySelector('[data-testid="ro-d-state"]').dataset.state === 'halted', null, { timeout: 10000 });
     const why = await page.getByTestId('ro-d-reason').textContent();
-    check(why.includes('halted by') || /wave 1: 1 of 1 gateways failed/.test(why), `halt reason "${why}"`);
+    // In the reader's language (zh-CN here), not the server's English.
+    check(/^原因：由 .+ 暂停$/.test(why) || /第 1 批：1 台中 1 台失败（100% > \d+%），已暂停/.test(why), `halt reason "${why}"`);
   }
 
   // Three languages; screenshots of the rollout at both sizes.
@@ -134,7 +135,8 @@ try {
   if (await page.getByTestId('ro-d-state').getAttribute('data-state') === 'running') {
     await page.getByTestId('ro-cancel').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="ro-d-state"]').dataset.state === 'cancelled', null, { timeout: 5000 });
-    check((await page.getByTestId('ro-d-reason').textContent()).includes('cancelled by'), 'no reason for the cancel');
+    const why = await page.getByTestId('ro-d-reason').textContent();
+    check(/^原因：由 .+ 取消$/.test(why), `cancel reason "${why}"`);
   }
   // The list shows it.
   await page.getByTestId('ro-back').click();

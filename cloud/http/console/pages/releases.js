@@ -79,7 +79,7 @@
     role: "viewer",
     strings: {
       "zh-CN": {
-        tabReleases: "升级版本", relTitle: "升级版本（已签名）",
+        tabReleases: "软件版本", relTitle: "升级版本（已签名）",
         relHelp: "版本由离线保存的私钥签名（eldergate-cloud release sign）。云端只保存公钥，上传时核对签名、大小和 SHA-256。在网关页面对单台网关发起升级。",
         relName: "版本名", relVersion: "版本号", relPlatform: "平台", relArtifactH: "程序", relSize: "大小", relSHA: "SHA-256", relUploadedH: "上传",
         relArtifact_eldergate_gateway: "网关程序", relArtifact_eldergate_cloud: "云端程序",
@@ -88,7 +88,7 @@
         relUploaded: "已上传 {name}（{platform}），签名、大小和 SHA-256 均核对无误。", relKey: "签名密钥 {k}",
       },
       "zh-HK": {
-        tabReleases: "升級版本", relTitle: "升級版本（已簽署）",
+        tabReleases: "軟件版本", relTitle: "升級版本（已簽署）",
         relHelp: "版本由離線保存的私鑰簽署（eldergate-cloud release sign）。雲端只保存公鑰，上載時核對簽署、大小和 SHA-256。在網關頁面對單台網關發起升級。",
         relName: "版本名", relVersion: "版本號", relPlatform: "平台", relArtifactH: "程式", relSize: "大小", relSHA: "SHA-256", relUploadedH: "上載",
         relArtifact_eldergate_gateway: "網關程式", relArtifact_eldergate_cloud: "雲端程式",

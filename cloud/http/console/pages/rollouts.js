@@ -19,7 +19,7 @@
   };
   const strings = {
     "zh-CN": {
-      tabRollouts: "更新", roTitle: "网关软件更新", roNew: "发起更新", roRelease: "版本", roKind: "范围", roTarget: "对象",
+      tabRollouts: "分批升级", roTitle: "网关软件分批升级", roNew: "发起更新", roRelease: "版本", roKind: "范围", roTarget: "对象",
       roK_gateway: "单个网关", roK_site: "站点", roK_street: "街道", roK_district: "区", roK_fleet: "全部网关",
       roWaves: "分批", roWavesHint: "例：1, 25%, 其余", roThreshold: "失败率上限（%）", roPreview: "预览", roStart: "开始更新",
       roPlan: "第 {w} 批：{n} 台", roSkipped: "跳过 {n} 台（平台不符）", roPlatform: "平台 {p}",
@@ -28,12 +28,14 @@
       roBack: "返回列表", roHalt: "暂停", roResume: "继续", roCancel: "取消更新", roWave: "第 {w} 批", roWaveNow: "（当前）",
       roFailed: "失败 {f} / {n} 台", roColGW: "网关", roColSite: "站点", roColGWState: "状态", roColWait: "等待原因", roColReason: "说明",
       roW_meal_window: "用餐时段，{t} 后开始", roW_alarm_open: "站点有未结束的报警", roW_offline: "网关离线",
-      roReason: "原因：{r}", roThresholdIs: "失败率超过 {p}% 即暂停", roSkippedList: "跳过的网关", roFleet: "全部网关",
+      roReason: "原因：{r}", roThresholdIs: "失败率超过 {p}% 即暂停",
+      roWhyWaveHalt: "第 {w} 批：{n} 台中 {f} 台失败（{p}% > {t}%），已暂停", roWhyWaveOK: "第 {w} 批：{n} 台中 {f} 台失败（{p}% ≤ {t}%）",
+      roWhyHaltedBy: "由 {by} 暂停", roWhyCancelledBy: "由 {by} 取消", roWhyResumedDone: "{by} 继续后，最后一批已完成", roSkippedList: "跳过的网关", roFleet: "全部网关",
       roEmptyWave: "本批没有网关", roNone: "暂无更新", roFailedMsg: "失败：{msg}", roNet: "网络错误，请重试。", roStarted: "已开始：{id}",
       roZoneNote: "时间按各站点的时区显示（时区名称见括号）。",
     },
     "zh-HK": {
-      tabRollouts: "更新", roTitle: "網關軟件更新", roNew: "發起更新", roRelease: "版本", roKind: "範圍", roTarget: "對象",
+      tabRollouts: "分批升級", roTitle: "網關軟件分批升級", roNew: "發起更新", roRelease: "版本", roKind: "範圍", roTarget: "對象",
       roK_gateway: "單個網關", roK_site: "站點", roK_street: "街道", roK_district: "區", roK_fleet: "全部網關",
       roWaves: "分批", roWavesHint: "例：1, 25%, 其餘", roThreshold: "失敗率上限（%）", roPreview: "預覽", roStart: "開始更新",
       roPlan: "第 {w} 批：{n} 部", roSkipped: "略過 {n} 部（平台不符）", roPlatform: "平台 {p}",
@@ -42,12 +44,14 @@
       roBack: "返回列表", roHalt: "暫停", roResume: "繼續", roCancel: "取消更新", roWave: "第 {w} 批", roWaveNow: "（當前）",
       roFailed: "失敗 {f} / {n} 部", roColGW: "網關", roColSite: "站點", roColGWState: "狀態", roColWait: "等候原因", roColReason: "說明",
       roW_meal_window: "用膳時段，{t} 後開始", roW_alarm_open: "站點有未完結的警報", roW_offline: "網關離線",
-      roReason: "原因：{r}", roThresholdIs: "失敗率超過 {p}% 即暫停", roSkippedList: "略過的網關", roFleet: "全部網關",
+      roReason: "原因：{r}", roThresholdIs: "失敗率超過 {p}% 即暫停",
+      roWhyWaveHalt: "第 {w} 批：{n} 台中 {f} 台失敗（{p}% > {t}%），已暫停", roWhyWaveOK: "第 {w} 批：{n} 台中 {f} 台失敗（{p}% ≤ {t}%）",
+      roWhyHaltedBy: "由 {by} 暫停", roWhyCancelledBy: "由 {by} 取消", roWhyResumedDone: "{by} 繼續後，最後一批已完成", roSkippedList: "略過的網關", roFleet: "全部網關",
       roEmptyWave: "本批沒有網關", roNone: "暫無更新", roFailedMsg: "失敗：{msg}", roNet: "網絡錯誤，請重試。", roStarted: "已開始：{id}",
       roZoneNote: "時間按各站點的時區顯示（時區名稱見括號）。",
     },
     en: {
-      tabRollouts: "Updates", roTitle: "Gateway software updates", roNew: "Start an update", roRelease: "Release", roKind: "Scope", roTarget: "Target",
+      tabRollouts: "Rollouts", roTitle: "Gateway software rollouts", roNew: "Start an update", roRelease: "Release", roKind: "Scope", roTarget: "Target",
       roK_gateway: "One gateway", roK_site: "Site", roK_street: "Street", roK_district: "District", roK_fleet: "Whole fleet",
       roWaves: "Waves", roWavesHint: "e.g. 1, 25%, rest", roThreshold: "Failure threshold (%)", roPreview: "Preview", roStart: "Start update",
       roPlan: "Wave {w}: {n} gateways", roSkipped: "{n} skipped (other platform)", roPlatform: "platform {p}",
@@ -56,7 +60,9 @@
       roBack: "Back to the list", roHalt: "Halt", roResume: "Resume", roCancel: "Cancel rollout", roWave: "Wave {w}", roWaveNow: " (current)",
       roFailed: "{f} of {n} failed", roColGW: "Gateway", roColSite: "Site", roColGWState: "State", roColWait: "Waiting for", roColReason: "Details",
       roW_meal_window: "meal window, goes after {t}", roW_alarm_open: "an open alarm at the site", roW_offline: "the gateway is offline",
-      roReason: "Reason: {r}", roThresholdIs: "Halts when more than {p}% of a wave fail", roSkippedList: "Skipped gateways", roFleet: "the whole fleet",
+      roReason: "Reason: {r}", roThresholdIs: "Halts when more than {p}% of a wave fail",
+      roWhyWaveHalt: "wave {w}: {f} of {n} gateways failed ({p}% > {t}%), halted", roWhyWaveOK: "wave {w}: {f} of {n} gateways failed ({p}% ≤ {t}%)",
+      roWhyHaltedBy: "halted by {by}", roWhyCancelledBy: "cancelled by {by}", roWhyResumedDone: "completed when {by} resumed it after its last wave", roSkippedList: "Skipped gateways", roFleet: "the whole fleet",
       roEmptyWave: "No gateway in this wave", roNone: "No rollouts yet", roFailedMsg: "Failed: {msg}", roNet: "Network error, please try again.", roStarted: "Started: {id}",
       roZoneNote: "Times are shown in each site's time zone (named in brackets).",
     },
@@ -201,6 +207,35 @@
     return EG.tk("roW_", g.wait);
   }
 
+  // A gateway's reason: its code in the reader's language (the gateway
+  // page's words for update codes), then the words the gateway or the
+  // cloud gave, which may name a device or a version.
+  function gwWhy(g) {
+    const words = g.code ? EG.tk("gwuCode_", g.code) : "";
+    if (!words || words === g.code) return g.reason || g.code || "";
+    return [words, g.reason].filter(Boolean).join(" — ");
+  }
+
+  // Why a rollout stopped, in the reader's language: a wave's verdict is
+  // rebuilt from the wave's own counts; an operator's halt, cancel or
+  // resume names the person.
+  function rolloutWhy(d) {
+    const r = d.reason || "";
+    let m;
+    if ((m = /^wave (\d+): /.exec(r))) {
+      const w = (d.wave_list || [])[Number(m[1]) - 1];
+      if (w) {
+        const n = w.gateways.length;
+        const k = d.state === "halted" ? "roWhyWaveHalt" : "roWhyWaveOK";
+        return EG.fmt(k, { w: m[1], f: w.failed, n, p: n ? Math.floor(w.failed * 100 / n) : 0, t: d.failure_threshold_pct });
+      }
+    }
+    if ((m = /^halted by (.+)$/.exec(r))) return EG.fmt("roWhyHaltedBy", { by: m[1] });
+    if ((m = /^cancelled by (.+)$/.exec(r))) return EG.fmt("roWhyCancelledBy", { by: m[1] });
+    if ((m = /^completed when resumed by (.+) after its last wave$/.exec(r))) return EG.fmt("roWhyResumedDone", { by: m[1] });
+    return r;
+  }
+
   function gwTable(rows, testid) {
     const wrap = document.createElement("div");
     wrap.className = "scroll-x";
@@ -226,7 +261,7 @@
       EG.cell(tr, EG.unitName(g.site), "", "ro-c-site");
       EG.cell(tr, EG.tk("roS_", g.state), "ro-gstate ro-g-" + g.state, "ro-c-gstate");
       EG.cell(tr, waitText(g), "", "ro-c-wait");
-      EG.cell(tr, g.reason || "", "ro-why", "ro-c-reason");
+      EG.cell(tr, gwWhy(g), "ro-why", "ro-c-reason");
       tb.appendChild(tr);
     }
     if (!rows.length) EG.emptyRow(tb, 5);
@@ -247,7 +282,7 @@
     st.dataset.state = d.state;
     const why = $("ro-d-reason");
     why.hidden = !d.reason;
-    why.textContent = d.reason ? EG.fmt("roReason", { r: d.reason }) : "";
+    why.textContent = d.reason ? EG.fmt("roReason", { r: rolloutWhy(d) }) : "";
     why.classList.toggle("error", d.state === "halted");
     $("ro-halt").hidden = !canSteer() || d.state !== "running";
     $("ro-resume").hidden = !canSteer() || d.state !== "halted";
