@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
-	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/atomicfile"
 	"github.com/eldergate/eldergate/firmware-gateway/update"
 )
 
@@ -83,7 +83,7 @@ func (g *Gateway) setConfigSHA(sha string) error {
 			err = nil
 		}
 	} else {
-		err = config.WriteFileAtomic(path, []byte(sha+"\n"))
+		err = atomicfile.Write(path, []byte(sha+"\n"), 0o600)
 	}
 	if err != nil {
 		return fmt.Errorf("gateway: persist config checksum: %w", err)

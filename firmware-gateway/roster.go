@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/eldergate/eldergate"
-	"github.com/eldergate/eldergate/firmware-gateway/config"
+	"github.com/eldergate/eldergate/firmware-gateway/atomicfile"
 	"github.com/eldergate/eldergate/firmware-gateway/sqlite"
 )
 
@@ -45,7 +45,7 @@ func (g *Gateway) rosterKey() ([]byte, error) {
 	if _, err := rand.Read(k); err != nil {
 		return nil, fmt.Errorf("gateway: roster key: %w", err)
 	}
-	if err := config.WriteFileAtomic(path, []byte(hex.EncodeToString(k)+"\n")); err != nil {
+	if err := atomicfile.Write(path, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("gateway: roster key: %w", err)
 	}
 	g.log.Warn("gateway: roster_key is not set: generated a key in data_dir; resident ID hashes are valid on this gateway only", "file", path)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/eldergate/eldergate/firmware-gateway/atomicfile"
 )
 
 // AppliedFile, in data_dir, holds the last configuration applied by a
@@ -21,7 +23,7 @@ func SaveApplied(dir string, c Config) error {
 	if err != nil {
 		return fmt.Errorf("gateway: persist config: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, AppliedFile), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, AppliedFile), b, 0o600); err != nil {
 		return fmt.Errorf("gateway: persist config: %w", err)
 	}
 	return nil
@@ -38,37 +40,4 @@ func ReadApplied(dir string) (c Config, ok bool, err error) {
 		err = DecodeStrict(b, &c)
 	}
 	return c, err == nil, err
-}
-
-// WriteFileAtomic writes data to path through a synced temporary file and
-// a rename, so that a power cut leaves the old file or the new one.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/firmware-gateway/atomicfile"
 )
 
 // NewClient returns the HTTPS client of the downloads: the CA bundle of
@@ -304,30 +305,7 @@ func install(dir, part, version, sha string) (string, error) {
 		return "", fmt.Errorf("update: install: %w", err)
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(slot, "."+BinaryName+".*")
-	if err != nil {
-		return "", fmt.Errorf("update: install: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, src); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("update: install: %w", err)
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("update: install: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("update: install: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("update: install: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return "", fmt.Errorf("update: install: %w", err)
-	}
-	if err := syncDir(slot); err != nil {
+	if err := atomicfile.WriteFrom(dst, src, 0o755); err != nil {
 		return "", fmt.Errorf("update: install: %w", err)
 	}
 	if err := verifyFile(dst, sizeOf(part), sha); err != nil {

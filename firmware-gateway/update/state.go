@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/eldergate/eldergate/firmware-gateway/atomicfile"
 )
 
 // Phase is a state of the machine. The cloud sees the coarser
@@ -130,7 +132,7 @@ func Save(dir string, st State) error {
 	if err != nil {
 		return fmt.Errorf("update: state: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, stateFile), b, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, stateFile), b, 0o600); err != nil {
 		return fmt.Errorf("update: state: %w", err)
 	}
 	if kill := os.Getenv(EnvKillAt); kill != "" && (kill == string(st.Phase) ||
@@ -156,42 +158,4 @@ func killSelf() {
 		p.Signal(os.Kill)
 	}
 	select {} // the signal is on its way
-}
-
-// writeAtomic writes data to path through a synced temporary file and a
-// rename, then syncs the directory.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
