@@ -268,7 +268,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	hash, err := domain.HashSecret(password)
+	hash, err := domain.HashGeneratedSecret(password)
 	if err != nil {
 		s.internal(w, r, err)
 		return

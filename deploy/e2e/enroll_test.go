@@ -16,6 +16,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud"
+	"github.com/eldergate/eldergate/cloud/domain"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/firmware-gateway/enroll"
@@ -152,10 +153,11 @@ func TestEnrollmentEmbeddedBroker(t *testing.T) {
 	if path != filepath.Join(dataDir, config.CredentialsFileName) || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("credentials file %s mode %v, want %s mode 0600", path, fi.Mode().Perm(), filepath.Join(dataDir, config.CredentialsFileName))
 	}
-	// The store keeps only a bcrypt hash of the password.
+	// The store keeps only a salted hash of the generated password (ADR 0035).
 	cred, err := env.c.Store().GatewayCredential(ctx, id)
-	if err != nil || !strings.HasPrefix(cred.SecretHash, "$2") || strings.Contains(cred.SecretHash, creds.Password) {
-		t.Fatalf("stored credential %+v, %v: want a bcrypt hash", cred, err)
+	if err != nil || !strings.HasPrefix(cred.SecretHash, "sha256$") || strings.Contains(cred.SecretHash, creds.Password) ||
+		!domain.VerifySecret(cred.SecretHash, creds.Password) || domain.VerifySecret(cred.SecretHash, creds.Password+"x") {
+		t.Fatalf("stored credential %+v, %v: want a salted hash that verifies the password", cred, err)
 	}
 
 	// The token is one-time.
