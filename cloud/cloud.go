@@ -439,10 +439,11 @@ func (c *Cloud) seed(ctx context.Context) error {
 	return nil
 }
 
-// authenticator checks gateway broker credentials against the store. A
-// successful bcrypt check is remembered (keyed by a SHA-256 of the stored
-// hash and the secret) so that reconnects stay cheap; failures always pay
-// the full bcrypt cost.
+// authenticator checks gateway broker credentials against the store
+// (domain.VerifySecret: a salted SHA-256 for enrolled gateways, bcrypt for
+// configured seeds; ADR 0035). A successful check is remembered (keyed by
+// a SHA-256 of the stored hash and the secret) so that a seed's reconnects
+// stay cheap; failures always pay the full check.
 type authenticator struct {
 	store domain.Store
 	mu    sync.Mutex
