@@ -29,6 +29,9 @@ type AuthHook struct {
 	ServicePassword string        // random, generated at start
 	Clients         *mqtt.Clients // the server's clients, for the takeover check
 	Log             *slog.Logger
+	// Queues, when set, gives the service account's clients the deep
+	// write queue (ServiceWritesPending, queue.go) once they are admitted.
+	Queues *queueHook
 }
 
 // ID implements mqtt.Hook.
@@ -45,8 +48,14 @@ func (h *AuthHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	ok, why := h.check(cl, user, pk.Connect.Password)
 	if !ok {
 		h.Log.Warn("broker: connection refused", "client", cl.ID, "user", user, "remote", cl.Net.Remote, "why", why)
+		return false
 	}
-	return ok
+	if user == ServiceUser && h.Queues != nil {
+		if err := h.Queues.deepen(cl, ServiceWritesPending); err != nil {
+			h.Log.Error("broker: service client without its deep write queue", "client", cl.ID, "err", err)
+		}
+	}
+	return true
 }
 
 func (h *AuthHook) check(cl *mqtt.Client, user string, password []byte) (bool, string) {

@@ -54,12 +54,29 @@ func Start(cfg Config) (*Broker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = MaxPacketSize
 	caps.MaximumSessionExpiryInterval = 7 * 24 * 3600
-	srv := mqtt.New(&mqtt.Options{
+	caps.MaximumInflight = MaxInflight
+	// A shallow write queue per client; the cloud's own clients get a
+	// deep one when they log in (queue.go). Should this mochi-mqtt not
+	// allow that, everyone gets the deep one: more memory, nothing lost.
+	caps.MaximumClientWritesPending = GatewayWritesPending
+	opts := &mqtt.Options{
 		Capabilities:           caps,
 		Logger:                 log.With("lib", "mochi"),
 		SysTopicResendInterval: 3600,
-	})
-	if err := srv.AddHook(&AuthHook{Gateways: cfg.Gateways, ServicePassword: password, Clients: srv.Clients, Log: log}, nil); err != nil {
+	}
+	queues := &queueHook{}
+	if err := checkWriteQueueLayout(mqtt.New(&mqtt.Options{Logger: log})); err != nil {
+		log.Warn("broker: every client gets the service clients' write queue", "err", err)
+		caps.MaximumClientWritesPending = ServiceWritesPending
+		queues = nil
+	}
+	srv := mqtt.New(opts)
+	if queues != nil {
+		if err := srv.AddHook(queues, nil); err != nil {
+			return nil, fmt.Errorf("broker: write queue hook: %w", err)
+		}
+	}
+	if err := srv.AddHook(&AuthHook{Gateways: cfg.Gateways, ServicePassword: password, Clients: srv.Clients, Log: log, Queues: queues}, nil); err != nil {
 		return nil, fmt.Errorf("broker: auth hook: %w", err)
 	}
 	if err := srv.AddHook(&ACLHook{}, nil); err != nil {
