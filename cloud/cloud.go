@@ -139,6 +139,11 @@ type Config struct {
 	// HTTPTLSCert and HTTPTLSKey (PEM files, both or neither) serve the
 	// console, the API and the release downloads over HTTPS.
 	HTTPTLSCert, HTTPTLSKey string
+
+	// EnrollFailuresPerMinute bounds the failed /api/v1/enroll attempts,
+	// all clients together (a valid token is never refused: ADR 0024,
+	// 0039); default 30.
+	EnrollFailuresPerMinute int
 }
 
 // Cloud is the running cloud: it owns every subsystem and stops them in
@@ -226,6 +231,9 @@ func New(cfg Config) (*Cloud, error) {
 	}
 	if cfg.FleetCheckEvery <= 0 {
 		cfg.FleetCheckEvery = DefaultFleetCheckEvery
+	}
+	if cfg.EnrollFailuresPerMinute < 0 {
+		return nil, errors.New("cloud: enroll failures per minute must not be negative (0: the default, 30)")
 	}
 	if (cfg.HTTPTLSCert == "") != (cfg.HTTPTLSKey == "") {
 		return nil, errors.New("cloud: HTTPS needs both a certificate and a key (http_tls_cert, http_tls_key)")

@@ -24,6 +24,8 @@ func (c *Cloud) provisioning(auth *authenticator, brokerURL string) cloudhttp.Pr
 	p := cloudhttp.Provisioning{
 		PublicURL: strings.TrimSuffix(c.cfg.ConsoleURL, "/"), // "" = the listener's URL
 		CAPEM:     c.brokerCAPEM,
+
+		EnrollPerMinute: c.cfg.EnrollFailuresPerMinute,
 		OnRevoke: func(id string) {
 			auth.forget(id)
 			if b != nil {

@@ -173,7 +173,7 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now().UTC()
-	res, hash, err := s.newEnrollment(req.ID, req.Site, now.Add(s.provisioning().TokenTTL)) // fleet.go
+	res, hash, err := s.newEnrollment(req.ID, req.Site, now.Add(s.provisioning().TokenTTL), true) // fleet.go
 	if err != nil {
 		s.internal(w, r, err)
 		return

@@ -2,6 +2,7 @@ package cloudhttp
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -355,6 +356,41 @@ func TestBulkCreate(t *testing.T) {
 		if res := decode[BulkResponse](t, w, w.Body.Bytes(), http.StatusUnprocessableEntity); len(res.Problems) == 0 || res.Problems[0].Code != code {
 			t.Errorf("bulk %q: %+v, want %s", body, res.Problems, code)
 		}
+	}
+}
+
+// TestBulkCreateTokensCSV: ?format=csv answers the tokens as a CSV a
+// script reads (no QR codes), each token enrolls its gateway; ?qr=false
+// answers JSON without QR codes; other values are refused in words.
+func TestBulkCreateTokensCSV(t *testing.T) {
+	f := newFleetFixture(t)
+	w := do(f.h, "POST", "/api/v1/gateways/bulk?format=csv", f.opA, "id,site,name\ngw-c1,site-gw-a1,\"北门, 1\"\ngw-c2,site-gw-a2,\n")
+	if w.Code != http.StatusCreated || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/csv") {
+		t.Fatalf("format=csv: %d %s %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+	}
+	recs, err := csv.NewReader(w.Body).ReadAll()
+	if err != nil || len(recs) != 3 || !slices.Equal(recs[0], BulkTokensCSVHeader) || recs[1][0] != "gw-c1" || recs[1][2] != "北门, 1" ||
+		recs[2][1] != "site-gw-a2" || len(recs[2][3]) < 40 || !strings.HasPrefix(recs[2][4], "eldergate://enroll?") {
+		t.Fatalf("tokens CSV = %q, %v", recs, err)
+	}
+	if _, err := time.Parse(time.RFC3339, recs[1][5]); err != nil {
+		t.Fatalf("expires_at %q: %v", recs[1][5], err)
+	}
+	if w := do(f.h, "POST", "/api/v1/enroll", "", `{"token":"`+recs[2][3]+`"}`); w.Code != http.StatusOK {
+		t.Fatalf("enroll with the CSV's token: %d %s", w.Code, w.Body)
+	}
+	w = do(f.h, "POST", "/api/v1/gateways/bulk?qr=false", f.opA, "id,site\ngw-c3,site-gw-a1\n")
+	res := decode[BulkResponse](t, w, w.Body.Bytes(), http.StatusCreated)
+	if len(res.Gateways) != 1 || res.Gateways[0].QRPNG != "" || res.Gateways[0].Token == "" {
+		t.Fatalf("qr=false: %+v", res.Gateways)
+	}
+	for _, q := range []string{"format=xml", "qr=no"} {
+		if w := do(f.h, "POST", "/api/v1/gateways/bulk?"+q, f.opA, "id,site\ngw-c4,site-gw-a1\n"); w.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", q, w.Code)
+		}
+	}
+	if _, err := f.st.Gateway(context.Background(), "gw-c4"); err == nil {
+		t.Error("a refused request created gw-c4")
 	}
 }
 

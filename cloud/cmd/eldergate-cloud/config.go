@@ -42,6 +42,9 @@ type fileConfig struct {
 	// console, the API and release downloads over HTTPS.
 	HTTPTLSCert string `yaml:"http_tls_cert"`
 	HTTPTLSKey  string `yaml:"http_tls_key"`
+	// EnrollFailuresPerMinute bounds the failed enrollment attempts, all
+	// clients together (cloud.Config.EnrollFailuresPerMinute); 0: 30.
+	EnrollFailuresPerMinute int `yaml:"enroll_failures_per_minute"`
 }
 
 // parseConfig reads a YAML configuration. Unknown keys are an error so

@@ -161,8 +161,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HTTPTLSKey:       pick("http-tls-key", *httpTLSKey, fc.HTTPTLSKey),
 		ReleaseKeys:      fc.ReleaseKeys,
 		Gateways:         fc.Gateways,
-		Logger:           log,
-		Now:              time.Now,
+
+		EnrollFailuresPerMinute: fc.EnrollFailuresPerMinute,
+		Logger:                  log,
+		Now:                     time.Now,
 	}
 	if err := checkPublicURL(cfg.ConsoleURL); err != nil {
 		return fmt.Errorf("serve: %w", err)
