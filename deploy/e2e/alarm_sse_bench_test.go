@@ -294,15 +294,30 @@ func sampleCPU() cpuSample {
 			s.busy += v
 		}
 	}
-	if body, err := os.ReadFile("/proc/self/stat"); err == nil {
-		f := strings.Fields(string(body[strings.LastIndexByte(string(body), ')')+1:])) // f[0] is field 3 (state)
-		if len(f) > 12 {
-			u, _ := strconv.ParseInt(f[11], 10, 64) // utime
-			k, _ := strconv.ParseInt(f[12], 10, 64) // stime
-			s.own = u + k
-		}
+	if t, err := statTicks("/proc/self/stat"); err == nil {
+		s.own = t
 	}
 	return s
+}
+
+// statTicks reads the user+system CPU time of a process from its
+// /proc/PID/stat (fields 14 and 15), in clock ticks of 10 ms.
+func statTicks(path string) (int64, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	f := strings.Fields(string(body[strings.LastIndexByte(string(body), ')')+1:])) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("%s: %d fields after the command name", path, len(f))
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64) // utime
+	k, err2 := strconv.ParseInt(f[12], 10, 64) // stime
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("%s: utime %q, stime %q", path, f[11], f[12])
+	}
+	return u + k, nil
 }
 
 // since returns the cores busy on the machine and in this process

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,24 +52,136 @@ func BenchmarkDrainToCloud(b *testing.B) {
 	}
 }
 
-// BenchmarkIdleRSS starts the gateway binary with simulated devices, a
-// roster of 1,000 elders and a connected uplink, lets it idle, and reports
-// its resident memory (VmRSS) and its peak (VmHWM) from /proc.
-func BenchmarkIdleRSS(b *testing.B) {
+// BenchmarkGatewayProcess runs the real eldergate-gateway binary with
+// simulated devices, a roster of 1,000 elders and its uplink connected to
+// the cloud's broker (an acking cloud), and reports from /proc:
+//   - idle-RSS-MB: VmRSS after 5 s of idling (target ≤ 20 MB);
+//   - idle-CPU-%: user+system CPU over the next idleFor seconds of
+//     idling, in % of one core;
+//   - busy-RSS-MB: the largest VmRSS sampled (every 20 ms) during a
+//     burst of 2,000 taps (8 in flight, as fast as the kiosk API takes
+//     them) and the drain of their meals to the cloud, and HWM-MB, the
+//     process's peak (VmHWM) at the end;
+//   - burst-taps/s: the burst's rate, taps shown on the SSE stream.
+func BenchmarkGatewayProcess(b *testing.B) {
+	const taps, window = 2000, 8
+	idleFor := 30 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("EG_BENCH_IDLE")); err == nil && d > 0 {
+		idleFor = d // a shorter idle for a quick look; make bench uses 30 s
+	}
 	bin := buildGateway(b)
 	env := startCloudB(b, "")
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
 		cfg := writeProcConfig(b, dir, env.BrokerURL(), roster(1000))
 		p := startProc(b, bin, cfg)
+		pid := p.cmd.Process.Pid
+		waitDrained(b, p, 20*time.Second) // connected: its boot events are delivered
 		time.Sleep(5 * time.Second)
-		rss, hwm := procMemory(b, p.cmd.Process.Pid)
+		idleRSS, _ := procMemory(b, pid)
+		cpu0, t0 := procCPU(b, pid), time.Now()
+		time.Sleep(idleFor)
+		idleCPU := (procCPU(b, pid) - cpu0).Seconds() / time.Since(t0).Seconds() * 100
+
+		events := subscribe(b, p.url)
+		var peak atomic.Int64
+		stopSampling := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				if body, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+					if rss := statusKB(string(body), "VmRSS:"); rss > peak.Load() {
+						peak.Store(rss)
+					}
+				}
+				select {
+				case <-stopSampling:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+		client := &http.Client{Timeout: 10 * time.Second}
+		start := time.Now()
+		inFlight := 0
+		for n := 0; n < taps; n++ {
+			if inFlight == window {
+				next(b, events, "tap", 10*time.Second)
+				inFlight--
+			}
+			body := fmt.Sprintf(`{"card":"C%04d"}`, n%1000+1) // the second round is refused already_served, still committed
+			resp, err := client.Post(p.url+"/api/sim/tap", "application/json", strings.NewReader(body))
+			if err != nil {
+				b.Fatalf("tap %d: %v\n%s", n, err, p.logs())
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				b.Fatalf("tap %d: status %d", n, resp.StatusCode)
+			}
+			inFlight++
+		}
+		for ; inFlight > 0; inFlight-- {
+			next(b, events, "tap", 10*time.Second)
+		}
+		burst := time.Since(start)
+		waitDrained(b, p, time.Minute)
+		close(stopSampling)
+		<-sampled
+		_, hwm := procMemory(b, pid)
+		if bad := p.badLines(); len(bad) > 0 {
+			b.Fatalf("gateway log: %q", bad)
+		}
 		if err := p.stop(10 * time.Second); err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(rss)/1024, "RSS-MB")
+		b.ReportMetric(float64(idleRSS)/1024, "idle-RSS-MB")
+		b.ReportMetric(idleCPU, "idle-CPU-%")
+		b.ReportMetric(float64(peak.Load())/1024, "busy-RSS-MB")
 		b.ReportMetric(float64(hwm)/1024, "HWM-MB")
+		b.ReportMetric(taps/burst.Seconds(), "burst-taps/s")
 	}
+}
+
+// waitDrained waits until the gateway's outbox has nothing pending.
+func waitDrained(b *testing.B, p *gwProc, d time.Duration) {
+	b.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		pending, _, err := p.status(ctx)
+		cancel()
+		if err == nil && pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("gateway outbox not drained within %v (pending %d, %v)\n%s", d, pending, err, p.logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// procCPU reads the user+system CPU time of process pid.
+func procCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	t, err := statTicks(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(t) * 10 * time.Millisecond
+}
+
+// statusKB reads one "Key: N kB" line of /proc/PID/status.
+func statusKB(status, key string) int64 {
+	for _, line := range strings.Split(status, "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			return v
+		}
+	}
+	return 0
 }
 
 // procMemory reads VmRSS and VmHWM (kB) of a process.
@@ -77,19 +191,7 @@ func procMemory(b *testing.B, pid int) (rss, hwm int64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(body), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = v
-		case "VmHWM:":
-			hwm = v
-		}
-	}
+	rss, hwm = statusKB(string(body), "VmRSS:"), statusKB(string(body), "VmHWM:")
 	if rss == 0 {
 		b.Fatalf("no VmRSS in /proc/%d/status", pid)
 	}

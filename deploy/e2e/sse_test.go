@@ -18,7 +18,7 @@ type sseEvent struct {
 
 // subscribe opens the gateway's SSE stream the way the kiosk does and
 // delivers its events until the test ends.
-func subscribe(t *testing.T, baseURL string) <-chan sseEvent {
+func subscribe(t testing.TB, baseURL string) <-chan sseEvent {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/events", nil)
@@ -59,7 +59,7 @@ func subscribe(t *testing.T, baseURL string) <-chan sseEvent {
 }
 
 // next waits for the next event called name, skipping others.
-func next(t *testing.T, ch <-chan sseEvent, name string, d time.Duration) json.RawMessage {
+func next(t testing.TB, ch <-chan sseEvent, name string, d time.Duration) json.RawMessage {
 	t.Helper()
 	timeout := time.After(d)
 	for {
