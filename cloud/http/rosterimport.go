@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
@@ -45,6 +46,9 @@ const (
 	ImportConfirmStale  = "confirm_stale"
 	ImportRosterChanged = "roster_changed"
 )
+
+// importTimeout bounds the time an import may take to answer.
+const importTimeout = 5 * time.Minute
 
 // maxConfirmLen bounds the confirm parameter (a token is 35 characters).
 const maxConfirmLen = 80
@@ -150,6 +154,9 @@ func (s *Server) importRoster(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	// A roster of 100,000 elders is read, compared and stored within the
+	// route's deadline, not the server's 30 s (a busy PostgreSQL).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(importTimeout))
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("roster file larger than %d bytes", rosterimport.MaxFileBytes))

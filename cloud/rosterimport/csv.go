@@ -25,6 +25,7 @@ func ParseCSV(data []byte) ([]eldergate.RosterElder, Report, error) {
 	}
 	r.ReuseRecord = false
 	t := newTable(CSV)
+	t.grow(bytes.Count(data, []byte{'\n'}) + 1)
 	first := true
 	for {
 		cells, err := r.Read()

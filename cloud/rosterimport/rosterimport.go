@@ -202,6 +202,15 @@ type table struct {
 	elders []eldergate.RosterElder
 }
 
+// grow makes room for about rows rows (at most MaxRows): a roster of
+// 100,000 elders is not copied over and over as it grows.
+func (t *table) grow(rows int) {
+	rows = min(rows, MaxRows)
+	t.elders = make([]eldergate.RosterElder, 0, rows)
+	t.ids = make(map[string]int, rows)
+	t.creds = make(map[string]owner, rows)
+}
+
 type owner struct {
 	row int
 	id  string

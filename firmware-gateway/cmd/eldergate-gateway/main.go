@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -133,6 +134,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			g.Close()
 			return err
 		}
+		// Start-up's garbage (the configuration, the roster file, the
+		// migrations: a heap peak of about 8 MB for 1,000 elders) would
+		// otherwise stay resident for minutes until the runtime's
+		// background scavenger returned it: give it back now
+		// (BenchmarkGatewayProcess, idle RSS target 20 MB).
+		debug.FreeOSMemory()
 		log.Info("listening", "url", g.HTTPURL())
 		if err := sd.Notify("READY=1\nSTATUS=serving " + g.HTTPURL()); err != nil {
 			log.Warn("systemd notify", "err", err)
