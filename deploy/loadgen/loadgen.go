@@ -93,6 +93,10 @@ type Fleet struct {
 	Backlog        int           // meals queued per gateway before it connects
 	BatchSize      int           // events per batch when draining; default 500 (the gateway's)
 	InFlight       int           // unacknowledged events per gateway before it waits; 0: no limit
+	// StartTogether: no gateway publishes before every gateway has
+	// connected, so that a clock started at the first publish (OnSend)
+	// measures the load, not the connects.
+	StartTogether bool
 
 	Duration      time.Duration // how long events are made; required, ≤ MaxDuration
 	MaxEvents     int           // events made at most (all kinds); 0: MaxEvents
@@ -307,6 +311,9 @@ type Running struct {
 	cancel context.CancelFunc
 	limit  *limiter
 
+	firstConnects atomic.Int64  // gateways connected at least once
+	released      chan struct{} // closed when all have connected (StartTogether)
+
 	made      atomic.Int64 // events made (MaxEvents)
 	maxEvents int64
 	maxHit    atomic.Bool
@@ -355,7 +362,7 @@ func (f *Fleet) Start(ctx context.Context) (*Running, error) {
 	if g.Version == "" {
 		g.Version = "loadgen"
 	}
-	r := &Running{f: &g, addr: addr, tls: tc, start: time.Now(), done: make(chan struct{}),
+	r := &Running{f: &g, addr: addr, tls: tc, start: time.Now(), done: make(chan struct{}), released: make(chan struct{}),
 		limit: newLimiter(g.ConnectPerSec), maxEvents: int64(g.MaxEvents)}
 	if r.maxEvents == 0 {
 		r.maxEvents = MaxEvents
@@ -462,6 +469,27 @@ func (r *Running) run() {
 	}
 	wg.Wait()
 	r.res = r.result()
+}
+
+func (r *Running) isReleased() bool {
+	select {
+	case <-r.released:
+		return true
+	default:
+		return false
+	}
+}
+
+// sendAll lets every gateway send what it has queued (StartTogether),
+// all at once.
+func (r *Running) sendAll() {
+	for _, s := range r.gws {
+		go func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.sendLocked()
+		}()
+	}
 }
 
 // outstanding counts events made and not yet answered.
@@ -754,6 +782,9 @@ func (s *simGW) enqueue(e *event) {
 // within InFlight.
 func (s *simGW) sendLocked() {
 	f := s.r.f
+	if f.StartTogether && !s.r.isReleased() {
+		return
+	}
 	for s.conn != nil && len(s.queue) > 0 {
 		n := min(len(s.queue), f.BatchSize)
 		if f.InFlight > 0 {
@@ -944,6 +975,9 @@ func (s *simGW) loop() {
 		st.mu.Unlock()
 		if !first {
 			st.reconnects.Add(1)
+		} else if r := s.r; r.firstConnects.Add(1) == int64(len(r.gws)) {
+			close(r.released)
+			go r.sendAll()
 		}
 		first = false
 		// Subscribe before the birth, as the uplink does.

@@ -46,7 +46,7 @@ func TestFleetAgainstCloud(t *testing.T) {
 	f := loadgen.Fleet{
 		Broker: c.BrokerURL(), Gateways: gws,
 		MealsPerSec: 200, AlarmsPerSec: 5, HeartbeatEvery: 500 * time.Millisecond,
-		Backlog: 30, BatchSize: 10, Duration: 2 * time.Second, ConnectPerSec: 200, Settle: 10 * time.Second,
+		Backlog: 30, BatchSize: 10, StartTogether: true, Duration: 2 * time.Second, ConnectPerSec: 200, Settle: 10 * time.Second,
 		OnSend: func(e loadgen.SentInfo) {
 			sends.Add(1)
 			mu.Lock()

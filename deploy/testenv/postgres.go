@@ -22,8 +22,8 @@ import (
 // Postgres is a real PostgreSQL server owned by a test: initdb into a
 // temporary directory (as the postgres user when the tests run as root,
 // since the server refuses to run as root), listening on a random loopback
-// port. It runs with fsync=off: the tests never crash the machine, and it
-// makes CREATE DATABASE and commits fast.
+// port. It runs with fsync=off (unless PostgresOptions.Durable): the tests
+// never crash the machine, and it makes CREATE DATABASE and commits fast.
 type Postgres struct {
 	Port int
 	Dir  string // owned by the server's user; removed at cleanup
@@ -75,6 +75,21 @@ func postgresBin() (string, error) {
 // database per test.
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
+	return StartPostgresWith(t, PostgresOptions{})
+}
+
+// PostgresOptions change how StartPostgresWith runs the server.
+type PostgresOptions struct {
+	// Durable runs the server as production does, with fsync,
+	// synchronous_commit and full_page_writes on (and checkpoints at most
+	// every 30 minutes, as ../shared/peer measured): for benchmarks whose
+	// figure is the commit path. Default: fsync off.
+	Durable bool
+}
+
+// StartPostgresWith is StartPostgres with options.
+func StartPostgresWith(t testing.TB, o PostgresOptions) *Postgres {
+	t.Helper()
 	bin, err := postgresBin()
 	if err != nil {
 		t.Fatal(err)
@@ -117,9 +132,14 @@ func StartPostgres(t testing.TB) *Postgres {
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		p := &Postgres{Port: freePort(t), Dir: dir}
-		p.cmd = command("postgres", "-D", data, "-p", strconv.Itoa(p.Port), "-k", dir,
-			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
-			"-c", "max_connections=200")
+		durability := []string{"-c", "fsync=off", "-c", "full_page_writes=off"}
+		if o.Durable {
+			durability = []string{"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on",
+				"-c", "checkpoint_timeout=30min"}
+		}
+		args := append([]string{"-D", data, "-p", strconv.Itoa(p.Port), "-k", dir,
+			"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}, durability...)
+		p.cmd = command("postgres", args...)
 		p.cmd.Stdout, p.cmd.Stderr = p, p
 		if err := p.cmd.Start(); err != nil {
 			t.Fatalf("testenv: start postgres: %v", err)
