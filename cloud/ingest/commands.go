@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/eldergate/eldergate"
@@ -34,12 +35,12 @@ func (in *Ingester) recordCommandResults(ctx context.Context, gw string, events 
 // The topic names the gateway (a gateway may publish on its own topics
 // only). It reports false when the result could not be stored; the outbox
 // event carries it again.
-func (in *Ingester) handleResult(gw string, payload []byte, now time.Time) bool {
+func (in *Ingester) handleResult(ctx context.Context, gw string, payload []byte, now time.Time) bool {
 	r, err := eldergate.DecodeCommandResult(payload)
 	if err != nil {
-		return in.refuseMessage(gw, "cmdres: "+err.Error(), payload, now)
+		return in.refuseMessage(ctx, gw, "cmdres: "+err.Error(), payload, now)
 	}
-	return in.recordCommandResult(in.ctx, gw, r, now)
+	return in.recordCommandResult(ctx, gw, r, now)
 }
 
 // recordCommandResult stores result r of a command of gw and runs
@@ -64,6 +65,18 @@ func (in *Ingester) recordCommandResult(ctx context.Context, gw string, r elderg
 
 // Publish publishes payload on topic with QoS 1 through the ingester's
 // connection and waits for the broker's PUBACK (bounded by ctx).
+//
+// It waits at most PublishTimeout: a worker publishing a command (OnBirth)
+// must not wait for ever for a PUBACK that paho's reader cannot take while
+// the workers' queues are full (enqueue blocks the reader then).
 func (in *Ingester) Publish(ctx context.Context, topic string, payload []byte) error {
+	if in.client == nil {
+		return fmt.Errorf("ingest: publish %s: this ingester has no MQTT connection (NewCore)", topic)
+	}
+	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
+	defer cancel()
 	return waitPublish(ctx, in.ctx.Done(), in.client.Publish(topic, 1, false, payload), topic)
 }
+
+// PublishTimeout bounds Ingester.Publish.
+const PublishTimeout = 10 * time.Second

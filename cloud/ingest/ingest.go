@@ -1,6 +1,18 @@
 // Package ingest is the cloud's ingester: it reads gateway batches from
 // the broker, commits them to the store and answers each with an
 // application ack naming the committed and the rejected events.
+//
+// Its core is transport-neutral: Ingester.Process takes a group of
+// messages of the gateways' topics (Up: topic, payload, receipt time),
+// validates and commits them (one transaction per group of up batches,
+// the site check, dead letters, states, command results, OnAlert) and
+// returns the acks to publish (Outbound) and which messages are settled.
+// The caller acknowledges the messages to its transport only after
+// Process returned. New builds an ingester on an MQTT broker (paho,
+// shared subscription $share/ingest/..., persistent session), whose
+// workers call Process and then PUBACK; NewCore builds one without MQTT
+// for another transport (e.g. JetStream), which calls Process itself
+// (docs/adr/0037-ingest-transport-core.md).
 package ingest
 
 import (
@@ -9,10 +21,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,7 +111,7 @@ type Ingester struct {
 	log    *slog.Logger
 	now    func() time.Time
 	client paho.Client
-	queues []chan paho.Message // one per worker; a gateway's always the same
+	queues []chan item // one per worker; a gateway's always the same (nil: NewCore)
 
 	gapsMu         sync.Mutex
 	gaps           map[string]int64     // seq gaps last logged per gateway
@@ -112,7 +122,6 @@ type Ingester struct {
 	unregistered   atomic.Int64         // batches left unacked: gateway without a site
 	batches        atomic.Int64         // up batches handled
 	groups         atomic.Int64         // groups committed (handleGroup calls)
-	ackSlots       chan struct{}        // groups with acks awaiting PUBACK (AcksInFlight)
 	bytes          *semaphore.Weighted  // payload bytes queued or being handled (QueueBytes)
 	queuedBytes    atomic.Int64         // the same, for Bytes
 
@@ -128,13 +137,27 @@ type Ingester struct {
 	closed sync.Once
 }
 
-// New returns an ingester; Start connects it.
+// New returns an ingester reading the gateways' messages from the MQTT
+// broker at Config.BrokerURL; Start connects it.
 func New(cfg Config) (*Ingester, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("ingest: no store")
-	}
 	if cfg.BrokerURL == "" {
 		return nil, errors.New("ingest: no broker URL")
+	}
+	return newIngester(cfg, true)
+}
+
+// NewCore returns an ingester without an MQTT connection, for another
+// transport: it only commits what the transport gives Process (Start,
+// Publish and Queued have nothing to do; Close releases nothing). Its
+// Config needs no broker settings; Workers, QueueSize and QueueBytes are
+// the transport's business.
+func NewCore(cfg Config) (*Ingester, error) {
+	return newIngester(cfg, false)
+}
+
+func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("ingest: no store")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -156,18 +179,21 @@ func New(cfg Config) (*Ingester, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &Ingester{
-		cfg:      cfg,
-		log:      cfg.Logger.With("component", "ingest"),
-		now:      cfg.Now,
-		queues:   make([]chan paho.Message, cfg.Workers),
-		gaps:     map[string]int64{},
-		gapsAt:   map[string]time.Time{},
-		ready:    make(chan struct{}),
-		ackSlots: make(chan struct{}, AcksInFlight),
-		bytes:    semaphore.NewWeighted(cfg.QueueBytes),
-		ctx:      ctx,
-		cancel:   cancel,
-		boot:     fmt.Sprintf("%s.%d", cfg.ClientID, cfg.Now().UnixNano()),
+		cfg:    cfg,
+		log:    cfg.Logger.With("component", "ingest"),
+		now:    cfg.Now,
+		queues: make([]chan item, cfg.Workers),
+		gaps:   map[string]int64{},
+		gapsAt: map[string]time.Time{},
+		ready:  make(chan struct{}),
+		bytes:  semaphore.NewWeighted(cfg.QueueBytes),
+		ctx:    ctx,
+		cancel: cancel,
+		boot:   fmt.Sprintf("%s.%d", cfg.ClientID, cfg.Now().UnixNano()),
+	}
+	if !withMQTT {
+		in.queues = nil
+		return in, nil
 	}
 	will, err := json.Marshal(eldergate.CloudState{Online: false, Boot: in.boot})
 	if err != nil {
@@ -184,8 +210,12 @@ func New(cfg Config) (*Ingester, error) {
 		// as soon as it is back (ADR 0012).
 		SetCleanSession(false).
 		SetStore(newCopyStore()). // see store.go
-		SetOrderMatters(false).
-		SetAutoAckDisabled(true). // PUBACK once a worker queue holds it (enqueue)
+		// enqueue runs on paho's router goroutine, not in a goroutine per
+		// message (ADR 0037).
+		SetOrderMatters(true).
+		SetAutoAckDisabled(true). // PUBACK after the commit (work)
+		// Buffered reads and coalesced writes (bufconn.go).
+		SetCustomOpenConnectionFn(dialBuffered(cfg.TLS)).
 		// Messages of the persistent session arrive right after CONNACK,
 		// before SubscribeMultiple has registered its handler.
 		SetDefaultPublishHandler(in.enqueue).
@@ -204,7 +234,7 @@ func New(cfg Config) (*Ingester, error) {
 		opts.SetTLSConfig(cfg.TLS)
 	}
 	for i := range in.queues {
-		in.queues[i] = make(chan paho.Message, cfg.QueueSize)
+		in.queues[i] = make(chan item, cfg.QueueSize)
 	}
 	in.client = paho.NewClient(opts)
 	return in, nil
@@ -213,6 +243,9 @@ func New(cfg Config) (*Ingester, error) {
 // Start connects to the broker, starts the worker and returns once the
 // subscriptions are in place. ctx bounds the start only; Close stops.
 func (in *Ingester) Start(ctx context.Context) error {
+	if in.client == nil {
+		return errors.New("ingest: Start on an ingester without MQTT (NewCore): its transport calls Process")
+	}
 	for _, q := range in.queues {
 		in.wg.Add(1)
 		go in.work(q)
@@ -300,151 +333,120 @@ func DefaultClientID(role string) string {
 	return "eg-cloud-" + role + "-" + string(b)
 }
 
-// enqueue is paho's message callback: it only hands the message to the
-// worker of its gateway (a hash of the topic, which names the gateway), so
-// paho's router never waits for a database commit, and PUBACKs it.
-//
-// The PUBACK does not wait for the commit: a gateway keeps its events until
-// the application ack names them and resends them after its ack timeout
-// (5 s), so the PUBACK proves nothing either way (DESIGN.md), while waiting
-// for the commit would bound the ingester to the broker's in-flight window
-// (Mosquitto: max_inflight_messages, 20 by default) — docs/adr/0005.
-// Backpressure stays: while the worker's queue is full or the byte budget
-// (Config.QueueBytes) has no room, enqueue blocks and the message is not
-// PUBACKed, so it counts in the broker's in-flight window and the broker
-// stops sending (paho runs each callback in its own goroutine, so paho
-// itself keeps reading).
+// enqueue is paho's message callback. paho runs it on its router
+// goroutine, in the order of the stream (Config: OrderMatters), so it
+// must not wait long: it stamps the message and hands it to the worker of
+// its gateway (a hash of the topic, which names the gateway). It does not
+// PUBACK: the worker does, after Process committed the message (ADR 0037).
+// Backpressure: while the byte budget (Config.QueueBytes) has no room or
+// the worker's queue is full, enqueue blocks, paho stops reading and TCP
+// holds the broker back.
 func (in *Ingester) enqueue(_ paho.Client, m paho.Message) {
-	h := fnv.New32a()
-	h.Write([]byte(m.Topic()))
-	q := in.queues[h.Sum32()%uint32(len(in.queues))]
-	n := in.weight(m)
+	it := item{m: m, up: Up{Topic: m.Topic(), Payload: m.Payload(), ReceivedAt: in.now().UTC()}}
+	q := in.queues[topicHash(it.up.Topic)%uint32(len(in.queues))]
+	n := in.weight(it.up.Payload)
 	if err := in.bytes.Acquire(in.ctx, n); err != nil {
-		return // closing
+		return // closing: not PUBACKed, the broker sends it again
 	}
 	in.queuedBytes.Add(n)
 	select {
-	case q <- received{Message: m, at: in.now().UTC()}:
-		m.Ack()
+	case q <- it:
 	case <-in.ctx.Done():
-		in.release(m)
+		in.release(it.up.Payload)
 	}
 }
 
-// release returns the budget message m took in enqueue.
-func (in *Ingester) release(m paho.Message) {
-	n := in.weight(m)
+// topicHash is FNV-1a of topic, without allocating.
+func topicHash(topic string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(topic); i++ {
+		h ^= uint32(topic[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// item is a message taken from the broker, waiting for its worker.
+type item struct {
+	m  paho.Message
+	up Up
+}
+
+// release returns the budget a message of payload took in enqueue.
+func (in *Ingester) release(payload []byte) {
+	n := in.weight(payload)
 	in.queuedBytes.Add(-n)
 	in.bytes.Release(n)
 }
 
-// weight is what message m counts against Config.QueueBytes: its payload
-// size, at least 1 and at most the whole budget (a larger message still
-// passes, alone).
-func (in *Ingester) weight(m paho.Message) int64 {
-	return min(max(int64(len(m.Payload())), 1), in.cfg.QueueBytes)
+// weight is what a message of payload counts against Config.QueueBytes:
+// its size, at least 1 and at most the whole budget (a larger message
+// still passes, alone).
+func (in *Ingester) weight(payload []byte) int64 {
+	return min(max(int64(len(payload)), 1), in.cfg.QueueBytes)
 }
 
 // Bytes is the payload bytes taken from the broker and not yet handled.
 func (in *Ingester) Bytes() int64 { return in.queuedBytes.Load() }
 
-// received is a message stamped with its receipt time before it waits in
-// the queue: gateway states are ordered by it (see
-// domain.Store.ApplyGatewayState), so processing order does not matter.
-type received struct {
-	paho.Message
-	at time.Time
-}
-
-// receivedAt is m's receipt time, or now for an unstamped message.
-func (in *Ingester) receivedAt(m paho.Message) time.Time {
-	if r, ok := m.(received); ok {
-		return r.at
-	}
-	return in.now().UTC()
-}
-
-// Bounds of a group: what one worker takes from its queue and commits in
-// one transaction when messages wait (docs/PERFORMANCE.md).
+// Bounds of a group: what Process commits in one transaction, and what one
+// worker takes from its queue at once when messages wait
+// (docs/PERFORMANCE.md).
 const (
 	MaxGroupMessages = 512
 	MaxGroupEvents   = 4000
 )
 
-// work handles the messages of its queue. Up batches that are waiting
-// together are decoded and committed as one group (one transaction, one
-// ack per gateway); any other message is handled on its own, after the
-// group taken before it, so a gateway's messages keep their order.
-func (in *Ingester) work(queue <-chan paho.Message) {
+// work handles the messages of its queue: those waiting together go to
+// Process as one call (so up batches are committed as one group, one ack
+// per gateway), then their acks are published and every one of them is
+// PUBACKed.
+func (in *Ingester) work(queue <-chan item) {
 	defer in.wg.Done()
-	group := make([]*upMsg, 0, MaxGroupMessages)
+	items := make([]item, 0, MaxGroupMessages)
+	ups := make([]Up, 0, MaxGroupMessages)
 	for {
-		var m paho.Message
+		var it item
 		select {
 		case <-in.ctx.Done():
 			return
-		case m = <-queue:
+		case it = <-queue:
 		}
-		group = group[:0]
-		events := 0
-		var other paho.Message
+		items, ups = items[:0], ups[:0]
+		size := 0
 	gather:
 		for {
-			if up := in.decodeUp(m); up != nil {
-				group = append(group, up)
-				events += len(up.batch.Events)
-			} else {
-				other = m
-				break
-			}
-			if len(group) >= MaxGroupMessages || events >= MaxGroupEvents {
+			items = append(items, it)
+			ups = append(ups, it.up)
+			size += len(it.up.Payload)
+			if len(items) >= MaxGroupMessages || size >= maxGroupBytes {
 				break
 			}
 			select {
-			case m = <-queue:
+			case it = <-queue:
 			default:
 				break gather
 			}
 		}
-		if len(group) > 0 {
-			in.handleGroup(group)
-			for _, u := range group {
-				in.release(u.m)
+		out, _, err := in.Process(in.ctx, ups)
+		if err == nil {
+			for _, o := range out {
+				in.client.Publish(o.Topic, o.QoS, o.Retain, o.Payload) // QoS 0: nothing to wait for
+			}
+			for _, it := range items {
+				it.m.Ack() // settled or not: the gateway resends what no ack named
 			}
 		}
-		if other != nil {
-			in.handle(other)
-			in.release(other)
+		for i := range items {
+			in.release(items[i].up.Payload)
+			items[i] = item{}
 		}
 	}
 }
 
-// handle processes one message and reports whether it was handled (false:
-// it failed, and its gateway sends it again).
-func (in *Ingester) handle(m paho.Message) (ok bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			in.log.Error("ingest: panic on message", "topic", m.Topic(), "panic", r, "stack", string(debug.Stack()))
-			ok = false
-		}
-	}()
-	gw, ch, err := eldergate.ParseTopic(m.Topic())
-	if err != nil {
-		in.log.Warn("ingest: unexpected topic", "topic", m.Topic(), "err", err)
-		return true
-	}
-	switch ch {
-	case eldergate.ChannelUp:
-		u := in.decodeUp(m)
-		in.commitGroup([]*upMsg{u})
-		return u.ok
-	case eldergate.ChannelState:
-		return in.handleState(gw, m.Payload(), in.receivedAt(m))
-	case eldergate.ChannelCmdRes:
-		return in.handleResult(gw, m.Payload(), in.receivedAt(m))
-	}
-	return true
-}
+// maxGroupBytes bounds the payload bytes of one Process call of a worker
+// (about MaxGroupEvents meals).
+const maxGroupBytes = 2 << 20
 
 func prefix(b []byte) []byte {
 	if len(b) > PrefixBytes {
@@ -455,7 +457,6 @@ func prefix(b []byte) []byte {
 
 // upMsg is one up message of a group: decoded, then handled.
 type upMsg struct {
-	m        paho.Message
 	gw       string
 	payload  []byte
 	batch    eldergate.Batch
@@ -464,51 +465,17 @@ type upMsg struct {
 	ok       bool  // handled: acked to its gateway or rejected
 }
 
-// decodeUp decodes m when it is an up message; nil for any other topic.
-func (in *Ingester) decodeUp(m paho.Message) *upMsg {
-	gw, ch, err := eldergate.ParseTopic(m.Topic())
-	if err != nil || ch != eldergate.ChannelUp {
-		return nil
-	}
-	u := &upMsg{m: m, gw: gw, payload: m.Payload()}
-	defer func() {
-		if r := recover(); r != nil { // never take the worker down with a payload
-			in.log.Error("ingest: panic decoding a batch", "gw", gw, "panic", r, "stack", string(debug.Stack()))
-			u.batch, u.rejected, u.err = eldergate.Batch{}, nil, errors.New("payload could not be decoded")
-		}
-	}()
-	u.batch, u.rejected, u.err = eldergate.DecodeBatch(u.payload, gw)
-	return u
-}
-
-// handleGroup commits a group of up messages in one transaction. When the
-// group's transaction fails, each message is tried on its own, so one bad
-// batch never holds up the others.
-func (in *Ingester) handleGroup(group []*upMsg) {
-	defer func() {
-		if r := recover(); r != nil {
-			in.log.Error("ingest: panic on a group of messages", "messages", len(group), "panic", r, "stack", string(debug.Stack()))
-			for _, u := range group {
-				if !u.ok {
-					in.handle(u.m) // handle recovers per message
-				}
-			}
-		}
-	}()
-	in.groups.Add(1)
-	in.commitGroup(group)
-}
-
-// commitGroup stores and acknowledges a group; u.ok tells which messages
-// were handled (the others are neither acked nor rejected, and their
-// gateways send them again).
-func (in *Ingester) commitGroup(group []*upMsg) {
-	ctx := in.ctx
+// commitGroup stores a group and adds its acks to acks; u.ok tells which
+// messages were handled (the others are neither acked nor rejected, and
+// their gateways send them again).
+func (in *Ingester) commitGroup(ctx context.Context, group []*upMsg, acks *ackSet) {
 	now := in.now().UTC()
-	acks := newAckSet()
 	var batches []domain.GatewayBatch
 	var owners []*upMsg
 	for _, u := range group {
+		if u.ok {
+			continue
+		}
 		if u.err != nil {
 			reason := u.err.Error()
 			in.log.Warn("ingest: batch refused", "gw", u.gw, "bytes", len(u.payload), "reason", reason)
@@ -534,7 +501,6 @@ func (in *Ingester) commitGroup(group []*upMsg) {
 		owners = append(owners, u)
 	}
 	if len(batches) == 0 {
-		in.publishAcks(acks)
 		return
 	}
 	committed, err := in.ingest(ctx, batches, now)
@@ -561,7 +527,6 @@ func (in *Ingester) commitGroup(group []*upMsg) {
 		in.finishUp(ctx, u, committed[i], now, acks)
 		u.ok = true
 	}
-	in.publishAcks(acks)
 }
 
 // ingest commits batches (those with events) and returns each one's
@@ -627,7 +592,7 @@ func (in *Ingester) finishUp(ctx context.Context, u *upMsg, committed []string, 
 		in.log.Warn("ingest: events refused", "gw", gw, "count", len(rejected), "first", rejected[0].Reason)
 	}
 	if len(committed) > 0 {
-		in.trackSeq(gw)
+		in.trackSeq(ctx, gw)
 		in.recordCommandResults(ctx, gw, u.batch.Events, done, now)
 	}
 	in.committed.Add(int64(len(committed)))
@@ -636,8 +601,8 @@ func (in *Ingester) finishUp(ctx context.Context, u *upMsg, committed []string, 
 	acks.add(gw, committed, rejected)
 }
 
-// ackSet merges the acks of one group per gateway: one ack message per
-// gateway, whatever number of its batches the group held.
+// ackSet merges the acks of one Process call per gateway: one ack message
+// per gateway, whatever number of its batches the call held.
 type ackSet struct {
 	order []string
 	by    map[string]*eldergate.Ack
@@ -656,82 +621,35 @@ func (s *ackSet) add(gw string, ids []string, rejected []eldergate.Rejection) {
 	a.Rejected = append(a.Rejected, rejected...)
 }
 
-// AcksInFlight bounds the groups whose acks are published but not yet
-// PUBACKed by the broker: a worker does not wait for its acks' PUBACKs
-// (the gateway resends when an ack is lost), but stops when the broker
-// falls this far behind.
-const AcksInFlight = 16
-
-// publishAcks publishes every gateway's ack of a group and returns; a
-// goroutine waits for the broker's PUBACKs (bounded) and logs failures.
-func (in *Ingester) publishAcks(s *ackSet) {
-	toks := make([]paho.Token, 0, len(s.order))
-	gws := make([]string, 0, len(s.order))
-	for _, gw := range s.order {
-		body, err := json.Marshal(s.by[gw])
-		if err != nil {
-			in.log.Error("ingest: encode ack", "gw", gw, "err", err)
-			continue
-		}
-		toks = append(toks, in.client.Publish(eldergate.Topic(gw, eldergate.ChannelAck), 1, false, body))
-		gws = append(gws, gw)
-	}
-	select {
-	case in.ackSlots <- struct{}{}:
-	case <-in.ctx.Done():
-		return
-	}
-	in.wg.Add(1)
-	go func() {
-		defer in.wg.Done()
-		defer func() { <-in.ackSlots }()
-		timeout := time.NewTimer(10 * time.Second)
-		defer timeout.Stop()
-		for i, tok := range toks {
-			select {
-			case <-tok.Done():
-				if err := tok.Error(); err != nil {
-					in.log.Error("ingest: publish ack", "gw", gws[i], "err", err)
-				}
-			case <-timeout.C:
-				in.log.Error("ingest: publish ack timed out", "gw", gws[i], "acks_left", len(toks)-i)
-				return
-			case <-in.ctx.Done():
-				return
-			}
-		}
-	}()
-}
-
 // refuseMessage keeps a message of gw that cannot be decoded (a state or
 // the quick copy of a command result) in the dead letters with reason. It
 // reports false when that could not be stored: the broker then keeps the
 // message.
-func (in *Ingester) refuseMessage(gw, reason string, payload []byte, now time.Time) bool {
+func (in *Ingester) refuseMessage(ctx context.Context, gw, reason string, payload []byte, now time.Time) bool {
 	in.log.Warn("ingest: message refused", "gw", gw, "reason", reason)
-	if err := in.cfg.Store.RecordRejection(in.ctx, gw, reason, "", prefix(payload), now); err != nil {
+	if err := in.cfg.Store.RecordRejection(ctx, gw, reason, "", prefix(payload), now); err != nil {
 		in.log.Error("ingest: dead letter", "gw", gw, "err", err)
 		return false
 	}
 	return true
 }
 
-func (in *Ingester) handleState(gw string, payload []byte, now time.Time) bool {
+func (in *Ingester) handleState(ctx context.Context, gw string, payload []byte, now time.Time) bool {
 	st, err := eldergate.DecodeState(payload)
 	if err != nil {
-		return in.refuseMessage(gw, "state: "+err.Error(), payload, now)
+		return in.refuseMessage(ctx, gw, "state: "+err.Error(), payload, now)
 	}
 	if st.Online {
 		in.sites.forget(gw) // a new session: the gateway may have been re-registered
 	}
-	applied, err := in.cfg.Store.ApplyGatewayState(in.ctx, gw, st, now)
+	applied, err := in.cfg.Store.ApplyGatewayState(ctx, gw, st, now)
 	if err != nil {
 		in.log.Error("ingest: gateway state", "gw", gw, "err", err)
 		return false
 	}
 	in.log.Info("ingest: gateway state", "gw", gw, "online", st.Online, "boot", st.Boot, "applied", applied)
 	if applied && st.Online && in.cfg.OnBirth != nil {
-		in.cfg.OnBirth(in.ctx, gw)
+		in.cfg.OnBirth(ctx, gw)
 	}
 	return true
 }
@@ -744,6 +662,9 @@ func (in *Ingester) Close() error {
 	in.closed.Do(func() {
 		in.cancel()
 		in.wg.Wait()
+		if in.client == nil {
+			return
+		}
 		if in.client.IsConnectionOpen() {
 			off, _ := json.Marshal(eldergate.CloudState{Online: false, Boot: in.boot, At: in.now().UTC()})
 			in.client.Publish(eldergate.CloudStateTopic, 1, true, off).WaitTimeout(time.Second)
@@ -763,7 +684,7 @@ const SeqCheckEvery = 10 * time.Second
 // from the store, so it is right with several ingesters sharing the
 // gateways' batches; each ingester logs the changes it sees, at most once
 // every SeqCheckEvery per gateway.
-func (in *Ingester) trackSeq(gw string) {
+func (in *Ingester) trackSeq(ctx context.Context, gw string) {
 	now := in.now()
 	in.gapsMu.Lock()
 	last, checked := in.gapsAt[gw]
@@ -773,7 +694,7 @@ func (in *Ingester) trackSeq(gw string) {
 	}
 	in.gapsAt[gw] = now
 	in.gapsMu.Unlock()
-	st, err := in.cfg.Store.GatewaySeq(in.ctx, gw)
+	st, err := in.cfg.Store.GatewaySeq(ctx, gw)
 	if err != nil {
 		in.log.Error("ingest: sequence tracking", "gw", gw, "err", err)
 		return

@@ -31,19 +31,19 @@ func TestTrackSeqRateLimited(t *testing.T) {
 		ctx: context.Background(), gaps: map[string]int64{}, gapsAt: map[string]time.Time{},
 	}
 	for i := 0; i < 50; i++ {
-		in.trackSeq("gw-a")
+		in.trackSeq(context.Background(), "gw-a")
 		now = now.Add(100 * time.Millisecond) // 50 batches in 5 s
 	}
 	if st.calls != 1 {
 		t.Fatalf("GatewaySeq called %d times for 50 batches in 5 s, want 1", st.calls)
 	}
-	in.trackSeq("gw-b")
+	in.trackSeq(context.Background(), "gw-b")
 	if st.calls != 2 {
 		t.Fatalf("another gateway was not checked: %d calls", st.calls)
 	}
 	st.gaps = 2
 	now = now.Add(SeqCheckEvery)
-	in.trackSeq("gw-a")
+	in.trackSeq(context.Background(), "gw-a")
 	if st.calls != 3 || in.gaps["gw-a"] != 2 {
 		t.Fatalf("after %v: calls %d, gaps %d; want a new count showing 2 gaps", SeqCheckEvery, st.calls, in.gaps["gw-a"])
 	}
