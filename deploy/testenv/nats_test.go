@@ -27,7 +27,7 @@ func TestNATSClusterMQTTIntoStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, u := range c.MQTTURLs() {
-		cl := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(u).SetClientID("t"+string(rune('a'+i))).
+		cl := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(u).SetClientID("t" + string(rune('a'+i))).
 			SetUsername(c.User).SetPassword(c.Pass).SetProtocolVersion(4).SetCleanSession(true))
 		if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 			t.Fatalf("mqtt connect %s: %v", u, tok.Error())
