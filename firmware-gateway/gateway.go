@@ -234,7 +234,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	g.devices.SetTills(g.tills) // their statuses
 
 	g.up, err = uplink.New(uplink.Config{
-		URL:        g.cfg.MQTT.URL,
+		URLs:       g.cfg.MQTT.Brokers(),
 		ClientID:   g.cfg.GatewayID,
 		Username:   g.cfg.MQTT.Username,
 		Password:   g.cfg.MQTT.Password,
@@ -309,7 +309,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 	// The tills on serial lines: their amounts take the HTTP till's path (till.go).
 	g.goRun("tills", func(ctx context.Context) error { return g.tills.Run(ctx, g.deviceAmount) })
 	g.goRun("update", g.ota.Run) // resumes an update where a restart left it
-	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.URL, "simulation", g.cfg.Simulation)
+	g.log.Info("gateway: started", "site", g.cfg.Site, "http", g.http.URL(), "broker", g.cfg.MQTT.Brokers(), "simulation", g.cfg.Simulation)
 	return nil
 }
 

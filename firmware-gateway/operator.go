@@ -186,7 +186,7 @@ func (g *Gateway) deviceStates() []httpapi.DeviceState {
 	} else {
 		out = append(out, httpapi.DeviceState{Kind: "voice", Name: "espeak-ng", State: httpapi.DeviceDisconnected, Error: "no voice cache"})
 	}
-	up := httpapi.DeviceState{Kind: "uplink", Name: brokerHost(g.cfg.MQTT.URL), Driver: "mqtt", State: httpapi.DeviceOK}
+	up := httpapi.DeviceState{Kind: "uplink", Name: brokerHosts(g.cfg.MQTT.Brokers()), Driver: "mqtt", State: httpapi.DeviceOK}
 	if !g.up.Connected() {
 		up.State = httpapi.DeviceDisconnected
 	}
@@ -195,6 +195,15 @@ func (g *Gateway) deviceStates() []httpapi.DeviceState {
 }
 
 // brokerHost is the host:port of a broker URL, without credentials.
+// brokerHosts is the host of every broker URL, comma separated.
+func brokerHosts(urls []string) string {
+	hosts := make([]string, 0, len(urls))
+	for _, u := range urls {
+		hosts = append(hosts, brokerHost(u))
+	}
+	return strings.Join(hosts, ",")
+}
+
 func brokerHost(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -250,7 +259,7 @@ func (g *Gateway) OperatorStatus(ctx context.Context, tok string) (httpapi.Opera
 		st.Clock.Reason = g.clock.Reason() // of the Stamp above
 	}
 	st.Clock.JumpsForward, st.Clock.JumpsBackward = g.clock.Jumps()
-	st.Network.UplinkConnected, st.Network.Broker, st.Network.LastAck = g.up.Connected(), brokerHost(g.cfg.MQTT.URL), g.up.LastAck()
+	st.Network.UplinkConnected, st.Network.Broker, st.Network.LastAck = g.up.Connected(), brokerHosts(g.cfg.MQTT.Brokers()), g.up.LastAck()
 	st.Network.Addresses = hostAddresses()
 	st.Version, st.Boot, st.StartedAt = g.version, g.store.Boot(), g.startedAt.UTC()
 	st.UptimeSeconds = int64(time.Since(g.startedAt) / time.Second)

@@ -122,7 +122,7 @@ func (g *Gateway) health(ctx context.Context) (code, reason string) {
 		{"health_kiosk", g.kioskServed},
 		{"health_uplink", func(context.Context) error {
 			if !g.up.Connected() {
-				return fmt.Errorf("not connected to the broker %s", brokerHost(g.cfg.MQTT.URL))
+				return fmt.Errorf("not connected to the broker %s", brokerHosts(g.cfg.MQTT.Brokers()))
 			}
 			return nil
 		}},

@@ -77,7 +77,7 @@ func (g *Gateway) setupRoster(ctx context.Context) error {
 	if err := g.store.SeedElders(ctx, g.cfg.Roster); err != nil {
 		return fmt.Errorf("gateway: seed roster: %w", err)
 	}
-	if len(g.cfg.Roster) > 0 && g.cfg.MQTT.URL != "" {
+	if len(g.cfg.Roster) > 0 && len(g.cfg.MQTT.Brokers()) > 0 {
 		// The seed is for a gateway without a cloud (ADR 0025): reported
 		// as source "local" until the cloud's roster replaces it.
 		g.log.Info("gateway: running the configuration's roster seed until the cloud sends the site's roster", "elders", len(g.cfg.Roster))

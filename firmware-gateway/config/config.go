@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,7 +72,12 @@ type KioskConfig struct {
 
 // MQTTConfig configures the uplink.
 type MQTTConfig struct {
-	URL        string        `yaml:"url"`      // default tcp://127.0.0.1:1883
+	URL string `yaml:"url"` // default tcp://127.0.0.1:1883
+	// URLs lists several brokers of one cluster (e.g. the MQTT listeners
+	// of three NATS nodes, docs/city-scale.md): the gateway connects to
+	// one and moves to the next when it is lost. Set url or urls, not
+	// both (brokers.go).
+	URLs       []string      `yaml:"urls"`
 	Username   string        `yaml:"username"` // default gateway_id
 	Password   string        `yaml:"password"`
 	BatchSize  int           `yaml:"batch_size"`  // default 500
@@ -170,7 +174,7 @@ func (c *Config) ApplyDefaults() {
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = "127.0.0.1:8081"
 	}
-	if c.MQTT.URL == "" && c.MQTT.CredentialsFile == "" { // else the credentials' broker URL (New)
+	if c.MQTT.URL == "" && len(c.MQTT.URLs) == 0 && c.MQTT.CredentialsFile == "" { // else the credentials' broker URL (New)
 		c.MQTT.URL = "tcp://127.0.0.1:1883"
 	}
 	if c.MQTT.Username == "" {
@@ -241,18 +245,9 @@ func (c *Config) Validate() error {
 	}
 	// With a credentials file and no mqtt.url the URL comes from the file;
 	// New validates again once it is read.
-	if c.MQTT.URL != "" || c.MQTT.CredentialsFile == "" {
-		u, err := url.Parse(c.MQTT.URL)
-		if err != nil {
-			return bad("mqtt.url: %w", err)
-		}
-		switch u.Scheme {
-		case "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss":
-		default:
-			return bad("mqtt.url %q: scheme must be tcp, mqtt, ssl, tls, mqtts, ws or wss", c.MQTT.URL)
-		}
-		if u.Host == "" {
-			return bad("mqtt.url %q: host is missing", c.MQTT.URL)
+	if c.MQTT.URL != "" || len(c.MQTT.URLs) > 0 || c.MQTT.CredentialsFile == "" {
+		if err := c.MQTT.validateBrokers(); err != nil {
+			return err
 		}
 	}
 	if c.MQTT.BatchSize < 1 || c.MQTT.BatchSize > eldergate.MaxBatchEvents {

@@ -119,7 +119,7 @@ func (c *Config) ApplyCredentials() error {
 		return errors.New("gateway: config: set either mqtt.password or mqtt.credentials_file, not both")
 	}
 	c.MQTT.Username, c.MQTT.Password = cr.Username, cr.Password
-	if c.MQTT.URL == "" {
+	if c.MQTT.URL == "" && len(c.MQTT.URLs) == 0 {
 		c.MQTT.URL = cr.BrokerURL
 	}
 	if c.MQTT.CAFile == "" {
@@ -128,7 +128,7 @@ func (c *Config) ApplyCredentials() error {
 	if c.Update.CloudURL == "" && strings.HasPrefix(cr.CloudURL, "https://") {
 		c.Update.CloudURL = cr.CloudURL
 	}
-	if c.MQTT.URL == "" {
+	if c.MQTT.URL == "" && len(c.MQTT.URLs) == 0 {
 		return errors.New("gateway: config: no mqtt.url and no broker_url in " + c.MQTT.CredentialsFile)
 	}
 	return nil

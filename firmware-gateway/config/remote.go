@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -21,8 +22,8 @@ func (c *Config) validateRemote() error {
 			return fmt.Errorf("gateway: config: roster_key: must be at least %d bytes in hex (%d hex digits)", sqlite.MinRosterKeyBytes, 2*sqlite.MinRosterKeyBytes)
 		}
 	}
-	if (c.MQTT.CAFile != "" || c.MQTT.TLSServerName != "") && !uplink.TLSScheme(c.MQTT.URL) {
-		return fmt.Errorf("gateway: config: mqtt.ca_file and mqtt.tls_server_name need an ssl://, tls:// or mqtts:// mqtt.url, not %q", c.MQTT.URL)
+	if b := c.MQTT.Brokers(); (c.MQTT.CAFile != "" || c.MQTT.TLSServerName != "") && len(b) > 0 && !uplink.TLSScheme(b[0]) {
+		return fmt.Errorf("gateway: config: mqtt.ca_file and mqtt.tls_server_name need an ssl://, tls:// or mqtts:// mqtt.url, not %q", b[0])
 	}
 	return nil
 }
@@ -33,7 +34,7 @@ func (c *Config) validateRemote() error {
 // would cut the gateway off from the cloud that could repair it.
 func LocalOnly(dst *Config, src Config) {
 	dst.GatewayID, dst.DataDir, dst.HTTPAddr, dst.HTTPPublic = src.GatewayID, src.DataDir, src.HTTPAddr, src.HTTPPublic
-	dst.MQTT.URL, dst.MQTT.Username, dst.MQTT.Password = src.MQTT.URL, src.MQTT.Username, src.MQTT.Password
+	dst.MQTT.URL, dst.MQTT.URLs, dst.MQTT.Username, dst.MQTT.Password = src.MQTT.URL, src.MQTT.URLs, src.MQTT.Username, src.MQTT.Password
 	dst.MQTT.CAFile, dst.MQTT.TLSServerName, dst.MQTT.KeepAlive = src.MQTT.CAFile, src.MQTT.TLSServerName, src.MQTT.KeepAlive
 	dst.RosterKey, dst.Roster, dst.RosterFile = src.RosterKey, src.Roster, src.RosterFile
 	dst.Till.Tokens = src.Till.Tokens // secrets of the local tills
@@ -52,6 +53,7 @@ func CheckLocalOnly(pushed, cur Config) error {
 		{"data_dir", pushed.DataDir != "", pushed.DataDir == cur.DataDir},
 		{"http_addr", pushed.HTTPAddr != "", pushed.HTTPAddr == cur.HTTPAddr},
 		{"mqtt.url", pushed.MQTT.URL != "", pushed.MQTT.URL == cur.MQTT.URL},
+		{"mqtt.urls", len(pushed.MQTT.URLs) > 0, slices.Equal(pushed.MQTT.URLs, cur.MQTT.URLs)},
 		{"mqtt.username", pushed.MQTT.Username != "", pushed.MQTT.Username == cur.MQTT.Username},
 		{"mqtt.password", pushed.MQTT.Password != "", pushed.MQTT.Password == cur.MQTT.Password},
 		{"mqtt.ca_file", pushed.MQTT.CAFile != "", pushed.MQTT.CAFile == cur.MQTT.CAFile},

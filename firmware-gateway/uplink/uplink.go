@@ -42,7 +42,12 @@ type Outbox interface {
 
 // Config configures the uplink.
 type Config struct {
-	URL         string // e.g. tcp://127.0.0.1:1883
+	URL string // e.g. tcp://127.0.0.1:1883; or URLs
+	// URLs are the brokers of one cluster (several nodes' MQTT listeners):
+	// the uplink connects to one and, when it is lost, to the next (ADR
+	// 0041). Each gateway starts at its own place in the list (a hash of
+	// GW), so a fleet spreads over the nodes. URL, when set, comes first.
+	URLs        []string
 	ClientID    string // defaults to GW
 	Username    string
 	Password    string
@@ -84,6 +89,8 @@ type Uplink struct {
 	log    *slog.Logger
 	now    func() time.Time
 	client mqtt.Client
+	// brokers is the list given to paho, in this gateway's order.
+	brokers []string
 
 	wake    chan struct{}
 	acks    chan eldergate.Ack
@@ -114,8 +121,9 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 	if err := eldergate.ValidateGatewayID(cfg.GW); err != nil {
 		return nil, fmt.Errorf("uplink: %w", err)
 	}
-	if cfg.URL == "" {
-		return nil, fmt.Errorf("uplink: broker url is empty")
+	brokers, err := Brokers(cfg.GW, cfg.URL, cfg.URLs)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = cfg.GW
@@ -155,6 +163,7 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 		stop: make(chan struct{}),
 
 		seenBoots: map[string]bool{},
+		brokers:   brokers,
 	}
 	for _, o := range opts {
 		o(u)
@@ -162,9 +171,11 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 	u.batchSize.Store(int64(cfg.BatchSize))
 	u.batchWait.Store(int64(cfg.BatchWait))
 	will, _ := json.Marshal(eldergate.State{Online: false, Boot: cfg.Boot})
-	o := mqtt.NewClientOptions().
-		AddBroker(cfg.URL).
-		SetClientID(cfg.ClientID).
+	o := mqtt.NewClientOptions()
+	for _, b := range brokers {
+		o.AddBroker(b)
+	}
+	o.SetClientID(cfg.ClientID).
 		SetUsername(cfg.Username).
 		SetPassword(cfg.Password).
 		SetProtocolVersion(4).
@@ -183,7 +194,7 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			u.log.Warn("uplink: connection lost", "err", err)
 		})
-	if TLSScheme(cfg.URL) {
+	if TLSScheme(brokers[0]) {
 		tc, err := TLSConfig(cfg.CAFile, cfg.TLSServerName)
 		if err != nil {
 			return nil, err
@@ -216,7 +227,7 @@ func (u *Uplink) LastAck() time.Time {
 }
 
 func (u *Uplink) onConnect(c mqtt.Client) {
-	u.log.Info("uplink: connected", "broker", u.cfg.URL, "boot", u.cfg.Boot)
+	u.log.Info("uplink: connected", "brokers", u.brokers, "boot", u.cfg.Boot)
 	// Subscribe before the birth: the cloud answers a birth by publishing
 	// the gateway's pending commands at once, and with a clean session a
 	// command published before the subscription is in place is lost.
