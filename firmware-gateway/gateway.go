@@ -235,7 +235,7 @@ func (g *Gateway) Start(ctx context.Context) (err error) {
 
 	g.up, err = uplink.New(uplink.Config{
 		URLs:       g.cfg.MQTT.Brokers(),
-		ClientID:   g.cfg.GatewayID,
+		ClientID:   uplink.MQTTClientID(g.cfg.GatewayID),
 		Username:   g.cfg.MQTT.Username,
 		Password:   g.cfg.MQTT.Password,
 		GW:         g.cfg.GatewayID,

@@ -3,7 +3,14 @@ package uplink
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 )
+
+// MQTTClientID is the MQTT client id of gateway gw: its id with each '.'
+// made a '~'. nats-server refuses a client id with a '.' (it names NATS
+// subjects after it), and a gateway id may have one; '~' is in no
+// gateway id, so two gateways never share a client id (ADR 0041).
+func MQTTClientID(gw string) string { return strings.ReplaceAll(gw, ".", "~") }
 
 // Brokers returns the broker URLs a gateway connects to, in the order it
 // tries them: url (when set) then urls, without empty entries or

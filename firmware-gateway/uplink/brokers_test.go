@@ -43,3 +43,12 @@ func TestBrokersOrderPerGateway(t *testing.T) {
 		t.Fatalf("TLS and plain mixed: %v", err)
 	}
 }
+
+func TestMQTTClientIDHasNoDot(t *testing.T) {
+	if got := MQTTClientID("gw-1.street.city"); got != "gw-1~street~city" {
+		t.Fatalf("MQTTClientID = %q", got)
+	}
+	if got := MQTTClientID("gw_2"); got != "gw_2" {
+		t.Fatalf("MQTTClientID of an id without a dot = %q", got)
+	}
+}

@@ -48,7 +48,7 @@ type Config struct {
 	// 0041). Each gateway starts at its own place in the list (a hash of
 	// GW), so a fleet spreads over the nodes. URL, when set, comes first.
 	URLs        []string
-	ClientID    string // defaults to GW
+	ClientID    string // defaults to MQTTClientID(GW)
 	Username    string
 	Password    string
 	GW          string
@@ -126,7 +126,7 @@ func New(cfg Config, ob Outbox, log *slog.Logger, opts ...Option) (*Uplink, erro
 		return nil, err
 	}
 	if cfg.ClientID == "" {
-		cfg.ClientID = cfg.GW
+		cfg.ClientID = MQTTClientID(cfg.GW)
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 500
