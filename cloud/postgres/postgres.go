@@ -21,6 +21,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/sqlstore"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -116,118 +117,134 @@ type ingestRow struct {
 	e     *eldergate.Envelope
 }
 
-// IngestBatches implements domain.Store. The events of all batches, each
-// id once (the first occurrence), go in ONE statement as arrays: a
-// data-modifying CTE inserts them into events in id order (so concurrent
-// transactions never wait on each other's ids in opposite orders) with ON
-// CONFLICT DO NOTHING, and inserts the meal rows of the fresh ones. Alerts
-// are then applied in order, and the gateway rows (last batch, skew,
-// sequence counters) updated in one statement, in gateway order. Measured
-// against COPY into a staging table: docs/PERFORMANCE.md.
+// ingestSet is what one IngestBatches call stores: every event of its
+// batches that is its batch's gateway's, and the first occurrence of each
+// id (meals: their meal data, decoded once).
+type ingestSet struct {
+	rows  []ingestRow
+	first map[string]*eldergate.Envelope
+	order []*eldergate.Envelope // first occurrences, in call order
+	meals []*eldergate.Envelope // the meal events among order
+	meal  map[string]eldergate.MealData
+}
+
+// IngestBatches implements domain.Store. One transaction per call, on one
+// connection: the settlement columns of the meals (sqlstore.MealColumns),
+// then one probe for the ids already stored (SELECT … WHERE id = ANY) and
+// the fresh events and meal rows written by binary COPY, in id order (ADR
+// 0036). Only when the COPY meets a row another transaction stored since
+// the probe (unique violation; or a deadlock) is the transaction redone
+// with the insert-if-absent statement (one data-modifying CTE over arrays,
+// ON CONFLICT DO NOTHING). Alerts are then applied in order, and the
+// gateway rows (last batch, skew, sequence counters) updated in one
+// statement, in gateway order. Figures: docs/PERFORMANCE.md
+// ("ingest-store").
 func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch, receivedAt time.Time) ([][]string, error) {
-	out := make([][]string, len(batches))
-	var rows []ingestRow
-	first := map[string]*eldergate.Envelope{} // id -> its first occurrence
-	var ev eventArrays
-	var ml mealArrays
+	set := ingestSet{first: map[string]*eldergate.Envelope{}, meal: map[string]eldergate.MealData{}}
 	for i := range batches {
-		out[i] = []string{}
 		for j := range batches[i].Events {
 			e := &batches[i].Events[j]
 			if e.GW != batches[i].GW {
 				continue // another gateway's event is never committed for it
 			}
-			rows = append(rows, ingestRow{batch: i, e: e})
-			if first[e.ID] != nil {
+			set.rows = append(set.rows, ingestRow{batch: i, e: e})
+			if set.first[e.ID] != nil {
 				continue
 			}
-			first[e.ID] = e
-			ev.add(e)
+			set.first[e.ID] = e
+			set.order = append(set.order, e)
 			if e.Kind == eldergate.KindMeal {
 				m, err := e.Meal()
 				if err != nil {
 					return nil, fmt.Errorf("postgres: ingest meal %s: %w", e.ID, err)
 				}
-				ml.add(e, m)
+				set.meals = append(set.meals, e)
+				set.meal[e.ID] = m
 			}
 		}
 	}
-	if len(rows) == 0 {
+	if len(set.rows) == 0 {
+		out := make([][]string, len(batches))
+		for i := range out {
+			out[i] = []string{}
+		}
 		return out, nil
 	}
 	rat := receivedAt.UTC()
-	tx, err := s.Begin(ctx, nil)
+	out, err := s.ingest(ctx, len(batches), &set, rat, true)
+	if err != nil && copyRace(err) {
+		return s.ingest(ctx, len(batches), &set, rat, false)
+	}
+	return out, err
+}
+
+// copyRace reports whether err is a COPY's clash with a concurrent
+// ingest: a row stored since the probe (unique violation) or a deadlock.
+func copyRace(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "40P01")
+}
+
+// ingest stores set in one transaction: by COPY after a probe (viaCopy),
+// or by the insert-if-absent statement.
+func (s *Store) ingest(ctx context.Context, nBatches int, set *ingestSet, rat time.Time, viaCopy bool) ([][]string, error) {
+	out := make([][]string, nBatches)
+	for i := range out {
+		out[i] = []string{}
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ingest: %w", err)
+	}
+	defer conn.Close()
+	tx, err := s.BeginOn(ctx, conn, nil)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest: %w", err)
 	}
 	defer tx.Rollback()
 
 	// The settlement columns of the meals (shared with SQLite).
-	firsts := make([]*eldergate.Envelope, 0, len(ml.id))
-	for _, id := range ml.id {
-		firsts = append(firsts, first[id])
-	}
-	cols, err := s.MealColumns(ctx, tx.Conn, firsts)
+	cols, err := s.MealColumns(ctx, tx.Conn, set.meals)
 	if err != nil {
 		return nil, err
 	}
-	ml.addCols(cols)
-
-	q, err := tx.Query(ctx, `WITH ins AS (
-			INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
-			SELECT u.*, $10::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[],
-				$6::int8[], $7::timestamptz[], $8::text[], $9::text[]) AS u (id, gw, kind, site, seq, boot, at, clock, data)
-			ORDER BY u.id
-			ON CONFLICT (id) DO NOTHING RETURNING id
-		), meal AS (
-			INSERT INTO meals (event_id, gw, site, elder_id, "window", day, decision, reason,
-				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at,
-				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, adjust_month, received_at)
-			SELECT m.*, $10::timestamptz FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-				$16::text[], $17::text[], $18::text[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], $23::text[],
-				$24::timestamptz[], $25::text[], $26::int8[], $27::int8[], $28::text[], $29::int8[], $30::text[], $31::text[],
-				$32::text[], $33::int8[], $34::text[]) AS m (event_id, gw, site, elder_id, "window", day, decision, reason,
-				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at,
-				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, adjust_month)
-			WHERE m.event_id IN (SELECT id FROM ins)
-		)
-		SELECT id, '' FROM ins`,
-		ev.id, ev.gw, ev.kind, ev.site, ev.seq, ev.boot, ev.at, ev.clock, ev.data, rat,
-		ml.id, ml.gw, ml.site, ml.elder, ml.window, ml.day, ml.decision, ml.reason,
-		ml.price, ml.subsidy, ml.pay, ml.weight, ml.policy, ml.at,
-		ml.rule, ml.discount, ml.operating, ml.operatingBy, ml.manual, ml.staff, ml.priceSource, ml.category, ml.outside, ml.adjust)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
-	}
-	fresh := make(map[string]bool, len(first))
-	if err := eachRow(q, func(id, _ string) { fresh[id] = true }); err != nil {
-		return nil, fmt.Errorf("postgres: ingest: insert events: %w", err)
-	}
-	// The owner of every id: the first occurrence's gateway for a fresh
-	// one, the stored row's for an id stored before (acknowledged again,
-	// but only to its owner).
-	owner := make(map[string]string, len(first))
-	var old []string
-	for id, e := range first {
-		if fresh[id] {
-			owner[id] = e.GW
-		} else {
-			old = append(old, id)
+	// fresh: stored by this transaction; owner: the gateway of every id
+	// (the first occurrence's for a fresh one, the stored row's for an id
+	// stored before: acknowledged again, but only to its owner).
+	fresh := make(map[string]bool, len(set.first))
+	owner := make(map[string]string, len(set.first))
+	if viaCopy {
+		ids := make([]string, len(set.order))
+		for i, e := range set.order {
+			ids[i] = e.ID
 		}
-	}
-	if len(old) > 0 {
-		q, err := tx.Query(ctx, `SELECT id, gw FROM events WHERE id = ANY($1)`, old)
+		q, err := tx.Query(ctx, `SELECT id, gw FROM events WHERE id = ANY($1)`, ids)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: ingest: old events: %w", err)
+			return nil, fmt.Errorf("postgres: ingest: stored events: %w", err)
 		}
 		if err := eachRow(q, func(id, gw string) { owner[id] = gw }); err != nil {
-			return nil, fmt.Errorf("postgres: ingest: old events: %w", err)
+			return nil, fmt.Errorf("postgres: ingest: stored events: %w", err)
 		}
+		var evs []*eldergate.Envelope
+		for _, e := range set.order {
+			if _, ok := owner[e.ID]; !ok {
+				evs = append(evs, e)
+			}
+		}
+		if err := s.copyEvents(ctx, conn, evs, set.meal, cols, rat); err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			fresh[e.ID] = true
+			owner[e.ID] = e.GW
+		}
+	} else if err := s.insertIfAbsent(ctx, tx, set, cols, rat, fresh, owner); err != nil {
+		return nil, err
 	}
 
 	tally := map[string]*sqlstore.GatewayTally{}
 	var freshEvents []*eldergate.Envelope // stored now, for RecordSettlement
-	for _, r := range rows {
+	for _, r := range set.rows {
 		e := r.e
 		t := tally[e.GW]
 		if t == nil {
@@ -239,7 +256,7 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 			continue
 		}
 		out[r.batch] = append(out[r.batch], e.ID)
-		if !fresh[e.ID] || first[e.ID] != e {
+		if !fresh[e.ID] || set.first[e.ID] != e {
 			continue // stored before, or a repeat of an event of this call
 		}
 		if e.Kind == eldergate.KindAlert {
@@ -290,6 +307,125 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 		return nil, fmt.Errorf("postgres: ingest: commit: %w", err)
 	}
 	return out, nil
+}
+
+// The columns COPY writes.
+var (
+	eventCopyCols = []string{"id", "gw", "kind", "site", "seq", "boot", "at", "clock", "data", "received_at"}
+	mealCopyCols  = []string{"event_id", "gw", "site", "elder_id", "window", "day", "decision", "reason",
+		"price_fen", "subsidy_fen", "pay_fen", "weight_g", "policy_version", "at", "received_at",
+		"rule", "discount_fen", "operating_fen", "operating_by", "manual", "staff", "price_source", "category", "outside", "adjust_month"}
+)
+
+// copyEvents writes evs (none stored before) into events and their meal
+// rows into meals by binary COPY on conn, inside the transaction open on
+// it, in id order (two transactions meeting on an id wait in one order).
+func (s *Store) copyEvents(ctx context.Context, conn *sql.Conn, evs []*eldergate.Envelope, meal map[string]eldergate.MealData,
+	cols map[string]sqlstore.MealCols, rat time.Time) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	slices.SortFunc(evs, func(a, b *eldergate.Envelope) int { return strings.Compare(a.ID, b.ID) })
+	var meals []*eldergate.Envelope
+	for _, e := range evs {
+		if _, ok := meal[e.ID]; ok {
+			meals = append(meals, e)
+		}
+	}
+	row := make([]any, len(mealCopyCols)) // reused: pgx encodes each row before asking for the next
+	return conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		if _, err := pc.CopyFrom(ctx, pgx.Identifier{"events"}, eventCopyCols, pgx.CopyFromSlice(len(evs), func(i int) ([]any, error) {
+			e := evs[i]
+			r := row[:len(eventCopyCols)]
+			r[0], r[1], r[2], r[3], r[4] = e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq)
+			r[5], r[6], r[7], r[8], r[9] = int64(e.Boot), e.At.UTC(), e.Clock, string(e.Data), rat
+			return r, nil
+		})); err != nil {
+			return fmt.Errorf("postgres: ingest: copy events: %w", err)
+		}
+		if len(meals) == 0 {
+			return nil
+		}
+		if _, err := pc.CopyFrom(ctx, pgx.Identifier{"meals"}, mealCopyCols, pgx.CopyFromSlice(len(meals), func(i int) ([]any, error) {
+			e := meals[i]
+			m, c := meal[e.ID], cols[e.ID]
+			r := row
+			r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] = e.ID, e.GW, e.Site, m.ElderID, m.Window, m.Day, m.Decision, m.Reason
+			r[8], r[9], r[10], r[11], r[12] = int64(m.PriceFen), int64(m.SubsidyFen), int64(m.PayFen), m.WeightG, m.PolicyVer
+			r[13], r[14] = e.At.UTC(), rat
+			r[15], r[16], r[17], r[18], r[19] = c.Rule, c.DiscountFen, c.OperatingFen, c.OperatingBy, c.Manual
+			r[20], r[21], r[22], r[23], r[24] = c.Staff, c.PriceSource, c.Category, c.Outside, c.Adjust
+			return r, nil
+		})); err != nil {
+			return fmt.Errorf("postgres: ingest: copy meals: %w", err)
+		}
+		return nil
+	})
+}
+
+// insertIfAbsent stores the events of set not stored yet with one
+// statement (insert-if-absent over arrays, in id order) and fills fresh
+// and owner: the path when COPY met a concurrent ingest.
+func (s *Store) insertIfAbsent(ctx context.Context, tx *sqlstore.Tx, set *ingestSet, cols map[string]sqlstore.MealCols, rat time.Time,
+	fresh map[string]bool, owner map[string]string) error {
+	var ev eventArrays
+	var ml mealArrays
+	for _, e := range set.order {
+		ev.add(e)
+	}
+	for _, e := range set.meals {
+		ml.add(e, set.meal[e.ID])
+	}
+	ml.addCols(cols)
+	q, err := tx.Query(ctx, `WITH ins AS (
+			INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
+			SELECT u.*, $10::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[],
+				$6::int8[], $7::timestamptz[], $8::text[], $9::text[]) AS u (id, gw, kind, site, seq, boot, at, clock, data)
+			ORDER BY u.id
+			ON CONFLICT (id) DO NOTHING RETURNING id
+		), meal AS (
+			INSERT INTO meals (event_id, gw, site, elder_id, "window", day, decision, reason,
+				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at,
+				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, adjust_month, received_at)
+			SELECT m.*, $10::timestamptz FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+				$16::text[], $17::text[], $18::text[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], $23::text[],
+				$24::timestamptz[], $25::text[], $26::int8[], $27::int8[], $28::text[], $29::int8[], $30::text[], $31::text[],
+				$32::text[], $33::int8[], $34::text[]) AS m (event_id, gw, site, elder_id, "window", day, decision, reason,
+				price_fen, subsidy_fen, pay_fen, weight_g, policy_version, at,
+				rule, discount_fen, operating_fen, operating_by, manual, staff, price_source, category, outside, adjust_month)
+			WHERE m.event_id IN (SELECT id FROM ins)
+		)
+		SELECT id, '' FROM ins`,
+		ev.id, ev.gw, ev.kind, ev.site, ev.seq, ev.boot, ev.at, ev.clock, ev.data, rat,
+		ml.id, ml.gw, ml.site, ml.elder, ml.window, ml.day, ml.decision, ml.reason,
+		ml.price, ml.subsidy, ml.pay, ml.weight, ml.policy, ml.at,
+		ml.rule, ml.discount, ml.operating, ml.operatingBy, ml.manual, ml.staff, ml.priceSource, ml.category, ml.outside, ml.adjust)
+	if err != nil {
+		return fmt.Errorf("postgres: ingest: insert events: %w", err)
+	}
+	if err := eachRow(q, func(id, _ string) { fresh[id] = true }); err != nil {
+		return fmt.Errorf("postgres: ingest: insert events: %w", err)
+	}
+	var old []string
+	for id, e := range set.first {
+		if fresh[id] {
+			owner[id] = e.GW
+		} else {
+			old = append(old, id)
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	q, err = tx.Query(ctx, `SELECT id, gw FROM events WHERE id = ANY($1)`, old)
+	if err != nil {
+		return fmt.Errorf("postgres: ingest: old events: %w", err)
+	}
+	if err := eachRow(q, func(id, gw string) { owner[id] = gw }); err != nil {
+		return fmt.Errorf("postgres: ingest: old events: %w", err)
+	}
+	return nil
 }
 
 // eventArrays are the columns of the events of one IngestBatches call.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,6 +141,7 @@ func TestLargeBatchCopy(t *testing.T) {
 	if meals != n || fen != n*700 {
 		t.Fatalf("meals = %d paying %d fen, want %d paying %d", meals, fen, n, n*700)
 	}
+	mealsHaveEvents(t, dsn, n)
 }
 
 // TestConcurrentOverlappingBatches: eight writers send overlapping batches
@@ -147,7 +149,8 @@ func TestLargeBatchCopy(t *testing.T) {
 // once, every writer gets every id acknowledged, and nothing deadlocks.
 func TestConcurrentOverlappingBatches(t *testing.T) {
 	pg := testenv.StartPostgres(t)
-	s := open(t, pg.Database(t))
+	dsn := pg.Database(t)
+	s := open(t, dsn)
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -185,6 +188,29 @@ func TestConcurrentOverlappingBatches(t *testing.T) {
 	if cnt, err := s.CountEvents(ctx); err != nil || cnt != n {
 		t.Fatalf("CountEvents = %d, %v, want %d", cnt, err, n)
 	}
+	mealsHaveEvents(t, dsn, n)
+}
+
+// mealsHaveEvents checks what the foreign key meals -> events checked
+// before migration 0026: every meal row has its event row (the meal's
+// gateway, site and time), and there are want meal rows.
+func mealsHaveEvents(t *testing.T, dsn string, want int64) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var meals, orphans int64
+	if err := c.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
+			SELECT 1 FROM events e WHERE e.id = m.event_id AND e.kind = 'meal' AND e.gw = m.gw AND e.site = m.site AND e.at = m.at))
+		FROM meals m`).Scan(&meals, &orphans); err != nil {
+		t.Fatal(err)
+	}
+	if meals != want || orphans != 0 {
+		t.Fatalf("%d meal rows, %d without their event row; want %d and 0", meals, orphans, want)
+	}
 }
 
 // TestMigrationCardTaps: migration 0023 copies the tap_refused audit
@@ -218,5 +244,69 @@ func TestMigrationCardTaps(t *testing.T) {
 	if err != nil || len(rows) != 2 || rows[1].EventID != tap.ID || rows[1].Kind != domain.RowCard || rows[1].Card != "****1234" ||
 		rows[1].Reason != eldergate.ReasonCardLost || !rows[1].At.Equal(base) || rows[0].Kind != domain.RowMeal {
 		t.Fatalf("after the migration: %+v %v", rows, err)
+	}
+}
+
+// TestMigrationIngestCopy: migration 0026 upgrades a database holding
+// meals (the foreign key meals -> events and the index meals (site) as
+// before it): both go, the rows stay, the list by site still reads
+// meals (site, at), and ingest goes on storing each event once.
+func TestMigrationIngestCopy(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	dsn := pg.Database(t)
+	ctx := context.Background()
+	s := open(t, dsn)
+	var first []eldergate.Envelope
+	for i := range 300 {
+		first = append(first, storetest.Meal(t, "gw-a", uint64(i+1), fmt.Sprintf("E%d", i%7), base.Add(time.Duration(i)*time.Second)))
+	}
+	if _, err := s.IngestBatch(ctx, "gw-a", first, base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, q := range []string{ // the schema before 0026
+		`ALTER TABLE meals ADD CONSTRAINT meals_event_id_fkey FOREIGN KEY (event_id) REFERENCES events (id)`,
+		`CREATE INDEX meals_site ON meals (site)`,
+		`DELETE FROM schema_version WHERE version = 26`} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s = open(t, dsn)
+	defer s.Close()
+	var fks, idx int
+	if err := c.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_constraint WHERE conrelid = 'meals'::regclass AND contype = 'f'
+			AND confrelid = 'events'::regclass), (SELECT count(*) FROM pg_indexes WHERE indexname = 'meals_site')`).Scan(&fks, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if fks != 0 || idx != 0 {
+		t.Fatalf("after 0026: %d foreign keys meals -> events, %d meals_site indexes; want 0 and 0", fks, idx)
+	}
+	second := append(slices.Clone(first[200:]), storetest.Meal(t, "gw-a", 301, "E1", base.Add(time.Hour)))
+	got, err := s.IngestBatch(ctx, "gw-a", second, base.Add(2*time.Hour))
+	if err != nil || len(got) != len(second) {
+		t.Fatalf("ingest after 0026: %d acknowledged of %d, %v", len(got), len(second), err)
+	}
+	mealsHaveEvents(t, dsn, 301)
+	// 301 rows: a sequential scan would win; off, as on a large table.
+	if _, err := c.Exec(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c.Query(ctx, `EXPLAIN (COSTS OFF) SELECT event_id FROM meals WHERE site = 'site-gw-a' ORDER BY at DESC LIMIT 10`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	if !strings.Contains(plan, "meals_site_at") {
+		t.Fatalf("the list of one site reads %q, want meals_site_at", plan)
 	}
 }

@@ -97,6 +97,17 @@ func (s *Store) Begin(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
 	return &Tx{tx: tx, Conn: Conn{q: tx, d: s.D}}, nil
 }
 
+// BeginOn starts a transaction on conn, one connection of the store's
+// database held by the caller: for an engine that also drives that
+// connection directly inside the transaction (PostgreSQL's COPY).
+func (s *Store) BeginOn(ctx context.Context, conn *sql.Conn, opts *sql.TxOptions) (*Tx, error) {
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{tx: tx, Conn: Conn{q: tx, d: s.D}}, nil
+}
+
 // inTx runs f in a read-write transaction and commits it when f returns
 // nil; op names the operation in errors.
 func (s *Store) inTx(ctx context.Context, op string, f func(tx *Tx) error) error {
