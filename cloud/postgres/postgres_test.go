@@ -310,3 +310,79 @@ func TestMigrationIngestCopy(t *testing.T) {
 		t.Fatalf("the list of one site reads %q, want meals_site_at", plan)
 	}
 }
+
+// TestCopyRaceFallsBack: an event stored by another transaction after the
+// ingest's probe makes its COPY fail (unique violation); the ingest is
+// redone with insert-if-absent, stores the other events once and
+// acknowledges every id of the gateway.
+func TestCopyRaceFallsBack(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	dsn := pg.Database(t)
+	s := open(t, dsn)
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	batch := []eldergate.Envelope{storetest.Meal(t, "gw-a", 1, "E1", base), storetest.Meal(t, "gw-a", 2, "E2", base),
+		storetest.Meal(t, "gw-a", 3, "E3", base)}
+	other, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	watch, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(ctx)
+	// Another writer holds the second event, not committed yet: the probe
+	// cannot see it, the COPY waits for it.
+	tx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := batch[1]
+	if _, err := tx.Exec(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7)`, e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot), e.At, e.Clock, string(e.Data)); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		ids []string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ids, err := s.IngestBatch(ctx, "gw-a", batch, base.Add(time.Minute))
+		done <- result{ids, err}
+	}()
+	for { // until the ingest waits on the other writer's row
+		var waiting int
+		if err := watch.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE 'copy%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("ingest returned %v, %v before the other writer committed", r.ids, r.err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || len(r.ids) != 3 {
+		t.Fatalf("IngestBatch = %v, %v; want the 3 ids", r.ids, r.err)
+	}
+	// The COPY met the committed row (it waited on it above), so it
+	// failed: what is stored is the fallback's.
+	var events, meals int64
+	if err := watch.QueryRow(ctx, `SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM meals)`).Scan(&events, &meals); err != nil {
+		t.Fatal(err)
+	}
+	if events != 3 || meals != 2 { // the other writer stored no meal row for its event
+		t.Fatalf("%d events, %d meals; want 3 and 2", events, meals)
+	}
+}
