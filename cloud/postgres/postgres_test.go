@@ -30,6 +30,28 @@ func open(t *testing.T, dsn string) *postgres.Store {
 	return s
 }
 
+// connect opens a plain connection to dsn, closed when the test ends.
+func connect(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(ctx) })
+	return c
+}
+
+// execAll runs the statements on c in order.
+func execAll(t *testing.T, c *pgx.Conn, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := c.Exec(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 // TestStore runs the shared suite against a real PostgreSQL, one fresh
 // database per subtest.
 func TestStore(t *testing.T) {
@@ -196,14 +218,9 @@ func TestConcurrentOverlappingBatches(t *testing.T) {
 // gateway, site and time), and there are want meal rows.
 func mealsHaveEvents(t *testing.T, dsn string, want int64) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := connect(t, dsn)
 	var meals, orphans int64
-	if err := c.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
+	if err := c.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
 			SELECT 1 FROM events e WHERE e.id = m.event_id AND e.kind = 'meal' AND e.gw = m.gw AND e.site = m.site AND e.at = m.at))
 		FROM meals m`).Scan(&meals, &orphans); err != nil {
 		t.Fatal(err)
@@ -227,17 +244,8 @@ func TestMigrationCardTaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	for _, q := range []string{`DROP TABLE card_taps`, `DROP INDEX meals_decision_at`, `DROP INDEX meals_reason_at`,
-		`DELETE FROM schema_version WHERE version = 23`} {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	execAll(t, connect(t, dsn), `DROP TABLE card_taps`, `DROP INDEX meals_decision_at`, `DROP INDEX meals_reason_at`,
+		`DELETE FROM schema_version WHERE version = 23`)
 	s = open(t, dsn)
 	defer s.Close()
 	rows, _, err := s.MealPage(ctx, domain.MealFilter{Limit: 10})
@@ -264,19 +272,11 @@ func TestMigrationIngestCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	for _, q := range []string{ // the schema before 0026
+	c := connect(t, dsn)
+	execAll(t, c, // the schema before 0026
 		`ALTER TABLE meals ADD CONSTRAINT meals_event_id_fkey FOREIGN KEY (event_id) REFERENCES events (id)`,
 		`CREATE INDEX meals_site ON meals (site)`,
-		`DELETE FROM schema_version WHERE version = 26`} {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+		`DELETE FROM schema_version WHERE version = 26`)
 	s = open(t, dsn)
 	defer s.Close()
 	var fks, idx int
@@ -324,16 +324,7 @@ func TestCopyRaceFallsBack(t *testing.T) {
 	defer cancel()
 	batch := []eldergate.Envelope{storetest.Meal(t, "gw-a", 1, "E1", base), storetest.Meal(t, "gw-a", 2, "E2", base),
 		storetest.Meal(t, "gw-a", 3, "E3", base)}
-	other, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close(ctx)
-	watch, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer watch.Close(ctx)
+	other, watch := connect(t, dsn), connect(t, dsn)
 	// Another writer holds the second event, not committed yet: the probe
 	// cannot see it, the COPY waits for it.
 	tx, err := other.Begin(ctx)
