@@ -814,7 +814,8 @@ func (s *simGW) sendLocked() {
 				f.OnSend(SentInfo{Gateway: s.i, ID: e.id, Kind: e.kind, AlertID: e.alertID, At: now})
 			}
 		}
-		s.queue = slices.Delete(s.queue, 0, n)
+		clear(s.queue[:n]) // not kept alive by the array
+		s.queue = s.queue[n:]
 	}
 }
 
