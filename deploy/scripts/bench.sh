@@ -135,9 +135,26 @@ if want bench-roster; then
 fi
 
 # =============================================================================
-# bench-ingest (worktree loadgen): ingest with one and two ingesters beside
-# the raw broker rate and the COPY rate. Their block goes here.
+# bench-ingest (issue 15): the same load (100 gateways of deploy/loadgen,
+# each its own MQTT connection and credentials) taken by a plain subscriber
+# (the broker's rate), by one and by two `eldergate-cloud ingest` processes
+# sharing $share/ingest, beside PostgreSQL's own COPY of the same rows into
+# the same tables; Mosquitto and PostgreSQL (fsync on) started by the
+# benchmark; live and drain shapes, interleaved rounds, medians.
 # =============================================================================
+if want bench-ingest; then
+	begin bench-ingest
+	gobench ./deploy/bench/ingest '^BenchmarkIngestSuite$' 1x
+	table "Ingest: one and two ingesters beside the broker and COPY" \
+		-metrics events/s,msgs/s,raw-ratio,copy-ratio,ack-p99-ms,lost,duplicated \
+		-target 'BenchmarkIngestSuite/live/ingest-1 events/s >= 34050' \
+		-target 'BenchmarkIngestSuite/drain/ingest-1 events/s >= 93300' \
+		-target 'BenchmarkIngestSuite/drain/ingest-1 copy-ratio >= 0.8' \
+		-target 'BenchmarkIngestSuite/* lost <= 0' \
+		-target 'BenchmarkIngestSuite/* duplicated <= 0' \
+		-note 'live: 50,000 one-event messages from 100 gateways; drain: 100,000 events in batches of 500 (1,000 per gateway). raw: mosquitto_sub (QoS 1) receiving every message, first publish to last message. ingest-1/ingest-2: one or two eldergate-cloud ingest processes on PostgreSQL (fsync on), first publish to the last event acknowledged to its gateway; then events and meals must hold exactly the events sent (lost, duplicated: summed over the runs; duplicated includes acks of an event already acknowledged). copy: COPY of the same rows into the events and meals tables of the same schema in one transaction. raw-ratio and copy-ratio: the median ingest rate over the median raw and COPY rates of the same run.' \
+		-note 'Targets: 1.5 × Telegraf mqtt_consumer → postgresql as issue 15 measured it with ../shared/peer (22,700 rows/s live, 62,200 drain; Telegraf is not part of make bench), and 0.8 of COPY in the drain shape. Each run starts from a copy of one migrated database with the 100 gateways registered (the ingester acks only registered gateways). Rounds: go test ... -args -ingest.rounds N (default 2).'
+fi
 
 # =============================================================================
 # bench-fleet (worktree fleet): 10,000 gateways on one broker and one cloud.
