@@ -1,14 +1,10 @@
 package cloud_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,56 +117,10 @@ func BenchmarkIngest(b *testing.B) {
 func benchPhaseSub(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway) time.Duration {
 	b.Helper()
 	msgs := benchGateways * len(pubs[0].batches)
-	_, port, _ := strings.Cut(m.Addr, ":")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// -d prints the SUBACK (so we know the subscription is in place);
-	// -F %l prints each message's length instead of its 150 kB payload.
-	// stdbuf -oL: line-buffered stdout, or both stay in stdio's buffer.
-	cmd := exec.CommandContext(ctx, "stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", "eldergate-cloud",
-		"-P", "cloud-pw", "-i", "bench-sub", "-t", eldergate.TopicPrefix+"+/up", "-q", "1",
-		"-C", strconv.Itoa(msgs), "-d", "-F", "%l")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("mosquitto_sub: %v", err)
-	}
-	subscribed := make(chan struct{})
-	last := make(chan time.Time, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		n := 0
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.Contains(line, "SUBACK") {
-				close(subscribed)
-				continue
-			}
-			if _, err := strconv.Atoi(line); err == nil {
-				if n++; n == msgs {
-					last <- time.Now()
-				}
-			}
-		}
-	}()
-	select {
-	case <-subscribed:
-	case <-time.After(10 * time.Second):
-		b.Fatal("mosquitto_sub never subscribed")
-	}
+	sub := testenv.StartRawSubscriber(b, m, "eldergate-cloud", "cloud-pw", eldergate.TopicPrefix+"+/up", msgs)
 	start := time.Now()
 	publishAll(b, pubs)
-	var end time.Time
-	select {
-	case end = <-last:
-	case <-ctx.Done():
-		b.Fatalf("mosquitto_sub did not receive %d messages", msgs)
-	}
-	if err := cmd.Wait(); err != nil {
-		b.Fatalf("mosquitto_sub: %v", err)
-	}
+	end := sub.Last(b)
 	return end.Sub(start)
 }
 

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -258,57 +256,16 @@ func rawRun(b *testing.B, m *testenv.Mosquitto, gws []loadgen.Gateway, sh shape)
 	msgs := gateways * sh.perGW / sh.batch
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, port, _ := strings.Cut(m.Addr, ":")
-	// -d prints the SUBACK; -F %l prints each message's length, not its payload.
-	cmd := exec.CommandContext(ctx, "stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", cloudUser,
-		"-P", cloudPass, "-i", "bench-raw", "-t", eldergate.TopicPrefix+"+/up", "-q", "1", "-C", strconv.Itoa(msgs), "-d", "-F", "%l")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("mosquitto_sub: %v", err)
-	}
-	subscribed := make(chan struct{})
-	last := make(chan time.Time, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		got := 0
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.Contains(line, "SUBACK") {
-				close(subscribed)
-				continue
-			}
-			if _, err := strconv.Atoi(line); err == nil {
-				if got++; got == msgs {
-					last <- time.Now()
-				}
-			}
-		}
-	}()
-	select {
-	case <-subscribed:
-	case <-time.After(10 * time.Second):
-		b.Fatal("mosquitto_sub never subscribed")
-	}
+	sub := testenv.StartRawSubscriber(b, m, cloudUser, cloudPass, eldergate.TopicPrefix+"+/up", msgs)
 	var c clock
 	f := fleet(m, gws, sh, &c)
 	r, err := f.Start(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var end time.Time
-	select {
-	case end = <-last:
-	case <-ctx.Done():
-		b.Fatalf("mosquitto_sub did not receive %d messages", msgs)
-	}
+	end := sub.Last(b)
 	if _, err := r.Stop(); err != nil {
 		b.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		b.Fatalf("mosquitto_sub: %v", err)
 	}
 	return run{events: gateways * sh.perGW, msgs: msgs, seconds: c.seconds(end.UnixNano())}
 }
