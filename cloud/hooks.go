@@ -16,6 +16,10 @@ import (
 // (docs/adr/0009-command-follow-ups.md). cfg.Store, cfg.OnBirth and
 // cfg.OnCommandResult are set from st.
 func NewIngester(cfg ingest.Config, st domain.Store) (*ingest.Ingester, *followup.Commands, error) {
+	return newIngester(cfg, st, ingest.New)
+}
+
+func newIngester(cfg ingest.Config, st domain.Store, build func(ingest.Config) (*ingest.Ingester, error)) (*ingest.Ingester, *followup.Commands, error) {
 	fu, err := followup.New(followup.Config{Store: st, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("cloud: %w", err)
@@ -23,7 +27,7 @@ func NewIngester(cfg ingest.Config, st domain.Store) (*ingest.Ingester, *followu
 	cfg.Store = st
 	cfg.OnBirth = fu.OnBirth
 	cfg.OnCommandResult = fu.OnCommandResult
-	in, err := ingest.New(cfg)
+	in, err := build(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cloud: %w", err)
 	}

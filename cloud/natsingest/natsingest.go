@@ -181,7 +181,8 @@ type Source struct {
 	cfg  Config
 	log  *slog.Logger
 	nc   *nats.Conn
-	iter jetstream.MessagesContext
+	cons jetstream.Consumer
+	iter jetstream.MessagesContext // nil until Run
 
 	queues []chan jetstream.Msg
 
@@ -196,9 +197,23 @@ type Source struct {
 	calls    atomic.Int64 // Process calls
 }
 
-// Start connects to the cluster, sets up the stream and the consumer, and
-// starts reading. ctx bounds the start only; Close stops.
+// Start is Dial then Run.
 func Start(ctx context.Context, cfg Config) (*Source, error) {
+	s, err := Dial(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Run(); err != nil {
+		s.nc.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dial connects to the cluster and sets up the stream and the consumer;
+// Run starts reading. Publish works from Dial on. ctx bounds the dial
+// only; Close stops.
+func Dial(ctx context.Context, cfg Config) (*Source, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -224,12 +239,11 @@ func Start(ctx context.Context, cfg Config) (*Source, error) {
 		nc.Close()
 		return nil, fmt.Errorf("natsingest: %w", err)
 	}
-	var cons jetstream.Consumer
 	for {
 		// Right after the cluster starts, or while a node is away,
 		// JetStream may have no leader yet: retry within ctx.
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		cons, err = Setup(cctx, js, cfg)
+		s.cons, err = Setup(cctx, js, cfg)
 		cancel()
 		if err == nil {
 			break
@@ -241,12 +255,18 @@ func Start(ctx context.Context, cfg Config) (*Source, error) {
 		s.log.Warn("natsingest: setup, retrying", "err", err)
 		time.Sleep(250 * time.Millisecond)
 	}
-	s.iter, err = cons.Messages(jetstream.PullMaxMessages(2*cfg.Batch), jetstream.PullHeartbeat(2*time.Second), jetstream.PullExpiry(5*time.Second))
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("natsingest: consume: %w", err)
-	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Run starts reading the consumer into the Processor.
+func (s *Source) Run() error {
+	cfg := s.cfg
+	var err error
+	s.iter, err = s.cons.Messages(jetstream.PullMaxMessages(2*cfg.Batch), jetstream.PullHeartbeat(2*time.Second), jetstream.PullExpiry(5*time.Second))
+	if err != nil {
+		return fmt.Errorf("natsingest: consume: %w", err)
+	}
 	s.queues = make([]chan jetstream.Msg, cfg.Workers)
 	for i := range s.queues {
 		s.queues[i] = make(chan jetstream.Msg, cfg.Batch)
@@ -255,8 +275,8 @@ func Start(ctx context.Context, cfg Config) (*Source, error) {
 	}
 	s.wg.Add(1)
 	go s.dispatch()
-	s.log.Info("natsingest: reading", "stream", cfg.Stream, "consumer", cfg.Consumer, "server", nc.ConnectedUrlRedacted())
-	return s, nil
+	s.log.Info("natsingest: reading", "stream", cfg.Stream, "consumer", cfg.Consumer, "server", s.nc.ConnectedUrlRedacted())
+	return nil
 }
 
 // dispatch hands each message to the worker of its gateway (a hash of the
@@ -427,6 +447,11 @@ func (s *Source) Stats() Stats {
 // way (their acks go out), and closes the connection.
 func (s *Source) Close() error {
 	s.closed.Do(func() {
+		if s.iter == nil { // never ran
+			s.cancel()
+			s.nc.Close()
+			return
+		}
 		s.iter.Drain()
 		done := make(chan struct{})
 		go func() { s.wg.Wait(); close(done) }()

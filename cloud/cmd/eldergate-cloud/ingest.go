@@ -15,6 +15,7 @@ import (
 	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/ingest"
+	"github.com/eldergate/eldergate/cloud/natsingest"
 	"github.com/eldergate/eldergate/cloud/postgres"
 	"github.com/eldergate/eldergate/cloud/sqlite"
 )
@@ -33,6 +34,10 @@ const (
 //
 //	eldergate-cloud ingest --broker URL --broker-user U --broker-password P
 //	                       [--store DSN | --data DIR] [--workers N] [--client-id ID] [--stats D]
+//	eldergate-cloud ingest --nats URL,URL,URL --nats-user U --nats-password P [...]
+//
+// With --nats it reads the gateways' messages from a NATS cluster's
+// JetStream stream through the consumer all ingesters share (ADR 0041).
 //
 // It logs JSON to stderr: "ingest: ready" once subscribed, "ingest: stats"
 // every --stats, and "ingest: stopped" with the final counts on shutdown.
@@ -49,14 +54,28 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	workers := fs.Int("workers", ingest.DefaultWorkers, "batches committed at once")
 	clientID := fs.String("client-id", "", "MQTT client id, stable and unique per ingester process: the broker keeps its session while it is away (default: eg-cloud-ingest-HOSTNAME; give a second ingester on one host its own)")
 	stats := fs.Duration("stats", time.Minute, "interval of the stats log line (0: none)")
+	natsURLs := fs.String("nats", "", "NATS cluster client URLs, comma separated (nats://n1:4222,nats://n2:4222,nats://n3:4222): read the gateways' messages from its JetStream stream, shared by every ingester, instead of an MQTT broker (ADR 0041)")
+	natsUser := fs.String("nats-user", "eldergate-cloud", "the cloud's user on the NATS cluster")
+	natsPassword := fs.String("nats-password", "", "the cloud's password on the NATS cluster (env EG_NATS_PASSWORD)")
+	natsReplicas := fs.Int("nats-replicas", natsingest.DefaultReplicas, "replicas of the stream (3 on a three-node cluster, 1 on a single server)")
+	natsStream := fs.String("nats-stream", natsingest.DefaultStream, "JetStream stream of the gateways' messages")
+	natsConsumer := fs.String("nats-consumer", natsingest.DefaultConsumer, "durable consumer every ingester shares")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("ingest: unexpected arguments %q", fs.Args())
 	}
-	if *brokerURL == "" {
-		return errors.New("ingest: --broker is required")
+	switch {
+	case *brokerURL == "" && *natsURLs == "":
+		return errors.New("ingest: --broker (an MQTT broker) or --nats (a NATS cluster) is required")
+	case *brokerURL != "" && *natsURLs != "":
+		return errors.New("ingest: give --broker or --nats, not both")
+	case *natsReplicas < 1 || *natsReplicas > 5:
+		return fmt.Errorf("ingest: --nats-replicas %d: must be between 1 and 5", *natsReplicas)
+	}
+	if *natsPassword == "" {
+		*natsPassword = os.Getenv("EG_NATS_PASSWORD")
 	}
 	if *workers <= 0 {
 		return fmt.Errorf("ingest: --workers %d: must be positive", *workers)
@@ -96,19 +115,32 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 
 	// The same ingester as serve's, command follow-ups included: a
 	// birth or a command result may land on any ingester.
-	in, _, err := cloud.NewIngester(ingest.Config{
+	icfg := ingest.Config{
 		BrokerURL: *brokerURL, Username: *brokerUser, Password: *brokerPassword,
 		ClientID: *clientID, Logger: log, Now: time.Now, Workers: *workers, TLS: brokerTLS,
-	}, st)
-	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
 	}
-	if err := in.Start(startCtx); err != nil {
-		in.Close()
-		return err
+	var in *ingest.Ingester
+	var src *natsingest.Source
+	if *natsURLs != "" {
+		in, src, err = cloud.StartNATSIngester(startCtx, icfg, natsingest.Config{
+			URLs: *natsURLs, User: *natsUser, Password: *natsPassword, Name: *clientID,
+			Stream: *natsStream, Consumer: *natsConsumer, Replicas: *natsReplicas, Workers: *workers,
+		}, st)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		defer src.Close() // before in.Close below on an early return
+	} else {
+		if in, _, err = cloud.NewIngester(icfg, st); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		if err := in.Start(startCtx); err != nil {
+			in.Close()
+			return err
+		}
 	}
 	cancel()
-	log.Info(msgIngestReady, "broker", *brokerURL, "postgres", *storeDSN != "", "workers", *workers)
+	log.Info(msgIngestReady, "broker", *brokerURL, "nats", *natsURLs != "", "postgres", *storeDSN != "", "workers", *workers)
 
 	var tick <-chan time.Time
 	if *stats > 0 {
@@ -124,6 +156,9 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Info(msgIngestStats, "committed", in.Committed(), "batches", in.Batches(),
 				"site_mismatches", in.SiteMismatches(), "unregistered", in.Unregistered())
 		}
+	}
+	if src != nil {
+		src.Close() // its Process calls finish before the core closes
 	}
 	if err := in.Close(); err != nil {
 		return fmt.Errorf("ingest: %w", err)

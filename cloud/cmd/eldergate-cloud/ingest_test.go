@@ -16,7 +16,9 @@ func TestIngestCmdRefusesBadArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "--broker is required"},
+		{nil, "--broker (an MQTT broker) or --nats (a NATS cluster) is required"},
+		{[]string{"--broker", "tcp://127.0.0.1:1", "--nats", "nats://127.0.0.1:2"}, "--broker or --nats, not both"},
+		{[]string{"--nats", "nats://127.0.0.1:2", "--nats-replicas", "7"}, "must be between 1 and 5"},
 		{[]string{"--broker", "tcp://127.0.0.1:1", "--store", "cloud.db"}, "must be a postgres://"},
 		{[]string{"--broker", "tcp://127.0.0.1:1", "--workers", "0"}, "must be positive"},
 		{[]string{"--broker", "tcp://127.0.0.1:1", "extra"}, "unexpected arguments"},
