@@ -75,7 +75,7 @@ func BenchmarkGatewayProcess(b *testing.B) {
 		dir := b.TempDir()
 		cfg := writeProcConfig(b, dir, env.BrokerURL(), roster(1000))
 		p := startProc(b, bin, cfg)
-		pid := p.cmd.Process.Pid
+		pid := p.Cmd.Process.Pid
 		waitDrained(b, p, 20*time.Second) // connected: its boot events are delivered
 		time.Sleep(5 * time.Second)
 		idleRSS, _ := procMemory(b, pid)
@@ -83,7 +83,7 @@ func BenchmarkGatewayProcess(b *testing.B) {
 		time.Sleep(idleFor)
 		idleCPU := (procCPU(b, pid) - cpu0).Seconds() / time.Since(t0).Seconds() * 100
 
-		events := subscribe(b, p.url)
+		events := subscribe(b, p.URL)
 		var peak atomic.Int64
 		stopSampling := make(chan struct{})
 		sampled := make(chan struct{})
@@ -113,9 +113,9 @@ func BenchmarkGatewayProcess(b *testing.B) {
 				inFlight--
 			}
 			body := fmt.Sprintf(`{"card":"C%04d"}`, n%1000+1) // the second round is refused already_served, still committed
-			resp, err := client.Post(p.url+"/api/sim/tap", "application/json", strings.NewReader(body))
+			resp, err := client.Post(p.URL+"/api/sim/tap", "application/json", strings.NewReader(body))
 			if err != nil {
-				b.Fatalf("tap %d: %v\n%s", n, err, p.logs())
+				b.Fatalf("tap %d: %v\n%s", n, err, p.Logs())
 			}
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusAccepted {
@@ -131,10 +131,10 @@ func BenchmarkGatewayProcess(b *testing.B) {
 		close(stopSampling)
 		<-sampled
 		_, hwm := procMemory(b, pid)
-		if bad := p.badLines(); len(bad) > 0 {
+		if bad := p.BadLines(); len(bad) > 0 {
 			b.Fatalf("gateway log: %q", bad)
 		}
-		if err := p.stop(10 * time.Second); err != nil {
+		if err := p.Stop(10 * time.Second); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(idleRSS)/1024, "idle-RSS-MB")
@@ -151,13 +151,13 @@ func waitDrained(b *testing.B, p *gwProc, d time.Duration) {
 	deadline := time.Now().Add(d)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		pending, _, err := p.status(ctx)
+		pending, _, err := p.Status(ctx)
 		cancel()
 		if err == nil && pending == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("gateway outbox not drained within %v (pending %d, %v)\n%s", d, pending, err, p.logs())
+			b.Fatalf("gateway outbox not drained within %v (pending %d, %v)\n%s", d, pending, err, p.Logs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -103,7 +103,7 @@ func TestCrashDuringTaps(t *testing.T) {
 	}
 
 	p := startProc(t, bin, cfgPath)
-	events := subscribe(t, p.url)
+	events := subscribe(t, p.URL)
 	client := &http.Client{Timeout: 5 * time.Second}
 	for n := 0; len(queue) > 0 || len(pending) > 0; n++ {
 		for len(pending) >= window || (len(queue) == 0 && len(pending) > 0) {
@@ -115,9 +115,9 @@ func TestCrashDuringTaps(t *testing.T) {
 		card := queue[0]
 		queue = queue[1:]
 		body, _ := json.Marshal(map[string]string{"card": card})
-		resp, err := client.Post(p.url+"/api/sim/tap", "application/json", bytes.NewReader(body))
+		resp, err := client.Post(p.URL+"/api/sim/tap", "application/json", bytes.NewReader(body))
 		if err != nil {
-			t.Fatalf("tap %s: %v\n%s", card, err, p.logs())
+			t.Fatalf("tap %s: %v\n%s", card, err, p.Logs())
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusAccepted {
@@ -129,7 +129,7 @@ func TestCrashDuringTaps(t *testing.T) {
 			continue
 		}
 		time.Sleep(delay)
-		p.kill()
+		p.Kill()
 		// Whatever reached the kiosk before the kill was shown to the elder.
 		for ev := range events {
 			if ev.Name == "tap" {
@@ -142,12 +142,12 @@ func TestCrashDuringTaps(t *testing.T) {
 			queue = append([]string{c}, queue...)
 		}
 		clear(pending)
-		if bad := p.badLines(); len(bad) > 0 {
+		if bad := p.BadLines(); len(bad) > 0 {
 			t.Fatalf("gateway log: %v", bad)
 		}
 		integrityCheck(t, dbPath)
 		p = startProc(t, bin, cfgPath)
-		events = subscribe(t, p.url)
+		events = subscribe(t, p.URL)
 	}
 	tapsDone := time.Since(start)
 
@@ -155,17 +155,17 @@ func TestCrashDuringTaps(t *testing.T) {
 	defer cancel()
 	var boot uint64
 	eventually(t, 60*time.Second, "the outbox drained to the cloud", func() bool {
-		n, b, err := p.status(ctx)
+		n, b, err := p.Status(ctx)
 		boot = b
 		return err == nil && n == 0
 	})
 	if boot != crashKills+1 {
 		t.Errorf("boot counter %d after %d kills, want %d", boot, crashKills, crashKills+1)
 	}
-	if err := p.stop(10 * time.Second); err != nil {
-		t.Fatalf("stop gateway: %v\n%s", err, p.logs())
+	if err := p.Stop(10 * time.Second); err != nil {
+		t.Fatalf("stop gateway: %v\n%s", err, p.Logs())
 	}
-	if bad := p.badLines(); len(bad) > 0 {
+	if bad := p.BadLines(); len(bad) > 0 {
 		t.Fatalf("gateway log: %v", bad)
 	}
 	if err := env.c.Close(); err != nil {
