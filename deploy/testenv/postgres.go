@@ -28,10 +28,15 @@ type Postgres struct {
 	Port int
 	Dir  string // owned by the server's user; removed at cleanup
 
-	cmd *exec.Cmd
-	mu  sync.Mutex
-	log bytes.Buffer
-	n   atomic.Int64
+	cmd    *exec.Cmd
+	exited chan error // receives the server's exit once
+	mu     sync.Mutex
+	log    bytes.Buffer
+	n      atomic.Int64
+
+	command  func(name string, args ...string) *exec.Cmd // a PostgreSQL program as the server's user
+	data     string                                      // the data directory
+	settings []string                                    // -c options of the server (durability)
 }
 
 // Write implements io.Writer for the server's output.
@@ -131,35 +136,18 @@ func StartPostgresWith(t testing.TB, o PostgresOptions) *Postgres {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		p := &Postgres{Port: freePort(t), Dir: dir}
 		durability := []string{"-c", "fsync=off", "-c", "full_page_writes=off"}
 		if o.Durable {
 			durability = []string{"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on",
 				"-c", "checkpoint_timeout=30min"}
 		}
-		args := append([]string{"-D", data, "-p", strconv.Itoa(p.Port), "-k", dir,
-			"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}, durability...)
-		p.cmd = command("postgres", args...)
-		p.cmd.Stdout, p.cmd.Stderr = p, p
-		if err := p.cmd.Start(); err != nil {
-			t.Fatalf("testenv: start postgres: %v", err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- p.cmd.Wait() }()
-		if err := p.waitReady(exited, 30*time.Second); err != nil {
-			_ = p.cmd.Process.Kill()
-			<-exited
-			lastErr = fmt.Errorf("%w; log: %s", err, p.Log())
+		p := &Postgres{Port: freePort(t), Dir: dir, command: command, data: data, settings: durability}
+		if err := p.start(); err != nil {
+			lastErr = err
 			continue
 		}
 		t.Cleanup(func() {
-			_ = p.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-			select {
-			case <-exited:
-			case <-time.After(15 * time.Second):
-				_ = p.cmd.Process.Kill()
-				<-exited
-			}
+			p.stop(syscall.SIGINT) // fast shutdown
 			if t.Failed() {
 				t.Logf("postgres log:\n%s", p.Log())
 			}
@@ -168,6 +156,85 @@ func StartPostgresWith(t testing.TB, o PostgresOptions) *Postgres {
 	}
 	t.Fatalf("testenv: postgres did not start: %v", lastErr)
 	return nil
+}
+
+// start runs the server on p.Port and waits until it accepts connections.
+func (p *Postgres) start() error {
+	cmd := p.command("postgres", append([]string{"-D", p.data, "-p", strconv.Itoa(p.Port), "-k", p.Dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}, p.settings...)...)
+	cmd.Stdout, cmd.Stderr = p, p
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("testenv: start postgres: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	if err := p.waitReady(exited, 30*time.Second); err != nil {
+		_ = cmd.Process.Kill()
+		<-exited
+		return fmt.Errorf("%w; log: %s", err, p.Log())
+	}
+	p.mu.Lock()
+	p.cmd, p.exited = cmd, exited
+	p.mu.Unlock()
+	return nil
+}
+
+// stop sends sig to the server and waits for it (killed after 15 s).
+// Stopping a stopped server does nothing.
+func (p *Postgres) stop(sig syscall.Signal) {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.cmd, p.exited = nil, nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// StopImmediate stops the server with `pg_ctl stop -m immediate` (no
+// checkpoint: the next start runs crash recovery, as after a power cut of
+// the database alone) and waits until it is gone.
+func (p *Postgres) StopImmediate() error {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.cmd, p.exited = nil, nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("testenv: postgres is not running")
+	}
+	out, err := p.command("pg_ctl", "stop", "-D", p.data, "-m", "immediate", "-w").CombinedOutput()
+	if err != nil {
+		_ = cmd.Process.Kill()
+	}
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	if err != nil {
+		return fmt.Errorf("testenv: pg_ctl stop -m immediate: %v: %s", err, out)
+	}
+	return nil
+}
+
+// Restart starts the stopped server again on the same port and data
+// directory and returns once it accepts connections.
+func (p *Postgres) Restart() error {
+	p.mu.Lock()
+	running := p.cmd != nil
+	p.mu.Unlock()
+	if running {
+		return fmt.Errorf("testenv: postgres already running")
+	}
+	return p.start()
 }
 
 func (p *Postgres) waitReady(exited <-chan error, d time.Duration) error {
