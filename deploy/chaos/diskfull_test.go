@@ -81,13 +81,16 @@ func refusedDiskFull(t *testing.T, g *gw) int {
 	return 0
 }
 
-// diskFull: one gateway's data directory is a 16 MiB tmpfs. Three times:
+// diskFull: one gateway's data directory is a 64 MiB tmpfs, its
+// full-disk guard as shipped (8 MiB reserve, full below 16 MiB free)
+// checked every second instead of every 10 s. Three times:
 // a burst of taps, the disk filled to the last byte, a burst of taps
 // (refused disk_full, as the product does: nothing half-recorded), the
 // filler removed, a burst of taps; then everything drains.
 func diskFull(t *testing.T, rng *rand.Rand, res *result) {
-	disk := smallDisk(t, "16m")
-	r := newRig(t, "disk", rigOpts{gateways: 1, dataDir: func(int) string { return filepath.Join(disk, "data") }})
+	disk := smallDisk(t, "64m")
+	r := newRig(t, "disk", rigOpts{gateways: 1, dataDir: func(int) string { return filepath.Join(disk, "data") },
+		store: map[string]any{"disk_check": "1s"}})
 	g := r.gws[0]
 	res.reps = 3
 	filler := filepath.Join(disk, "filler")
@@ -106,7 +109,7 @@ func diskFull(t *testing.T, rng *rand.Rand, res *result) {
 		if err := os.Remove(filler); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(2 * time.Second) // the guard's next check sees the space
 		r.bursts(rng, 200, 0, 0, 1, nil)
 	}
 	d := r.drain(2 * time.Minute)

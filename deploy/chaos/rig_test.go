@@ -170,6 +170,7 @@ type rigOpts struct {
 	broker   func(url string) string // the broker URL the gateways use (default Mosquitto's)
 	wrap     func(i int) []string    // command line prefix of gateway i
 	mqtt     func(m map[string]any)  // changes to the gateways' mqtt section
+	store    map[string]any          // the gateways' store section (full-disk guard)
 }
 
 func newRig(t *testing.T, name string, o rigOpts) *rig {
@@ -223,7 +224,7 @@ func newRig(t *testing.T, name string, o rigOpts) *rig {
 		}
 		addr := fmt.Sprintf("%s:%d", host, testenv.FreePort(t))
 		g.url = "http://" + addr
-		g.cfg = writeGatewayConfig(t, g, i, addr, brokerURL, o.mqtt)
+		g.cfg = writeGatewayConfig(t, g, i, addr, brokerURL, o)
 		g.start(t)
 	}
 	return r
@@ -261,7 +262,7 @@ func gatewayPolicy(i int) policy.Policy {
 	}...)
 }
 
-func writeGatewayConfig(t *testing.T, g *gw, i int, httpAddr, brokerURL string, mqttOpts func(map[string]any)) string {
+func writeGatewayConfig(t *testing.T, g *gw, i int, httpAddr, brokerURL string, o rigOpts) string {
 	t.Helper()
 	roster := make([]eldergate.Elder, elders)
 	for k := range roster {
@@ -270,14 +271,18 @@ func writeGatewayConfig(t *testing.T, g *gw, i int, httpAddr, brokerURL string, 
 	writeYAML(t, filepath.Join(g.dir, "roster.yaml"), roster)
 	mq := map[string]any{"url": brokerURL, "password": g.secret, "batch_wait": "20ms", "ack_timeout": "2s",
 		"keepalive": "5s", "max_reconnect": "1s"}
-	if mqttOpts != nil {
-		mqttOpts(mq)
+	if o.mqtt != nil {
+		o.mqtt(mq)
 	}
-	return writeYAML(t, filepath.Join(g.dir, "gateway.yaml"), map[string]any{
+	cfg := map[string]any{
 		"gateway_id": g.id, "site": g.site, "data_dir": g.data, "http_addr": httpAddr,
 		"http_public": !strings.HasPrefix(httpAddr, "127."), "simulation": true, "tap_dedupe": "1s",
 		"policy": gatewayPolicy(i), "roster_file": "roster.yaml", "mqtt": mq,
-	})
+	}
+	if o.store != nil {
+		cfg["store"] = o.store
+	}
+	return writeYAML(t, filepath.Join(g.dir, "gateway.yaml"), cfg)
 }
 
 // start runs the gateway's process (again) on its data directory.
