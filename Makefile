@@ -51,9 +51,13 @@ test-browser: build
 	EG_RECONCILE_BROWSER="node deploy/e2e/browser/reconcile-diff.test.mjs" $(GO) test -count=1 -run TestReconcileConsoleBrowser ./cloud/http
 
 # Crash suites too long for make test: a SIGKILL at every persisted state
-# of a gateway update (make test runs five of them), two real builds.
+# of a gateway update (make test runs five of them), two real builds; then
+# the fault suite (deploy/chaos, about 5 min here): real gateway, cloud,
+# Mosquitto and PostgreSQL processes, each fault repeated and counted,
+# written into docs/RELIABILITY.md. Needs root (tmpfs, network namespace).
 chaos:
 	EG_OTA_CHAOS=1 $(GO) test -count=1 -timeout 10m -run 'TestOTAKillAtEveryState' -v ./deploy/e2e
+	EG_CHAOS=1 $(GO) test -count=1 -timeout 14m -run 'TestChaos' -v ./deploy/chaos
 
 # The gateway for the Raspberry Pi with cgo: bin/linux-arm64 (Pi 3/4/5),
 # bin/linux-armv7 (Pi 2/3, 32-bit) and bin/linux-armv6 (Pi Zero / Pi 1:

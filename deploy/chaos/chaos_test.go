@@ -21,6 +21,7 @@ var faults = []fault{
 	{"chaos-broker-restart", "Mosquitto (persistence on) restarted during bursts of taps", brokerRestart},
 	{"chaos-ingester-kill", "SIGKILL of `eldergate-cloud ingest` during a drain, restarted", ingesterKill},
 	{"chaos-postgres-restart", "PostgreSQL stopped with `pg_ctl stop -m immediate` during ingest, started again", postgresRestart},
+	{"chaos-network-cut", "the gateways cut off from the broker for 60 s of taps (network namespace), twice, then reconnected and drained", networkCut},
 	{"chaos-disk-full", "the gateway's disk full (its data directory on a small tmpfs) during taps", diskFull},
 }
 

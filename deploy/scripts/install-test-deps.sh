@@ -50,6 +50,10 @@ command -v espeak-ng >/dev/null 2>&1 || want espeak-ng
 ls /usr/lib/*/espeak-ng-data/cmn_dict /usr/lib/*/espeak-ng-data/yue_dict >/dev/null 2>&1 || want espeak-ng-data
 # PostgreSQL store tests: initdb and postgres of any version.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want postgresql
+# make chaos (deploy/chaos): ip for the network namespace and veth pairs
+# of the network-cut fault, mount for the full disk's tmpfs.
+command -v ip >/dev/null 2>&1 || want iproute2
+command -v mount >/dev/null 2>&1 || want mount
 
 if [ -n "$need" ]; then
 	echo "install-test-deps: installing$need"
