@@ -1,61 +1,23 @@
 package gateway_test
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/deploy/testenv"
 	"github.com/eldergate/eldergate/firmware-gateway/alarms"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 	"github.com/eldergate/eldergate/firmware-gateway/tapdesk"
 )
 
-// smallDisk mounts a 2 MiB tmpfs (needs root and CAP_SYS_ADMIN, which the
-// test machines have); it is unmounted in cleanup.
-func smallDisk(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount a 2 MiB tmpfs (the full-disk test needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fill writes a file until the disk is full.
-func fill(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := bytes.Repeat([]byte{1}, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return
-		}
-	}
-}
-
 // On a full disk, meals are refused with disk_full, alarms are still
 // recorded, and no undelivered event is lost; meals come back once there
 // is space again.
 func TestFullDisk(t *testing.T) {
-	dir := smallDisk(t)
+	dir := testenv.SmallDisk(t, "2m")
 	c := &clock{t: lunch}
 	cfg := testConfig(t, dir, deadBroker(t))
 	cfg.Store = config.StoreConfig{ReserveBytes: 256 << 10, MinFreeBytes: 128 << 10, DiskCheck: time.Second}
@@ -80,7 +42,7 @@ func TestFullDisk(t *testing.T) {
 	before := press()
 
 	filler := filepath.Join(dir, "filler")
-	fill(t, filler)
+	testenv.FillDisk(t, filler)
 	// The disk check (every second) or the next failed write notices.
 	deadline := time.Now().Add(10 * time.Second)
 	var refused tapdesk.TapEvent
@@ -95,7 +57,7 @@ func TestFullDisk(t *testing.T) {
 		}
 		// Approved: SQLite still had free pages; the meal is recorded,
 		// which is fine. Fill again and retry.
-		fill(t, filler+time.Now().Format("150405.000000"))
+		testenv.FillDisk(t, filler+time.Now().Format("150405.000000"))
 		time.Sleep(200 * time.Millisecond)
 	}
 	if refused.Decision != eldergate.DecisionRefused || refused.EventID != "" {
