@@ -143,7 +143,7 @@ type gw struct {
 	wrap             []string // command line the gateway runs under (ip netns exec NS)
 	p                *testenv.GatewayProc
 	taps             atomic.Int64 // taps handed to the reader (HTTP 202)
-	missed           atomic.Int64 // taps posted while the process was down
+	missed           atomic.Int64 // taps the reader did not take (process down, or its buffer full: 503)
 	mu               sync.Mutex   // guards p across restarts
 }
 
@@ -305,8 +305,9 @@ var tapClient = &http.Client{Timeout: 5 * time.Second}
 
 // burst hands n taps to the gateway's reader one after the other, each
 // card a new elder's (none is tapped twice within the dedupe time). A
-// tap the process cannot take (killed, restarting) is counted as missed:
-// the elder would tap again; it is decided by nobody.
+// tap the process cannot take (killed, restarting, or the simulated
+// reader's buffer full: 503) is counted as missed: decided by nobody, the
+// elder would tap again.
 func (g *gw) burst(n int, gap time.Duration) {
 	for k := 0; k < n; k++ {
 		card := fmt.Sprintf("C%05d", int(g.taps.Load()+g.missed.Load())%elders+1)
@@ -560,7 +561,7 @@ func (r *rig) finish(res *result) {
 	if res.sent == 0 {
 		t.Errorf("%s: no meal decided at all", res.fault)
 	}
-	t.Logf("%s: %d reps, %d taps (%d missed while down), %d meals decided, %d committed, %d lost, %d duplicated, settlement equal %v (%s)",
+	t.Logf("%s: %d reps, %d taps (%d not taken by the reader), %d meals decided, %d committed, %d lost, %d duplicated, settlement equal %v (%s)",
 		res.fault, res.reps, res.taps, res.missed, res.sent, res.committed, res.lost, res.duplicated, res.settleEqual, res.settleNote)
 }
 
@@ -573,7 +574,7 @@ func write(t *testing.T, res *result) {
 		yes = "**no**"
 	}
 	notes := append([]string{
-		fmt.Sprintf("Taps handed to the gateways' readers: %d (and %d posted while a gateway process was down, decided by nobody). "+
+		fmt.Sprintf("Taps handed to the gateways' readers: %d (and %d the reader did not take: its process was down, or the simulated reader's buffer was full during a burst (HTTP 503), as a real reader drops a tap; decided by nobody, the elder taps again). "+
 			"Sent = meals the gateways decided (rows in their own stores); committed = of them, in the cloud's meals table; "+
 			"duplicated = cloud rows beyond one per decided meal plus cloud meals no gateway decided. "+
 			"Settlement: the cloud's monthly settlement per site (cloud/sqlstore SettlementRows → cloud/reports Settlement) against the gateways' own sums: %s.",
