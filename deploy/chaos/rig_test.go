@@ -186,7 +186,7 @@ func newRig(t *testing.T, name string, o rigOpts) *rig {
 	}
 	r.m = testenv.StartRestartableMosquitto(t, users, testenv.ACLFile())
 	if o.postgres {
-		r.pg = testenv.StartPostgres(t)
+		r.pg = testenv.StartPostgresWith(t, testenv.PostgresOptions{Durable: true}) // as production runs it
 		r.dsn = r.pg.Database(t)
 	}
 	seeds := []map[string]string{}
