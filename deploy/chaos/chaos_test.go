@@ -18,7 +18,7 @@ type fault struct {
 
 var faults = []fault{
 	{"chaos-gateway-kill", "SIGKILL of the gateway during bursts of taps, restarted at once (systemd Restart=always)", gatewayKill},
-	{"chaos-broker-restart", "Mosquitto (persistence on) restarted during bursts of taps", brokerRestart},
+	{"chaos-broker-restart", "Mosquitto (persistence on) stopped or killed and restarted during bursts of taps", brokerRestart},
 	{"chaos-ingester-kill", "SIGKILL of `eldergate-cloud ingest` during a drain, restarted", ingesterKill},
 	{"chaos-postgres-restart", "PostgreSQL stopped with `pg_ctl stop -m immediate` during ingest, started again", postgresRestart},
 	{"chaos-network-cut", "the gateways cut off from the broker for 60 s of taps (network namespace), twice, then reconnected and drained", networkCut},

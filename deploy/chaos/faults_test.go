@@ -29,16 +29,23 @@ func gatewayKill(t *testing.T, rng *rand.Rand, res *result) {
 		d.Round(10*time.Millisecond), res.taps-int64(res.sent)))
 }
 
-// brokerRestart: Mosquitto stopped (SIGTERM: it saves its persistence
-// file) and started again 1 s later on the same port, three times, during
-// bursts of taps; the cloud (SQLite, its ingester in serve) and the
-// gateways reconnect by themselves.
+// brokerRestart: Mosquitto brought down and started again 1 s later on
+// the same port, four times during bursts of taps: stopped (SIGTERM: it
+// saves its persistence file, as systemd's restart does) and killed
+// (SIGKILL: the queued messages since its last autosave are gone, as in a
+// crash) in turn. The cloud (SQLite, its ingester in serve) and the
+// gateways reconnect by themselves; what the broker dropped the gateways
+// send again from their outboxes.
 func brokerRestart(t *testing.T, rng *rand.Rand, res *result) {
 	r := newRig(t, "broker", rigOpts{gateways: 2})
-	res.reps = 3
+	res.reps = 4
 	for rep := 0; rep < res.reps; rep++ {
-		r.bursts(rng, 600, 0, 50*time.Millisecond, 400*time.Millisecond, func() {
-			r.m.Stop()
+		r.bursts(rng, 500, 0, 50*time.Millisecond, 400*time.Millisecond, func() {
+			if rep%2 == 0 {
+				r.m.Stop()
+			} else {
+				r.m.Kill()
+			}
 			time.Sleep(time.Second)
 			if err := r.m.Start(); err != nil {
 				t.Fatal(err)
@@ -46,7 +53,7 @@ func brokerRestart(t *testing.T, rng *rand.Rand, res *result) {
 		})
 	}
 	d := r.drain(2 * time.Minute)
-	res.notes = append(res.notes, fmt.Sprintf("Drained %v after the last burst.", d.Round(10*time.Millisecond)))
+	res.notes = append(res.notes, fmt.Sprintf("Two stops (SIGTERM) and two kills (SIGKILL) in turn. Drained %v after the last burst.", d.Round(10*time.Millisecond)))
 	r.finish(res)
 }
 

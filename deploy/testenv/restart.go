@@ -168,6 +168,21 @@ func (m *Restartable) Stop() {
 	}
 }
 
+// Kill stops the broker with SIGKILL, as a crash or a power cut of the
+// broker would: what it did not save since its last autosave is gone.
+// Killing a stopped broker does nothing.
+func (m *Restartable) Kill() {
+	m.mu.Lock()
+	cmd, exited := m.cmd, m.exited
+	m.cmd, m.exited = nil, nil
+	m.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
 // lockedWriter serialises the broker's output into a shared buffer.
 type lockedWriter struct {
 	mu *sync.Mutex
