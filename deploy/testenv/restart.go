@@ -151,7 +151,14 @@ func (m *Restartable) Start() error {
 // Stop stops the broker with SIGTERM (it saves its database, as systemd's
 // stop does) and waits for it; killed after 5 s. Stopping a stopped
 // broker does nothing.
-func (m *Restartable) Stop() {
+func (m *Restartable) Stop() { m.signal(syscall.SIGTERM) }
+
+// Kill stops the broker with SIGKILL, as a crash or a power cut of the
+// broker would: what it did not save since its last autosave is gone.
+// Killing a stopped broker does nothing.
+func (m *Restartable) Kill() { m.signal(syscall.SIGKILL) }
+
+func (m *Restartable) signal(sig syscall.Signal) {
 	m.mu.Lock()
 	cmd, exited := m.cmd, m.exited
 	m.cmd, m.exited = nil, nil
@@ -159,28 +166,13 @@ func (m *Restartable) Stop() {
 	if cmd == nil {
 		return
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Process.Signal(sig)
 	select {
 	case <-exited:
 	case <-time.After(5 * time.Second):
 		_ = cmd.Process.Kill()
 		<-exited
 	}
-}
-
-// Kill stops the broker with SIGKILL, as a crash or a power cut of the
-// broker would: what it did not save since its last autosave is gone.
-// Killing a stopped broker does nothing.
-func (m *Restartable) Kill() {
-	m.mu.Lock()
-	cmd, exited := m.cmd, m.exited
-	m.cmd, m.exited = nil, nil
-	m.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Kill()
-	<-exited
 }
 
 // lockedWriter serialises the broker's output into a shared buffer.
