@@ -153,7 +153,7 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		case <-ctx.Done():
 			done = true
 		case <-tick:
-			log.Info(msgIngestStats, "committed", in.Committed(), "batches", in.Batches(),
+			log.Info(msgIngestStats, "committed", in.Committed(), "batches", in.Batches(), "groups", in.Groups(),
 				"site_mismatches", in.SiteMismatches(), "unregistered", in.Unregistered())
 		}
 	}
@@ -163,7 +163,7 @@ func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := in.Close(); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	log.Info(msgIngestStopped, "committed", in.Committed(), "batches", in.Batches(),
+	log.Info(msgIngestStopped, "committed", in.Committed(), "batches", in.Batches(), "groups", in.Groups(),
 		"site_mismatches", in.SiteMismatches(), "unregistered", in.Unregistered())
 	return nil
 }
