@@ -1,7 +1,11 @@
 package loadgen_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -126,5 +130,42 @@ func TestFleetWrongPassword(t *testing.T) {
 	}
 	if res.OK || res.EverConnected != 1 || res.ConnectErrors == 0 || refused.Load() == 0 || res.Unsent == 0 {
 		t.Fatalf("a gateway with a wrong password: %+v", res)
+	}
+}
+
+// TestMainRegistersAndRuns: the command registers its generated gateways
+// in the cloud's store (SQLite data directory), runs them and prints one
+// JSON line saying every event was acknowledged.
+func TestMainRegistersAndRuns(t *testing.T) {
+	dir := t.TempDir()
+	c, err := cloud.New(cloud.Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", BrokerAddr: "127.0.0.1:0",
+		AdminToken: "loadgen-test-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	gwFile := filepath.Join(t.TempDir(), "gws.csv")
+	var stdout, stderr bytes.Buffer
+	err = loadgen.Main(ctx, []string{"-broker", c.BrokerURL(), "-gateways", "5", "-register", dir, "-write-gateways", gwFile,
+		"-meals", "50", "-alarms", "2", "-heartbeat", "1s", "-duration", "1500ms", "-settle", "5s"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("Main: %v (%s)", err, stderr.String())
+	}
+	var res loadgen.Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || !res.OK || res.Sent < 50 || res.Acked != res.Sent {
+		t.Fatalf("output %q: %+v %v", stdout.String(), res, err)
+	}
+	f, err := os.Open(gwFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if gws, err := loadgen.ReadGateways(f); err != nil || len(gws) != 5 {
+		t.Fatalf("written gateways: %d, %v", len(gws), err)
 	}
 }
