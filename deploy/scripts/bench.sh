@@ -157,9 +157,25 @@ if want bench-ingest; then
 fi
 
 # =============================================================================
-# bench-fleet (worktree fleet): 10,000 gateways on one broker and one cloud.
-# Their block goes here.
+# bench-fleet (issue 15, ADR 0039): 10,000 gateways on one broker and one
+# cloud. eldergate-cloud serve (embedded broker, SQLite) in its own
+# process, 10,000 deploy/loadgen gateways enrolled through the bulk path:
+# bulk enrollment time, connect storm after a restart of the cloud, cloud
+# CPU and RSS per gateway, alarm -> console SSE during the storm and
+# steady, offline after a mass disconnect (~5 min). The benchmark writes
+# its own section (deploy/bench/fleet/report.go: figure, target, met), so
+# no benchtable here. Needs ~10,500 open files (the bench lifts its soft
+# limit to the hard one). FLEET_PROFILES=dir keeps the cloud's profiles.
 # =============================================================================
+if want bench-fleet; then
+	begin bench-fleet
+	export FLEET_DOC="$(realpath -m "$DOC")"
+	gobench ./deploy/bench/fleet '^BenchmarkFleet10k$' 1x
+	unset FLEET_DOC
+	took=$(($(date +%s) - t_block))
+	timings+=("bench-fleet ${took}s")
+	echo "== bench-fleet took ${took}s" >&2
+fi
 
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $("$GO" version)"

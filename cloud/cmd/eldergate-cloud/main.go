@@ -113,6 +113,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	httpTLSCert := fs.String("http-tls-cert", "", "PEM certificate for the HTTP listener (serves the console, the API and release downloads over HTTPS)")
 	httpTLSKey := fs.String("http-tls-key", "", "PEM private key for -http-tls-cert")
 	clientID := fs.String("client-id", "", "MQTT client id of the ingester, stable and unique per ingesting process (default: eg-cloud-serve-HOSTNAME)")
+	pprofAddr := fs.String("pprof", "", "loopback address serving Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; empty: none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -165,6 +166,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		EnrollFailuresPerMinute: fc.EnrollFailuresPerMinute,
 		Logger:                  log,
 		Now:                     time.Now,
+	}
+	if *pprofAddr != "" {
+		_, stop, err := startPprof(*pprofAddr, log)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer stop()
 	}
 	if err := checkPublicURL(cfg.ConsoleURL); err != nil {
 		return fmt.Errorf("serve: %w", err)
