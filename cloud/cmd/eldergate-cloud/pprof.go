@@ -6,11 +6,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"time"
 )
 
 // startPprof serves Go's profiler (net/http/pprof) on addr, which must be
-// a loopback address: heap, CPU and block profiles of a running cloud,
+// a loopback address: heap, CPU, block and mutex profiles of a running
+// cloud,
 // for measuring it under load (deploy/bench/fleet). It returns the
 // address it listens on.
 func startPprof(addr string, log *slog.Logger) (string, func(), error) {
@@ -25,6 +27,11 @@ func startPprof(addr string, log *slog.Logger) (string, func(), error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("pprof: %w", err)
 	}
+	// Where goroutines wait (locks, channels, the store's connections),
+	// sampled: blocking events of 100 µs and more, every tenth mutex
+	// contention.
+	runtime.SetBlockProfileRate(100_000)
+	runtime.SetMutexProfileFraction(10)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

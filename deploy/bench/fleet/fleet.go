@@ -42,7 +42,8 @@ type Options struct {
 	AlarmEvery     time.Duration // one alarm, on a random connected gateway; default 100 ms
 	EnrollWorkers  int           // gateways enrolling at once; default 32
 	// ProfileDir, when set, receives the cloud's CPU profile of the
-	// first 20 s after its restart (storm.cpu.pprof) and its heap at the
+	// first 20 s after its restart (storm.cpu.pprof), where it waited
+	// until then (storm.block.pprof) and its heap at the
 	// end of the steady state (steady.heap.pprof).
 	ProfileDir string
 	Logf       func(format string, args ...any)
@@ -71,6 +72,7 @@ type Report struct {
 	KeepAlive         time.Duration
 	OfflineAll        time.Duration // cut to every gateway shown offline (0: never within the wait)
 	OnlineAtBudget    int           // still shown online at 1.5 × keepalive after the cut
+	RestartKilled     bool          // the cloud did not stop within 20 s of SIGTERM and was killed
 	LoadBefore        string
 	LoadAfter         string
 }
@@ -192,8 +194,11 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	time.Sleep(2 * time.Second) // births applied
 
 	// The cloud restarts; the fleet comes back while alarms are pressed.
-	if err := cl.stop(60 * time.Second); err != nil {
-		return rep, err
+	// SIGTERM; a cloud that has not stopped 20 s later is killed (a crash
+	// is a restart too) and the report says so.
+	if err := cl.stop(20 * time.Second); err != nil {
+		rep.RestartKilled = true
+		logf("fleet: %v", err)
 	}
 	cl = nil
 	restart := time.Now()
@@ -217,6 +222,9 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 			defer profWG.Done()
 			if err := saveProfile(pprofBase+"profile?seconds=20", filepath.Join(o.ProfileDir, "storm.cpu.pprof")); err != nil {
 				logf("fleet: storm CPU profile: %v", err)
+			}
+			if err := saveProfile(pprofBase+"block", filepath.Join(o.ProfileDir, "storm.block.pprof")); err != nil {
+				logf("fleet: storm block profile: %v", err)
 			}
 		}()
 	}
