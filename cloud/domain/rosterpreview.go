@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -73,11 +74,22 @@ type PreviewGateway struct {
 func ElderChanges(e eldergate.RosterElder, old eldergate.RosterElder) ([]string, error) {
 	e.Credentials = slices.Clone(e.Credentials)
 	CarryStates(&e, old)
-	a, err := fieldsOf(e)
+	ja, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
 	}
-	b, err := fieldsOf(old)
+	jb, err := json.Marshal(old)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(ja, jb) {
+		return nil, nil // the usual case of a re-import: no field map to build
+	}
+	a, err := fieldsOf(ja)
+	if err != nil {
+		return nil, err
+	}
+	b, err := fieldsOf(jb)
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +108,8 @@ func ElderChanges(e eldergate.RosterElder, old eldergate.RosterElder) ([]string,
 	return out, nil
 }
 
-func fieldsOf(e eldergate.RosterElder) (map[string]json.RawMessage, error) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, err
-	}
+// fieldsOf splits an elder's JSON into its fields.
+func fieldsOf(b []byte) (map[string]json.RawMessage, error) {
 	var m map[string]json.RawMessage
 	return m, json.Unmarshal(b, &m)
 }
