@@ -209,6 +209,14 @@ func startCloudB(b *testing.B, brokerURL string) *cloud.Cloud {
 	if brokerURL != "" {
 		cfg.BrokerURL, cfg.BrokerUser, cfg.BrokerPassword = brokerURL, "eldergate-cloud", cloudPW
 	}
+	c := runCloudB(b, cfg)
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+// runCloudB starts a cloud of cfg; the caller closes it.
+func runCloudB(b *testing.B, cfg cloud.Config) *cloud.Cloud {
+	b.Helper()
 	c, err := cloud.New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -218,7 +226,6 @@ func startCloudB(b *testing.B, brokerURL string) *cloud.Cloud {
 	if err := c.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { c.Close() })
 	return c
 }
 
@@ -242,15 +249,7 @@ func BenchmarkAlarmBehindBacklog(b *testing.B) {
 			Gateways:       []cloud.GatewaySeed{{ID: gwID, Site: siteID, Secret: gwSecret}},
 			Logger:         benchLog("cloud"),
 		}
-		c, err := cloud.New(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		if err := c.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
-		cancel()
+		c := runCloudB(b, cfg)
 
 		path := filepath.Join(b.TempDir(), "gw.db")
 		s, err := sqlite.Open(context.Background(), path)

@@ -95,10 +95,13 @@ if want bench-gateway; then
 	echo "== kiosk tap -> screen (Chromium, 200 taps)" >&2
 	if "$GO" build -o bin/ ./cloud/cmd/eldergate-cloud ./firmware-gateway/cmd/eldergate-gateway &&
 		"$GO" run ./deploy/demo -fresh -data "$(mktemp -d)" -http 18880 -mqtt 18883 -kiosk 18881 \
-			-run "node deploy/e2e/browser/tap-latency.bench.mjs" 2>&1 | grep '^BenchmarkKioskTapToScreen' | tee -a "$f" "$OUT"; then
+			-run "node deploy/e2e/browser/tap-latency.bench.mjs" >"$DIR/kiosk.log" 2>&1 &&
+		grep '^BenchmarkKioskTapToScreen' "$DIR/kiosk.log" | tee -a "$f" "$OUT"; then
 		:
 	else
-		failed+=("bench-gateway: the Chromium kiosk benchmark")
+		tail -20 "$DIR/kiosk.log" >&2
+		echo "FAIL: the Chromium kiosk benchmark (log: $DIR/kiosk.log)" >>"$f"
+		failed+=("bench-gateway: the Chromium kiosk benchmark (log: $DIR/kiosk.log)")
 	fi
 	table "Gateway: tap to kiosk, memory, idle CPU" \
 		-metrics p50-ms,p95-ms,p99-ms,max-ms,lost,idle-RSS-MB,busy-RSS-MB,HWM-MB,idle-CPU-%,burst-taps/s \
@@ -129,7 +132,7 @@ fi
 if want bench-roster; then
 	begin bench-roster
 	gobench ./deploy/e2e '^BenchmarkRosterImport100k$' 1x
-	table "Roster of 100,000 elders imported from CSV" -metrics s/import,parse-s,s/reimport \
+	table "Roster of 100,000 elders imported from CSV" -metrics s/import,cloud-cpu-s,parse-s,s/reimport \
 		-target 'BenchmarkRosterImport100k/ s/import <= 10' \
 		-note 'POST /api/v1/sites/{site}/roster/import of a 5.3 MB CSV (id, name, resident ID, card, category) to a fresh cloud: parse, preview, store in one transaction, roster command queued. parse-s: the parse alone; s/reimport: the same file again (nothing changes).'
 fi

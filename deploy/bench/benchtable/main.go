@@ -105,6 +105,9 @@ func main() {
 			tab.Notes = append(tab.Notes, fmt.Sprintf("Load average (1, 5, 15 min) when the table was written: %s %s %s.", f[0], f[1], f[2]))
 		}
 	}
+	for i := range tab.Notes[:max(len(tab.Notes)-1, 0)] {
+		tab.Notes[i] += "\n" // one paragraph each
+	}
 	if err := benchdoc.Write(*doc, *section, tab.Markdown(time.Now())); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)

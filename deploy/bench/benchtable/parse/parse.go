@@ -99,7 +99,16 @@ func (t Target) Met(v float64) bool {
 	return v >= t.Bound
 }
 
-func (t Target) String() string { return t.Op[:1] + "= " + Num(t.Bound) }
+func (t Target) String() string {
+	if v := math.Abs(t.Bound); v == math.Trunc(v) && v < 1e15 {
+		sign := ""
+		if t.Bound < 0 {
+			sign = "-"
+		}
+		return t.Op + " " + sign + group(strconv.FormatFloat(v, 'f', 0, 64))
+	}
+	return t.Op + " " + strconv.FormatFloat(t.Bound, 'f', -1, 64)
+}
 
 // The last column of a row.
 const (

@@ -51,9 +51,9 @@ func TestTargets(t *testing.T) {
 	want := [][]string{
 		{"`BenchmarkAlarmBehindBacklog`", "ms-p50", "900", "", ""},
 		{"`BenchmarkAlarmBehindBacklog`", "ms-max", "1,200", "<= 1,000", Missed},
-		{"`BenchmarkGatewayProcess`", "idle-RSS-MB", "18.2", "<= 20.0", MetText},
+		{"`BenchmarkGatewayProcess`", "idle-RSS-MB", "18.2", "<= 20", MetText},
 		{"`BenchmarkGatewayProcess`", "ns/op", "3.00", "", ""},
-		{"`BenchmarkRosterImport/store=sqlite`", "s/import", "4.50", "<= 10.0", MetText},
+		{"`BenchmarkRosterImport/store=sqlite`", "s/import", "4.50", "<= 10", MetText},
 	}
 	if len(tab.Rows) != len(want) {
 		t.Fatalf("rows: %q", tab.Rows)
@@ -65,6 +65,15 @@ func TestTargets(t *testing.T) {
 	}
 	if tab := Table(res, []string{"ms-max"}, nil); len(tab.Rows) != 1 || tab.Rows[0][2] != "1,200" {
 		t.Fatalf("kept units: %q", tab.Rows)
+	}
+}
+
+func TestTargetString(t *testing.T) {
+	for s, want := range map[string]string{"BenchmarkX u <= 20": "<= 20", "BenchmarkX u >= 5000": ">= 5,000", "BenchmarkX u <= -250": "<= -250", "BenchmarkX u <= 0.5": "<= 0.5"} {
+		tg, err := ParseTarget(s)
+		if err != nil || tg.String() != want {
+			t.Errorf("%q: %q %v, want %q", s, tg.String(), err, want)
+		}
 	}
 }
 
