@@ -127,4 +127,3 @@ func rosterCSV(n int) []byte {
 	}
 	return []byte(b.String())
 }
-
