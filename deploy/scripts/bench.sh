@@ -93,6 +93,9 @@ if want bench-gateway; then
 	gobench ./deploy/e2e '^BenchmarkGatewayProcess$' 1x
 	# The kiosk in headless Chromium: simulated card read -> result drawn (200 taps).
 	echo "== kiosk tap -> screen (Chromium, 200 taps)" >&2
+	# playwright-core as deploy/scripts/install-test-deps.sh installs it, in a fresh checkout too.
+	[[ -d deploy/e2e/browser/node_modules/playwright-core ]] ||
+		(cd deploy/e2e/browser && npm ci --no-audit --no-fund --loglevel=error) >&2
 	if "$GO" build -o bin/ ./cloud/cmd/eldergate-cloud ./firmware-gateway/cmd/eldergate-gateway &&
 		"$GO" run ./deploy/demo -fresh -data "$(mktemp -d)" -http 18880 -mqtt 18883 -kiosk 18881 \
 			-run "node deploy/e2e/browser/tap-latency.bench.mjs" >"$DIR/kiosk.log" 2>&1 &&
