@@ -108,3 +108,21 @@ func FuzzLine(f *testing.F) {
 		_ = Table([]Result{r}, nil, nil) // renders without panicking
 	})
 }
+
+// FuzzTarget: a target is refused with an error or reads back the same
+// from its name, unit and String.
+func FuzzTarget(f *testing.F) {
+	for _, s := range []string{"BenchmarkX p99-ms <= 100", "BenchmarkA/ events/s >= 5e3", "BenchmarkB* u <= -0.5", "X u <= 1", "BenchmarkX u < 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := ParseTarget(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseTarget(tg.Name + " " + tg.Unit + " " + strings.ReplaceAll(tg.String(), ",", ""))
+		if err != nil || back != tg {
+			t.Fatalf("ParseTarget(%q) = %+v; its String %q reads back as %+v, %v", s, tg, tg.String(), back, err)
+		}
+	})
+}
