@@ -204,9 +204,12 @@ func (e *Envelope) Validate() error {
 
 // DecodeMealData reads and validates the data of a meal event.
 func DecodeMealData(raw []byte) (MealData, error) {
-	var m MealData
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, invalid("data", "not a valid meal: %v", err)
+	m, ok := scanMealFlat(raw)
+	if !ok {
+		m = MealData{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return m, invalid("data", "not a valid meal: %v", err)
+		}
 	}
 	switch {
 	case m.ElderID == "" || len(m.ElderID) > maxTextFieldSize:
