@@ -129,11 +129,12 @@ type ingestSet struct {
 }
 
 // IngestBatches implements domain.Store. One transaction per call, on one
-// connection: the settlement columns of the meals (sqlstore.MealColumns),
-// then one probe for the ids already stored (SELECT … WHERE id = ANY) and
-// the fresh events and meal rows written by binary COPY, in id order (ADR
-// 0036). Only when the COPY meets a row another transaction stored since
-// the probe (unique violation; or a deadlock) is the transaction redone
+// connection: the settlement columns of the meals (sqlstore.MealColumns);
+// then, for a call of at least copyMinEvents events, one probe for the ids
+// already stored (SELECT … WHERE id = ANY) and the fresh events and meal
+// rows written by binary COPY, in id order (ADR 0036). A smaller call, and
+// one whose COPY met a row another transaction stored since the probe
+// (unique violation, or a deadlock: the transaction is redone), goes in
 // with the insert-if-absent statement (one data-modifying CTE over arrays,
 // ON CONFLICT DO NOTHING). Alerts are then applied in order, and the
 // gateway rows (last batch, skew, sequence counters) updated in one
@@ -171,12 +172,18 @@ func (s *Store) IngestBatches(ctx context.Context, batches []domain.GatewayBatch
 		return out, nil
 	}
 	rat := receivedAt.UTC()
-	out, err := s.ingest(ctx, len(batches), &set, rat, true)
-	if err != nil && copyRace(err) {
+	viaCopy := len(set.order) >= copyMinEvents
+	out, err := s.ingest(ctx, len(batches), &set, rat, viaCopy)
+	if err != nil && viaCopy && copyRace(err) {
 		return s.ingest(ctx, len(batches), &set, rat, false)
 	}
 	return out, err
 }
+
+// copyMinEvents is the smallest call written by COPY: a smaller one
+// (live taps, a few events per gateway) costs fewer round trips as one
+// insert-if-absent statement than as a probe and two COPYs.
+const copyMinEvents = 64
 
 // copyRace reports whether err is a COPY's clash with a concurrent
 // ingest: a row stored since the probe (unique violation) or a deadlock.

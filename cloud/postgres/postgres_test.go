@@ -322,8 +322,10 @@ func TestCopyRaceFallsBack(t *testing.T) {
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	batch := []eldergate.Envelope{storetest.Meal(t, "gw-a", 1, "E1", base), storetest.Meal(t, "gw-a", 2, "E2", base),
-		storetest.Meal(t, "gw-a", 3, "E3", base)}
+	var batch []eldergate.Envelope // large enough to go by COPY
+	for i := range 100 {
+		batch = append(batch, storetest.Meal(t, "gw-a", uint64(i+1), fmt.Sprintf("E%d", i), base))
+	}
 	other, watch := connect(t, dsn), connect(t, dsn)
 	// Another writer holds the second event, not committed yet: the probe
 	// cannot see it, the COPY waits for it.
@@ -331,7 +333,7 @@ func TestCopyRaceFallsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := batch[1]
+	e := batch[50]
 	if _, err := tx.Exec(ctx, `INSERT INTO events (id, gw, kind, site, seq, boot, at, clock, data, received_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7)`, e.ID, e.GW, string(e.Kind), e.Site, int64(e.Seq), int64(e.Boot), e.At, e.Clock, string(e.Data)); err != nil {
 		t.Fatal(err)
@@ -364,8 +366,8 @@ func TestCopyRaceFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := <-done
-	if r.err != nil || len(r.ids) != 3 {
-		t.Fatalf("IngestBatch = %v, %v; want the 3 ids", r.ids, r.err)
+	if r.err != nil || len(r.ids) != len(batch) {
+		t.Fatalf("IngestBatch = %d ids, %v; want the %d ids", len(r.ids), r.err, len(batch))
 	}
 	// The COPY met the committed row (it waited on it above), so it
 	// failed: what is stored is the fallback's.
@@ -373,7 +375,7 @@ func TestCopyRaceFallsBack(t *testing.T) {
 	if err := watch.QueryRow(ctx, `SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM meals)`).Scan(&events, &meals); err != nil {
 		t.Fatal(err)
 	}
-	if events != 3 || meals != 2 { // the other writer stored no meal row for its event
-		t.Fatalf("%d events, %d meals; want 3 and 2", events, meals)
+	if events != 100 || meals != 99 { // the other writer stored no meal row for its event
+		t.Fatalf("%d events, %d meals; want 100 and 99", events, meals)
 	}
 }
