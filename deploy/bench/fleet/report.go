@@ -32,7 +32,7 @@ func restartHow(killed bool) string {
 }
 
 func (l Latency) String() string {
-	return fmt.Sprintf("p50 %s, p99 %s, max %s (%d alarms, %d lost)", ms(l.P50), ms(l.P99), ms(l.Max), l.N, l.Lost)
+	return fmt.Sprintf("p50 %s, p99 %s, max %s (%d alarms; %d not on the board 10 s after the phase ended)", ms(l.P50), ms(l.P99), ms(l.Max), l.N, l.Lost)
 }
 
 func (l Latency) ok() bool { return l.N > 0 && l.Lost == 0 && l.P99 <= TargetAlarmP99 }
