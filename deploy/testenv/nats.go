@@ -311,6 +311,29 @@ func (n *NATSNode) Restart() error {
 	return n.waitListening(10 * time.Second)
 }
 
+// RSSKB is the node's resident memory in KiB (VmRSS); 0 when it is not
+// running or unreadable.
+func (n *NATSNode) RSSKB() int64 {
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	if cmd == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb
+		}
+	}
+	return 0
+}
+
 // LogTail returns the last max bytes of the node's output.
 func (n *NATSNode) LogTail(max int) string {
 	n.mu.Lock()
