@@ -2,7 +2,6 @@ package natsingest_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"github.com/eldergate/eldergate/cloud/ingest"
 	"github.com/eldergate/eldergate/cloud/natsingest"
 	"github.com/eldergate/eldergate/cloud/postgres"
-	"github.com/eldergate/eldergate/deploy/benchdoc"
 	"github.com/eldergate/eldergate/deploy/loadgen"
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
@@ -23,8 +21,8 @@ import (
 // cluster (MQTT on every node, R3 stream, one ingester reading the shared
 // consumer) and through one Mosquitto with the MQTT ingester, both into
 // the same durable PostgreSQL (fsync on); and the nats-server memory per
-// connected gateway. It runs once whatever b.N. With EG_BENCH_DOC set to
-// a path it writes its table into that file (section nats-cluster).
+// connected gateway. It runs once whatever b.N (make bench: block
+// bench-nats).
 func BenchmarkNATSCluster(b *testing.B) {
 	const (
 		gateways = 60
@@ -150,29 +148,9 @@ func BenchmarkNATSCluster(b *testing.B) {
 			b.Errorf("%s: acked %d of %d, unacked %d", name, r.Acked, gateways*backlog, r.Unacked)
 		}
 	}
-	row := func(path string, r loadgen.Result) []string {
-		return []string{path, fmt.Sprint(r.Acked), fmt.Sprintf("%.0f", r.AckedPerSec), fmt.Sprint(r.Resent), fmt.Sprint(r.DuplicateAcks)}
-	}
-	tbl := benchdoc.Table{
-		Title:   "NATS cluster beside Mosquitto: drain of the same backlog into durable PostgreSQL; nats-server memory per gateway",
-		Command: "go test -run '^$' -bench BenchmarkNATSCluster -benchtime 1x ./cloud/natsingest",
-		Header:  []string{"path", "events acked", "events/s", "resent", "duplicate acks"},
-		Rows: [][]string{
-			row("3 NATS nodes (MQTT on each, R3 stream, 1 ingester)", natsR),
-			row("1 Mosquitto, MQTT ingester", mqR),
-			{"nats-server RSS per connected idle gateway", fmt.Sprintf("%d gateways", connected), fmt.Sprintf("%.1f KB", kbPerGW), "", ""},
-		},
-		Notes: []string{
-			fmt.Sprintf("%d gateways × %d meals, batches of 500, a third of the gateways on each node; NATS ratio to Mosquitto %.2f", gateways, backlog, natsR.AckedPerSec/max(mqR.AckedPerSec, 1)),
-			fmt.Sprintf("load average %s at the start, %s at the end; cluster RSS before the load %d KB", load0, load1, rssBefore),
-		},
-	}
-	b.Log("\n" + tbl.Markdown(time.Now()))
-	if path := os.Getenv("EG_BENCH_DOC"); path != "" {
-		if err := benchdoc.Write(path, "nats-cluster", tbl.Markdown(time.Now())); err != nil {
-			b.Error(err)
-		}
-	}
+	b.Logf("%d gateways × %d meals, batches of 500, a third of the gateways on each node: NATS %.0f events/s (resent %d, duplicate acks %d), Mosquitto %.0f (resent %d, duplicate acks %d), ratio %.2f; nats-server %.1f KB per idle gateway (%d connected); load average %s at the start, %s at the end; cluster RSS before the load %d KB",
+		gateways, backlog, natsR.AckedPerSec, natsR.Resent, natsR.DuplicateAcks, mqR.AckedPerSec, mqR.Resent, mqR.DuplicateAcks,
+		natsR.AckedPerSec/max(mqR.AckedPerSec, 1), kbPerGW, connected, load0, load1, rssBefore)
 }
 
 func loadavg() string {

@@ -89,3 +89,16 @@ if [ -n "$stale" ]; then
 	echo "install-test-deps: npm ci in deploy/e2e/browser ($stale)"
 	(cd deploy/e2e/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# nats-server for the NATS cluster tests (deploy/testenv/nats.go, ADR
+# 0041): the version go.mod pins (Debian's 2.9.10 refuses a '.' in MQTT
+# topics), built once where deploy/testenv looks for it, so that no test
+# compiles it (about 40 s of CPU). ${GO:-go}: the Makefile's toolchain.
+nats_v="$(${GO:-go} list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)"
+nats_bin="${XDG_CACHE_HOME:-$HOME/.cache}/eldergate/nats-server-$nats_v"
+if [ ! -x "$nats_bin" ]; then
+	echo "install-test-deps: building nats-server $nats_v into $nats_bin"
+	mkdir -p "$(dirname "$nats_bin")"
+	CGO_ENABLED=0 ${GO:-go} build -o "$nats_bin.tmp" github.com/nats-io/nats-server/v2
+	mv "$nats_bin.tmp" "$nats_bin"
+fi

@@ -96,6 +96,19 @@ func buildNATSServer() (string, error) {
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", err
 	}
+	// Test packages run in parallel: one builds, the others wait for it.
+	lock, err := os.OpenFile(bin+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
 	tmp := fmt.Sprintf("%s.%d.tmp", bin, os.Getpid())
 	if out, err := goCmd(root, "build", "-o", tmp, NATSServerModule).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %v: %s", NATSServerModule, err, out)

@@ -44,7 +44,7 @@ const (
 func ingestCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	brokerURL := fs.String("broker", "", "broker URL (tcp://host:port); required")
+	brokerURL := fs.String("broker", "", "broker URL (tcp://host:port); this or --nats is required")
 	brokerUser := fs.String("broker-user", "eldergate-cloud", "the cloud's user on the broker")
 	brokerPassword := fs.String("broker-password", "", "the cloud's password on the broker (env EG_BROKER_PASSWORD)")
 	brokerPasswordFile := fs.String("broker-password-file", "", "file whose first line is the cloud's broker password (broker-config writes it)")
