@@ -2,8 +2,6 @@ package natsingest_test
 
 import (
 	"context"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/ingest"
 	"github.com/eldergate/eldergate/cloud/natsingest"
 	"github.com/eldergate/eldergate/cloud/postgres"
+	"github.com/eldergate/eldergate/deploy/benchdoc"
 	"github.com/eldergate/eldergate/deploy/loadgen"
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
@@ -101,7 +100,7 @@ func BenchmarkNATSCluster(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer src.Close()
-	load0 := loadavg()
+	load0 := benchdoc.LoadAverage()
 	natsR := drain(cluster.MQTTURLs())
 
 	// Memory: idle gateways connected to node 1 (heartbeats only).
@@ -137,7 +136,7 @@ func BenchmarkNATSCluster(b *testing.B) {
 	}
 	defer in.Close()
 	mqR := drain([]string{m.URL, m.URL, m.URL})
-	load1 := loadavg()
+	load1 := benchdoc.LoadAverage()
 
 	kbPerGW := float64(n1After-n1) / float64(max(connected, 1))
 	b.ReportMetric(natsR.AckedPerSec, "nats_events/s")
@@ -151,13 +150,4 @@ func BenchmarkNATSCluster(b *testing.B) {
 	b.Logf("%d gateways × %d meals, batches of 500, a third of the gateways on each node: NATS %.0f events/s (resent %d, duplicate acks %d), Mosquitto %.0f (resent %d, duplicate acks %d), ratio %.2f; nats-server %.1f KB per idle gateway (%d connected); load average %s at the start, %s at the end; cluster RSS before the load %d KB",
 		gateways, backlog, natsR.AckedPerSec, natsR.Resent, natsR.DuplicateAcks, mqR.AckedPerSec, mqR.Resent, mqR.DuplicateAcks,
 		natsR.AckedPerSec/max(mqR.AckedPerSec, 1), kbPerGW, connected, load0, load1, rssBefore)
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

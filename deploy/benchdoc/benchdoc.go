@@ -162,3 +162,14 @@ func Replace(doc []byte, name, body string) ([]byte, error) {
 	b.Write(doc[j:])
 	return b.Bytes(), nil
 }
+
+// LoadAverage is the machine's load average over 1, 5 and 15 minutes
+// ("1.20 0.80 0.50"), for the notes beside a figure; "?" when unreadable.
+func LoadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
