@@ -231,19 +231,60 @@ func (u *Uplink) onConnect(c mqtt.Client) {
 	// Subscribe before the birth: the cloud answers a birth by publishing
 	// the gateway's pending commands at once, and with a clean session a
 	// command published before the subscription is in place is lost.
-	st := c.SubscribeMultiple(map[string]byte{
-		eldergate.Topic(u.cfg.GW, eldergate.ChannelAck): 1,
-		eldergate.Topic(u.cfg.GW, eldergate.ChannelCmd): 1,
-		eldergate.CloudStateTopic:                       1,
-	}, u.onMessage)
-	if st.WaitTimeout(10*time.Second) && st.Error() != nil {
-		u.log.Error("uplink: subscribe", "err", st.Error())
+	if !u.subscribe(c) {
+		return // the connection is gone: the next one subscribes again
 	}
 	if err := u.publishBirth(c); err != nil {
 		u.log.Warn("uplink: birth message", "err", err)
 	}
 	u.connGen.Add(1)
 	u.Notify()
+}
+
+// subscribe subscribes to the gateway's ack and command topics and to the
+// cloud state, again and again until the broker grants every filter or
+// the connection is lost. Without the ack subscription every event would
+// be resent forever: a broker may refuse a filter for a moment (a NATS
+// node right after another died, while JetStream elects leaders, answers
+// SUBACK 0x80 or late), and paho reports that as success.
+func (u *Uplink) subscribe(c mqtt.Client) bool {
+	filters := map[string]byte{
+		eldergate.Topic(u.cfg.GW, eldergate.ChannelAck): 1,
+		eldergate.Topic(u.cfg.GW, eldergate.ChannelCmd): 1,
+		eldergate.CloudStateTopic:                       1,
+	}
+	for attempt := 1; ; attempt++ {
+		st := c.SubscribeMultiple(filters, u.onMessage)
+		var err error
+		switch {
+		case !st.WaitTimeout(10 * time.Second):
+			err = fmt.Errorf("no SUBACK within 10s")
+		case st.Error() != nil:
+			err = st.Error()
+		default:
+			var refused []string
+			if sub, ok := st.(*mqtt.SubscribeToken); ok {
+				for f, code := range sub.Result() {
+					if code > 2 {
+						refused = append(refused, f)
+					}
+				}
+			}
+			if len(refused) == 0 {
+				return true
+			}
+			err = fmt.Errorf("filters refused: %v", refused)
+		}
+		u.log.Error("uplink: subscribe, trying again", "attempt", attempt, "err", err)
+		if !c.IsConnectionOpen() {
+			return false
+		}
+		select {
+		case <-u.stop:
+			return false
+		case <-time.After(min(time.Duration(attempt)*250*time.Millisecond, 5*time.Second)):
+		}
+	}
 }
 
 func (u *Uplink) onMessage(_ mqtt.Client, m mqtt.Message) {
