@@ -183,6 +183,20 @@ if want bench-fleet; then
 	echo "== bench-fleet took ${took}s" >&2
 fi
 
+# =============================================================================
+# bench-nats (issue 15, ADR 0041): the same backlog drained through a
+# three-node NATS cluster (MQTT on every node, R3 stream, the JetStream
+# ingester) and through one Mosquitto (the MQTT ingester), into the same
+# durable PostgreSQL; nats-server memory per connected gateway (~3 min).
+# =============================================================================
+if want bench-nats; then
+	begin bench-nats
+	gobench ./deploy/natscluster '^BenchmarkNATSCluster$' 1x
+	table "Past one broker: a three-node NATS cluster beside one Mosquitto" \
+		-metrics nats_events/s,mosquitto_events/s,nats_KB/gateway \
+		-note 'Drain of the same backlog of meals (batches of 500) through three nats-server nodes (v2.15, JetStream R3) and through one Mosquitto, each with one ingester, into PostgreSQL with fsync on; nats_KB/gateway: nats-server RSS per connected idle gateway (900 on one node). docs/city-scale.md sizes a city from these figures.'
+fi
+
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $("$GO" version)"
 awk '

@@ -1,4 +1,4 @@
-package natsingest_test
+package natscluster_test
 
 import (
 	"context"
