@@ -55,7 +55,7 @@ test-browser: build
 # the fault suite (deploy/chaos, about 5 min here): real gateway, cloud,
 # Mosquitto and PostgreSQL processes, each fault repeated and counted,
 # written into docs/RELIABILITY.md. Needs root (tmpfs, network namespace).
-chaos:
+chaos: deps
 	EG_OTA_CHAOS=1 $(GO) test -count=1 -timeout 10m -run 'TestOTAKillAtEveryState' -v ./deploy/e2e
 	EG_CHAOS=1 $(GO) test -count=1 -timeout 14m -run 'TestChaos' -v ./deploy/chaos
 
@@ -89,7 +89,7 @@ fuzz:
 
 # The benchmarks of docs/PERFORMANCE.md, with their benchmark times, and a
 # table of the results; bench-all runs every benchmark once over.
-bench:
+bench: deps
 	deploy/scripts/bench.sh $(GO)
 
 bench-all:

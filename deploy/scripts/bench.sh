@@ -71,9 +71,9 @@ if want bench-micro; then
 	gobench ./firmware-gateway/sqlite '^BenchmarkRosterLoad100k$' 3x
 	gobench ./firmware-gateway/sqlite '^Benchmark(Lookup|LookupP99)$' 20000x
 	gobench ./firmware-gateway/uplink '^BenchmarkDrainToMosquitto$' 3x
-	gobench ./deploy/e2e '^BenchmarkDrainToCloud$' 3x
-	gobench ./deploy/e2e '^BenchmarkAlarmToSSE$' 3x
-	gobench ./cloud '^BenchmarkIngest$' 3x
+	gobench ./deploy/e2e '^BenchmarkDrainToCloud$' 2x
+	gobench ./deploy/e2e '^BenchmarkAlarmToSSE$' 2x
+	gobench ./cloud '^BenchmarkIngest$' 1x
 	gobench ./cloud/postgres '^BenchmarkIngestBatches$' 20x
 	gobench . '^BenchmarkDecodeBatch$' 2s
 	table "Component benchmarks" \
