@@ -579,7 +579,7 @@ func write(t *testing.T, res *result) {
 			"duplicated = cloud rows beyond one per decided meal plus cloud meals no gateway decided. "+
 			"Settlement: the cloud's monthly settlement per site (cloud/sqlstore SettlementRows → cloud/reports Settlement) against the gateways' own sums: %s.",
 			res.taps, res.missed, res.settleNote),
-		fmt.Sprintf("Load average at the end: %s.", loadavg()),
+		fmt.Sprintf("Load average at the end: %s.", benchdoc.LoadAverage()),
 	}, res.notes...)
 	tbl := benchdoc.Table{
 		Title:   "Chaos: " + res.fault,
@@ -592,16 +592,4 @@ func write(t *testing.T, res *result) {
 	if err := benchdoc.Write(doc, res.section, tbl.Markdown(time.Now())); err != nil {
 		t.Error(err)
 	}
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

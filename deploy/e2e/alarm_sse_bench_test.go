@@ -25,6 +25,7 @@ import (
 	"github.com/eldergate/eldergate/cloud"
 	"github.com/eldergate/eldergate/cloud/domain"
 	cloudsqlite "github.com/eldergate/eldergate/cloud/sqlite"
+	"github.com/eldergate/eldergate/deploy/benchdoc"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
@@ -191,7 +192,7 @@ func BenchmarkAlarmToSSE(b *testing.B) {
 
 	var lat, gwLat []time.Duration
 	m0, h0, t0 := meals.Load(), heartbeats.Load(), time.Now()
-	load0, cpu0 := loadAvg(), sampleCPU()
+	load0, cpu0 := benchdoc.LoadAverage(), sampleCPU()
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
 		pressed := make(map[string]time.Time, alarmPresses)
@@ -228,7 +229,7 @@ func BenchmarkAlarmToSSE(b *testing.B) {
 		}
 		round := slices.Sorted(slices.Values(lat[len(lat)-alarmPresses:]))
 		b.Logf("iteration %d: p50 %v, p99 %v, max %v, load average %s", it, round[alarmPresses/2].Round(100*time.Microsecond),
-			round[alarmPresses*99/100].Round(100*time.Microsecond), round[alarmPresses-1].Round(100*time.Microsecond), loadAvg())
+			round[alarmPresses*99/100].Round(100*time.Microsecond), round[alarmPresses-1].Round(100*time.Microsecond), benchdoc.LoadAverage())
 		for button, at := range pressedAt {
 			if read, ok := kiosk.Load(button); ok {
 				gwLat = append(gwLat, read.(time.Time).Sub(at))
@@ -263,16 +264,7 @@ func BenchmarkAlarmToSSE(b *testing.B) {
 		" | background while pressing: %.1f meals/s, %.1f heartbeats/s from %d gateways (%d publish errors)"+
 		" | CPU busy %.2f of %d cores: this process (cloud, gateway, fleet) %.2f, other processes %.2f; load average %s before, %s after",
 		len(lat), pct(0.50), pct(0.99), pct(1), pctOf(gwLat, 0.5), pctOf(gwLat, 0.99), pctOf(gwLat, 1),
-		mealRate, hbRate, len(fleet), pubErrs.Load(), busy, runtime.NumCPU(), own, busy-own, load0, loadAvg())
-}
-
-// loadAvg is the 1-minute load average of the machine.
-func loadAvg() string {
-	body, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Fields(string(body))[0]
+		mealRate, hbRate, len(fleet), pubErrs.Load(), busy, runtime.NumCPU(), own, busy-own, load0, benchdoc.LoadAverage())
 }
 
 // cpuSample is the machine's busy CPU time and this process's, in clock

@@ -99,12 +99,7 @@ func main() {
 		tab.Notes = append(tab.Notes, "**No benchmark result** was printed by this run.")
 		failed = true
 	}
-	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
-		f := strings.Fields(string(la))
-		if len(f) >= 3 {
-			tab.Notes = append(tab.Notes, fmt.Sprintf("Load average (1, 5, 15 min) when the table was written: %s %s %s.", f[0], f[1], f[2]))
-		}
-	}
+	tab.Notes = append(tab.Notes, fmt.Sprintf("Load average (1, 5, 15 min) when the table was written: %s.", benchdoc.LoadAverage()))
 	for i := range tab.Notes[:max(len(tab.Notes)-1, 0)] {
 		tab.Notes[i] += "\n" // one paragraph each
 	}

@@ -186,16 +186,3 @@ func raiseFileLimit(need uint64) error {
 	}
 	return nil
 }
-
-// loadAvg is the machine's load average (1, 5, 15 minutes).
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}

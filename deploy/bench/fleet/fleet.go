@@ -25,6 +25,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/deploy/benchdoc"
 	"github.com/eldergate/eldergate/deploy/loadgen"
 )
 
@@ -102,7 +103,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	rep = Report{Gateways: o.Gateways, KeepAlive: o.KeepAlive, LoadBefore: loadAvg()}
+	rep = Report{Gateways: o.Gateways, KeepAlive: o.KeepAlive, LoadBefore: benchdoc.LoadAverage()}
 	if err := raiseFileLimit(uint64(o.Gateways) + 512); err != nil {
 		return rep, err
 	}
@@ -192,7 +193,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 		return rep, fmt.Errorf("fresh fleet: %d of %d connected: %w", connectedSince(t0), len(gws), err)
 	}
 	rep.FirstConnect = time.Since(t0)
-	logf("fleet: %d connected in %v (fresh); load average %s", len(gws), rep.FirstConnect.Round(time.Millisecond), loadAvg())
+	logf("fleet: %d connected in %v (fresh); load average %s", len(gws), rep.FirstConnect.Round(time.Millisecond), benchdoc.LoadAverage())
 	time.Sleep(2 * time.Second) // births applied
 
 	// The cloud restarts; the fleet comes back while alarms are pressed.
@@ -308,7 +309,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	res, _ := run.Stop()
 	run = nil
 	rep.PublishErrors = res.ConnectErrors
-	rep.LoadAfter = loadAvg()
+	rep.LoadAfter = benchdoc.LoadAverage()
 	return rep, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -22,6 +21,7 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/postgres"
 	"github.com/eldergate/eldergate/cloud/storetest"
+	"github.com/eldergate/eldergate/deploy/benchdoc"
 	"github.com/eldergate/eldergate/deploy/loadgen"
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
@@ -84,7 +84,7 @@ func BenchmarkIngestSuite(b *testing.B) {
 			}
 			n++
 			results[sh.name+"/copy"] = append(results[sh.name+"/copy"], copyRun(b, newDB(b, pg, tmpl, n), gws, sh))
-			b.Logf("round %d %s done (load average %s)", round+1, sh.name, loadavg())
+			b.Logf("round %d %s done (load average %s)", round+1, sh.name, benchdoc.LoadAverage())
 		}
 	}
 	for _, sh := range shapes {
@@ -118,7 +118,7 @@ func BenchmarkIngestSuite(b *testing.B) {
 			})
 		}
 	}
-	b.Logf("load average at the end: %s", loadavg())
+	b.Logf("load average at the end: %s", benchdoc.LoadAverage())
 }
 
 // median returns the run of median rate (the lower one of two).
@@ -150,15 +150,6 @@ func maxRate(rs []run) float64 {
 		m = max(m, r.rate())
 	}
 	return m
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // buildCloud builds eldergate-cloud from this tree.
