@@ -39,7 +39,9 @@ func invalid(field, format string, args ...any) *ValidationError {
 // An error means the whole payload is unusable (too large, not JSON, wrong
 // version, wrong gateway, no events). Otherwise the valid events are
 // returned and each invalid one is listed in the rejections with its id
-// when it has one. Unknown fields are ignored.
+// when it has one. Unknown fields are ignored. The events' Data may share
+// payload's memory (it is not copied): payload must not be changed while
+// the batch is in use.
 func DecodeBatch(payload []byte, gw string) (Batch, []Rejection, error) {
 	if len(payload) > MaxBatchBytes {
 		return Batch{}, nil, invalid("", "payload of %d bytes exceeds the limit of %d bytes", len(payload), MaxBatchBytes)
@@ -56,14 +58,19 @@ func DecodeBatch(payload []byte, gw string) (Batch, []Rejection, error) {
 // one is wrong; anything that is not perfectly valid goes there, so the
 // two give the same result for every payload (FuzzDecodeBatchPaths).
 func decodeBatchFast(payload []byte, gw string) (Batch, bool) {
-	var raw struct {
-		V      *int       `json:"v"`
-		GW     string     `json:"gw"`
-		Boot   uint64     `json:"boot"`
-		Events []Envelope `json:"events"`
+	raw, ok := scanBatchFlat(payload, gw)
+	if !ok {
+		var err error
+		if raw, err = unmarshalBatch(payload); err != nil {
+			return Batch{}, false
+		}
 	}
-	if err := json.Unmarshal(payload, &raw); err != nil || raw.V == nil || *raw.V != ProtocolVersion ||
-		raw.GW != gw || len(raw.Events) == 0 || len(raw.Events) > MaxBatchEvents {
+	return checkBatchFast(raw, gw)
+}
+
+// checkBatchFast is decodeBatchFast once the batch is read.
+func checkBatchFast(raw batchFields, gw string) (Batch, bool) {
+	if !raw.HasV || raw.V != ProtocolVersion || raw.GW != gw || len(raw.Events) == 0 || len(raw.Events) > MaxBatchEvents {
 		return Batch{}, false
 	}
 	for i := range raw.Events {
@@ -72,7 +79,7 @@ func decodeBatchFast(payload []byte, gw string) (Batch, bool) {
 			return Batch{}, false
 		}
 	}
-	return Batch{V: *raw.V, GW: raw.GW, Boot: raw.Boot, Events: raw.Events}, true
+	return Batch{V: raw.V, GW: raw.GW, Boot: raw.Boot, Events: raw.Events}, true
 }
 
 // decodeBatchCareful decodes the events of a batch one by one.
@@ -206,8 +213,10 @@ func (e *Envelope) Validate() error {
 func DecodeMealData(raw []byte) (MealData, error) {
 	m, ok := scanMealFlat(raw)
 	if !ok {
-		m = MealData{}
-		if err := json.Unmarshal(raw, &m); err != nil {
+		var slow MealData // its own variable: only this path moves it to the heap
+		err := json.Unmarshal(raw, &slow)
+		m = slow
+		if err != nil {
 			return m, invalid("data", "not a valid meal: %v", err)
 		}
 	}

@@ -19,11 +19,15 @@ func scanMealFlat(b []byte) (MealData, bool) {
 	if i < len(b) && b[i] == '}' {
 		return m, skipWS(b, i+1) == len(b)
 	}
+	// One copy of the object: the string fields are slices of it (one
+	// allocation per meal instead of one per field).
+	str := string(b)
 	for {
-		key, j, ok := scanPlainString(b, i)
+		k0, k1, j, ok := scanPlainSpan(b, i)
 		if !ok {
 			return m, false
 		}
+		key := str[k0:k1]
 		i = skipWS(b, j)
 		if i >= len(b) || b[i] != ':' {
 			return m, false
@@ -65,12 +69,12 @@ func scanMealFlat(b []byte) (MealData, bool) {
 				return m, false
 			}
 		default:
-			s, j, ok := scanPlainString(b, i)
+			s0, s1, j, ok := scanPlainSpan(b, i)
 			if !ok {
 				return m, false
 			}
 			i = j
-			*m.stringField(f) = s
+			*m.stringField(f) = str[s0:s1]
 		}
 		i = skipWS(b, i)
 		if i >= len(b) {
@@ -207,22 +211,23 @@ func skipWS(b []byte, i int) int {
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 
-// scanPlainString reads a JSON string at b[i] made only of printable
-// ASCII without escapes; the index after its closing quote.
-func scanPlainString(b []byte, i int) (string, int, bool) {
+// scanPlainSpan reads a JSON string at b[i] made only of printable ASCII
+// without escapes: its contents b[s0:s1] and the index after its closing
+// quote.
+func scanPlainSpan(b []byte, i int) (s0, s1, next int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
-		return "", 0, false
+		return 0, 0, 0, false
 	}
 	for j := i + 1; j < len(b); j++ {
 		c := b[j]
 		switch {
 		case c == '"':
-			return string(b[i+1 : j]), j + 1, true
+			return i + 1, j, j + 1, true
 		case c == '\\' || c < 0x20 || c >= 0x7f:
-			return "", 0, false
+			return 0, 0, 0, false
 		}
 	}
-	return "", 0, false
+	return 0, 0, 0, false
 }
 
 // scanInt reads a JSON integer (-?(0|[1-9][0-9]*), at most 18 digits, not
