@@ -1,6 +1,9 @@
 package eldergate
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // batchFields is an up batch as encoding/json reads it into the struct
 // below (rawBatch), with "v" as a value and a flag instead of a pointer
@@ -35,12 +38,13 @@ func unmarshalBatch(payload []byte) (batchFields, error) {
 // scanBatchFlat reads an up batch of the usual form without reflection:
 // the keys of the batch (v, gw, boot, events) and of its events (id, kind,
 // gw, site, seq, boot, at, clock, data) spelled exactly and each at most
-// once, string values of printable ASCII without escapes, integers, and
-// data an object (any valid JSON inside; kept as a slice of payload, not
-// copied). It reports false for anything else — an unknown or repeated
-// key, null, an escape, a number with a fraction, nesting deeper than
-// scanMaxDepth, more than MaxBatchEvents events, bad JSON — and the caller
-// then uses encoding/json (unmarshalBatch), so the result is always what
+// once, other keys skipped as encoding/json ignores them, string values of
+// printable ASCII without escapes, integers, and data an object (any valid
+// JSON inside; kept as a slice of payload, not copied). It reports false
+// for anything else — a repeated key, a known key in another case, null,
+// an escape, a number with a fraction, nesting deeper than scanMaxDepth,
+// more than MaxBatchEvents events, bad JSON — and the caller then uses
+// encoding/json (unmarshalBatch), so the result is always what
 // encoding/json gives (FuzzScanBatchFlat checks it). gw is the topic's
 // gateway, used only to share its string with the events that name it.
 // Issue 15: DecodeBatch was about a fifth of the ingester's CPU.
@@ -96,7 +100,11 @@ func scanBatchFlat(b []byte, gw string) (batchFields, bool) {
 			}
 			f.Events, i = evs, j
 		default:
-			return f, false
+			j, ok := skipUnknown(b, k0, k1, i, "v", "gw", "boot", "events")
+			if !ok {
+				return f, false
+			}
+			i = j
 		}
 		if seen&bit != 0 {
 			return f, false
@@ -241,7 +249,11 @@ func scanEvent(b []byte, i int, gw, site string, e *Envelope) (int, bool) {
 			}
 			e.Data, i = json.RawMessage(b[i:j:j]), j
 		default:
-			return 0, false
+			j, ok := skipUnknown(b, k0, k1, i, "id", "kind", "gw", "site", "seq", "boot", "at", "clock", "data")
+			if !ok {
+				return 0, false
+			}
+			i = j
 		}
 		if seen&bit != 0 {
 			return 0, false
@@ -259,6 +271,20 @@ func scanEvent(b []byte, i int, gw, site string, e *Envelope) (int, bool) {
 		}
 		i = skipWS(b, i+1)
 	}
+}
+
+// skipUnknown skips the value at b[i] of the key b[k0:k1] when
+// encoding/json ignores it: no field has that name in any case (the key is
+// ASCII, so its case folding is ASCII's). A key that is one of names in
+// another case (encoding/json takes it for that field) is for
+// encoding/json.
+func skipUnknown(b []byte, k0, k1, i int, names ...string) (int, bool) {
+	for _, n := range names {
+		if bytes.EqualFold(b[k0:k1], []byte(n)) {
+			return 0, false
+		}
+	}
+	return skipValue(b, i, 0)
 }
 
 // internKind returns the constant of a known kind (no allocation).

@@ -34,6 +34,8 @@ func batchScanSeeds(t testing.TB) []string {
 		strings.Replace(string(one), `"at":"2026-11-22T04:00:00Z"`, `"at":"2026-11-22 04:00:00Z"`, 1),
 		strings.Replace(string(one), `"seq":1`, `"seq":18446744073709551615`, 1),
 		strings.Replace(string(one), `"seq":1`, `"Seq":1`, 1),
+		strings.Replace(string(one), `"seq":1`, `"seq":1,"x":{"a":[1,null]},"kınd":"alert"`, 1),
+		strings.Replace(string(one), `"seq":1`, `"seq":1,"Kind":"alert"`, 1),
 		strings.Replace(string(one), `"seq":1`, `"seq":1,"seq":2`, 1),
 		strings.Replace(string(one), `"kind":"meal"`, `"kind":"nope"`, 1),
 		strings.Replace(string(one), `"clock":"synced"`, `"clock":"unsynced"`, 1),
@@ -44,7 +46,9 @@ func batchScanSeeds(t testing.TB) []string {
 // give what encoding/json gives; unusual ones go to encoding/json.
 func TestScanBatchFlatCommon(t *testing.T) {
 	seeds := batchScanSeeds(t)
-	for _, s := range seeds[:3] {
+	extra := strings.Replace(seeds[0], `"seq":1`, `"seq":1,"fw":{"v":[1,"x",null]},"Kindly":null`, 1)
+	extra = strings.Replace(extra, `{"v":1`, `{"sent_at":"2026-11-22T04:00:00Z","v":1`, 1)
+	for _, s := range append(seeds[:3:3], extra) {
 		got, ok := scanBatchFlat([]byte(s), "gw-1")
 		if !ok {
 			t.Fatalf("the usual batch did not take the scanner: %s", s)
@@ -60,8 +64,8 @@ func TestScanBatchFlatCommon(t *testing.T) {
 			t.Fatalf("event read as %+v", got.Events[0])
 		}
 	}
-	for _, s := range []string{`{"V":1}`, `{"v":1,"v":2}`, `{"v":1.0}`, `{"v":null}`, `{"gw":"gw\u002d1"}`, `{"extra":1,"v":1}`,
-		`{"v":1,"gw":"gw-1","events":[null]}`, strings.Replace(seeds[0], `"seq":1`, `"Seq":1`, 1)} {
+	for _, s := range []string{`{"V":1}`, `{"v":1,"v":2}`, `{"v":1.0}`, `{"v":null}`, `{"gw":"gw\u002d1"}`, `{"Events":[],"v":1}`, `{"ex\u0074ra":1,"v":1}`,
+		`{"v":1,"gw":"gw-1","events":[null]}`, strings.Replace(seeds[0], `"seq":1`, `"SITE":"x","seq":1`, 1), strings.Replace(seeds[0], `"seq":1`, `"Seq":1`, 1)} {
 		if _, ok := scanBatchFlat([]byte(s), "gw-1"); ok {
 			t.Errorf("%s took the scanner; it must go to encoding/json", s)
 		}
