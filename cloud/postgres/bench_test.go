@@ -3,6 +3,10 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +72,7 @@ func BenchmarkIngestBatches(b *testing.B) {
 			events := c.batches * c.batchSize
 			var stored time.Duration
 			var statements int64
+			cpu0 := serverCPU(b, pg)
 			for b.Loop() {
 				b.StopTimer()
 				g := group()
@@ -82,10 +87,45 @@ func BenchmarkIngestBatches(b *testing.B) {
 				statements += counter() - before - 1 // the counter's own query
 				b.StartTimer()
 			}
+			cpu := serverCPU(b, pg) - cpu0
 			b.ReportMetric(float64(events*b.N)/stored.Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(events*b.N), "server-cpu-µs/event")
 			b.ReportMetric(float64(statements)/float64(b.N), "statements/call")
 		})
 	}
+}
+
+// serverCPU is the CPU time (user and system) the server's processes
+// have used so far: the postmaster's and its children's, from /proc (10 ms
+// ticks; the counter's queries are included, a small part).
+func serverCPU(b *testing.B, pg *testenv.Postgres) time.Duration {
+	pidFile, err := os.ReadFile(filepath.Join(pg.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	master, _, _ := strings.Cut(string(pidFile), "\n")
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, f := range stats {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue // exited
+		}
+		// pid (comm) state ppid … utime(14) stime(15): fields after the comm.
+		_, rest, ok := strings.Cut(string(raw), ") ")
+		if !ok {
+			continue
+		}
+		fs := strings.Fields(rest)
+		pid := strings.TrimSuffix(filepath.Base(filepath.Dir(f)), "/")
+		if len(fs) < 13 || pid != master && fs[1] != master {
+			continue
+		}
+		u, _ := strconv.ParseInt(fs[11], 10, 64)
+		st, _ := strconv.ParseInt(fs[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ = 100 on Linux
 }
 
 // statStatements restarts pg with pg_stat_statements loaded.
