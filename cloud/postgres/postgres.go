@@ -73,6 +73,7 @@ var Dialect = &sqlstore.Dialect{
 	TimeType:     "timestamptz",
 	// SET LOCAL: for this read transaction only.
 	AnalyticsSQL: `SET LOCAL work_mem = '64MB'`,
+	Arrays:       true,
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
@@ -290,9 +291,9 @@ func (s *Store) ingest(ctx context.Context, nBatches int, set *ingestSet, rat ti
 	var g gatewayArrays
 	for _, gw := range gws {
 		g.add(gw, tally[gw])
-		if err := s.BatchPresence(ctx, tx.Conn, gw, rat); err != nil {
-			return nil, err
-		}
+	}
+	if err := s.BatchPresence(ctx, tx.Conn, gws, rat); err != nil {
+		return nil, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
 		SELECT u.id, u.site, $7::timestamptz, $7::timestamptz, u.skew, u.lo, u.hi, u.n

@@ -14,6 +14,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +60,10 @@ type Dialect struct {
 	// aggregates a month of meals ("" for none): PostgreSQL raises
 	// work_mem there so that its sorts and hashes stay in memory.
 	AnalyticsSQL string
+	// Arrays: the engine binds a Go slice as one array argument
+	// (PostgreSQL), so a set of values is one "= ANY(?)" argument rather
+	// than one placeholder each (In).
+	Arrays bool
 
 	rebound sync.Map // query -> rewritten query
 }
@@ -79,6 +85,40 @@ func (d *Dialect) S(s string) string {
 		return s
 	}
 	return d.Text(s)
+}
+
+// inMax is the most values one In condition takes on an engine without
+// arrays (SQLite allows 32766 placeholders in a statement).
+const inMax = 500
+
+// In returns the condition that col is one of vals (not empty) and its
+// arguments, plain ? placeholders: "col = ANY(?)" with vals as one array
+// argument where the engine takes arrays (one statement text whatever the
+// count, planned once), "col IN (?, …)" with one argument per value
+// otherwise. A caller with more than inMax values runs one statement per
+// chunk of InChunks.
+func (d *Dialect) In(col string, vals []string) (string, []any) {
+	if d.Arrays {
+		return col + " = ANY(?)", []any{vals}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")", args
+}
+
+// InChunks splits vals into the sets one In condition takes: all of them
+// where the engine takes arrays, chunks of inMax otherwise.
+func (d *Dialect) InChunks(vals []string) iter.Seq[[]string] {
+	if d.Arrays {
+		return func(yield func([]string) bool) {
+			if len(vals) > 0 {
+				yield(vals)
+			}
+		}
+	}
+	return slices.Chunk(vals, inMax)
 }
 
 // forUpdate locks the rows of alias read by a SELECT.

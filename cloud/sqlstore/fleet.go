@@ -29,20 +29,57 @@ func (s *Store) recordPresenceAt(ctx context.Context, c Conn, gw string, at any,
 	return nil
 }
 
-// BatchPresence records the presence change of a batch of gw received at
-// rat (encoded) when the batch brings gw online: it is offline and the
-// batch comes after its last state (the rule of the gateway row's update
-// in IngestBatches, which runs after it in the same transaction).
-func (s *Store) BatchPresence(ctx context.Context, c Conn, gw string, rat any) error {
-	var back int
-	if err := c.Row(ctx, `SELECT count(*) FROM gateways WHERE id = ? AND online = ? AND (state_at IS NULL OR state_at < ?)`,
-		gw, false, rat).Scan(&back); err != nil {
-		return s.errf("ingest: gateway %s: %w", gw, err)
+// BatchPresence records the presence changes of a batch of each of the
+// gateways gws (sorted, distinct) received at rat (encoded): of each
+// gateway the batch brings online, one it finds offline with its last
+// state before the batch (the rule of the gateway row's update in
+// IngestBatches, which runs after it in the same transaction). A constant
+// number of statements whatever the count of gateways (one per chunk of
+// Dialect.InChunks): the changes are inserted by one INSERT … SELECT over
+// the gateway rows, and only a gateway that changed has its old changes
+// pruned.
+func (s *Store) BatchPresence(ctx context.Context, c Conn, gws []string, rat any) error {
+	for chunk := range s.D.InChunks(gws) {
+		in, args := s.D.In("id", chunk)
+		rows, err := c.Query(ctx, `INSERT INTO gateway_presence (gw, at, online, cause)
+			SELECT id, ?, ?, ? FROM gateways WHERE `+in+` AND online = ? AND (state_at IS NULL OR state_at < ?)
+			ORDER BY id RETURNING gw`, append(append([]any{rat, true, domain.PresenceBatch}, args...), false, rat)...)
+		if err != nil {
+			return s.errf("ingest: presence: %w", err)
+		}
+		var back []string
+		for rows.Next() {
+			var gw string
+			if err := rows.Scan(&gw); err != nil {
+				rows.Close()
+				return s.errf("ingest: presence: %w", err)
+			}
+			back = append(back, gw)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return s.errf("ingest: presence: %w", err)
+		}
+		if len(back) == 0 {
+			continue
+		}
+		if err := s.prunePresence(ctx, c, back); err != nil {
+			return err
+		}
 	}
-	if back == 0 {
-		return nil
+	return nil
+}
+
+// prunePresence drops the presence changes of the gateways gws beyond
+// the newest domain.PresenceKeep of each, with one statement.
+func (s *Store) prunePresence(ctx context.Context, c Conn, gws []string) error {
+	in, args := s.D.In("gw", gws)
+	if _, err := c.Exec(ctx, `DELETE FROM gateway_presence WHERE id IN (SELECT id FROM (
+			SELECT id, row_number() OVER (PARTITION BY gw ORDER BY id DESC) AS n FROM gateway_presence WHERE `+in+`) r
+		WHERE n > ?)`, append(args, domain.PresenceKeep)...); err != nil {
+		return s.errf("presence: prune: %w", err)
 	}
-	return s.recordPresenceAt(ctx, c, gw, rat, true, domain.PresenceBatch)
+	return nil
 }
 
 // GatewayPresence implements domain.GatewayStore.

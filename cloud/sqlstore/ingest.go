@@ -144,12 +144,12 @@ func (s *Store) updateGateways(ctx context.Context, c Conn, tally map[string]*Ga
 		gws = append(gws, gw)
 	}
 	slices.Sort(gws)
+	if err := s.BatchPresence(ctx, c, gws, rat); err != nil { // fleet.go
+		return err
+	}
 	for _, gw := range gws {
 		t := tally[gw]
 		lo, hi := t.SeqRange()
-		if err := s.BatchPresence(ctx, c, gw, rat); err != nil { // fleet.go
-			return err
-		}
 		if _, err := c.Exec(ctx, `INSERT INTO gateways (id, site, created_at, last_event_at, clock_skew_ms, seq_min, seq_max, seq_count)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET last_event_at = excluded.last_event_at,
