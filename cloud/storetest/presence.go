@@ -94,6 +94,71 @@ func testPresence(t *testing.T, s domain.Store) {
 	}
 }
 
+// testBatchPresence: one IngestBatches call of several gateways records a
+// batch change for each gateway it brings online and for no other (an
+// online one, one whose last state is after the batch, one seen for the
+// first time), and bounds the history of each gateway it changed alone.
+func testBatchPresence(t *testing.T, s domain.Store) {
+	ctx := context.Background()
+	state := func(gw string, online bool, at time.Duration) {
+		t.Helper()
+		if _, err := s.ApplyGatewayState(ctx, gw, eldergate.State{Online: online, Boot: 1}, base.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// gw-ba, gw-bb: offline before the batch; gw-bc: online; gw-bd: its
+	// will is after the batch; gw-be: unknown before the batch. gw-bb has
+	// a full history, gw-bf (not in the batch) too.
+	state("gw-ba", true, 0)
+	state("gw-ba", false, 10*time.Second)
+	for i := range domain.PresenceKeep {
+		state("gw-bb", i%2 == 0, time.Duration(i)*time.Second)
+		state("gw-bf", i%2 == 0, time.Duration(i)*time.Second)
+	}
+	state("gw-bc", true, 0)
+	state("gw-bd", true, 0)
+	state("gw-bd", false, 2*time.Hour)
+	at := base.Add(time.Hour)
+	var batches []domain.GatewayBatch
+	for i, gw := range []string{"gw-bc", "gw-ba", "gw-be", "gw-bd", "gw-bb", "gw-ba"} {
+		batches = append(batches, domain.GatewayBatch{GW: gw, Events: []eldergate.Envelope{Meal(t, gw, uint64(i+1), "E1", at)}})
+	}
+	if _, err := s.IngestBatches(ctx, batches, at); err != nil {
+		t.Fatal(err)
+	}
+	for gw, want := range map[string]string{
+		"gw-ba": "on@0s/birth off@10s/will on@1h0m0s/batch",
+		"gw-bc": "on@0s/birth",
+		"gw-bd": "on@0s/birth off@2h0m0s/will",
+		"gw-be": "",
+	} {
+		got, err := s.GatewayPresence(ctx, gw, base, base.Add(3*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := presenceString(got); g != want {
+			t.Errorf("presence of %s = %s, want %s", gw, g, want)
+		}
+	}
+	// gw-bb: its oldest change dropped for the batch's; gw-bf untouched.
+	for gw, want := range map[string]string{
+		"gw-bb": "off@1s/will | off@16m39s/will on@1h0m0s/batch",
+		"gw-bf": "on@0s/birth off@1s/will | off@16m39s/will",
+	} {
+		first, err := s.GatewayPresence(ctx, gw, base, base.Add(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, err := s.GatewayPresence(ctx, gw, base.Add(time.Hour), base.Add(2*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := presenceString(first) + " | " + presenceString(last); g != want {
+			t.Errorf("presence of %s = %s, want %s", gw, g, want)
+		}
+	}
+}
+
 // testGatewayPage: one gateway as the list shows it, its latest heartbeat,
 // the desired version a reported checksum names, re-enrollment and bulk
 // creation (all or nothing).

@@ -44,8 +44,9 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"SeqGapsAndClockSkew", testSeqAndSkew},
 		{"SameBootStateOrder", testSameBootOrder},
 		{"MarkSilentOffline", testMarkSilentOffline},
-		{"Presence", testPresence},       // presence.go
-		{"GatewayPage", testGatewayPage}, // presence.go
+		{"Presence", testPresence},           // presence.go
+		{"BatchPresence", testBatchPresence}, // presence.go
+		{"GatewayPage", testGatewayPage},     // presence.go
 		{"Enrollment", testEnrollment},
 		{"Commands", testCommands},
 		{"IngestBatches", testIngestBatches},
