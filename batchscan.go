@@ -60,15 +60,11 @@ func scanBatchFlat(b []byte, gw string) (batchFields, bool) {
 	}
 	var seen uint8
 	for {
-		k0, k1, j, ok := scanPlainSpan(b, i)
+		k0, k1, j, ok := objectKey(b, i)
 		if !ok {
 			return f, false
 		}
-		i = skipWS(b, j)
-		if i >= len(b) || b[i] != ':' {
-			return f, false
-		}
-		i = skipWS(b, i+1)
+		i = j
 		var bit uint8
 		switch string(b[k0:k1]) {
 		case "v":
@@ -110,17 +106,11 @@ func scanBatchFlat(b []byte, gw string) (batchFields, bool) {
 			return f, false
 		}
 		seen |= bit
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return f, false
+		j, more, ok := afterMember(b, i, '}')
+		if !ok || !more {
+			return f, ok && skipWS(b, j) == len(b)
 		}
-		if b[i] == '}' {
-			return f, skipWS(b, i+1) == len(b)
-		}
-		if b[i] != ',' {
-			return f, false
-		}
-		i = skipWS(b, i+1)
+		i = j
 	}
 }
 
@@ -148,17 +138,14 @@ func scanEvents(b []byte, i int, gw string) ([]Envelope, int, bool) {
 		if !ok {
 			return nil, 0, false
 		}
-		i = skipWS(b, j)
-		if i >= len(b) {
+		next, more, ok := afterMember(b, j, ']')
+		if !ok {
 			return nil, 0, false
 		}
-		if b[i] == ']' {
-			return evs, i + 1, true
+		if !more {
+			return evs, next, true
 		}
-		if b[i] != ',' {
-			return nil, 0, false
-		}
-		i = skipWS(b, i+1)
+		i = next
 		if len(evs) == 1 {
 			// Size the slice from the first event: the others are
 			// usually about as long.
@@ -181,15 +168,11 @@ func scanEvent(b []byte, i int, gw, site string, e *Envelope) (int, bool) {
 	}
 	var seen uint16
 	for {
-		k0, k1, j, ok := scanPlainSpan(b, i)
+		k0, k1, j, ok := objectKey(b, i)
 		if !ok {
 			return 0, false
 		}
-		i = skipWS(b, j)
-		if i >= len(b) || b[i] != ':' {
-			return 0, false
-		}
-		i = skipWS(b, i+1)
+		i = j
 		var bit uint16
 		switch string(b[k0:k1]) {
 		case "id", "kind", "gw", "site", "clock":
@@ -259,17 +242,11 @@ func scanEvent(b []byte, i int, gw, site string, e *Envelope) (int, bool) {
 			return 0, false
 		}
 		seen |= bit
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, false
+		j, more, ok := afterMember(b, i, '}')
+		if !ok || !more {
+			return j, ok
 		}
-		if b[i] == '}' {
-			return i + 1, true
-		}
-		if b[i] != ',' {
-			return 0, false
-		}
-		i = skipWS(b, i+1)
+		i = j
 	}
 }
 
@@ -285,6 +262,32 @@ func skipUnknown(b []byte, k0, k1, i int, names ...string) (int, bool) {
 		}
 	}
 	return skipValue(b, i, 0)
+}
+
+// objectKey reads a member's key at b[i] (a string scanPlainSpan takes),
+// its colon and the blanks around: the key b[k0:k1] and the index of the
+// value.
+func objectKey(b []byte, i int) (k0, k1, next int, ok bool) {
+	k0, k1, j, ok := scanPlainSpan(b, i)
+	if j = skipWS(b, j); !ok || j >= len(b) || b[j] != ':' {
+		return 0, 0, 0, false
+	}
+	return k0, k1, skipWS(b, j+1), true
+}
+
+// afterMember reads what follows a member of an object or array that end
+// closes: blanks, then a comma (more: next is where the next member
+// starts) or end (next is the index after it).
+func afterMember(b []byte, i int, end byte) (next int, more, ok bool) {
+	switch i = skipWS(b, i); {
+	case i >= len(b):
+		return 0, false, false
+	case b[i] == end:
+		return i + 1, false, true
+	case b[i] == ',':
+		return skipWS(b, i+1), true, true
+	}
+	return 0, false, false
 }
 
 // internKind returns the constant of a known kind (no allocation).
@@ -341,11 +344,7 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 		for {
 			if c == '{' {
 				j, ok := skipString(b, i)
-				if !ok {
-					return 0, false
-				}
-				i = skipWS(b, j)
-				if i >= len(b) || b[i] != ':' {
+				if i = skipWS(b, j); !ok || i >= len(b) || b[i] != ':' {
 					return 0, false
 				}
 				i = skipWS(b, i+1)
@@ -354,17 +353,11 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 			if !ok {
 				return 0, false
 			}
-			i = skipWS(b, j)
-			if i >= len(b) {
-				return 0, false
+			j, more, ok := afterMember(b, j, end)
+			if !ok || !more {
+				return j, ok
 			}
-			if b[i] == end {
-				return i + 1, true
-			}
-			if b[i] != ',' {
-				return 0, false
-			}
-			i = skipWS(b, i+1)
+			i = j
 		}
 	case c == '"':
 		return skipString(b, i)

@@ -23,17 +23,12 @@ func scanMealFlat(b []byte) (MealData, bool) {
 	// allocation per meal instead of one per field).
 	str := string(b)
 	for {
-		k0, k1, j, ok := scanPlainSpan(b, i)
+		k0, k1, j, ok := objectKey(b, i)
 		if !ok {
 			return m, false
 		}
-		key := str[k0:k1]
-		i = skipWS(b, j)
-		if i >= len(b) || b[i] != ':' {
-			return m, false
-		}
-		i = skipWS(b, i+1)
-		f := mealField(key)
+		i = j
+		f := mealField(str[k0:k1])
 		if f < 0 || seen&(1<<f) != 0 {
 			return m, false
 		}
@@ -76,17 +71,11 @@ func scanMealFlat(b []byte) (MealData, bool) {
 			i = j
 			*m.stringField(f) = str[s0:s1]
 		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return m, false
+		j, more, ok := afterMember(b, i, '}')
+		if !ok || !more {
+			return m, ok && skipWS(b, j) == len(b)
 		}
-		if b[i] == '}' {
-			return m, skipWS(b, i+1) == len(b)
-		}
-		if b[i] != ',' {
-			return m, false
-		}
-		i = skipWS(b, i+1)
+		i = j
 	}
 }
 
