@@ -229,24 +229,19 @@ func (s *Store) insertRows(ctx context.Context, c Conn, prefix string, n int, ar
 }
 
 // rosterOf returns the roster entries of the elders on the sites given,
-// keyed by site NUL elder id (one query per 200 sites and elders).
+// keyed by site NUL elder id (one query; Dialect.InChunks).
 func (s *Store) rosterOf(ctx context.Context, c Conn, sites, elders map[string]bool) (map[string]eldergate.Elder, error) {
 	out := map[string]eldergate.Elder{}
 	if len(sites) == 0 {
 		return out, nil
 	}
-	ss, es := slices.Sorted(maps.Keys(sites)), slices.Sorted(maps.Keys(elders))
-	for sc := range slices.Chunk(ss, 200) {
-		for ec := range slices.Chunk(es, 200) {
-			args := make([]any, 0, len(sc)+len(ec))
-			for _, v := range sc {
-				args = append(args, s.D.S(v))
-			}
-			for _, v := range ec {
-				args = append(args, s.D.S(v))
-			}
-			q := `SELECT site, elder_id, data FROM roster_elders WHERE site IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(sc)), ", ") +
-				`) AND elder_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ec)), ", ") + `) AND data <> ''`
+	ss, es := s.texts(slices.Sorted(maps.Keys(sites))), s.texts(slices.Sorted(maps.Keys(elders)))
+	for sc := range s.D.InChunks(ss) {
+		for ec := range s.D.InChunks(es) {
+			inSite, args := s.D.In("site", sc)
+			inElder, eargs := s.D.In("elder_id", ec)
+			q := `SELECT site, elder_id, data FROM roster_elders WHERE ` + inSite + ` AND ` + inElder + ` AND data <> ''`
+			args = append(args, eargs...)
 			rows, err := c.Query(ctx, q, args...)
 			if err != nil {
 				return nil, s.errf("settlement: roster: %w", err)
@@ -269,6 +264,15 @@ func (s *Store) rosterOf(ctx context.Context, c Conn, sites, elders map[string]b
 		}
 	}
 	return out, nil
+}
+
+// texts makes each of vs storable (Dialect.S).
+func (s *Store) texts(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = s.D.S(v)
+	}
+	return out
 }
 
 // ShareOutside reports whether a funding share with division code code

@@ -68,18 +68,14 @@ func (s *Store) coversOf(ctx context.Context, c Conn, sites map[string]bool, sin
 		return nil, nil
 	}
 	var out covers
-	ss := slices.Sorted(maps.Keys(sites))
-	for chunk := range slices.Chunk(ss, 200) {
-		args := []any{s.D.T(since)}
-		for _, v := range chunk {
-			args = append(args, s.D.S(v))
-		}
+	for chunk := range s.D.InChunks(s.texts(slices.Sorted(maps.Keys(sites)))) {
+		in, args := s.D.In("site", chunk)
 		rows, err := queryAll(ctx, c, func(r *sql.Rows) (cover, error) {
 			var x cover
 			err := r.Scan(&x.site, &x.month, Time(&x.from), Time(&x.to))
 			return x, err
-		}, `SELECT site, month, from_at, to_at FROM statement_sites WHERE to_at > ? AND (site = '' OR site IN (`+
-			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`))`, args...)
+		}, `SELECT site, month, from_at, to_at FROM statement_sites WHERE to_at > ? AND (site = '' OR `+in+`)`,
+			append([]any{s.D.T(since)}, args...)...)
 		if err != nil {
 			return nil, s.errf("statement sites: %w", err)
 		}
@@ -138,14 +134,11 @@ func (s *Store) lateVoids(ctx context.Context, c Conn, audits []voidAudit) (map[
 		ids = append(ids, a.MealEventID)
 	}
 	slices.Sort(ids)
-	for chunk := range slices.Chunk(slices.Compact(ids), 200) {
-		args := make([]any, len(chunk))
-		for i, v := range chunk {
-			args[i] = s.D.S(v)
-		}
+	for chunk := range s.D.InChunks(s.texts(slices.Compact(ids))) {
+		in, args := s.D.In("m.event_id", chunk)
 		rows, err := c.Query(ctx, `SELECT m.event_id, m.site, m.at, m.adjust_month FROM meals m
 			LEFT JOIN meal_voids v ON v.meal_event_id = m.event_id
-			WHERE v.meal_event_id IS NULL AND m.event_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`, args...)
+			WHERE v.meal_event_id IS NULL AND `+in, args...)
 		if err != nil {
 			return nil, s.errf("late voids: %w", err)
 		}
