@@ -406,9 +406,15 @@ func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password str
 	if id == "" {
 		id = ingest.DefaultClientID("serve")
 	}
+	sessions := 1
+	if c.broker != nil {
+		// The embedded broker's sessions are in memory (gone with this
+		// process), so the count may change between runs (ADR 0045).
+		sessions = EmbeddedIngestSessions
+	}
 	c.ingester, c.cmds, err = NewIngester(ingest.Config{
 		BrokerURL: brokerURL, Username: user, Password: password, ClientID: id, Logger: c.log, Now: c.cfg.Now,
-		OnAlert: c.alertStored, TLS: c.brokerTLS,
+		OnAlert: c.alertStored, TLS: c.brokerTLS, Sessions: sessions,
 	}, c.store)
 	if err != nil {
 		return err
@@ -418,6 +424,13 @@ func (c *Cloud) startCommands(ctx context.Context, brokerURL, user, password str
 	}
 	return nil
 }
+
+// EmbeddedIngestSessions is how many MQTT sessions the ingester of a
+// cloud with the embedded broker reads with (ingest.Config.Sessions): with
+// one, every gateway's messages were in flight to that one mochi-mqtt
+// client, whose packet-id search and in-flight lock slowed every
+// publisher (docs/adr/0045-ingest-sessions.md).
+const EmbeddedIngestSessions = 4
 
 // alertStored wakes the board and the alarm runner after the ingester
 // stored an alert event.

@@ -66,6 +66,20 @@ type Config struct {
 	// yet handled, over all workers; default DefaultQueueBytes. When it is
 	// reached the ingester stops reading from the broker (backpressure).
 	QueueBytes int64
+	// Sessions is how many MQTT sessions (client connections) this
+	// ingester reads with; default 1. Session 0 has ClientID, session i
+	// ClientID-s<i> (SessionClientID); all are in the shared ingest group
+	// and feed the same workers, so a gateway's messages still go to one
+	// worker whichever session brought them. With several, the states are
+	// a shared subscription of a group of this ingester's own
+	// (StateFilterFor), so the process gets each state once, through any
+	// of its sessions. Several sessions keep each session's unacknowledged
+	// messages at the broker a fraction of the whole: one session of
+	// 10,000 gateways held tens of thousands, and mochi-mqtt's per-client
+	// packet-id search and in-flight lock became the bottleneck
+	// (docs/adr/0045-ingest-sessions.md). Only session 0 carries the
+	// cloud's will and publishes its state and the commands.
+	Sessions int
 	// Workers is how many batches are committed at once; default
 	// DefaultWorkers. A gateway's messages always go to the same worker,
 	// so one ingester handles each gateway's batches in order.
@@ -105,13 +119,15 @@ const DefaultQueueBytes = 64 << 20
 // decoding of the next batches and the store's round trips (docs/PERFORMANCE.md).
 const DefaultWorkers = 4
 
-// Ingester owns one MQTT client and Config.Workers worker goroutines.
+// Ingester owns Config.Sessions MQTT clients and Config.Workers worker
+// goroutines.
 type Ingester struct {
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
-	client paho.Client
-	queues []chan item // one per worker; a gateway's always the same (nil: NewCore)
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	client   paho.Client // session 0: the will, the cloud state, Publish
+	sessions []*session
+	queues   []chan item // one per worker; a gateway's always the same (nil: NewCore)
 
 	gapsMu         sync.Mutex
 	gaps           map[string]int64     // seq gaps last logged per gateway
@@ -125,8 +141,8 @@ type Ingester struct {
 	bytes          *semaphore.Weighted  // payload bytes queued or being handled (QueueBytes)
 	queuedBytes    atomic.Int64         // the same, for Bytes
 
-	ready     chan struct{}
-	readyOnce sync.Once
+	ready   chan struct{} // closed when every session subscribed once
+	pending atomic.Int32  // sessions not yet subscribed
 
 	boot  string        // this process's part of CloudState.Boot
 	conns atomic.Uint64 // connections so far: the other part
@@ -177,6 +193,9 @@ func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
 	if cfg.ClientID == "" {
 		cfg.ClientID = DefaultClientID("ingest")
 	}
+	if cfg.Sessions <= 0 {
+		cfg.Sessions = 1
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &Ingester{
 		cfg:    cfg,
@@ -199,9 +218,81 @@ func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: encode will: %w", err)
 	}
+	in.pending.Store(int32(cfg.Sessions))
+	for i := range cfg.Sessions {
+		ss := &session{in: in, index: i, id: SessionClientID(cfg.ClientID, i)}
+		ss.client = paho.NewClient(in.clientOptions(ss, will))
+		in.sessions = append(in.sessions, ss)
+	}
+	in.client = in.sessions[0].client
+	for i := range in.queues {
+		in.queues[i] = make(chan item, cfg.QueueSize)
+	}
+	return in, nil
+}
+
+// session is one of the ingester's MQTT connections (Config.Sessions).
+type session struct {
+	in     *Ingester
+	index  int
+	id     string // its client id
+	client paho.Client
+	ready  sync.Once    // subscribed once
+	taken  atomic.Int64 // messages taken from the broker
+}
+
+// enqueue is the session's message callback (Ingester.enqueue).
+func (ss *session) enqueue(c paho.Client, m paho.Message) {
+	ss.taken.Add(1)
+	ss.in.enqueue(c, m)
+}
+
+// SessionMessages is how many messages each session (Config.Sessions)
+// took from the broker so far.
+func (in *Ingester) SessionMessages() []int64 {
+	n := make([]int64, len(in.sessions))
+	for i, ss := range in.sessions {
+		n[i] = ss.taken.Load()
+	}
+	return n
+}
+
+// SessionClientID is the client id of session i of an ingester whose
+// Config.ClientID is id: id itself for session 0 (the session an ingester
+// of one session always had), id-s<i> for the others.
+func SessionClientID(id string, i int) string {
+	if i == 0 {
+		return id
+	}
+	return fmt.Sprintf("%s-s%d", id, i)
+}
+
+// StateFilterFor is the subscription for the gateways' states of an
+// ingester of the given sessions and client id: StateFilter for one
+// session; for several, a shared subscription in a group of this
+// ingester's own ("$share/state-<id>/..."), so that it gets each state
+// once whichever session takes it, while every other ingester still gets
+// every state too.
+func StateFilterFor(id string, sessions int) string {
+	if sessions <= 1 {
+		return StateFilter
+	}
+	b := []byte(id)
+	for i, c := range b {
+		if c == '/' || c == '+' || c == '#' {
+			b[i] = '_' // not allowed in a share name
+		}
+	}
+	return "$share/state-" + string(b) + "/" + StateFilter
+}
+
+// clientOptions are the paho options of session ss; will is the cloud's
+// offline state, carried by session 0 only.
+func (in *Ingester) clientOptions(ss *session, will []byte) *paho.ClientOptions {
+	cfg := in.cfg
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.BrokerURL).
-		SetClientID(cfg.ClientID).
+		SetClientID(ss.id).
 		SetUsername(cfg.Username).
 		SetPassword(cfg.Password).
 		SetProtocolVersion(4). // MQTT 3.1.1
@@ -218,30 +309,29 @@ func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
 		SetCustomOpenConnectionFn(dialBuffered(cfg.TLS)).
 		// Messages of the persistent session arrive right after CONNACK,
 		// before SubscribeMultiple has registered its handler.
-		SetDefaultPublishHandler(in.enqueue).
-		SetBinaryWill(eldergate.CloudStateTopic, will, 1, true).
+		SetDefaultPublishHandler(ss.enqueue).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(2 * time.Second).
 		SetKeepAlive(30 * time.Second).
 		SetConnectTimeout(10 * time.Second).
-		SetOnConnectHandler(in.onConnect).
+		SetOnConnectHandler(func(c paho.Client) { in.onConnect(ss, c) }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			in.log.Warn("ingest: connection lost", "err", err)
+			in.log.Warn("ingest: connection lost", "session", ss.id, "err", err)
 		})
+	if ss.index == 0 {
+		opts.SetBinaryWill(eldergate.CloudStateTopic, will, 1, true)
+	}
 	if cfg.TLS != nil {
 		opts.SetTLSConfig(cfg.TLS)
 	}
-	for i := range in.queues {
-		in.queues[i] = make(chan item, cfg.QueueSize)
-	}
-	in.client = paho.NewClient(opts)
-	return in, nil
+	return opts
 }
 
-// Start connects to the broker, starts the worker and returns once the
-// subscriptions are in place. ctx bounds the start only; Close stops.
+// Start connects every session to the broker, starts the workers and
+// returns once every session's subscriptions are in place. ctx bounds the
+// start only; Close stops.
 func (in *Ingester) Start(ctx context.Context) error {
 	if in.client == nil {
 		return errors.New("ingest: Start on an ingester without MQTT (NewCore): its transport calls Process")
@@ -250,14 +340,19 @@ func (in *Ingester) Start(ctx context.Context) error {
 		in.wg.Add(1)
 		go in.work(q)
 	}
-	tok := in.client.Connect()
-	select {
-	case <-tok.Done():
-		if err := tok.Error(); err != nil {
-			return fmt.Errorf("ingest: connect %s: %w", in.cfg.BrokerURL, err)
+	toks := make([]paho.Token, len(in.sessions))
+	for i, ss := range in.sessions {
+		toks[i] = ss.client.Connect()
+	}
+	for i, tok := range toks {
+		select {
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				return fmt.Errorf("ingest: connect %s as %s: %w", in.cfg.BrokerURL, in.sessions[i].id, err)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("ingest: connect %s: %w", in.cfg.BrokerURL, ctx.Err())
 		}
-	case <-ctx.Done():
-		return fmt.Errorf("ingest: connect %s: %w", in.cfg.BrokerURL, ctx.Err())
 	}
 	select {
 	case <-in.ready:
@@ -267,27 +362,40 @@ func (in *Ingester) Start(ctx context.Context) error {
 	}
 }
 
-// onConnect runs on every (re)connection, in its own goroutine.
-func (in *Ingester) onConnect(c paho.Client) {
-	filters := map[string]byte{eldergate.SharedIngestFilter: 1, StateFilter: 1, SharedResultFilter: 1}
-	tok := c.SubscribeMultiple(filters, in.enqueue)
+// onConnect runs on every (re)connection of session ss, in its own
+// goroutine.
+func (in *Ingester) onConnect(ss *session, c paho.Client) {
+	state := StateFilterFor(in.cfg.ClientID, in.cfg.Sessions)
+	filters := map[string]byte{eldergate.SharedIngestFilter: 1, state: 1, SharedResultFilter: 1}
+	tok := c.SubscribeMultiple(filters, ss.enqueue)
 	if !tok.WaitTimeout(10 * time.Second) {
-		in.log.Error("ingest: subscribe timed out")
+		in.log.Error("ingest: subscribe timed out", "session", ss.id)
 		return
 	}
 	if err := tok.Error(); err != nil {
-		in.log.Error("ingest: subscribe", "err", err)
+		in.log.Error("ingest: subscribe", "session", ss.id, "err", err)
 		return
 	}
 	for f, code := range tok.(*paho.SubscribeToken).Result() {
 		if code > 2 {
-			in.log.Error("ingest: subscription refused", "filter", f, "code", code)
+			in.log.Error("ingest: subscription refused", "session", ss.id, "filter", f, "code", code)
 			return
 		}
 	}
-	in.log.Info("ingest: subscribed", "filters", []string{eldergate.SharedIngestFilter, StateFilter, SharedResultFilter})
-	in.publishCloudState(c)
-	in.readyOnce.Do(func() { close(in.ready) })
+	if ss.index == 0 && state != StateFilter {
+		// This client id may hold the unshared subscription of an earlier
+		// run with one session: each state would come twice.
+		c.Unsubscribe(StateFilter).WaitTimeout(10 * time.Second)
+	}
+	in.log.Info("ingest: subscribed", "session", ss.id, "filters", []string{eldergate.SharedIngestFilter, state, SharedResultFilter})
+	if ss.index == 0 {
+		in.publishCloudState(c)
+	}
+	ss.ready.Do(func() {
+		if in.pending.Add(-1) == 0 {
+			close(in.ready)
+		}
+	})
 }
 
 // publishCloudState publishes the retained online state with the boot of
@@ -341,8 +449,8 @@ func DefaultClientID(role string) string {
 // Backpressure: while the byte budget (Config.QueueBytes) has no room or
 // the worker's queue is full, enqueue blocks, paho stops reading and TCP
 // holds the broker back.
-func (in *Ingester) enqueue(_ paho.Client, m paho.Message) {
-	it := item{m: m, up: Up{Topic: m.Topic(), Payload: m.Payload(), ReceivedAt: in.now().UTC()}}
+func (in *Ingester) enqueue(c paho.Client, m paho.Message) {
+	it := item{c: c, m: m, up: Up{Topic: m.Topic(), Payload: m.Payload(), ReceivedAt: in.now().UTC()}}
 	q := in.queues[topicHash(it.up.Topic)%uint32(len(in.queues))]
 	n := in.weight(it.up.Payload)
 	if err := in.bytes.Acquire(in.ctx, n); err != nil {
@@ -368,6 +476,7 @@ func topicHash(topic string) uint32 {
 
 // item is a message taken from the broker, waiting for its worker.
 type item struct {
+	c  paho.Client // the session it came through
 	m  paho.Message
 	up Up
 }
@@ -431,7 +540,7 @@ func (in *Ingester) work(queue <-chan item) {
 		out, _, err := in.Process(in.ctx, ups)
 		if err == nil {
 			for _, o := range out {
-				in.client.Publish(o.Topic, o.QoS, o.Retain, o.Payload) // QoS 0: nothing to wait for
+				items[0].c.Publish(o.Topic, o.QoS, o.Retain, o.Payload) // QoS 0: nothing to wait for
 			}
 			for _, it := range items {
 				it.m.Ack() // settled or not: the gateway resends what no ack named
@@ -669,7 +778,9 @@ func (in *Ingester) Close() error {
 			off, _ := json.Marshal(eldergate.CloudState{Online: false, Boot: in.boot, At: in.now().UTC()})
 			in.client.Publish(eldergate.CloudStateTopic, 1, true, off).WaitTimeout(time.Second)
 		}
-		in.client.Disconnect(250)
+		for _, ss := range in.sessions {
+			ss.client.Disconnect(250)
+		}
 	})
 	return nil
 }
