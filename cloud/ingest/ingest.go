@@ -16,6 +16,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -23,6 +24,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,11 +59,15 @@ type Config struct {
 	// ClientID is the ingester's MQTT client id: stable across restarts
 	// (its persistent session holds what gateways publish while it is
 	// away) and unique per ingester process. Empty: DefaultClientID("ingest").
-	ClientID  string
-	Store     Store
-	Logger    *slog.Logger
-	Now       func() time.Time
-	QueueSize int // messages waiting for each worker; default 256
+	ClientID string
+	Store    Store
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// QueueSize is how many messages wait for each worker; default
+	// DefaultQueueSize. A full queue stops the session's reader, and
+	// with it an alarm behind the backlog: the queues are deep enough to
+	// take a reconnect storm's births (QueueBytes bounds their memory).
+	QueueSize int
 	// QueueBytes bounds the payload bytes taken from the broker and not
 	// yet handled, over all workers; default DefaultQueueBytes. When it is
 	// reached the ingester stops reading from the broker (backpressure).
@@ -115,6 +121,9 @@ type Store interface {
 // DefaultQueueBytes is the default Config.QueueBytes.
 const DefaultQueueBytes = 64 << 20
 
+// DefaultQueueSize is the default Config.QueueSize.
+const DefaultQueueSize = 2048
+
 // DefaultWorkers is the default Config.Workers: commits overlap the
 // decoding of the next batches and the store's round trips (docs/PERFORMANCE.md).
 const DefaultWorkers = 4
@@ -128,6 +137,7 @@ type Ingester struct {
 	client   paho.Client // session 0: the will, the cloud state, Publish
 	sessions []*session
 	queues   []chan item // one per worker; a gateway's always the same (nil: NewCore)
+	alarms   chan item   // up batches carrying an alert: the alarm lane's worker
 
 	gapsMu         sync.Mutex
 	gaps           map[string]int64     // seq gaps last logged per gateway
@@ -182,7 +192,7 @@ func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = 256
+		cfg.QueueSize = DefaultQueueSize
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers
@@ -228,6 +238,7 @@ func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
 	for i := range in.queues {
 		in.queues[i] = make(chan item, cfg.QueueSize)
 	}
+	in.alarms = make(chan item, cfg.QueueSize)
 	return in, nil
 }
 
@@ -336,7 +347,7 @@ func (in *Ingester) Start(ctx context.Context) error {
 	if in.client == nil {
 		return errors.New("ingest: Start on an ingester without MQTT (NewCore): its transport calls Process")
 	}
-	for _, q := range in.queues {
+	for _, q := range append([]chan item{in.alarms}, in.queues...) {
 		in.wg.Add(1)
 		go in.work(q)
 	}
@@ -452,6 +463,9 @@ func DefaultClientID(role string) string {
 func (in *Ingester) enqueue(c paho.Client, m paho.Message) {
 	it := item{c: c, m: m, up: Up{Topic: m.Topic(), Payload: m.Payload(), ReceivedAt: in.now().UTC()}}
 	q := in.queues[topicHash(it.up.Topic)%uint32(len(in.queues))]
+	if carriesAlert(it.up.Topic, it.up.Payload) {
+		q = in.alarms
+	}
 	n := in.weight(it.up.Payload)
 	if err := in.bytes.Acquire(in.ctx, n); err != nil {
 		return // closing: not PUBACKed, the broker sends it again
@@ -462,6 +476,23 @@ func (in *Ingester) enqueue(c paho.Client, m paho.Message) {
 	case <-in.ctx.Done():
 		in.release(it.up.Payload)
 	}
+}
+
+// alertMarker is how an alert event's kind reads in a batch (the
+// gateway's envelopes are encoding/json's, eldergate.Envelope).
+var alertMarker = []byte(`"kind":"` + string(eldergate.KindAlert) + `"`)
+
+// carriesAlert reports whether the message on topic is an up batch with
+// an alert event in it. Such a batch goes to the alarm lane, a worker of
+// its own, instead of waiting behind its gateway's worker's backlog of
+// meals and states (the gateway sends alerts first, in batches of their
+// own when it can; docs/adr/0045-ingest-sessions.md). A batch whose
+// other data merely contains the marker takes the lane too: harmless.
+// The lane commits a gateway's alarm batch while its worker may hold an
+// earlier batch of the same gateway, as two ingesters of the shared
+// group may: the store takes each event once, whatever the order.
+func carriesAlert(topic string, payload []byte) bool {
+	return strings.HasSuffix(topic, "/"+string(eldergate.ChannelUp)) && bytes.Contains(payload, alertMarker)
 }
 
 // topicHash is FNV-1a of topic, without allocating.
@@ -831,7 +862,7 @@ func (in *Ingester) Committed() int64 { return in.committed.Load() }
 // Queued is the number of messages waiting in the workers' queues: the
 // ingester's backlog.
 func (in *Ingester) Queued() int {
-	n := 0
+	n := len(in.alarms)
 	for _, q := range in.queues {
 		n += len(q)
 	}
