@@ -63,10 +63,11 @@ type Config struct {
 	Store    Store
 	Logger   *slog.Logger
 	Now      func() time.Time
-	// QueueSize is how many messages wait for each worker; default
-	// DefaultQueueSize. A full queue stops the session's reader, and
-	// with it an alarm behind the backlog: the queues are deep enough to
-	// take a reconnect storm's births (QueueBytes bounds their memory).
+	// QueueSize is how many messages may wait for each worker; default
+	// DefaultQueueSize. A full queue stops the session's reader, and with
+	// it an alarm behind the backlog, so the default is deep enough for a
+	// reconnect storm of 10,000 gateways: QueueBytes bounds their memory,
+	// and a queue takes memory only for what waits in it.
 	QueueSize int
 	// QueueBytes bounds the payload bytes taken from the broker and not
 	// yet handled, over all workers; default DefaultQueueBytes. When it is
@@ -122,7 +123,7 @@ type Store interface {
 const DefaultQueueBytes = 64 << 20
 
 // DefaultQueueSize is the default Config.QueueSize.
-const DefaultQueueSize = 2048
+const DefaultQueueSize = 1 << 16
 
 // DefaultWorkers is the default Config.Workers: commits overlap the
 // decoding of the next batches and the store's round trips (docs/PERFORMANCE.md).
@@ -136,8 +137,8 @@ type Ingester struct {
 	now      func() time.Time
 	client   paho.Client // session 0: the will, the cloud state, Publish
 	sessions []*session
-	queues   []chan item // one per worker; a gateway's always the same (nil: NewCore)
-	alarms   chan item   // up batches carrying an alert: the alarm lane's worker
+	queues   []*workQueue // one per worker; a gateway's always the same (nil: NewCore)
+	alarms   *workQueue   // up batches carrying an alert: the alarm lane's worker
 
 	gapsMu         sync.Mutex
 	gaps           map[string]int64     // seq gaps last logged per gateway
@@ -211,7 +212,7 @@ func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
 		cfg:    cfg,
 		log:    cfg.Logger.With("component", "ingest"),
 		now:    cfg.Now,
-		queues: make([]chan item, cfg.Workers),
+		queues: make([]*workQueue, cfg.Workers),
 		gaps:   map[string]int64{},
 		gapsAt: map[string]time.Time{},
 		ready:  make(chan struct{}),
@@ -236,9 +237,9 @@ func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
 	}
 	in.client = in.sessions[0].client
 	for i := range in.queues {
-		in.queues[i] = make(chan item, cfg.QueueSize)
+		in.queues[i] = newWorkQueue(cfg.QueueSize)
 	}
-	in.alarms = make(chan item, cfg.QueueSize)
+	in.alarms = newWorkQueue(cfg.QueueSize)
 	return in, nil
 }
 
@@ -347,7 +348,7 @@ func (in *Ingester) Start(ctx context.Context) error {
 	if in.client == nil {
 		return errors.New("ingest: Start on an ingester without MQTT (NewCore): its transport calls Process")
 	}
-	for _, q := range append([]chan item{in.alarms}, in.queues...) {
+	for _, q := range append([]*workQueue{in.alarms}, in.queues...) {
 		in.wg.Add(1)
 		go in.work(q)
 	}
@@ -471,9 +472,7 @@ func (in *Ingester) enqueue(c paho.Client, m paho.Message) {
 		return // closing: not PUBACKed, the broker sends it again
 	}
 	in.queuedBytes.Add(n)
-	select {
-	case q <- it:
-	case <-in.ctx.Done():
+	if !q.push(in.ctx, it) {
 		in.release(it.up.Payload)
 	}
 }
@@ -541,32 +540,26 @@ const (
 // Process as one call (so up batches are committed as one group, one ack
 // per gateway), then their acks are published and every one of them is
 // PUBACKed.
-func (in *Ingester) work(queue <-chan item) {
+func (in *Ingester) work(queue *workQueue) {
 	defer in.wg.Done()
 	items := make([]item, 0, MaxGroupMessages)
 	ups := make([]Up, 0, MaxGroupMessages)
 	for {
-		var it item
-		select {
-		case <-in.ctx.Done():
-			return
-		case it = <-queue:
-		}
-		items, ups = items[:0], ups[:0]
-		size := 0
-	gather:
-		for {
-			items = append(items, it)
-			ups = append(ups, it.up)
-			size += len(it.up.Payload)
-			if len(items) >= MaxGroupMessages || size >= maxGroupBytes {
-				break
-			}
+		items = queue.take(items[:0], MaxGroupMessages, maxGroupBytes)
+		if len(items) == 0 {
 			select {
-			case it = <-queue:
-			default:
-				break gather
+			case <-in.ctx.Done():
+				return
+			case <-queue.ready:
 			}
+			continue
+		}
+		if in.ctx.Err() != nil {
+			return
+		}
+		ups = ups[:0]
+		for _, it := range items {
+			ups = append(ups, it.up)
 		}
 		out, _, err := in.Process(in.ctx, ups)
 		if err == nil {
@@ -582,6 +575,66 @@ func (in *Ingester) work(queue <-chan item) {
 			items[i] = item{}
 		}
 	}
+}
+
+// workQueue is the messages waiting for one worker, in their order: a
+// slice that takes memory only for what waits (a channel of
+// DefaultQueueSize would take it for every slot at once), bounded by the
+// count given to newWorkQueue.
+type workQueue struct {
+	room  *semaphore.Weighted // free slots
+	ready chan struct{}       // a message may wait (capacity 1)
+	mu    sync.Mutex
+	items []item
+}
+
+func newWorkQueue(size int) *workQueue {
+	return &workQueue{room: semaphore.NewWeighted(int64(size)), ready: make(chan struct{}, 1)}
+}
+
+// push queues it, waiting for room while the queue is full; false: ctx
+// ended first, it is not queued.
+func (q *workQueue) push(ctx context.Context, it item) bool {
+	if q.room.Acquire(ctx, 1) != nil {
+		return false
+	}
+	q.mu.Lock()
+	q.items = append(q.items, it)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take appends to dst the oldest waiting messages, at most maxMessages
+// and about maxBytes of payload (at least one message), and removes them.
+func (q *workQueue) take(dst []item, maxMessages, maxBytes int) []item {
+	q.mu.Lock()
+	n, size := 0, 0
+	for n < len(q.items) && n < maxMessages && (n == 0 || size < maxBytes) {
+		size += len(q.items[n].up.Payload)
+		n++
+	}
+	dst = append(dst, q.items[:n]...)
+	clear(q.items[:n]) // not kept alive by the array
+	q.items = q.items[n:]
+	if len(q.items) == 0 {
+		q.items = nil // the array of a backlog goes with it
+	}
+	q.mu.Unlock()
+	if n > 0 {
+		q.room.Release(int64(n))
+	}
+	return dst
+}
+
+// len is how many messages wait.
+func (q *workQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
 }
 
 // maxGroupBytes bounds the payload bytes of one Process call of a worker
@@ -862,9 +915,12 @@ func (in *Ingester) Committed() int64 { return in.committed.Load() }
 // Queued is the number of messages waiting in the workers' queues: the
 // ingester's backlog.
 func (in *Ingester) Queued() int {
-	n := len(in.alarms)
+	if in.alarms == nil {
+		return 0
+	}
+	n := in.alarms.len()
 	for _, q := range in.queues {
-		n += len(q)
+		n += q.len()
 	}
 	return n
 }
