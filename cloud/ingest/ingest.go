@@ -65,9 +65,8 @@ type Config struct {
 	Now      func() time.Time
 	// QueueSize is how many messages may wait for each worker; default
 	// DefaultQueueSize. A full queue stops the session's reader, and with
-	// it an alarm behind the backlog, so the default is deep enough for a
-	// reconnect storm of 10,000 gateways: QueueBytes bounds their memory,
-	// and a queue takes memory only for what waits in it.
+	// it an alarm behind the backlog; QueueBytes bounds the memory, and a
+	// queue takes memory only for what waits in it.
 	QueueSize int
 	// QueueBytes bounds the payload bytes taken from the broker and not
 	// yet handled, over all workers; default DefaultQueueBytes. When it is
@@ -77,10 +76,11 @@ type Config struct {
 	// ingester reads with; default 1. Session 0 has ClientID, session i
 	// ClientID-s<i> (SessionClientID); all are in the shared ingest group
 	// and feed the same workers, so a gateway's messages still go to one
-	// worker whichever session brought them. With several, the states are
-	// a shared subscription of a group of this ingester's own
-	// (StateFilterFor), so the process gets each state once, through any
-	// of its sessions. Several sessions keep each session's unacknowledged
+	// worker whichever session brought them. Only session 0 subscribes to
+	// the states (StateFilter), so that a gateway's birth and will reach
+	// the store in the order the broker had them: spread over sessions, a
+	// will could overtake the birth before it and leave the gateway shown
+	// online. Several sessions keep each session's unacknowledged
 	// messages at the broker a fraction of the whole: one session of
 	// 10,000 gateways held tens of thousands, and mochi-mqtt's per-client
 	// packet-id search and in-flight lock became the bottleneck
@@ -123,7 +123,7 @@ type Store interface {
 const DefaultQueueBytes = 64 << 20
 
 // DefaultQueueSize is the default Config.QueueSize.
-const DefaultQueueSize = 1 << 16
+const DefaultQueueSize = 2048
 
 // DefaultWorkers is the default Config.Workers: commits overlap the
 // decoding of the next batches and the store's round trips (docs/PERFORMANCE.md).
@@ -279,25 +279,6 @@ func SessionClientID(id string, i int) string {
 	return fmt.Sprintf("%s-s%d", id, i)
 }
 
-// StateFilterFor is the subscription for the gateways' states of an
-// ingester of the given sessions and client id: StateFilter for one
-// session; for several, a shared subscription in a group of this
-// ingester's own ("$share/state-<id>/..."), so that it gets each state
-// once whichever session takes it, while every other ingester still gets
-// every state too.
-func StateFilterFor(id string, sessions int) string {
-	if sessions <= 1 {
-		return StateFilter
-	}
-	b := []byte(id)
-	for i, c := range b {
-		if c == '/' || c == '+' || c == '#' {
-			b[i] = '_' // not allowed in a share name
-		}
-	}
-	return "$share/state-" + string(b) + "/" + StateFilter
-}
-
 // clientOptions are the paho options of session ss; will is the cloud's
 // offline state, carried by session 0 only.
 func (in *Ingester) clientOptions(ss *session, will []byte) *paho.ClientOptions {
@@ -377,8 +358,10 @@ func (in *Ingester) Start(ctx context.Context) error {
 // onConnect runs on every (re)connection of session ss, in its own
 // goroutine.
 func (in *Ingester) onConnect(ss *session, c paho.Client) {
-	state := StateFilterFor(in.cfg.ClientID, in.cfg.Sessions)
-	filters := map[string]byte{eldergate.SharedIngestFilter: 1, state: 1, SharedResultFilter: 1}
+	filters := map[string]byte{eldergate.SharedIngestFilter: 1, SharedResultFilter: 1}
+	if ss.index == 0 {
+		filters[StateFilter] = 1 // one session: births and wills in order
+	}
 	tok := c.SubscribeMultiple(filters, ss.enqueue)
 	if !tok.WaitTimeout(10 * time.Second) {
 		in.log.Error("ingest: subscribe timed out", "session", ss.id)
@@ -394,12 +377,7 @@ func (in *Ingester) onConnect(ss *session, c paho.Client) {
 			return
 		}
 	}
-	if ss.index == 0 && state != StateFilter {
-		// This client id may hold the unshared subscription of an earlier
-		// run with one session: each state would come twice.
-		c.Unsubscribe(StateFilter).WaitTimeout(10 * time.Second)
-	}
-	in.log.Info("ingest: subscribed", "session", ss.id, "filters", []string{eldergate.SharedIngestFilter, state, SharedResultFilter})
+	in.log.Info("ingest: subscribed", "session", ss.id, "filters", len(filters))
 	if ss.index == 0 {
 		in.publishCloudState(c)
 	}

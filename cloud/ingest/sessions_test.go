@@ -43,8 +43,8 @@ func (s *countingStore) ApplyGatewayState(ctx context.Context, gw string, st eld
 // TestSessionsShareTheLoad: an ingester of several sessions on the
 // embedded broker takes the gateways' batches through all of them, every
 // event is committed and acked once, and each gateway's state reaches the
-// store once (the sessions share the states in a group of their own), not
-// once per session.
+// store once (session 0 alone takes the states, in order), not once per
+// session.
 func TestSessionsShareTheLoad(t *testing.T) {
 	const sessions, gateways, batches = 3, 24, 4
 	b, err := broker.Start(broker.Config{Addr: "127.0.0.1:0", Gateways: anyGateway{}})

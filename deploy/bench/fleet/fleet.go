@@ -155,6 +155,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	// The fleet connects.
 	lastOK := make([]atomic.Int64, len(gws)) // unix ns of each gateway's latest successful connect
 	var committed sync.Map                   // kind -> *atomic.Int64
+	var alarmAcks ackTimes                   // publish -> the cloud's ack of each alarm: the ingester's part of the latency
 	fleet := loadgen.Fleet{
 		Broker: "tcp://" + mqttAddr, Gateways: gws, MealsPerSec: o.MealsPerSec, HeartbeatEvery: o.HeartbeatEvery,
 		Duration: 15 * time.Minute, Settle: time.Second, KeepAlive: o.KeepAlive,
@@ -164,6 +165,9 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 			}
 		},
 		OnAck: func(a loadgen.AckInfo) {
+			if a.Kind == eldergate.KindAlert {
+				alarmAcks.add(a.Latency)
+			}
 			if !a.Rejected {
 				v, _ := committed.LoadOrStore(a.Kind, new(atomic.Int64))
 				v.(*atomic.Int64).Add(1)
@@ -255,6 +259,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	steady := newPresser(run, lastOK, pressed, o.AlarmEvery, restart)
 	sleepCtx(ctx, o.Steady)
 	presses = steady.stop()
+	logf("fleet: alarms acked (publish -> the ingester's ack), storm and steady: %s", alarmAcks.summary())
 	rep.CPUSteady = pct(cl.cpu()-cpu0, time.Since(t0))
 	rep.RSSSteady = cl.rss()
 	if pprofBase != "" {
@@ -426,4 +431,28 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-time.After(d):
 	}
+}
+
+// ackTimes collects the ack latencies of the alarms (diagnosis: the
+// ingester's part of the alarm -> board latency).
+type ackTimes struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (a *ackTimes) add(d time.Duration) {
+	a.mu.Lock()
+	a.ds = append(a.ds, d)
+	a.mu.Unlock()
+}
+
+func (a *ackTimes) summary() string {
+	a.mu.Lock()
+	ds := slices.Clone(a.ds)
+	a.mu.Unlock()
+	if len(ds) == 0 {
+		return "none"
+	}
+	slices.Sort(ds)
+	return fmt.Sprintf("%d, p50 %v, p99 %v", len(ds), ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)])
 }
