@@ -74,18 +74,18 @@ type Config struct {
 	QueueBytes int64
 	// Sessions is how many MQTT sessions (client connections) this
 	// ingester reads with; default 1. Session 0 has ClientID, session i
-	// ClientID-s<i> (SessionClientID); all are in the shared ingest group
-	// and feed the same workers, so a gateway's messages still go to one
-	// worker whichever session brought them. Only session 0 subscribes to
-	// the states (StateFilter), so that a gateway's birth and will reach
-	// the store in the order the broker had them: spread over sessions, a
-	// will could overtake the birth before it and leave the gateway shown
-	// online. Several sessions keep each session's unacknowledged
-	// messages at the broker a fraction of the whole: one session of
-	// 10,000 gateways held tens of thousands, and mochi-mqtt's per-client
-	// packet-id search and in-flight lock became the bottleneck
-	// (docs/adr/0045-ingest-sessions.md). Only session 0 carries the
-	// cloud's will and publishes its state and the commands.
+	// ClientID-s<i> (SessionClientID). With several, session 0 takes the
+	// states only (StateFilter: births and wills reach the store in the
+	// broker's order; spread over sessions a will overtook its birth and
+	// left the gateway shown online), the others are in the shared ingest
+	// group (batches, results) and feed the same workers, so a gateway's
+	// batches still go to one worker whichever session brought them.
+	// Several sessions keep each session's unacknowledged messages at the
+	// broker a fraction of the whole: one session of 10,000 gateways held
+	// tens of thousands, and mochi-mqtt's per-client packet-id search and
+	// in-flight lock became the bottleneck (docs/adr/0045-ingest-sessions.md).
+	// Only session 0 carries the cloud's will and publishes its state and
+	// the commands.
 	Sessions int
 	// Workers is how many batches are committed at once; default
 	// DefaultWorkers. A gateway's messages always go to the same worker,
@@ -122,6 +122,13 @@ type Store interface {
 // DefaultQueueBytes is the default Config.QueueBytes.
 const DefaultQueueBytes = 64 << 20
 
+// StateWorkers is how many workers apply the gateways' states (births,
+// wills), apart from the workers of their batches: a storm of births
+// applied one transaction each no longer holds the meals and alarms up
+// (docs/adr/0045-ingest-sessions.md). A gateway's states always go to the
+// same one, in order.
+const StateWorkers = 2
+
 // DefaultQueueSize is the default Config.QueueSize.
 const DefaultQueueSize = 2048
 
@@ -139,6 +146,7 @@ type Ingester struct {
 	sessions []*session
 	queues   []*workQueue // one per worker; a gateway's always the same (nil: NewCore)
 	alarms   *workQueue   // up batches carrying an alert: the alarm lane's worker
+	states   []*workQueue // births and wills, a gateway's always the same: the state workers
 
 	gapsMu         sync.Mutex
 	gaps           map[string]int64     // seq gaps last logged per gateway
@@ -240,6 +248,9 @@ func newIngester(cfg Config, withMQTT bool) (*Ingester, error) {
 		in.queues[i] = newWorkQueue(cfg.QueueSize)
 	}
 	in.alarms = newWorkQueue(cfg.QueueSize)
+	for range StateWorkers {
+		in.states = append(in.states, newWorkQueue(cfg.QueueSize))
+	}
 	return in, nil
 }
 
@@ -329,7 +340,7 @@ func (in *Ingester) Start(ctx context.Context) error {
 	if in.client == nil {
 		return errors.New("ingest: Start on an ingester without MQTT (NewCore): its transport calls Process")
 	}
-	for _, q := range append([]*workQueue{in.alarms}, in.queues...) {
+	for _, q := range append(append([]*workQueue{in.alarms}, in.states...), in.queues...) {
 		in.wg.Add(1)
 		go in.work(q)
 	}
@@ -359,8 +370,13 @@ func (in *Ingester) Start(ctx context.Context) error {
 // goroutine.
 func (in *Ingester) onConnect(ss *session, c paho.Client) {
 	filters := map[string]byte{eldergate.SharedIngestFilter: 1, SharedResultFilter: 1}
-	if ss.index == 0 {
-		filters[StateFilter] = 1 // one session: births and wills in order
+	switch {
+	case in.cfg.Sessions == 1:
+		filters[StateFilter] = 1
+	case ss.index == 0:
+		// One session for the states: births and wills in order, and a
+		// storm of births never stops the reader of the batches (alarms).
+		filters = map[string]byte{StateFilter: 1}
 	}
 	tok := c.SubscribeMultiple(filters, ss.enqueue)
 	if !tok.WaitTimeout(10 * time.Second) {
@@ -444,6 +460,8 @@ func (in *Ingester) enqueue(c paho.Client, m paho.Message) {
 	q := in.queues[topicHash(it.up.Topic)%uint32(len(in.queues))]
 	if carriesAlert(it.up.Topic, it.up.Payload) {
 		q = in.alarms
+	} else if strings.HasSuffix(it.up.Topic, "/"+string(eldergate.ChannelState)) {
+		q = in.states[topicHash(it.up.Topic)%uint32(len(in.states))]
 	}
 	n := in.weight(it.up.Payload)
 	if err := in.bytes.Acquire(in.ctx, n); err != nil {
@@ -897,6 +915,9 @@ func (in *Ingester) Queued() int {
 		return 0
 	}
 	n := in.alarms.len()
+	for _, q := range in.states {
+		n += q.len()
+	}
 	for _, q := range in.queues {
 		n += q.len()
 	}
