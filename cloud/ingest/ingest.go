@@ -650,8 +650,9 @@ type upMsg struct {
 	payload  []byte
 	batch    eldergate.Batch
 	rejected []eldergate.Rejection
-	err      error // the whole payload is refused
-	ok       bool  // handled: acked to its gateway or rejected
+	err      error     // the whole payload is refused
+	ok       bool      // handled: acked to its gateway or rejected
+	at       time.Time // when the transport received it (Up.ReceivedAt)
 }
 
 // commitGroup stores a group and adds its acks to acks; u.ok tells which
@@ -692,12 +693,23 @@ func (in *Ingester) commitGroup(ctx context.Context, group []*upMsg, acks *ackSe
 	if len(batches) == 0 {
 		return
 	}
-	committed, err := in.ingest(ctx, batches, now)
+	// The group is stored as received when its first message arrived,
+	// not when it is committed: a batch that reached the broker before
+	// its gateway's will must not count as news after it (the store
+	// brings a gateway back online only for a batch received after its
+	// last state), however long it waited behind other work.
+	rat := now
+	for _, u := range owners {
+		if !u.at.IsZero() && u.at.Before(rat) {
+			rat = u.at
+		}
+	}
+	committed, err := in.ingest(ctx, batches, rat)
 	if err != nil && len(batches) > 1 {
 		in.log.Warn("ingest: group commit failed, committing its batches one by one", "batches", len(batches), "err", err)
 		committed = make([][]string, len(batches))
 		for i := range batches {
-			c, err := in.ingest(ctx, batches[i:i+1], now)
+			c, err := in.ingest(ctx, batches[i:i+1], rat)
 			if err != nil {
 				// No ack: the gateway keeps the events and sends them again.
 				in.log.Error("ingest: commit", "gw", batches[i].GW, "events", len(batches[i].Events), "err", err)

@@ -92,6 +92,7 @@ func (in *Ingester) Process(ctx context.Context, ups []Up) (out []Outbound, sett
 		}
 		if ch == eldergate.ChannelUp {
 			u := in.decodeUp(gw, m.Payload)
+			u.at = at
 			group = append(group, u)
 			idx = append(idx, i)
 			events += len(u.batch.Events)

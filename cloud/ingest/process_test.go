@@ -103,3 +103,58 @@ func TestProcessWithoutMQTT(t *testing.T) {
 		t.Error("Process with an ended context: no error")
 	}
 }
+
+// TestBatchBeforeWillStaysOffline: a batch that reached the broker before
+// its gateway's will but is committed after the will was applied (it
+// waited behind other work) must not show the gateway online again: the
+// group is stored as received at its messages' arrival, not at the commit.
+func TestBatchBeforeWillStaysOffline(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	register(t, st, "gw-a")
+	in, err := ingest.NewCore(ingest.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	t0 := time.Now().UTC().Add(-time.Minute)
+	born, _ := json.Marshal(eldergate.State{Online: true, Boot: 1})
+	will, _ := json.Marshal(eldergate.State{Online: false, Boot: 1})
+	stateAt := func(body []byte, at time.Time) ingest.Up {
+		return ingest.Up{Topic: eldergate.Topic("gw-a", eldergate.ChannelState), Payload: body, ReceivedAt: at}
+	}
+	if _, _, err := in.Process(ctx, []ingest.Up{stateAt(born, t0)}); err != nil {
+		t.Fatal(err)
+	}
+	// The will arrived at t0+2s and is applied first; the batch arrived at
+	// t0+1s and is committed now.
+	if _, _, err := in.Process(ctx, []ingest.Up{stateAt(will, t0.Add(2*time.Second))}); err != nil {
+		t.Fatal(err)
+	}
+	m := storetest.Meal(t, "gw-a", 1, "E1", t0)
+	late := ingest.Up{Topic: eldergate.Topic("gw-a", eldergate.ChannelUp), Payload: batchOf(t, "gw-a", m), ReceivedAt: t0.Add(time.Second)}
+	if _, settled, err := in.Process(ctx, []ingest.Up{late}); err != nil || !settled[0] {
+		t.Fatalf("late batch: settled %v, err %v", settled, err)
+	}
+	g, err := st.Gateway(ctx, "gw-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Online {
+		t.Error("a batch received before the will showed the gateway online again after it")
+	}
+	// A batch that arrives after the will (the gateway is back without a
+	// birth seen yet) does bring it online.
+	m2 := storetest.Meal(t, "gw-a", 2, "E2", t0)
+	news := ingest.Up{Topic: eldergate.Topic("gw-a", eldergate.ChannelUp), Payload: batchOf(t, "gw-a", m2), ReceivedAt: t0.Add(3 * time.Second)}
+	if _, _, err := in.Process(ctx, []ingest.Up{news}); err != nil {
+		t.Fatal(err)
+	}
+	if g, err = st.Gateway(ctx, "gw-a"); err != nil || !g.Online {
+		t.Errorf("a batch received after the will: online %v (err %v), want online", g.Online, err)
+	}
+}
