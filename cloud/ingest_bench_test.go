@@ -145,7 +145,12 @@ func benchPhaseIngest(b *testing.B, m *testenv.Mosquitto, pubs []*benchGateway, 
 	if err := in.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	defer in.Close()
+	defer func() {
+		in.Close()
+		// Its session is persistent: gone, or the next phase A's messages
+		// queue for it and reach the next phase B's fresh store.
+		testenv.DropSession(b, m.URL, "eldergate-cloud", "cloud-pw", "bench-ingest")
+	}()
 	for _, p := range pubs {
 		p.reset()
 	}

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/google/uuid"
 
 	"github.com/eldergate/eldergate"
@@ -295,7 +294,7 @@ func BenchmarkAlarmBehindBacklog(b *testing.B) {
 		// queued in the ingester's persistent session. (A session per
 		// iteration instead would leave offline sessions in the shared
 		// group, and Mosquitto hands them their share: ADR 0012.)
-		dropSession(b, m.URL, "eldergate-cloud", cloudPW, "eg-cloud-bench")
+		testenv.DropSession(b, m.URL, "eldergate-cloud", cloudPW, "eg-cloud-bench")
 		b.StartTimer()
 	}
 	slices.Sort(took)
@@ -339,16 +338,4 @@ func benchLog(side string) *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("side", side)
-}
-
-// dropSession ends the persistent session of client id on the broker: a
-// connection with clean session true under the same id.
-func dropSession(b *testing.B, url, user, password, id string) {
-	b.Helper()
-	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(id).SetUsername(user).SetPassword(password).
-		SetProtocolVersion(4).SetCleanSession(true).SetAutoReconnect(false).SetConnectTimeout(5 * time.Second))
-	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		b.Fatalf("drop the session of %s: %v", id, tok.Error())
-	}
-	c.Disconnect(100)
 }
