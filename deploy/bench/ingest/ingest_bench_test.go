@@ -381,12 +381,7 @@ func startIngester(b *testing.B, bin string, m *testenv.Mosquitto, dsn, clientID
 		}
 		// The ingester's session is persistent: end it, or the broker keeps
 		// handing it a share of the next run's batches.
-		_, port, _ := strings.Cut(m.Addr, ":")
-		out, err := exec.Command("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-u", cloudUser, "-P", cloudPass,
-			"-i", clientID, "-t", "eg/v1/cloud/state", "-E", "-W", "5").CombinedOutput()
-		if err != nil {
-			b.Errorf("removing the session of %s: %v: %s", clientID, err, out)
-		}
+		testenv.DropSession(b, m.URL, cloudUser, cloudPass, clientID)
 	}
 }
 
