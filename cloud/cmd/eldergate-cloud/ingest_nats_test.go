@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +17,6 @@ import (
 	"github.com/eldergate/eldergate/cloud/storetest"
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for the command's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestIngestCmdReadsNATSCluster: `eldergate-cloud ingest --nats` on a
 // three-node cluster commits what a gateway publishes over MQTT to any
@@ -57,7 +38,7 @@ func TestIngestCmdReadsNATSCluster(t *testing.T) {
 	}
 	st.Close()
 
-	var stderr syncBuffer
+	var stderr testenv.SyncBuffer
 	done := make(chan error, 1)
 	cmdCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -352,7 +351,7 @@ func startIngester(b *testing.B, bin string, m *testenv.Mosquitto, dsn, clientID
 	b.Helper()
 	cmd := exec.Command(bin, "ingest", "--broker", m.URL, "--broker-user", cloudUser, "--broker-password", cloudPass,
 		"--store", dsn, "--client-id", clientID, "--stats", "0")
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	cmd.Stderr = &log
 	cmd.Stdout = &log
 	if err := cmd.Start(); err != nil {
@@ -383,23 +382,6 @@ func startIngester(b *testing.B, bin string, m *testenv.Mosquitto, dsn, clientID
 		// handing it a share of the next run's batches.
 		testenv.DropSession(b, m.URL, cloudUser, cloudPass, clientID)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // copyRun: PostgreSQL's own rate: COPY of the same rows (the meals the
