@@ -461,19 +461,24 @@ func (r *Running) run() {
 	}
 	loadCtx, loadCancel := context.WithTimeout(r.ctx, r.f.Duration)
 	defer loadCancel()
-	var swg sync.WaitGroup
-	swg.Add(2)
-	go func() { defer swg.Done(); r.generate(loadCtx) }()
-	go func() { defer swg.Done(); r.sweep(r.ctx) }()
+	gen := make(chan struct{})
+	go func() { defer close(gen); r.generate(loadCtx) }()
+	swept := make(chan struct{})
+	go func() { defer close(swept); r.sweep(r.ctx) }()
 	<-loadCtx.Done()
 	r.stopping.Store(true)
+	// The generator may be in the middle of a tick when Duration ends:
+	// what it makes then is sent, so wait for it to return before counting
+	// what is outstanding, or the settle below can find nothing due, stop
+	// the fleet and leave those last events unacknowledged.
+	<-gen
 	// Settle: wait for the acks still due.
 	deadline := time.Now().Add(r.f.Settle)
 	for time.Now().Before(deadline) && r.ctx.Err() == nil && r.outstanding() > 0 {
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.cancel()
-	swg.Wait()
+	<-swept
 	for _, s := range r.gws {
 		s.stop()
 	}
@@ -534,6 +539,9 @@ func (r *Running) generate(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			if ctx.Err() != nil {
+				return // select picks at random when both are ready: no event after Duration
+			}
 			dt := now.Sub(last).Seconds()
 			last = now
 			mealAcc += f.MealsPerSec * dt
@@ -594,12 +602,16 @@ func (r *Running) result() Result {
 		Messages: st.messages.Load(), Acked: st.acked.Load(), Rejected: st.rejected.Load(),
 		Resent: st.resent.Load(), DuplicateAcks: st.dupAcks.Load(), MaxEventsHit: r.maxHit.Load(),
 	}
+	var unacked []gwEvent
 	for _, s := range r.gws {
 		if s.everConnected.Load() {
 			res.EverConnected++
 		}
 		s.mu.Lock()
 		res.Unacked += int64(len(s.pending))
+		for _, e := range s.pending {
+			unacked = append(unacked, gwEvent{s.g.ID, e})
+		}
 		res.Unsent += int64(len(s.queue))
 		s.mu.Unlock()
 	}
@@ -624,13 +636,33 @@ func (r *Running) result() Result {
 		notes = append(notes, fmt.Sprintf("%d gateways never connected", res.Gateways-res.EverConnected))
 	}
 	if res.Unacked > 0 {
-		notes = append(notes, fmt.Sprintf("%d events never acknowledged", res.Unacked))
+		notes = append(notes, fmt.Sprintf("%d events never acknowledged (%s)", res.Unacked, r.describe(unacked, 5)))
 	}
 	if res.Unsent > 0 {
 		notes = append(notes, fmt.Sprintf("%d events made but never sent", res.Unsent))
 	}
 	res.Note = strings.Join(notes, "; ")
 	return res
+}
+
+// gwEvent is an event with the id of its gateway.
+type gwEvent struct {
+	gw string
+	e  *event
+}
+
+// describe names the first n of evs in the order they were first sent:
+// kind, id, gateway and when it was first sent after the start.
+func (r *Running) describe(evs []gwEvent, n int) string {
+	slices.SortFunc(evs, func(a, b gwEvent) int { return a.e.first.Compare(b.e.first) })
+	var parts []string
+	for _, x := range evs[:min(n, len(evs))] {
+		parts = append(parts, fmt.Sprintf("%s %s from %s sent at +%.3fs", x.e.kind, x.e.id, x.gw, x.e.first.Sub(r.start).Seconds()))
+	}
+	if len(evs) > n {
+		parts = append(parts, fmt.Sprintf("and %d more", len(evs)-n))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // quantilesMs returns p50, p99 and max of ds in milliseconds (it sorts ds).
