@@ -160,6 +160,14 @@ type GatewayBatch struct {
 	Events []eldergate.Envelope
 }
 
+// GatewayStateAt is a gateway's birth or will received at At
+// (Store.ApplyGatewayStates).
+type GatewayStateAt struct {
+	GW    string
+	State eldergate.State
+	At    time.Time
+}
+
 // Later returns the later of two optional times (nil when both are nil):
 // a gateway's LastSeen is the later of its StateAt and LastEventAt.
 func Later(a, b *time.Time) *time.Time {
@@ -287,6 +295,11 @@ type EventStore interface {
 	// out of order end in the state received last). applied reports false
 	// when ignored.
 	ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (applied bool, err error)
+	// ApplyGatewayStates applies states in their order, each exactly as
+	// ApplyGatewayState would, in ONE transaction: all or none.
+	// applied[i] is what ApplyGatewayState would have returned for
+	// states[i].
+	ApplyGatewayStates(ctx context.Context, states []GatewayStateAt) (applied []bool, err error)
 	// CountEvents returns the number of events stored.
 	CountEvents(ctx context.Context) (int64, error)
 	// GatewaySeq returns the sequence tracking of gateway gw (zero when it

@@ -115,6 +115,7 @@ type Store interface {
 	IngestBatches(ctx context.Context, batches []domain.GatewayBatch, receivedAt time.Time) ([][]string, error)
 	RecordRejection(ctx context.Context, gw, reason, eventID string, payloadPrefix []byte, at time.Time) error
 	ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (bool, error)
+	ApplyGatewayStates(ctx context.Context, states []domain.GatewayStateAt) ([]bool, error)
 	GatewaySeq(ctx context.Context, gw string) (domain.SeqStats, error)
 	RecordCommandResult(ctx context.Context, gw, id string, ok bool, errText string, body []byte, at time.Time) error
 }
@@ -540,6 +541,12 @@ func (in *Ingester) work(queue *workQueue) {
 	defer in.wg.Done()
 	items := make([]item, 0, MaxGroupMessages)
 	ups := make([]Up, 0, MaxGroupMessages)
+	ctx := in.ctx
+	if queue == in.alarms {
+		// The alarm's commit goes before the writes waiting for the
+		// store's one writer (SQLite; docs/adr/0046-alarm-first-writer-and-state-groups.md).
+		ctx = domain.Urgent(ctx)
+	}
 	for {
 		items = queue.take(items[:0], MaxGroupMessages, maxGroupBytes)
 		if len(items) == 0 {
@@ -557,7 +564,7 @@ func (in *Ingester) work(queue *workQueue) {
 		for _, it := range items {
 			ups = append(ups, it.up)
 		}
-		out, _, err := in.Process(in.ctx, ups)
+		out, _, err := in.Process(ctx, ups)
 		if err == nil {
 			for _, o := range out {
 				items[0].c.Publish(o.Topic, o.QoS, o.Retain, o.Payload) // QoS 0: nothing to wait for
@@ -831,26 +838,6 @@ func (in *Ingester) refuseMessage(ctx context.Context, gw, reason string, payloa
 	if err := in.cfg.Store.RecordRejection(ctx, gw, reason, "", prefix(payload), now); err != nil {
 		in.log.Error("ingest: dead letter", "gw", gw, "err", err)
 		return false
-	}
-	return true
-}
-
-func (in *Ingester) handleState(ctx context.Context, gw string, payload []byte, now time.Time) bool {
-	st, err := eldergate.DecodeState(payload)
-	if err != nil {
-		return in.refuseMessage(ctx, gw, "state: "+err.Error(), payload, now)
-	}
-	if st.Online {
-		in.sites.forget(gw) // a new session: the gateway may have been re-registered
-	}
-	applied, err := in.cfg.Store.ApplyGatewayState(ctx, gw, st, now)
-	if err != nil {
-		in.log.Error("ingest: gateway state", "gw", gw, "err", err)
-		return false
-	}
-	in.log.Info("ingest: gateway state", "gw", gw, "online", st.Online, "boot", st.Boot, "applied", applied)
-	if applied && st.Online && in.cfg.OnBirth != nil {
-		in.cfg.OnBirth(ctx, gw)
 	}
 	return true
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/cloud/domain"
 )
 
 // Up is one message from a gateway's topic (eg/v1/gw/{gw}/up, /state,
@@ -67,6 +68,7 @@ func (in *Ingester) Process(ctx context.Context, ups []Up) (out []Outbound, sett
 	acks := newAckSet()
 	group := make([]*upMsg, 0, min(len(ups), MaxGroupMessages))
 	idx := make([]int, 0, cap(group))
+	var states []stateMsg
 	events := 0
 	flush := func() {
 		if len(group) == 0 {
@@ -77,6 +79,12 @@ func (in *Ingester) Process(ctx context.Context, ups []Up) (out []Outbound, sett
 			settled[idx[k]] = u.ok
 		}
 		group, idx, events = group[:0], idx[:0], 0
+	}
+	flushStates := func() {
+		if len(states) > 0 {
+			in.handleStates(ctx, states, settled)
+			states = states[:0]
+		}
 	}
 	for i, m := range ups {
 		at := m.ReceivedAt
@@ -91,6 +99,7 @@ func (in *Ingester) Process(ctx context.Context, ups []Up) (out []Outbound, sett
 			continue
 		}
 		if ch == eldergate.ChannelUp {
+			flushStates()
 			u := in.decodeUp(gw, m.Payload)
 			u.at = at
 			group = append(group, u)
@@ -102,17 +111,100 @@ func (in *Ingester) Process(ctx context.Context, ups []Up) (out []Outbound, sett
 			continue
 		}
 		flush()
+		if ch == eldergate.ChannelState {
+			states = append(states, stateMsg{i: i, gw: gw, payload: m.Payload, at: at})
+			if len(states) >= MaxGroupStates {
+				flushStates()
+			}
+			continue
+		}
+		flushStates()
 		settled[i] = in.handleOther(ctx, gw, ch, m.Payload, at)
 	}
 	flush()
+	flushStates()
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
 	return acks.outbound(in.log), settled, nil
 }
 
-// handleOther handles a state or a command result's quick copy and
-// reports whether it was handled.
+// MaxGroupStates bounds the states (births, wills) applied in one
+// transaction: a storm of births costs a commit per group, and an alarm
+// waiting for the store's one writer (SQLite) waits for one group at most
+// (docs/adr/0046-alarm-first-writer-and-state-groups.md).
+const MaxGroupStates = 128
+
+// stateMsg is a state message of a group: ups[i] of Process.
+type stateMsg struct {
+	i       int
+	gw      string
+	payload []byte
+	at      time.Time
+}
+
+// handleStates applies consecutive state messages in their order, in one
+// transaction (Store.ApplyGatewayStates), and sets settled for each; if
+// that transaction fails they are applied one by one. OnBirth runs after
+// the commit, for each birth applied.
+func (in *Ingester) handleStates(ctx context.Context, msgs []stateMsg, settled []bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.log.Error("ingest: panic on a group of states", "states", len(msgs), "panic", r, "stack", string(debug.Stack()))
+			for _, m := range msgs {
+				settled[m.i] = false
+			}
+		}
+	}()
+	group := make([]domain.GatewayStateAt, 0, len(msgs))
+	idx := make([]int, 0, len(msgs))
+	for _, m := range msgs {
+		st, err := eldergate.DecodeState(m.payload)
+		if err != nil {
+			settled[m.i] = in.refuseMessage(ctx, m.gw, "state: "+err.Error(), m.payload, m.at)
+			continue
+		}
+		if st.Online {
+			in.sites.forget(m.gw) // a new session: the gateway may have been re-registered
+		}
+		group = append(group, domain.GatewayStateAt{GW: m.gw, State: st, At: m.at})
+		idx = append(idx, m.i)
+	}
+	if len(group) == 0 {
+		return
+	}
+	applied, err := in.cfg.Store.ApplyGatewayStates(ctx, group)
+	if err == nil {
+		for _, i := range idx {
+			settled[i] = true
+		}
+	} else {
+		if len(group) > 1 {
+			in.log.Warn("ingest: group of states failed, applying them one by one", "states", len(group), "err", err)
+		}
+		applied = make([]bool, len(group))
+		for j, g := range group {
+			a, err := in.cfg.Store.ApplyGatewayState(ctx, g.GW, g.State, g.At)
+			if err != nil {
+				in.log.Error("ingest: gateway state", "gw", g.GW, "err", err)
+				continue // not PUBACKed as handled: the broker's copy stays
+			}
+			applied[j], settled[idx[j]] = a, true
+		}
+	}
+	for j, g := range group {
+		if !settled[idx[j]] {
+			continue
+		}
+		in.log.Info("ingest: gateway state", "gw", g.GW, "online", g.State.Online, "boot", g.State.Boot, "applied", applied[j])
+		if applied[j] && g.State.Online && in.cfg.OnBirth != nil {
+			in.cfg.OnBirth(ctx, g.GW)
+		}
+	}
+}
+
+// handleOther handles a command result's quick copy and reports whether
+// it was handled.
 func (in *Ingester) handleOther(ctx context.Context, gw string, ch eldergate.Channel, payload []byte, at time.Time) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -120,10 +212,7 @@ func (in *Ingester) handleOther(ctx context.Context, gw string, ch eldergate.Cha
 			ok = false
 		}
 	}()
-	switch ch {
-	case eldergate.ChannelState:
-		return in.handleState(ctx, gw, payload, at)
-	case eldergate.ChannelCmdRes:
+	if ch == eldergate.ChannelCmdRes {
 		return in.handleResult(ctx, gw, payload, at)
 	}
 	in.log.Warn("ingest: message on a channel the ingester does not take", "gw", gw, "channel", ch)

@@ -40,6 +40,18 @@ func (s *countingStore) ApplyGatewayState(ctx context.Context, gw string, st eld
 	return s.Store.ApplyGatewayState(ctx, gw, st, at)
 }
 
+func (s *countingStore) ApplyGatewayStates(ctx context.Context, states []domain.GatewayStateAt) ([]bool, error) {
+	applied, err := s.Store.ApplyGatewayStates(ctx, states)
+	if err == nil {
+		s.mu.Lock()
+		for _, g := range states {
+			s.states[g.GW]++
+		}
+		s.mu.Unlock()
+	}
+	return applied, err
+}
+
 // TestSessionsShareTheLoad: an ingester of several sessions on the
 // embedded broker takes the gateways' batches through all of them, every
 // event is committed and acked once, and each gateway's state reaches the

@@ -35,6 +35,7 @@ const tsLayout = "2006-01-02T15:04:05.000000000Z"
 
 // Dialect is SQLite's: ? placeholders, times as text, one writer.
 var Dialect = &sqlstore.Dialect{
+	OneWriter:  true,
 	Name:       "sqlite",
 	EncodeTime: func(t time.Time) any { return t.Format(tsLayout) },
 	Precision:  time.Nanosecond,

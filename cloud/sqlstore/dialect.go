@@ -41,6 +41,10 @@ type Dialect struct {
 	// gateway's versions. "" when the engine has one writer at a time
 	// (SQLite begins every transaction IMMEDIATE).
 	LockSQL string
+	// OneWriter: the engine has one writer at a time (SQLite), and the
+	// store hands it to its writers in turn, urgent ones first
+	// (writeGate, domain.Urgent).
+	OneWriter bool
 	// TableLockSQL locks tables (fmt: the tables, then the mode, "SHARE"
 	// or "ROW EXCLUSIVE") for the rest of the transaction; "" with one
 	// writer.
@@ -176,12 +180,16 @@ type querier interface {
 // Conn runs the shared SQL on a database or a transaction, its
 // placeholders rewritten for the engine.
 type Conn struct {
-	q querier
-	d *Dialect
+	q    querier
+	d    *Dialect
+	gate *writeGate // outside a transaction: Exec waits for the writer's turn
 }
 
 // Exec executes a statement.
 func (c Conn) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if c.gate != nil {
+		defer c.gate.acquire(ctx)()
+	}
 	return c.q.ExecContext(ctx, c.d.Rebind(query), args...)
 }
 

@@ -62,50 +62,79 @@ func (s *Store) RecordRejection(ctx context.Context, gw, reason, eventID string,
 func (s *Store) ApplyGatewayState(ctx context.Context, gw string, st eldergate.State, at time.Time) (bool, error) {
 	applied := false
 	err := s.inTx(ctx, "gateway state "+gw, func(tx *Tx) error {
-		cause := domain.PresenceWill
-		if st.Online {
-			cause = domain.PresenceBirth
-		}
-		// Recorded first, while the stored state is the previous one; the
-		// condition is that of the upsert below.
-		var same int
-		if err := tx.Row(ctx, `SELECT count(*) FROM gateways g WHERE g.id = ?1
-			AND (g.online = ?2 OR g.boot > ?3 OR (g.boot = ?3 AND g.state_at IS NOT NULL AND g.state_at > ?4))`,
-			gw, st.Online, int64(st.Boot), s.D.T(at)).Scan(&same); err != nil {
-			return s.errf("gateway state %s: %w", gw, err)
-		}
-		if same == 0 {
-			if err := s.recordPresence(ctx, tx.Conn, gw, at, st.Online, cause); err != nil {
+		var err error
+		applied, err = s.applyState(ctx, tx, gw, st, at)
+		return err
+	})
+	return applied && err == nil, err
+}
+
+// ApplyGatewayStates implements domain.Store: a storm of births after a
+// restart (or of wills after a mass disconnect) costs one commit a group,
+// not one a gateway (docs/adr/0046-alarm-first-writer-and-state-groups.md).
+func (s *Store) ApplyGatewayStates(ctx context.Context, states []domain.GatewayStateAt) ([]bool, error) {
+	applied := make([]bool, len(states))
+	err := s.inTx(ctx, "gateway states", func(tx *Tx) error {
+		for i, g := range states {
+			var err error
+			if applied[i], err = s.applyState(ctx, tx, g.GW, g.State, g.At); err != nil {
 				return err
-			}
-		}
-		platform := st.Platform
-		if !eldergate.ValidPlatform(platform) {
-			platform = "" // not one eldergate builds: unknown (no update is offered)
-		}
-		n, err := tx.Affected(ctx, `INSERT INTO gateways (id, online, boot, version, platform, state_at, created_at)
-		VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?5)
-		ON CONFLICT (id) DO UPDATE SET online = excluded.online, boot = excluded.boot, state_at = excluded.state_at,
-			version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END,
-			platform = CASE WHEN excluded.platform = '' THEN gateways.platform ELSE excluded.platform END
-		WHERE gateways.boot < excluded.boot
-			OR (gateways.boot = excluded.boot AND (gateways.state_at IS NULL OR gateways.state_at <= excluded.state_at))`,
-			gw, st.Online, int64(st.Boot), s.D.S(st.Version), s.D.T(at), platform)
-		if err != nil {
-			return s.errf("gateway state %s: %w", gw, err)
-		}
-		applied = n > 0
-		if applied && st.Online { // a birth: what the gateway runs (desired.go)
-			if err := s.applyReported(ctx, tx.Conn, gw, st, at); err != nil {
-				return err
-			}
-			if st.Roster != nil { // which roster it runs (roster.go)
-				return s.reportGatewayRoster(ctx, tx.Conn, gw, *st.Roster, st.Boot, at)
 			}
 		}
 		return nil
 	})
-	return applied && err == nil, err
+	if err != nil {
+		return nil, err
+	}
+	return applied, nil
+}
+
+// applyState applies one state in tx (ApplyGatewayState).
+func (s *Store) applyState(ctx context.Context, tx *Tx, gw string, st eldergate.State, at time.Time) (bool, error) {
+	cause := domain.PresenceWill
+	if st.Online {
+		cause = domain.PresenceBirth
+	}
+	// Recorded first, while the stored state is the previous one; the
+	// condition is that of the upsert below.
+	var same int
+	if err := tx.Row(ctx, `SELECT count(*) FROM gateways g WHERE g.id = ?1
+		AND (g.online = ?2 OR g.boot > ?3 OR (g.boot = ?3 AND g.state_at IS NOT NULL AND g.state_at > ?4))`,
+		gw, st.Online, int64(st.Boot), s.D.T(at)).Scan(&same); err != nil {
+		return false, s.errf("gateway state %s: %w", gw, err)
+	}
+	if same == 0 {
+		if err := s.recordPresence(ctx, tx.Conn, gw, at, st.Online, cause); err != nil {
+			return false, err
+		}
+	}
+	platform := st.Platform
+	if !eldergate.ValidPlatform(platform) {
+		platform = "" // not one eldergate builds: unknown (no update is offered)
+	}
+	n, err := tx.Affected(ctx, `INSERT INTO gateways (id, online, boot, version, platform, state_at, created_at)
+	VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?5)
+	ON CONFLICT (id) DO UPDATE SET online = excluded.online, boot = excluded.boot, state_at = excluded.state_at,
+		version = CASE WHEN excluded.version = '' THEN gateways.version ELSE excluded.version END,
+		platform = CASE WHEN excluded.platform = '' THEN gateways.platform ELSE excluded.platform END
+	WHERE gateways.boot < excluded.boot
+		OR (gateways.boot = excluded.boot AND (gateways.state_at IS NULL OR gateways.state_at <= excluded.state_at))`,
+		gw, st.Online, int64(st.Boot), s.D.S(st.Version), s.D.T(at), platform)
+	if err != nil {
+		return false, s.errf("gateway state %s: %w", gw, err)
+	}
+	applied := n > 0
+	if applied && st.Online { // a birth: what the gateway runs (desired.go)
+		if err := s.applyReported(ctx, tx.Conn, gw, st, at); err != nil {
+			return false, err
+		}
+		if st.Roster != nil { // which roster it runs (roster.go)
+			if err := s.reportGatewayRoster(ctx, tx.Conn, gw, *st.Roster, st.Boot, at); err != nil {
+				return false, err
+			}
+		}
+	}
+	return applied, nil
 }
 
 // MarkSilentOffline implements domain.Store. One statement, so a batch

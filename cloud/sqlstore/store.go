@@ -21,14 +21,21 @@ const maxPrefix = 512
 // Store implements domain.Store over database/sql. An engine package
 // embeds it and replaces what its engine does better (IngestBatches).
 type Store struct {
-	DB *sql.DB
-	D  *Dialect
+	DB   *sql.DB
+	D    *Dialect
+	gate *writeGate // the writers' turn (Dialect.OneWriter), nil otherwise
 }
 
 var _ domain.Store = (*Store)(nil)
 
 // New returns the store of db, an open database of dialect d.
-func New(db *sql.DB, d *Dialect) *Store { return &Store{DB: db, D: d} }
+func New(db *sql.DB, d *Dialect) *Store {
+	s := &Store{DB: db, D: d}
+	if d.OneWriter {
+		s.gate = &writeGate{}
+	}
+	return s
+}
 
 // Open returns the store of db, an open database of dialect d, once it
 // answers and the migrations of fsys (migrations/NNNN_name.sql) are
@@ -52,7 +59,9 @@ func Open(ctx context.Context, db *sql.DB, d *Dialect, fsys fs.FS) (*Store, erro
 }
 
 // Conn runs SQL on the database outside a transaction.
-func (s *Store) Conn() Conn { return Conn{q: s.DB, d: s.D} }
+// Its writes (Exec) take their turn at the engine's one writer
+// (Dialect.OneWriter).
+func (s *Store) Conn() Conn { return Conn{q: s.DB, d: s.D, gate: s.gate} }
 
 // Ping runs one query on the database: it answers, or the error says why not.
 func (s *Store) Ping(ctx context.Context) error {
@@ -79,22 +88,43 @@ func (s *Store) errf(format string, args ...any) error {
 // Tx is a transaction of the store.
 type Tx struct {
 	Conn
-	tx *sql.Tx
+	tx   *sql.Tx
+	done func() // ends the transaction's turn at the writer (writeGate)
 }
 
 // Commit commits the transaction.
-func (t *Tx) Commit() error { return t.tx.Commit() }
+func (t *Tx) Commit() error {
+	err := t.tx.Commit()
+	t.end()
+	return err
+}
 
 // Rollback aborts the transaction unless it was committed.
-func (t *Tx) Rollback() error { return t.tx.Rollback() }
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback()
+	t.end()
+	return err
+}
 
-// Begin starts a transaction (opts nil: read-write).
+func (t *Tx) end() {
+	if t.done != nil {
+		t.done()
+	}
+}
+
+// Begin starts a transaction (opts nil: read-write). On an engine with
+// one writer (Dialect.OneWriter) a transaction first waits for its turn
+// (writeGate; domain.Urgent ones first) and holds it until Commit or
+// Rollback: SQLite begins every transaction IMMEDIATE (its driver ignores
+// ReadOnly), so a read transaction holds the write lock too.
 func (s *Store) Begin(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
+	done := s.gate.acquire(ctx)
 	tx, err := s.DB.BeginTx(ctx, opts)
 	if err != nil {
+		done()
 		return nil, err
 	}
-	return &Tx{tx: tx, Conn: Conn{q: tx, d: s.D}}, nil
+	return &Tx{tx: tx, Conn: Conn{q: tx, d: s.D}, done: done}, nil
 }
 
 // BeginOn starts a transaction on conn, one connection of the store's

@@ -115,3 +115,46 @@ func testMarkSilentOffline(t *testing.T, s domain.Store) {
 		t.Fatalf("batch received before the will brought gw-b online: %+v", g)
 	}
 }
+
+// testStateGroup: ApplyGatewayStates applies a group in order, each state
+// as ApplyGatewayState would (the ordering rule, the presence history,
+// what a birth reports), and a will after its gateway's birth in the same
+// group wins.
+func testStateGroup(t *testing.T, s domain.Store) {
+	ctx := context.Background()
+	at := func(d time.Duration) time.Time { return base.Add(d) }
+	group := []domain.GatewayStateAt{
+		{GW: "gw-g1", State: eldergate.State{Online: true, Boot: 1, Version: "2.0"}, At: at(0)},
+		{GW: "gw-g2", State: eldergate.State{Online: true, Boot: 5}, At: at(time.Second)},
+		{GW: "gw-g1", State: eldergate.State{Online: false, Boot: 1}, At: at(20 * time.Second)}, // its will
+		{GW: "gw-g1", State: eldergate.State{Online: true, Boot: 1}, At: at(15 * time.Second)},  // stale birth: ignored
+		{GW: "gw-g2", State: eldergate.State{Online: true, Boot: 4}, At: at(30 * time.Second)},  // older boot: ignored
+		{GW: "gw-g3", State: eldergate.State{Online: true, Boot: 2}, At: at(40 * time.Second)},
+	}
+	applied, err := s.ApplyGatewayStates(ctx, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{true, true, true, false, false, true}; !slices.Equal(applied, want) {
+		t.Fatalf("applied = %v, want %v", applied, want)
+	}
+	if g := gatewayByID(t, s, "gw-g1"); g.Online || g.Version != "2.0" {
+		t.Fatalf("gw-g1 after its birth and will in one group: %+v", g)
+	}
+	if g := gatewayByID(t, s, "gw-g2"); !g.Online || g.Boot != 5 {
+		t.Fatalf("gw-g2 took an older boot: %+v", g)
+	}
+	if g := gatewayByID(t, s, "gw-g3"); !g.Online {
+		t.Fatalf("gw-g3 not online: %+v", g)
+	}
+	got, err := s.GatewayPresence(ctx, "gw-g1", base, base.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := presenceString(got), "on@0s/birth off@20s/will"; g != w {
+		t.Fatalf("presence of gw-g1 = %s, want %s", g, w)
+	}
+	if applied, err := s.ApplyGatewayStates(ctx, nil); err != nil || len(applied) != 0 {
+		t.Fatalf("empty group = %v, %v", applied, err)
+	}
+}

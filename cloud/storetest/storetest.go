@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func() domain.Store) {
 		{"EventIDOfOtherGateway", testOtherGatewayID},
 		{"SeqGapsAndClockSkew", testSeqAndSkew},
 		{"SameBootStateOrder", testSameBootOrder},
+		{"StateGroup", testStateGroup},
 		{"MarkSilentOffline", testMarkSilentOffline},
 		{"Presence", testPresence},           // presence.go
 		{"BatchPresence", testBatchPresence}, // presence.go
