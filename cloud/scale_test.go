@@ -35,7 +35,7 @@ const (
 // work.
 func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 	start := time.Now()
-	bin := buildCloud(t)
+	bin := testenv.BuildCloud(t)
 	t.Logf("eldergate-cloud built in %v", time.Since(start))
 	users := map[string]string{"eldergate-cloud": "cloud-pw"}
 	gws := make([]string, scaleGateways)
@@ -50,20 +50,11 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	var procs [2]*ingestProc
+	var procs [2]*testenv.IngestProc
 	for i := range procs {
-		procs[i] = startIngestProc(t, bin, "--broker", m.URL, "--broker-user", "eldergate-cloud",
+		procs[i] = testenv.StartIngestProc(t, bin, "--broker", m.URL, "--broker-user", "eldergate-cloud",
 			"--broker-password", "cloud-pw", "--store", dsn, "--workers", "4",
 			"--client-id", fmt.Sprintf("eg-cloud-ingest-%d", i), "--stats", "5s")
-	}
-	for i, p := range procs {
-		select {
-		case <-p.ready:
-		case <-p.exited:
-			t.Fatalf("ingester %d exited before it was ready: %v\n%s", i, p.err, p.log())
-		case <-time.After(60 * time.Second):
-			t.Fatalf("ingester %d not ready after 60s\n%s", i, p.log())
-		}
 	}
 	t.Logf("two ingester processes ready after %v", time.Since(start))
 	// The store, through a third connection pool: the gateways are
@@ -127,9 +118,9 @@ func TestTwoIngestersOneSharedSubscription(t *testing.T) {
 	// Stop both processes with SIGTERM; each logs its final counts.
 	var committed, handled [2]int64
 	for i, p := range procs {
-		c, b, err := p.stop(20 * time.Second)
+		c, b, err := p.Stop(20 * time.Second)
 		if err != nil {
-			t.Errorf("ingester %d: %v\n%s", i, err, p.log())
+			t.Errorf("ingester %d: %v\n%s", i, err, p.Logs())
 		}
 		committed[i], handled[i] = c, b
 	}

@@ -9,15 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
-
-// sigkill is SIGKILL for proc.signal.
-const sigkill = syscall.SIGKILL
 
 // refusedDiskFull reads the gateway's eldergate_taps_total for
 // refused/disk_full from its /metrics.

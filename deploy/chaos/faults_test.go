@@ -65,12 +65,12 @@ func ingesterKill(t *testing.T, rng *rand.Rand, res *result) {
 	r := newRig(t, "ingest", rigOpts{gateways: 2, postgres: true})
 	res.reps = 3
 	for rep := 0; rep < res.reps; rep++ {
-		r.ing.signal(sigkill)
+		r.ing.Kill()
 		r.bursts(rng, 800, 0, 0, 1, nil)
 		time.Sleep(time.Second) // the gateways' batches reach the broker
 		r.startIngester()
 		time.Sleep(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
-		r.ing.signal(sigkill)
+		r.ing.Kill()
 		time.Sleep(200 * time.Millisecond)
 		r.startIngester()
 	}
@@ -97,9 +97,9 @@ func postgresRestart(t *testing.T, rng *rand.Rand, res *result) {
 			}
 		})
 		select {
-		case <-r.ing.done: // exited on the outage: systemd would restart it
+		case <-r.ing.Done(): // exited on the outage: systemd would restart it
 			restarts++
-			t.Logf("the ingester exited during the outage: %v\n%s", r.ing.err, r.ing.logs())
+			t.Logf("the ingester exited during the outage: %v\n%s", r.ing.Err(), r.ing.Logs())
 			r.startIngester()
 		default:
 		}

@@ -52,14 +52,15 @@ func buildBins(t *testing.T) {
 	t.Helper()
 	bins.once.Do(func() {
 		bins.gw = testenv.BuildGateway(t)
-		bins.cloud = testenv.BuildCommand(t, "eldergate-cloud", "github.com/eldergate/eldergate/cloud/cmd/eldergate-cloud")
+		bins.cloud = testenv.BuildCloud(t)
 	})
 	if bins.gw == "" || bins.cloud == "" {
 		t.Fatal("the commands were not built")
 	}
 }
 
-// proc is one of the cloud's processes (serve, ingest) owned by a test.
+// proc is the cloud's serve process owned by a test (the separate
+// ingester is a testenv.IngestProc).
 type proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -157,7 +158,7 @@ type rig struct {
 	dsn      string // PostgreSQL store; "" for SQLite in cloudDir
 	cloudDir string
 	serve    *proc
-	ing      *proc // the separate ingester (PostgreSQL rigs); nil: serve ingests
+	ing      *testenv.IngestProc // the separate ingester (PostgreSQL rigs); nil: serve ingests
 	gws      []*gw
 }
 
@@ -235,7 +236,7 @@ func newRig(t *testing.T, name string, o rigOpts) *rig {
 // what arrives while it is away).
 func (r *rig) startIngester() {
 	r.t.Helper()
-	r.ing = startCloudProc(r.t, "ingest: ready", "ingest", "--broker", r.m.URL, "--broker-password", cloudPW,
+	r.ing = testenv.StartIngestProc(r.t, bins.cloud, "--broker", r.m.URL, "--broker-password", cloudPW,
 		"--store", r.dsn, "--client-id", "chaos-ingest-"+r.name, "--stats", "0")
 }
 
@@ -399,7 +400,9 @@ func (r *rig) finish(res *result) {
 		res.missed += g.missed.Load()
 	}
 	if r.ing != nil {
-		r.ing.signal(syscall.SIGTERM)
+		if _, _, err := r.ing.Stop(15 * time.Second); err != nil {
+			t.Logf("the ingester's stop: %v", err)
+		}
 	}
 	r.serve.signal(syscall.SIGTERM)
 

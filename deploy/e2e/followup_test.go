@@ -1,17 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,71 +13,6 @@ import (
 	cloudhttp "github.com/eldergate/eldergate/cloud/http"
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
-
-// startIngestProc builds eldergate-cloud and runs `eldergate-cloud ingest`
-// on broker url and the SQLite store in dataDir until the test ends; it
-// returns once the process logged "ingest: ready".
-func startIngestProc(t *testing.T, url, dataDir string) {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("go toolchain not found: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "eldergate-cloud")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "github.com/eldergate/eldergate/cloud/cmd/eldergate-cloud").CombinedOutput(); err != nil {
-		t.Fatalf("go build eldergate-cloud: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "ingest", "--broker", url, "--broker-user", "eldergate-cloud", "--broker-password", cloudPW,
-		"--data", dataDir, "--client-id", "eg-cloud-ingest-e2e")
-	cmd.Env = append(os.Environ(), "EG_STORE_DSN=", "EG_BROKER_PASSWORD=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start eldergate-cloud ingest: %v", err)
-	}
-	var mu sync.Mutex
-	var lines []string
-	ready := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(nil, 1<<20)
-		var once sync.Once
-		for sc.Scan() {
-			mu.Lock()
-			lines = append(lines, sc.Text())
-			mu.Unlock()
-			if strings.Contains(sc.Text(), `"msg":"ingest: ready"`) {
-				once.Do(func() { close(ready) })
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = cmd.Wait()
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("eldergate-cloud ingest output:\n%s", strings.Join(lines, "\n"))
-			mu.Unlock()
-		}
-	})
-	select {
-	case <-ready:
-	case <-done:
-		t.Fatal("eldergate-cloud ingest exited before it was ready")
-	case <-time.After(60 * time.Second):
-		t.Fatal("eldergate-cloud ingest not ready after 60s")
-	}
-}
 
 // TestFollowUpsOnStandaloneIngester (issue 9): `serve` does not ingest
 // (cloud.Config.NoIngest) and only one standalone `eldergate-cloud
@@ -101,7 +29,8 @@ func TestFollowUpsOnStandaloneIngester(t *testing.T) {
 	cfg.NoIngest = true
 	env := startCloud(t, cfg)
 	base := env.c.HTTPURL()
-	startIngestProc(t, m.URL, cfg.DataDir)
+	testenv.StartIngestProc(t, testenv.BuildCloud(t), "--broker", m.URL, "--broker-user", "eldergate-cloud",
+		"--broker-password", cloudPW, "--data", cfg.DataDir, "--client-id", "eg-cloud-ingest-e2e")
 	start := time.Now()
 
 	dir := t.TempDir()

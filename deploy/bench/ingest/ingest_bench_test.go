@@ -4,14 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,7 +55,7 @@ func BenchmarkIngestSuite(b *testing.B) {
 	if b.N > 1 {
 		b.Skip("one run is the measurement: -benchtime 1x")
 	}
-	bin := buildCloud(b)
+	bin := testenv.BuildCloud(b)
 	gws := loadgen.Generate("gw", "", gateways)
 	users := map[string]string{cloudUser: cloudPass}
 	for _, g := range gws {
@@ -149,20 +145,6 @@ func maxRate(rs []run) float64 {
 		m = max(m, r.rate())
 	}
 	return m
-}
-
-// buildCloud builds eldergate-cloud from this tree.
-func buildCloud(b *testing.B) string {
-	b.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
-	out := filepath.Join(b.TempDir(), "eldergate-cloud")
-	cmd := exec.Command("go", "build", "-o", out, "./cloud/cmd/eldergate-cloud")
-	cmd.Dir = root
-	if o, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build eldergate-cloud: %v: %s", err, o)
-	}
-	return out
 }
 
 // makeTemplate makes a migrated database with the gateways registered;
@@ -349,34 +331,11 @@ func checkStore(b *testing.B, dsn string, sent map[string]bool) (lost, dup int64
 // subscribed; stop ends it and removes its broker session.
 func startIngester(b *testing.B, bin string, m *testenv.Mosquitto, dsn, clientID string) (stop func()) {
 	b.Helper()
-	cmd := exec.Command(bin, "ingest", "--broker", m.URL, "--broker-user", cloudUser, "--broker-password", cloudPass,
+	p := testenv.StartIngestProc(b, bin, "--broker", m.URL, "--broker-user", cloudUser, "--broker-password", cloudPass,
 		"--store", dsn, "--client-id", clientID, "--stats", "0")
-	var log testenv.SyncBuffer
-	cmd.Stderr = &log
-	cmd.Stdout = &log
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.After(60 * time.Second)
-	for !strings.Contains(log.String(), "ingest: ready") {
-		select {
-		case err := <-exited:
-			b.Fatalf("eldergate-cloud ingest exited: %v: %s", err, log.String())
-		case <-deadline:
-			_ = cmd.Process.Kill()
-			b.Fatalf("eldergate-cloud ingest not ready after 60 s: %s", log.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 	return func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
+		if _, _, err := p.Stop(30 * time.Second); err != nil {
+			b.Logf("eldergate-cloud ingest %s: %v", clientID, err)
 		}
 		// The ingester's session is persistent: end it, or the broker keeps
 		// handing it a share of the next run's batches.
