@@ -26,6 +26,7 @@ import (
 	"github.com/eldergate/eldergate/cloud/domain"
 	cloudsqlite "github.com/eldergate/eldergate/cloud/sqlite"
 	"github.com/eldergate/eldergate/deploy/benchdoc"
+	"github.com/eldergate/eldergate/deploy/testenv"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
 )
@@ -327,73 +328,24 @@ type boardAlert struct {
 
 // openBoard holds GET /api/v1/alerts/stream as the console does and
 // sends, for every "change" event, each alert of the real gateway it names
-// with the time the event was read. It returns once the "board" snapshot
-// has been read.
+// with the time the event was read; the channel is closed when the stream
+// ends. It returns once the "board" snapshot has been read.
 func openBoard(b *testing.B, ctx context.Context, base string) <-chan boardAlert {
 	b.Helper()
-	sctx, cancel := context.WithCancel(ctx)
-	req, _ := http.NewRequestWithContext(sctx, http.MethodGet, base+"/api/v1/alerts/stream", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		cancel()
-		resp.Body.Close()
-		b.Fatalf("alerts stream: status %d", resp.StatusCode)
-	}
 	out := make(chan boardAlert, 4096)
-	ready := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(out)
-		r := bufio.NewReaderSize(resp.Body, 1<<16)
-		event := ""
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			line = strings.TrimRight(line, "\r\n")
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				event = strings.TrimPrefix(line, "event: ")
-			case strings.HasPrefix(line, "data: ") && event == "board":
-				close(ready)
-			case strings.HasPrefix(line, "data: ") && event == "change":
-				read := time.Now()
-				var changes []struct {
-					Alert struct {
-						GW     string `json:"gw"`
-						Button string `json:"button"`
-					} `json:"alert"`
-				}
-				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &changes) != nil {
-					continue
-				}
-				for _, ch := range changes {
-					if ch.Alert.GW == gwID {
-						select {
-						case out <- boardAlert{button: ch.Alert.Button, read: read}:
-						default: // the benchmark has stopped reading
-						}
-					}
-				}
-			case line == "":
-				event = ""
+	board, err := testenv.OpenAlertBoard(ctx, base, token, 10*time.Second, func(a testenv.BoardAlert) {
+		if a.GW == gwID {
+			select {
+			case out <- boardAlert{button: a.Button, read: a.Read}:
+			default: // the benchmark has stopped reading
 			}
 		}
-	}()
-	b.Cleanup(func() { cancel(); resp.Body.Close(); <-done })
-	select {
-	case <-ready:
-	case <-time.After(10 * time.Second):
-		b.Fatal("no board snapshot within 10s")
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
+	go func() { <-board.Done(); close(out) }()
+	b.Cleanup(board.Close)
 	return out
 }
 

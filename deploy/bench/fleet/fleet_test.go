@@ -3,23 +3,14 @@ package fleet
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/eldergate/eldergate/deploy/benchdoc"
+	"github.com/eldergate/eldergate/deploy/testenv"
 )
-
-func buildCloud(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "eldergate-cloud")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/eldergate/eldergate/cloud/cmd/eldergate-cloud").CombinedOutput(); err != nil {
-		tb.Fatalf("go build eldergate-cloud: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // TestFleetSmall runs the bench's whole sequence with 300 gateways, so
 // that make test checks its logic: every gateway enrolls through the bulk
@@ -34,7 +25,7 @@ func TestFleetSmall(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Options{Bin: buildCloud(t), Dir: t.TempDir(), Gateways: 300, Steady: 3 * time.Second,
+	rep, err := Run(ctx, Options{Bin: testenv.BuildCloud(t), Dir: t.TempDir(), Gateways: 300, Steady: 3 * time.Second,
 		AlarmEvery: 50 * time.Millisecond, MealsPerSec: 20, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +52,7 @@ func BenchmarkFleet10k(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("FLEET_GATEWAYS")); err == nil && v > 0 {
 		n = v
 	}
-	bin := buildCloud(b)
+	bin := testenv.BuildCloud(b)
 	for b.Loop() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		rep, err := Run(ctx, Options{Bin: bin, Dir: b.TempDir(), Gateways: n, Steady: 60 * time.Second, Logf: b.Logf,
