@@ -49,17 +49,6 @@ func (s *gatedStore) IngestBatches(ctx context.Context, bs []domain.GatewayBatch
 	return s.Store.IngestBatches(ctx, bs, at)
 }
 
-// register registers each gateway at site "site-"+gw, the site of
-// storetest's events.
-func register(t testing.TB, st domain.Store, gws ...string) {
-	t.Helper()
-	for _, gw := range gws {
-		if err := st.UpsertGateway(context.Background(), domain.GatewayCredential{ID: gw, Site: "site-" + gw}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestGroupCommitAndFallback: messages waiting together are committed in
 // one call and acked once per gateway; when that call fails, each batch is
 // committed on its own, so only the failing one goes unacknowledged.

@@ -2,13 +2,10 @@ package ingest_test
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
@@ -147,66 +144,4 @@ func TestRegisteredSite(t *testing.T) {
 	if err != nil || len(dead) != 3 {
 		t.Fatalf("dead letters %+v, %v: want the 3 events refused for their site", dead, err)
 	}
-}
-
-// testGateway is a gateway's MQTT client and the acks it received.
-type testGateway struct {
-	gw   string
-	c    paho.Client
-	acks chan eldergate.Ack
-}
-
-func connectGateway(t *testing.T, url, gw string) *testGateway {
-	t.Helper()
-	g := &testGateway{gw: gw, acks: make(chan eldergate.Ack, 10)}
-	g.c = paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(gw).SetUsername(gw).SetPassword("pw").
-		SetProtocolVersion(4).SetCleanSession(true))
-	if tok := g.c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("%s: connect: %v", gw, tok.Error())
-	}
-	t.Cleanup(func() { g.c.Disconnect(50) })
-	tok := g.c.Subscribe(eldergate.Topic(gw, eldergate.ChannelAck), 1, func(_ paho.Client, msg paho.Message) {
-		var a eldergate.Ack
-		if json.Unmarshal(msg.Payload(), &a) == nil {
-			g.acks <- a
-		}
-	})
-	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("%s: subscribe: %v", gw, tok.Error())
-	}
-	return g
-}
-
-func batchOf(t *testing.T, gw string, events ...eldergate.Envelope) []byte {
-	t.Helper()
-	body, err := json.Marshal(eldergate.Batch{V: 1, GW: gw, Boot: 1, Events: events})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
-}
-
-func (g *testGateway) publish(t *testing.T, body []byte) {
-	t.Helper()
-	if tok := g.c.Publish(eldergate.Topic(g.gw, eldergate.ChannelUp), 1, false, body); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("%s: publish: %v", g.gw, tok.Error())
-	}
-}
-
-func (g *testGateway) wait(t *testing.T) eldergate.Ack {
-	t.Helper()
-	select {
-	case a := <-g.acks:
-		return a
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: no ack within 10s", g.gw)
-	}
-	return eldergate.Ack{}
-}
-
-// send publishes one batch of events and returns its ack.
-func (g *testGateway) send(t *testing.T, events ...eldergate.Envelope) eldergate.Ack {
-	t.Helper()
-	g.publish(t, batchOf(t, g.gw, events...))
-	return g.wait(t)
 }
