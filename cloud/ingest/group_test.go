@@ -2,20 +2,15 @@ package ingest_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
-
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/ingest"
-	"github.com/eldergate/eldergate/cloud/sqlite"
 	"github.com/eldergate/eldergate/cloud/storetest"
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
@@ -56,51 +51,19 @@ func TestGroupCommitAndFallback(t *testing.T) {
 	users := map[string]string{"eldergate-cloud": "pw", "gw-a": "pw", "gw-b": "pw", "gw-p": "pw"}
 	m := testenv.StartMosquitto(t, users, testenv.ACLFile())
 	ctx := context.Background()
-	real, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer real.Close()
-	register(t, real, "gw-a", "gw-b", "gw-p")
+	real := openStore(t, "gw-a", "gw-b", "gw-p")
 	st := &gatedStore{Store: real, gate: make(chan struct{}), poison: "gw-p"}
-	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw", ClientID: "eg-cloud-ingest-t",
+	in := startIngester(t, ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw", ClientID: "eg-cloud-ingest-t",
 		Store: st, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
 
-	acks := map[string]chan eldergate.Ack{}
-	clients := map[string]paho.Client{}
+	gws := map[string]*testGateway{}
 	for _, gw := range []string{"gw-a", "gw-b", "gw-p"} {
-		c := paho.NewClient(paho.NewClientOptions().AddBroker(m.URL).SetClientID(gw).SetUsername(gw).SetPassword("pw").
-			SetProtocolVersion(4).SetCleanSession(true))
-		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			t.Fatalf("%s: connect: %v", gw, tok.Error())
-		}
-		defer c.Disconnect(50)
-		ch := make(chan eldergate.Ack, 10)
-		tok := c.Subscribe(eldergate.Topic(gw, eldergate.ChannelAck), 1, func(_ paho.Client, msg paho.Message) {
-			var a eldergate.Ack
-			if json.Unmarshal(msg.Payload(), &a) == nil {
-				ch <- a
-			}
-		})
-		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			t.Fatalf("%s: subscribe: %v", gw, tok.Error())
-		}
-		acks[gw], clients[gw] = ch, c
+		gws[gw] = connectGateway(t, m.URL, gw)
 	}
 	at := time.Now().UTC()
 	send := func(gw string, seq uint64) eldergate.Envelope {
 		e := storetest.Meal(t, gw, seq, "E1", at)
-		body, _ := json.Marshal(eldergate.Batch{V: 1, GW: gw, Boot: 1, Events: []eldergate.Envelope{e}})
-		if tok := clients[gw].Publish(eldergate.Topic(gw, eldergate.ChannelUp), 1, false, body); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-			t.Fatalf("%s: publish: %v", gw, tok.Error())
-		}
+		gws[gw].publish(t, batchOf(t, gw, e))
 		return e
 	}
 	first := send("gw-a", 1) // taken alone, held at the gate
@@ -120,7 +83,7 @@ func TestGroupCommitAndFallback(t *testing.T) {
 		var got []string
 		for len(got) < len(want) {
 			select {
-			case a := <-acks[gw]:
+			case a := <-gws[gw].acks:
 				got = append(got, a.IDs...)
 			case <-time.After(10 * time.Second):
 				t.Fatalf("%s: acked %v, want %v", gw, got, want)
@@ -133,7 +96,7 @@ func TestGroupCommitAndFallback(t *testing.T) {
 		}
 	}
 	select {
-	case a := <-acks["gw-p"]:
+	case a := <-gws["gw-p"].acks:
 		t.Errorf("the failing gateway got an ack: %+v", a)
 	case <-time.After(500 * time.Millisecond):
 	}
@@ -170,48 +133,20 @@ func TestQueueBytesBound(t *testing.T) {
 	users := map[string]string{"eldergate-cloud": "pw", "gw-a": "pw"}
 	m := testenv.StartMosquitto(t, users, testenv.ACLFile())
 	ctx := context.Background()
-	real, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer real.Close()
-	register(t, real, "gw-a")
+	real := openStore(t, "gw-a")
 	st := &gatedStore{Store: real, gate: make(chan struct{}), poison: "none"}
 	const budget = 1000 // bytes: two one-meal batches (~420 bytes each)
-	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw",
+	in := startIngester(t, ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw",
 		ClientID: "eg-cloud-ingest-q", Store: st, Workers: 1, QueueBytes: budget})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	c := paho.NewClient(paho.NewClientOptions().AddBroker(m.URL).SetClientID("gw-a").SetUsername("gw-a").SetPassword("pw").
-		SetProtocolVersion(4).SetCleanSession(true))
-	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("connect: %v", tok.Error())
-	}
-	defer c.Disconnect(50)
-	acked := make(chan int, 100)
-	if tok := c.Subscribe(eldergate.Topic("gw-a", eldergate.ChannelAck), 1, func(_ paho.Client, msg paho.Message) {
-		var a eldergate.Ack
-		if json.Unmarshal(msg.Payload(), &a) == nil {
-			acked <- len(a.IDs)
-		}
-	}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscribe: %v", tok.Error())
-	}
+	g := connectGateway(t, m.URL, "gw-a")
 	const n = 8
 	at := time.Now().UTC()
 	for i := 1; i <= n; i++ {
-		body, _ := json.Marshal(eldergate.Batch{V: 1, GW: "gw-a", Boot: 1, Events: []eldergate.Envelope{storetest.Meal(t, "gw-a", uint64(i), "E1", at)}})
+		body := batchOf(t, "gw-a", storetest.Meal(t, "gw-a", uint64(i), "E1", at))
 		if len(body) > budget/2 {
 			t.Fatalf("batch of %d bytes: the test wants two per budget", len(body))
 		}
-		if tok := c.Publish(eldergate.Topic("gw-a", eldergate.ChannelUp), 1, false, body); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-			t.Fatalf("publish: %v", tok.Error())
-		}
+		g.publish(t, body)
 	}
 	// The worker is held at the gate with its first group; watch the
 	// budget while the broker would deliver the rest.
@@ -226,8 +161,8 @@ func TestQueueBytesBound(t *testing.T) {
 	got := 0
 	for got < n {
 		select {
-		case k := <-acked:
-			got += k
+		case a := <-g.acks:
+			got += len(a.IDs)
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%d of %d events acked", got, n)
 		}

@@ -3,14 +3,12 @@ package ingest_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/ingest"
-	"github.com/eldergate/eldergate/cloud/sqlite"
 	"github.com/eldergate/eldergate/cloud/storetest"
 )
 
@@ -19,12 +17,7 @@ import (
 // messages it reports settled.
 func TestProcessWithoutMQTT(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	register(t, st, "gw-a", "gw-b")
+	st := openStore(t, "gw-a", "gw-b")
 	births := 0
 	in, err := ingest.NewCore(ingest.Config{Store: st, OnBirth: func(context.Context, string) { births++ }})
 	if err != nil {
@@ -110,12 +103,7 @@ func TestProcessWithoutMQTT(t *testing.T) {
 // group is stored as received at its messages' arrival, not at the commit.
 func TestBatchBeforeWillStaysOffline(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	register(t, st, "gw-a")
+	st := openStore(t, "gw-a")
 	in, err := ingest.NewCore(ingest.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)

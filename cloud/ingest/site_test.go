@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/ingest"
-	"github.com/eldergate/eldergate/cloud/sqlite"
 	"github.com/eldergate/eldergate/cloud/storetest"
 	"github.com/eldergate/eldergate/deploy/testenv"
 )
@@ -32,20 +30,8 @@ func TestRegisteredSite(t *testing.T) {
 	users := map[string]string{"eldergate-cloud": "pw", "gw-a": "pw", "gw-u": "pw"}
 	m := testenv.StartMosquitto(t, users, testenv.ACLFile())
 	ctx := context.Background()
-	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	register(t, st, "gw-a")
-	in, err := ingest.New(ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw", ClientID: "eg-cloud-ingest-s", Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
+	st := openStore(t, "gw-a")
+	in := startIngester(t, ingest.Config{BrokerURL: m.URL, Username: "eldergate-cloud", Password: "pw", ClientID: "eg-cloud-ingest-s", Store: st})
 
 	gws := map[string]*testGateway{}
 	for _, gw := range []string{"gw-a", "gw-u"} {
