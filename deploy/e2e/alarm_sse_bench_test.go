@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -363,29 +362,18 @@ func openKiosk(b *testing.B, ctx context.Context, base string, seen *sync.Map) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		r := bufio.NewReader(resp.Body)
-		event := ""
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
+		testenv.ReadSSE(resp.Body, func(event, data string) {
+			if event != "alert" {
 				return
 			}
-			line = strings.TrimRight(line, "\r\n")
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				event = strings.TrimPrefix(line, "event: ")
-			case strings.HasPrefix(line, "data: ") && event == "alert":
-				read := time.Now()
-				var ev struct {
-					Button string `json:"button"`
-				}
-				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev) == nil {
-					seen.LoadOrStore(ev.Button, read)
-				}
-			case line == "":
-				event = ""
+			read := time.Now()
+			var ev struct {
+				Button string `json:"button"`
 			}
-		}
+			if json.Unmarshal([]byte(data), &ev) == nil {
+				seen.LoadOrStore(ev.Button, read)
+			}
+		})
 	}()
 	b.Cleanup(func() { cancel(); resp.Body.Close(); <-done })
 }

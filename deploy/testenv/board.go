@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -52,35 +53,25 @@ func OpenAlertBoard(ctx context.Context, base, token string, wait time.Duration,
 	go func() {
 		defer close(b.done)
 		defer resp.Body.Close()
-		r := bufio.NewReaderSize(resp.Body, 1<<16)
-		event, once := "", sync.Once{}
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			line = strings.TrimRight(line, "\r\n")
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				event = strings.TrimPrefix(line, "event: ")
-			case strings.HasPrefix(line, "data: ") && event == "board":
+		once := sync.Once{}
+		ReadSSE(resp.Body, func(event, data string) {
+			switch event {
+			case "board":
 				once.Do(func() { close(ready) })
-			case strings.HasPrefix(line, "data: ") && event == "change":
+			case "change":
 				read := time.Now()
 				var changes []struct {
 					Alert BoardAlert `json:"alert"`
 				}
-				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &changes) != nil {
-					continue
+				if json.Unmarshal([]byte(data), &changes) != nil {
+					return
 				}
 				for _, ch := range changes {
 					ch.Alert.Read = read
 					onAlert(ch.Alert)
 				}
-			case line == "":
-				event = ""
 			}
-		}
+		})
 	}()
 	select {
 	case <-ready:
@@ -99,3 +90,26 @@ func (b *AlertBoard) Done() <-chan struct{} { return b.done }
 
 // Close ends the stream and waits for the reader.
 func (b *AlertBoard) Close() { b.cancel(); <-b.done }
+
+// ReadSSE reads a text/event-stream from r until it ends (or fails) and
+// calls on for each "data: " line with the name of its event (its
+// "event: " line; "" when it has none).
+func ReadSSE(r io.Reader, on func(event, data string)) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	event := ""
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			on(event, strings.TrimPrefix(line, "data: "))
+		case line == "":
+			event = ""
+		}
+	}
+}
