@@ -66,10 +66,12 @@ func TestStatesInGroups(t *testing.T) {
 	for i := range n - 3 {
 		ups = append(ups, state(gwName(i), true, 1, time.Duration(i)*time.Millisecond))
 	}
+	// An unreadable state, gateway 0's will after its birth (same boot),
+	// and an older boot of gateway 1 (not applied).
 	ups = append(ups,
-		ingest.Up{Topic: eldergate.Topic("gw-x", eldergate.ChannelState), Payload: []byte(`{"online":`)}, // unreadable
-		state(gwName(0), false, 1, time.Second), // gw 0's will after its birth, same boot
-		state(gwName(1), true, 0, time.Second),  // an older boot: not applied
+		ingest.Up{Topic: eldergate.Topic("gw-x", eldergate.ChannelState), Payload: []byte(`{"online":`)},
+		state(gwName(0), false, 1, time.Second),
+		state(gwName(1), true, 0, time.Second),
 	)
 	_, settled, err := in.Process(ctx, ups)
 	if err != nil {

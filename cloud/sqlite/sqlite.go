@@ -66,7 +66,8 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4)
+	// 4 for reads, and the writer's own (sqlstore.writeGate).
+	db.SetMaxOpenConns(5)
 	db.SetConnMaxIdleTime(time.Minute)
 	return sqlstore.Open(ctx, db, Dialect, migrations)
 }

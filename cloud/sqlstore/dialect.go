@@ -188,7 +188,13 @@ type Conn struct {
 // Exec executes a statement.
 func (c Conn) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if c.gate != nil {
-		defer c.gate.acquire(ctx)()
+		w, done := c.gate.acquire(ctx)
+		defer done()
+		if w != nil {
+			res, err := w.ExecContext(ctx, c.d.Rebind(query), args...)
+			c.gate.check(w, err)
+			return res, err
+		}
 	}
 	return c.q.ExecContext(ctx, c.d.Rebind(query), args...)
 }

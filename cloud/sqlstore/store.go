@@ -32,7 +32,7 @@ var _ domain.Store = (*Store)(nil)
 func New(db *sql.DB, d *Dialect) *Store {
 	s := &Store{DB: db, D: d}
 	if d.OneWriter {
-		s.gate = &writeGate{}
+		s.gate = &writeGate{db: db}
 	}
 	return s
 }
@@ -74,6 +74,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.gate.close()
 	if err := s.DB.Close(); err != nil {
 		return s.errf("close: %w", err)
 	}
@@ -115,11 +116,19 @@ func (t *Tx) end() {
 // Begin starts a transaction (opts nil: read-write). On an engine with
 // one writer (Dialect.OneWriter) a transaction first waits for its turn
 // (writeGate; domain.Urgent ones first) and holds it until Commit or
-// Rollback: SQLite begins every transaction IMMEDIATE (its driver ignores
-// ReadOnly), so a read transaction holds the write lock too.
+// Rollback, on the writer's connection: SQLite begins every transaction
+// IMMEDIATE (its driver ignores ReadOnly), so a read transaction holds
+// the write lock too.
 func (s *Store) Begin(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
-	done := s.gate.acquire(ctx)
-	tx, err := s.DB.BeginTx(ctx, opts)
+	c, done := s.gate.acquire(ctx)
+	var tx *sql.Tx
+	var err error
+	if c != nil {
+		tx, err = c.BeginTx(ctx, opts)
+		s.gate.check(c, err)
+	} else {
+		tx, err = s.DB.BeginTx(ctx, opts)
+	}
 	if err != nil {
 		done()
 		return nil, err

@@ -13,11 +13,14 @@ import (
 // order; a writer whose context ends stops waiting and takes no turn.
 func TestWriteGateOrder(t *testing.T) {
 	g := &writeGate{}
-	first := g.acquire(context.Background())
+	first := g.wait(context.Background())
 	order := make(chan string, 3)
 	wait := func(ctx context.Context, name string) {
 		go func() {
-			release := g.acquire(ctx)
+			release := g.wait(ctx)
+			if release == nil {
+				release = func() {}
+			}
 			order <- name
 			time.Sleep(5 * time.Millisecond)
 			release()
@@ -57,7 +60,7 @@ func TestWriteGateOrder(t *testing.T) {
 			t.Fatalf("turn of %q, want %q", got, want)
 		}
 	}
-	release := g.acquire(context.Background())
+	release := g.wait(context.Background())
 	release()
 	release() // twice: once only
 	g.mu.Lock()

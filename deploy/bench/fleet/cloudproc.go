@@ -29,8 +29,9 @@ type cloudProc struct {
 }
 
 // startCloud starts the cloud on dir and the given loopback addresses and
-// returns once its API answers.
-func startCloud(ctx context.Context, bin, dir, httpAddr, mqttAddr, token string, extra ...string) (*cloudProc, error) {
+// returns once its API answers; logPath, when not empty, keeps its whole
+// log.
+func startCloud(ctx context.Context, bin, dir, httpAddr, mqttAddr, token, logPath string, extra ...string) (*cloudProc, error) {
 	args := append([]string{"serve", "--data", dir, "--http", httpAddr, "--mqtt", mqttAddr, "--token", token,
 		"--client-id", "eg-cloud-serve-fleet-bench"}, extra...)
 	cmd := exec.Command(bin, args...)
@@ -43,10 +44,23 @@ func startCloud(ctx context.Context, bin, dir, httpAddr, mqttAddr, token string,
 		return nil, fmt.Errorf("start eldergate-cloud: %w", err)
 	}
 	p := &cloudProc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
+	var logFile io.WriteCloser
+	if logPath != "" {
+		if logFile, err = os.Create(logPath); err != nil {
+			p.kill()
+			return nil, err
+		}
+	}
 	go func() {
+		if logFile != nil {
+			defer logFile.Close()
+		}
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
+			if logFile != nil {
+				fmt.Fprintln(logFile, sc.Text())
+			}
 			p.mu.Lock()
 			p.tail = append(p.tail, sc.Text())
 			if len(p.tail) > 200 {

@@ -45,7 +45,8 @@ type Options struct {
 	// ProfileDir, when set, receives the cloud's CPU profile of the
 	// first 20 s after its restart (storm.cpu.pprof), where it waited
 	// until then (storm.block.pprof) and its heap at the
-	// end of the steady state (steady.heap.pprof).
+	// end of the steady state (steady.heap.pprof), and the restarted
+	// cloud's whole log (cloud.log).
 	ProfileDir string
 	Logf       func(format string, args ...any)
 }
@@ -120,7 +121,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	if err != nil {
 		return rep, err
 	}
-	cl, err := startCloud(ctx, o.Bin, o.Dir, httpAddr, mqttAddr, token)
+	cl, err := startCloud(ctx, o.Bin, o.Dir, httpAddr, mqttAddr, token, "")
 	if err != nil {
 		return rep, err
 	}
@@ -210,16 +211,17 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	cl = nil
 	restart := time.Now()
 	var extra []string
-	var pprofBase string
+	var pprofBase, logPath string
 	var profWG sync.WaitGroup
 	if o.ProfileDir != "" {
+		logPath = filepath.Join(o.ProfileDir, "cloud.log") // the restarted cloud's whole log
 		pa, err := freeAddr()
 		if err != nil {
 			return rep, err
 		}
 		extra, pprofBase = []string{"--pprof", pa}, "http://"+pa+"/debug/pprof/"
 	}
-	cl, err = startCloud(ctx, o.Bin, o.Dir, httpAddr, mqttAddr, token, extra...)
+	cl, err = startCloud(ctx, o.Bin, o.Dir, httpAddr, mqttAddr, token, logPath, extra...)
 	if err != nil {
 		return rep, err
 	}
