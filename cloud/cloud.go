@@ -467,16 +467,30 @@ func (c *Cloud) seed(ctx context.Context) error {
 // stay cheap; failures always pay the full check.
 type authenticator struct {
 	store domain.Store
+	reads chan struct{} // LoginReads: logins reading the store at once
 	mu    sync.Mutex
 	ok    map[string][32]byte // gateway id -> sha256(hash, secret) last verified
 }
 
+// LoginReads is how many gateway logins read their credential from the
+// store at once. After a restart 10,000 gateways log in together: with no
+// bound they took every connection of SQLite's pool (4), and the board,
+// the alarm runner and the ingester's reads waited behind them (alarm →
+// board p99 of seconds in the storm; docs/adr/0046-alarm-first-writer-and-state-groups.md).
+const LoginReads = 2
+
 func newAuthenticator(s domain.Store) *authenticator {
-	return &authenticator{store: s, ok: map[string][32]byte{}}
+	return &authenticator{store: s, reads: make(chan struct{}, LoginReads), ok: map[string][32]byte{}}
 }
 
 func (a *authenticator) AuthenticateGateway(ctx context.Context, id, secret string) bool {
+	select {
+	case a.reads <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
 	cred, err := a.store.GatewayCredential(ctx, id)
+	<-a.reads
 	if err != nil || cred.SecretHash == "" || cred.RevokedAt != nil {
 		return false
 	}
