@@ -133,7 +133,7 @@ func (in *Ingester) Process(ctx context.Context, ups []Up) (out []Outbound, sett
 // transaction: a storm of births costs a commit per group, and an alarm
 // waiting for the store's one writer (SQLite) waits for one group at most
 // (docs/adr/0046-alarm-first-writer-and-state-groups.md).
-const MaxGroupStates = 128
+const MaxGroupStates = 32
 
 // stateMsg is a state message of a group: ups[i] of Process.
 type stateMsg struct {

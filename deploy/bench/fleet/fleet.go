@@ -45,7 +45,8 @@ type Options struct {
 	// ProfileDir, when set, receives the cloud's CPU profile of the
 	// first 20 s after its restart (storm.cpu.pprof), where it waited
 	// until then (storm.block.pprof) and its heap at the
-	// end of the steady state (steady.heap.pprof), and the restarted
+	// end of the steady state (steady.heap.pprof; as text with the
+	// runtime's MemStats: steady.heap.txt), and the restarted
 	// cloud's whole log (cloud.log).
 	ProfileDir string
 	Logf       func(format string, args ...any)
@@ -266,6 +267,11 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	rep.RSSSteady = cl.rss()
 	if pprofBase != "" {
 		if err := saveProfile(pprofBase+"heap", filepath.Join(o.ProfileDir, "steady.heap.pprof")); err != nil {
+			logf("fleet: heap profile: %v", err)
+		}
+		// The same as text, with the runtime's MemStats at its end (heap in
+		// use, idle and released, goroutine stacks): what the RSS is made of.
+		if err := saveProfile(pprofBase+"heap?debug=1", filepath.Join(o.ProfileDir, "steady.heap.txt")); err != nil {
 			logf("fleet: heap profile: %v", err)
 		}
 		profWG.Wait()
