@@ -541,12 +541,6 @@ func (in *Ingester) work(queue *workQueue) {
 	defer in.wg.Done()
 	items := make([]item, 0, MaxGroupMessages)
 	ups := make([]Up, 0, MaxGroupMessages)
-	ctx := in.ctx
-	if queue == in.alarms {
-		// The alarm's commit goes before the writes waiting for the
-		// store's one writer (SQLite; docs/adr/0046-alarm-first-writer-and-state-groups.md).
-		ctx = domain.Urgent(ctx)
-	}
 	for {
 		items = queue.take(items[:0], MaxGroupMessages, maxGroupBytes)
 		if len(items) == 0 {
@@ -564,10 +558,16 @@ func (in *Ingester) work(queue *workQueue) {
 		for _, it := range items {
 			ups = append(ups, it.up)
 		}
+		ctx := in.ctx
+		if queue == in.alarms {
+			// The alarm's commit goes before the writes waiting for the
+			// store's one writer (SQLite; docs/adr/0046-alarm-first-writer-and-state-groups.md).
+			ctx = domain.Urgent(ctx)
+		}
 		start := in.now()
 		out, _, err := in.Process(ctx, ups)
 		if queue == in.alarms {
-			in.noteSlowAlarm(items, start)
+			in.noteSlowAlarm(ctx, items, start)
 		}
 		if err == nil {
 			for _, o := range out {
@@ -591,16 +591,17 @@ const SlowAlarm = 50 * time.Millisecond
 
 // noteSlowAlarm logs a group of the alarm lane whose first message was
 // received more than SlowAlarm before its commit ended: how long it
-// waited in the lane's queue and how long Process (the store's writer
-// turn and the commit) took.
-func (in *Ingester) noteSlowAlarm(items []item, start time.Time) {
+// waited in the lane's queue, how long Process took, and how much of that
+// it waited for its turn at the store's writer (ctx: domain.Urgent).
+func (in *Ingester) noteSlowAlarm(ctx context.Context, items []item, start time.Time) {
 	end := in.now()
 	first := items[0].up.ReceivedAt
 	if end.Sub(first) <= SlowAlarm {
 		return
 	}
 	in.log.Warn("ingest: alarm committed late", "messages", len(items),
-		"queued_ms", start.Sub(first).Milliseconds(), "commit_ms", end.Sub(start).Milliseconds())
+		"queued_ms", start.Sub(first).Milliseconds(), "commit_ms", end.Sub(start).Milliseconds(),
+		"writer_wait_ms", domain.WriterWait(ctx).Milliseconds())
 }
 
 // workQueue is the messages waiting for one worker, in their order: a

@@ -98,6 +98,7 @@ func (g *writeGate) wait(ctx context.Context) (release func()) {
 	}
 	ch := make(chan struct{})
 	if domain.IsUrgent(ctx) {
+		defer func(t0 time.Time) { domain.NoteWriterWait(ctx, time.Since(t0)) }(time.Now())
 		g.urgent = append(g.urgent, ch)
 	} else {
 		g.normal = append(g.normal, ch)

@@ -10,7 +10,8 @@ import (
 
 // TestWriteGateOrder: while the gate is held, an urgent writer that
 // arrives after two others gets it first, then the others in their
-// order; a writer whose context ends stops waiting and takes no turn.
+// order, and the urgent one's wait is noted (domain.WriterWait); a
+// writer whose context ends stops waiting and takes no turn.
 func TestWriteGateOrder(t *testing.T) {
 	g := &writeGate{}
 	first := g.wait(context.Background())
@@ -47,7 +48,8 @@ func TestWriteGateOrder(t *testing.T) {
 	queued(2)
 	wait(context.Background(), "states")
 	queued(3)
-	wait(domain.Urgent(context.Background()), "alarm")
+	actx := domain.Urgent(context.Background())
+	wait(actx, "alarm")
 	queued(4)
 	cancel()
 	if got := <-order; got != "cancelled" { // it goes on without the gate
@@ -59,6 +61,9 @@ func TestWriteGateOrder(t *testing.T) {
 		if got := <-order; got != want {
 			t.Fatalf("turn of %q, want %q", got, want)
 		}
+	}
+	if w := domain.WriterWait(actx); w <= 0 {
+		t.Errorf("the alarm's wait for its turn not noted: %v", w)
 	}
 	release := g.wait(context.Background())
 	release()
