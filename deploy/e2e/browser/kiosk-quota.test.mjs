@@ -187,7 +187,7 @@ try {
       let again = await tap(first.card);
       let meal = await monthLeft(elders[first.card], again.ev.event_id);
       if (meal.window !== first.window || meal.day !== first.day) {
-        console.log(`${what}: a window boundary passed between two taps (${first.day} ${first.window} -> ${meal.day} ${meal.window}); tapping again`);
+        console.log(`${what}: a window boundary passed between two taps (${first.day} ${first.window} -> ${meal.day} ${meal.window}: ${again.decision}, ${first.left} -> ${meal.left} fen left); tapping again`);
         check(again.quota === wantLine[lang](meal.left), `${what}: first tap in ${meal.window} ${JSON.stringify(again)}, want the quota "${wantLine[lang](meal.left)}"`);
         await dismiss();
         first = { card: first.card, ...meal };
