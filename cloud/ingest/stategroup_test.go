@@ -3,7 +3,6 @@ package ingest_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
 	"github.com/eldergate/eldergate/cloud/ingest"
-	"github.com/eldergate/eldergate/cloud/sqlite"
 )
 
 // groupCountingStore is the real SQLite store counting its transactions
@@ -44,11 +42,7 @@ func (s *groupCountingStore) ApplyGatewayState(ctx context.Context, gw string, s
 // dead letters, and OnBirth runs once per birth applied.
 func TestStatesInGroups(t *testing.T) {
 	ctx := context.Background()
-	real, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer real.Close()
+	real := openStore(t)
 	st := &groupCountingStore{Store: real}
 	var births []string
 	in, err := ingest.NewCore(ingest.Config{Store: st, OnBirth: func(_ context.Context, gw string) { births = append(births, gw) }})
