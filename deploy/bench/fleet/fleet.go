@@ -46,7 +46,8 @@ type Options struct {
 	// first 20 s after its restart (storm.cpu.pprof), where it waited
 	// until then (storm.block.pprof) and its heap at the
 	// end of the steady state (steady.heap.pprof; as text with the
-	// runtime's MemStats: steady.heap.txt), and the restarted
+	// runtime's MemStats: steady.heap.txt), its goroutines
+	// (steady.goroutine.txt), and the restarted
 	// cloud's whole log (cloud.log).
 	ProfileDir string
 	Logf       func(format string, args ...any)
@@ -273,6 +274,11 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 		// use, idle and released, goroutine stacks): what the RSS is made of.
 		if err := saveProfile(pprofBase+"heap?debug=1", filepath.Join(o.ProfileDir, "steady.heap.txt")); err != nil {
 			logf("fleet: heap profile: %v", err)
+		}
+		// The goroutines by stack, with counts: whose stacks the
+		// MemStats' Stack figure is.
+		if err := saveProfile(pprofBase+"goroutine?debug=1", filepath.Join(o.ProfileDir, "steady.goroutine.txt")); err != nil {
+			logf("fleet: goroutine profile: %v", err)
 		}
 		profWG.Wait()
 	}
