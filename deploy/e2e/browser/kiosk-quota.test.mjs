@@ -13,8 +13,7 @@
 // speak it after the result (GET /api/voice with left=month, a WAV).
 // Which meal window (and day) a tap falls in is the gateway's decision,
 // read from its tap event and the cloud's record, never this test's
-// clock: a window boundary (10:00 Asia/Shanghai is 02:00 UTC) may pass
-// between two taps.
+// clock: a window boundary may pass between two taps (meal.mjs).
 // Screenshots go to docs/kiosk/
 // (EG_SHOTS overrides) as quota[-alarm]-lang-size.png.
 // Runs under `go run ./deploy/demo -run` (EG_KIOSK_URL, EG_CONSOLE_URL,
@@ -22,6 +21,7 @@
 // leaves alone, or taps the served ones again) and before roster.test.mjs
 // replaces the demo roster.
 import { axeViolations, check, launchChromium, offScreen } from './screen.mjs';
+import { cloudMeal, simTap, tapAgain, watchTaps } from './meal.mjs';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,22 +46,14 @@ const wantLine = { 'zh-CN': (f) => `本月补贴余额 ${yuan(f)} 元`, 'zh-HK':
 
 // monthLeft is what the cloud's records leave of the elder's month
 // subsidy: the limit less the subsidies of their approved meals in the
-// month of day, once the meal eventID has reached the cloud.
-async function monthLeft(elderID, eventID) {
-  for (let i = 0; i < 50; i++) {
-    const res = await fetch(consoleURL + '/api/v1/meals', { headers: { Authorization: `Bearer ${token}` } });
-    check(res.ok, `cloud meals: ${res.status}`);
-    const meals = await res.json();
-    const meal = meals.find((m) => m.event_id === eventID);
-    if (meal) {
-      const month = meal.day.slice(0, 7);
-      const used = meals.filter((m) => m.elder_id === elderID && m.decision === 'approved' && m.day.startsWith(month))
-        .reduce((s, m) => s + m.subsidy_fen, 0);
-      return { left: Math.max(MONTH_FEN - used, 0), day: meal.day, window: meal.window };
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`meal ${eventID} never reached the cloud`);
+// month of day, once the meal of the tap event ev has reached the cloud;
+// with the meal's day and window.
+async function monthLeft(elderID, ev) {
+  const { meal, meals } = await cloudMeal(consoleURL, token, ev);
+  const month = meal.day.slice(0, 7);
+  const used = meals.filter((m) => m.elder_id === elderID && m.decision === 'approved' && m.day.startsWith(month))
+    .reduce((s, m) => s + m.subsidy_fen, 0);
+  return { left: Math.max(MONTH_FEN - used, 0), day: meal.day, window: meal.window };
 }
 
 function monthEnd(day) {
@@ -86,13 +78,7 @@ try {
       page.on('request', (req) => { if (req.url().includes('/api/voice?')) voices.push(req.url()); });
       await page.goto(kioskURL + '/');
       await page.waitForFunction(() => document.body.dataset.sim === 'ready' && document.body.dataset.sse === 'open', null, { timeout: 10000 });
-      // The tap events as the gateway sends them, beside the page's own.
-      await page.evaluate(() => {
-        window.egTaps = [];
-        const es = new EventSource('/api/events');
-        es.addEventListener('tap', (m) => window.egTaps.push(JSON.parse(m.data)));
-        return new Promise((ok) => { es.onopen = ok; });
-      });
+      await watchTaps(page);
 
       const visible = async (screen, ids) => {
         const bad = await offScreen(page, ids);
@@ -105,21 +91,16 @@ try {
         check(v.length === 0, `${what} ${screen}: axe violations: ${v.join('; ')}`);
       };
       const tap = async (card) => {
-        const wait = (lastTap.get(card) || 0) + 3300 - Date.now();
-        if (wait > 0) await page.waitForTimeout(wait);
-        const before = await page.evaluate(() => ({ taps: Number(document.body.dataset.taps || 0), events: window.egTaps.length }));
-        await page.evaluate((card) => fetch('/api/sim/tap', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ card }) }), card);
-        lastTap.set(card, Date.now());
-        await page.waitForFunction((b) => Number(document.body.dataset.taps || 0) > b.taps && window.egTaps.length > b.events, before, { timeout: 5000 });
-        return page.evaluate(() => {
+        const ev = await simTap(page, card, lastTap);
+        return page.evaluate((ev) => {
           const q = document.querySelector('[data-testid="tap-quota"]');
           return {
-            ev: window.egTaps[window.egTaps.length - 1],
+            ev,
             decision: document.getElementById('result').dataset.decision,
             quota: q.hidden ? null : q.textContent,
             quotaPx: parseFloat(getComputedStyle(q).fontSize),
           };
-        });
+        }, ev);
       };
       const dismiss = async () => {
         await page.getByTestId('tap-result').click();
@@ -132,8 +113,7 @@ try {
         const r = await tap(card);
         check(r.decision === 'approved' || (r.decision === 'refused' && r.ev.reason === 'already_served'), `${what} ${screen}: ${JSON.stringify(r)}`);
         seen[r.decision]++;
-        const { left, day, window } = await monthLeft(elders[card], r.ev.event_id);
-        check(r.ev.window === window, `${what} ${screen}: tap event in window ${r.ev.window}, the cloud's meal in ${window}`);
+        const { left, day, window } = await monthLeft(elders[card], r.ev);
         const rem = JSON.stringify(r.ev.remaining);
         check(rem === JSON.stringify([{ period: 'month', until: monthEnd(day), fen: left }]), `${what} ${screen}: tap event remaining ${rem}, want ${left} fen until ${monthEnd(day)}`);
         check(r.quota === wantLine[lang](left), `${what} ${screen}: quota line "${r.quota}", want "${wantLine[lang](left)}"`);
@@ -178,24 +158,19 @@ try {
       await page.locator('#staff-close').click();
       await page.getByTestId('alert-banner').waitFor({ state: 'hidden', timeout: 8000 });
 
-      let first = await quotaTap('quota', []);
-      // Again in the window: refused, nothing counted, the same quota.
-      // If the gateway put it in another window or day than the first (a
+      const quota = await quotaTap('quota', []);
+      // Again in the meal: refused, nothing counted, the same quota. If
+      // the gateway put it in another window or day than the first (a
       // boundary passed between the taps), it is the first tap of that
       // meal: its quota is checked like the first's and the next tap, a
       // few seconds later in the same window, is the second.
-      let again = await tap(first.card);
-      let meal = await monthLeft(elders[first.card], again.ev.event_id);
-      if (meal.window !== first.window || meal.day !== first.day) {
-        console.log(`${what}: a window boundary passed between two taps (${first.day} ${first.window} -> ${meal.day} ${meal.window}: ${again.decision}, ${first.left} -> ${meal.left} fen left); tapping again`);
-        check(again.quota === wantLine[lang](meal.left), `${what}: first tap in ${meal.window} ${JSON.stringify(again)}, want the quota "${wantLine[lang](meal.left)}"`);
-        await dismiss();
-        first = { card: first.card, ...meal };
-        again = await tap(first.card);
-        meal = await monthLeft(elders[first.card], again.ev.event_id);
-      }
-      check(meal.window === first.window && meal.day === first.day && again.decision === 'refused' && again.ev.reason === 'already_served' &&
-        again.quota === wantLine[lang](first.left), `${what}: second tap in ${meal.day} ${meal.window} ${JSON.stringify(again)}, want refused in ${first.day} ${first.window} with the quota "${wantLine[lang](first.left)}"`);
+      const { r: again, first } = await tapAgain(what, quota, () => tap(quota.card), (r) => monthLeft(elders[quota.card], r.ev),
+        async (r, meal) => {
+          check(r.quota === wantLine[lang](meal.left), `${what}: first tap in ${meal.window} ${JSON.stringify(r)}, want the quota "${wantLine[lang](meal.left)}"`);
+          await dismiss();
+        }, (from, to) => `, ${from.left} -> ${to.left} fen left`);
+      check(again.decision === 'refused' && again.ev.reason === 'already_served' && again.quota === wantLine[lang](first.left),
+        `${what}: second tap in ${first.day} ${first.window} ${JSON.stringify(again)}, want refused with the quota "${wantLine[lang](first.left)}"`);
       await visible('quota again', ['tap-title', 'tap-reason', 'tap-next', 'tap-quota']);
       await axe('quota again');
       await shot('quota-refused');

@@ -7,24 +7,42 @@
 // alarm up), the amount to pay is the largest text, result text is at
 // least 48 px, and axe-core finds no violation on any screen. Screenshots
 // go to docs/kiosk/ (EG_SHOTS overrides) as screen-lang-size.png.
-// Runs under `go run ./deploy/demo -run` (EG_KIOSK_URL), after
-// demo.test.mjs and before roster.test.mjs replaces the demo roster.
+// Which meal window (and day) a tap falls in is the gateway's decision,
+// read from its tap event and the cloud's record, never this test's
+// clock: a window boundary may pass between two taps (meal.mjs).
+// Runs under `go run ./deploy/demo -run` (EG_KIOSK_URL, EG_CONSOLE_URL,
+// EG_TOKEN), after demo.test.mjs and before roster.test.mjs replaces the
+// demo roster.
 import { axeViolations, check, launchChromium, offScreen } from './screen.mjs';
+import { cloudMeal, sameMeal, simTap, tapAgain, watchTaps } from './meal.mjs';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const kioskURL = process.env.EG_KIOSK_URL;
-if (!kioskURL) throw new Error('EG_KIOSK_URL must be set');
+const consoleURL = process.env.EG_CONSOLE_URL;
+const token = process.env.EG_TOKEN;
+if (!kioskURL || !consoleURL || !token) throw new Error('EG_KIOSK_URL, EG_CONSOLE_URL and EG_TOKEN must be set');
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = process.env.EG_SHOTS || join(here, '..', '..', '..', 'docs', 'kiosk');
 mkdirSync(shots, { recursive: true });
 const PIN = process.env.EG_STAFF_PIN || '2468';
 // Demo roster (deploy/demo/gateway.yaml): E0001-E0008 subsidised once per
-// meal window (demo.test.mjs used E0001), E0009 inactive, E0010 too young.
-const fresh = ['04B2C3D4', '04C3D4E5', '04D4E5F6', '04E5F6A7', '04F6A7B8', '0A1B2C3D', '0B2C3D4E'];
+// meal window (demo.test.mjs used E0001: last; kiosk-quota.test.mjs
+// starts from E0008), E0009 inactive, E0010 too young.
+const subsidised = ['04B2C3D4', '04C3D4E5', '04D4E5F6', '04E5F6A7', '04F6A7B8', '0A1B2C3D', '0B2C3D4E', '04A1B2C3'];
 const INACTIVE = '0C3D4E5F';
 const YOUNG = '0D4E5F60';
+// The meal ({day, window}) each subsidised card was last served or
+// refused in, and the meal of the last of those taps: what the gateway
+// and the cloud said, so a card is tapped for a subsidy only when it was
+// not served in the meal the gateway was last in.
+const servedIn = new Map();
+let lastMeal = null;
+const mealOf = async (r) => {
+  const { meal } = await cloudMeal(consoleURL, token, r.ev);
+  return { day: meal.day, window: meal.window };
+};
 
 
 const browser = await launchChromium();
@@ -40,6 +58,7 @@ try {
       const page = await ctx.newPage();
       await page.goto(kioskURL + '/');
       await page.waitForFunction(() => document.body.dataset.sim === 'ready' && document.body.dataset.sse === 'open', null, { timeout: 10000 });
+      await watchTaps(page);
       check(await page.getByTestId('sim-panel').isVisible(), `${what}: the simulation panel is not shown`);
       const site = (await page.getByTestId('site-name').textContent()).trim();
       check(site === '幸福里长者饭堂', `${what}: site shows "${site}", want its name`);
@@ -63,15 +82,11 @@ try {
         check(page2.sw <= w && page2.sh <= h, `${what} ${screen}: page ${page2.sw}x${page2.sh} larger than the screen`);
       };
       const tap = async (card) => {
-        const wait = (lastTap.get(card) || 0) + 3300 - Date.now();
-        if (wait > 0) await page.waitForTimeout(wait);
-        const before = Number(await page.evaluate(() => document.body.dataset.taps || 0));
-        await page.evaluate((card) => fetch('/api/sim/tap', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ card }) }), card);
-        lastTap.set(card, Date.now());
-        await page.waitForFunction((n) => Number(document.body.dataset.taps || 0) > n, before, { timeout: 5000 });
-        return page.evaluate(() => {
+        const ev = await simTap(page, card, lastTap);
+        return page.evaluate((ev) => {
           const px = (id) => parseFloat(getComputedStyle(document.querySelector(`[data-testid="${id}"]`)).fontSize);
           return {
+            ev,
             decision: document.getElementById('result').dataset.decision,
             title: document.querySelector('[data-testid="tap-title"]').textContent,
             reason: document.querySelector('[data-testid="tap-reason"]').textContent,
@@ -81,7 +96,16 @@ try {
             titlePx: px('tap-title'), namePx: px('tap-name'), reasonPx: px('tap-reason'), nextPx: px('tap-next'),
             pricePx: px('tap-price'), subsidyPx: px('tap-subsidy'), payPx: px('tap-pay'),
           };
-        });
+        }, ev);
+      };
+      // subsidyTap taps a subsidised card and notes the meal the gateway
+      // put it in.
+      const subsidyTap = async (card) => {
+        const r = await tap(card);
+        const meal = await mealOf(r);
+        servedIn.set(card, meal);
+        lastMeal = meal;
+        return { r, meal };
       };
       const served = ['tap-title', 'tap-price', 'tap-subsidy', 'tap-pay'];
       const sizes = (r, screen) => {
@@ -103,15 +127,21 @@ try {
       await axe('idle');
       await shot('idle');
 
-      // Subsidised: the next elder not yet served in this meal window.
+      // Subsidised: an elder not served in the meal of the last tap (all
+      // of them once a boundary passed); one refused as already served is
+      // noted as served in that meal, and the next is tapped.
       let r;
       let card;
-      while (fresh.length) {
-        card = fresh.shift();
-        r = await tap(card);
+      let meal;
+      for (;;) {
+        card = subsidised.find((c) => !servedIn.has(c) || !sameMeal(servedIn.get(c), lastMeal));
+        if (!card) break;
+        ({ r, meal } = await subsidyTap(card));
         if (r.decision === 'approved') break;
+        check(r.decision === 'refused' && r.ev.reason === 'already_served', `${what}: a subsidised card: ${JSON.stringify(r)}`);
+        await dismiss();
       }
-      check(r && r.decision === 'approved', `${what}: no elder left to subsidise (${JSON.stringify(r)})`);
+      check(r && r.decision === 'approved', `${what}: no elder left to subsidise in ${lastMeal && lastMeal.day} ${lastMeal && lastMeal.window} (${JSON.stringify(r)})`);
       check(r.icon.join() === 'i-approved' && r.title.length > 0, `${what} approved: icon ${r.icon}, title "${r.title}"`);
       sizes(r, 'approved');
       await visible('approved', served);
@@ -149,11 +179,21 @@ try {
         await page.getByTestId('sim-tap').first().waitFor({ state: 'visible', timeout: 2000 });
       }
 
-      // Refused: an inactive card, an unknown card, a second tap. Each says
-      // why and what to do next.
+      // Refused: an inactive card, an unknown card, a second tap in the
+      // meal of the approved one. Each says why and what to do next. If
+      // the gateway put the second tap in another meal (a boundary passed
+      // since the approved one), it is that meal's first and approved, and
+      // the next tap is the second.
       for (const [c, reason, screen] of [[INACTIVE, 'card_inactive', 'refused'], ['FFEE' + String(Date.now() % 10000).padStart(4, '0'), 'unknown_card', 'refused-unknown'], [card, 'already_served', 'refused-again']]) {
-        r = await tap(c);
-        check(r.decision === 'refused' && r.icon.join() === 'i-refused', `${what} ${screen}: ${JSON.stringify(r)}`);
+        if (reason === 'already_served') {
+          ({ r } = await tapAgain(`${what} ${screen}`, { card, ...meal }, () => subsidyTap(card).then((t) => ({ ...t.r, meal: t.meal })), (r) => r.meal, async (r, m) => {
+            check(r.decision === 'approved', `${what} ${screen}: the first tap in ${m.day} ${m.window}: ${JSON.stringify(r)}`);
+            await dismiss();
+          }));
+        } else {
+          r = await tap(c);
+        }
+        check(r.decision === 'refused' && r.ev.reason === reason && r.icon.join() === 'i-refused', `${what} ${screen}: ${JSON.stringify(r)}`);
         check(r.reason.length > 0 && r.next.length > 0 && !r.reason.includes('_'), `${what} ${screen}: why "${r.reason}", next "${r.next}"`);
         check(Math.min(r.titlePx, r.reasonPx, r.nextPx) >= 48, `${what} ${screen}: refusal text below 48 px`);
         await visible(screen, ['tap-title', 'tap-reason', 'tap-next']);
