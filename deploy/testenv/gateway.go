@@ -1,20 +1,14 @@
 package testenv
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -47,18 +41,11 @@ func BuildCommand(t testing.TB, name, pkg string) string {
 
 // GatewayProc is one eldergate-gateway process owned by a test.
 type GatewayProc struct {
-	Cmd *exec.Cmd
+	proc
 	URL string // the kiosk API, from the "listening" log line
 
-	done chan struct{} // closed once the process has exited and its log is read
-	err  error         // exit status, valid after done
-
-	mu   sync.Mutex
-	tail []string // the last log lines, for failure messages
-	bad  []string // log lines that must never appear (races, panics)
+	bad []string // log lines that must never appear (races, panics); proc.mu
 }
-
-const tailLines = 60
 
 // StartGatewayProc runs `eldergate-gateway run --config cfg` and waits
 // until it serves HTTP. It is killed when the test ends.
@@ -72,44 +59,27 @@ func StartGatewayProc(t testing.TB, bin, cfg string) *GatewayProc {
 // execs it: the process is the gateway's).
 func StartGatewayCmd(t testing.TB, cmd *exec.Cmd) *GatewayProc {
 	t.Helper()
-	p := &GatewayProc{Cmd: cmd, done: make(chan struct{})}
-	stderr, err := p.Cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Cmd.Stdout = io.Discard
-	if err := p.Cmd.Start(); err != nil {
-		t.Fatalf("testenv: start gateway: %v", err)
-	}
+	p := &GatewayProc{proc: proc{Cmd: cmd}}
 	listening := make(chan string, 1)
-	go func() {
-		defer close(p.done)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
+	if err := p.start(func(line string) {
+		if strings.Contains(line, "DATA RACE") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "fatal error:") {
 			p.mu.Lock()
-			p.tail = append(p.tail, line)
-			if len(p.tail) > tailLines {
-				p.tail = p.tail[len(p.tail)-tailLines:]
-			}
-			if strings.Contains(line, "DATA RACE") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "fatal error:") {
-				p.bad = append(p.bad, line)
-			}
+			p.bad = append(p.bad, line)
 			p.mu.Unlock()
-			var rec struct {
-				Msg string `json:"msg"`
-				URL string `json:"url"`
-			}
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" && rec.URL != "" {
-				select {
-				case listening <- rec.URL:
-				default:
-				}
+		}
+		var rec struct {
+			Msg string `json:"msg"`
+			URL string `json:"url"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" && rec.URL != "" {
+			select {
+			case listening <- rec.URL:
+			default:
 			}
 		}
-		p.err = p.Cmd.Wait()
-	}()
+	}); err != nil {
+		t.Fatalf("testenv: start gateway: %v", err)
+	}
 	t.Cleanup(func() { p.Kill() })
 	select {
 	case p.URL = <-listening:
@@ -123,31 +93,13 @@ func StartGatewayCmd(t testing.TB, cmd *exec.Cmd) *GatewayProc {
 	return nil
 }
 
-// Kill sends SIGKILL and waits for the process to be gone.
-func (p *GatewayProc) Kill() {
-	_ = p.Cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
-// Stop asks the process to stop (SIGTERM) and waits up to d.
+// Stop asks the process to stop (SIGTERM) and waits up to d: its exit
+// status, or why it did not stop.
 func (p *GatewayProc) Stop(d time.Duration) error {
-	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
+	if err := p.term(d); err != nil {
+		return fmt.Errorf("testenv: gateway: %w", err)
 	}
-	select {
-	case <-p.done:
-		return p.err
-	case <-time.After(d):
-		p.Kill()
-		return fmt.Errorf("testenv: gateway did not stop within %v after SIGTERM", d)
-	}
-}
-
-// Logs returns the last lines the process logged.
-func (p *GatewayProc) Logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.tail, "\n")
+	return nil
 }
 
 // BadLines returns the log lines that must never appear (data races,

@@ -1,15 +1,11 @@
 package testenv
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -28,14 +24,9 @@ const IngestReadyWithin = 60 * time.Second
 // output (JSON log lines on stderr) is watched for the "ingest: ready"
 // line and the final "ingest: stopped" one with its counts.
 type IngestProc struct {
-	Cmd *exec.Cmd
+	proc
 
-	done chan struct{} // closed once the process has exited and its output is read
-	err  error         // exit status, valid after done
-
-	mu                 sync.Mutex
-	tail               []string // the last output lines, for failure messages
-	stopped            bool     // the "ingest: stopped" line with its counts was seen
+	stopped            bool // the "ingest: stopped" line with its counts was seen; proc.mu
 	committed, batches int64
 }
 
@@ -45,33 +36,17 @@ type IngestProc struct {
 // test ends; its output is logged if the test failed.
 func StartIngestProc(t testing.TB, bin string, args ...string) *IngestProc {
 	t.Helper()
-	p := &IngestProc{Cmd: exec.Command(bin, append([]string{"ingest"}, args...)...), done: make(chan struct{})}
+	p := &IngestProc{proc: proc{Cmd: exec.Command(bin, append([]string{"ingest"}, args...)...)}}
 	p.Cmd.Env = append(os.Environ(), "EG_STORE_DSN=", "EG_BROKER_PASSWORD=")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Cmd.Stdout, p.Cmd.Stderr = w, w
-	err = p.Cmd.Start()
-	w.Close() // the child holds its own copy: the reader ends at its exit
-	if err != nil {
-		r.Close()
+	ready := make(chan struct{})
+	var once sync.Once
+	if err := p.start(func(line string) {
+		if p.line(line) {
+			once.Do(func() { close(ready) })
+		}
+	}); err != nil {
 		t.Fatalf("testenv: start eldergate-cloud ingest: %v", err)
 	}
-	ready := make(chan struct{})
-	go func() {
-		defer close(p.done)
-		defer r.Close()
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		var once sync.Once
-		for sc.Scan() {
-			if p.line(sc.Text()) {
-				once.Do(func() { close(ready) })
-			}
-		}
-		p.err = p.Cmd.Wait()
-	}()
 	t.Cleanup(func() {
 		p.Kill()
 		if t.Failed() {
@@ -90,7 +65,8 @@ func StartIngestProc(t testing.TB, bin string, args ...string) *IngestProc {
 	return nil
 }
 
-// line keeps one output line and reports whether it is the ready line.
+// line notes the final "ingest: stopped" line's counts and reports
+// whether l is the ready line.
 func (p *IngestProc) line(l string) (ready bool) {
 	var rec struct {
 		Msg       string `json:"msg"`
@@ -98,32 +74,12 @@ func (p *IngestProc) line(l string) (ready bool) {
 		Batches   *int64 `json:"batches"`
 	}
 	_ = json.Unmarshal([]byte(l), &rec) // a line that is not JSON (a panic) is only kept
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.tail = append(p.tail, l)
-	if len(p.tail) > tailLines {
-		p.tail = p.tail[len(p.tail)-tailLines:]
-	}
 	if rec.Msg == "ingest: stopped" && rec.Committed != nil && rec.Batches != nil {
+		p.mu.Lock()
 		p.stopped, p.committed, p.batches = true, *rec.Committed, *rec.Batches
+		p.mu.Unlock()
 	}
 	return rec.Msg == "ingest: ready"
-}
-
-// Done is closed once the process has exited (Err then tells how).
-func (p *IngestProc) Done() <-chan struct{} { return p.done }
-
-// Err is the process's exit status once Done is closed.
-func (p *IngestProc) Err() error {
-	<-p.done
-	return p.err
-}
-
-// Kill sends SIGKILL and waits for the process to be gone; killing an
-// exited process does nothing.
-func (p *IngestProc) Kill() {
-	_ = p.Cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
 }
 
 // Stop sends SIGTERM, waits up to d for the process to exit (then kills
@@ -131,17 +87,8 @@ func (p *IngestProc) Kill() {
 // error if it did not exit in time, exited with an error or did not log
 // that line.
 func (p *IngestProc) Stop(d time.Duration) (committed, batches int64, err error) {
-	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return 0, 0, fmt.Errorf("sigterm: %w", err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(d):
-		p.Kill()
-		return 0, 0, fmt.Errorf("no exit within %v of SIGTERM", d)
-	}
-	if p.err != nil {
-		return 0, 0, fmt.Errorf("exit: %w", p.err)
+	if err := p.term(d); err != nil {
+		return 0, 0, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -149,11 +96,4 @@ func (p *IngestProc) Stop(d time.Duration) (committed, batches int64, err error)
 		return 0, 0, errors.New(`no final "ingest: stopped" line with counts`)
 	}
 	return p.committed, p.batches, nil
-}
-
-// Logs returns the last lines the process wrote.
-func (p *IngestProc) Logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.tail, "\n")
 }
