@@ -24,6 +24,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 
 	"github.com/eldergate/eldergate"
+	"github.com/eldergate/eldergate/deploy/testenv"
 	gateway "github.com/eldergate/eldergate/firmware-gateway"
 	"github.com/eldergate/eldergate/firmware-gateway/alarms"
 	"github.com/eldergate/eldergate/firmware-gateway/config"
@@ -135,23 +136,11 @@ func subscribe(t *testing.T, base string) <-chan sse {
 	go func() {
 		defer close(done)
 		defer close(ch)
-		var ev sse
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
+		testenv.ReadSSE(br, func(event, data string) {
+			if event != "" {
+				ch <- sse{Event: event, Data: json.RawMessage(data)}
 			}
-			line = strings.TrimRight(line, "\n")
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				ev.Event = strings.TrimPrefix(line, "event: ")
-			case strings.HasPrefix(line, "data: "):
-				ev.Data = json.RawMessage(strings.TrimPrefix(line, "data: "))
-			case line == "" && ev.Event != "":
-				ch <- ev
-				ev = sse{}
-			}
-		}
+		})
 	}()
 	t.Cleanup(func() { cancel(); resp.Body.Close(); <-done })
 	return ch

@@ -1,18 +1,17 @@
 package cloudhttp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/deploy/testenv"
 )
 
 const testPW = "correct horse battery"
@@ -356,7 +355,7 @@ func FuzzSignIn(f *testing.F) {
 // the login and never with a password.
 func TestPasswordsNeverLogged(t *testing.T) {
 	f := newOrgFixture(t)
-	var buf syncBuffer
+	var buf testenv.SyncBuffer
 	s, err := New(Config{Addr: "127.0.0.1:0", Token: "adm", Store: f.st, Now: f.clock,
 		Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
@@ -393,16 +392,3 @@ func TestPasswordsNeverLogged(t *testing.T) {
 		}
 	}
 }
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

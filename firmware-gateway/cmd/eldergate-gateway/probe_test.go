@@ -7,31 +7,16 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/eldergate/eldergate/deploy/testenv"
 	"github.com/eldergate/eldergate/drivers/card/idcard"
 	"github.com/eldergate/eldergate/drivers/serialport/serialtest"
 )
 
 // syncBuf is a goroutine-safe buffer for probe's output.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuf struct{ testenv.SyncBuffer }
 
 func (s *syncBuf) lines(t *testing.T) []probeLine {
 	t.Helper()
