@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/eldergate/eldergate"
 	"github.com/eldergate/eldergate/cloud/domain"
+	"github.com/eldergate/eldergate/cloud/reports"
 	"github.com/eldergate/eldergate/deploy/benchdoc"
 	"github.com/eldergate/eldergate/deploy/loadgen"
 )
@@ -418,11 +418,9 @@ func latencies(ctx context.Context, b *board, ps []press) Latency {
 		}
 	}
 	l.N = len(ds)
-	if len(ds) == 0 {
-		return l
-	}
-	slices.Sort(ds)
-	l.P50, l.P99, l.Max = ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)], ds[len(ds)-1]
+	l.P50, _ = reports.Percentile(ds, 50)
+	l.P99, _ = reports.Percentile(ds, 99)
+	l.Max, _ = reports.Percentile(ds, 100)
 	return l
 }
 
@@ -462,11 +460,11 @@ func (a *ackTimes) add(d time.Duration) {
 
 func (a *ackTimes) summary() string {
 	a.mu.Lock()
-	ds := slices.Clone(a.ds)
-	a.mu.Unlock()
-	if len(ds) == 0 {
+	defer a.mu.Unlock()
+	if len(a.ds) == 0 {
 		return "none"
 	}
-	slices.Sort(ds)
-	return fmt.Sprintf("%d, p50 %v, p99 %v", len(ds), ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)])
+	p50, _ := reports.Percentile(a.ds, 50) // sorts a copy
+	p99, _ := reports.Percentile(a.ds, 99)
+	return fmt.Sprintf("%d, p50 %v, p99 %v", len(a.ds), p50, p99)
 }
