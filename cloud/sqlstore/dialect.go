@@ -100,14 +100,21 @@ const inMax = 500
 // argument where the engine takes arrays (one statement text whatever the
 // count, planned once), "col IN (?, …)" with one argument per value
 // otherwise. A caller with more than inMax values runs one statement per
-// chunk of InChunks.
+// chunk of InChunks. Each value is made storable (S) as it was when
+// stored, so that it compares equal.
 func (d *Dialect) In(col string, vals []string) (string, []any) {
 	if d.Arrays {
+		if d.Text != nil {
+			vals = slices.Clone(vals)
+			for i, v := range vals {
+				vals[i] = d.Text(v)
+			}
+		}
 		return col + " = ANY(?)", []any{vals}
 	}
 	args := make([]any, len(vals))
 	for i, v := range vals {
-		args[i] = v
+		args[i] = d.S(v)
 	}
 	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")", args
 }

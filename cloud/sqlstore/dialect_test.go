@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,5 +50,35 @@ func TestTimeScan(t *testing.T) {
 	}
 	if err := Time(&got).Scan("yesterday"); err == nil {
 		t.Error("Time Scan accepted a bad time")
+	}
+}
+
+// In makes each value storable (Dialect.Text) as the stored one was, so
+// that a value the engine cleaned on its way in still matches, with or
+// without arrays; the caller's slice is left as it was.
+func TestInMakesValuesStorable(t *testing.T) {
+	clean := func(s string) string { return strings.ReplaceAll(s, "\x00", "?") }
+	vals := []string{"a\x00b", "c"}
+	for _, arrays := range []bool{false, true} {
+		d := &Dialect{Text: clean, Arrays: arrays}
+		cond, args := d.In("id", vals)
+		var got []string
+		if arrays {
+			if cond != "id = ANY(?)" || len(args) != 1 {
+				t.Fatalf("arrays: %q %v", cond, args)
+			}
+			got = args[0].([]string)
+		} else {
+			if cond != "id IN (?, ?)" || len(args) != 2 {
+				t.Fatalf("no arrays: %q %v", cond, args)
+			}
+			got = []string{args[0].(string), args[1].(string)}
+		}
+		if got[0] != "a?b" || got[1] != "c" {
+			t.Errorf("arrays %v: values %q, want the storable [a?b c]", arrays, got)
+		}
+	}
+	if vals[0] != "a\x00b" {
+		t.Errorf("In changed the caller's slice: %q", vals)
 	}
 }

@@ -235,7 +235,7 @@ func (s *Store) rosterOf(ctx context.Context, c Conn, sites, elders map[string]b
 	if len(sites) == 0 {
 		return out, nil
 	}
-	ss, es := s.texts(slices.Sorted(maps.Keys(sites))), s.texts(slices.Sorted(maps.Keys(elders)))
+	ss, es := slices.Sorted(maps.Keys(sites)), slices.Sorted(maps.Keys(elders))
 	for sc := range s.D.InChunks(ss) {
 		for ec := range s.D.InChunks(es) {
 			inSite, args := s.D.In("site", sc)
@@ -264,15 +264,6 @@ func (s *Store) rosterOf(ctx context.Context, c Conn, sites, elders map[string]b
 		}
 	}
 	return out, nil
-}
-
-// texts makes each of vs storable (Dialect.S).
-func (s *Store) texts(vs []string) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = s.D.S(v)
-	}
-	return out
 }
 
 // ShareOutside reports whether a funding share with division code code

@@ -68,7 +68,7 @@ func (s *Store) coversOf(ctx context.Context, c Conn, sites map[string]bool, sin
 		return nil, nil
 	}
 	var out covers
-	for chunk := range s.D.InChunks(s.texts(slices.Sorted(maps.Keys(sites)))) {
+	for chunk := range s.D.InChunks(slices.Sorted(maps.Keys(sites))) {
 		in, args := s.D.In("site", chunk)
 		rows, err := queryAll(ctx, c, func(r *sql.Rows) (cover, error) {
 			var x cover
@@ -134,7 +134,7 @@ func (s *Store) lateVoids(ctx context.Context, c Conn, audits []voidAudit) (map[
 		ids = append(ids, a.MealEventID)
 	}
 	slices.Sort(ids)
-	for chunk := range s.D.InChunks(s.texts(slices.Compact(ids))) {
+	for chunk := range s.D.InChunks(slices.Compact(ids)) {
 		in, args := s.D.In("m.event_id", chunk)
 		rows, err := c.Query(ctx, `SELECT m.event_id, m.site, m.at, m.adjust_month FROM meals m
 			LEFT JOIN meal_voids v ON v.meal_event_id = m.event_id
