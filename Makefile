@@ -32,6 +32,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags chaos ./deploy/chaos
 
 test-go:
 	$(GO) test -race -count=1 -timeout 15m ./...
@@ -57,7 +58,7 @@ test-browser: build
 # written into docs/RELIABILITY.md. Needs root (tmpfs, network namespace).
 chaos: deps
 	EG_OTA_CHAOS=1 $(GO) test -count=1 -timeout 10m -run 'TestOTAKillAtEveryState' -v ./deploy/e2e
-	EG_CHAOS=1 $(GO) test -count=1 -timeout 14m -run 'TestChaos' -v ./deploy/chaos
+	$(GO) test -tags chaos -count=1 -timeout 14m -run 'TestChaos' -v ./deploy/chaos
 
 # The gateway for the Raspberry Pi with cgo: bin/linux-arm64 (Pi 3/4/5),
 # bin/linux-armv7 (Pi 2/3, 32-bit) and bin/linux-armv6 (Pi Zero / Pi 1:

@@ -586,7 +586,7 @@ func write(t *testing.T, res *result) {
 	}, res.notes...)
 	tbl := benchdoc.Table{
 		Title:   "Chaos: " + res.fault,
-		Command: "make chaos (EG_CHAOS=1 go test -count=1 -run 'TestChaos/" + strings.TrimPrefix(res.section, "chaos-") + "' -v ./deploy/chaos)",
+		Command: "make chaos (go test -tags chaos -count=1 -run 'TestChaos/" + strings.TrimPrefix(res.section, "chaos-") + "' -v ./deploy/chaos)",
 		Header:  []string{"fault", "repetitions", "sent", "committed", "lost", "duplicated", "settlement equal", "time"},
 		Rows: [][]string{{res.fault, strconv.Itoa(res.reps), strconv.Itoa(res.sent), strconv.Itoa(res.committed),
 			strconv.Itoa(res.lost), strconv.Itoa(res.duplicated), yes, res.elapsed.Round(100 * time.Millisecond).String()}},
