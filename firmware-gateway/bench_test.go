@@ -1,14 +1,12 @@
 package gateway_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -63,19 +61,11 @@ func BenchmarkTapToSSE(b *testing.B) {
 	taps := make(chan string, 16)
 	go func() {
 		defer close(taps)
-		sc := bufio.NewScanner(resp.Body)
-		event := ""
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				event = strings.TrimPrefix(line, "event: ")
-			case strings.HasPrefix(line, "data: ") && event == "tap":
-				taps <- strings.TrimPrefix(line, "data: ")
-			case line == "":
-				event = ""
+		testenv.ReadSSE(resp.Body, func(event, data string) {
+			if event == "tap" {
+				taps <- data
 			}
-		}
+		})
 	}()
 
 	client := &http.Client{Timeout: 10 * time.Second}
